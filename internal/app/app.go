@@ -1,0 +1,113 @@
+// Package app is jingdesk's command line: it parses subcommands and
+// configuration (flags, then JINGDESK_* environment variables, then
+// defaults), wires storage, the platform and the web server, and runs them.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+)
+
+// IO is where a command reads and writes; tests pass buffers.
+type IO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// ErrUsage marks a mistake in the command line; the usage text was printed.
+var ErrUsage = errors.New("invalid command line")
+
+const usage = `jingdesk — a web console for the Jing marketing platform
+
+Usage:
+  jingdesk [serve] [flags]                 run the console (the default)
+  jingdesk user add NAME --role ROLE --password-stdin
+                                           create an account (ROLE: admin, marketer, viewer)
+  jingdesk user passwd NAME --password-stdin
+                                           set an account's password (ends its sessions)
+  jingdesk user list                       list accounts
+  jingdesk version                         print the version
+
+Every subcommand that touches data takes --data DIR (env JINGDESK_DATA,
+default ./jingdesk-data). Run "jingdesk serve -h" for the server's flags.
+`
+
+// Run executes one command line.
+func Run(ctx context.Context, args []string, io IO, version string) error {
+	version = resolveVersion(version)
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, io, version)
+	case "user":
+		return userCommand(ctx, args, io)
+	case "version":
+		fmt.Fprintln(io.Stdout, "jingdesk", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(io.Stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(io.Stderr, "unknown command %q\n\n%s", cmd, usage)
+	return ErrUsage
+}
+
+// resolveVersion prefers the linker-set version, then the module version
+// recorded by `go install`, then the VCS revision.
+func resolveVersion(v string) string {
+	if v != "" {
+		return v
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if m := info.Main.Version; m != "" && m != "(devel)" {
+		return m
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "dev-" + s.Value[:12]
+		}
+	}
+	return "dev"
+}
+
+// newFlagSet builds a flag set whose errors go to stderr and return ErrUsage.
+func newFlagSet(name string, io IO) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return ErrUsage
+	}
+	return nil
+}
+
+// env returns JINGDESK_<name> or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("JINGDESK_" + name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// dataFlag registers --data, defaulting to $JINGDESK_DATA or ./jingdesk-data.
+func dataFlag(fs *flag.FlagSet) *string {
+	return fs.String("data", env("DATA", "./jingdesk-data"), "data directory (env JINGDESK_DATA)")
+}

@@ -1,0 +1,196 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+	_ "time/tzdata" // times show in the configured zone even on hosts without zoneinfo
+
+	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/secret"
+	"github.com/jingdesk/jingdesk/web"
+)
+
+// ServeConfig is the server's configuration after flags and environment.
+type ServeConfig struct {
+	Addr            string
+	Data            string
+	TLSCert         string
+	TLSKey          string
+	LogFormat       string
+	LogLevel        string
+	TimeZone        string
+	PublicURL       string
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	ShutdownTimeout time.Duration
+}
+
+func parseServe(args []string, io IO) (ServeConfig, error) {
+	var c ServeConfig
+	fs := newFlagSet("serve", io)
+	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address (env JINGDESK_ADDR)")
+	fs.StringVar(&c.Data, "data", env("DATA", "./jingdesk-data"), "data directory, created 0700 (env JINGDESK_DATA)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "TLS certificate file; with --tls-key serves HTTPS (env JINGDESK_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "TLS private key file (env JINGDESK_TLS_KEY)")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json (env JINGDESK_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env JINGDESK_LOG_LEVEL)")
+	fs.StringVar(&c.TimeZone, "timezone", env("TIMEZONE", "Asia/Shanghai"), "zone times are shown in (env JINGDESK_TIMEZONE)")
+	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL users reach the console at, for links the server prints (env JINGDESK_PUBLIC_URL)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration("IDLE_TIMEOUT", 8*time.Hour), "sign out after this long unused (env JINGDESK_IDLE_TIMEOUT)")
+	fs.DurationVar(&c.AbsoluteTimeout, "absolute-timeout", envDuration("ABSOLUTE_TIMEOUT", 7*24*time.Hour), "sign out this long after signing in (env JINGDESK_ABSOLUTE_TIMEOUT)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish on shutdown")
+	if err := parseFlags(fs, args); err != nil {
+		return c, err
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return c, fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("--log-format must be text or json")
+	}
+	return c, nil
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(env(name, "")); err == nil && d > 0 {
+		return d
+	}
+	return def
+}
+
+func newLogger(c ServeConfig, io IO) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(io.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(io.Stderr, opts))
+}
+
+// serve runs the console until ctx ends, then lets in-flight requests finish.
+func serve(ctx context.Context, args []string, io IO, version string) error {
+	cfg, err := parseServe(args, io)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, io)
+	zone, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return fmt.Errorf("--timezone %q: %w", cfg.TimeZone, err)
+	}
+	d, err := openData(ctx, cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	srv, err := buildServer(ctx, d, cfg, logger, zone, version)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // imports upload spreadsheets
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	baseURL := cfg.PublicURL
+	if baseURL == "" {
+		baseURL = scheme + "://" + displayAddr(ln.Addr().String())
+	}
+	logger.Info("jingdesk listening", "url", baseURL, "data", cfg.Data, "version", version)
+	if srv.SetupToken != "" {
+		setupURL := strings.TrimRight(baseURL, "/") + "/setup?token=" + srv.SetupToken
+		logger.Warn("no accounts yet: open the one-time setup link to create the first administrator", "url", setupURL)
+		fmt.Fprintf(io.Stderr, "\n  Create the first administrator at:\n  %s\n\n", setupURL)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- httpSrv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- httpSrv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// buildServer wires the web server from an opened data directory.
+func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.Logger, zone *time.Location, version string) (*web.Server, error) {
+	catalog, err := i18n.NewCatalog(zone)
+	if err != nil {
+		return nil, err
+	}
+	hashKey, blockKey, err := d.sessionKeys()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.secretBox(); err != nil {
+		return nil, err
+	}
+	users, err := d.store.CountUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	setupToken := ""
+	if users == 0 {
+		setupToken = secret.Token(24)
+	}
+	return web.New(web.Deps{
+		Store:           d.store,
+		Catalog:         catalog,
+		Logger:          logger,
+		SessionHashKey:  hashKey,
+		SessionBlockKey: blockKey,
+		SecureCookies:   cfg.TLSCert != "",
+		IdleTimeout:     cfg.IdleTimeout,
+		AbsoluteTimeout: cfg.AbsoluteTimeout,
+		SetupToken:      setupToken,
+		Version:         version,
+	})
+}
+
+// displayAddr turns a listen address into one a browser can open.
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,110 @@
+// Package db is jingdesk's local SQLite store: opening the file with the
+// pragmas we rely on, applying embedded migrations, and typed query methods
+// per area. It knows nothing of HTTP or of the platform's wire format.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrNotFound is returned by every lookup that finds no row.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a write would violate a uniqueness rule.
+var ErrConflict = errors.New("already exists")
+
+// Store holds two pools on one file: SQLite allows a single writer at a
+// time, so writes go through a one-connection pool (no SQLITE_BUSY fights),
+// while reads use a pool of their own that WAL lets run concurrently.
+type Store struct {
+	write *sql.DB
+	read  *sql.DB
+	path  string
+	now   func() time.Time
+}
+
+// Open opens (creating if needed) the database at path and applies pending
+// migrations. It refuses a database written by a newer jingdesk.
+func Open(ctx context.Context, path string) (*Store, error) {
+	write, err := openPool(path, 1)
+	if err != nil {
+		return nil, err
+	}
+	read, err := openPool(path, max(4, runtime.NumCPU()))
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	s := &Store{write: write, read: read, path: path, now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openPool(path string, conns int) (*sql.DB, error) {
+	q := url.Values{}
+	// busy_timeout first so the other pragmas already wait instead of failing.
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Set("_txlock", "immediate")
+	pool, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	pool.SetMaxOpenConns(conns)
+	pool.SetMaxIdleConns(conns)
+	pool.SetConnMaxIdleTime(0)
+	return pool, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// Path is the database file's location.
+func (s *Store) Path() string { return s.path }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.read.PingContext(ctx)
+}
+
+// SetClock replaces the store's clock; tests use it to move time.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// inTx runs fn in a write transaction, committing when fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// unixNow is the store clock in Unix seconds, the unit of every timestamp column.
+func (s *Store) unixNow() int64 { return s.now().Unix() }
+
+// notFound maps sql.ErrNoRows to ErrNotFound and wraps everything else.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("db: %s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("db: %s: %w", what, err)
+}

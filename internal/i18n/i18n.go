@@ -1,0 +1,180 @@
+// Package i18n holds jingdesk's message catalogs (Simplified Chinese and
+// English) and the per-request Localizer that translates, formats numbers
+// and formats times in the server's configured zone.
+package i18n
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"time"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// The two languages every string exists in. Chinese first: it is the default.
+const (
+	Chinese = "zh-CN"
+	English = "en"
+)
+
+// Languages lists the supported codes in the order the switcher shows them.
+var Languages = []string{Chinese, English}
+
+var tags = []language.Tag{language.SimplifiedChinese, language.English}
+
+//go:embed locales/*.json
+var localeFiles embed.FS
+
+// Catalog is the loaded message bundle; build it once at start-up.
+type Catalog struct {
+	bundle  *goi18n.Bundle
+	matcher language.Matcher
+	zone    *time.Location
+	ids     map[string][]string // language → message ids, for completeness checks
+}
+
+// NewCatalog loads the embedded catalogs. zone is where times are shown.
+func NewCatalog(zone *time.Location) (*Catalog, error) {
+	b := goi18n.NewBundle(language.SimplifiedChinese)
+	b.RegisterUnmarshalFunc("json", json.Unmarshal)
+	c := &Catalog{bundle: b, matcher: language.NewMatcher(tags), zone: zone, ids: map[string][]string{}}
+	files, err := fs.Glob(localeFiles, "locales/*.json")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		mf, err := b.LoadMessageFileFS(localeFiles, f)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", f, err)
+		}
+		for _, m := range mf.Messages {
+			c.ids[mf.Tag.String()] = append(c.ids[mf.Tag.String()], m.ID)
+		}
+	}
+	return c, nil
+}
+
+// MessageIDs returns the ids defined for lang ("zh-Hans"/"zh-CN" or "en").
+func (c *Catalog) MessageIDs(lang string) []string {
+	return c.ids[normalizeTag(lang).String()]
+}
+
+// Match picks the supported language that best fits an Accept-Language header.
+func (c *Catalog) Match(acceptLanguage string) string {
+	prefs, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil || len(prefs) == 0 {
+		return Chinese
+	}
+	_, idx, conf := c.matcher.Match(prefs...)
+	if conf == language.No {
+		return Chinese
+	}
+	return Languages[idx]
+}
+
+// Supported reports whether lang is one of Languages.
+func Supported(lang string) bool { return lang == Chinese || lang == English }
+
+func normalizeTag(lang string) language.Tag {
+	if lang == English {
+		return language.English
+	}
+	return language.SimplifiedChinese
+}
+
+// Localizer translates and formats for one language.
+type Localizer struct {
+	Lang    string
+	loc     *goi18n.Localizer
+	printer *message.Printer
+	zone    *time.Location
+}
+
+// Localizer returns a Localizer for lang (falling back to Chinese).
+func (c *Catalog) Localizer(lang string) *Localizer {
+	if !Supported(lang) {
+		lang = Chinese
+	}
+	tag := normalizeTag(lang)
+	return &Localizer{
+		Lang:    lang,
+		loc:     goi18n.NewLocalizer(c.bundle, tag.String()),
+		printer: message.NewPrinter(tag),
+		zone:    c.zone,
+	}
+}
+
+// T translates id, filling {{.Name}}-style placeholders from data (pairs of
+// key, value). A missing id shows as the id itself, which tests catch.
+func (l *Localizer) T(id string, data ...any) string {
+	var tmpl map[string]any
+	if len(data) > 0 {
+		tmpl = make(map[string]any, len(data)/2)
+		for i := 0; i+1 < len(data); i += 2 {
+			tmpl[fmt.Sprint(data[i])] = data[i+1]
+		}
+	}
+	s, err := l.loc.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: tmpl})
+	if err != nil || s == "" {
+		return id
+	}
+	return s
+}
+
+// Number formats n with the language's thousands separators.
+func (l *Localizer) Number(n int64) string { return l.printer.Sprintf("%d", n) }
+
+// DateTime formats a Unix-seconds time in the configured zone; 0 shows as "—".
+func (l *Localizer) DateTime(unix int64) string {
+	if unix == 0 {
+		return "—"
+	}
+	t := time.Unix(unix, 0).In(l.zone)
+	if l.Lang == English {
+		return t.Format("2 Jan 2006 15:04")
+	}
+	return t.Format("2006年1月2日 15:04")
+}
+
+// Date formats the date part only.
+func (l *Localizer) Date(unix int64) string {
+	if unix == 0 {
+		return "—"
+	}
+	t := time.Unix(unix, 0).In(l.zone)
+	if l.Lang == English {
+		return t.Format("2 Jan 2006")
+	}
+	return t.Format("2006年1月2日")
+}
+
+type ctxKey struct{}
+
+// WithLocalizer stores l in ctx for templates to use.
+func WithLocalizer(ctx context.Context, l *Localizer) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// FromContext returns the request's Localizer, or a Chinese one without a
+// catalog-backed translation if none was set (only in misconfigured tests).
+func FromContext(ctx context.Context) *Localizer {
+	if l, ok := ctx.Value(ctxKey{}).(*Localizer); ok {
+		return l
+	}
+	return fallback
+}
+
+var fallback = mustFallback()
+
+func mustFallback() *Localizer {
+	c, err := NewCatalog(time.UTC)
+	if err != nil {
+		panic(err)
+	}
+	return c.Localizer(Chinese)
+}

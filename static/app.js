@@ -1,0 +1,54 @@
+// jingdesk page behaviour. No inline scripts exist anywhere (CSP script-src
+// 'self'), so everything interactive beyond htmx attributes lives here.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  // Every htmx request carries the CSRF token in a header.
+  document.addEventListener("htmx:configRequest", function (evt) {
+    evt.detail.headers["X-CSRF-Token"] = csrfToken();
+  });
+
+  // A session that ended while the page was open: go to the sign-in page
+  // (the server answers 401 to htmx instead of redirecting a fragment).
+  document.addEventListener("htmx:responseError", function (evt) {
+    if (evt.detail.xhr && evt.detail.xhr.status === 401) {
+      window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname + window.location.search));
+    }
+  });
+
+  // Elements marked data-autosubmit submit their form when changed (the
+  // language switcher); the form also has a button for use without script.
+  document.addEventListener("change", function (evt) {
+    var el = evt.target;
+    if (el && el.matches && el.matches("[data-autosubmit]") && el.form) {
+      if (el.form.requestSubmit) { el.form.requestSubmit(); } else { el.form.submit(); }
+    }
+  });
+
+  // Dismiss buttons on flash messages and toasts.
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target.closest ? evt.target.closest("[data-dismiss]") : null;
+    if (btn) {
+      var box = btn.closest(".flash, .toast");
+      if (box) { box.remove(); }
+    }
+  });
+
+  // Forms marked data-confirm ask before submitting (non-htmx forms; htmx
+  // elements use hx-confirm).
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    var msg = form.getAttribute && form.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+
+  document.documentElement.classList.add("js");
+})();

@@ -1,0 +1,103 @@
+// Package ui is what every template reads from its context: the page data
+// built once per request and the Localizer. It holds no markup.
+package ui
+
+import (
+	"context"
+
+	"github.com/jingdesk/jingdesk/internal/i18n"
+)
+
+// PageData is built once per request by the web layer.
+type PageData struct {
+	Title     string // already translated
+	Section   string // which navigation item is current: "leads", "settings", …
+	Path      string
+	CSRF      string
+	User      *User // nil when signed out
+	Flashes   []Flash
+	Sandbox   bool
+	Version   string
+	RequestID string
+}
+
+// User is the signed-in account as the header and navigation need it.
+type User struct {
+	ID          int64
+	Username    string
+	DisplayName string
+	Role        string
+}
+
+// Name is what the header shows.
+func (u *User) Name() string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.Username
+}
+
+// Can reports whether the user's role reaches min ("viewer" < "marketer" < "admin").
+func (u *User) Can(min string) bool { return u != nil && RoleRank(u.Role) >= RoleRank(min) }
+
+// RoleRank orders the roles; unknown roles rank below viewer.
+func RoleRank(role string) int {
+	switch role {
+	case "admin":
+		return 3
+	case "marketer":
+		return 2
+	case "viewer":
+		return 1
+	}
+	return 0
+}
+
+// Flash kinds.
+const (
+	FlashSuccess = "success"
+	FlashError   = "error"
+	FlashInfo    = "info"
+)
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind string
+	Text string // already translated
+}
+
+type pageKey struct{}
+
+// WithPage stores pd in ctx.
+func WithPage(ctx context.Context, pd *PageData) context.Context {
+	return context.WithValue(ctx, pageKey{}, pd)
+}
+
+// Page returns the request's PageData (an empty one outside a request).
+func Page(ctx context.Context) *PageData {
+	if pd, ok := ctx.Value(pageKey{}).(*PageData); ok {
+		return pd
+	}
+	return &PageData{}
+}
+
+// T translates id for the request's language.
+func T(ctx context.Context, id string, data ...any) string {
+	return i18n.FromContext(ctx).T(id, data...)
+}
+
+// Num formats an integer with thousands separators.
+func Num[N ~int | ~int64](ctx context.Context, n N) string {
+	return i18n.FromContext(ctx).Number(int64(n))
+}
+
+// DateTime formats Unix seconds in the user's language and the server's zone.
+func DateTime(ctx context.Context, unix int64) string {
+	return i18n.FromContext(ctx).DateTime(unix)
+}
+
+// Lang is the request's language code.
+func Lang(ctx context.Context) string { return i18n.FromContext(ctx).Lang }
+
+// RoleName is the translated name of a role.
+func RoleName(ctx context.Context, role string) string { return T(ctx, "role."+role) }

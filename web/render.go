@@ -1,0 +1,91 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/templates/layout"
+	"github.com/jingdesk/jingdesk/templates/ui"
+)
+
+// View is one page: its translated title, which navigation section it
+// belongs to, and its body. Bare pages (sign-in, setup) have no navigation.
+type View struct {
+	Title   string
+	Section string
+	Body    templ.Component
+	Bare    bool
+}
+
+// render writes a view: for an htmx request that is not a boosted
+// navigation, the body alone (the fragment being swapped); otherwise the
+// body inside its layout. It renders into a buffer first, so a template
+// error becomes a clean 500 rather than half a page with a 200.
+func (s *Server) render(c echo.Context, status int, v View) error {
+	pd := s.pageData(c, v.Title, v.Section)
+	ctx := ui.WithPage(c.Request().Context(), pd)
+	component := v.Body
+	if !isHTMX(c) || c.Request().Header.Get("HX-Boosted") == "true" {
+		if v.Bare {
+			component = layout.Bare(pd, v.Body)
+		} else {
+			component = layout.App(pd, v.Body)
+		}
+	}
+	var buf bytes.Buffer
+	if err := component.Render(ctx, &buf); err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Add("Vary", "HX-Request")
+	h.Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// renderFragment renders a component alone, whatever kind of request it is
+// (for polling endpoints and partial updates).
+func (s *Server) renderFragment(c echo.Context, status int, component templ.Component) error {
+	pd := s.pageData(c, "", "")
+	var buf bytes.Buffer
+	if err := component.Render(ui.WithPage(c.Request().Context(), pd), &buf); err != nil {
+		return err
+	}
+	c.Response().Header().Add("Vary", "HX-Request")
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// pageData is built once per request for the layout and every template.
+func (s *Server) pageData(c echo.Context, title, section string) *ui.PageData {
+	pd := &ui.PageData{
+		Title:     title,
+		Section:   section,
+		Path:      c.Request().URL.RequestURI(),
+		CSRF:      csrfToken(c),
+		Sandbox:   s.Sandbox,
+		Version:   s.Version,
+		RequestID: c.Response().Header().Get(echo.HeaderXRequestID),
+		Flashes:   takeFlashes(c),
+	}
+	if u := currentUser(c); u != nil {
+		pd.User = viewUser(*u)
+	}
+	return pd
+}
+
+func viewUser(u db.User) *ui.User {
+	return &ui.User{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: u.Role}
+}
+
+// t translates for the current request.
+func t(c echo.Context, id string, data ...any) string { return state(c).loc.T(id, data...) }
+
+// redirectWithFlash is the usual end of a successful form post.
+func redirectWithFlash(c echo.Context, kind, text, to string) error {
+	addFlash(c, kind, text)
+	return c.Redirect(http.StatusSeeOther, to)
+}

@@ -1,0 +1,65 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Access is the least a visitor must be to use a route.
+type Access int
+
+const (
+	Public   Access = iota // anyone, signed in or not
+	Viewer                 // any signed-in user
+	Marketer               // marketer or admin
+	Admin                  // admin only
+)
+
+// Role is the role name an access level requires ("" for Public).
+func (a Access) Role() string {
+	return [...]string{"", "viewer", "marketer", "admin"}[a]
+}
+
+// Route is one line of the route table.
+type Route struct {
+	Method  string
+	Path    string
+	Access  Access
+	Handler echo.HandlerFunc
+}
+
+// csrfExemptPaths are the only unsafe routes without a CSRF token: requests
+// that never come from a browser session (the platform's webhook, later).
+var csrfExemptPaths = map[string]bool{}
+
+func isCSRFExempt(path string) bool { return csrfExemptPaths[path] }
+
+// Routes is the whole route table, top to bottom, with each route's access.
+func (s *Server) Routes() []Route {
+	const get, post = http.MethodGet, http.MethodPost
+	return []Route{
+		// The way in: no session needed.
+		{get, "/healthz", Public, s.health},
+		{get, "/static/*", Public, s.serveStatic},
+		{http.MethodHead, "/static/*", Public, s.serveStatic},
+		{get, "/login", Public, s.showLogin},
+		{post, "/login", Public, s.login},
+		{get, "/setup", Public, s.showSetup},
+		{post, "/setup", Public, s.setup},
+		{post, "/lang", Public, s.switchLang},
+
+		// Every signed-in user.
+		{post, "/logout", Viewer, s.logout},
+		{get, "/", Viewer, s.home},
+		{get, "/leads", Viewer, s.showArea("leads")},
+		{get, "/crowds", Viewer, s.showArea("crowds")},
+		{get, "/imports", Viewer, s.showArea("imports")},
+		{get, "/sms", Viewer, s.showArea("sms")},
+		{get, "/email", Viewer, s.showArea("email")},
+		{get, "/scores", Viewer, s.showArea("scores")},
+		{get, "/settings", Viewer, s.showSettings},
+		{get, "/settings/account", Viewer, s.showAccount},
+		{post, "/settings/account/password", Viewer, s.changeOwnPassword},
+	}
+}

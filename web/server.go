@@ -1,0 +1,107 @@
+// Package web is jingdesk's HTTP layer: the route table, handlers per area,
+// sessions, CSRF, roles, and rendering templ views. Only this package maps
+// errors to HTTP statuses.
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"github.com/jingdesk/jingdesk/internal/auth"
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n"
+)
+
+// Deps is everything the web layer needs from main.
+type Deps struct {
+	Store   *db.Store
+	Catalog *i18n.Catalog
+	Logger  *slog.Logger
+	// SessionHashKey (64 bytes) authenticates and SessionBlockKey (32 bytes)
+	// encrypts the session cookie; both live in the data directory.
+	SessionHashKey  []byte
+	SessionBlockKey []byte
+	// SecureCookies marks cookies Secure; set when serving TLS.
+	SecureCookies bool
+	// IdleTimeout ends a session unused this long; AbsoluteTimeout ends any session this old.
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	// SetupToken, when not empty, lets /setup?token=… create the first administrator.
+	SetupToken string
+	Sandbox    bool
+	Version    string
+	Jobs       JobService
+	Now        func() time.Time
+}
+
+// Server holds the handlers' shared state. Nothing here is per request.
+type Server struct {
+	Deps
+	echo     *echo.Echo
+	sessions *sessions.CookieStore
+	throttle *auth.Throttle
+	setupMu  sync.Mutex
+}
+
+// New builds the server and its route table.
+func New(d Deps) (*Server, error) {
+	if len(d.SessionHashKey) != 64 || len(d.SessionBlockKey) != 32 {
+		return nil, fmt.Errorf("web: session keys must be 64 and 32 bytes")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.IdleTimeout == 0 {
+		d.IdleTimeout = 8 * time.Hour
+	}
+	if d.AbsoluteTimeout == 0 {
+		d.AbsoluteTimeout = 7 * 24 * time.Hour
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	s := &Server{Deps: d, throttle: auth.NewThrottle(5, 15*time.Minute)}
+	s.sessions = newCookieStore(d)
+	s.echo = s.newEcho()
+	return s, nil
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Throttle exposes the sign-in throttle so tests can move its clock.
+func (s *Server) Throttle() *auth.Throttle { return s.throttle }
+
+func (s *Server) newEcho() *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.requestIDAndLog, s.recoverPanics, securityHeaders, s.loadSession, s.checkCSRF)
+	for _, r := range s.Routes() {
+		e.Add(r.Method, r.Path, r.Handler, s.requireAccess(r.Access))
+	}
+	return e
+}
+
+// log returns the request's logger (it carries the request id).
+func (s *Server) log(c echo.Context) *slog.Logger {
+	if l, ok := c.Get(ctxLogger).(*slog.Logger); ok {
+		return l
+	}
+	return s.Logger
+}
+
+// JobService is what the web layer needs from the background job runner.
+type JobService interface {
+	Pause(ctx context.Context, id int64) error
+	Resume(ctx context.Context, id int64) error
+	Cancel(ctx context.Context, id int64) error
+}
