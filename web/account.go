@@ -34,17 +34,29 @@ func (s *Server) changeOwnPassword(c echo.Context) error {
 	if errs := validateNewPassword(c, password, c.FormValue("password_confirm")); len(errs) > 0 {
 		return s.renderAccount(c, http.StatusUnprocessableEntity, errs)
 	}
+	epoch, err := s.setPassword(c, u.ID, password)
+	if err != nil {
+		return err
+	}
+	keepSession(c, epoch)
+	s.audit(c, db.AuditEntry{Action: "user.password", Object: "user:" + u.Username, Summary: "changed own password; other sessions ended"})
+	return redirectWithFlash(c, ui.FlashSuccess, t(c, "account.password_changed"), "/settings/account")
+}
+
+// setPassword hashes and stores a new password, which ends every session
+// of the account; it returns the account's new session epoch.
+func (s *Server) setPassword(c echo.Context, id int64, password string) (int64, error) {
 	hash, err := auth.HashPassword(password)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	epoch, err := s.Store.SetUserPassword(c.Request().Context(), u.ID, hash)
-	if err != nil {
-		return err
-	}
+	return s.Store.SetUserPassword(c.Request().Context(), id, hash)
+}
+
+// keepSession moves this session on to the account's new epoch, so a
+// password change that ends the account's other sessions spares this one.
+func keepSession(c echo.Context, epoch int64) {
 	st := state(c)
 	st.sess.Values[keyEpoch] = epoch
 	st.dirty = true
-	s.audit(c, db.AuditEntry{Action: "user.password", Object: "user:" + u.Username, Summary: "changed own password; other sessions ended"})
-	return redirectWithFlash(c, ui.FlashSuccess, t(c, "account.password_changed"), "/settings/account")
 }

@@ -61,5 +61,23 @@ func (s *Server) Routes() []Route {
 		{get, "/settings", Viewer, s.showSettings},
 		{get, "/settings/account", Viewer, s.showAccount},
 		{post, "/settings/account/password", Viewer, s.changeOwnPassword},
+
+		// Background jobs: everyone watches; marketers act on their own, admins on any.
+		{get, "/jobs", Viewer, s.showJobs},
+		{get, "/jobs/table", Viewer, s.showJobsTable},
+		{get, "/jobs/:id", Viewer, s.showJob},
+		{post, "/jobs/:id/pause", Marketer, s.actOnJob(pauseJob)},
+		{post, "/jobs/:id/resume", Marketer, s.actOnJob(resumeJob)},
+		{post, "/jobs/:id/cancel", Marketer, s.actOnJob(cancelJob)},
+
+		// Administration: accounts and the audit log.
+		// (admin routes)
+		{get, "/settings/users", Admin, s.showUsers},
+		{post, "/settings/users", Admin, s.createUser},
+		{post, "/settings/users/:id/role", Admin, s.changeUserRole},
+		{post, "/settings/users/:id/disable", Admin, s.disableUser},
+		{post, "/settings/users/:id/enable", Admin, s.enableUser},
+		{post, "/settings/users/:id/password", Admin, s.resetUserPassword},
+		{get, "/settings/audit", Admin, s.showAudit},
 	}
 }

@@ -30,6 +30,10 @@ type Deps struct {
 	SessionBlockKey []byte
 	// SecureCookies marks cookies Secure; set when serving TLS.
 	SecureCookies bool
+	// BehindProxy trusts X-Forwarded-For from private and loopback
+	// addresses. Off by default: a client could otherwise name any address
+	// and slip past the per-address sign-in throttle and the audit log.
+	BehindProxy bool
 	// IdleTimeout ends a session unused this long; AbsoluteTimeout ends any session this old.
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
@@ -84,6 +88,10 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+	if s.BehindProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	e.Use(s.requestIDAndLog, s.recoverPanics, securityHeaders, s.loadSession, s.checkCSRF)
 	for _, r := range s.Routes() {
 		e.Add(r.Method, r.Path, r.Handler, s.requireAccess(r.Access))

@@ -2,10 +2,10 @@ package web
 
 import (
 	"crypto/subtle"
-	"encoding/gob"
 	"net/http"
 	"time"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
@@ -33,8 +33,6 @@ const (
 	ctxLogger = "jingdesk.logger"
 )
 
-func init() { gob.Register(ui.Flash{}) }
-
 func newCookieStore(d Deps) *sessions.CookieStore {
 	store := sessions.NewCookieStore(d.SessionHashKey, d.SessionBlockKey)
 	store.Options = &sessions.Options{
@@ -45,6 +43,11 @@ func newCookieStore(d Deps) *sessions.CookieStore {
 		SameSite: http.SameSiteLaxMode,
 	}
 	store.MaxAge(store.Options.MaxAge) // also bounds the signed timestamp inside the cookie
+	for _, codec := range store.Codecs {
+		if sc, ok := codec.(*securecookie.SecureCookie); ok {
+			sc.SetSerializer(sessionSerializer{})
+		}
+	}
 	return store
 }
 
@@ -74,6 +77,9 @@ func currentUser(c echo.Context) *db.User {
 // changed) just before the response is written.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if sessionless(c.Path()) {
+			return next(c)
+		}
 		req := c.Request()
 		sess, err := s.sessions.Get(req, sessionName)
 		if err != nil {
@@ -98,6 +104,12 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		})
 		return next(c)
 	}
+}
+
+// sessionless routes never read or write the cookie: assets and health
+// checks are requested often and must stay cheap.
+func sessionless(routePath string) bool {
+	return routePath == "/static/*" || routePath == "/healthz"
 }
 
 // authenticate sets st.user when the session names a user who may still be

@@ -23,6 +23,9 @@ type IO struct {
 // ErrUsage marks a mistake in the command line; the usage text was printed.
 var ErrUsage = errors.New("invalid command line")
 
+// errHelpShown means -h printed the flags: the command stops, successfully.
+var errHelpShown = errors.New("help shown")
+
 const usage = `jingdesk — a web console for the Jing marketing platform
 
 Usage:
@@ -45,6 +48,14 @@ func Run(ctx context.Context, args []string, io IO, version string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
+	err := runCommand(ctx, cmd, args, io, version)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}
+
+func runCommand(ctx context.Context, cmd string, args []string, io IO, version string) error {
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, io, version)
@@ -92,7 +103,7 @@ func newFlagSet(name string, io IO) *flag.FlagSet {
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return errHelpShown
 		}
 		return ErrUsage
 	}

@@ -12,6 +12,7 @@ import (
 	_ "time/tzdata" // times show in the configured zone even on hosts without zoneinfo
 
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/secret"
 	"github.com/jingdesk/jingdesk/web"
 )
@@ -29,6 +30,7 @@ type ServeConfig struct {
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
 	ShutdownTimeout time.Duration
+	BehindProxy     bool
 }
 
 func parseServe(args []string, io IO) (ServeConfig, error) {
@@ -44,6 +46,8 @@ func parseServe(args []string, io IO) (ServeConfig, error) {
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL users reach the console at, for links the server prints (env JINGDESK_PUBLIC_URL)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration("IDLE_TIMEOUT", 8*time.Hour), "sign out after this long unused (env JINGDESK_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.AbsoluteTimeout, "absolute-timeout", envDuration("ABSOLUTE_TIMEOUT", 7*24*time.Hour), "sign out this long after signing in (env JINGDESK_ABSOLUTE_TIMEOUT)")
+	fs.BoolVar(&c.BehindProxy, "behind-proxy", env("BEHIND_PROXY", "") == "1" || env("BEHIND_PROXY", "") == "true",
+		"trust X-Forwarded-For from private/loopback addresses: set only behind a reverse proxy (env JINGDESK_BEHIND_PROXY=1)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish on shutdown")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
@@ -92,21 +96,19 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 		return err
 	}
 	defer d.Close()
-	srv, err := buildServer(ctx, d, cfg, logger, zone, version)
+	runner := jobs.New(d.store, jobs.Config{Logger: logger})
+	// No job kinds yet: each capability registers its own here as it arrives.
+	if err := runner.Start(ctx); err != nil {
+		return err
+	}
+	defer stopJobs(runner, cfg.ShutdownTimeout, logger) // also on early returns; a second Stop is a no-op
+	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner)
 	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	httpSrv := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // imports upload spreadsheets
-		WriteTimeout:      5 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	scheme := "http"
 	if cfg.TLSCert != "" {
@@ -121,6 +123,36 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 		setupURL := strings.TrimRight(baseURL, "/") + "/setup?token=" + srv.SetupToken
 		logger.Warn("no accounts yet: open the one-time setup link to create the first administrator", "url", setupURL)
 		fmt.Fprintf(io.Stderr, "\n  Create the first administrator at:\n  %s\n\n", setupURL)
+	}
+	if err := serveHTTP(ctx, ln, srv, cfg, logger); err != nil {
+		return err
+	}
+	// Only now: a request may have queued, paused or cancelled a job until the end.
+	stopJobs(runner, cfg.ShutdownTimeout, logger)
+	logger.Info("stopped")
+	return nil
+}
+
+// stopJobs interrupts running jobs and puts them back in the queue, so the
+// next start resumes them from their checkpoint.
+func stopJobs(runner *jobs.Runner, timeout time.Duration, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := runner.Stop(ctx); err != nil {
+		logger.Warn("background jobs did not stop in time; they resume once their lease expires", "error", err)
+	}
+}
+
+// serveHTTP serves on ln until ctx ends, then stops accepting connections
+// and waits (up to the shutdown timeout) for in-flight requests to finish.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, cfg ServeConfig, logger *slog.Logger) error {
+	httpSrv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // imports upload spreadsheets
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() {
@@ -144,12 +176,11 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	logger.Info("stopped")
 	return nil
 }
 
 // buildServer wires the web server from an opened data directory.
-func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.Logger, zone *time.Location, version string) (*web.Server, error) {
+func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.Logger, zone *time.Location, version string, jobService web.JobService) (*web.Server, error) {
 	catalog, err := i18n.NewCatalog(zone)
 	if err != nil {
 		return nil, err
@@ -176,10 +207,12 @@ func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.
 		SessionHashKey:  hashKey,
 		SessionBlockKey: blockKey,
 		SecureCookies:   cfg.TLSCert != "",
+		BehindProxy:     cfg.BehindProxy,
 		IdleTimeout:     cfg.IdleTimeout,
 		AbsoluteTimeout: cfg.AbsoluteTimeout,
 		SetupToken:      setupToken,
 		Version:         version,
+		Jobs:            jobService,
 	})
 }
 

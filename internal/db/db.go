@@ -29,6 +29,9 @@ type Store struct {
 	read  *sql.DB
 	path  string
 	now   func() time.Time
+	// userByID runs on every signed-in request; preparing it once saves
+	// the parse on each call.
+	userByID *sql.Stmt
 }
 
 // Open opens (creating if needed) the database at path and applies pending
@@ -47,6 +50,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if s.userByID, err = read.PrepareContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("db: prepare: %w", err)
 	}
 	return s, nil
 }
@@ -71,6 +78,9 @@ func openPool(path string, conns int) (*sql.DB, error) {
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	if s.userByID != nil {
+		s.userByID.Close()
+	}
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 

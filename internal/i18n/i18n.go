@@ -36,7 +36,13 @@ type Catalog struct {
 	matcher language.Matcher
 	zone    *time.Location
 	ids     map[string][]string // language → message ids, for completeness checks
+	// onMissing, when set, hears of every id that has no translation
+	// (tests turn it into a failure; in production the id is shown).
+	onMissing func(lang, id string)
 }
+
+// OnMissing registers f to hear of untranslated ids. Call it before serving.
+func (c *Catalog) OnMissing(f func(lang, id string)) { c.onMissing = f }
 
 // NewCatalog loads the embedded catalogs. zone is where times are shown.
 func NewCatalog(zone *time.Location) (*Catalog, error) {
@@ -89,10 +95,11 @@ func normalizeTag(lang string) language.Tag {
 
 // Localizer translates and formats for one language.
 type Localizer struct {
-	Lang    string
-	loc     *goi18n.Localizer
-	printer *message.Printer
-	zone    *time.Location
+	Lang      string
+	onMissing func(lang, id string)
+	loc       *goi18n.Localizer
+	printer   *message.Printer
+	zone      *time.Location
 }
 
 // Localizer returns a Localizer for lang (falling back to Chinese).
@@ -102,10 +109,11 @@ func (c *Catalog) Localizer(lang string) *Localizer {
 	}
 	tag := normalizeTag(lang)
 	return &Localizer{
-		Lang:    lang,
-		loc:     goi18n.NewLocalizer(c.bundle, tag.String()),
-		printer: message.NewPrinter(tag),
-		zone:    c.zone,
+		Lang:      lang,
+		onMissing: c.onMissing,
+		loc:       goi18n.NewLocalizer(c.bundle, tag.String()),
+		printer:   message.NewPrinter(tag),
+		zone:      c.zone,
 	}
 }
 
@@ -121,6 +129,9 @@ func (l *Localizer) T(id string, data ...any) string {
 	}
 	s, err := l.loc.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: tmpl})
 	if err != nil || s == "" {
+		if l.onMissing != nil {
+			l.onMissing(l.Lang, id)
+		}
 		return id
 	}
 	return s

@@ -1,0 +1,139 @@
+package i18n
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func newTestCatalog(t *testing.T) *Catalog {
+	t.Helper()
+	zone, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCatalog(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Every string exists in both languages: a key in one catalog only is a bug.
+func TestBothLanguagesHaveTheSameMessageIDs(t *testing.T) {
+	c := newTestCatalog(t)
+	zh, en := c.MessageIDs(Chinese), c.MessageIDs(English)
+	if len(zh) < 50 {
+		t.Fatalf("only %d Chinese messages loaded", len(zh))
+	}
+	for _, id := range zh {
+		if !slices.Contains(en, id) {
+			t.Errorf("%q is in Chinese but not in English", id)
+		}
+	}
+	for _, id := range en {
+		if !slices.Contains(zh, id) {
+			t.Errorf("%q is in English but not in Chinese", id)
+		}
+	}
+}
+
+// literalID finds message ids written literally in templates and handlers.
+var literalID = regexp.MustCompile(`(?:ui\.T|\bt|\.T)\((?:ctx|c), "([a-z][a-z0-9_.\-]*)"`)
+
+// Every literal id used in the code has a translation.
+func TestEveryLiteralIDInTheCodeIsTranslated(t *testing.T) {
+	c := newTestCatalog(t)
+	known := c.MessageIDs(English)
+	root := filepath.Join("..", "..")
+	found := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if !strings.HasSuffix(path, ".templ") && !(strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_templ.go")) {
+			return nil
+		}
+		body, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range literalID.FindAllStringSubmatch(string(body), -1) {
+			found++
+			if !slices.Contains(known, m[1]) && !strings.HasSuffix(m[1], ".") {
+				t.Errorf("%s uses %q, which no catalog defines", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found < 30 {
+		t.Fatalf("only %d literal ids found: is the pattern still right?", found)
+	}
+}
+
+func TestMatchAcceptLanguage(t *testing.T) {
+	c := newTestCatalog(t)
+	cases := map[string]string{
+		"":                         Chinese,
+		"en-US,en;q=0.9":           English,
+		"zh-CN,zh;q=0.9,en;q=0.8":  Chinese,
+		"zh-TW":                    Chinese,
+		"fr-FR,en;q=0.5":           English,
+		"de-DE":                    Chinese,
+		"en-GB;q=0.3,zh-Hans;q=.9": Chinese,
+		"garbage;;;":               Chinese,
+	}
+	for header, want := range cases {
+		if got := c.Match(header); got != want {
+			t.Errorf("Match(%q) = %q, want %q", header, got, want)
+		}
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	c := newTestCatalog(t)
+	en, zh := c.Localizer(English), c.Localizer(Chinese)
+	if got := en.Number(1234567); got != "1,234,567" {
+		t.Errorf("English number %q", got)
+	}
+	if got := zh.Number(1234567); got != "1,234,567" {
+		t.Errorf("Chinese number %q", got)
+	}
+	// 2026-11-21 02:30 UTC is 10:30 in Shanghai.
+	at := time.Date(2026, 11, 21, 2, 30, 0, 0, time.UTC).Unix()
+	if got := zh.DateTime(at); got != "2026年11月21日 10:30" {
+		t.Errorf("Chinese time %q", got)
+	}
+	if got := en.DateTime(at); got != "21 Nov 2026 10:30" {
+		t.Errorf("English time %q", got)
+	}
+	if got := en.DateTime(0); got != "—" {
+		t.Errorf("zero time %q", got)
+	}
+	if got := en.T("login.throttled", "Seconds", 15); !strings.Contains(got, "15 s") {
+		t.Errorf("placeholder not filled: %q", got)
+	}
+}
+
+func TestMissingIDIsReported(t *testing.T) {
+	c := newTestCatalog(t)
+	var missing []string
+	c.OnMissing(func(lang, id string) { missing = append(missing, lang+":"+id) })
+	if got := c.Localizer(English).T("no.such.id"); got != "no.such.id" {
+		t.Errorf("missing id rendered as %q", got)
+	}
+	if len(missing) != 1 || missing[0] != "en:no.such.id" {
+		t.Errorf("missing ids reported: %v", missing)
+	}
+}

@@ -1,0 +1,183 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/jingdesk/jingdesk/internal/db"
+)
+
+var (
+	auditRowRE   = regexp.MustCompile(`data-testid="audit-row"`)
+	auditCodeRE  = regexp.MustCompile(`<code class="small muted">([^<]+)</code>`)
+	auditOlderRE = regexp.MustCompile(`href="([^"]+)" data-testid="audit-older"`)
+)
+
+// auditPage loads an audit page and returns its body and the action codes listed, in order.
+func auditPage(t *testing.T, c *client, path string) (string, []string) {
+	t.Helper()
+	rec := c.get(path)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, rec.Code)
+	}
+	body := rec.Body.String()
+	var codes []string
+	for _, m := range auditCodeRE.FindAllStringSubmatch(body, -1) {
+		codes = append(codes, m[1])
+	}
+	if n := len(auditRowRE.FindAllString(body, -1)); n != len(codes) {
+		t.Fatalf("%d rows but %d action codes", n, len(codes))
+	}
+	return body, codes
+}
+
+func TestAuditLogShowsSignInsAndAccountChangesNewestFirst(t *testing.T) {
+	h := newHarness(t)
+	admin, _ := h.addEnglishAdmin("root")
+	alice := h.addUser("alice", db.RoleViewer)
+	admin.post(userURL(alice, "role"), url.Values{"role": {"marketer"}})
+	body, codes := auditPage(t, admin, "/settings/audit")
+	if len(codes) != 2 || codes[0] != "user.role" || codes[1] != "auth.login" {
+		t.Fatalf("listed %v, want the role change, then the sign-in", codes)
+	}
+	for _, want := range []string{"Role changed", "Sign-in", "user:alice", "role viewer → marketer", "192.0.2.10",
+		`<span class="badge badge-success">OK</span>`, "root"} {
+		if !strings.Contains(body, html.EscapeString(want)) && !strings.Contains(body, want) {
+			t.Errorf("audit page lacks %q", want)
+		}
+	}
+	es, _ := h.store.ListAudit(context.Background(), db.AuditFilter{Limit: 1})
+	if es[0].RequestID == "" || !strings.Contains(body, es[0].RequestID) {
+		t.Error("request id not shown")
+	}
+}
+
+func TestAuditFiltersByOutcomeActionGroupAndUsername(t *testing.T) {
+	h := newHarness(t)
+	admin, root := h.addEnglishAdmin("root")
+	alice := h.addUser("alice", db.RoleViewer)
+	h.signIn("alice", "not her password")                             // auth.login failed, as alice
+	h.signIn("bob", "no such account")                                // auth.login failed, as bob
+	admin.post(userURL(alice, "disable"), nil)                        // user.disable ok
+	admin.post(userURL(root, "role"), url.Values{"role": {"viewer"}}) // user.role denied
+	cases := []struct {
+		query string
+		want  []string
+	}{
+		{"?outcome=failed", []string{"auth.login", "auth.login"}},
+		{"?outcome=denied", []string{"user.role"}},
+		{"?action=user", []string{"user.role", "user.disable"}},
+		{"?action=auth&outcome=ok", []string{"auth.login"}},
+		{"?user=ALICE", []string{"auth.login"}},
+		{"?user=bob&outcome=failed", []string{"auth.login"}},
+		{"?action=setup", nil},
+		// Values the form does not offer are ignored rather than matching nothing.
+		{"?action=%25&outcome=maybe", []string{"user.role", "user.disable", "auth.login", "auth.login", "auth.login"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.query, func(t *testing.T) {
+			body, codes := auditPage(t, admin, "/settings/audit"+tc.query)
+			if strings.Join(codes, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("listed %v, want %v", codes, tc.want)
+			}
+			if len(tc.want) == 0 && !strings.Contains(body, `data-testid="empty-state"`) {
+				t.Fatal("no empty state when nothing matches")
+			}
+		})
+	}
+	// The filter form shows what was chosen.
+	body, _ := auditPage(t, admin, "/settings/audit?action=user&outcome=denied&user=root")
+	for _, want := range []string{`<option value="user" selected>`, `<option value="denied" selected>`, `value="root"`, `href="/settings/audit">Clear filters`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("filter form lacks %s", want)
+		}
+	}
+}
+
+func TestAuditPagingWalksEveryEntryOnceAndKeepsTheFilter(t *testing.T) {
+	h := newHarness(t)
+	admin, _ := h.addEnglishAdmin("root")
+	ctx := context.Background()
+	for i := 0; i < 2*auditPageSize+7; i++ {
+		outcome := db.OutcomeOK
+		if i%2 == 0 {
+			outcome = db.OutcomeFailed
+		}
+		if err := h.store.Audit(ctx, db.AuditEntry{Action: "user.test", Summary: fmt.Sprintf("entry %d", i), Outcome: outcome}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := h.countAudit("", "")
+	seen := map[string]bool{}
+	path, pages := "/settings/audit", 0
+	for path != "" {
+		body, codes := auditPage(t, admin, html.UnescapeString(path))
+		pages++
+		if pages > 1 && !strings.Contains(body, `data-testid="audit-newest"`) {
+			t.Fatal("a later page has no way back to the newest entries")
+		}
+		for _, m := range regexp.MustCompile(`entry \d+`).FindAllString(body, -1) {
+			if seen[m] {
+				t.Fatalf("%s shown twice", m)
+			}
+			seen[m] = true
+		}
+		if len(codes) > auditPageSize {
+			t.Fatalf("page of %d rows", len(codes))
+		}
+		path = ""
+		if m := auditOlderRE.FindStringSubmatch(body); m != nil {
+			path = m[1]
+		}
+	}
+	if pages != 3 || len(seen) != total-1 { // the sign-in is the one entry without "entry N"
+		t.Fatalf("%d pages, %d entries seen of %d", pages, len(seen), total)
+	}
+	// The older link keeps the filter.
+	body, codes := auditPage(t, admin, "/settings/audit?outcome=failed")
+	m := auditOlderRE.FindStringSubmatch(body)
+	if len(codes) != auditPageSize || m == nil || !strings.Contains(m[1], "outcome=failed") {
+		t.Fatalf("filtered first page: %d rows, older link %v", len(codes), m)
+	}
+	body, _ = auditPage(t, admin, html.UnescapeString(m[1]))
+	if strings.Contains(body, "badge-success") {
+		t.Fatal("the second filtered page holds entries outside the filter")
+	}
+}
+
+func TestAuditLogEscapesHTMLFromUsers(t *testing.T) {
+	h := newHarness(t)
+	admin, _ := h.addEnglishAdmin("root")
+	admin.post("/settings/users", url.Values{"username": {"<b>eve"}, "display_name": {"<script>alert(1)</script>"},
+		"role": {"viewer"}, "password": {"a long enough password"}})
+	h.signIn(`<img src=x onerror=alert(1)>`, "whatever password")
+	h.store.Audit(context.Background(), db.AuditEntry{Action: "job.cancel", Summary: "<script>alert(2)</script>"})
+	body, _ := auditPage(t, admin, "/settings/audit")
+	for _, raw := range []string{"<b>eve", "<script>alert(2)", "<img src=x"} {
+		if strings.Contains(body, raw) {
+			t.Errorf("%q reached the page unescaped", raw)
+		}
+	}
+	for _, escaped := range []string{"user:&lt;b&gt;eve", "&lt;script&gt;alert(2)&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;"} {
+		if !strings.Contains(body, escaped) {
+			t.Errorf("escaped %q missing", escaped)
+		}
+	}
+}
+
+func TestAuditLogIsForAdministratorsOnly(t *testing.T) {
+	h := newHarness(t)
+	h.addUser("mia", db.RoleMarketer)
+	if rec := h.login("mia").get("/settings/audit"); rec.Code != http.StatusForbidden {
+		t.Fatalf("marketer read the audit log: %d", rec.Code)
+	}
+	if rec := h.anon().get("/settings/audit"); rec.Code != http.StatusSeeOther {
+		t.Fatalf("anonymous visitor: %d", rec.Code)
+	}
+}

@@ -1,0 +1,224 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jingdesk/jingdesk/internal/auth"
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n"
+)
+
+// harness is a real server on a temporary SQLite file, driven through
+// httptest with a cookie jar per simulated browser.
+type harness struct {
+	t     testing.TB
+	srv   *Server
+	store *db.Store
+	clock *testClock
+}
+
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+type harnessOption func(*Deps)
+
+func withSetupToken(tok string) harnessOption { return func(d *Deps) { d.SetupToken = tok } }
+
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
+	t.Helper()
+	auth.SetCostForTests()
+	store, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "jingdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	clock := &testClock{now: time.Unix(1_790_000_000, 0)}
+	store.SetClock(clock.Now)
+	zone, _ := time.LoadLocation("Asia/Shanghai")
+	catalog, err := i18n.NewCatalog(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failOnMissingTranslations(t, catalog)
+	d := Deps{
+		Store:           store,
+		Catalog:         catalog,
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		SessionHashKey:  []byte(strings.Repeat("h", 64)),
+		SessionBlockKey: []byte(strings.Repeat("b", 32)),
+		Version:         "test",
+		Now:             clock.Now,
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	srv, err := New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Throttle().Now = clock.Now
+	return &harness{t: t, srv: srv, store: store, clock: clock}
+}
+
+// failOnMissingTranslations makes any untranslated id rendered during the
+// test a failure (collected under a lock: a browser test's server goroutines
+// may render after the handler returned).
+func failOnMissingTranslations(t testing.TB, catalog *i18n.Catalog) {
+	var mu sync.Mutex
+	missing := map[string]bool{}
+	catalog.OnMissing(func(lang, id string) {
+		mu.Lock()
+		missing[lang+": "+id] = true
+		mu.Unlock()
+	})
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for m := range missing {
+			t.Errorf("untranslated message id rendered: %s", m)
+		}
+	})
+}
+
+// password is the password addUser gives an account.
+func password(name string) string { return "pw-" + name + "-long-enough" }
+
+// addUser creates an account directly in the store.
+func (h *harness) addUser(name, role string) db.User {
+	h.t.Helper()
+	hash, err := auth.HashPassword(password(name))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	u, err := h.store.CreateUser(context.Background(), db.NewUser{Username: name, PasswordHash: hash, Role: role})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return u
+}
+
+// client is one simulated browser: its cookies and its current CSRF token.
+type client struct {
+	h    *harness
+	jar  *cookiejar.Jar
+	csrf string
+	ip   string
+}
+
+var baseURL, _ = url.Parse("http://jingdesk.test/")
+
+// anon is a fresh browser that has loaded the sign-in page (so it holds a CSRF token).
+func (h *harness) anon() *client {
+	jar, _ := cookiejar.New(nil)
+	c := &client{h: h, jar: jar, ip: "192.0.2.10"}
+	if rec := c.get("/login"); rec.Code != http.StatusOK {
+		h.t.Fatalf("GET /login: %d", rec.Code)
+	}
+	return c
+}
+
+// login signs name in (its password from addUser) and fails the test otherwise.
+func (h *harness) login(name string) *client {
+	h.t.Helper()
+	c := h.anon()
+	rec := c.post("/login", url.Values{"username": {name}, "password": {password(name)}})
+	if rec.Code != http.StatusSeeOther {
+		h.t.Fatalf("login %s: status %d\n%s", name, rec.Code, rec.Body.String())
+	}
+	c.get("/settings/account") // pick up the rotated CSRF token
+	return c
+}
+
+type reqOption func(*http.Request)
+
+// htmx marks a request as coming from htmx (not boosted).
+func htmx() reqOption { return func(r *http.Request) { r.Header.Set("HX-Request", "true") } }
+
+// noCSRF sends no token at all; csrfToken sends a given (wrong) one.
+func noCSRF() reqOption { return func(r *http.Request) { r.Header.Set("X-Test-No-CSRF", "1") } }
+func csrfTokenOpt(tok string) reqOption {
+	return func(r *http.Request) { r.Header.Set("X-Test-CSRF", tok) }
+}
+
+func (c *client) do(req *http.Request, opts ...reqOption) *httptest.ResponseRecorder {
+	c.h.t.Helper()
+	req.RemoteAddr = c.ip + ":40000"
+	for _, ck := range c.jar.Cookies(baseURL) {
+		req.AddCookie(ck)
+	}
+	for _, o := range opts {
+		o(req)
+	}
+	rec := httptest.NewRecorder()
+	c.h.srv.ServeHTTP(rec, req)
+	c.jar.SetCookies(baseURL, rec.Result().Cookies())
+	if m := csrfMeta.FindStringSubmatch(rec.Body.String()); m != nil {
+		c.csrf = m[1]
+	}
+	return rec
+}
+
+var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]*)"`)
+
+func (c *client) get(path string, opts ...reqOption) *httptest.ResponseRecorder {
+	c.h.t.Helper()
+	return c.do(httptest.NewRequest(http.MethodGet, path, nil), opts...)
+}
+
+// post sends a form with the client's CSRF token unless an option says otherwise.
+func (c *client) post(path string, form url.Values, opts ...reqOption) *httptest.ResponseRecorder {
+	c.h.t.Helper()
+	return c.send(http.MethodPost, path, form, opts...)
+}
+
+func (c *client) send(method, path string, form url.Values, opts ...reqOption) *httptest.ResponseRecorder {
+	c.h.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	probe := httptest.NewRequest(method, path, nil)
+	for _, o := range opts {
+		o(probe)
+	}
+	switch {
+	case probe.Header.Get("X-Test-No-CSRF") != "":
+	case probe.Header.Get("X-Test-CSRF") != "":
+		form.Set("_csrf", probe.Header.Get("X-Test-CSRF"))
+	default:
+		form.Set("_csrf", c.csrf)
+	}
+	req := httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req, opts...)
+}
+
+// countAudit counts audit entries whose action starts with prefix.
+func (h *harness) countAudit(prefix, outcome string) int {
+	h.t.Helper()
+	es, err := h.store.ListAudit(context.Background(), db.AuditFilter{Action: prefix, Outcome: outcome, Limit: 500})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(es)
+}

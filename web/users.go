@@ -1,0 +1,297 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/jingdesk/jingdesk/internal/auth"
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/secret"
+	"github.com/jingdesk/jingdesk/templates/settings"
+	"github.com/jingdesk/jingdesk/templates/ui"
+)
+
+const usersPath = "/settings/users"
+
+// Session keys holding a generated password until the users page shows it.
+// The cookie is encrypted, and the page that shows it deletes it.
+const (
+	keyRevealUser     = "reveal_user"
+	keyRevealPassword = "reveal_password"
+)
+
+func (s *Server) showUsers(c echo.Context) error {
+	return s.renderUsers(c, http.StatusOK, settings.UsersView{
+		Invite: blankInvite(),
+		Reveal: takeReveal(c),
+	})
+}
+
+// renderUsers fills in the accounts and renders the page; v carries the
+// invite form as typed and any per-row message.
+func (s *Server) renderUsers(c echo.Context, status int, v settings.UsersView, rowErrors ...settings.UserEntry) error {
+	users, err := s.Store.ListUsers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	me := currentUser(c).ID
+	for _, u := range users {
+		e := userEntry(u, me)
+		for _, re := range rowErrors {
+			if re.ID == u.ID {
+				e.Error, e.PasswordError = re.Error, re.PasswordError
+			}
+		}
+		v.Users = append(v.Users, e)
+	}
+	return s.render(c, status, View{Title: t(c, "settings.tab.users"), Section: "settings", Body: settings.Users(v)})
+}
+
+// blankInvite is the create form before anything is typed; most new
+// accounts are marketers.
+func blankInvite() settings.InviteForm { return settings.InviteForm{Role: db.RoleMarketer} }
+
+func userEntry(u db.User, me int64) settings.UserEntry {
+	return settings.UserEntry{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: u.Role,
+		Disabled: u.Disabled, LastLoginAt: u.LastLoginAt, CreatedAt: u.CreatedAt, Self: u.ID == me}
+}
+
+// createUser makes an account. An empty password field means "generate
+// one": it is shown to the administrator once, on the page that follows.
+func (s *Server) createUser(c echo.Context) error {
+	f := settings.InviteForm{
+		Username:    strings.TrimSpace(c.FormValue("username")),
+		DisplayName: strings.TrimSpace(c.FormValue("display_name")),
+		Role:        c.FormValue("role"),
+	}
+	password := c.FormValue("password")
+	if f.Errors = validateInvite(c, f, password); len(f.Errors) > 0 {
+		return s.renderUsers(c, http.StatusUnprocessableEntity, settings.UsersView{Invite: f})
+	}
+	password, generated := passwordOrGenerated(password)
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	u, err := s.Store.CreateUser(c.Request().Context(), db.NewUser{Username: f.Username, DisplayName: f.DisplayName,
+		PasswordHash: hash, Role: f.Role})
+	if errors.Is(err, db.ErrConflict) {
+		f.Errors = map[string]string{"username": t(c, "users.error.username_taken", "Name", f.Username)}
+		return s.renderUsers(c, http.StatusUnprocessableEntity, settings.UsersView{Invite: f})
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(c, db.AuditEntry{Action: "user.create", Object: "user:" + u.Username,
+		Summary: "account created with role " + u.Role + passwordNote(generated)})
+	if generated {
+		revealOnce(c, u.Username, password)
+	}
+	return redirectWithFlash(c, ui.FlashSuccess, t(c, "users.created", "Name", u.Username), usersPath)
+}
+
+// validateInvite checks the form; the password is optional (empty means generate).
+func validateInvite(c echo.Context, f settings.InviteForm, password string) map[string]string {
+	errs := map[string]string{}
+	if msg := validateUsername(c, f.Username); msg != "" {
+		errs["username"] = msg
+	}
+	if utf8.RuneCountInString(f.DisplayName) > 64 {
+		errs["display_name"] = t(c, "users.error.display_name_long")
+	}
+	if !db.ValidRole(f.Role) {
+		errs["role"] = t(c, "users.error.role")
+	}
+	if password != "" {
+		for k, v := range validateNewPassword(c, password, password) {
+			errs[k] = v
+		}
+	}
+	return errs
+}
+
+// passwordOrGenerated returns typed, or when it is empty a new random
+// password (96 bits, 16 URL-safe characters: easy to paste, hard to guess).
+func passwordOrGenerated(typed string) (password string, generated bool) {
+	if typed != "" {
+		return typed, false
+	}
+	return secret.Token(12), true
+}
+
+func passwordNote(generated bool) string {
+	if generated {
+		return "; password generated"
+	}
+	return "; password typed by the administrator"
+}
+
+func revealOnce(c echo.Context, username, password string) {
+	st := state(c)
+	st.sess.Values[keyRevealUser] = username
+	st.sess.Values[keyRevealPassword] = password
+	st.dirty = true
+}
+
+// takeReveal returns the waiting generated password, if any, and forgets it.
+func takeReveal(c echo.Context) *settings.Reveal {
+	st := state(c)
+	name, _ := st.sess.Values[keyRevealUser].(string)
+	password, _ := st.sess.Values[keyRevealPassword].(string)
+	if name == "" || password == "" {
+		return nil
+	}
+	delete(st.sess.Values, keyRevealUser)
+	delete(st.sess.Values, keyRevealPassword)
+	st.dirty = true
+	return &settings.Reveal{Username: name, Password: password}
+}
+
+// targetUser is the account named by the :id path parameter.
+func (s *Server) targetUser(c echo.Context) (db.User, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return db.User{}, echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	return s.Store.User(c.Request().Context(), id)
+}
+
+func (s *Server) changeUserRole(c echo.Context) error {
+	u, err := s.targetUser(c)
+	if err != nil {
+		return err
+	}
+	role := c.FormValue("role")
+	if !db.ValidRole(role) {
+		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
+	}
+	if role == u.Role {
+		return s.answerRowChange(c, u, "")
+	}
+	err = s.Store.SetUserRole(c.Request().Context(), u.ID, role)
+	if errors.Is(err, db.ErrLastAdmin) {
+		return s.refuseLastAdmin(c, u, "user.role", "role change to "+role)
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(c, db.AuditEntry{Action: "user.role", Object: "user:" + u.Username, Summary: "role " + u.Role + " → " + role})
+	u.Role = role
+	return s.answerRowChange(c, u, t(c, "users.role_changed", "Name", u.Username, "Role", t(c, "role."+role)))
+}
+
+func (s *Server) disableUser(c echo.Context) error { return s.setUserDisabled(c, true) }
+
+func (s *Server) enableUser(c echo.Context) error { return s.setUserDisabled(c, false) }
+
+// setUserDisabled disables (which ends the account's sessions at once:
+// the store moves its session epoch on) or re-enables an account.
+func (s *Server) setUserDisabled(c echo.Context, disabled bool) error {
+	u, err := s.targetUser(c)
+	if err != nil {
+		return err
+	}
+	action, summary, done := "user.enable", "account re-enabled", "users.enabled"
+	if disabled {
+		action, summary, done = "user.disable", "account disabled; its sessions ended", "users.disabled"
+	}
+	err = s.Store.SetUserDisabled(c.Request().Context(), u.ID, disabled)
+	if errors.Is(err, db.ErrLastAdmin) {
+		return s.refuseLastAdmin(c, u, action, "disable")
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(c, db.AuditEntry{Action: action, Object: "user:" + u.Username, Summary: summary})
+	u.Disabled = disabled
+	return s.answerRowChange(c, u, t(c, done, "Name", u.Username))
+}
+
+// refuseLastAdmin says why nothing was done, on the row for htmx or as a
+// flash otherwise, and records the refusal.
+func (s *Server) refuseLastAdmin(c echo.Context, u db.User, action, attempt string) error {
+	s.audit(c, db.AuditEntry{Action: action, Object: "user:" + u.Username, Outcome: db.OutcomeDenied,
+		Summary: attempt + " refused: last active administrator"})
+	msg := t(c, "users.error.last_admin", "Name", u.Username)
+	if wantsFragment(c) {
+		row := userEntry(u, currentUser(c).ID)
+		row.Error = msg
+		return s.renderFragment(c, http.StatusConflict, settings.UserRow(row))
+	}
+	return redirectWithFlash(c, ui.FlashError, msg, usersPath)
+}
+
+// answerRowChange ends a successful row change: the new row for htmx, or
+// back to the list with a flash. An administrator who just took their own
+// access away is sent where they can still go.
+func (s *Server) answerRowChange(c echo.Context, u db.User, flash string) error {
+	if to := landingAfterSelfChange(c, u); to != "" {
+		addFlash(c, ui.FlashSuccess, flash)
+		if wantsFragment(c) {
+			c.Response().Header().Set("HX-Redirect", to)
+			return c.NoContent(http.StatusNoContent)
+		}
+		return c.Redirect(http.StatusSeeOther, to)
+	}
+	if wantsFragment(c) {
+		return s.renderFragment(c, http.StatusOK, settings.UserRow(userEntry(u, currentUser(c).ID)))
+	}
+	if flash == "" {
+		return c.Redirect(http.StatusSeeOther, usersPath)
+	}
+	return redirectWithFlash(c, ui.FlashSuccess, flash, usersPath)
+}
+
+// landingAfterSelfChange is where administrators go after disabling or
+// demoting themselves ("" when they changed someone else).
+func landingAfterSelfChange(c echo.Context, u db.User) string {
+	switch {
+	case u.ID != currentUser(c).ID:
+		return ""
+	case u.Disabled:
+		return "/login"
+	case u.Role != db.RoleAdmin:
+		return "/settings/account"
+	}
+	return ""
+}
+
+// resetUserPassword sets a typed or generated password. The account's
+// sessions end at once; an administrator resetting their own keeps this one.
+func (s *Server) resetUserPassword(c echo.Context) error {
+	u, err := s.targetUser(c)
+	if err != nil {
+		return err
+	}
+	typed := c.FormValue("password")
+	if typed != "" {
+		if errs := validateNewPassword(c, typed, typed); len(errs) > 0 {
+			row := settings.UserEntry{ID: u.ID, PasswordError: errs["password"]}
+			return s.renderUsers(c, http.StatusUnprocessableEntity, settings.UsersView{Invite: blankInvite()}, row)
+		}
+	}
+	password, generated := passwordOrGenerated(typed)
+	epoch, err := s.setPassword(c, u.ID, password)
+	if err != nil {
+		return err
+	}
+	if u.ID == currentUser(c).ID {
+		keepSession(c, epoch)
+	}
+	s.audit(c, db.AuditEntry{Action: "user.password_reset", Object: "user:" + u.Username,
+		Summary: "password reset by an administrator; sessions ended" + passwordNote(generated)})
+	if generated {
+		revealOnce(c, u.Username, password)
+	}
+	return redirectWithFlash(c, ui.FlashSuccess, t(c, "users.password_reset", "Name", u.Username), usersPath)
+}
+
+// wantsFragment: an htmx request that swaps part of the page (not a boosted navigation).
+func wantsFragment(c echo.Context) bool {
+	return isHTMX(c) && c.Request().Header.Get("HX-Boosted") != "true"
+}
