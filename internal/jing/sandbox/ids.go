@@ -48,3 +48,13 @@ func (l *lockedRand) IntN(n int) int {
 	defer l.mu.Unlock()
 	return l.rng.IntN(n)
 }
+
+// uuid22 draws a fresh jing_uuid at run time (new objects created through the API).
+func (l *lockedRand) uuid22() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return uuid22(l.rng)
+}
+
+// newUUID is a new object's id.
+func (s *Server) newUUID() string { return s.faultRN.uuid22() }
