@@ -133,7 +133,9 @@ func DefaultCatalog() Catalog {
 		entry("crowds.users", post, "/v2/crowd/static/users", P),
 		entry("crowds.create", post, "/v2/crowd/static/create", P).write(false),
 		entry("crowds.update", put, "/v2/crowd/static/update", P).write(true),
-		entry("crowds.delete", del, "/v2/crowd/static/delete", P).write(true),
+		// A repeated delete after a lost answer is refused (not found), so
+		// the caller must hear "outcome unknown", not a false failure.
+		entry("crowds.delete", del, "/v2/crowd/static/delete", P).write(false),
 		withStringCode(entry("crowds.import", post, "/v2/crowd/static/importByUuids", D).write(true).batch(1000)),
 
 		entry("leads.create", post, "/v1/leads/create", D).write(false),
@@ -161,8 +163,10 @@ func DefaultCatalog() Catalog {
 		entry("edm.mailboxes", post, "/v1/edm/mailbox/list", P),
 		entry("edm.create", post, "/v1/edm/send/create", P).write(false),
 		entry("edm.detail", post, "/v1/edm/send/detail", P),
-		entry("edm.update", put, "/v1/edm/send/update", P).write(true),
-		entry("edm.delete", del, "/v1/edm/send/delete", P).write(true),
+		// Update and delete work only before a send starts; a repeat after a
+		// lost answer may find it started or gone, so neither is retried.
+		entry("edm.update", put, "/v1/edm/send/update", P).write(false),
+		entry("edm.delete", del, "/v1/edm/send/delete", P).write(false),
 		entry("edm.list", post, "/v1/edm/send/list", P),
 		entry("edm.records", post, "/v1/edm/send/records", P),
 

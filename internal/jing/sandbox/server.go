@@ -70,6 +70,7 @@ type Server struct {
 	faults  Faults
 	faultRN *lockedRand
 	events  *eventQueue
+	state   *stateStore // nil without Config.StatePath (persist.go)
 }
 
 // New builds a sandbox with its seeded tenant.
@@ -77,7 +78,8 @@ func New(cfg Config) *Server {
 	cfg = withDefaults(cfg)
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "sandbox"), faults: cfg.Faults,
 		faultRN: newLockedRand(cfg.Seed ^ 0x5eed)}
-	s.tenant = seedTenant(cfg)
+	s.state = newStateStore(cfg.StatePath, s.log)
+	s.tenant = s.state.loadOrSeed(cfg)
 	s.auth = newAuthState()
 	s.limits = newLimitState()
 	s.events = newEventQueue(s)
@@ -330,7 +332,9 @@ func Start(cfg Config, addr string) (*Running, error) {
 }
 
 // Close stops serving and the background work, saving state if configured.
+// Serving stops first, so no call changes the tenant after the final save.
 func (r *Running) Close(ctx context.Context) error {
+	err := r.http.Shutdown(ctx)
 	r.Server.stopBackground()
-	return r.http.Shutdown(ctx)
+	return err
 }

@@ -1,0 +1,193 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// stateSaveDelay is how long a change waits before it is saved, so a burst
+// of changes costs one save.
+const stateSaveDelay = 5 * time.Second
+
+// stateStore keeps the tenant in a JSON file (Config.StatePath) across
+// restarts: loaded by New, saved a little after changes and on stop.
+type stateStore struct {
+	path  string
+	log   *slog.Logger
+	delay time.Duration
+	// readOnly is set when the file could not be read nor moved aside:
+	// saving over it would lose it.
+	readOnly bool
+
+	dirty   atomic.Bool
+	changed chan struct{} // a buffered doorbell: something changed
+	saveMu  sync.Mutex    // one save at a time
+}
+
+// newStateStore is nil without a path: nothing is persisted.
+func newStateStore(path string, log *slog.Logger) *stateStore {
+	if path == "" {
+		return nil
+	}
+	return &stateStore{path: path, log: log, delay: stateSaveDelay, changed: make(chan struct{}, 1)}
+}
+
+// loadOrSeed is the saved tenant when there is one, else a freshly seeded
+// one. A file that does not load is kept beside as <path>.broken (never
+// lost silently) and the tenant is seeded afresh.
+func (st *stateStore) loadOrSeed(cfg Config) *tenant {
+	if st == nil {
+		return seedTenant(cfg)
+	}
+	t, err := st.load()
+	switch {
+	case err == nil:
+		return t
+	case !errors.Is(err, fs.ErrNotExist):
+		st.quarantine(err)
+	}
+	st.dirty.Store(true)
+	return seedTenant(cfg)
+}
+
+func (st *stateStore) load() (*tenant, error) {
+	b, err := os.ReadFile(st.path)
+	if err != nil {
+		return nil, err
+	}
+	t := &tenant{}
+	if err := json.Unmarshal(b, t); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	if t.MID == "" {
+		return nil, errors.New("no tenant in the file")
+	}
+	t.afterLoad()
+	return t, nil
+}
+
+// quarantine moves a file that failed to load out of the way.
+func (st *stateStore) quarantine(cause error) {
+	broken := st.path + ".broken"
+	if _, err := os.Lstat(broken); err == nil { // keep the earlier one too
+		broken = fmt.Sprintf("%s.%s.broken", st.path, time.Now().Format("20060102-150405.000"))
+	}
+	if err := os.Rename(st.path, broken); err != nil {
+		st.readOnly = true
+		st.log.Error("sandbox: state file unreadable and not movable; the sandbox runs on a fresh tenant and will not save",
+			"path", st.path, "cause", cause, "error", err)
+		return
+	}
+	st.log.Warn("sandbox: state file did not load; kept it aside and seeded a fresh tenant",
+		"path", st.path, "kept_as", broken, "error", cause)
+}
+
+// stateLoader is implemented by parts of the tenant that keep derived
+// data outside JSON (indexes, caches): afterLoad rebuilds it.
+type stateLoader interface{ afterLoad() }
+
+// afterLoad lets every part of the tenant that needs it rebuild what JSON does not carry.
+func (t *tenant) afterLoad() {
+	v := reflect.ValueOf(t).Elem()
+	for i := range v.NumField() {
+		if l, ok := v.Field(i).Addr().Interface().(stateLoader); ok {
+			l.afterLoad()
+		}
+	}
+}
+
+// markChanged records that the tenant changed, so it is saved soon. Call
+// it with s.mu held after a change that emits no webhook (emit calls it).
+func (s *Server) markChanged() {
+	st := s.state
+	if st == nil {
+		return
+	}
+	st.dirty.Store(true)
+	select {
+	case st.changed <- struct{}{}:
+	default:
+	}
+}
+
+// saveLoop saves the state st.delay after a change, until ctx ends.
+func (s *Server) saveLoop(ctx context.Context) {
+	st := s.state
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-st.changed:
+		}
+		if !sleepCtx(ctx, st.delay) {
+			return
+		}
+		if err := s.saveState(); err != nil {
+			s.log.Error("sandbox: saving state", "path", st.path, "error", err)
+		}
+	}
+}
+
+// saveState writes the tenant when it changed since the last save. The
+// tenant is encoded under s.mu (a consistent snapshot) and written after.
+func (s *Server) saveState() error {
+	st := s.state
+	if st == nil || st.readOnly {
+		return nil
+	}
+	st.saveMu.Lock()
+	defer st.saveMu.Unlock()
+	s.mu.Lock()
+	if !st.dirty.Swap(false) {
+		s.mu.Unlock()
+		return nil
+	}
+	b, err := json.Marshal(s.tenant)
+	s.mu.Unlock()
+	if err == nil {
+		err = writeFileAtomic(st.path, b, 0o600)
+	}
+	if err != nil {
+		st.dirty.Store(true) // try again next time
+		return fmt.Errorf("sandbox: save state: %w", err)
+	}
+	return nil
+}
+
+// writeFileAtomic replaces path with data: a reader sees the old file or
+// the new one, never half of one, even after a crash.
+func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	err = errors.Join(err, f.Chmod(perm), f.Sync(), f.Close())
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if d, err := os.Open(dir); err == nil { // make the rename itself durable
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

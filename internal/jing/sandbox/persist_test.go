@@ -1,0 +1,182 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The tenant's parts are being filled in by several domains at once, so
+// these tests compare the whole tenant as JSON rather than any one part.
+
+func persistTestConfig(t testing.TB) Config {
+	return Config{Seed: 3, Persons: 300, Leads: 80, StatePath: filepath.Join(t.TempDir(), "state", "sandbox.json")}
+}
+
+func snapshotTenant(t testing.TB, s *Server) []byte {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, err := json.Marshal(s.tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// changeMembersForTest renames a member and adds one, as a handler would (s.mu held).
+func changeMembersForTest(s *Server) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tenant.Members[0].Name = "欧阳测试"
+	s.tenant.Members = append(s.tenant.Members, &member{ID: 19999, Name: "新同事", Email: "new@demo-tenant.cn", Department: "市场部", Status: "active"})
+	s.markChanged()
+}
+
+func TestStatePersistsAcrossRestart(t *testing.T) {
+	cfg := persistTestConfig(t)
+	run, err := Start(cfg, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changeMembersForTest(run.Server)
+	before := snapshotTenant(t, run.Server)
+	if err := run.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	info, err := os.Stat(cfg.StatePath)
+	if err != nil {
+		t.Fatalf("no state saved on close: %v", err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Errorf("state file mode %v, want 0600", perm)
+	}
+	after := snapshotTenant(t, New(cfg))
+	if !bytes.Equal(before, after) {
+		t.Fatalf("tenant changed across a restart:\nbefore %.300s\nafter  %.300s", before, after)
+	}
+	fresh := cfg
+	fresh.StatePath = ""
+	if bytes.Equal(after, snapshotTenant(t, New(fresh))) {
+		t.Fatal("the restarted tenant is a fresh seed: the change was not kept")
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(cfg.StatePath), ".*tmp*"))
+	if len(leftovers) != 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+func TestStateSavedSoonAfterAChange(t *testing.T) {
+	cfg := persistTestConfig(t)
+	s := New(cfg)
+	s.state.delay = 10 * time.Millisecond
+	s.startBackground()
+	defer s.stopBackground()
+
+	changeMembersForTest(s)
+	pollFor(t, "the change saved", func() bool {
+		b, err := os.ReadFile(cfg.StatePath)
+		return err == nil && strings.Contains(string(b), "欧阳测试")
+	})
+	// emit marks the state changed too: every lead change emits.
+	s.mu.Lock()
+	s.tenant.Members[1].Name = "经由事件"
+	s.emit(testLeadEvent(1))
+	s.mu.Unlock()
+	pollFor(t, "the emitted change saved", func() bool {
+		b, err := os.ReadFile(cfg.StatePath)
+		return err == nil && strings.Contains(string(b), "经由事件")
+	})
+}
+
+func TestUnchangedStateIsNotRewritten(t *testing.T) {
+	cfg := persistTestConfig(t)
+	s := New(cfg)
+	s.stopBackground() // a fresh seed is saved once
+	first, err := os.Stat(cfg.StatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := New(cfg)
+	again.startBackground()
+	again.stopBackground()
+	second, err := os.Stat(cfg.StatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !second.ModTime().Equal(first.ModTime()) {
+		t.Error("an unchanged tenant was written again")
+	}
+}
+
+func TestBrokenStateFileIsKeptAndTenantReseeded(t *testing.T) {
+	cfg := persistTestConfig(t)
+	var logs bytes.Buffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	os.MkdirAll(filepath.Dir(cfg.StatePath), 0o700)
+	for _, bad := range []string{`{"mid":"124","members":[{"id":"not a number"}]`, `{}`} {
+		if err := os.WriteFile(cfg.StatePath, []byte(bad), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s := New(cfg)
+		fresh := cfg
+		fresh.StatePath = ""
+		if !bytes.Equal(snapshotTenant(t, s), snapshotTenant(t, New(fresh))) {
+			t.Errorf("%s: tenant is not a fresh seed", bad)
+		}
+		if _, err := os.Stat(cfg.StatePath); err == nil {
+			t.Errorf("%s: the broken file is still in place", bad)
+		}
+		s.stopBackground()
+		if _, err := New(cfg).state.load(); err != nil {
+			t.Errorf("%s: the fresh tenant was not saved: %v", bad, err)
+		}
+	}
+	kept, _ := filepath.Glob(cfg.StatePath + "*.broken")
+	if len(kept) != 2 {
+		t.Fatalf("broken files kept: %v, want both", kept)
+	}
+	first, _ := os.ReadFile(cfg.StatePath + ".broken")
+	if !strings.HasPrefix(string(first), `{"mid":"124","members":[{"id":"not a number"}]`) {
+		t.Errorf("kept file is %q, not the broken original", first)
+	}
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), ".broken") {
+		t.Errorf("no warning naming the kept file:\n%s", logs.String())
+	}
+}
+
+// BenchmarkStateSaveDefaultTenant measures saving the default-size tenant
+// (20,000 persons, 3,000 leads):
+//
+//	go test ./internal/jing/sandbox -run '^$' -bench State -benchtime 10x
+func BenchmarkStateSaveDefaultTenant(b *testing.B) {
+	s := New(Config{Seed: 1, StatePath: filepath.Join(b.TempDir(), "sandbox.json")})
+	for b.Loop() {
+		s.markChanged()
+		if err := s.saveState(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if info, err := os.Stat(s.cfg.StatePath); err == nil {
+		b.ReportMetric(float64(info.Size())/1e6, "MB")
+	}
+}
+
+// BenchmarkStateLoadDefaultTenant measures loading it back (New's cost with a state file).
+func BenchmarkStateLoadDefaultTenant(b *testing.B) {
+	cfg := Config{Seed: 1, StatePath: filepath.Join(b.TempDir(), "sandbox.json")}
+	New(cfg).stopBackground()
+	st := newStateStore(cfg.StatePath, slog.Default())
+	for b.Loop() {
+		if _, err := st.load(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
