@@ -66,7 +66,7 @@ func (s *Server) pageData(c echo.Context, title, section string) *ui.PageData {
 		Section:   section,
 		Path:      c.Request().URL.RequestURI(),
 		CSRF:      csrfToken(c),
-		Sandbox:   s.Sandbox,
+		Sandbox:   s.sandbox(),
 		Version:   s.Version,
 		RequestID: c.Response().Header().Get(echo.HeaderXRequestID),
 		Flashes:   takeFlashes(c),

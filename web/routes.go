@@ -70,7 +70,7 @@ func (s *Server) Routes() []Route {
 		{post, "/jobs/:id/resume", Marketer, s.actOnJob(resumeJob)},
 		{post, "/jobs/:id/cancel", Marketer, s.actOnJob(cancelJob)},
 
-		// Administration: accounts and the audit log.
+		// Administration: accounts, the audit log and the platform connection.
 		// (admin routes)
 		{get, "/settings/users", Admin, s.showUsers},
 		{post, "/settings/users", Admin, s.createUser},
@@ -79,5 +79,13 @@ func (s *Server) Routes() []Route {
 		{post, "/settings/users/:id/enable", Admin, s.enableUser},
 		{post, "/settings/users/:id/password", Admin, s.resetUserPassword},
 		{get, "/settings/audit", Admin, s.showAudit},
+
+		// The platform connection: settings, the connection test, the endpoint check, usage.
+		{get, "/settings/platform", Admin, s.showPlatform},
+		{post, "/settings/platform", Admin, s.savePlatform},
+		{post, "/settings/platform/secret/clear", Admin, s.clearPlatformSecret},
+		{post, "/settings/platform/test", Admin, s.testPlatform},
+		{post, "/settings/platform/check", Admin, s.checkEndpoints},
+		{get, "/settings/platform/usage", Admin, s.showPlatformUsage},
 	}
 }

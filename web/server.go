@@ -17,6 +17,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/auth"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/platform"
 )
 
 // Deps is everything the web layer needs from main.
@@ -39,10 +40,16 @@ type Deps struct {
 	AbsoluteTimeout time.Duration
 	// SetupToken, when not empty, lets /setup?token=… create the first administrator.
 	SetupToken string
-	Sandbox    bool
-	Version    string
-	Jobs       JobService
-	Now        func() time.Time
+	// Sandbox marks every page "Sandbox" when no Platform manager is given;
+	// with one, the manager's live connection decides.
+	Sandbox bool
+	Version string
+	Jobs    JobService
+	// Platform holds the live platform client and its settings.
+	Platform *platform.Manager
+	// CatalogFile is where the endpoint catalog's overrides are read from (shown to administrators).
+	CatalogFile string
+	Now         func() time.Time
 }
 
 // Server holds the handlers' shared state. Nothing here is per request.

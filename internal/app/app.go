@@ -35,10 +35,15 @@ Usage:
   jingdesk user passwd NAME --password-stdin
                                            set an account's password (ends its sessions)
   jingdesk user list                       list accounts
+  jingdesk sandbox [--addr 127.0.0.1:9900] [--seed 1] [--app-id sandbox] [--app-secret sandbox]
+                                           run the sandbox platform on its own, for
+                                           demonstrations and tests ("jingdesk sandbox -h")
   jingdesk version                         print the version
 
 Every subcommand that touches data takes --data DIR (env JINGDESK_DATA,
 default ./jingdesk-data). Run "jingdesk serve -h" for the server's flags.
+Without platform credentials (Settings → Platform, or --jing-base-url,
+--jing-app-id and JINGDESK_JING_APP_SECRET), serve uses an embedded sandbox.
 `
 
 // Run executes one command line.
@@ -61,6 +66,8 @@ func runCommand(ctx context.Context, cmd string, args []string, io IO, version s
 		return serve(ctx, args, io, version)
 	case "user":
 		return userCommand(ctx, args, io)
+	case "sandbox":
+		return sandboxCommand(ctx, args, io)
 	case "version":
 		fmt.Fprintln(io.Stdout, "jingdesk", version)
 		return nil

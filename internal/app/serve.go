@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // times show in the configured zone even on hosts without zoneinfo
 
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/internal/secret"
 	"github.com/jingdesk/jingdesk/web"
 )
@@ -31,6 +34,13 @@ type ServeConfig struct {
 	AbsoluteTimeout time.Duration
 	ShutdownTimeout time.Duration
 	BehindProxy     bool
+	// The platform connection; empty fields fall back to the settings
+	// stored in the console, and with no credentials at all the embedded
+	// sandbox is used.
+	JingBaseURL   string
+	JingAppID     string
+	JingAppSecret string // environment only: a flag would show in the process list
+	SandboxSeed   int64
 }
 
 func parseServe(args []string, io IO) (ServeConfig, error) {
@@ -49,8 +59,17 @@ func parseServe(args []string, io IO) (ServeConfig, error) {
 	fs.BoolVar(&c.BehindProxy, "behind-proxy", env("BEHIND_PROXY", "") == "1" || env("BEHIND_PROXY", "") == "true",
 		"trust X-Forwarded-For from private/loopback addresses: set only behind a reverse proxy (env JINGDESK_BEHIND_PROXY=1)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish on shutdown")
+	fs.StringVar(&c.JingBaseURL, "jing-base-url", env("JING_BASE_URL", ""), "platform base URL; overrides Settings → Platform (env JINGDESK_JING_BASE_URL)")
+	fs.StringVar(&c.JingAppID, "jing-app-id", env("JING_APP_ID", ""), "platform app_id; overrides Settings → Platform (env JINGDESK_JING_APP_ID; the secret comes from JINGDESK_JING_APP_SECRET)")
+	fs.Int64Var(&c.SandboxSeed, "sandbox-seed", envInt("SANDBOX_SEED", 1), "seed of the embedded sandbox's demo tenant (env JINGDESK_SANDBOX_SEED)")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
+	}
+	c.JingAppSecret = env("JING_APP_SECRET", "")
+	if c.JingBaseURL != "" {
+		if u, err := url.Parse(c.JingBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("--jing-base-url must be an http:// or https:// address, such as %s", platform.ProductionBaseURL)
+		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return c, fmt.Errorf("--tls-cert and --tls-key go together")
@@ -59,6 +78,13 @@ func parseServe(args []string, io IO) (ServeConfig, error) {
 		return c, fmt.Errorf("--log-format must be text or json")
 	}
 	return c, nil
+}
+
+func envInt(name string, def int64) int64 {
+	if n, err := strconv.ParseInt(env(name, ""), 10, 64); err == nil {
+		return n
+	}
+	return def
 }
 
 func envDuration(name string, def time.Duration) time.Duration {
@@ -96,13 +122,18 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 		return err
 	}
 	defer d.Close()
+	pm, err := openPlatform(ctx, d, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer pm.Close() // also on early returns; a second Close is a no-op
 	runner := jobs.New(d.store, jobs.Config{Logger: logger})
 	// No job kinds yet: each capability registers its own here as it arrives.
 	if err := runner.Start(ctx); err != nil {
 		return err
 	}
 	defer stopJobs(runner, cfg.ShutdownTimeout, logger) // also on early returns; a second Stop is a no-op
-	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner)
+	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner, pm)
 	if err != nil {
 		return err
 	}
@@ -129,6 +160,8 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	}
 	// Only now: a request may have queued, paused or cancelled a job until the end.
 	stopJobs(runner, cfg.ShutdownTimeout, logger)
+	// Then the embedded sandbox, which saves the demo tenant's state.
+	pm.Close()
 	logger.Info("stopped")
 	return nil
 }
@@ -180,7 +213,8 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, cfg ServeCo
 }
 
 // buildServer wires the web server from an opened data directory.
-func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.Logger, zone *time.Location, version string, jobService web.JobService) (*web.Server, error) {
+func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.Logger, zone *time.Location, version string,
+	jobService web.JobService, pm *platform.Manager) (*web.Server, error) {
 	catalog, err := i18n.NewCatalog(zone)
 	if err != nil {
 		return nil, err
@@ -213,6 +247,8 @@ func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.
 		SetupToken:      setupToken,
 		Version:         version,
 		Jobs:            jobService,
+		Platform:        pm,
+		CatalogFile:     d.catalogFile(),
 	})
 }
 

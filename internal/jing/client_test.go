@@ -436,3 +436,24 @@ func TestStatsCountCallsAndErrors(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// ctxTokens refuses to save with a cancelled context, as a SQLite store does.
+type ctxTokens struct{ memTokens }
+
+func (c *ctxTokens) SaveToken(ctx context.Context, t jing.Token) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.memTokens.SaveToken(ctx, t)
+}
+
+func TestTheRenewedTokenIsSavedWithALiveContext(t *testing.T) {
+	store := &ctxTokens{}
+	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) { cc.Tokens = store })
+	if _, err := listMembers(context.Background(), r.client); err != nil {
+		t.Fatal(err)
+	}
+	if store.saves != 1 || store.tok.AccessToken == "" {
+		t.Fatalf("token not persisted: %d saves", store.saves)
+	}
+}

@@ -13,6 +13,7 @@ type EndpointStats struct {
 	Calls         int // since start
 	Errors        int // since start
 	LastError     string
+	LastErr       error // the error itself, for a message in the user's language
 	LastErrorAt   time.Time
 	LastRequestID string
 	TotalDuration time.Duration
@@ -42,6 +43,7 @@ func (b *statsBook) record(key string, d time.Duration, requestID string, err er
 	if err != nil {
 		s.Errors++
 		s.LastError = err.Error()
+		s.LastErr = err
 		s.LastErrorAt = time.Now()
 	}
 }

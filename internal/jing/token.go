@@ -107,8 +107,8 @@ func (c *Client) renewToken(ctx context.Context, stale string) (string, error) {
 
 		// The renewal serves every waiter: it must not die with the first caller.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel() // after the save below, which needs rctx alive
 		fresh, err := c.obtainToken(rctx, previous)
-		cancel()
 
 		tm.mu.Lock()
 		tm.lastErr = err

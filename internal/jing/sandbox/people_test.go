@@ -180,7 +180,6 @@ func TestConsentHistoryCoversPartOfTheSeededPersonsOnly(t *testing.T) {
 	}
 }
 
-
 func BenchmarkSeedPeople20000(b *testing.B) {
 	for b.Loop() {
 		seededPeople(1, 20000)

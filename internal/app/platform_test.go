@@ -1,0 +1,198 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+)
+
+// noPlatformEnv makes sure the host's environment names no platform.
+func noPlatformEnv(t *testing.T) {
+	for _, k := range []string{"JING_BASE_URL", "JING_APP_ID", "JING_APP_SECRET"} {
+		t.Setenv("JINGDESK_"+k, "")
+	}
+}
+
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// The sign-in page's foot says "沙箱平台" (Sandbox platform) in sandbox mode.
+const sandboxMark = "沙箱平台"
+
+func TestServeWithoutCredentialsRunsTheEmbeddedSandbox(t *testing.T) {
+	noPlatformEnv(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	base, stderr, stop := startServe(t, "--data", dir)
+	if !strings.Contains(getBody(t, base+"/login"), sandboxMark) {
+		t.Fatal("the sign-in page is not marked as sandbox")
+	}
+	m := regexp.MustCompile(`using the embedded sandbox"[^\n]* url=(http://127\.0\.0\.1:\d+)`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("the embedded sandbox's address is not logged:\n%s", stderr.String())
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get(m[1]); err == nil {
+		t.Fatal("the embedded sandbox still listens after shutdown")
+	}
+	if st, err := os.Stat(filepath.Join(dir, "sandbox.json")); err != nil || st.Size() == 0 {
+		t.Fatalf("no sandbox.json after shutdown: %v", err)
+	}
+}
+
+func TestServeWithCredentialsConnectsToThePlatform(t *testing.T) {
+	noPlatformEnv(t)
+	pf, err := sandbox.Start(sandbox.Config{AppID: "flag-app", AppSecret: "env-secret", Persons: 100, Leads: 20}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close(context.Background())
+	t.Setenv("JINGDESK_JING_APP_SECRET", "env-secret")
+	base, stderr, stop := startServe(t, "--data", t.TempDir(), "--jing-base-url", pf.URL, "--jing-app-id", "flag-app")
+	if strings.Contains(getBody(t, base+"/login"), sandboxMark) {
+		t.Fatal("the sign-in page says sandbox although credentials were given")
+	}
+	stop()
+	logs := stderr.String()
+	if !strings.Contains(logs, "base_url="+pf.URL) || strings.Contains(logs, "env-secret") {
+		t.Fatalf("the connection is not logged, or the secret is:\n%s", logs)
+	}
+}
+
+func TestServeRefusesAnInvalidCatalog(t *testing.T) {
+	noPlatformEnv(t)
+	cases := map[string]string{
+		`{"leads.nope": {"path": "/v1/x"}}`:         `unknown endpoint "leads.nope"`,
+		`{"leads.update": {"path": "v1/x"}}`:        "path must start with /",
+		`{"leads.update": {"daily_quota": 0}}`:      "daily_quota must be positive",
+		`{"leads.update": {"path": "/v1/x"},,}`:     "not valid JSON",
+		`{"users.identity_batch": {"disabled": 1}}`: "not valid JSON",
+	}
+	for body, want := range cases {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "catalog.json"), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--data", dir)
+		if err == nil || !strings.Contains(err.Error(), "catalog.json") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error naming catalog.json and %q", body, err, want)
+		}
+	}
+}
+
+func TestServeRefusesABadBaseURL(t *testing.T) {
+	noPlatformEnv(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	_, _, err := runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--data", dir, "--jing-base-url", "jingopenapi.jingsocial.com")
+	if err == nil || !strings.Contains(err.Error(), "--jing-base-url") {
+		t.Fatalf("bad base URL: %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatal("the data directory was created before the flags were checked")
+	}
+}
+
+func TestServeAppliesAValidCatalog(t *testing.T) {
+	noPlatformEnv(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	os.MkdirAll(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, "catalog.json"), []byte(`{"leads.update": {"path": "/v1/leads/modify"},
+		"users.identity_batch": {"disabled": true}, "leads.create": {"rate_per_second": 5, "daily_quota": 20000, "max_batch": 100}}`), 0o600)
+	_, stderr, stop := startServe(t, "--data", dir)
+	stop()
+	if !strings.Contains(stderr.String(), "endpoint catalog overrides loaded") || !strings.Contains(stderr.String(), "entries=3") {
+		t.Fatalf("the overrides were not reported:\n%s", stderr.String())
+	}
+}
+
+var sandboxURL = regexp.MustCompile(`URL:\s+(http://127\.0\.0\.1:\d+)`)
+
+func TestSandboxCommandServesThePlatformAPI(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--persons", "300", "--leads", "80", "--app-id", "demo", "--app-secret", "demo-secret"},
+			IO{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr}, "test")
+	}()
+	var url string
+	for deadline := time.Now().Add(10 * time.Second); url == ""; {
+		if m := sandboxURL.FindStringSubmatch(stdout.String()); m != nil {
+			url = m[1]
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("sandbox exited early: %v\n%s", err, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sandbox did not start:\n%s", stderr.String())
+		}
+	}
+	if out := stdout.String(); !strings.Contains(out, "app_id:     demo") || !strings.Contains(out, "app_secret: demo-secret") {
+		t.Fatalf("credentials not printed:\n%s", out)
+	}
+	client, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: url, AppID: "demo", AppSecret: "demo-secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page jing.Page[json.RawMessage]
+	if err := client.Call(ctx, "members.list", jing.PageRequest{Page: 1, PerPage: 3}, &page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 3 || page.Meta.TotalCount < 3 || client.Renewals() != 1 {
+		t.Fatalf("members.list: %d items of %d, %d token renewals", len(page.Items), page.Meta.TotalCount, client.Renewals())
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("sandbox stop: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sandbox did not stop")
+	}
+	if !strings.Contains(stderr.String(), "msg=stopped") {
+		t.Fatalf("no clean stop logged:\n%s", stderr.String())
+	}
+}
+
+func TestSandboxCommandRefusesBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"sandbox", "--error-rate", "1.5"},
+		{"sandbox", "--drop-rate", "-0.1"},
+		{"sandbox", "--persons", "0"},
+		{"sandbox", "--app-secret", ""},
+	} {
+		if _, _, err := runCLI(t, "", args...); err == nil {
+			t.Errorf("%q accepted", args)
+		}
+	}
+	if _, errOut, err := runCLI(t, "", "sandbox", "-h"); err != nil || !strings.Contains(errOut, "-platform-changes-per-minute") {
+		t.Fatalf("sandbox -h: %v %q", err, errOut)
+	}
+	if out, _, _ := runCLI(t, "", "help"); !strings.Contains(out, "jingdesk sandbox") {
+		t.Fatal("the usage text does not list the sandbox command")
+	}
+}
