@@ -225,7 +225,7 @@ func TestServeStartsPrivatelyAndPrintsTheSetupLink(t *testing.T) {
 	if !strings.Contains(stderr.String(), "request_id=") {
 		t.Fatal("request log lines carry no request id")
 	}
-	for name, want := range map[string]os.FileMode{".": 0o700, "session.key": 0o600, "secret.key": 0o600} {
+	for name, want := range map[string]os.FileMode{".": 0o700, "jingdesk.db": 0o600, "session.key": 0o600, "secret.key": 0o600} {
 		st, err := os.Stat(filepath.Join(dir, name))
 		if err != nil || st.Mode().Perm() != want {
 			t.Errorf("%s: mode %v, want %v (%v)", name, st.Mode().Perm(), want, err)

@@ -28,9 +28,15 @@ func openData(ctx context.Context, dir string) (*dataDir, error) {
 			return nil, fmt.Errorf("restrict data directory %s: %w", dir, err)
 		}
 	}
-	store, err := db.Open(ctx, filepath.Join(dir, "jingdesk.db"))
+	dbPath := filepath.Join(dir, "jingdesk.db")
+	store, err := db.Open(ctx, dbPath)
 	if err != nil {
 		return nil, err
+	}
+	// SQLite creates the file 0644; accounts and sealed secrets are in it.
+	if err := os.Chmod(dbPath, 0o600); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("restrict %s: %w", dbPath, err)
 	}
 	return &dataDir{path: dir, store: store}, nil
 }

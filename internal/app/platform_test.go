@@ -54,8 +54,10 @@ func TestServeWithoutCredentialsRunsTheEmbeddedSandbox(t *testing.T) {
 	if _, err := http.Get(m[1]); err == nil {
 		t.Fatal("the embedded sandbox still listens after shutdown")
 	}
-	if st, err := os.Stat(filepath.Join(dir, "sandbox.json")); err != nil || st.Size() == 0 {
-		t.Fatalf("no sandbox.json after shutdown: %v", err)
+	// Nothing changed the demo tenant: it is reseeded next time, not saved.
+	// (Saving changes across restarts is tested in the sandbox package.)
+	if _, err := os.Stat(filepath.Join(dir, "sandbox.json")); !os.IsNotExist(err) {
+		t.Fatalf("an unchanged sandbox tenant was written: %v", err)
 	}
 }
 

@@ -293,8 +293,15 @@ func (c *Client) attempt(ctx context.Context, ep Endpoint, payload []byte, token
 		return envelope{}, err
 	}
 	env, decodeErr := decodeEnvelope(raw)
-	c.log.Debug("platform call", "endpoint", ep.Key, "status", resp.StatusCode, "code", int(env.Code),
-		"request_id", env.RequestID, "duration_ms", msSince(start))
+	// Successes are many (an import makes thousands): debug. Refusals are
+	// what an operator looks for: info, with the platform's own text. Bodies
+	// are never logged: they carry personal data and credentials.
+	level := slog.LevelDebug
+	if env.Code != CodeOK || decodeErr != nil {
+		level = slog.LevelInfo
+	}
+	c.log.Log(ctx, level, "platform call", "endpoint", ep.Key, "status", resp.StatusCode, "code", int(env.Code),
+		"msg", env.text(), "request_id", env.RequestID, "duration_ms", msSince(start))
 	if decodeErr != nil {
 		return envelope{}, &httpStatusError{status: resp.StatusCode, err: decodeErr}
 	}

@@ -457,3 +457,32 @@ func TestTheRenewedTokenIsSavedWithALiveContext(t *testing.T) {
 		t.Fatalf("token not persisted: %d saves", store.saves)
 	}
 }
+
+func TestCallsAreLoggedWithoutSecretsOrBodies(t *testing.T) {
+	var buf syncBuf
+	r := newRig(t, fast(1000), func(sc *sandbox.Config, cc *jing.Config) {
+		cc.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	ctx := context.Background()
+	listMembers(ctx, r.client)
+	r.client.Call(ctx, "members.list", map[string]any{"perPage": 1000, "note": "13800138000"}, nil)
+	out := buf.String()
+	for _, want := range []string{"endpoint=members.list", "code=0", "code=40002", "request_id=", "duration_ms="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	for _, secret := range []string{"sandbox\n", r.tokens.tok.AccessToken, r.tokens.tok.RefreshToken, "13800138000", "app_secret"} {
+		if secret != "" && strings.Contains(out, secret) {
+			t.Errorf("log contains %q", secret)
+		}
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -53,10 +53,13 @@ func (st *stateStore) loadOrSeed(cfg Config) *tenant {
 	switch {
 	case err == nil:
 		return t
-	case !errors.Is(err, fs.ErrNotExist):
-		st.quarantine(err)
+	case errors.Is(err, fs.ErrNotExist):
+		// Seeding is deterministic and faster than loading: nothing to
+		// save until something changes.
+		return seedTenant(cfg)
 	}
-	st.dirty.Store(true)
+	st.quarantine(err)
+	st.dirty.Store(true) // replace the broken file with a good one
 	return seedTenant(cfg)
 }
 

@@ -99,7 +99,16 @@ func TestStateSavedSoonAfterAChange(t *testing.T) {
 func TestUnchangedStateIsNotRewritten(t *testing.T) {
 	cfg := persistTestConfig(t)
 	s := New(cfg)
-	s.stopBackground() // a fresh seed is saved once
+	s.stopBackground()
+	if _, err := os.Stat(cfg.StatePath); !os.IsNotExist(err) {
+		t.Fatalf("a fresh, unchanged seed was written: %v", err)
+	}
+	s = New(cfg)
+	s.mu.Lock()
+	s.tenant.Members[0].Name = "改过一次"
+	s.markChanged()
+	s.mu.Unlock()
+	s.stopBackground() // the change is saved once
 	first, err := os.Stat(cfg.StatePath)
 	if err != nil {
 		t.Fatal(err)
