@@ -134,8 +134,21 @@ func (m *Manager) Reload(ctx context.Context) error {
 		return err
 	}
 	m.cur.Store(next)
-	if old != nil && old.sandbox != nil {
-		m.stopSandbox(old.sandbox)
+	if old != nil {
+		m.retire(old)
+	}
+	return nil
+}
+
+// retire lets go of a connection that is no longer current: its idle
+// connections first (so a sandbox stops without waiting on them), then
+// its embedded sandbox, if any.
+func (m *Manager) retire(c *connection) error {
+	if c.client != nil {
+		c.client.CloseIdleConnections()
+	}
+	if c.sandbox != nil {
+		return m.stopSandbox(c.sandbox)
 	}
 	return nil
 }
@@ -149,8 +162,8 @@ func (m *Manager) Close() error {
 		return nil
 	}
 	m.closed = true
-	if c := m.cur.Load(); c != nil && c.sandbox != nil {
-		return m.stopSandbox(c.sandbox)
+	if c := m.cur.Load(); c != nil {
+		return m.retire(c)
 	}
 	return nil
 }
