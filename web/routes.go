@@ -62,6 +62,7 @@ func (s *Server) Routes() []Route {
 		{get, "/settings/account", Viewer, s.showAccount},
 		{post, "/settings/account/password", Viewer, s.changeOwnPassword},
 
+		{get, "/forms/option-picker", Viewer, s.showOptionPicker}, // the cascading option-set picker's fragment (forms.PickerPath)
 		// Background jobs: everyone watches; marketers act on their own, admins on any.
 		{get, "/jobs", Viewer, s.showJobs},
 		{get, "/jobs/table", Viewer, s.showJobsTable},
@@ -69,6 +70,14 @@ func (s *Server) Routes() []Route {
 		{post, "/jobs/:id/pause", Marketer, s.actOnJob(pauseJob)},
 		{post, "/jobs/:id/resume", Marketer, s.actOnJob(resumeJob)},
 		{post, "/jobs/:id/cancel", Marketer, s.actOnJob(cancelJob)},
+
+		// Reference data.
+		// Everyone looks at the sets the platform's ids resolve through;
+		// marketers and admins refresh them (one set or all, as a job).
+		{get, "/settings/reference", Viewer, s.showReference},
+		{get, "/settings/reference/sets", Viewer, s.showReferenceSets},
+		{get, "/settings/reference/set", Viewer, s.showReferenceSet},
+		{post, "/settings/reference/refresh", Marketer, s.refreshReference},
 
 		// Administration: accounts, the audit log and the platform connection.
 		// (admin routes)

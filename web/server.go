@@ -18,6 +18,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/platform"
+	"github.com/jingdesk/jingdesk/templates/forms"
 )
 
 // Deps is everything the web layer needs from main.
@@ -49,7 +50,14 @@ type Deps struct {
 	Platform *platform.Manager
 	// CatalogFile is where the endpoint catalog's overrides are read from (shown to administrators).
 	CatalogFile string
-	Now         func() time.Time
+	// Reference is the cached reference data and the resolver of ids to names (internal/refdata).
+	Reference ReferenceData
+	// OptionTree is the tree of an option_set field from the reference
+	// data, roots first (nil when there is none); the cascading picker's
+	// fragment endpoint rebuilds the picker from it. Nil: the reference
+	// data's trees when Reference is set, otherwise that endpoint is 404.
+	OptionTree func(lang, object, fieldCode string) []*forms.TreeChoice
+	Now        func() time.Time
 }
 
 // Server holds the handlers' shared state. Nothing here is per request.
@@ -79,6 +87,9 @@ func New(d Deps) (*Server, error) {
 		d.Logger = slog.Default()
 	}
 	s := &Server{Deps: d, throttle: auth.NewThrottle(5, 15*time.Minute)}
+	if s.OptionTree == nil && s.Reference != nil {
+		s.OptionTree = s.referenceTree
+	}
 	s.sessions = newCookieStore(d)
 	s.echo = s.newEcho()
 	return s, nil

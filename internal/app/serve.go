@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/platform"
+	"github.com/jingdesk/jingdesk/internal/refdata"
 	"github.com/jingdesk/jingdesk/internal/secret"
 	"github.com/jingdesk/jingdesk/web"
 )
@@ -41,6 +43,8 @@ type ServeConfig struct {
 	JingAppID     string
 	JingAppSecret string // environment only: a flag would show in the process list
 	SandboxSeed   int64
+	// RefdataTTL is how old cached reference data may grow before it is refreshed.
+	RefdataTTL time.Duration
 }
 
 func parseServe(args []string, io IO) (ServeConfig, error) {
@@ -62,6 +66,8 @@ func parseServe(args []string, io IO) (ServeConfig, error) {
 	fs.StringVar(&c.JingBaseURL, "jing-base-url", env("JING_BASE_URL", ""), "platform base URL; overrides Settings → Platform (env JINGDESK_JING_BASE_URL)")
 	fs.StringVar(&c.JingAppID, "jing-app-id", env("JING_APP_ID", ""), "platform app_id; overrides Settings → Platform (env JINGDESK_JING_APP_ID; the secret comes from JINGDESK_JING_APP_SECRET)")
 	fs.Int64Var(&c.SandboxSeed, "sandbox-seed", envInt("SANDBOX_SEED", 1), "seed of the embedded sandbox's demo tenant (env JINGDESK_SANDBOX_SEED)")
+	fs.DurationVar(&c.RefdataTTL, "refdata-ttl", envDuration("REFDATA_TTL", refdata.DefaultTTL),
+		"refresh the platform's reference data (statuses, options, fields, members) when older than this (env JINGDESK_REFDATA_TTL)")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
@@ -70,6 +76,9 @@ func parseServe(args []string, io IO) (ServeConfig, error) {
 		if u, err := url.Parse(c.JingBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return c, fmt.Errorf("--jing-base-url must be an http:// or https:// address, such as %s", platform.ProductionBaseURL)
 		}
+	}
+	if c.RefdataTTL < time.Minute {
+		return c, fmt.Errorf("--refdata-ttl must be at least 1m")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return c, fmt.Errorf("--tls-cert and --tls-key go together")
@@ -128,12 +137,20 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	}
 	defer pm.Close() // also on early returns; a second Close is a no-op
 	runner := jobs.New(d.store, jobs.Config{Logger: logger})
-	// No job kinds yet: each capability registers its own here as it arrives.
+	// Each capability registers its job kinds here, before the runner starts.
+	ref, err := refdata.New(ctx, refdata.Config{Store: d.store, Platform: pm, Runner: runner, TTL: cfg.RefdataTTL, Logger: logger})
+	if err != nil {
+		return err
+	}
 	if err := runner.Start(ctx); err != nil {
 		return err
 	}
 	defer stopJobs(runner, cfg.ShutdownTimeout, logger) // also on early returns; a second Stop is a no-op
-	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner, pm)
+	if err := ref.Start(ctx); err != nil {
+		return err
+	}
+	defer ref.Stop() // before the runner: no refresh is requested while it stops
+	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner, pm, ref)
 	if err != nil {
 		return err
 	}
@@ -149,6 +166,10 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	if baseURL == "" {
 		baseURL = scheme + "://" + displayAddr(ln.Addr().String())
 	}
+	// Start-up (migrations, the embedded sandbox's seeding) leaves garbage
+	// the runtime would keep for a while; hand it back so an idle console
+	// stays small.
+	debug.FreeOSMemory()
 	logger.Info("jingdesk listening", "url", baseURL, "data", cfg.Data, "version", version)
 	if srv.SetupToken != "" {
 		setupURL := strings.TrimRight(baseURL, "/") + "/setup?token=" + srv.SetupToken
@@ -159,6 +180,7 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 		return err
 	}
 	// Only now: a request may have queued, paused or cancelled a job until the end.
+	ref.Stop()
 	stopJobs(runner, cfg.ShutdownTimeout, logger)
 	// Then the embedded sandbox, which saves the demo tenant's state.
 	pm.Close()
@@ -214,7 +236,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, cfg ServeCo
 
 // buildServer wires the web server from an opened data directory.
 func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.Logger, zone *time.Location, version string,
-	jobService web.JobService, pm *platform.Manager) (*web.Server, error) {
+	jobService web.JobService, pm *platform.Manager, ref *refdata.Service) (*web.Server, error) {
 	catalog, err := i18n.NewCatalog(zone)
 	if err != nil {
 		return nil, err
@@ -249,6 +271,7 @@ func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.
 		Jobs:            jobService,
 		Platform:        pm,
 		CatalogFile:     d.catalogFile(),
+		Reference:       ref,
 	})
 }
 

@@ -105,6 +105,37 @@ func (s *Store) Job(ctx context.Context, id int64) (Job, error) {
 	return j, nil
 }
 
+// PendingJobs are the queued and running jobs of kind, oldest first.
+// Services that run one job of a kind at a time use it to join the job
+// under way instead of queueing another (a paused job does not count: it
+// may stay paused for as long as its owner likes).
+func (s *Store) PendingJobs(ctx context.Context, kind string) ([]Job, error) {
+	jobs, err := s.queryJobs(ctx, `SELECT `+jobColumns+`
+		WHERE j.kind = ? AND j.state IN ('queued','running') ORDER BY j.id`, kind)
+	if err != nil {
+		return nil, fmt.Errorf("db: pending %s jobs: %w", kind, err)
+	}
+	return jobs, nil
+}
+
+// queryJobs runs a query that selects jobColumns.
+func (s *Store) queryJobs(ctx context.Context, q string, args ...any) ([]Job, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
 // Scopes of ListJobs.
 const (
 	JobsActive   = "active"   // queued, running, paused: running first, then oldest first
@@ -143,20 +174,11 @@ func (s *Store) ListJobs(ctx context.Context, f JobFilter) ([]Job, error) {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY " + order + " LIMIT ?"
-	rows, err := s.read.QueryContext(ctx, q, append(args, f.Limit)...)
+	jobs, err := s.queryJobs(ctx, q, append(args, f.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list jobs: %w", err)
 	}
-	defer rows.Close()
-	var out []Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, fmt.Errorf("db: list jobs: %w", err)
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
+	return jobs, nil
 }
 
 // leaseUntil rounds up, so a lease always lasts at least d even though

@@ -36,6 +36,13 @@ type connection struct {
 	sandbox *sandbox.Running
 	// identity tells whether new settings need a new connection.
 	identity string
+	// name is the platform this connection talks to, for data that
+	// belongs to one platform (reference data): the base URL and app_id,
+	// or "embedded sandbox" whatever its port. A new secret for the same
+	// app_id is the same platform.
+	name string
+	// replaced is closed when another connection takes this one's place.
+	replaced chan struct{}
 }
 
 // Locks says which settings come from flags or the environment.
@@ -105,6 +112,22 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 // Client is the current platform client.
 func (m *Manager) Client() *jing.Client { return m.cur.Load().client }
 
+// Current is the live client and the name of the platform it talks to
+// (see Connection), read together so they never belong to two different
+// connections.
+func (m *Manager) Current() (*jing.Client, string) {
+	c := m.cur.Load()
+	return c.client, c.name
+}
+
+// Connection names the platform the live client talks to: its base URL and
+// app_id, or "embedded sandbox" whatever port the sandbox listens on.
+func (m *Manager) Connection() string { return m.cur.Load().name }
+
+// Changed is closed when the live connection is next replaced; take it
+// before reading the connection, then wait on it, to hear of every switch.
+func (m *Manager) Changed() <-chan struct{} { return m.cur.Load().replaced }
+
 // Sandbox reports whether the embedded sandbox is in use.
 func (m *Manager) Sandbox() bool { return m.cur.Load().sandbox != nil }
 
@@ -135,6 +158,7 @@ func (m *Manager) Reload(ctx context.Context) error {
 	}
 	m.cur.Store(next)
 	if old != nil {
+		close(old.replaced)
 		m.retire(old)
 	}
 	return nil
@@ -181,7 +205,7 @@ func (m *Manager) stopSandbox(r *sandbox.Running) error {
 
 // connect builds the connection r describes, starting a sandbox if needed.
 func (m *Manager) connect(r resolved) (*connection, error) {
-	c := &connection{identity: r.identity()}
+	c := &connection{identity: r.identity(), replaced: make(chan struct{})}
 	creds, scope := r.creds, r.creds.BaseURL+" "+r.creds.AppID
 	if !r.complete() {
 		sb, err := m.startSandbox()
@@ -206,7 +230,7 @@ func (m *Manager) connect(r resolved) (*connection, error) {
 		}
 		return nil, err
 	}
-	c.client = client
+	c.client, c.name = client, scope
 	switch {
 	case c.sandbox != nil && (r.creds.AppID != "" || r.creds.AppSecret != ""):
 		m.log.Warn("platform credentials incomplete (both app_id and app_secret are needed): using the embedded sandbox",

@@ -386,3 +386,44 @@ func TestUsageIsCountedInTheDatabase(t *testing.T) {
 		}
 	}
 }
+
+// closed reports whether ch is closed, without waiting.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+func TestTheConnectionNamesThePlatformAndAnnouncesASwitch(t *testing.T) {
+	store, box := newStore(t), newBox(t)
+	m := open(t, store, box)
+	ctx := context.Background()
+	if m.Connection() != "embedded sandbox" {
+		t.Fatalf("sandbox connection %q: it must not depend on the sandbox's port", m.Connection())
+	}
+	changed := m.Changed()
+	pf := startPlatform(t, "live", "live-secret")
+	if _, err := m.Save(ctx, SettingsInput{BaseURL: pf.URL, AppID: "live", AppSecret: "live-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	client, name := m.Current()
+	if !closed(changed) || name != pf.URL+" live" || client != m.Client() || m.Connection() != name {
+		t.Fatalf("after the switch: announced %v, connection %q", closed(changed), name)
+	}
+	// A new secret for the same app_id: a new client, the same platform.
+	changed = m.Changed()
+	if _, err := m.Save(ctx, SettingsInput{BaseURL: pf.URL, AppID: "live", AppSecret: "rotated"}); err != nil {
+		t.Fatal(err)
+	}
+	if !closed(changed) || m.Connection() != name {
+		t.Fatalf("after a new secret: announced %v, connection %q", closed(changed), m.Connection())
+	}
+	// Settings that change nothing replace nothing.
+	changed = m.Changed()
+	if err := m.Reload(ctx); err != nil || closed(changed) {
+		t.Fatalf("a reload without changes announced a switch (%v)", err)
+	}
+}
