@@ -97,7 +97,7 @@ func TestLogoutEndsTheSession(t *testing.T) {
 	if rec := c.post("/logout", nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login" {
 		t.Fatalf("logout: %d %q", rec.Code, rec.Header().Get("Location"))
 	}
-	if rec := c.get("/leads"); rec.Code != http.StatusSeeOther {
+	if rec := c.get("/leads/board"); rec.Code != http.StatusSeeOther {
 		t.Fatalf("still signed in after logout: %d", rec.Code)
 	}
 }
@@ -107,18 +107,18 @@ func TestIdleAndAbsoluteTimeouts(t *testing.T) {
 	h.addUser("alice", db.RoleViewer)
 	c := h.login("alice")
 	h.clock.Advance(7 * time.Hour)
-	if rec := c.get("/leads"); rec.Code != http.StatusOK {
+	if rec := c.get("/leads/board"); rec.Code != http.StatusOK {
 		t.Fatalf("signed out before the idle timeout: %d", rec.Code)
 	}
 	h.clock.Advance(8*time.Hour + time.Minute)
-	if rec := c.get("/leads"); rec.Code != http.StatusSeeOther {
+	if rec := c.get("/leads/board"); rec.Code != http.StatusSeeOther {
 		t.Fatalf("idle session still valid: %d", rec.Code)
 	}
 
 	c = h.login("alice")
 	for i := 0; i < 8*24; i++ { // active every hour for eight days
 		h.clock.Advance(time.Hour)
-		if rec := c.get("/leads"); rec.Code != http.StatusOK {
+		if rec := c.get("/leads/board"); rec.Code != http.StatusOK {
 			if time.Duration(i+1)*time.Hour <= 7*24*time.Hour {
 				t.Fatalf("signed out after %d h of activity", i+1)
 			}
@@ -137,10 +137,10 @@ func TestPasswordChangeEndsOtherSessionsButNotThisOne(t *testing.T) {
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("change password: %d\n%s", rec.Code, rec.Body.String())
 	}
-	if rec := laptop.get("/leads"); rec.Code != http.StatusOK {
+	if rec := laptop.get("/leads/board"); rec.Code != http.StatusOK {
 		t.Fatalf("own session ended: %d", rec.Code)
 	}
-	if rec := phone.get("/leads"); rec.Code != http.StatusSeeOther {
+	if rec := phone.get("/leads/board"); rec.Code != http.StatusSeeOther {
 		t.Fatalf("other session survived the password change: %d", rec.Code)
 	}
 }
@@ -182,7 +182,7 @@ func TestSetupTokenWorksOnceAndOnlyOnce(t *testing.T) {
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("setup: %d\n%s", rec.Code, rec.Body.String())
 	}
-	if rec := c.get("/leads"); rec.Code != http.StatusOK {
+	if rec := c.get("/leads/board"); rec.Code != http.StatusOK {
 		t.Fatalf("not signed in after setup: %d", rec.Code)
 	}
 	u, err := h.store.UserByName(context.Background(), "root")
@@ -242,7 +242,7 @@ func TestLanguageFollowsAcceptLanguageThenChoiceIsRememberedPerUser(t *testing.T
 	}
 	// A new browser, Chinese by its header, still gets the user's choice after sign-in.
 	c2 := h.login("alice")
-	rec = c2.get("/leads", func(r *http.Request) { r.Header.Set("Accept-Language", "zh-CN") })
+	rec = c2.get("/leads/board", func(r *http.Request) { r.Header.Set("Accept-Language", "zh-CN") })
 	if !strings.Contains(rec.Body.String(), ">Leads<") {
 		t.Fatal("language choice not remembered for the user")
 	}
@@ -259,7 +259,7 @@ func TestTamperedSessionCookieIsIgnored(t *testing.T) {
 		ck.Value = ck.Value[:len(ck.Value)-4] + "AAAA"
 		c.jar.SetCookies(baseURL, []*http.Cookie{ck})
 	}
-	if rec := c.get("/leads"); rec.Code != http.StatusSeeOther {
+	if rec := c.get("/leads/board"); rec.Code != http.StatusSeeOther {
 		t.Fatalf("tampered cookie accepted: %d", rec.Code)
 	}
 }

@@ -39,12 +39,12 @@ func serveOnce(b *testing.B, h http.Handler, path string, cookies []*http.Cookie
 
 func BenchmarkSignedInPage(b *testing.B) {
 	h, cookies := benchHarness(b)
-	size := serveOnce(b, h.srv, "/leads", cookies)
+	size := serveOnce(b, h.srv, "/leads/board", cookies)
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		serveOnce(b, h.srv, "/leads", cookies)
+		serveOnce(b, h.srv, "/leads/board", cookies)
 	}
 }
 
@@ -71,7 +71,7 @@ func BenchmarkStaticAsset(b *testing.B) {
 // written from memory by a bare handler.
 func BenchmarkBytesOfPageSize(b *testing.B) {
 	h, cookies := benchHarness(b)
-	body := make([]byte, serveOnce(b, h.srv, "/leads", cookies))
+	body := make([]byte, serveOnce(b, h.srv, "/leads/board", cookies))
 	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.Write(body)

@@ -34,6 +34,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 )
 
 // browserTestTimeout bounds each browser test as a whole: when it passes,
@@ -366,7 +367,7 @@ func TestBrowserFirstRunSignInAndLanguage(t *testing.T) {
 	)
 	b.load("create the administrator", chromedp.Click(chromedp.CSS(`form[action="/setup"] button[type=submit]`)))
 	b.wantSignedIn(name)
-	b.wantLocation("/leads")
+	b.wantLocation("/leads/board")
 	b.wantText(".flash-success", "Welcome, admin")
 	b.wantNav(i18n.English)
 
@@ -375,11 +376,11 @@ func TestBrowserFirstRunSignInAndLanguage(t *testing.T) {
 	b.wantText(".flash-info", "You have signed out.")
 
 	b.signIn(name, pw)
-	b.wantLocation("/leads")
+	b.wantLocation("/leads/board")
 	b.wantNav(i18n.English)
 
 	b.switchLang(i18n.Chinese)
-	b.wantLocation("/leads") // the switch comes back to the same page
+	b.wantLocation("/leads/board") // the switch comes back to the same page
 	b.wantNav(i18n.Chinese)
 	b.wantText("h1", "线索")
 
@@ -492,9 +493,16 @@ func TestBrowserLayoutAtDesktopSizes(t *testing.T) {
 
 // The README's picture: the signed-in Leads page, 1366×768, in Chinese.
 func TestBrowserReadmeScreenshot(t *testing.T) {
-	// The sidebar's foot shows what `go run .` shows, not the harness's "test".
-	b := signedInChinese(t, func(d *Deps) { d.Version = "dev" })
-	shot := b.shootLeads(1366, 768)
+	// The README shows the daily view: the pipeline board, in Chinese,
+	// on the sandbox, as a marketer sees it.
+	h, _, b := boardBrowser(t)
+	h.srv.Version = "dev" // the sidebar's foot as `go run .` shows it
+	b.run("reload the board", chromedp.Navigate(b.base+leadsview.BoardPath),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="board-card"]`)))
+	if !eval[bool](b, `document.fonts.ready.then(() => true)`) {
+		t.Fatal("fonts not ready")
+	}
+	shot := get(b, "screenshot", chromedp.CaptureScreenshot())
 	if len(shot) > 200<<10 {
 		t.Errorf("README screenshot is %d KB, keep it under 200 KB", len(shot)>>10)
 	}
@@ -530,7 +538,7 @@ func TestBrowserNoCSPViolationsAndHtmxSendsCSRF(t *testing.T) {
 	eval[bool](b, `window.jingdeskMarker = true`)
 	for _, link := range []struct{ href, lands string }{
 		{"/crowds", "/crowds"}, {"/imports", "/imports"}, {"/sms", "/sms"}, {"/email", "/email"},
-		{"/scores", "/scores"}, {"/jobs", "/jobs"}, {"/settings", "/settings/account"}, {"/leads", "/leads"},
+		{"/scores", "/scores"}, {"/jobs", "/jobs"}, {"/settings", "/settings/account"}, {"/leads", "/leads/board"},
 	} {
 		// Wait for htmx to settle the swap before the next click: until then
 		// the new links are not yet boosted, and a click would load a page.
@@ -611,7 +619,7 @@ func TestBrowserExpiredSessionSendsHtmxToLogin(t *testing.T) {
 	h.addUser("vic", db.RoleViewer)
 	b := newBrowser(t, h)
 	b.signIn("vic", password("vic"))
-	b.wantLocation("/leads")
+	b.wantLocation("/leads/board")
 
 	// A second tab shares the cookies; signing out there ends the session.
 	other, cancel := chromedp.NewContext(b.ctx)
@@ -628,14 +636,14 @@ func TestBrowserExpiredSessionSendsHtmxToLogin(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.sidebar a[href="/crowds"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/login"] #password`)),
 	)
-	b.wantLocation("/login?next=%2Fleads")
+	b.wantLocation("/login?next=%2Fleads%2Fboard")
 	b.waitFor("the 401 answer to the htmx request", func() bool {
 		r := b.response("/crowds")
 		return r != nil && r.Status == 401
 	})
 
 	b.fillSignIn("vic", password("vic"))
-	b.wantLocation("/leads")
+	b.wantLocation("/leads/board")
 	// Chromium logs the 401 and htmx reports it as an error: both expected.
 	b.assertNoProblems("status of 401", "Response Status Error Code 401 from /crowds")
 }

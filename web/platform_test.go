@@ -207,12 +207,12 @@ func TestCheckEndpointsListsEveryEntryAndAWrongPath(t *testing.T) {
 func TestTheSandboxBannerFollowsTheConnection(t *testing.T) {
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	const banner = `class="sandbox-banner"`
-	if !strings.Contains(admin.get("/leads").Body.String(), banner) {
+	if !strings.Contains(admin.get("/leads/board").Body.String(), banner) {
 		t.Fatal("no sandbox banner with the embedded default")
 	}
 	pf := otherPlatform(t, "live-app", "live-secret")
 	saveCredentials(t, admin, pf.URL, "live-app", "live-secret")
-	if strings.Contains(admin.get("/leads").Body.String(), banner) {
+	if strings.Contains(admin.get("/leads/board").Body.String(), banner) {
 		t.Fatal("the banner stays after switching to credentials")
 	}
 	if rec := admin.post("/settings/platform/test", nil, htmx()); !strings.Contains(rec.Body.String(), `data-ok="true"`) || pf.Issued() != 1 {
@@ -222,7 +222,7 @@ func TestTheSandboxBannerFollowsTheConnection(t *testing.T) {
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("clear: %d", rec.Code)
 	}
-	if !strings.Contains(admin.get("/leads").Body.String(), banner) {
+	if !strings.Contains(admin.get("/leads/board").Body.String(), banner) {
 		t.Fatal("no banner after clearing the secret")
 	}
 	if h.countAudit("platform.settings", "") != 1 || h.countAudit("platform.secret_clear", "") != 1 {
@@ -244,7 +244,7 @@ func TestLockedSettingsAreReadOnly(t *testing.T) {
 	if strings.Contains(page, `name="app_id"`) || strings.Contains(page, `name="app_secret"`) || strings.Contains(page, "env-secret") {
 		t.Fatal("locked fields are editable, or the secret is shown")
 	}
-	if strings.Contains(admin.get("/leads").Body.String(), `class="sandbox-banner"`) {
+	if strings.Contains(admin.get("/leads/board").Body.String(), `class="sandbox-banner"`) {
 		t.Fatal("sandbox banner with credentials from the environment")
 	}
 }

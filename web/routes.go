@@ -52,7 +52,7 @@ func (s *Server) Routes() []Route {
 		// Every signed-in user.
 		{post, "/logout", Viewer, s.logout},
 		{get, "/", Viewer, s.home},
-		{get, "/leads", Viewer, s.showArea("leads")},
+		{get, "/leads", Viewer, s.showLeads},
 		{get, "/crowds", Viewer, s.showArea("crowds")},
 		{get, "/imports", Viewer, s.showArea("imports")},
 		{get, "/sms", Viewer, s.showArea("sms")},
@@ -70,6 +70,13 @@ func (s *Server) Routes() []Route {
 		{post, "/jobs/:id/pause", Marketer, s.actOnJob(pauseJob)},
 		{post, "/jobs/:id/resume", Marketer, s.actOnJob(resumeJob)},
 		{post, "/jobs/:id/cancel", Marketer, s.actOnJob(cancelJob)},
+
+		// Leads: everyone sees the board; marketers and admins move cards
+		// (sent to the platform) and ask for a sync of the local copy.
+		{get, "/leads/board", Viewer, s.showLeadBoard},
+		{get, "/leads/board/column", Viewer, s.showBoardColumn},
+		{post, "/leads/sync", Marketer, s.syncLeads},
+		{post, "/leads/:uuid/move", Marketer, s.moveLead},
 
 		// Reference data.
 		// Everyone looks at the sets the platform's ids resolve through;

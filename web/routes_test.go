@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -139,11 +140,22 @@ func snapshot(t *testing.T, h *harness) string {
 	rows.Close()
 	var b strings.Builder
 	for _, tbl := range tables {
-		rs, err := conn.QueryContext(ctx, `SELECT * FROM "`+tbl+`" ORDER BY rowid`)
+		// ORDER BY every column: WITHOUT ROWID tables (the full-text
+		// index's shadow tables) have no rowid to order by.
+		rs, err := conn.QueryContext(ctx, `SELECT * FROM "`+tbl+`" LIMIT 0`)
 		if err != nil {
 			t.Fatal(err)
 		}
 		cols, _ := rs.Columns()
+		rs.Close()
+		order := make([]string, len(cols))
+		for i := range cols {
+			order[i] = strconv.Itoa(i + 1)
+		}
+		rs, err = conn.QueryContext(ctx, `SELECT * FROM "`+tbl+`" ORDER BY `+strings.Join(order, ", "))
+		if err != nil {
+			t.Fatal(err)
+		}
 		vals := make([]any, len(cols))
 		ptrs := make([]any, len(cols))
 		for i := range vals {
@@ -211,9 +223,9 @@ func TestRenderFragmentForHtmxAndFullPageOtherwise(t *testing.T) {
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	c := h.login("root")
-	full := c.get("/leads")
-	frag := c.get("/leads", htmx())
-	boosted := c.get("/leads", htmx(), func(r *http.Request) { r.Header.Set("HX-Boosted", "true") })
+	full := c.get("/leads/board")
+	frag := c.get("/leads/board", htmx())
+	boosted := c.get("/leads/board", htmx(), func(r *http.Request) { r.Header.Set("HX-Boosted", "true") })
 	if !strings.Contains(full.Body.String(), "<!doctype html>") || !strings.Contains(boosted.Body.String(), "<!doctype html>") {
 		t.Fatal("full page or boosted navigation lacks the layout")
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/auth"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/templates/forms"
 )
@@ -52,6 +53,8 @@ type Deps struct {
 	CatalogFile string
 	// Reference is the cached reference data and the resolver of ids to names (internal/refdata).
 	Reference ReferenceData
+	// Leads is the local copy's service: sync and moves (internal/leads); nil: the board says it is unavailable.
+	Leads *leads.Service
 	// OptionTree is the tree of an option_set field from the reference
 	// data, roots first (nil when there is none); the cascading picker's
 	// fragment endpoint rebuilds the picker from it. Nil: the reference

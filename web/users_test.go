@@ -180,7 +180,7 @@ func TestDisablingEndsTheUsersLiveSessionAtOnce(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Disabled") || !strings.Contains(rec.Body.String(), "Re-enable") {
 		t.Fatalf("htmx disable: %d\n%s", rec.Code, rec.Body.String())
 	}
-	rec = aliceBrowser.get("/leads")
+	rec = aliceBrowser.get("/leads/board")
 	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/login") {
 		t.Fatalf("disabled user's session survived: %d %q", rec.Code, rec.Header().Get("Location"))
 	}
@@ -202,7 +202,7 @@ func TestPasswordResetEndsTheUsersSessionsAndTheNewPasswordWorks(t *testing.T) {
 	laptop, phone := h.login("alice"), h.login("alice")
 	expectRedirect(t, admin.post(userURL(alice, "password"), url.Values{"password": {"reset by the admin"}}), "/settings/users")
 	for _, b := range []*client{laptop, phone} {
-		if rec := b.get("/leads"); rec.Code != http.StatusSeeOther {
+		if rec := b.get("/leads/board"); rec.Code != http.StatusSeeOther {
 			t.Fatalf("a session survived the reset: %d", rec.Code)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/internal/refdata"
 	"github.com/jingdesk/jingdesk/internal/secret"
@@ -45,6 +46,9 @@ type ServeConfig struct {
 	SandboxSeed   int64
 	// RefdataTTL is how old cached reference data may grow before it is refreshed.
 	RefdataTTL time.Duration
+	// LeadSyncEvery is how often the local copy of the leads is brought up
+	// to date (an incremental sync).
+	LeadSyncEvery time.Duration
 }
 
 func parseServe(args []string, io IO) (ServeConfig, error) {
@@ -68,6 +72,8 @@ func parseServe(args []string, io IO) (ServeConfig, error) {
 	fs.Int64Var(&c.SandboxSeed, "sandbox-seed", envInt("SANDBOX_SEED", 1), "seed of the embedded sandbox's demo tenant (env JINGDESK_SANDBOX_SEED)")
 	fs.DurationVar(&c.RefdataTTL, "refdata-ttl", envDuration("REFDATA_TTL", refdata.DefaultTTL),
 		"refresh the platform's reference data (statuses, options, fields, members) when older than this (env JINGDESK_REFDATA_TTL)")
+	fs.DurationVar(&c.LeadSyncEvery, "lead-sync-every", envDuration("LEAD_SYNC_EVERY", leads.DefaultSyncEvery),
+		"bring the local copy of the platform's leads up to date this often (env JINGDESK_LEAD_SYNC_EVERY)")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
@@ -79,6 +85,9 @@ func parseServe(args []string, io IO) (ServeConfig, error) {
 	}
 	if c.RefdataTTL < time.Minute {
 		return c, fmt.Errorf("--refdata-ttl must be at least 1m")
+	}
+	if c.LeadSyncEvery < 10*time.Second {
+		return c, fmt.Errorf("--lead-sync-every must be at least 10s")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return c, fmt.Errorf("--tls-cert and --tls-key go together")
@@ -142,6 +151,10 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	if err != nil {
 		return err
 	}
+	leadSvc, err := leads.New(leads.Config{Store: d.store, Platform: pm, Runner: runner, Logger: logger, SyncEvery: cfg.LeadSyncEvery})
+	if err != nil {
+		return err
+	}
 	if err := runner.Start(ctx); err != nil {
 		return err
 	}
@@ -150,7 +163,11 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 		return err
 	}
 	defer ref.Stop() // before the runner: no refresh is requested while it stops
-	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner, pm, ref)
+	if err := leadSvc.Start(ctx); err != nil {
+		return err
+	}
+	defer leadSvc.Stop() // likewise: no sync is requested while the runner stops
+	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner, pm, ref, leadSvc)
 	if err != nil {
 		return err
 	}
@@ -181,6 +198,7 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	}
 	// Only now: a request may have queued, paused or cancelled a job until the end.
 	ref.Stop()
+	leadSvc.Stop()
 	stopJobs(runner, cfg.ShutdownTimeout, logger)
 	// Then the embedded sandbox, which saves the demo tenant's state.
 	pm.Close()
@@ -236,7 +254,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, cfg ServeCo
 
 // buildServer wires the web server from an opened data directory.
 func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.Logger, zone *time.Location, version string,
-	jobService web.JobService, pm *platform.Manager, ref *refdata.Service) (*web.Server, error) {
+	jobService web.JobService, pm *platform.Manager, ref *refdata.Service, leadSvc *leads.Service) (*web.Server, error) {
 	catalog, err := i18n.NewCatalog(zone)
 	if err != nil {
 		return nil, err
@@ -272,6 +290,7 @@ func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.
 		Platform:        pm,
 		CatalogFile:     d.catalogFile(),
 		Reference:       ref,
+		Leads:           leadSvc,
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/platform"
 )
 
 // settleTimeout bounds the work done after a job's context may have ended
@@ -17,7 +18,7 @@ const settleTimeout = 30 * time.Second
 // CheckEvery, and a refresh as soon as the live connection changes. Stop
 // ends it.
 func (s *Service) Start(ctx context.Context) error {
-	if s.stop != nil {
+	if s.follower != nil {
 		return errors.New("refdata: already started")
 	}
 	// Taken before the first check, so a switch during it is not missed.
@@ -25,38 +26,21 @@ func (s *Service) Start(ctx context.Context) error {
 	if _, err := s.refreshIfDue(ctx, true); err != nil {
 		return err
 	}
-	loopCtx, stop := context.WithCancel(context.Background())
-	s.stop, s.done = stop, make(chan struct{})
-	go s.loop(loopCtx, changed)
+	s.follower = platform.Follow(s.cfg.Platform, changed, s.cfg.CheckEvery, s.backgroundCheck, s.switched)
 	return nil
 }
 
 // Stop ends the background checks; a refresh under way is the job
 // runner's to stop.
 func (s *Service) Stop() {
-	if s.stop == nil {
-		return
-	}
-	s.stop()
-	<-s.done
+	s.follower.Stop()
+	s.follower = nil
 }
 
-func (s *Service) loop(ctx context.Context, changed <-chan struct{}) {
-	defer close(s.done)
-	tick := time.NewTicker(s.cfg.CheckEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-changed:
-			changed = s.cfg.Platform.Changed()
-			s.switched(ctx)
-		case <-tick.C:
-			if _, err := s.refreshIfDue(ctx, false); err != nil && ctx.Err() == nil {
-				s.log.Error("background reference data check", "error", err)
-			}
-		}
+// backgroundCheck refreshes the sets that grew older than the TTL.
+func (s *Service) backgroundCheck(ctx context.Context) {
+	if _, err := s.refreshIfDue(ctx, false); err != nil && ctx.Err() == nil {
+		s.log.Error("background reference data check", "error", err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/platform"
 )
 
 // Platform is the live platform connection (a *platform.Manager).
@@ -77,8 +78,7 @@ type Service struct {
 	requestMu sync.Mutex // RequestRefresh checks and enqueues as one step
 	buildMu   sync.Mutex // rebuilds run one at a time, so the last one built is the newest
 
-	stop context.CancelFunc // nil until Start
-	done chan struct{}
+	follower *platform.Follower // nil until Start
 }
 
 // New builds the service, registers the refresh job's kind on the runner

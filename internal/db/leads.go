@@ -1,0 +1,624 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Lead is one lead of the local copy (migration 0005).
+type Lead struct {
+	UUID          string // jing_uuid
+	BusinessType  string
+	Status        string // lead_status id
+	LifeStatus    string
+	LeadPool      string
+	Owner         string   // member id ("" when unassigned)
+	Collaborators []string // member ids
+	// Company is company_id (a name); Source is the source_type option id.
+	Name, Mobile, Email, Company, Title, Source string
+	Fields                                      json.RawMessage // the whole lead as the platform gave it (custom fields included)
+	CreatedAt                                   int64           // platform created_timestamp (Unix s)
+	UpdatedAt                                   int64           // platform updated_timestamp
+	// StatusSince is when it entered its current status: when first seen,
+	// when a sync saw it change, or the move the console made.
+	StatusSince int64
+	Voided      bool
+	SyncedAt    int64
+}
+
+// LeadFilter selects and orders leads. Zero fields do not filter.
+type LeadFilter struct {
+	BusinessType, Status, Owner, LeadPool, Source string
+	// Query is full-text over name, mobile, email, company and title: any
+	// substring, through the trigram index (two characters: the trigrams
+	// they begin); a single character falls back to a scan (LIKE).
+	Query                                          string
+	CreatedFrom, CreatedTo, UpdatedFrom, UpdatedTo int64 // inclusive Unix seconds
+	IncludeVoided                                  bool
+	// Sort is "updated" (default), "created" or "status_since", all newest
+	// first, or "name" (A→Z, by code point).
+	Sort          string
+	Limit, Offset int // Limit 0: 50; at most 1000
+}
+
+// LeadStatusChange is one recorded change of a lead's status.
+type LeadStatusChange struct {
+	At       int64
+	From, To string
+	Actor    string // the console user who moved it; "" for sync and webhook
+	Origin   string // "console", "sync", "webhook"
+}
+
+// Origins of a LeadStatusChange.
+const (
+	OriginConsole = "console"
+	OriginSync    = "sync"
+	OriginWebhook = "webhook"
+)
+
+// LeadSyncState is whose the local copy is and how fresh (one row).
+type LeadSyncState struct {
+	Connection string
+	// FullSyncedAt is the end of the last complete full sync (0: never).
+	FullSyncedAt int64
+	// HighWater is the updated_timestamp up to which the copy is complete.
+	HighWater    int64
+	LastSyncedAt int64
+}
+
+// Queries of three characters or more are a trigram phrase; of two, the
+// OR of the indexed trigrams they begin; of one, a scan (LIKE).
+const minTrigramQuery = 3
+
+const leadColumns = `l.uuid, l.business_type, l.status, l.life_status, l.lead_pool, l.owner, l.collaborators,
+	l.name, l.mobile, l.email, l.company, l.title, l.source, l.fields, l.created_at, l.updated_at,
+	l.status_since, l.voided, l.synced_at`
+
+func scanLead(row interface{ Scan(...any) error }) (Lead, error) {
+	var l Lead
+	var collab, fields string
+	err := row.Scan(&l.UUID, &l.BusinessType, &l.Status, &l.LifeStatus, &l.LeadPool, &l.Owner, &collab,
+		&l.Name, &l.Mobile, &l.Email, &l.Company, &l.Title, &l.Source, &fields, &l.CreatedAt, &l.UpdatedAt,
+		&l.StatusSince, &l.Voided, &l.SyncedAt)
+	if err != nil {
+		return l, err
+	}
+	if err := json.Unmarshal([]byte(collab), &l.Collaborators); err != nil {
+		return l, fmt.Errorf("lead %s collaborators: %w", l.UUID, err)
+	}
+	l.Fields = json.RawMessage(fields)
+	return l, nil
+}
+
+// UpsertLeads writes leads as the platform answered them, in one
+// transaction. A lead not seen before enters its status now (unless
+// StatusSince is set); a lead whose status differs from the copy's
+// entered it now, and the change is recorded with Origin "sync". An answer
+// older than the copy (a smaller UpdatedAt) does not overwrite it, but
+// still counts as seen (SyncedAt). A voided lead the platform lists again
+// is no longer voided.
+func (s *Store) UpsertLeads(ctx context.Context, leads []Lead) error {
+	return s.upsertLeads(ctx, "", 0, leads)
+}
+
+// ErrLeadCopyMoved refuses a sync's write to a copy that was given to
+// another platform connection since the sync started.
+var ErrLeadCopyMoved = errors.New("the lead copy belongs to another platform connection")
+
+// UpsertSyncedLeads is UpsertLeads for a sync of connection's copy: it
+// refuses (ErrLeadCopyMoved) when the copy now belongs to another
+// connection, and with a full sync's job id (syncID > 0) marks the leads
+// as listed by it (LeadsNotSeenBy).
+func (s *Store) UpsertSyncedLeads(ctx context.Context, connection string, syncID int64, leads []Lead) error {
+	return s.upsertLeads(ctx, connection, syncID, leads)
+}
+
+func (s *Store) upsertLeads(ctx context.Context, connection string, syncID int64, leads []Lead) error {
+	if len(leads) == 0 {
+		return nil
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if connection != "" {
+			var cur string
+			if err := tx.QueryRowContext(ctx, `SELECT connection FROM lead_sync WHERE id = 1`).Scan(&cur); err != nil {
+				return err
+			}
+			if cur != connection {
+				return ErrLeadCopyMoved
+			}
+		}
+		w, err := newLeadWriter(ctx, tx, s.unixNow())
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		w.syncID = syncID
+		for _, l := range leads {
+			if err := w.upsert(ctx, l, LeadStatusChange{Origin: OriginSync}); err != nil {
+				return fmt.Errorf("lead %s: %w", l.UUID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("db: upsert leads: %w", err)
+	}
+	return nil
+}
+
+// SaveMovedLead writes a lead the console just moved, as re-read from the
+// platform, and records the move (c.Origin, c.Actor; c.At and c.From are
+// filled when zero) in one transaction. The lead enters its status at c.At.
+func (s *Store) SaveMovedLead(ctx context.Context, l Lead, c LeadStatusChange) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		w, err := newLeadWriter(ctx, tx, s.unixNow())
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		if c.At == 0 {
+			c.At = w.now
+		}
+		c.To = l.Status
+		return w.upsert(ctx, l, c)
+	})
+	if err != nil {
+		return fmt.Errorf("db: save moved lead %s: %w", l.UUID, err)
+	}
+	return nil
+}
+
+// leadWriter holds the statements of one upsert transaction.
+type leadWriter struct {
+	tx                    *sql.Tx
+	now                   int64
+	syncID                int64 // the full sync writing, 0 for none
+	get, ins, upd, updTxt *sql.Stmt
+}
+
+func newLeadWriter(ctx context.Context, tx *sql.Tx, now int64) (*leadWriter, error) {
+	w := &leadWriter{tx: tx, now: now}
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = tx.PrepareContext(ctx, q)
+		return st
+	}
+	w.get = prep(`SELECT id, status, status_since, updated_at, voided, name, mobile, email, company, title FROM leads WHERE uuid = ?`)
+	w.ins = prep(`INSERT INTO leads(uuid, business_type, status, life_status, lead_pool, owner, collaborators, name, mobile,
+		email, company, title, source, fields, created_at, updated_at, status_since, voided, voided_at, synced_at, seen_by_sync)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,?,?)`)
+	const set = `business_type = ?, status = ?, life_status = ?, lead_pool = ?, owner = ?, collaborators = ?, source = ?,
+		fields = ?, created_at = ?, updated_at = ?, status_since = ?, voided = 0, voided_at = 0, synced_at = ?,
+		seen_by_sync = CASE WHEN ? > 0 THEN ? ELSE seen_by_sync END`
+	// Without the searched columns when they are unchanged, so the FTS
+	// trigger (AFTER UPDATE OF those columns) does not rewrite the index.
+	w.upd = prep(`UPDATE leads SET ` + set + ` WHERE id = ?`)
+	w.updTxt = prep(`UPDATE leads SET ` + set + `, name = ?, mobile = ?, email = ?, company = ?, title = ? WHERE id = ?`)
+	if err != nil {
+		w.close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *leadWriter) close() {
+	for _, st := range []*sql.Stmt{w.get, w.ins, w.upd, w.updTxt} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// upsert writes l. A status change is recorded as c says (Origin, Actor;
+// At defaults to now); c.Origin "" records none.
+func (w *leadWriter) upsert(ctx context.Context, l Lead, c LeadStatusChange) error {
+	if l.UUID == "" {
+		return errors.New("no uuid")
+	}
+	collab, err := json.Marshal(nonNilStrings(l.Collaborators))
+	if err != nil {
+		return err
+	}
+	fields := string(l.Fields)
+	if fields == "" {
+		fields = "{}"
+	}
+	var (
+		id, since, updated     int64
+		status                 string
+		voided                 bool
+		name, mob, em, co, tit string
+	)
+	err = w.get.QueryRowContext(ctx, l.UUID).Scan(&id, &status, &since, &updated, &voided, &name, &mob, &em, &co, &tit)
+	if errors.Is(err, sql.ErrNoRows) {
+		since := l.StatusSince
+		if since == 0 {
+			since = w.now
+		}
+		_, err = w.ins.ExecContext(ctx, l.UUID, l.BusinessType, l.Status, l.LifeStatus, l.LeadPool, l.Owner, collab,
+			l.Name, l.Mobile, l.Email, l.Company, l.Title, l.Source, fields, l.CreatedAt, l.UpdatedAt, since, w.now, w.syncID)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if l.UpdatedAt < updated && !voided {
+		// An older answer than the copy: seen, but not newer.
+		_, err = w.tx.ExecContext(ctx, `UPDATE leads SET synced_at = ?, seen_by_sync = CASE WHEN ? > 0 THEN ? ELSE seen_by_sync END
+			WHERE id = ?`, w.now, w.syncID, w.syncID, id)
+		return err
+	}
+	if l.Status != status {
+		at := c.At
+		if at == 0 {
+			at = w.now
+		}
+		since = at
+		if c.Origin != "" {
+			c.At, c.From, c.To = at, status, l.Status
+			if err := insertStatusChange(ctx, w.tx, l.UUID, c); err != nil {
+				return err
+			}
+		}
+	}
+	args := []any{l.BusinessType, l.Status, l.LifeStatus, l.LeadPool, l.Owner, collab, l.Source, fields,
+		l.CreatedAt, l.UpdatedAt, since, w.now, w.syncID, w.syncID}
+	if name == l.Name && mob == l.Mobile && em == l.Email && co == l.Company && tit == l.Title {
+		_, err = w.upd.ExecContext(ctx, append(args, id)...)
+	} else {
+		_, err = w.updTxt.ExecContext(ctx, append(args, l.Name, l.Mobile, l.Email, l.Company, l.Title, id)...)
+	}
+	return err
+}
+
+func nonNilStrings(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+func insertStatusChange(ctx context.Context, tx *sql.Tx, uuid string, c LeadStatusChange) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO lead_status_history(lead_uuid, at, from_status, to_status, actor, origin)
+		VALUES(?,?,?,?,?,?)`, uuid, c.At, c.From, c.To, c.Actor, c.Origin)
+	return err
+}
+
+// Lead loads one lead of the copy, voided or not.
+func (s *Store) Lead(ctx context.Context, uuid string) (Lead, error) {
+	l, err := scanLead(s.read.QueryRowContext(ctx, `SELECT `+leadColumns+` FROM leads l WHERE l.uuid = ?`, uuid))
+	if err != nil {
+		return Lead{}, notFound(err, "lead "+uuid)
+	}
+	return l, nil
+}
+
+// leadWhere builds the WHERE clause of f (without the status when
+// withStatus is false).
+func leadWhere(f LeadFilter, withStatus bool) (string, []any) {
+	var conds []string
+	var args []any
+	eq := func(col, v string) {
+		if v != "" {
+			conds = append(conds, col+" = ?")
+			args = append(args, v)
+		}
+	}
+	if !f.IncludeVoided {
+		conds = append(conds, "l.voided = 0")
+	}
+	eq("l.business_type", f.BusinessType)
+	if withStatus {
+		eq("l.status", f.Status)
+	}
+	eq("l.owner", f.Owner)
+	eq("l.lead_pool", f.LeadPool)
+	eq("l.source", f.Source)
+	rng := func(col string, from, to int64) {
+		if from != 0 {
+			conds = append(conds, col+" >= ?")
+			args = append(args, from)
+		}
+		if to != 0 {
+			conds = append(conds, col+" <= ?")
+			args = append(args, to)
+		}
+	}
+	rng("l.created_at", f.CreatedFrom, f.CreatedTo)
+	rng("l.updated_at", f.UpdatedFrom, f.UpdatedTo)
+	if q := strings.TrimSpace(f.Query); q != "" {
+		switch n := utf8.RuneCountInString(q); {
+		case n >= minTrigramQuery:
+			conds = append(conds, "l.id IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ?)")
+			args = append(args, ftsPhrase(q))
+		case n == minTrigramQuery-1:
+			// The trigrams q begins (values are indexed between spaces, so
+			// every occurrence begins one), any of which matches.
+			conds = append(conds, `l.id IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH
+				(SELECT coalesce(group_concat('"' || replace(term, '"', '""') || '"', ' OR '), '"'||char(1)||char(1)||char(1)||'"')
+				FROM leads_fts_terms WHERE term >= ? AND term < ? || char(1114111)))`)
+			lq := strings.ToLower(q)
+			args = append(args, lq, lq)
+		default:
+			like := "%" + likeEscaper.Replace(q) + "%"
+			var ors []string
+			for _, col := range []string{"name", "mobile", "email", "company", "title"} {
+				ors = append(ors, "l."+col+` LIKE ? ESCAPE '\'`)
+				args = append(args, like)
+			}
+			conds = append(conds, "("+strings.Join(ors, " OR ")+")")
+		}
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// ftsPhrase quotes q as one FTS5 phrase: with the trigram tokenizer, a
+// substring match anywhere in the indexed columns.
+func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) + `"` }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// leadOrder is the ORDER BY of a sort; the id breaks ties so pages never
+// overlap. Time sorts read the indexes backwards.
+func leadOrder(sort string) string {
+	switch sort {
+	case "created":
+		return " ORDER BY l.created_at DESC, l.id DESC"
+	case "name":
+		return " ORDER BY l.name, l.id"
+	case "status_since":
+		return " ORDER BY l.status_since DESC, l.id DESC"
+	}
+	return " ORDER BY l.updated_at DESC, l.id DESC"
+}
+
+// Lead page sizes.
+const (
+	DefaultLeadLimit = 50
+	MaxLeadLimit     = 1000
+)
+
+// ListLeads returns one page of the leads f selects, in f's order, and how
+// many it selects in all. Voided leads are left out unless f asks for them.
+func (s *Store) ListLeads(ctx context.Context, f LeadFilter) ([]Lead, int, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultLeadLimit
+	}
+	limit = min(limit, MaxLeadLimit)
+	where, args := leadWhere(f, true)
+	var total int
+	if f.countable() {
+		counts, err := s.CountLeadsByStatus(ctx, f)
+		if err != nil {
+			return nil, 0, err
+		}
+		for st, n := range counts {
+			if f.Status == "" || st == f.Status {
+				total += n
+			}
+		}
+	} else {
+		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM leads l`+where, args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("db: count leads: %w", err)
+		}
+	}
+	if total == 0 || f.Offset >= total {
+		return nil, total, nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads l`+where+leadOrder(f.Sort)+` LIMIT ? OFFSET ?`,
+		append(args, limit, max(f.Offset, 0))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("db: list leads: %w", err)
+	}
+	defer rows.Close()
+	var out []Lead
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("db: list leads: %w", err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("db: list leads: %w", err)
+	}
+	return out, total, nil
+}
+
+// CountLeadsByStatus counts the leads f selects per status, ignoring
+// f.Status: the board's column counts. Statuses without leads are absent.
+// Filtered by business type alone, the counts come from the tally the
+// triggers keep (lead_counts) instead of counting tens of thousands of leads.
+func (s *Store) CountLeadsByStatus(ctx context.Context, f LeadFilter) (map[string]int, error) {
+	q, args := `SELECT status, sum(n) FROM lead_counts WHERE (? OR voided = 0) AND (? = '' OR business_type = ?) GROUP BY status`,
+		[]any{f.IncludeVoided, f.BusinessType, f.BusinessType}
+	if !f.countable() {
+		where, wargs := leadWhere(f, false)
+		q, args = `SELECT l.status, count(*) FROM leads l`+where+` GROUP BY l.status`, wargs
+	}
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: count leads by status: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("db: count leads by status: %w", err)
+		}
+		if n > 0 {
+			out[st] = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: count leads by status: %w", err)
+	}
+	return out, nil
+}
+
+// countable reports a filter whose counts the tally (lead_counts) holds:
+// by business type and status alone.
+func (f LeadFilter) countable() bool {
+	return f.Owner == "" && f.LeadPool == "" && f.Source == "" && strings.TrimSpace(f.Query) == "" &&
+		f.CreatedFrom == 0 && f.CreatedTo == 0 && f.UpdatedFrom == 0 && f.UpdatedTo == 0
+}
+
+// MarkLeadVoided marks a lead the platform says is gone. It stays in the
+// copy (Lead finds it, with Voided set) but lists leave it out by default.
+func (s *Store) MarkLeadVoided(ctx context.Context, uuid string, at int64) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE leads SET voided = 1, voided_at = ? WHERE uuid = ?`, at, uuid)
+	if err != nil {
+		return fmt.Errorf("db: void lead %s: %w", uuid, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("db: void lead %s: %w", uuid, ErrNotFound)
+	}
+	return nil
+}
+
+// RecordLeadStatusChange adds a change to a lead's history.
+func (s *Store) RecordLeadStatusChange(ctx context.Context, uuid string, c LeadStatusChange) error {
+	if c.At == 0 {
+		c.At = s.unixNow()
+	}
+	if err := s.inTx(ctx, func(tx *sql.Tx) error { return insertStatusChange(ctx, tx, uuid, c) }); err != nil {
+		return fmt.Errorf("db: record status change of lead %s: %w", uuid, err)
+	}
+	return nil
+}
+
+// LeadStatusHistory lists a lead's status changes, oldest first.
+func (s *Store) LeadStatusHistory(ctx context.Context, uuid string) ([]LeadStatusChange, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT at, from_status, to_status, actor, origin FROM lead_status_history
+		WHERE lead_uuid = ? ORDER BY at, id`, uuid)
+	if err != nil {
+		return nil, fmt.Errorf("db: status history of lead %s: %w", uuid, err)
+	}
+	defer rows.Close()
+	var out []LeadStatusChange
+	for rows.Next() {
+		var c LeadStatusChange
+		if err := rows.Scan(&c.At, &c.From, &c.To, &c.Actor, &c.Origin); err != nil {
+			return nil, fmt.Errorf("db: status history of lead %s: %w", uuid, err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// LeadsNotSeenBy lists the uuids of the leads not voided that the full
+// sync job syncID did not list: after a complete walk, those the platform
+// may no longer have.
+func (s *Store) LeadsNotSeenBy(ctx context.Context, syncID int64) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT uuid FROM leads WHERE voided = 0 AND seen_by_sync <> ? ORDER BY id`, syncID)
+	if err != nil {
+		return nil, fmt.Errorf("db: leads not seen by sync %d: %w", syncID, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, fmt.Errorf("db: leads not seen by sync %d: %w", syncID, err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// CountLeads counts the copy's leads, voided ones included.
+func (s *Store) CountLeads(ctx context.Context) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM leads`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("db: count leads: %w", err)
+	}
+	return n, nil
+}
+
+// LeadSync reads whose the copy is and how fresh.
+func (s *Store) LeadSync(ctx context.Context) (LeadSyncState, error) {
+	var st LeadSyncState
+	err := s.read.QueryRowContext(ctx, `SELECT connection, full_synced_at, high_water, last_synced_at FROM lead_sync WHERE id = 1`).
+		Scan(&st.Connection, &st.FullSyncedAt, &st.HighWater, &st.LastSyncedAt)
+	if err != nil {
+		return st, fmt.Errorf("db: lead sync state: %w", err)
+	}
+	return st, nil
+}
+
+// SaveLeadSync records the end of a sync of connection's copy. A full
+// sync sets FullSyncedAt; HighWater never moves backwards.
+func (s *Store) SaveLeadSync(ctx context.Context, st LeadSyncState) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE lead_sync SET
+		full_synced_at = CASE WHEN ? > 0 THEN ? ELSE full_synced_at END,
+		high_water = max(high_water, ?), last_synced_at = ? WHERE id = 1 AND connection = ?`,
+		st.FullSyncedAt, st.FullSyncedAt, st.HighWater, st.LastSyncedAt, st.Connection)
+	if err != nil {
+		return fmt.Errorf("db: save lead sync state: %w", err)
+	}
+	return nil
+}
+
+// ResetLeads gives the copy to connection: when it belonged to another,
+// its leads and their history are deleted and its sync state cleared, so
+// a full sync fills it anew. It reports whether anything was reset.
+func (s *Store) ResetLeads(ctx context.Context, connection string) (bool, error) {
+	reset := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var cur string
+		if err := tx.QueryRowContext(ctx, `SELECT connection FROM lead_sync WHERE id = 1`).Scan(&cur); err != nil {
+			return err
+		}
+		if cur == connection {
+			return nil
+		}
+		reset = true
+		for _, q := range []string{`DELETE FROM leads`, `DELETE FROM lead_status_history`} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE lead_sync SET connection = ?, full_synced_at = 0, high_water = 0, last_synced_at = 0
+			WHERE id = 1`, connection)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("db: reset leads for %s: %w", connection, err)
+	}
+	return reset, nil
+}
+
+// LeadStatusClosing reports whether a lead status closes its leads, as far
+// as the copy knows: the reference data names it 无效 (invalid) or 已转化
+// (converted), or the platform gives the leads in it the lifecycle stage
+// "invalid" or "customer" (it derives a lead's stage from its status, so
+// the newest lead in the status answers for all: one index lookup).
+func (s *Store) LeadStatusClosing(ctx context.Context, connection, businessType, status string) (bool, error) {
+	var closing bool
+	err := s.read.QueryRowContext(ctx, `SELECT
+		EXISTS(SELECT 1 FROM ref_items i JOIN ref_sets r ON r.id = i.set_id
+			WHERE r.connection = ? AND r.kind = 'statuses' AND r.object = 'lead' AND (r.scope = ? OR ? = '')
+				AND i.id = ? AND i.name IN ('无效', '已转化'))
+		OR coalesce((SELECT l.life_status FROM leads l WHERE l.business_type = ? AND l.status = ? AND l.voided = 0
+			ORDER BY l.updated_at DESC LIMIT 1), '') IN ('invalid', 'customer')`,
+		connection, businessType, businessType, status, businessType, status).Scan(&closing)
+	if err != nil {
+		return false, fmt.Errorf("db: lead status %s closing: %w", status, err)
+	}
+	return closing, nil
+}

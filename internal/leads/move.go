@@ -1,0 +1,110 @@
+package leads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/jing"
+)
+
+// ErrChangedUpstream means the lead changed on the platform since the
+// console last showed it; *ChangedUpstream unwraps to it.
+var ErrChangedUpstream = errors.New("leads: the lead changed on the platform")
+
+// ChangedUpstream carries the lead as the platform has it now (also
+// written to the local copy), so the board can show it and ask again.
+type ChangedUpstream struct{ Current db.Lead }
+
+func (c *ChangedUpstream) Error() string {
+	return fmt.Sprintf("leads: lead %s changed on the platform (now updated at %d)", c.Current.UUID, c.Current.UpdatedAt)
+}
+
+func (c *ChangedUpstream) Unwrap() error { return ErrChangedUpstream }
+
+// Move sends a status change to the platform. It first re-reads the lead
+// (leads.query); if the platform's updated_timestamp differs from
+// seenUpdatedAt, nothing is written to the platform: the local copy is
+// updated to the platform's state and *ChangedUpstream (ErrChangedUpstream)
+// is returned. With a note, leads.update sets latest_remark first. The
+// platform writes are made on behalf of actor (jing.WithActor), so the
+// audit log records them with their request ids. On success the local copy
+// is updated from a re-read (Status, StatusSince now, UpdatedAt), the move
+// recorded in the history (Origin "console"), and the lead returned.
+// Platform refusals come back as *jing.Error (jing.AsError); the local copy
+// is then left as it was, unless the note was already written, in which
+// case the copy takes the platform's state. A lead the platform no longer
+// has is marked voided in the copy.
+func (s *Service) Move(ctx context.Context, actor string, uuid, toStatus, note string, seenUpdatedAt int64) (db.Lead, error) {
+	client, _ := s.cfg.Platform.Current()
+	before, err := s.reread(ctx, client, uuid)
+	if err != nil {
+		return db.Lead{}, err
+	}
+	if before.UpdatedAt != seenUpdatedAt {
+		if err := s.store.UpsertLeads(ctx, []db.Lead{before}); err != nil {
+			return db.Lead{}, err
+		}
+		cur, err := s.store.Lead(ctx, uuid)
+		if err != nil {
+			return db.Lead{}, err
+		}
+		return db.Lead{}, &ChangedUpstream{Current: cur}
+	}
+	wctx := jing.WithActor(ctx, actor)
+	if note != "" {
+		in := jing.LeadInput{LeadFields: jing.LeadFields{LatestRemark: note}}
+		if err := client.UpdateLead(wctx, uuid, in); err != nil {
+			return db.Lead{}, err
+		}
+	}
+	if err := client.UpdateLeadStatus(wctx, uuid, toStatus); err != nil {
+		if note != "" {
+			s.refreshAfterRefusal(uuid, client)
+		}
+		return db.Lead{}, err
+	}
+	after, err := s.reread(ctx, client, uuid)
+	if err != nil {
+		// The move happened; the copy shows it, and the next sync brings
+		// the rest of the platform's state.
+		s.log.Warn("lead moved, but not re-read: the copy shows the move until the next sync", "lead", uuid, "error", err)
+		after = before
+		after.Status = toStatus
+	}
+	if err := s.store.SaveMovedLead(ctx, after, db.LeadStatusChange{Actor: actor, Origin: db.OriginConsole}); err != nil {
+		return db.Lead{}, err
+	}
+	return s.store.Lead(ctx, uuid)
+}
+
+// reread asks the platform for a lead; one it no longer has is marked
+// voided in the copy (and the platform's error returned).
+func (s *Service) reread(ctx context.Context, client *jing.Client, uuid string) (db.Lead, error) {
+	l, err := client.QueryLead(ctx, jing.LeadKey{JingUUID: uuid})
+	if leadGone(err) {
+		if verr := s.store.MarkLeadVoided(ctx, uuid, s.cfg.Now().Unix()); verr != nil && !errors.Is(verr, db.ErrNotFound) {
+			s.log.Warn("mark a lead the platform no longer has as voided", "lead", uuid, "error", verr)
+		}
+	}
+	if err != nil {
+		return db.Lead{}, err
+	}
+	return fromPlatform(l)
+}
+
+// refreshAfterRefusal writes the platform's state of a lead to the copy
+// after a refused move whose note was written: the platform changed.
+func (s *Service) refreshAfterRefusal(uuid string, client *jing.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	l, err := s.reread(ctx, client, uuid)
+	if err == nil {
+		err = s.store.UpsertLeads(ctx, []db.Lead{l})
+	}
+	if err != nil {
+		s.log.Warn("refresh a lead after a refused move", "lead", uuid, "error", err)
+	}
+}

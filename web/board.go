@@ -1,0 +1,349 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/leads"
+	"github.com/jingdesk/jingdesk/internal/refdata"
+	leadsview "github.com/jingdesk/jingdesk/templates/leads"
+	"github.com/jingdesk/jingdesk/templates/ui"
+)
+
+// The leads board: one column per status of a business type's pipeline,
+// read from the local copy; moves go to the platform through the leads
+// service (internal/leads), which re-reads the lead first.
+
+const (
+	// boardPage is how many cards a column shows at first and per "more".
+	boardPage = 20
+	// boardQueryMax bounds the search text; boardIDMax any id from a form.
+	boardQueryMax = 100
+	boardIDMax    = 100
+	// moveNoteMax bounds a closing note (sent as the latest remark).
+	moveNoteMax = 1000
+	leadObject  = "lead"
+)
+
+// showLeads: the leads area opens on the board (keeping any filter).
+func (s *Server) showLeads(c echo.Context) error {
+	to := leadsview.BoardPath
+	if q := c.Request().URL.RawQuery; q != "" {
+		to += "?" + q
+	}
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// mayMove: marketers and administrators move cards; viewers only look.
+func mayMove(u *db.User) bool {
+	return u != nil && ui.RoleRank(u.Role) >= ui.RoleRank(db.RoleMarketer)
+}
+
+// boardResolver is the reference data's resolver, or nil when the board
+// cannot be drawn (no reference data, no leads service, no pipeline).
+func (s *Server) boardResolver() *refdata.Resolver {
+	if s.Reference == nil || s.Leads == nil {
+		return nil
+	}
+	r := s.Reference.Resolver()
+	if r == nil || len(r.BusinessTypes(leadObject)) == 0 {
+		return nil
+	}
+	return r
+}
+
+// boardFilter reads the filter from the query (GET) or the form (a move
+// carries the board's filter, for the counts it answers with). An unknown
+// business type falls back to the default one.
+func boardFilter(c echo.Context, r *refdata.Resolver) leadsview.Filter {
+	f := leadsview.Filter{
+		BusinessType: clip(c.FormValue("business_type"), boardIDMax),
+		Query:        clip(strings.TrimSpace(c.FormValue("q")), boardQueryMax),
+		Owner:        clip(c.FormValue("owner"), boardIDMax),
+		Source:       clip(c.FormValue("source"), boardIDMax),
+	}
+	known := false
+	for _, bt := range r.BusinessTypes(leadObject) {
+		known = known || bt.ID == f.BusinessType
+	}
+	if !known {
+		f.BusinessType = r.DefaultBusinessType(leadObject)
+	}
+	return f
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return ""
+	}
+	return s
+}
+
+func storeFilter(f leadsview.Filter) db.LeadFilter {
+	return db.LeadFilter{BusinessType: f.BusinessType, Query: f.Query, Owner: f.Owner, Source: f.Source}
+}
+
+// boardCtx is what shaping cards needs, built once per request.
+type boardCtx struct {
+	r       *refdata.Resolver
+	lang    string
+	now     int64
+	canMove bool
+	closing map[string]bool // status → closes the lead (for the board's business type)
+	targets map[string][]leadsview.Target
+}
+
+func (s *Server) newBoardCtx(c echo.Context, r *refdata.Resolver) *boardCtx {
+	return &boardCtx{r: r, lang: state(c).loc.Lang, now: s.Now().Unix(), canMove: mayMove(currentUser(c)),
+		closing: map[string]bool{}, targets: map[string][]leadsview.Target{}}
+}
+
+// pipeline is a business type's statuses as targets, cached per request.
+func (s *Server) pipeline(bc *boardCtx, businessType string) []leadsview.Target {
+	if t, ok := bc.targets[businessType]; ok {
+		return t
+	}
+	var out []leadsview.Target
+	for _, st := range bc.r.Statuses(businessType) {
+		out = append(out, leadsview.Target{Status: st.ID, Name: st.DisplayName(bc.lang),
+			Closing: s.Leads.ClosingStatus(businessType, st.ID)})
+	}
+	bc.targets[businessType] = out
+	return out
+}
+
+// card shapes a lead for the board: the other statuses of its own
+// pipeline are its "Move to…" targets.
+func (s *Server) card(bc *boardCtx, l db.Lead) leadsview.Card {
+	cd := leadsview.Card{UUID: l.UUID, BusinessType: l.BusinessType, Status: l.Status, Name: l.Name, Company: l.Company,
+		StatusSince: l.StatusSince, UpdatedAt: l.UpdatedAt, Now: bc.now}
+	if l.Owner != "" {
+		cd.Owner = bc.r.Member(bc.lang, l.Owner)
+	}
+	if bc.canMove {
+		for _, t := range s.pipeline(bc, l.BusinessType) {
+			if t.Status != l.Status {
+				cd.Targets = append(cd.Targets, t)
+			}
+		}
+	}
+	return cd
+}
+
+func (s *Server) showLeadBoard(c echo.Context) error {
+	title := t(c, "nav.leads")
+	r := s.boardResolver()
+	if r == nil {
+		return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.BoardPage(leadsview.Board{Unavailable: true})})
+	}
+	ctx := c.Request().Context()
+	bc := s.newBoardCtx(c, r)
+	f := boardFilter(c, r)
+	v := leadsview.Board{Now: bc.now, Filter: f, CanMove: bc.canMove}
+	for _, bt := range r.BusinessTypes(leadObject) {
+		v.BusinessTypes = append(v.BusinessTypes, leadsview.Choice{Value: bt.ID, Label: bt.DisplayName(bc.lang)})
+	}
+	for _, m := range r.Members(false) {
+		v.Owners = append(v.Owners, leadsview.Choice{Value: m.ID, Label: m.DisplayName(bc.lang)})
+	}
+	for _, o := range r.Options(leadObject, "source_type") {
+		v.Sources = append(v.Sources, leadsview.Choice{Value: o.ID, Label: o.DisplayName(bc.lang)})
+	}
+	if st, err := s.Store.LeadSync(ctx); err == nil {
+		v.AsOf = st.LastSyncedAt
+	}
+	counts, err := s.Store.CountLeadsByStatus(ctx, storeFilter(f))
+	if err != nil {
+		return err
+	}
+	for _, st := range s.pipeline(bc, f.BusinessType) {
+		col, err := s.column(ctx, bc, f, st, counts[st.Status], 0)
+		if err != nil {
+			return err
+		}
+		v.Total += col.Count
+		v.Columns = append(v.Columns, col)
+	}
+	return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.BoardPage(v)})
+}
+
+// column is a page of a status's cards from offset.
+func (s *Server) column(ctx context.Context, bc *boardCtx, f leadsview.Filter, st leadsview.Target, count, offset int) (leadsview.Column, error) {
+	col := leadsview.Column{Status: st.Status, Name: st.Name, Closing: st.Closing, Count: count, Filter: f}
+	if count == 0 && offset == 0 {
+		return col, nil
+	}
+	lf := storeFilter(f)
+	lf.Status, lf.Sort, lf.Limit, lf.Offset = st.Status, "updated", boardPage, offset
+	page, total, err := s.Store.ListLeads(ctx, lf)
+	if err != nil {
+		return col, err
+	}
+	for _, l := range page {
+		col.Cards = append(col.Cards, s.card(bc, l))
+	}
+	if next := offset + len(page); len(page) > 0 && next < total {
+		col.More = next
+	}
+	return col, nil
+}
+
+// showBoardColumn is the next page of one column (the sentinel at the
+// column's end asks for it when scrolled into view).
+func (s *Server) showBoardColumn(c echo.Context) error {
+	r := s.boardResolver()
+	if r == nil {
+		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	bc := s.newBoardCtx(c, r)
+	f := boardFilter(c, r)
+	offset, err := strconv.Atoi(c.QueryParam("offset"))
+	if err != nil || offset < 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
+	}
+	status := c.QueryParam("status")
+	for _, st := range s.pipeline(bc, f.BusinessType) {
+		if st.Status == status {
+			col, err := s.column(c.Request().Context(), bc, f, st, -1, offset)
+			if err != nil {
+				return err
+			}
+			return s.renderFragment(c, http.StatusOK, leadsview.CardsPage(col))
+		}
+	}
+	return echo.NewHTTPError(http.StatusNotFound, errNotFound)
+}
+
+// moveLead sends a card's move to the platform. htmx gets out-of-band
+// swaps only (leadsview.MoveAnswer): the card lands in the column it now
+// belongs to, with the counts. A plain form goes back to the board with a
+// message.
+//
+//   - moved: 200, the card in its new column;
+//   - the platform refused (*jing.Error): 422, the card back in its column
+//     with the platform's message in the user's language;
+//   - the lead changed on the platform since the copy the user saw: 409,
+//     the card as it now is, and nothing written;
+//   - a closing status without a note: 422, the card asking for the note.
+func (s *Server) moveLead(c echo.Context) error {
+	r := s.boardResolver()
+	if r == nil {
+		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	ctx := c.Request().Context()
+	uuid := c.Param("uuid")
+	if uuid == "" || len(uuid) > boardIDMax {
+		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	l, err := s.Store.Lead(ctx, uuid)
+	if err != nil {
+		return err // ErrNotFound → 404
+	}
+	bc := s.newBoardCtx(c, r)
+	f := boardFilter(c, r)
+	to := strings.TrimSpace(c.FormValue("to"))
+	note := strings.TrimSpace(c.FormValue("note"))
+	if to == "" || len(to) > boardIDMax || len(note) > moveNoteMax {
+		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
+	}
+	seen, err := strconv.ParseInt(c.FormValue("seen"), 10, 64)
+	if err != nil {
+		seen = l.UpdatedAt // no card time sent: the copy the board shows
+	}
+	toName, _ := r.Status(bc.lang, l.BusinessType, to)
+	entry := db.AuditEntry{Action: "lead.move", Object: "lead:" + uuid}
+	fromTo := fmt.Sprintf("%q from %s to %s", l.Name, l.Status, to)
+
+	if s.Leads.ClosingStatus(l.BusinessType, to) && note == "" {
+		cd := s.card(bc, l)
+		cd.NeedsNote = &leadsview.Target{Status: to, Name: toName, Closing: true}
+		cd.Error = t(c, "leads.move.note_required", "Status", toName)
+		return s.answerMove(c, bc, f, http.StatusUnprocessableEntity, cd, ui.FlashError, cd.Error)
+	}
+
+	moved, err := s.Leads.Move(ctx, currentUser(c).Username, uuid, to, note, seen)
+	var changed *leads.ChangedUpstream
+	switch {
+	case err == nil:
+		entry.Summary = "moved " + fromTo
+		if note != "" {
+			entry.Summary += " with a note"
+		}
+		s.audit(c, entry)
+		cd := s.card(bc, moved)
+		name, _ := r.Status(bc.lang, moved.BusinessType, moved.Status)
+		return s.answerMove(c, bc, f, http.StatusOK, cd, ui.FlashSuccess, t(c, "leads.move.moved", "Name", moved.Name, "Status", name))
+	case errors.As(err, &changed):
+		cur := changed.Current
+		entry.Outcome = db.OutcomeFailed
+		entry.Summary = fmt.Sprintf("move %s not sent: changed on the platform (now %s)", fromTo, cur.Status)
+		s.audit(c, entry)
+		name, _ := r.Status(bc.lang, cur.BusinessType, cur.Status)
+		cd := s.card(bc, cur)
+		cd.Notice = t(c, "leads.move.changed", "Status", name)
+		return s.answerMove(c, bc, f, http.StatusConflict, cd, ui.FlashError, cd.Notice)
+	}
+	je, ok := jing.AsError(err)
+	if !ok {
+		return err
+	}
+	entry.Outcome = db.OutcomeFailed
+	entry.Summary = fmt.Sprintf("move %s refused by the platform: %s code %d request_id %s", fromTo, je.Kind, je.Code, je.RequestID)
+	s.audit(c, entry)
+	if cur, err := s.Store.Lead(ctx, uuid); err == nil {
+		l = cur
+	}
+	cd := s.card(bc, l)
+	cd.Error = je.Message(bc.lang)
+	return s.answerMove(c, bc, f, http.StatusUnprocessableEntity, cd, ui.FlashError, cd.Error)
+}
+
+// answerMove ends a move: the out-of-band swaps for htmx, otherwise back
+// to the board with a message.
+func (s *Server) answerMove(c echo.Context, bc *boardCtx, f leadsview.Filter, status int, cd leadsview.Card, kind, msg string) error {
+	if !isHTMX(c) {
+		return redirectWithFlash(c, kind, msg, leadsview.BoardURL(f))
+	}
+	res := leadsview.MoveResult{Card: cd}
+	counts, err := s.Store.CountLeadsByStatus(c.Request().Context(), storeFilter(f))
+	if err != nil {
+		return err
+	}
+	land := false
+	for _, st := range s.pipeline(bc, f.BusinessType) {
+		res.Counts = append(res.Counts, leadsview.Column{Status: st.Status, Count: counts[st.Status]})
+		res.Total += counts[st.Status]
+		land = land || (st.Status == cd.Status && cd.BusinessType == f.BusinessType)
+	}
+	toast := ""
+	if !land {
+		name, _ := bc.r.Status(bc.lang, cd.BusinessType, cd.Status)
+		toast = t(c, "leads.move.left_board", "Name", cd.Name, "Status", name)
+		if msg != "" && kind == ui.FlashError {
+			toast = msg + " " + toast
+		}
+	}
+	return s.renderFragment(c, status, leadsview.MoveAnswer(res, land, toast))
+}
+
+// syncLeads asks for an incremental sync of the local copy now (requests
+// coalesce in the service).
+func (s *Server) syncLeads(c echo.Context) error {
+	if s.Leads == nil {
+		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	id, err := s.Leads.RequestSync(c.Request().Context(), currentUser(c).ID, false)
+	if err != nil {
+		return err
+	}
+	s.audit(c, db.AuditEntry{Action: "leads.sync", Object: "leads", Summary: fmt.Sprintf("sync requested: job %d", id)})
+	return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.sync.started"), safeNext(c.FormValue("next")))
+}
