@@ -30,6 +30,29 @@
     }
   });
 
+  // An input marked data-debounced already refreshes its form as the user
+  // types; the change event its blur fires would only repeat that request,
+  // and the repeat would redraw the table under the user's next click
+  // (clearing a fresh "select all"). Stop it before it reaches the form.
+  document.addEventListener("change", function (evt) {
+    if (evt.target && evt.target.matches && evt.target.matches("[data-debounced]")) {
+      evt.stopPropagation();
+    }
+  }, true);
+
+  // A checkbox marked data-check-all="name" checks or clears every
+  // checkbox of that name in its form (the lead list's "select all on this
+  // page"; without script the server reads the box itself).
+  document.addEventListener("change", function (evt) {
+    var el = evt.target;
+    var name = el && el.getAttribute && el.getAttribute("data-check-all");
+    if (name && el.form) {
+      el.form.querySelectorAll('input[type="checkbox"]').forEach(function (box) {
+        if (box.name === name) { box.checked = el.checked; }
+      });
+    }
+  });
+
   // Dismiss buttons on flash messages and toasts.
   document.addEventListener("click", function (evt) {
     var btn = evt.target.closest ? evt.target.closest("[data-dismiss]") : null;

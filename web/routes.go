@@ -78,6 +78,27 @@ func (s *Server) Routes() []Route {
 		{post, "/leads/sync", Marketer, s.syncLeads},
 		{post, "/leads/:uuid/move", Marketer, s.moveLead},
 
+		// The lead page: everyone reads it (contact data masked for
+		// viewers); the platform's data comes in fragments after the page.
+		// Marketers and admins change the owner and the collaborators.
+		{get, "/leads/:uuid", Viewer, s.showLead},
+		{get, "/leads/:uuid/link", Viewer, s.showLeadLink},
+		{get, "/leads/:uuid/privacy", Viewer, s.showLeadPrivacy},
+		{get, "/leads/:uuid/scores", Viewer, s.showLeadScores},
+		{post, "/leads/:uuid/owner", Marketer, s.setLeadOwner},
+		{post, "/leads/:uuid/collaborators", Marketer, s.setLeadCollaborators},
+		{get, "/leads/:uuid/edit", Marketer, s.showLeadEdit},
+		{post, "/leads/:uuid/edit", Marketer, s.saveLeadEdit},
+		{get, "/leads/new", Marketer, s.showNewLead},
+		{post, "/leads/new", Marketer, s.createLead},
+		{get, "/sandbox/leads/:uuid", Viewer, s.showSandboxLead}, // the sandbox's leads.detail_link
+
+		// The leads list: everyone searches, filters and pages the local
+		// copy (mobile and email masked for viewers).
+		{get, "/leads/list", Viewer, s.showLeadList},
+		{post, "/leads/bulk/preview", Marketer, s.previewBulk},
+		{post, "/leads/bulk", Marketer, s.runBulk},
+
 		// Reference data.
 		// Everyone looks at the sets the platform's ids resolve through;
 		// marketers and admins refresh them (one set or all, as a job).

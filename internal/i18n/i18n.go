@@ -137,6 +137,14 @@ func (l *Localizer) T(id string, data ...any) string {
 	return s
 }
 
+// Zone is where times are shown (and where dates typed in are read).
+func (l *Localizer) Zone() *time.Location {
+	if l.zone == nil {
+		return time.Local
+	}
+	return l.zone
+}
+
 // Number formats n with the language's thousands separators.
 func (l *Localizer) Number(n int64) string { return l.printer.Sprintf("%d", n) }
 

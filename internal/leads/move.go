@@ -39,19 +39,9 @@ func (c *ChangedUpstream) Unwrap() error { return ErrChangedUpstream }
 // has is marked voided in the copy.
 func (s *Service) Move(ctx context.Context, actor string, uuid, toStatus, note string, seenUpdatedAt int64) (db.Lead, error) {
 	client, _ := s.cfg.Platform.Current()
-	before, err := s.reread(ctx, client, uuid)
+	before, err := s.unchangedSince(ctx, client, uuid, seenUpdatedAt)
 	if err != nil {
 		return db.Lead{}, err
-	}
-	if before.UpdatedAt != seenUpdatedAt {
-		if err := s.store.UpsertLeads(ctx, []db.Lead{before}); err != nil {
-			return db.Lead{}, err
-		}
-		cur, err := s.store.Lead(ctx, uuid)
-		if err != nil {
-			return db.Lead{}, err
-		}
-		return db.Lead{}, &ChangedUpstream{Current: cur}
 	}
 	wctx := jing.WithActor(ctx, actor)
 	if note != "" {
@@ -78,6 +68,28 @@ func (s *Service) Move(ctx context.Context, actor string, uuid, toStatus, note s
 		return db.Lead{}, err
 	}
 	return s.store.Lead(ctx, uuid)
+}
+
+// unchangedSince re-reads a lead before a write. When the platform's copy
+// was updated after seenUpdatedAt (what the user was looking at), the local
+// copy takes the platform's state and *ChangedUpstream is returned, so the
+// caller writes nothing over someone else's change.
+func (s *Service) unchangedSince(ctx context.Context, client *jing.Client, uuid string, seenUpdatedAt int64) (db.Lead, error) {
+	current, err := s.reread(ctx, client, uuid)
+	if err != nil {
+		return db.Lead{}, err
+	}
+	if current.UpdatedAt == seenUpdatedAt {
+		return current, nil
+	}
+	if err := s.store.UpsertLeads(ctx, []db.Lead{current}); err != nil {
+		return db.Lead{}, err
+	}
+	local, err := s.store.Lead(ctx, uuid)
+	if err != nil {
+		return db.Lead{}, err
+	}
+	return db.Lead{}, &ChangedUpstream{Current: local}
 }
 
 // reread asks the platform for a lead; one it no longer has is marked

@@ -96,6 +96,7 @@ func New(cfg Config) (*Service, error) {
 	cfg = cfg.withDefaults()
 	s := &Service{cfg: cfg, store: cfg.Store, log: cfg.Logger.With("component", "leads")}
 	cfg.Runner.Register(JobKind, s.runSync)
+	s.registerBulk()
 	return s, nil
 }
 

@@ -1,0 +1,189 @@
+package leads
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+
+	"github.com/jingdesk/jingdesk/templates/forms"
+	"github.com/jingdesk/jingdesk/templates/ui"
+)
+
+// The lead page (GET /leads/:uuid): the local copy's view of one lead,
+// with the platform's own data (privacy consent, scores, the link to the
+// lead on the platform) loaded by fragments after the page.
+
+// LeadPath (list.go) is a lead's page; its fragments and writes live under it.
+
+// LeadPage is the whole page.
+type LeadPage struct {
+	UUID         string
+	Name         string
+	Company      string
+	BusinessType string // the business type's name
+	Status       string // the status's name
+	// Position is the status's place in the pipeline (1-based) of Steps;
+	// 0 when the status is not in the reference data's pipeline.
+	Position, Steps int
+	Owner           string // the owner's name ("" when unassigned)
+	Collaborators   []Choice
+	Voided          bool
+	UpdatedAt       int64 // the platform's updated_timestamp: "seen" of the writes
+	SyncedAt        int64
+	Now             int64
+	Fields          []FieldRow
+	History         []HistoryRow
+	// CanEdit: marketers and administrators change the owner and the
+	// collaborators; OwnerID, Members and CollaboratorIDs feed the forms.
+	CanEdit         bool
+	OwnerID         string
+	Members         []Choice
+	CollaboratorIDs []string
+	// Error and Notice answer a refused or stale write.
+	Error, Notice string
+}
+
+// FieldRow is one field of the lead with its value as text.
+type FieldRow struct {
+	Code, Label string
+	Values      []string // names, paths or the values themselves
+	Masked      bool     // contact data hidden from viewers
+	Custom      bool
+}
+
+// HistoryRow is one recorded status change.
+type HistoryRow struct {
+	At       int64
+	From, To string
+	Actor    string
+	Origin   string
+}
+
+// Privacy is the privacy-consent card's fragment.
+type Privacy struct {
+	Identity string // "mobile", "email"; "" when the lead has neither
+	Policies []PrivacyRow
+	NoRecord bool   // the platform knows no consent of this person
+	Error    string // the platform's error, translated
+}
+
+// PrivacyRow is one policy and the versions the person authorised.
+type PrivacyRow struct {
+	Title      string
+	Versions   []PrivacyVersion
+	Authorized bool // some version authorised
+}
+
+// PrivacyVersion is one version of a policy.
+type PrivacyVersion struct {
+	Version    int
+	Authorized bool
+	At         int64 // the version's timestamp (when the record last changed)
+}
+
+// Scores is the scores card's fragment.
+type Scores struct {
+	Identity  []ScoreRow
+	Activity  []ScoreRow
+	Intention []ScoreRow
+	Error     string
+}
+
+// ScoreRow is one score.
+type ScoreRow struct {
+	Model string
+	Score float64
+	Grade string
+	Level string
+}
+
+// Link is the "View on the platform" fragment.
+type Link struct {
+	UUID  string
+	URL   string
+	Error string
+}
+
+func joinValues(v []string) string {
+	out := ""
+	for i, s := range v {
+		if i > 0 {
+			out += ", "
+		}
+		out += s
+	}
+	return out
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func fmtScore(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// levelName is a score level in words (an unknown level as the platform wrote it).
+func levelName(ctx context.Context, level string) string {
+	switch level {
+	case "hot", "warm", "cold", "inactive", "high", "medium", "low":
+		return ui.T(ctx, "leads.page.level."+level)
+	case "":
+		return "—"
+	}
+	return level
+}
+
+// originName says where a status change was seen.
+func originName(ctx context.Context, origin string) string {
+	switch origin {
+	case "console", "sync", "webhook":
+		return ui.T(ctx, "leads.page.origin."+origin)
+	}
+	return origin
+}
+
+// LeadForm is the create or edit form of a lead, built from the fields of
+// its business type (web/fields.go).
+type LeadForm struct {
+	New          bool   // creating: POST NewLeadPath; else editing UUID
+	UUID         string // editing
+	Name         string // editing: the lead's name, for the title
+	BusinessType string // the business type's id
+	TypeName     string // its name
+	Seen         int64  // editing: the updated_timestamp the form was drawn from
+	Fields       []forms.FieldInput
+	Error        string // the form's error, above the fields
+}
+
+// NewLeadPath is the create form.
+const NewLeadPath = "/leads/new"
+
+// NewLeadURL is the create form of a business type.
+func NewLeadURL(businessType string) string {
+	if businessType == "" {
+		return NewLeadPath
+	}
+	return NewLeadPath + "?business_type=" + url.QueryEscape(businessType)
+}
+
+// EditPath is a lead's edit form.
+func EditPath(uuid string) string { return LeadPath(uuid) + "/edit" }
+
+// Action is where the form posts.
+func (f LeadForm) Action() string {
+	if f.New {
+		return NewLeadURL(f.BusinessType)
+	}
+	return EditPath(f.UUID)
+}
+
+func formTitle(ctx context.Context, f LeadForm) string {
+	if f.New {
+		return ui.T(ctx, "leads.page.form.new_title")
+	}
+	return ui.T(ctx, "leads.page.form.edit_title", "Name", f.Name)
+}

@@ -1,0 +1,173 @@
+package web
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jingdesk/jingdesk/internal/db"
+	leadsview "github.com/jingdesk/jingdesk/templates/leads"
+)
+
+var (
+	bulkNameRE = regexp.MustCompile(`<li data-testid="bulk-name">([^<]*)</li>`)
+	bulkLeadRE = regexp.MustCompile(`<input type="hidden" name="lead" value="([^"]*)"`)
+	bulkJobRE  = regexp.MustCompile(`^/jobs/(\d+)$`)
+)
+
+// waitJob polls a job until it ends.
+func waitJob(t *testing.T, h *harness, id int64) db.Job {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		j, err := h.store.Job(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !j.Active() {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for job %d (%s)", id, j.State)
+		}
+		<-time.After(10 * time.Millisecond)
+	}
+}
+
+// A bulk change of owner: the preview names exactly the chosen leads and
+// the change; confirmed, a job gives each lead to the new owner on the
+// platform (read back through the client) and in the copy, recording a
+// lead the platform no longer has as the job's item error.
+func TestLeadListBulkChangesTheOwner(t *testing.T) {
+	h, rig := newBoardHarness(t)
+	h.addUser("mia", db.RoleMarketer)
+	h.addUser("vic", db.RoleViewer)
+	mia, vic := h.login("mia"), h.login("vic")
+	r := rig.resolver()
+	ctx := context.Background()
+
+	// A lead of the copy the platform does not have.
+	ghost := rig.leadIn(r.DefaultBusinessType("lead"), "")
+	ghost.UUID, ghost.Name = "00000000-0000-4000-8000-00000000dead", "幽灵线索"
+	ghost.UpdatedAt++
+	if err := h.store.UpsertLeads(ctx, []db.Lead{ghost}); err != nil {
+		t.Fatal(err)
+	}
+
+	page := getList(t, mia, url.Values{"sort": {"name"}})
+	if !strings.Contains(page.body, `data-testid="bulk-bar"`) || !strings.Contains(page.body, `data-testid="lead-check"`) {
+		t.Fatal("the marketer's list has no bulk bar or checkboxes")
+	}
+	if p := getList(t, vic, nil); strings.Contains(p.body, `data-testid="bulk-bar"`) || strings.Contains(p.body, `data-testid="lead-check"`) {
+		t.Error("the viewer's list has a bulk bar or checkboxes")
+	}
+	members := r.Members(true)
+	if len(members) < 2 {
+		t.Fatal("the sandbox needs two active members")
+	}
+	chosen := []string{page.uuids[0], page.uuids[2], page.uuids[4], ghost.UUID}
+	to := members[0].ID
+	for _, u := range chosen[:3] {
+		if rig.localLead(u).Owner == to {
+			to = members[1].ID
+		}
+	}
+	before := map[string]string{}
+	for _, u := range chosen[:3] {
+		before[u] = string(rig.platformLead(u).Owner)
+	}
+	form := url.Values{"lead": chosen, "action": {"owner"}, "owner": {to}, "members": {members[1].ID}, "status": {""},
+		"back": {"/leads/list?sort=name"}}
+
+	// The preview: exactly the chosen leads, in order, and the change.
+	rec := mia.post(leadsview.BulkPreviewPath, form)
+	wantStatus(t, rec, http.StatusOK)
+	body := rec.Body.String()
+	var names, wantNames []string
+	for _, m := range bulkNameRE.FindAllStringSubmatch(body, -1) {
+		names = append(names, html.UnescapeString(m[1]))
+	}
+	for _, u := range chosen {
+		wantNames = append(wantNames, rig.localLead(u).Name)
+	}
+	if !slices.Equal(names, wantNames) {
+		t.Errorf("preview names %v, want %v", names, wantNames)
+	}
+	var leadsSent []string
+	for _, m := range bulkLeadRE.FindAllStringSubmatch(body, -1) {
+		leadsSent = append(leadsSent, m[1])
+	}
+	if !slices.Equal(leadsSent, chosen) {
+		t.Errorf("the confirm form sends %v, want %v", leadsSent, chosen)
+	}
+	if !strings.Contains(body, `data-count="4"`) || !strings.Contains(body, html.EscapeString(r.Member("zh-Hans", to))) {
+		t.Error("the preview does not say how many leads and who the new owner is")
+	}
+	for _, u := range chosen[:3] {
+		if got := rig.platformLead(u).Owner; string(got) != before[u] {
+			t.Errorf("the preview changed lead %s's owner on the platform to %s", u, got)
+		}
+	}
+
+	// "Select all on this page" without script: every lead of the page.
+	all := url.Values{"all_on_page": {"1"}, "page_lead": page.uuids, "action": {"owner"}, "owner": {to}}
+	rec = mia.post(leadsview.BulkPreviewPath, all)
+	wantStatus(t, rec, http.StatusOK)
+	if want := `data-count="` + strconv.Itoa(len(page.uuids)) + `"`; !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("select all on the page: want %s", want)
+	}
+
+	// Nothing chosen, or no change: back to the list with a message.
+	for _, bad := range []url.Values{{"action": {"owner"}, "owner": {to}}, {"lead": chosen, "action": {"owner"}}} {
+		rec = mia.post(leadsview.BulkPreviewPath, bad)
+		if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), leadsview.ListPath) {
+			t.Errorf("%v: %d → %q, want 303 to the list", bad, rec.Code, rec.Header().Get("Location"))
+		}
+	}
+
+	// Viewers may not.
+	vic.get(leadsview.ListPath)
+	if rec := vic.post(leadsview.BulkPath, form); rec.Code != http.StatusForbidden {
+		t.Errorf("viewer's bulk change: %d, want 403", rec.Code)
+	}
+
+	// Confirmed: the job.
+	rec = mia.post(leadsview.BulkPath, form)
+	m := bulkJobRE.FindStringSubmatch(rec.Header().Get("Location"))
+	if rec.Code != http.StatusSeeOther || m == nil {
+		t.Fatalf("bulk: %d → %q, want 303 to the job", rec.Code, rec.Header().Get("Location"))
+	}
+	id, _ := strconv.ParseInt(m[1], 10, 64)
+	j := waitJob(t, h, id)
+	if j.Kind != "leads.bulk" || j.State != db.JobDone || j.Done != 3 || j.Failed != 1 {
+		t.Fatalf("job %s %s: done %d failed %d (%s), want leads.bulk done 3 failed 1", j.Kind, j.State, j.Done, j.Failed, j.Error)
+	}
+	for _, u := range chosen[:3] {
+		if got := rig.platformLead(u).Owner; string(got) != to {
+			t.Errorf("lead %s: owner on the platform %s, want %s", u, got, to)
+		}
+		if got := rig.localLead(u).Owner; got != to {
+			t.Errorf("lead %s: owner in the copy %s, want %s", u, got, to)
+		}
+	}
+	errs, err := h.store.ListJobErrors(ctx, id, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) != 1 || errs[0].Item != ghost.UUID || errs[0].Message == "" {
+		t.Errorf("job errors %+v, want one for %s", errs, ghost.UUID)
+	}
+	if rec := mia.get(m[0]); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), ghost.UUID) {
+		t.Errorf("the job's page (%d) does not list the failed lead", rec.Code)
+	}
+	if h.countAudit("leads.bulk", "") != 1 {
+		t.Error("the bulk change is not in the audit log")
+	}
+}

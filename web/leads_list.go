@@ -1,0 +1,185 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/leads"
+	"github.com/jingdesk/jingdesk/internal/refdata"
+	leadsview "github.com/jingdesk/jingdesk/templates/leads"
+)
+
+// The leads list: one page of the local copy as a table, searched,
+// filtered and sorted by GET parameters (bookmarkable). Viewers see mobile
+// numbers and email addresses masked (leads.Mask).
+
+// listFilter reads the list's filter from the query. Unknown business
+// types, statuses not of the chosen business type, bad dates and sorts are
+// dropped rather than refused, so an old bookmark still opens.
+func listFilter(c echo.Context, r *refdata.Resolver) leadsview.ListFilter {
+	f := leadsview.ListFilter{
+		Filter: leadsview.Filter{
+			BusinessType: clip(c.QueryParam("business_type"), boardIDMax),
+			Query:        clip(strings.TrimSpace(c.QueryParam("q")), boardQueryMax),
+			Owner:        clip(c.QueryParam("owner"), boardIDMax),
+			Source:       clip(c.QueryParam("source"), boardIDMax),
+		},
+		Status:      clip(c.QueryParam("status"), boardIDMax),
+		LeadPool:    clip(c.QueryParam("lead_pool"), boardIDMax),
+		CreatedFrom: dateParam(c, "created_from"),
+		CreatedTo:   dateParam(c, "created_to"),
+		UpdatedFrom: dateParam(c, "updated_from"),
+		UpdatedTo:   dateParam(c, "updated_to"),
+		Sort:        c.QueryParam("sort"),
+	}
+	known := false
+	for _, bt := range r.BusinessTypes(leadObject) {
+		known = known || bt.ID == f.BusinessType
+	}
+	if !known {
+		f.BusinessType = ""
+	}
+	inPipeline := false
+	for _, st := range r.Statuses(f.BusinessType) {
+		inPipeline = inPipeline || st.ID == f.Status
+	}
+	if f.BusinessType == "" || !inPipeline {
+		f.Status = ""
+	}
+	sortKnown := false
+	for _, s := range leadsview.ListSorts {
+		sortKnown = sortKnown || s == f.Sort
+	}
+	if !sortKnown || f.Sort == "updated" {
+		f.Sort = ""
+	}
+	if p, err := strconv.Atoi(c.QueryParam("page")); err == nil && p > 1 {
+		f.Page = p
+	}
+	return f
+}
+
+// dateParam is a YYYY-MM-DD parameter, "" when absent or malformed.
+func dateParam(c echo.Context, name string) string {
+	v := c.QueryParam(name)
+	if _, err := time.Parse(time.DateOnly, v); err != nil {
+		return ""
+	}
+	return v
+}
+
+// dayBounds is the first (end false) or last (end true) second of a
+// YYYY-MM-DD day in zone; 0 for "".
+func dayBounds(day string, zone *time.Location, end bool) int64 {
+	if day == "" {
+		return 0
+	}
+	t, err := time.ParseInLocation(time.DateOnly, day, zone)
+	if err != nil {
+		return 0
+	}
+	if end {
+		return t.AddDate(0, 0, 1).Unix() - 1
+	}
+	return t.Unix()
+}
+
+func listStoreFilter(f leadsview.ListFilter, zone *time.Location) db.LeadFilter {
+	lf := storeFilter(f.Filter)
+	lf.Status, lf.LeadPool, lf.Sort = f.Status, f.LeadPool, f.Sort
+	lf.CreatedFrom, lf.CreatedTo = dayBounds(f.CreatedFrom, zone, false), dayBounds(f.CreatedTo, zone, true)
+	lf.UpdatedFrom, lf.UpdatedTo = dayBounds(f.UpdatedFrom, zone, false), dayBounds(f.UpdatedTo, zone, true)
+	lf.Limit, lf.Offset = leadsview.ListPageSize, (max(f.Page, 1)-1)*leadsview.ListPageSize
+	return lf
+}
+
+func (s *Server) showLeadList(c echo.Context) error {
+	title := t(c, "nav.leads")
+	r := s.boardResolver()
+	if r == nil {
+		return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.ListPage(leadsview.List{Unavailable: true})})
+	}
+	ctx := c.Request().Context()
+	loc := state(c).loc
+	lang := loc.Lang
+	f := listFilter(c, r)
+	v := leadsview.List{Now: s.Now().Unix(), Filter: f, Masked: !mayMove(currentUser(c))}
+	lf := listStoreFilter(f, loc.Zone())
+	page, total, err := s.Store.ListLeads(ctx, lf)
+	if err != nil {
+		return err
+	}
+	v.Total = total
+	v.Pages = (total + leadsview.ListPageSize - 1) / leadsview.ListPageSize
+	if f.Page > v.Pages && v.Pages > 0 {
+		// Past the end (the list shrank since): the last page.
+		v.Filter.Page = v.Pages
+		lf.Offset = (v.Pages - 1) * leadsview.ListPageSize
+		if page, total, err = s.Store.ListLeads(ctx, lf); err != nil {
+			return err
+		}
+		v.Total = total
+	}
+	for _, l := range page {
+		v.Rows = append(v.Rows, listRow(r, lang, l, v.Masked))
+	}
+	for _, st := range r.Statuses(f.BusinessType) {
+		if f.BusinessType != "" {
+			v.Statuses = append(v.Statuses, leadsview.Choice{Value: st.ID, Label: st.DisplayName(lang)})
+		}
+	}
+	if !v.Masked {
+		v.Bulk = s.bulkBar(r, lang)
+	}
+	if isHTMX(c) && c.Request().Header.Get("HX-Boosted") != "true" {
+		return s.renderFragment(c, http.StatusOK, leadsview.ListAnswer(v))
+	}
+	for _, bt := range r.BusinessTypes(leadObject) {
+		v.BusinessTypes = append(v.BusinessTypes, leadsview.Choice{Value: bt.ID, Label: bt.DisplayName(lang)})
+	}
+	for _, m := range r.Members(false) {
+		v.Owners = append(v.Owners, leadsview.Choice{Value: m.ID, Label: m.DisplayName(lang)})
+	}
+	for _, o := range r.Options(leadObject, "source_type") {
+		v.Sources = append(v.Sources, leadsview.Choice{Value: o.ID, Label: o.DisplayName(lang)})
+	}
+	pools, err := s.Store.LeadPools(ctx)
+	if err != nil {
+		return err
+	}
+	for i, p := range pools {
+		// The platform names no pools: numbered, with the id's start to tell them apart.
+		v.Pools = append(v.Pools, leadsview.Choice{Value: p, Label: t(c, "leads.list.pool", "N", i+1, "ID", shortID(p))})
+	}
+	if st, err := s.Store.LeadSync(ctx); err == nil {
+		v.AsOf = st.LastSyncedAt
+	}
+	return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.ListPage(v)})
+}
+
+// listRow shapes a lead for the list, its ids resolved to names.
+func listRow(r *refdata.Resolver, lang string, l db.Lead, masked bool) leadsview.Row {
+	row := leadsview.Row{UUID: l.UUID, Name: l.Name, Company: l.Company, Title: l.Title, Status: l.Status,
+		BusinessType: r.BusinessType(lang, leadObject, l.BusinessType), Mobile: l.Mobile, Email: l.Email,
+		UpdatedAt: l.UpdatedAt, CreatedAt: l.CreatedAt}
+	row.StatusName, _ = r.Status(lang, l.BusinessType, l.Status)
+	if l.Owner != "" {
+		row.Owner = r.Member(lang, l.Owner)
+	}
+	if masked {
+		row.Mobile, row.Email = leads.Mask(l.Mobile), leads.Mask(l.Email)
+	}
+	return row
+}
+
+func shortID(id string) string {
+	if r := []rune(id); len(r) > 8 {
+		return string(r[:8]) + "…"
+	}
+	return id
+}

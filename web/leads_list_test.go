@@ -1,0 +1,359 @@
+package web
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/leads"
+	leadsview "github.com/jingdesk/jingdesk/templates/leads"
+)
+
+var (
+	listRowRE    = regexp.MustCompile(`data-testid="lead-row" data-uuid="([^"]*)"`)
+	listTotalRE  = regexp.MustCompile(`data-testid="leads-table" data-total="(\d+)"`)
+	listMobileRE = regexp.MustCompile(`data-testid="lead-mobile">([^<]*)<`)
+	listEmailRE  = regexp.MustCompile(`data-testid="lead-email">([^<]*)<`)
+)
+
+// listPage is one page of the list as the client sees it.
+type listPage struct {
+	body  string
+	total int
+	uuids []string
+}
+
+func getList(t *testing.T, c *client, q url.Values, opts ...reqOption) listPage {
+	t.Helper()
+	path := leadsview.ListPath
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	rec := c.get(path, opts...)
+	wantStatus(t, rec, http.StatusOK)
+	p := listPage{body: rec.Body.String()}
+	m := listTotalRE.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("%s: no table in the answer", path)
+	}
+	p.total, _ = strconv.Atoi(m[1])
+	for _, r := range listRowRE.FindAllStringSubmatch(p.body, -1) {
+		p.uuids = append(p.uuids, r[1])
+	}
+	return p
+}
+
+// allLeads is every lead of the local copy (not voided).
+func allLeads(t *testing.T, h *harness) []db.Lead {
+	t.Helper()
+	var out []db.Lead
+	for off := 0; ; off += db.MaxLeadLimit {
+		page, total, err := h.store.ListLeads(context.Background(), db.LeadFilter{Limit: db.MaxLeadLimit, Offset: off})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page...)
+		if len(out) >= total || len(page) == 0 {
+			return out
+		}
+	}
+}
+
+func countWhere(ls []db.Lead, keep func(db.Lead) bool) int {
+	n := 0
+	for _, l := range ls {
+		if keep(l) {
+			n++
+		}
+	}
+	return n
+}
+
+// walkList pages through the list with q and returns every lead's uuid in order.
+func walkList(t *testing.T, c *client, q url.Values) []string {
+	t.Helper()
+	first := getList(t, c, q)
+	out := first.uuids
+	pages := (first.total + leadsview.ListPageSize - 1) / leadsview.ListPageSize
+	for p := 2; p <= pages; p++ {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		v.Set("page", strconv.Itoa(p))
+		pg := getList(t, c, v)
+		if len(pg.uuids) == 0 {
+			t.Fatalf("page %d of %d is empty", p, pages)
+		}
+		out = append(out, pg.uuids...)
+	}
+	if len(out) != first.total {
+		t.Fatalf("walked %d leads, the list counts %d", len(out), first.total)
+	}
+	return out
+}
+
+func TestLeadList(t *testing.T) {
+	h, rig := newBoardHarness(t)
+	h.addUser("mia", db.RoleMarketer)
+	h.addUser("vic", db.RoleViewer)
+	mia, vic := h.login("mia"), h.login("vic")
+	r := rig.resolver()
+	orig := allLeads(t, h) // the sandbox's own leads
+	slices.SortFunc(orig, func(a, b db.Lead) int { return int(a.CreatedAt - b.CreatedAt) })
+	bt0 := r.DefaultBusinessType("lead")
+	rig.addLeads(bt0, r.Statuses(bt0)[0].ID, 30) // more than a page
+	all := allLeads(t, h)
+	if len(all) <= leadsview.ListPageSize {
+		t.Fatalf("the sandbox copy has %d leads; the paging tests need more than a page", len(all))
+	}
+	byUUID := map[string]db.Lead{}
+	for _, l := range all {
+		byUUID[l.UUID] = l
+	}
+	zone, _ := time.LoadLocation("Asia/Shanghai")
+
+	t.Run("shows synced leads with resolved names", func(t *testing.T) {
+		p := getList(t, mia, nil)
+		if p.total != len(all) {
+			t.Fatalf("total %d, want %d", p.total, len(all))
+		}
+		if len(p.uuids) != leadsview.ListPageSize {
+			t.Fatalf("%d rows on the first page, want %d", len(p.uuids), leadsview.ListPageSize)
+		}
+		l := byUUID[p.uuids[0]]
+		status, _ := r.Status("zh-Hans", l.BusinessType, l.Status)
+		for _, want := range []string{
+			`href="/leads/` + l.UUID + `" data-testid="lead-name">` + html.EscapeString(l.Name) + `</a>`,
+			`data-status="` + l.Status + `">` + html.EscapeString(status) + `</span>`,
+			html.EscapeString(r.BusinessType("zh-Hans", "lead", l.BusinessType)),
+			`data-testid="view-board"`, `href="/leads/list" data-testid="view-list" aria-current="page"`,
+		} {
+			if !strings.Contains(p.body, want) {
+				t.Errorf("the list lacks %s", want)
+			}
+		}
+		if strings.Contains(status, "未知") {
+			t.Errorf("status %s of the first lead does not resolve: %s", l.Status, status)
+		}
+		// Owners resolve to names, not ids.
+		for _, uuid := range p.uuids {
+			if o := byUUID[uuid].Owner; o != "" && !strings.Contains(p.body, html.EscapeString(r.Member("zh-Hans", o))) {
+				t.Errorf("owner %s of %s not shown by name", o, uuid)
+			}
+		}
+		board := mia.get("/leads/board").Body.String()
+		if !strings.Contains(board, `data-testid="view-list"`) || !strings.Contains(board, `data-testid="view-board" aria-current="page"`) {
+			t.Error("the board has no Board/List toggle")
+		}
+	})
+
+	t.Run("search by a Chinese substring of a company", func(t *testing.T) {
+		var sub string
+		for _, l := range orig {
+			rs := []rune(l.Company)
+			if len(rs) >= 5 && unicode.Is(unicode.Han, rs[1]) && unicode.Is(unicode.Han, rs[2]) && unicode.Is(unicode.Han, rs[3]) {
+				sub = string(rs[1:4])
+				break
+			}
+		}
+		if sub == "" {
+			t.Fatal("no lead with a Chinese company name")
+		}
+		want := countWhere(all, func(l db.Lead) bool {
+			for _, f := range []string{l.Name, l.Mobile, l.Email, l.Company, l.Title} {
+				if strings.Contains(strings.ToLower(f), strings.ToLower(sub)) {
+					return true
+				}
+			}
+			return false
+		})
+		p := getList(t, mia, url.Values{"q": {sub}})
+		t.Logf("search %q: %d of %d leads", sub, p.total, len(all))
+		if p.total != want || p.total == 0 || p.total >= len(all) {
+			t.Fatalf("search %q: %d leads, want %d (of %d)", sub, p.total, want, len(all))
+		}
+		for _, u := range p.uuids {
+			if !strings.Contains(byUUID[u].Company+byUUID[u].Name+byUUID[u].Title, sub) {
+				t.Errorf("lead %s (%s) does not match %q", u, byUUID[u].Company, sub)
+			}
+		}
+		if !strings.Contains(p.body, `value="`+sub+`"`) {
+			t.Error("the search box does not keep the query")
+		}
+	})
+
+	t.Run("each filter", func(t *testing.T) {
+		some := all[len(all)/2]
+		bt, status := some.BusinessType, some.Status
+		var owner, pool, source string
+		for _, l := range all {
+			owner, pool, source = cmpOr(owner, l.Owner), cmpOr(pool, l.LeadPool), cmpOr(source, l.Source)
+		}
+		mid := orig[len(orig)/2]
+		day := time.Unix(mid.CreatedAt, 0).In(zone).Format(time.DateOnly)
+		dayStart, _ := time.ParseInLocation(time.DateOnly, day, zone)
+		uday := time.Unix(mid.UpdatedAt, 0).In(zone).Format(time.DateOnly)
+		udayStart, _ := time.ParseInLocation(time.DateOnly, uday, zone)
+		for _, tc := range []struct {
+			name string
+			q    url.Values
+			keep func(db.Lead) bool
+		}{
+			{"business type", url.Values{"business_type": {bt}}, func(l db.Lead) bool { return l.BusinessType == bt }},
+			{"status", url.Values{"business_type": {bt}, "status": {status}}, func(l db.Lead) bool { return l.BusinessType == bt && l.Status == status }},
+			{"owner", url.Values{"owner": {owner}}, func(l db.Lead) bool { return l.Owner == owner }},
+			{"lead pool", url.Values{"lead_pool": {pool}}, func(l db.Lead) bool { return l.LeadPool == pool }},
+			{"source", url.Values{"source": {source}}, func(l db.Lead) bool { return l.Source == source }},
+			{"created from", url.Values{"created_from": {day}}, func(l db.Lead) bool { return l.CreatedAt >= dayStart.Unix() }},
+			{"created to", url.Values{"created_to": {day}}, func(l db.Lead) bool { return l.CreatedAt < dayStart.AddDate(0, 0, 1).Unix() }},
+			{"updated on a day", url.Values{"updated_from": {uday}, "updated_to": {uday}}, func(l db.Lead) bool {
+				return l.UpdatedAt >= udayStart.Unix() && l.UpdatedAt < udayStart.AddDate(0, 0, 1).Unix()
+			}},
+			{"a status without its business type is ignored", url.Values{"status": {status}}, func(db.Lead) bool { return true }},
+		} {
+			want := countWhere(all, tc.keep)
+			p := getList(t, mia, tc.q)
+			t.Logf("%s: %d of %d leads", tc.name, want, len(all))
+			if p.total != want {
+				t.Errorf("%s (%v): %d leads, want %d", tc.name, tc.q, p.total, want)
+			}
+			if want == 0 && !strings.Contains(p.body, `data-testid="list-empty"`) {
+				t.Errorf("%s: no empty state", tc.name)
+			}
+			for _, u := range p.uuids {
+				if !tc.keep(byUUID[u]) {
+					t.Errorf("%s: lead %s should not be listed", tc.name, u)
+				}
+			}
+		}
+		p := getList(t, mia, url.Values{"q": {"不可能匹配的搜索词"}})
+		if p.total != 0 || !strings.Contains(p.body, `data-testid="list-empty"`) {
+			t.Errorf("no match: total %d, empty state shown %v", p.total, strings.Contains(p.body, `data-testid="list-empty"`))
+		}
+	})
+
+	t.Run("sort", func(t *testing.T) {
+		p := getList(t, mia, url.Values{"sort": {"name"}})
+		names := make([]string, len(p.uuids))
+		for i, u := range p.uuids {
+			names[i] = byUUID[u].Name
+		}
+		if !slices.IsSorted(names) {
+			t.Errorf("sorted by name: %v", names)
+		}
+		p = getList(t, mia, url.Values{"sort": {"created"}})
+		for i := 1; i < len(p.uuids); i++ {
+			if byUUID[p.uuids[i-1]].CreatedAt < byUUID[p.uuids[i]].CreatedAt {
+				t.Fatalf("sorted by created: row %d is newer than row %d", i, i-1)
+			}
+		}
+		p = getList(t, mia, nil)
+		for i := 1; i < len(p.uuids); i++ {
+			if byUUID[p.uuids[i-1]].UpdatedAt < byUUID[p.uuids[i]].UpdatedAt {
+				t.Fatalf("by default, sorted by updated: row %d is newer than row %d", i, i-1)
+			}
+		}
+	})
+
+	t.Run("paging walks every lead once", func(t *testing.T) {
+		got := walkList(t, mia, url.Values{"sort": {"name"}})
+		seen := map[string]bool{}
+		for _, u := range got {
+			if seen[u] {
+				t.Fatalf("lead %s listed twice", u)
+			}
+			seen[u] = true
+		}
+		if len(seen) != len(all) {
+			t.Fatalf("walked %d leads, want %d", len(seen), len(all))
+		}
+		p := getList(t, mia, url.Values{"page": {"2"}})
+		if !strings.Contains(p.body, `data-testid="page-current">2<`) || !strings.Contains(p.body, `data-testid="page-prev"`) {
+			t.Error("page 2 does not show itself as current with a link back")
+		}
+		// Past the end: the last page.
+		p = getList(t, mia, url.Values{"page": {"99999"}})
+		if len(p.uuids) == 0 {
+			t.Error("a page past the end shows nothing")
+		}
+	})
+
+	t.Run("viewers see mobile and email masked, marketers in full", func(t *testing.T) {
+		q := url.Values{"sort": {"name"}}
+		full, masked := getList(t, mia, q), getList(t, vic, q)
+		if !slices.Equal(full.uuids, masked.uuids) {
+			t.Fatal("viewer and marketer see different leads")
+		}
+		fm, mm := listMobileRE.FindAllStringSubmatch(full.body, -1), listMobileRE.FindAllStringSubmatch(masked.body, -1)
+		fe, me := listEmailRE.FindAllStringSubmatch(full.body, -1), listEmailRE.FindAllStringSubmatch(masked.body, -1)
+		if len(fm) != len(full.uuids) || len(mm) != len(full.uuids) || len(fe) != len(full.uuids) || len(me) != len(full.uuids) {
+			t.Fatal("a row lacks its mobile or email cell")
+		}
+		checked := 0
+		for i, u := range full.uuids {
+			l := byUUID[u]
+			if fm[i][1] != html.EscapeString(l.Mobile) || fe[i][1] != html.EscapeString(l.Email) {
+				t.Errorf("marketer sees %q %q for %s, want %q %q", fm[i][1], fe[i][1], u, l.Mobile, l.Email)
+			}
+			if mm[i][1] != html.EscapeString(leads.Mask(l.Mobile)) || me[i][1] != html.EscapeString(leads.Mask(l.Email)) {
+				t.Errorf("viewer sees %q %q for %s", mm[i][1], me[i][1], u)
+			}
+			if l.Mobile != "" {
+				checked++
+				if strings.Contains(masked.body, l.Mobile) {
+					t.Errorf("the viewer's page holds the full mobile %s", l.Mobile)
+				}
+			}
+			if l.Email != "" && strings.Contains(masked.body, html.EscapeString(l.Email)) {
+				t.Errorf("the viewer's page holds the full email %s", l.Email)
+			}
+		}
+		if checked == 0 {
+			t.Fatal("no lead on the page has a mobile number")
+		}
+		if !strings.Contains(masked.body, "****") {
+			t.Error("no masked value on the viewer's page")
+		}
+	})
+
+	t.Run("htmx filter request answers with the table only", func(t *testing.T) {
+		bt := r.DefaultBusinessType("lead")
+		p := getList(t, vic, url.Values{"business_type": {bt}}, htmx())
+		if strings.Contains(p.body, "<html") || strings.Contains(p.body, `id="list-filters"`) || strings.Contains(p.body, "<nav class=\"sidebar") {
+			t.Error("the htmx answer holds more than the table")
+		}
+		if !strings.HasPrefix(strings.TrimSpace(p.body), `<div id="leads-table"`) {
+			t.Errorf("the htmx answer does not start with the table: %.80s", p.body)
+		}
+		if !strings.Contains(p.body, `id="list-status-field" hx-swap-oob="true"`) {
+			t.Error("the status filter of the chosen business type is not sent out of band")
+		}
+		for _, st := range r.Statuses(bt) {
+			if !strings.Contains(p.body, `value="`+st.ID+`"`) {
+				t.Errorf("status %s of %s not offered", st.ID, bt)
+			}
+		}
+		full := getList(t, vic, url.Values{"business_type": {bt}})
+		if !strings.Contains(full.body, "<html") || !strings.Contains(full.body, `id="list-filters"`) ||
+			!strings.Contains(full.body, `hx-get="/leads/list"`) || !strings.Contains(full.body, `hx-push-url="true"`) {
+			t.Error("the full page lacks the htmx filter form")
+		}
+	})
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
