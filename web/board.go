@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -144,9 +145,44 @@ func (s *Server) showLeadBoard(c echo.Context) error {
 	if r == nil {
 		return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.BoardPage(leadsview.Board{Unavailable: true})})
 	}
-	ctx := c.Request().Context()
 	bc := s.newBoardCtx(c, r)
 	f := boardFilter(c, r)
+	// The version is read before the data, so a write racing the drawing
+	// leaves the entry under a version no later request asks for.
+	k := boardKey{version: s.Store.LeadsVersion(), resolver: r, lang: bc.lang, canMove: bc.canMove, filter: f}
+	now := s.Now()
+	parts, ok := s.board.get(k, now)
+	if !ok {
+		var err error
+		if parts, err = s.board.draw(k, now, func() ([]byte, error) {
+			// Not cancelled with this request: others may wait for it.
+			return s.drawBoard(context.WithoutCancel(c.Request().Context()), bc, f)
+		}); err != nil {
+			return err
+		}
+	}
+	return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: cachedBody(parts, csrfToken(c))})
+}
+
+// drawBoard renders the board's body for the cache: with the placeholder
+// as its CSRF token and nothing else of the user's but the role in bc.
+func (s *Server) drawBoard(ctx context.Context, bc *boardCtx, f leadsview.Filter) ([]byte, error) {
+	v, err := s.boardView(ctx, bc, f)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	pd := &ui.PageData{Section: "leads", CSRF: s.board.placeholder}
+	if err := leadsview.BoardPage(v).Render(ui.WithPage(ctx, pd), &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// boardView reads what the board shows: the filter's choices, the copy's
+// freshness and the first page of every column.
+func (s *Server) boardView(ctx context.Context, bc *boardCtx, f leadsview.Filter) (leadsview.Board, error) {
+	r := bc.r
 	v := leadsview.Board{Now: bc.now, Filter: f, CanMove: bc.canMove}
 	for _, bt := range r.BusinessTypes(leadObject) {
 		v.BusinessTypes = append(v.BusinessTypes, leadsview.Choice{Value: bt.ID, Label: bt.DisplayName(bc.lang)})
@@ -162,17 +198,17 @@ func (s *Server) showLeadBoard(c echo.Context) error {
 	}
 	counts, err := s.Store.CountLeadsByStatus(ctx, storeFilter(f))
 	if err != nil {
-		return err
+		return v, err
 	}
 	for _, st := range s.pipeline(bc, f.BusinessType) {
 		col, err := s.column(ctx, bc, f, st, counts[st.Status], 0)
 		if err != nil {
-			return err
+			return v, err
 		}
 		v.Total += col.Count
 		v.Columns = append(v.Columns, col)
 	}
-	return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.BoardPage(v)})
+	return v, nil
 }
 
 // column is a page of a status's cards from offset.

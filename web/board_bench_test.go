@@ -85,3 +85,30 @@ func BenchmarkBoardPage(b *testing.B) {
 		b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
 	}
 }
+
+// BenchmarkBoardPageMiss is BenchmarkBoardPage with the cached body
+// expired before every request (the clock moves past the TTL): the cost of
+// drawing the board, paid once per TTL and key, or after any write to the
+// copy.
+//
+//	go test ./web -run '^$' -bench BoardPageMiss -benchtime 200x
+func BenchmarkBoardPageMiss(b *testing.B) {
+	h, rig := newBoardHarness(b)
+	fillBoardLeads(b, h, rig, boardBenchLeads)
+	h.addUser("bench", db.RoleMarketer)
+	cookies := h.login("bench").jar.Cookies(baseURL)
+	b.SetBytes(int64(serveOnce(b, h.srv, leadsview.BoardPath, cookies)))
+	b.ReportAllocs()
+	var times []time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		h.clock.Advance(boardCacheTTL)
+		t0 := time.Now()
+		serveOnce(b, h.srv, leadsview.BoardPath, cookies)
+		times = append(times, time.Since(t0))
+	}
+	if len(times) > 0 {
+		slices.Sort(times)
+		b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
+	}
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"net/http"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -36,14 +37,35 @@ func (s *Server) render(c echo.Context, status int, v View) error {
 			component = layout.App(pd, v.Body)
 		}
 	}
-	var buf bytes.Buffer
-	if err := component.Render(ctx, &buf); err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := component.Render(ctx, buf); err != nil {
 		return err
 	}
 	h := c.Response().Header()
 	h.Add("Vary", "HX-Request")
 	h.Set("Cache-Control", "no-store")
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// Page buffers are reused: a board page is a few hundred KB, and growing a
+// fresh buffer to that size on every request cost more than writing it.
+var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// bufferKeepMax is the largest buffer put back, so one huge page does not
+// pin its memory for good.
+const bufferKeepMax = 4 << 20
+
+func getBuffer() *bytes.Buffer { return bufferPool.Get().(*bytes.Buffer) }
+
+// putBuffer returns buf once its bytes are written (HTMLBlob copies them
+// to the connection before returning).
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > bufferKeepMax {
+		return
+	}
+	buf.Reset()
+	bufferPool.Put(buf)
 }
 
 // renderFragment renders a component alone, whatever kind of request it is

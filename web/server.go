@@ -70,6 +70,7 @@ type Server struct {
 	sessions *sessions.CookieStore
 	throttle *auth.Throttle
 	setupMu  sync.Mutex
+	board    *boardCache
 }
 
 // New builds the server and its route table.
@@ -89,7 +90,7 @@ func New(d Deps) (*Server, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	s := &Server{Deps: d, throttle: auth.NewThrottle(5, 15*time.Minute)}
+	s := &Server{Deps: d, throttle: auth.NewThrottle(5, 15*time.Minute), board: newBoardCache()}
 	if s.OptionTree == nil && s.Reference != nil {
 		s.OptionTree = s.referenceTree
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -32,7 +33,19 @@ type Store struct {
 	// userByID runs on every signed-in request; preparing it once saves
 	// the parse on each call.
 	userByID *sql.Stmt
+	// leadsVersion counts writes to the lead copy (leads, their counts,
+	// status history, sync state), so readers can cache what they draw
+	// from it and know when it went stale.
+	leadsVersion atomic.Int64
 }
+
+// LeadsVersion changes after every write to the lead copy. A reader takes
+// it before reading, so anything it builds is keyed no newer than the data.
+func (s *Store) LeadsVersion() int64 { return s.leadsVersion.Load() }
+
+// leadsWritten bumps the version; deferred by every lead writer, so it
+// runs after the commit (and after a failed write too, which is harmless).
+func (s *Store) leadsWritten() { s.leadsVersion.Add(1) }
 
 // Open opens (creating if needed) the database at path and applies pending
 // migrations. It refuses a database written by a newer jingdesk.

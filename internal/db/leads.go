@@ -119,6 +119,7 @@ func (s *Store) UpsertSyncedLeads(ctx context.Context, connection string, syncID
 }
 
 func (s *Store) upsertLeads(ctx context.Context, connection string, syncID int64, leads []Lead) error {
+	defer s.leadsWritten()
 	if len(leads) == 0 {
 		return nil
 	}
@@ -155,6 +156,7 @@ func (s *Store) upsertLeads(ctx context.Context, connection string, syncID int64
 // platform, and records the move (c.Origin, c.Actor; c.At and c.From are
 // filled when zero) in one transaction. The lead enters its status at c.At.
 func (s *Store) SaveMovedLead(ctx context.Context, l Lead, c LeadStatusChange) error {
+	defer s.leadsWritten()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		w, err := newLeadWriter(ctx, tx, s.unixNow())
 		if err != nil {
@@ -481,6 +483,7 @@ func (f LeadFilter) countable() bool {
 // MarkLeadVoided marks a lead the platform says is gone. It stays in the
 // copy (Lead finds it, with Voided set) but lists leave it out by default.
 func (s *Store) MarkLeadVoided(ctx context.Context, uuid string, at int64) error {
+	defer s.leadsWritten()
 	res, err := s.write.ExecContext(ctx, `UPDATE leads SET voided = 1, voided_at = ? WHERE uuid = ?`, at, uuid)
 	if err != nil {
 		return fmt.Errorf("db: void lead %s: %w", uuid, err)
@@ -493,6 +496,7 @@ func (s *Store) MarkLeadVoided(ctx context.Context, uuid string, at int64) error
 
 // RecordLeadStatusChange adds a change to a lead's history.
 func (s *Store) RecordLeadStatusChange(ctx context.Context, uuid string, c LeadStatusChange) error {
+	defer s.leadsWritten()
 	if c.At == 0 {
 		c.At = s.unixNow()
 	}
@@ -564,6 +568,7 @@ func (s *Store) LeadSync(ctx context.Context) (LeadSyncState, error) {
 // SaveLeadSync records the end of a sync of connection's copy. A full
 // sync sets FullSyncedAt; HighWater never moves backwards.
 func (s *Store) SaveLeadSync(ctx context.Context, st LeadSyncState) error {
+	defer s.leadsWritten()
 	_, err := s.write.ExecContext(ctx, `UPDATE lead_sync SET
 		full_synced_at = CASE WHEN ? > 0 THEN ? ELSE full_synced_at END,
 		high_water = max(high_water, ?), last_synced_at = ? WHERE id = 1 AND connection = ?`,
@@ -578,6 +583,7 @@ func (s *Store) SaveLeadSync(ctx context.Context, st LeadSyncState) error {
 // its leads and their history are deleted and its sync state cleared, so
 // a full sync fills it anew. It reports whether anything was reset.
 func (s *Store) ResetLeads(ctx context.Context, connection string) (bool, error) {
+	defer s.leadsWritten()
 	reset := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var cur string

@@ -1,0 +1,144 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/jingdesk/jingdesk/internal/refdata"
+	leadsview "github.com/jingdesk/jingdesk/templates/leads"
+)
+
+// The board's body costs milliseconds to draw (a hundred cards, each with
+// its "Move to…" menu), while what it shows changes only when the copy or
+// the reference data does. So the body is kept, rendered once per
+// (data, language, role, filter), and the layout — the user, flashes,
+// the page's CSRF token — is still drawn per request around it.
+
+const (
+	// boardCacheTTL bounds how stale "time in stage" ages may get.
+	boardCacheTTL = 20 * time.Second
+	// boardCacheMax bounds memory: a large board is a few hundred KB.
+	boardCacheMax = 64
+)
+
+// boardKey is everything the board's body depends on besides the time.
+type boardKey struct {
+	version  int64             // db.Store.LeadsVersion when drawn
+	resolver *refdata.Resolver // a refresh builds a new one
+	lang     string            // names and numbers are translated
+	canMove  bool              // viewers get no move controls
+	filter   leadsview.Filter  // normalized by boardFilter
+}
+
+// boardEntry is a drawn body cut at the CSRF placeholder: the session's
+// token goes between the parts.
+type boardEntry struct {
+	parts [][]byte
+	at    time.Time
+}
+
+type boardCache struct {
+	mu      sync.Mutex
+	entries map[boardKey]boardEntry
+	order   []boardKey // oldest first, for eviction
+	// placeholder stands for the CSRF token in a cached body. It is random
+	// per process and never sent, so no user data can contain it.
+	placeholder string
+	// flight draws a missing body once however many requests ask for it
+	// together (after a write, or when an entry expires under load).
+	flight singleflight.Group
+}
+
+func newBoardCache() *boardCache {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported systems
+	}
+	return &boardCache{entries: map[boardKey]boardEntry{}, placeholder: "csrf-placeholder-" + hex.EncodeToString(b)}
+}
+
+// get is the body for k when drawn less than the TTL before now.
+func (bc *boardCache) get(k boardKey, now time.Time) ([][]byte, bool) {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	e, ok := bc.entries[k]
+	if !ok || now.Sub(e.at) >= boardCacheTTL || now.Before(e.at) {
+		return nil, false
+	}
+	return e.parts, true
+}
+
+// put keeps a body, dropping expired entries and then the oldest ones
+// beyond the bound.
+func (bc *boardCache) put(k boardKey, parts [][]byte, now time.Time) {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	kept := bc.order[:0]
+	for _, o := range bc.order {
+		if o == k || now.Sub(bc.entries[o].at) >= boardCacheTTL {
+			delete(bc.entries, o)
+			continue
+		}
+		kept = append(kept, o)
+	}
+	bc.entries[k] = boardEntry{parts: parts, at: now}
+	kept = append(kept, k)
+	for len(kept) > boardCacheMax {
+		delete(bc.entries, kept[0])
+		kept = kept[1:]
+	}
+	bc.order = kept
+}
+
+// draw runs render once for concurrent misses of k, and keeps its body
+// cut at the placeholder.
+func (bc *boardCache) draw(k boardKey, now time.Time, render func() ([]byte, error)) ([][]byte, error) {
+	v, err, _ := bc.flight.Do(k.String(), func() (any, error) {
+		body, err := render()
+		if err != nil {
+			return nil, err
+		}
+		parts := bytes.Split(body, []byte(bc.placeholder))
+		bc.put(k, parts, now)
+		return parts, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([][]byte), nil
+}
+
+// String identifies k for the single flight (the resolver by address:
+// the flight only spans the drawing, while the resolver is referenced).
+// The filter prints with %#v, so every field it has or gains is part of
+// the key: two filters must never share one drawing.
+func (k boardKey) String() string {
+	return fmt.Sprintf("%d|%p|%s|%t|%#v", k.version, k.resolver, k.lang, k.canMove, k.filter)
+}
+
+// cachedBody writes a cached body with token in place of the placeholder,
+// without drawing it again.
+func cachedBody(parts [][]byte, token string) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		for i, p := range parts {
+			if i > 0 {
+				if _, err := io.WriteString(w, token); err != nil {
+					return err
+				}
+			}
+			if _, err := w.Write(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

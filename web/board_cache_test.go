@@ -1,0 +1,185 @@
+package web
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jingdesk/jingdesk/internal/db"
+	leadsview "github.com/jingdesk/jingdesk/templates/leads"
+)
+
+// The board's body is cached; these tests check it is never stale or
+// another user's.
+
+var csrfInputRE = regexp.MustCompile(`name="_csrf" value="([^"]*)"`)
+
+// cardAge is the "time in stage" text of a card on a board page.
+func cardAge(t *testing.T, body, uuid string) string {
+	t.Helper()
+	i := strings.Index(body, `data-uuid="`+uuid+`"`)
+	if i < 0 {
+		t.Fatalf("card %s not on the board", uuid)
+	}
+	rest := body[i:]
+	j := strings.Index(rest, `data-testid="card-age"`)
+	if j < 0 {
+		t.Fatalf("card %s has no age", uuid)
+	}
+	rest = rest[j:]
+	start := strings.Index(rest, ">") + 1
+	return rest[start : start+strings.Index(rest[start:], "<")]
+}
+
+func onBoardIn(body, uuid, status string) bool {
+	return strings.Contains(body, `data-uuid="`+uuid+`" data-status="`+status+`"`)
+}
+
+// A move through the handler shows on the next board at once, and once
+// the TTL has passed the ages are drawn anew.
+func TestBoardCacheFollowsMovesAndExpires(t *testing.T) {
+	h, rig, c, bt, pipe := boardAsMarketer(t)
+	from, to := pipe[0].ID, pipe[1].ID
+	l := rig.leadIn(bt, from)
+	if body := c.get("/leads/board").Body.String(); !onBoardIn(body, l.UUID, from) {
+		t.Fatalf("lead %s not in %s before the move", l.UUID, from)
+	}
+	wantStatus(t, c.post(leadsview.MovePath(l.UUID), moveForm(bt, to, l.UpdatedAt, ""), htmx()), 200)
+	body := c.get("/leads/board").Body.String()
+	if !onBoardIn(body, l.UUID, to) || onBoardIn(body, l.UUID, from) {
+		t.Fatalf("after the move the board does not show %s in %s", l.UUID, to)
+	}
+
+	before := cardAge(t, body, l.UUID)
+	h.clock.Advance(boardCacheTTL / 2)
+	if again := c.get("/leads/board").Body.String(); again != body {
+		t.Fatal("within the TTL the same board was drawn differently")
+	}
+	h.clock.Advance(3 * time.Hour)
+	if after := cardAge(t, c.get("/leads/board").Body.String(), l.UUID); after == before {
+		t.Fatalf("after the TTL the age is still %q", after)
+	}
+}
+
+// A write to the copy that does not go through the board (a sync's
+// upsert) shows at once too.
+func TestBoardCacheFollowsStoreWrites(t *testing.T) {
+	h, rig, c, bt, pipe := boardAsMarketer(t)
+	l := rig.leadIn(bt, pipe[0].ID)
+	c.get("/leads/board")
+	v := h.store.LeadsVersion()
+	l.Name, l.UpdatedAt = "缓存之后改的名字", l.UpdatedAt+1000
+	if err := h.store.UpsertLeads(context.Background(), []db.Lead{l}); err != nil {
+		t.Fatal(err)
+	}
+	if h.store.LeadsVersion() == v {
+		t.Fatal("an upsert did not change the leads version")
+	}
+	if body := c.get("/leads/board").Body.String(); !strings.Contains(body, l.Name) {
+		t.Fatal("the board does not show the upserted name")
+	}
+}
+
+// A viewer and a marketer each get their own body: the viewer's has no
+// move controls, whoever asked first.
+func TestBoardCacheKeepsRolesApart(t *testing.T) {
+	h, _ := newBoardHarness(t)
+	h.addUser("vic", db.RoleViewer)
+	h.addUser("mia", db.RoleMarketer)
+	vic, mia := h.login("vic"), h.login("mia")
+	for round := range 2 {
+		if body := vic.get("/leads/board").Body.String(); strings.Contains(body, `data-testid="move-menu"`) {
+			t.Fatalf("round %d: the viewer's board has move controls", round)
+		}
+		if body := mia.get("/leads/board").Body.String(); !strings.Contains(body, `data-testid="move-menu"`) {
+			t.Fatalf("round %d: the marketer's board has no move controls", round)
+		}
+	}
+}
+
+// Every CSRF token on a cached board is the requesting session's own.
+func TestBoardCacheCarriesEachSessionsToken(t *testing.T) {
+	h, _ := newBoardHarness(t)
+	h.addUser("mia", db.RoleMarketer)
+	h.addUser("max", db.RoleMarketer)
+	seen := map[string]bool{}
+	for _, name := range []string{"mia", "max", "mia"} {
+		c := h.login(name)
+		body := c.get("/leads/board").Body.String()
+		if strings.Contains(body, h.srv.board.placeholder) {
+			t.Fatal("the CSRF placeholder reached the page")
+		}
+		inputs := csrfInputRE.FindAllStringSubmatch(body, -1)
+		if len(inputs) < 2 || c.csrf == "" {
+			t.Fatalf("%s: %d CSRF inputs, meta token %q", name, len(inputs), c.csrf)
+		}
+		for _, m := range inputs {
+			if m[1] != c.csrf {
+				t.Fatalf("%s: a form carries %q, the session's token is %q", name, m[1], c.csrf)
+			}
+		}
+		if seen[c.csrf] {
+			t.Fatal("two sessions share a CSRF token")
+		}
+		seen[c.csrf] = true
+	}
+}
+
+// Two filters are kept apart.
+func TestBoardCacheKeepsFiltersApart(t *testing.T) {
+	h, rig, c, bt, pipe := boardAsMarketer(t)
+	l := rig.leadIn(bt, pipe[0].ID)
+	searched := "/leads/board?q=" + url.QueryEscape(l.Company)
+	want, err := h.store.CountLeadsByStatus(context.Background(), db.LeadFilter{BusinessType: bt, Query: l.Company})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := h.store.CountLeadsByStatus(context.Background(), db.LeadFilter{BusinessType: bt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		for path, stored := range map[string]map[string]int{"/leads/board": all, searched: want} {
+			shown := counts(c.get(path).Body.String())
+			for _, st := range pipe {
+				if shown[st.ID] != stored[st.ID] {
+					t.Fatalf("round %d, %s: column %s counts %d, the store %d", round, path, st.ID, shown[st.ID], stored[st.ID])
+				}
+			}
+		}
+	}
+	if len(h.srv.board.entries) < 2 {
+		t.Fatalf("%d cached boards for two filters", len(h.srv.board.entries))
+	}
+}
+
+// The cache holds at most boardCacheMax bodies, dropping the oldest, and
+// forgets expired ones.
+func TestBoardCacheBoundsItsSize(t *testing.T) {
+	bc := newBoardCache()
+	now := time.Unix(1_790_000_000, 0)
+	key := func(i int) boardKey { return boardKey{version: int64(i)} }
+	for i := range boardCacheMax + 6 {
+		bc.put(key(i), [][]byte{[]byte("body")}, now)
+	}
+	if len(bc.entries) != boardCacheMax || len(bc.order) != boardCacheMax {
+		t.Fatalf("%d entries (%d in order), want %d", len(bc.entries), len(bc.order), boardCacheMax)
+	}
+	if _, ok := bc.get(key(0), now); ok {
+		t.Fatal("the oldest body was kept beyond the bound")
+	}
+	if _, ok := bc.get(key(boardCacheMax+5), now); !ok {
+		t.Fatal("the newest body was dropped")
+	}
+	later := now.Add(boardCacheTTL)
+	if _, ok := bc.get(key(boardCacheMax+5), later); ok {
+		t.Fatal("a body was served after its TTL")
+	}
+	bc.put(key(-1), nil, later)
+	if len(bc.entries) != 1 {
+		t.Fatalf("%d entries after all others expired, want 1", len(bc.entries))
+	}
+}
