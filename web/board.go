@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
@@ -65,12 +67,7 @@ func (s *Server) boardResolver() *refdata.Resolver {
 // carries the board's filter, for the counts it answers with). An unknown
 // business type falls back to the default one.
 func boardFilter(c echo.Context, r *refdata.Resolver) leadsview.Filter {
-	f := leadsview.Filter{
-		BusinessType: clip(c.FormValue("business_type"), boardIDMax),
-		Query:        clip(strings.TrimSpace(c.FormValue("q")), boardQueryMax),
-		Owner:        clip(c.FormValue("owner"), boardIDMax),
-		Source:       clip(c.FormValue("source"), boardIDMax),
-	}
+	f := leadFilter(c.FormValue)
 	known := false
 	for _, bt := range r.BusinessTypes(leadObject) {
 		known = known || bt.ID == f.BusinessType
@@ -88,13 +85,17 @@ func clip(s string, n int) string {
 	return s
 }
 
-func storeFilter(f leadsview.Filter) db.LeadFilter {
-	return db.LeadFilter{BusinessType: f.BusinessType, Query: f.Query, Owner: f.Owner, Source: f.Source}
+// storeFilter is the filter for the store; dates are whole days in zone.
+func storeFilter(f leadsview.Filter, zone *time.Location) db.LeadFilter {
+	return db.LeadFilter{BusinessType: f.BusinessType, Query: f.Query, Owner: f.Owner, Source: f.Source, LeadPool: f.LeadPool,
+		CreatedFrom: dayBounds(f.CreatedFrom, zone, false), CreatedTo: dayBounds(f.CreatedTo, zone, true),
+		UpdatedFrom: dayBounds(f.UpdatedFrom, zone, false), UpdatedTo: dayBounds(f.UpdatedTo, zone, true)}
 }
 
 // boardCtx is what shaping cards needs, built once per request.
 type boardCtx struct {
 	r       *refdata.Resolver
+	loc     *i18n.Localizer // per language; its zone is the server's
 	lang    string
 	now     int64
 	canMove bool
@@ -103,7 +104,8 @@ type boardCtx struct {
 }
 
 func (s *Server) newBoardCtx(c echo.Context, r *refdata.Resolver) *boardCtx {
-	return &boardCtx{r: r, lang: state(c).loc.Lang, now: s.Now().Unix(), canMove: mayMove(currentUser(c)),
+	loc := state(c).loc
+	return &boardCtx{r: r, loc: loc, lang: loc.Lang, now: s.Now().Unix(), canMove: mayMove(currentUser(c)),
 		closing: map[string]bool{}, targets: map[string][]leadsview.Target{}}
 }
 
@@ -193,10 +195,15 @@ func (s *Server) boardView(ctx context.Context, bc *boardCtx, f leadsview.Filter
 	for _, o := range r.Options(leadObject, "source_type") {
 		v.Sources = append(v.Sources, leadsview.Choice{Value: o.ID, Label: o.DisplayName(bc.lang)})
 	}
+	pools, err := s.poolChoices(ctx, bc.loc)
+	if err != nil {
+		return v, err
+	}
+	v.Pools = pools
 	if st, err := s.Store.LeadSync(ctx); err == nil {
 		v.AsOf = st.LastSyncedAt
 	}
-	counts, err := s.Store.CountLeadsByStatus(ctx, storeFilter(f))
+	counts, err := s.Store.CountLeadsByStatus(ctx, storeFilter(f, bc.loc.Zone()))
 	if err != nil {
 		return v, err
 	}
@@ -217,7 +224,7 @@ func (s *Server) column(ctx context.Context, bc *boardCtx, f leadsview.Filter, s
 	if count == 0 && offset == 0 {
 		return col, nil
 	}
-	lf := storeFilter(f)
+	lf := storeFilter(f, bc.loc.Zone())
 	lf.Status, lf.Sort, lf.Limit, lf.Offset = st.Status, "updated", boardPage, offset
 	page, total, err := s.Store.ListLeads(ctx, lf)
 	if err != nil {
@@ -349,7 +356,7 @@ func (s *Server) answerMove(c echo.Context, bc *boardCtx, f leadsview.Filter, st
 		return redirectWithFlash(c, kind, msg, leadsview.BoardURL(f))
 	}
 	res := leadsview.MoveResult{Card: cd}
-	counts, err := s.Store.CountLeadsByStatus(c.Request().Context(), storeFilter(f))
+	counts, err := s.Store.CountLeadsByStatus(c.Request().Context(), storeFilter(f, bc.loc.Zone()))
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func (s *Server) leadPage(c echo.Context, l db.Lead) (leadsview.LeadPage, error)
 	u := currentUser(c)
 	v := leadsview.LeadPage{UUID: l.UUID, Name: l.Name, Company: l.Company, Voided: l.Voided,
 		UpdatedAt: l.UpdatedAt, SyncedAt: l.SyncedAt, Now: s.Now().Unix(), CanEdit: mayMove(u) && !l.Voided,
-		OwnerID: l.Owner, CollaboratorIDs: l.Collaborators}
+		OwnerID: l.Owner, CollaboratorIDs: l.Collaborators, Notes: leadNotes(c, l)}
 	if v.Name == "" {
 		v.Name = l.UUID
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
@@ -18,24 +20,31 @@ import (
 // filtered and sorted by GET parameters (bookmarkable). Viewers see mobile
 // numbers and email addresses masked (leads.Mask).
 
+// leadFilter reads the filter the board and the list share from value
+// (the query, or the form for a board's move). Overlong values and bad
+// dates are dropped rather than refused, so an old bookmark still opens.
+func leadFilter(value func(string) string) leadsview.Filter {
+	return leadsview.Filter{
+		BusinessType: clip(value("business_type"), boardIDMax),
+		Query:        clip(strings.TrimSpace(value("q")), boardQueryMax),
+		Owner:        clip(value("owner"), boardIDMax),
+		Source:       clip(value("source"), boardIDMax),
+		LeadPool:     clip(value("lead_pool"), boardIDMax),
+		CreatedFrom:  dateParam(value("created_from")),
+		CreatedTo:    dateParam(value("created_to")),
+		UpdatedFrom:  dateParam(value("updated_from")),
+		UpdatedTo:    dateParam(value("updated_to")),
+	}
+}
+
 // listFilter reads the list's filter from the query. Unknown business
 // types, statuses not of the chosen business type, bad dates and sorts are
 // dropped rather than refused, so an old bookmark still opens.
 func listFilter(c echo.Context, r *refdata.Resolver) leadsview.ListFilter {
 	f := leadsview.ListFilter{
-		Filter: leadsview.Filter{
-			BusinessType: clip(c.QueryParam("business_type"), boardIDMax),
-			Query:        clip(strings.TrimSpace(c.QueryParam("q")), boardQueryMax),
-			Owner:        clip(c.QueryParam("owner"), boardIDMax),
-			Source:       clip(c.QueryParam("source"), boardIDMax),
-		},
-		Status:      clip(c.QueryParam("status"), boardIDMax),
-		LeadPool:    clip(c.QueryParam("lead_pool"), boardIDMax),
-		CreatedFrom: dateParam(c, "created_from"),
-		CreatedTo:   dateParam(c, "created_to"),
-		UpdatedFrom: dateParam(c, "updated_from"),
-		UpdatedTo:   dateParam(c, "updated_to"),
-		Sort:        c.QueryParam("sort"),
+		Filter: leadFilter(c.QueryParam),
+		Status: clip(c.QueryParam("status"), boardIDMax),
+		Sort:   c.QueryParam("sort"),
 	}
 	known := false
 	for _, bt := range r.BusinessTypes(leadObject) {
@@ -64,9 +73,8 @@ func listFilter(c echo.Context, r *refdata.Resolver) leadsview.ListFilter {
 	return f
 }
 
-// dateParam is a YYYY-MM-DD parameter, "" when absent or malformed.
-func dateParam(c echo.Context, name string) string {
-	v := c.QueryParam(name)
+// dateParam is a YYYY-MM-DD parameter's value, "" when absent or malformed.
+func dateParam(v string) string {
 	if _, err := time.Parse(time.DateOnly, v); err != nil {
 		return ""
 	}
@@ -90,10 +98,8 @@ func dayBounds(day string, zone *time.Location, end bool) int64 {
 }
 
 func listStoreFilter(f leadsview.ListFilter, zone *time.Location) db.LeadFilter {
-	lf := storeFilter(f.Filter)
-	lf.Status, lf.LeadPool, lf.Sort = f.Status, f.LeadPool, f.Sort
-	lf.CreatedFrom, lf.CreatedTo = dayBounds(f.CreatedFrom, zone, false), dayBounds(f.CreatedTo, zone, true)
-	lf.UpdatedFrom, lf.UpdatedTo = dayBounds(f.UpdatedFrom, zone, false), dayBounds(f.UpdatedTo, zone, true)
+	lf := storeFilter(f.Filter, zone)
+	lf.Status, lf.Sort = f.Status, f.Sort
 	lf.Limit, lf.Offset = leadsview.ListPageSize, (max(f.Page, 1)-1)*leadsview.ListPageSize
 	return lf
 }
@@ -148,13 +154,8 @@ func (s *Server) showLeadList(c echo.Context) error {
 	for _, o := range r.Options(leadObject, "source_type") {
 		v.Sources = append(v.Sources, leadsview.Choice{Value: o.ID, Label: o.DisplayName(lang)})
 	}
-	pools, err := s.Store.LeadPools(ctx)
-	if err != nil {
+	if v.Pools, err = s.poolChoices(ctx, loc); err != nil {
 		return err
-	}
-	for i, p := range pools {
-		// The platform names no pools: numbered, with the id's start to tell them apart.
-		v.Pools = append(v.Pools, leadsview.Choice{Value: p, Label: t(c, "leads.list.pool", "N", i+1, "ID", shortID(p))})
 	}
 	if st, err := s.Store.LeadSync(ctx); err == nil {
 		v.AsOf = st.LastSyncedAt
@@ -175,6 +176,21 @@ func listRow(r *refdata.Resolver, lang string, l db.Lead, masked bool) leadsview
 		row.Mobile, row.Email = leads.Mask(l.Mobile), leads.Mask(l.Email)
 	}
 	return row
+}
+
+// poolChoices are the lead pools of the local copy, for the lead pool
+// filter (the list's and the board's).
+func (s *Server) poolChoices(ctx context.Context, loc *i18n.Localizer) ([]leadsview.Choice, error) {
+	pools, err := s.Store.LeadPools(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []leadsview.Choice
+	for i, p := range pools {
+		// The platform names no pools: numbered, with the id's start to tell them apart.
+		out = append(out, leadsview.Choice{Value: p, Label: loc.T("leads.list.pool", "N", i+1, "ID", shortID(p))})
+	}
+	return out, nil
 }
 
 func shortID(id string) string {

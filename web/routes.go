@@ -87,6 +87,7 @@ func (s *Server) Routes() []Route {
 		{get, "/leads/:uuid/scores", Viewer, s.showLeadScores},
 		{post, "/leads/:uuid/owner", Marketer, s.setLeadOwner},
 		{post, "/leads/:uuid/collaborators", Marketer, s.setLeadCollaborators},
+		{post, "/leads/:uuid/notes", Marketer, s.addLeadNote},
 		{get, "/leads/:uuid/edit", Marketer, s.showLeadEdit},
 		{post, "/leads/:uuid/edit", Marketer, s.saveLeadEdit},
 		{get, "/leads/new", Marketer, s.showNewLead},

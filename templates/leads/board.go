@@ -15,18 +15,27 @@ type Choice struct {
 	Value, Label string
 }
 
-// Filter is what narrows every column: the same GET parameters as the list.
+// Filter is what narrows every column: the same GET parameters as the list
+// (the list adds a status, a sort and a page). Dates are as typed
+// (YYYY-MM-DD, in the server's zone).
 type Filter struct {
 	BusinessType string
 	Query        string
 	Owner        string
 	Source       string
+	LeadPool     string
+	CreatedFrom  string
+	CreatedTo    string
+	UpdatedFrom  string
+	UpdatedTo    string
 }
 
 // Values are the filter as query parameters (empty ones left out).
 func (f Filter) Values() url.Values {
 	v := url.Values{}
-	for k, s := range map[string]string{"business_type": f.BusinessType, "q": f.Query, "owner": f.Owner, "source": f.Source} {
+	for k, s := range map[string]string{"business_type": f.BusinessType, "q": f.Query, "owner": f.Owner, "source": f.Source,
+		"lead_pool": f.LeadPool, "created_from": f.CreatedFrom, "created_to": f.CreatedTo,
+		"updated_from": f.UpdatedFrom, "updated_to": f.UpdatedTo} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -35,7 +44,10 @@ func (f Filter) Values() url.Values {
 }
 
 // Active reports whether anything beyond the business type narrows the board.
-func (f Filter) Active() bool { return f.Query != "" || f.Owner != "" || f.Source != "" }
+func (f Filter) Active() bool {
+	return f.Query != "" || f.Owner != "" || f.Source != "" || f.LeadPool != "" ||
+		f.CreatedFrom != "" || f.CreatedTo != "" || f.UpdatedFrom != "" || f.UpdatedTo != ""
+}
 
 // Board is the whole page.
 type Board struct {
@@ -44,6 +56,7 @@ type Board struct {
 	BusinessTypes []Choice
 	Owners        []Choice
 	Sources       []Choice
+	Pools         []Choice
 	Columns       []Column
 	// CanMove: marketers and administrators move cards; viewers only look
 	// (no drag, no menu).

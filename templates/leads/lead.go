@@ -39,9 +39,33 @@ type LeadPage struct {
 	OwnerID         string
 	Members         []Choice
 	CollaboratorIDs []string
+	// Notes is the Notes card: the latest remark and its form.
+	Notes Notes
 	// Error and Notice answer a refused or stale write.
 	Error, Notice string
 }
+
+// NoteMax is the longest note the "Add a note" form takes, in characters.
+const NoteMax = 500
+
+// Notes is the Notes card (also the answer of POST NotesPath for htmx):
+// the lead's latest remark from the local copy and, for marketers and
+// administrators, the form that sends a new one as latest_remark.
+type Notes struct {
+	UUID    string
+	Latest  string // the latest remark; "" when the lead has none
+	CanEdit bool
+	Seen    int64  // the updated_timestamp the form was drawn from
+	Text    string // the note typed, kept when it was not written
+	// Error (refusal, validation), Notice (changed upstream) and Success
+	// answer a post.
+	Error, Notice, Success string
+}
+
+// NotesPath is where a lead's notes are posted.
+func NotesPath(uuid string) string { return LeadPath(uuid) + "/notes" }
+
+func noteMaxStr() string { return strconv.Itoa(NoteMax) }
 
 // FieldRow is one field of the lead with its value as text.
 type FieldRow struct {

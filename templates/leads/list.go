@@ -21,21 +21,17 @@ var ListSorts = []string{"updated", "created", "name", "status_since"}
 // parameters, so a filtered view can be bookmarked. Dates are as typed
 // (YYYY-MM-DD, in the server's zone).
 type ListFilter struct {
-	Filter
-	Status, LeadPool                               string
-	CreatedFrom, CreatedTo, UpdatedFrom, UpdatedTo string
-	Sort                                           string // "" is "updated"
-	Page                                           int    // 1-based; 0 or 1 is the first
+	Filter // shared with the board
+	Status string
+	Sort   string // "" is "updated"
+	Page   int    // 1-based; 0 or 1 is the first
 }
 
 // Values are the list's filter as query parameters (empty ones left out).
 func (f ListFilter) Values() url.Values {
 	v := f.Filter.Values()
-	for k, s := range map[string]string{"status": f.Status, "lead_pool": f.LeadPool,
-		"created_from": f.CreatedFrom, "created_to": f.CreatedTo, "updated_from": f.UpdatedFrom, "updated_to": f.UpdatedTo} {
-		if s != "" {
-			v.Set(k, s)
-		}
+	if f.Status != "" {
+		v.Set("status", f.Status)
 	}
 	if f.Sort != "" && f.Sort != "updated" {
 		v.Set("sort", f.Sort)
@@ -48,8 +44,7 @@ func (f ListFilter) Values() url.Values {
 
 // Active reports whether anything narrows the list.
 func (f ListFilter) Active() bool {
-	return f.BusinessType != "" || f.Filter.Active() || f.Status != "" || f.LeadPool != "" ||
-		f.CreatedFrom != "" || f.CreatedTo != "" || f.UpdatedFrom != "" || f.UpdatedTo != ""
+	return f.BusinessType != "" || f.Filter.Active() || f.Status != ""
 }
 
 // ListURL is the list with a filter.

@@ -1,0 +1,103 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/leads"
+	leadsview "github.com/jingdesk/jingdesk/templates/leads"
+	"github.com/jingdesk/jingdesk/templates/ui"
+)
+
+// The lead page's Notes card (issue 5): the lead's latest remark as the
+// local copy has it, and a form marketers use to send a new one as
+// latest_remark through the leads service (re-read first, like the other
+// writes of the page). htmx gets the card back; a plain post goes back to
+// the page with a flash, or gets the page again with the text kept.
+
+// latestRemark is the lead's latest_remark in the local copy's fields.
+func latestRemark(l db.Lead) string {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(l.Fields, &raw) != nil {
+		return ""
+	}
+	return strings.Join(rawValues(raw["latest_remark"], false), ", ")
+}
+
+// leadNotes is the Notes card of a lead for the current user.
+func leadNotes(c echo.Context, l db.Lead) leadsview.Notes {
+	return leadsview.Notes{UUID: l.UUID, Latest: latestRemark(l), CanEdit: mayMove(currentUser(c)) && !l.Voided, Seen: l.UpdatedAt}
+}
+
+// addLeadNote sends the posted note as the lead's latest_remark.
+func (s *Server) addLeadNote(c echo.Context) error {
+	l, err := s.leadFromParam(c)
+	if err != nil {
+		return err
+	}
+	text := c.FormValue("note")
+	note := strings.TrimSpace(text)
+	switch {
+	case l.Voided:
+		return s.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.voided"), "")
+	case note == "":
+		return s.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.required"), "")
+	case utf8.RuneCountInString(note) > leadsview.NoteMax:
+		return s.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.too_long", "Max", leadsview.NoteMax, "Count", utf8.RuneCountInString(note)), "")
+	}
+	entry := db.AuditEntry{Action: "lead.note", Object: "lead:" + l.UUID}
+	what := fmt.Sprintf("note on %q (%d characters)", l.Name, utf8.RuneCountInString(note))
+	in := jing.LeadInput{LeadFields: jing.LeadFields{LatestRemark: note}}
+	updated, err := s.Leads.Update(c.Request().Context(), currentUser(c).Username, l.UUID, in, seenParam(c, l))
+	var changed *leads.ChangedUpstream
+	switch {
+	case err == nil:
+		entry.Summary = what
+		s.audit(c, entry)
+		if !isHTMX(c) {
+			return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.page.notes.saved"), leadsview.LeadPath(l.UUID))
+		}
+		n := leadNotes(c, updated)
+		n.Success = t(c, "leads.page.notes.saved")
+		return s.renderFragment(c, http.StatusOK, leadsview.NotesCard(n))
+	case errors.As(err, &changed):
+		entry.Outcome, entry.Summary = db.OutcomeFailed, what+" not sent: changed on the platform"
+		s.audit(c, entry)
+		return s.noteAnswer(c, changed.Current, http.StatusConflict, text, "", t(c, "leads.page.notes.changed"))
+	}
+	je, ok := jing.AsError(err)
+	if !ok {
+		return err
+	}
+	entry.Outcome = db.OutcomeFailed
+	entry.Summary = fmt.Sprintf("%s refused by the platform: %s code %d request_id %s", what, je.Kind, je.Code, je.RequestID)
+	s.audit(c, entry)
+	if cur, err := s.Store.Lead(c.Request().Context(), l.UUID); err == nil {
+		l = cur
+	}
+	return s.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.refused", "Why", je.Message(state(c).loc.Lang)), "")
+}
+
+// noteAnswer answers a note that was not written, with the typed text
+// kept: the Notes card for htmx, else the whole page.
+func (s *Server) noteAnswer(c echo.Context, l db.Lead, status int, text, msg, notice string) error {
+	if isHTMX(c) {
+		n := leadNotes(c, l)
+		n.Text, n.Error, n.Notice = text, msg, notice
+		return s.renderFragment(c, status, leadsview.NotesCard(n))
+	}
+	v, err := s.leadPage(c, l)
+	if err != nil {
+		return err
+	}
+	v.Notes.Text, v.Notes.Error, v.Notes.Notice = text, msg, notice
+	return s.renderLead(c, status, v)
+}
