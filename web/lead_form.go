@@ -246,13 +246,10 @@ func (s *Server) saveLeadEdit(c echo.Context) error {
 // leadFormRefused shows a platform refusal: on the field it names, and
 // the whole message above the form; 422 with everything typed.
 func (s *Server) leadFormRefused(c echo.Context, f leadsview.LeadForm, err error, entry db.AuditEntry, what string) error {
-	je, ok := jing.AsError(err)
+	je, ok := s.auditRefusal(c, entry, what, err)
 	if !ok {
 		return err
 	}
-	entry.Outcome = db.OutcomeFailed
-	entry.Summary = fmt.Sprintf("%s refused by the platform: %s code %d request_id %s", what, je.Kind, je.Code, je.RequestID)
-	s.audit(c, entry)
 	f.Error = je.Message(state(c).loc.Lang)
 	if codes, why := refusedFields(je); len(codes) > 0 {
 		for i := range f.Fields {

@@ -73,13 +73,10 @@ func (s *Server) addLeadNote(c echo.Context) error {
 		s.audit(c, entry)
 		return s.noteAnswer(c, changed.Current, http.StatusConflict, text, "", t(c, "leads.page.notes.changed"))
 	}
-	je, ok := jing.AsError(err)
+	je, ok := s.auditRefusal(c, entry, what, err)
 	if !ok {
 		return err
 	}
-	entry.Outcome = db.OutcomeFailed
-	entry.Summary = fmt.Sprintf("%s refused by the platform: %s code %d request_id %s", what, je.Kind, je.Code, je.RequestID)
-	s.audit(c, entry)
 	if cur, err := s.Store.Lead(c.Request().Context(), l.UUID); err == nil {
 		l = cur
 	}

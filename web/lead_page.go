@@ -421,13 +421,10 @@ func (s *Server) answerLeadWrite(c echo.Context, l, updated db.Lead, err error, 
 		s.audit(c, entry)
 		return s.leadAnswer(c, changed.Current, http.StatusConflict, "", t(c, "leads.page.changed"))
 	}
-	je, ok := jing.AsError(err)
+	je, ok := s.auditRefusal(c, entry, what, err)
 	if !ok {
 		return err
 	}
-	entry.Outcome = db.OutcomeFailed
-	entry.Summary = fmt.Sprintf("%s refused by the platform: %s code %d request_id %s", what, je.Kind, je.Code, je.RequestID)
-	s.audit(c, entry)
 	if cur, err := s.Store.Lead(c.Request().Context(), l.UUID); err == nil {
 		l = cur
 	}
@@ -442,4 +439,17 @@ func (s *Server) leadAnswer(c echo.Context, l db.Lead, status int, msg, notice s
 	}
 	v.Error, v.Notice = msg, notice
 	return s.renderLead(c, status, v)
+}
+
+// auditRefusal records a lead write the platform refused and returns the
+// platform's error; ok is false when err is not one (the caller returns it).
+func (s *Server) auditRefusal(c echo.Context, entry db.AuditEntry, what string, err error) (*jing.Error, bool) {
+	je, ok := jing.AsError(err)
+	if !ok {
+		return nil, false
+	}
+	entry.Outcome = db.OutcomeFailed
+	entry.Summary = fmt.Sprintf("%s refused by the platform: %s code %d request_id %s", what, je.Kind, je.Code, je.RequestID)
+	s.audit(c, entry)
+	return je, true
 }
