@@ -87,6 +87,9 @@ type Runner struct {
 	wake  chan struct{}
 	wg    sync.WaitGroup
 
+	// enqueueMu makes EnqueueOrJoin's look-then-enqueue one step.
+	enqueueMu sync.Mutex
+
 	mu       sync.Mutex
 	handlers map[string]Handler
 	runs     map[int64]context.CancelCauseFunc // jobs running in this process
@@ -374,6 +377,28 @@ func (r *Runner) Enqueue(ctx context.Context, s Spec) (db.Job, error) {
 	}
 	r.notify(1)
 	return job, nil
+}
+
+// EnqueueOrJoin queues s unless a queued or running job of its kind
+// already does the work: joins is asked about each pending job's params
+// (decoded as P, the type of s.Params), and the first it accepts is
+// returned instead. Looking and queueing are one step, so concurrent
+// requests for the same work coalesce into one job.
+func EnqueueOrJoin[P any](ctx context.Context, r *Runner, s Spec, joins func(P) bool) (int64, error) {
+	r.enqueueMu.Lock()
+	defer r.enqueueMu.Unlock()
+	pending, err := r.store.PendingJobs(ctx, s.Kind)
+	if err != nil {
+		return 0, err
+	}
+	for _, j := range pending {
+		var p P
+		if json.Unmarshal([]byte(j.Params), &p) == nil && joins(p) {
+			return j.ID, nil
+		}
+	}
+	job, err := r.Enqueue(ctx, s)
+	return job.ID, err
 }
 
 // Pause pauses a queued job at once; a running one stops after its current

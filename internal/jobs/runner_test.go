@@ -469,3 +469,42 @@ func TestTwoWorkersRunTwoJobsAtATime(t *testing.T) {
 		wantItems(t, l.items(id), span(1, 30))
 	}
 }
+
+// Concurrent requests for the same work become one job; a request the
+// pending job does not cover gets a job of its own.
+func TestEnqueueOrJoinCoalescesConcurrentRequests(t *testing.T) {
+	store := openStore(t, filepath.Join(t.TempDir(), "jobs.db"))
+	r := New(store, testConfig()) // not started: the jobs stay queued
+	r.Register(countKind, newLedger(false).handle)
+	sameWork := func(want int) func(countParams) bool {
+		return func(p countParams) bool { return p.Items == want }
+	}
+	ids := make(chan int64, 20)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id, err := EnqueueOrJoin(context.Background(), r, Spec{Kind: countKind, Params: countParams{Items: 5}}, sameWork(5))
+			if err != nil {
+				t.Error(err)
+			}
+			ids <- id
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	first := <-ids
+	for id := range ids {
+		if id != first {
+			t.Fatalf("concurrent requests made jobs %d and %d", first, id)
+		}
+	}
+	other, err := EnqueueOrJoin(context.Background(), r, Spec{Kind: countKind, Params: countParams{Items: 9}}, sameWork(9))
+	if err != nil || other == first {
+		t.Fatalf("different work joined job %d (%v)", other, err)
+	}
+	if pending, _ := store.PendingJobs(context.Background(), countKind); len(pending) != 2 {
+		t.Fatalf("%d pending jobs, want 2", len(pending))
+	}
+}

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
@@ -82,8 +81,6 @@ type Service struct {
 	store *db.Store
 	log   *slog.Logger
 
-	requestMu sync.Mutex // RequestSync checks and enqueues as one step
-
 	follower *platform.Follower // nil until Start
 }
 
@@ -129,8 +126,6 @@ type jobParams struct {
 // sync asked for while only an incremental one is pending is queued. An
 // incremental sync of a copy never filled completely is a full one.
 func (s *Service) RequestSync(ctx context.Context, userID int64, full bool) (int64, error) {
-	s.requestMu.Lock()
-	defer s.requestMu.Unlock()
 	conn := s.connection()
 	if _, err := s.adopt(ctx, conn); err != nil {
 		return 0, err
@@ -142,22 +137,11 @@ func (s *Service) RequestSync(ctx context.Context, userID int64, full bool) (int
 	if st.FullSyncedAt == 0 {
 		full = true
 	}
-	pend, err := s.store.PendingJobs(ctx, JobKind)
-	if err != nil {
-		return 0, err
-	}
-	for _, j := range pend {
-		var p jobParams
-		if json.Unmarshal([]byte(j.Params), &p) == nil && p.Connection == conn && (p.Full || !full) {
-			return j.ID, nil
-		}
-	}
-	job, err := s.cfg.Runner.Enqueue(ctx, jobs.Spec{Kind: JobKind, Title: jobTitle(full), OwnerID: userID,
-		Params: jobParams{Connection: conn, Full: full}})
-	if err != nil {
-		return 0, err
-	}
-	return job.ID, nil
+	// A pending sync of this connection does the work, unless a full one
+	// is asked for and it is only incremental.
+	return jobs.EnqueueOrJoin(ctx, s.cfg.Runner,
+		jobs.Spec{Kind: JobKind, Title: jobTitle(full), OwnerID: userID, Params: jobParams{Connection: conn, Full: full}},
+		func(p jobParams) bool { return p.Connection == conn && (p.Full || !full) })
 }
 
 // adopt gives the copy to conn, clearing another connection's leads.

@@ -45,8 +45,6 @@ func (s *Service) RequestRefresh(ctx context.Context, userID int64, key string) 
 
 // request queues a refresh for the live connection unless one is pending.
 func (s *Service) request(ctx context.Context, userID int64, p jobParams) (int64, error) {
-	s.requestMu.Lock()
-	defer s.requestMu.Unlock()
 	p.Connection = s.connection()
 	if id, ok, err := s.pending(ctx, p.Connection); err != nil || ok {
 		return id, err
@@ -62,11 +60,10 @@ func (s *Service) request(ctx context.Context, userID int64, p jobParams) (int64
 	if p.Key != "" {
 		title += ": " + p.Key
 	}
-	job, err := s.cfg.Runner.Enqueue(ctx, jobs.Spec{Kind: JobKind, Title: title, OwnerID: userID, Params: p})
-	if err != nil {
-		return 0, err
-	}
-	return job.ID, nil
+	// Any pending refresh of this connection does the work.
+	return jobs.EnqueueOrJoin(ctx, s.cfg.Runner,
+		jobs.Spec{Kind: JobKind, Title: title, OwnerID: userID, Params: p},
+		func(q jobParams) bool { return q.Connection == p.Connection })
 }
 
 // ActiveRefresh is the queued or running refresh job, if any.

@@ -75,8 +75,7 @@ type Service struct {
 	log      *slog.Logger
 	resolver atomic.Pointer[Resolver]
 
-	requestMu sync.Mutex // RequestRefresh checks and enqueues as one step
-	buildMu   sync.Mutex // rebuilds run one at a time, so the last one built is the newest
+	buildMu sync.Mutex // rebuilds run one at a time, so the last one built is the newest
 
 	follower *platform.Follower // nil until Start
 }
