@@ -263,9 +263,6 @@ func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.
 	if err != nil {
 		return nil, err
 	}
-	if _, err := d.secretBox(); err != nil {
-		return nil, err
-	}
 	users, err := d.store.CountUsers(ctx)
 	if err != nil {
 		return nil, err
