@@ -53,8 +53,6 @@ func (s *Server) Routes() []Route {
 		{post, "/logout", Viewer, s.logout},
 		{get, "/", Viewer, s.home},
 		{get, "/leads", Viewer, s.showLeads},
-		{get, "/crowds", Viewer, s.showArea("crowds")},
-		{get, "/imports", Viewer, s.showArea("imports")},
 		{get, "/sms", Viewer, s.showArea("sms")},
 		{get, "/email", Viewer, s.showArea("email")},
 		{get, "/scores", Viewer, s.showArea("scores")},
@@ -99,6 +97,35 @@ func (s *Server) Routes() []Route {
 		{get, "/leads/list", Viewer, s.showLeadList},
 		{post, "/leads/bulk/preview", Marketer, s.previewBulk},
 		{post, "/leads/bulk", Marketer, s.runBulk},
+
+		// Crowds: everyone sees the list, a crowd and its members; marketers
+		// and admins create, edit and delete (on the platform first).
+		{get, "/crowds", Viewer, s.showCrowds},
+		{get, "/crowds/table", Viewer, s.showCrowdsTable},
+		{post, "/crowds/sync", Marketer, s.syncCrowds},
+		{post, "/crowds", Marketer, s.createCrowd},
+		{get, "/crowds/:id", Viewer, s.showCrowd},
+		{get, "/crowds/:id/members", Viewer, s.showCrowdMembers},
+		{post, "/crowds/:id", Marketer, s.updateCrowd},
+		{post, "/crowds/:id/delete", Marketer, s.deleteCrowd},
+
+		// Imports: everyone sees the history and an import's progress;
+		// marketers and admins upload, map, start and download the rows
+		// (identity data); the owner or an admin pauses, resumes, cancels.
+		{get, "/imports", Viewer, s.showImports},
+		{get, "/imports/badge", Viewer, s.showImportsBadge},
+		{get, "/imports/new", Marketer, s.showNewImport},
+		{post, "/imports", Marketer, s.uploadImport},
+		{get, "/imports/:id", Viewer, s.showImport},
+		{get, "/imports/:id/progress", Viewer, s.showImportProgress},
+		{post, "/imports/:id/reading", Marketer, s.setImportReading},
+		{post, "/imports/:id/validate", Marketer, s.validateImport},
+		{post, "/imports/:id/start", Marketer, s.startImport},
+		{post, "/imports/:id/discard", Marketer, s.discardImport},
+		{post, "/imports/:id/pause", Marketer, s.actOnImport(pauseJob)},
+		{post, "/imports/:id/resume", Marketer, s.actOnImport(resumeJob)},
+		{post, "/imports/:id/cancel", Marketer, s.actOnImport(cancelJob)},
+		{get, "/imports/:id/rows.csv", Marketer, s.downloadImportRows},
 
 		// Reference data.
 		// Everyone looks at the sets the platform's ids resolve through;

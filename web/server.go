@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/auth"
+	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/leads"
@@ -55,6 +56,8 @@ type Deps struct {
 	Reference ReferenceData
 	// Leads is the local copy's service: sync and moves (internal/leads); nil: the board says it is unavailable.
 	Leads *leads.Service
+	// Crowds is the crowds and imports service (internal/crowds); nil: those pages say they are unavailable.
+	Crowds *crowds.Service
 	// OptionTree is the tree of an option_set field from the reference
 	// data, roots first (nil when there is none); the cascading picker's
 	// fragment endpoint rebuilds the picker from it. Nil: the reference

@@ -14,6 +14,7 @@ import (
 	"time"
 	_ "time/tzdata" // times show in the configured zone even on hosts without zoneinfo
 
+	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/leads"
@@ -49,6 +50,8 @@ type ServeConfig struct {
 	// LeadSyncEvery is how often the local copy of the leads is brought up
 	// to date (an incremental sync).
 	LeadSyncEvery time.Duration
+	// ImportMaxMB is the largest file an import accepts, in MiB.
+	ImportMaxMB int64
 }
 
 func parseServe(args []string, io IO) (ServeConfig, error) {
@@ -74,6 +77,8 @@ func parseServe(args []string, io IO) (ServeConfig, error) {
 		"refresh the platform's reference data (statuses, options, fields, members) when older than this (env JINGDESK_REFDATA_TTL)")
 	fs.DurationVar(&c.LeadSyncEvery, "lead-sync-every", envDuration("LEAD_SYNC_EVERY", leads.DefaultSyncEvery),
 		"bring the local copy of the platform's leads up to date this often (env JINGDESK_LEAD_SYNC_EVERY)")
+	fs.Int64Var(&c.ImportMaxMB, "import-max-mb", envInt("IMPORT_MAX_MB", crowds.DefaultMaxUpload>>20),
+		"largest spreadsheet an import accepts, in MiB (env JINGDESK_IMPORT_MAX_MB)")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
@@ -88,6 +93,9 @@ func parseServe(args []string, io IO) (ServeConfig, error) {
 	}
 	if c.LeadSyncEvery < 10*time.Second {
 		return c, fmt.Errorf("--lead-sync-every must be at least 10s")
+	}
+	if c.ImportMaxMB < 1 {
+		return c, fmt.Errorf("--import-max-mb must be at least 1")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return c, fmt.Errorf("--tls-cert and --tls-key go together")
@@ -155,6 +163,11 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	if err != nil {
 		return err
 	}
+	crowdSvc, err := crowds.New(crowds.Config{Store: d.store, Platform: pm, Runner: runner, DataDir: d.path,
+		MaxUpload: cfg.ImportMaxMB << 20, Logger: logger})
+	if err != nil {
+		return err
+	}
 	if err := runner.Start(ctx); err != nil {
 		return err
 	}
@@ -167,7 +180,7 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 		return err
 	}
 	defer leadSvc.Stop() // likewise: no sync is requested while the runner stops
-	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner, pm, ref, leadSvc)
+	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner, pm, ref, leadSvc, crowdSvc)
 	if err != nil {
 		return err
 	}
@@ -254,7 +267,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, cfg ServeCo
 
 // buildServer wires the web server from an opened data directory.
 func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.Logger, zone *time.Location, version string,
-	jobService web.JobService, pm *platform.Manager, ref *refdata.Service, leadSvc *leads.Service) (*web.Server, error) {
+	jobService web.JobService, pm *platform.Manager, ref *refdata.Service, leadSvc *leads.Service, crowdSvc *crowds.Service) (*web.Server, error) {
 	catalog, err := i18n.NewCatalog(zone)
 	if err != nil {
 		return nil, err
@@ -288,6 +301,7 @@ func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.
 		CatalogFile:     d.catalogFile(),
 		Reference:       ref,
 		Leads:           leadSvc,
+		Crowds:          crowdSvc,
 	})
 }
 

@@ -52,6 +52,9 @@ type Job struct {
 	FinishedAt     int64 // 0 while unfinished
 	RunStartedAt   int64 // start of the current (or last) run
 	RunBase        int64 // Done+Failed when that run began
+	// ResumeAt is when a paused job resumes by itself (Unix seconds; 0:
+	// only when someone resumes it). Error then says why it waits.
+	ResumeAt int64
 }
 
 // Active reports whether the job is unfinished.
@@ -61,14 +64,14 @@ func (j Job) Active() bool {
 
 const jobColumns = `j.id, j.kind, j.title, COALESCE(j.owner_id, 0), COALESCE(NULLIF(u.display_name, ''), u.username, ''),
 	j.state, j.params, j.checkpoint, j.total, j.done, j.failed, j.error, j.requested_state, j.lease_owner, j.lease_until,
-	j.attempts, j.created_at, j.updated_at, COALESCE(j.started_at, 0), COALESCE(j.finished_at, 0), j.run_started_at, j.run_base
+	j.attempts, j.created_at, j.updated_at, COALESCE(j.started_at, 0), COALESCE(j.finished_at, 0), j.run_started_at, j.run_base, j.resume_at
 	FROM jobs j LEFT JOIN users u ON u.id = j.owner_id`
 
 func scanJob(row interface{ Scan(...any) error }) (Job, error) {
 	var j Job
 	err := row.Scan(&j.ID, &j.Kind, &j.Title, &j.OwnerID, &j.OwnerName, &j.State, &j.Params, &j.Checkpoint,
 		&j.Total, &j.Done, &j.Failed, &j.Error, &j.RequestedState, &j.LeaseOwner, &j.LeaseUntil,
-		&j.Attempts, &j.CreatedAt, &j.UpdatedAt, &j.StartedAt, &j.FinishedAt, &j.RunStartedAt, &j.RunBase)
+		&j.Attempts, &j.CreatedAt, &j.UpdatedAt, &j.StartedAt, &j.FinishedAt, &j.RunStartedAt, &j.RunBase, &j.ResumeAt)
 	return j, err
 }
 
@@ -362,10 +365,12 @@ func (s *Store) RequestPause(ctx context.Context, id int64) error {
 	return s.changeJob(ctx, id, "pause", func(state, requested string) (string, error) {
 		switch {
 		case state == JobQueued:
-			return `state = 'paused'`, nil
+			return `state = 'paused', resume_at = 0`, nil
+		case state == JobPaused:
+			return `resume_at = 0`, nil // a user's pause outlasts a wait for the quota
 		case state == JobRunning && requested == "":
 			return `requested_state = 'paused'`, nil
-		case state == JobPaused || state == JobRunning && requested == JobPaused:
+		case state == JobRunning && requested == JobPaused:
 			return "", nil
 		}
 		return "", ErrJobState
@@ -394,7 +399,7 @@ func (s *Store) ResumeJob(ctx context.Context, id int64) error {
 	return s.changeJob(ctx, id, "resume", func(state, requested string) (string, error) {
 		switch {
 		case state == JobPaused:
-			return `state = 'queued'`, nil
+			return `state = 'queued', resume_at = 0, error = ''`, nil
 		case state == JobRunning && requested == JobPaused:
 			return `requested_state = ''`, nil
 		case state == JobQueued || state == JobRunning && requested == "":
@@ -429,4 +434,33 @@ func (s *Store) changeJob(ctx context.Context, id int64, what string, decide fun
 		return fmt.Errorf("db: job %d: %s: %w", id, what, err)
 	}
 	return nil
+}
+
+// WaitJob ends worker's run of a job that cannot go on before until: it is
+// paused, says why (reason, shown where a failed job shows its error), and
+// is queued again by ResumeDueJobs once until has passed. A pause or cancel
+// a user asked for meanwhile wins, as in ReleaseJob.
+func (s *Store) WaitJob(ctx context.Context, id int64, worker string, until int64, reason string) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE jobs SET
+		resume_at = CASE requested_state WHEN '' THEN :until ELSE 0 END,
+		error = CASE requested_state WHEN '' THEN :reason ELSE '' END,
+		state = CASE requested_state WHEN 'cancelled' THEN 'cancelled' ELSE 'paused' END,
+		finished_at = CASE requested_state WHEN 'cancelled' THEN :now END,
+		requested_state = '', lease_owner = '', lease_until = 0, updated_at = :now
+		WHERE id = :id AND state = 'running' AND lease_owner = :worker`,
+		sql.Named("until", until), sql.Named("reason", reason), sql.Named("now", s.unixNow()),
+		sql.Named("id", id), sql.Named("worker", worker))
+	return affectedOrLeaseLost(res, err, id)
+}
+
+// ResumeDueJobs queues the waiting jobs whose time has come and says how many.
+func (s *Store) ResumeDueJobs(ctx context.Context) (int64, error) {
+	now := s.unixNow()
+	res, err := s.write.ExecContext(ctx, `UPDATE jobs SET state = 'queued', resume_at = 0, error = '', updated_at = ?
+		WHERE state = 'paused' AND resume_at > 0 AND resume_at <= ?`, now, now)
+	if err != nil {
+		return 0, fmt.Errorf("db: resume waiting jobs: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }

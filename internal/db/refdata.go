@@ -275,9 +275,10 @@ func insertRefChange(ctx context.Context, tx *sql.Tx, connection string, c RefCh
 	return err
 }
 
-func nonNil(l []RefItemChange) []RefItemChange {
+// nonNil makes a nil list encode as [] rather than null.
+func nonNil[T any](l []T) []T {
 	if l == nil {
-		return []RefItemChange{}
+		return []T{}
 	}
 	return l
 }

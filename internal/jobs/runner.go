@@ -222,7 +222,20 @@ func (r *Runner) sweep(ctx context.Context) {
 			if _, err := r.requeueOrphans(ctx); err != nil && ctx.Err() == nil {
 				r.log.Error("requeue abandoned jobs", "error", err)
 			}
+			r.resumeDue(ctx)
 		}
+	}
+}
+
+// resumeDue queues the jobs that waited for a time now passed.
+func (r *Runner) resumeDue(ctx context.Context) {
+	n, err := r.store.ResumeDueJobs(ctx)
+	if err != nil && ctx.Err() == nil {
+		r.log.Error("resume waiting jobs", "error", err)
+	}
+	if n > 0 {
+		r.log.Info("resumed jobs whose wait is over", "jobs", n)
+		r.notify(int(n))
 	}
 }
 
@@ -289,6 +302,7 @@ func (r *Runner) settle(t *Task, err, cause error, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 	defer cancel()
 	var serr error
+	var wait *WaitError
 	switch {
 	case errors.Is(cause, errLeaseLost):
 		log.Warn("job lease lost: another worker resumes it from its checkpoint", "error", err)
@@ -296,6 +310,9 @@ func (r *Runner) settle(t *Task, err, cause error, log *slog.Logger) {
 	case err == nil:
 		serr = t.finish(ctx, db.JobDone, "")
 		log.Info("job done")
+	case cause == nil && errors.As(err, &wait):
+		serr = t.wait(ctx, wait)
+		log.Info("job waits", "until", wait.Until, "reason", wait.Reason)
 	case cause != nil:
 		serr = r.store.ReleaseJob(ctx, t.job.ID, t.worker)
 		log.Info("job interrupted", "reason", cause)
@@ -352,6 +369,22 @@ func (r *Runner) interrupt(id int64, cause error) {
 		cancel(cause)
 	}
 }
+
+// WaitError is what a handler returns when its job cannot go on before a
+// known time, e.g. the platform's daily quota is used up until midnight:
+// the job is paused, shows Reason, and is queued again by itself once
+// Until has passed (within the runner's Poll interval).
+type WaitError struct {
+	Until  time.Time
+	Reason string // shown on the job; stored text, so English
+}
+
+func (e *WaitError) Error() string {
+	return fmt.Sprintf("waiting until %s: %s", e.Until.Format(time.RFC3339), e.Reason)
+}
+
+// WaitUntil is the error a handler returns to pause its job until t.
+func WaitUntil(t time.Time, reason string) error { return &WaitError{Until: t, Reason: reason} }
 
 // Spec describes a job to queue.
 type Spec struct {

@@ -27,6 +27,9 @@ type countParams struct {
 	Batch    int
 	BadItems []int // these fail one by one and become item errors
 	FailAt   int   // on reaching this item the handler gives up with an error
+	// WaitAt: on first reaching this item the handler asks to wait a minute
+	// (as for a used-up daily quota), once per job.
+	WaitAt int
 }
 
 // ledger remembers every item each job processed, across runners, so a test
@@ -37,6 +40,8 @@ type ledger struct {
 	// gate, when not nil, must yield a token before each batch: a test holds
 	// a job mid-run by not sending one, and lets it run freely by closing it.
 	gate chan struct{}
+	// now is the handler's clock (WaitAt); time.Now unless set.
+	now func() time.Time
 }
 
 func newLedger(gated bool) *ledger {
@@ -69,6 +74,12 @@ func (l *ledger) handle(ctx context.Context, t *Task) error {
 			if i == p.FailAt {
 				return fmt.Errorf("item %d: the platform refused the whole job", i)
 			}
+			if i == p.WaitAt && t.Attempt() == 1 {
+				if err := t.Save(strconv.Itoa(i)); err != nil {
+					return err
+				}
+				return WaitUntil(l.clock()().Add(time.Minute), "daily quota used up")
+			}
 			l.record(t.ID(), i)
 			if slices.Contains(p.BadItems, i) {
 				t.Fail(fmt.Sprintf("item-%d", i), "no such lead")
@@ -99,6 +110,13 @@ func (l *ledger) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+func (l *ledger) clock() func() time.Time {
+	if l.now != nil {
+		return l.now
+	}
+	return time.Now
 }
 
 func (l *ledger) record(job int64, item int) {
@@ -506,5 +524,55 @@ func TestEnqueueOrJoinCoalescesConcurrentRequests(t *testing.T) {
 	}
 	if pending, _ := store.PendingJobs(context.Background(), countKind); len(pending) != 2 {
 		t.Fatalf("%d pending jobs, want 2", len(pending))
+	}
+}
+
+// A handler that must wait (a used-up quota) leaves its job paused with the
+// reason and the time, and the runner queues it again by itself after that
+// time, resuming from the checkpoint: no item twice, none missed.
+func TestAJobThatWaitsResumesByItselfAfterItsTime(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
+	skew := skewClock(s)
+	cfg := testConfig()
+	cfg.Poll = 10 * time.Millisecond
+	l := newLedger(false)
+	l.now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	r := startRunner(t, s, cfg, l)
+	id := enqueue(t, r, countParams{Items: 10, Batch: 3, WaitAt: 5})
+
+	j := waitState(t, s, id, db.JobPaused)
+	if j.Error != "daily quota used up" || j.ResumeAt < time.Now().Add(50*time.Second).Unix() || j.Done != 4 {
+		t.Fatalf("waiting job: %+v", j)
+	}
+	// Not before its time, although the runner sweeps every 10 ms.
+	skew.Add(int64(30 * time.Second))
+	r.resumeDue(context.Background())
+	if j := jobOf(t, s, id); j.State != db.JobPaused {
+		t.Fatalf("resumed before its time: %+v", j)
+	}
+	skew.Add(int64(31 * time.Second))
+	j = waitState(t, s, id, db.JobDone)
+	wantItems(t, l.items(id), span(1, 10))
+	if j.Done != 10 || j.Error != "" || j.ResumeAt != 0 {
+		t.Fatalf("resumed job: %+v", j)
+	}
+}
+
+// A user's pause of a waiting job keeps it paused past its time.
+func TestPausingAWaitingJobCancelsItsResumption(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
+	skew := skewClock(s)
+	l := newLedger(false)
+	l.now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	r := startRunner(t, s, testConfig(), l)
+	id := enqueue(t, r, countParams{Items: 10, Batch: 3, WaitAt: 5})
+	waitState(t, s, id, db.JobPaused)
+	if err := r.Pause(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	skew.Add(int64(2 * time.Minute))
+	r.resumeDue(context.Background())
+	if j := jobOf(t, s, id); j.State != db.JobPaused || j.ResumeAt != 0 {
+		t.Fatalf("a paused job resumed by itself: %+v", j)
 	}
 }

@@ -83,6 +83,15 @@ func (t *Task) Did(n int64) {
 	t.mu.Unlock()
 }
 
+// SetCounts sets the counters outright, for a handler whose items keep
+// their own state (an import's rows) and so can count exactly after each
+// step, however many runs it took.
+func (t *Task) SetCounts(done, failed int64) {
+	t.mu.Lock()
+	t.progress.Done, t.progress.Failed = done, failed
+	t.mu.Unlock()
+}
+
 // Fail counts one item as failed and records why, for the job's error list.
 func (t *Task) Fail(item, message string) {
 	t.mu.Lock()
@@ -123,6 +132,19 @@ func (t *Task) finish(ctx context.Context, state, errText string) error {
 		return err
 	}
 	return t.store.FinishJob(ctx, t.job.ID, t.worker, state, errText)
+}
+
+// wait ends the run paused until w.Until, first saving what the handler
+// counted after its last Save (with its checkpoint, which the resumed run
+// starts from).
+func (t *Task) wait(ctx context.Context, w *WaitError) error {
+	t.mu.Lock()
+	p := t.progress
+	t.mu.Unlock()
+	if _, err := t.store.SaveProgress(ctx, t.job.ID, t.worker, p); err != nil {
+		return err
+	}
+	return t.store.WaitJob(ctx, t.job.ID, t.worker, w.Until.Unix(), w.Reason)
 }
 
 // interruptFor cancels the handler's context when a heartbeat or save

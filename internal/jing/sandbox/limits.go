@@ -37,3 +37,11 @@ func (l *limitState) admit(ep jing.Endpoint, quota int, now time.Time) error {
 	l.daily[day]++
 	return nil
 }
+
+// CallsToday counts the calls of endpoint key admitted today (the platform
+// day), faulted ones included: tests see how many calls a job really made.
+func (s *Server) CallsToday(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limits.daily[jing.QuotaDay(s.cfg.Now())+" "+key]
+}

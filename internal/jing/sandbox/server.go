@@ -50,6 +50,9 @@ type Config struct {
 type Faults struct {
 	// ErrorRate is the share of business calls answered 20000 or 40005 (0..1).
 	ErrorRate float64
+	// RateLimitRate is the share of business calls answered 20002 (the
+	// platform's concurrency limit) although within the catalog's limits.
+	RateLimitRate float64
 	// Latency is added before every answer.
 	Latency time.Duration
 	// DropRate is the share of business calls whose connection is closed
@@ -237,8 +240,11 @@ func (s *Server) authorize(r *http.Request, now time.Time) error {
 	return s.auth.check(r.Header.Get("access_token"), now)
 }
 
-// maybeFail injects 20000/40005 at the configured rate (with s.mu held).
+// maybeFail injects 20002 and 20000/40005 at the configured rates (with s.mu held).
 func (s *Server) maybeFail() error {
+	if s.faults.RateLimitRate > 0 && s.faultRN.Float64() < s.faults.RateLimitRate {
+		return apiError{jing.CodeRateLimited, jing.SubConcurrency}
+	}
 	if s.faults.ErrorRate <= 0 || s.faultRN.Float64() >= s.faults.ErrorRate {
 		return nil
 	}

@@ -1,0 +1,474 @@
+package crowds
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/jobs"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// fixedPlatform is one live connection, named "sandbox".
+type fixedPlatform struct{ client *jing.Client }
+
+func (p fixedPlatform) Current() (*jing.Client, string) { return p.client, "sandbox" }
+
+// importCatalog lifts the pacing of the endpoints an import calls (10 a
+// second on the platform), so a 20,000-row import takes seconds in a
+// test; the sandbox enforces the same lifted limits.
+func importCatalog(t testing.TB) jing.Catalog {
+	t.Helper()
+	rate := 2000.0
+	over := map[string]jing.Override{}
+	for _, e := range jing.DefaultCatalog().All() {
+		if strings.HasPrefix(e.Key, "users.") || strings.HasPrefix(e.Key, "crowds.") {
+			over[e.Key] = jing.Override{RatePerSecond: &rate}
+		}
+	}
+	cat, err := jing.DefaultCatalog().ApplyOverrides(over)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+// rig is a 20,000-person sandbox tenant over real HTTP and a Service on a
+// temporary database and data directory.
+type rig struct {
+	t      testing.TB
+	sb     *sandbox.Running
+	client *jing.Client
+	store  *db.Store
+	dir    string
+	runner *jobs.Runner
+	svc    *Service
+	userID int64
+}
+
+func newRig(t testing.TB) *rig {
+	t.Helper()
+	r := &rig{t: t, dir: t.TempDir()}
+	cat := importCatalog(t)
+	sb, err := sandbox.Start(sandbox.Config{Seed: 7, Persons: 20000, Leads: 10, Catalog: cat}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close(context.Background()) })
+	r.sb = sb
+	r.client, err = jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: sb.URL, AppID: "sandbox", AppSecret: "sandbox"},
+		Catalog: cat, Logger: quiet(),
+		Retry: jing.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond,
+			MaxRateLimitWaits: 5, RateLimitDelay: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.store, err = db.Open(context.Background(), filepath.Join(r.dir, "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.store.Close() })
+	u, err := r.store.CreateUser(context.Background(), db.NewUser{Username: "mia", PasswordHash: "x", Role: "marketer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.userID = u.ID
+	r.start()
+	return r
+}
+
+// start builds a runner and a service on the rig's store (as a restarted
+// process would) and starts the runner.
+func (r *rig) start() {
+	r.t.Helper()
+	r.runner = jobs.New(r.store, jobs.Config{Logger: quiet(), Poll: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond})
+	svc, err := New(Config{Store: r.store, Platform: fixedPlatform{r.client}, Runner: r.runner, DataDir: r.dir,
+		Logger: quiet(), RetryDelay: time.Millisecond})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.svc = svc
+	if err := r.runner.Start(context.Background()); err != nil {
+		r.t.Fatal(err)
+	}
+	runner := r.runner
+	r.t.Cleanup(func() { stop(runner) })
+}
+
+func stop(runner *jobs.Runner) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	runner.Stop(ctx)
+}
+
+// importFile is a 20,000-row CSV of the tenant's persons: 3% invalid
+// mobiles, 10% valid mobiles the platform does not know, the rest known,
+// some written the way spreadsheets write them (+86, spaces, dashes).
+// want is the uuids the crowd must hold afterwards.
+type importFile struct {
+	csv      []byte
+	want     []string
+	invalid  int
+	unknown  int
+	rowCount int
+}
+
+func makeImportFile(t testing.TB, sb *sandbox.Running, rows int) importFile {
+	t.Helper()
+	persons := sb.SamplePersons(rows)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var f importFile
+	var b bytes.Buffer
+	b.WriteString("姓名,手机号码,备注\n")
+	used := map[string]bool{}
+	next := 0
+	for i := range rows {
+		switch {
+		case i%100 < 3:
+			fmt.Fprintf(&b, "坏号码%d,1234%d,\n", i, i)
+			f.invalid++
+		case i%100 < 13:
+			fmt.Fprintf(&b, "新客%d,199%08d,\n", i, 90000000-i)
+			f.unknown++
+		default:
+			for next < len(persons) && (persons[next].Mobile == "" || used[persons[next].Mobile]) {
+				next++
+			}
+			if next == len(persons) {
+				t.Fatal("the tenant has too few persons with a mobile")
+			}
+			p := persons[next]
+			used[p.Mobile] = true
+			f.want = append(f.want, p.OmniUserUUID)
+			mobile := p.Mobile
+			switch rng.IntN(4) {
+			case 0:
+				mobile = "+86 " + mobile[:3] + "-" + mobile[3:7] + "-" + mobile[7:]
+			case 1:
+				mobile = "0086" + mobile
+			}
+			fmt.Fprintf(&b, "%s,%s,\"备注, 有逗号\"\n", p.Name, mobile)
+		}
+	}
+	f.csv, f.rowCount = b.Bytes(), rows
+	slices.Sort(f.want)
+	return f
+}
+
+// prepare uploads and validates a file, matching on the mobile column.
+func (r *rig) prepare(name string, data []byte) int64 {
+	r.t.Helper()
+	ctx := context.Background()
+	id, err := r.svc.Upload(ctx, r.userID, name, bytes.NewReader(data))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	_, p, err := r.svc.ImportPreview(ctx, id)
+	if err != nil || p.Err != nil {
+		r.t.Fatalf("preview: %v %v", err, p.Err)
+	}
+	if _, err := r.svc.Validate(ctx, id, p.Mapping, "mobile"); err != nil {
+		r.t.Fatal(err)
+	}
+	return id
+}
+
+func (r *rig) waitImport(id int64) db.Import {
+	r.t.Helper()
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		im, err := r.store.Import(context.Background(), id)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if im.Finished() {
+			if im.JobState != db.JobDone {
+				j, _ := r.store.Job(context.Background(), im.JobID)
+				r.t.Fatalf("import job ended %s: %s", im.JobState, j.Error)
+			}
+			return im
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("import %d did not finish", id)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the job's state, bounded by the deadline
+	}
+}
+
+func (r *rig) members(groupID int64) []string {
+	r.t.Helper()
+	var out []string
+	for m, err := range r.client.AllCrowdUsers(context.Background(), groupID) {
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		out = append(out, m.OmniUserUUID)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (r *rig) counts(id int64) map[string]int64 {
+	r.t.Helper()
+	n, err := r.store.ImportStateCounts(context.Background(), id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return n
+}
+
+// checkOutcome asserts that the crowd holds exactly the known persons and
+// that every row is accounted for.
+func (r *rig) checkOutcome(id int64, f importFile) {
+	r.t.Helper()
+	im, err := r.store.Import(context.Background(), id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if got := r.members(im.CrowdID); !slices.Equal(got, f.want) {
+		r.t.Fatalf("crowd holds %d members, want exactly the %d known persons", len(got), len(f.want))
+	}
+	n := r.counts(id)
+	want := map[string]int64{db.RowImported: int64(len(f.want)), db.RowNotFound: int64(f.unknown), db.RowInvalid: int64(f.invalid)}
+	if !mapsEqual(n, want) {
+		r.t.Fatalf("row states %v, want %v", n, want)
+	}
+	j, _ := r.store.Job(context.Background(), im.JobID)
+	if j.Done != int64(len(f.want)+f.unknown) || j.Failed != 0 || j.Total != im.Counts.Valid {
+		r.t.Fatalf("job counters %d done %d failed of %d", j.Done, j.Failed, j.Total)
+	}
+}
+
+func mapsEqual(a, b map[string]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestA20000RowImportLandsExactlyTheKnownPersons(t *testing.T) {
+	r := newRig(t)
+	f := makeImportFile(t, r.sb, 20000)
+	id := r.prepare("客户名单.csv", f.csv)
+	im, _ := r.store.Import(context.Background(), id)
+	if im.Counts.Total != 20000 || im.Counts.Invalid != int64(f.invalid) || im.Counts.Valid != int64(20000-f.invalid) {
+		t.Fatalf("validation counts %+v", im.Counts)
+	}
+	if _, err := r.svc.Start(context.Background(), id, r.userID, "mia", Target{NewCrowd: "华东老客户"}); err != nil {
+		t.Fatal(err)
+	}
+	r.waitImport(id)
+	r.checkOutcome(id, f)
+}
+
+// The platform answering 20000, 20002 and dropping connections after
+// acting, each on 10% of calls, changes nothing in the outcome.
+func TestAnImportThroughPlatformFaultsHasTheSameOutcome(t *testing.T) {
+	r := newRig(t)
+	f := makeImportFile(t, r.sb, 20000)
+	id := r.prepare("客户名单.csv", f.csv)
+	r.sb.SetFaults(sandbox.Faults{ErrorRate: 0.1, RateLimitRate: 0.1, DropRate: 0.1})
+	if _, err := r.svc.Start(context.Background(), id, r.userID, "mia", Target{NewCrowd: "有故障"}); err != nil {
+		t.Fatal(err)
+	}
+	r.waitImport(id)
+	r.sb.SetFaults(sandbox.Faults{})
+	r.checkOutcome(id, f)
+	// The faults were met: more calls than the 194 lookups and 20 crowd imports a clean run makes.
+	calls := r.sb.CallsToday("users.identity_batch") + r.sb.CallsToday("crowds.import")
+	t.Logf("calls with faults: %d", calls)
+	if calls < 250 {
+		t.Fatalf("%d calls: the injected faults were not met", calls)
+	}
+}
+
+// A process stopped in the middle of the crowd import (calls in flight)
+// and started again finishes the import with the same outcome.
+func TestAnImportInterruptedMidwayResumesToTheSameOutcome(t *testing.T) {
+	r := newRig(t)
+	f := makeImportFile(t, r.sb, 20000)
+	id := r.prepare("客户名单.csv", f.csv)
+	r.sb.SetFaults(sandbox.Faults{Latency: 5 * time.Millisecond})
+	if _, err := r.svc.Start(context.Background(), id, r.userID, "mia", Target{NewCrowd: "中断"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, _ := r.store.RecentImportBatches(context.Background(), id, 10)
+		if len(b) >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the import never reached its crowd import phase")
+		}
+		time.Sleep(time.Millisecond) // polling the batches, bounded by the deadline
+	}
+	stop(r.runner) // the handler is cut off mid-call
+	im, _ := r.store.Import(context.Background(), id)
+	if im.Finished() {
+		t.Fatal("the import finished before the interruption; the test proves nothing")
+	}
+	r.start()
+	r.waitImport(id)
+	r.checkOutcome(id, f)
+}
+
+func TestAnImportCanCreateThePersonsThePlatformDoesNotKnow(t *testing.T) {
+	r := newRig(t)
+	f := makeImportFile(t, r.sb, 2000)
+	id := r.prepare("new.csv", f.csv)
+	if _, err := r.svc.Start(context.Background(), id, r.userID, "mia", Target{NewCrowd: "含新客", CreateMissing: true}); err != nil {
+		t.Fatal(err)
+	}
+	im := r.waitImport(id)
+	n := r.counts(id)
+	if n[db.RowImported] != int64(len(f.want)+f.unknown) || n[db.RowNotFound] != 0 {
+		t.Fatalf("row states %v", n)
+	}
+	if got := r.members(im.CrowdID); len(got) != len(f.want)+f.unknown {
+		t.Fatalf("crowd holds %d, want %d", len(got), len(f.want)+f.unknown)
+	}
+	created, _ := r.store.ImportRowsIn(context.Background(), id, db.RowImported, 5000)
+	var nc int
+	for _, row := range created {
+		if row.Created {
+			nc++
+		}
+	}
+	if nc != f.unknown {
+		t.Fatalf("%d rows marked created, want %d", nc, f.unknown)
+	}
+}
+
+// Importing into a crowd that already holds some of the persons reports
+// them as already members; a second import of the same file is refused
+// unless confirmed.
+func TestAlreadyMembersAndTheSameFileTwice(t *testing.T) {
+	r := newRig(t)
+	f := makeImportFile(t, r.sb, 1000)
+	ctx := context.Background()
+	first := r.prepare("a.csv", f.csv)
+	if _, err := r.svc.Start(ctx, first, r.userID, "mia", Target{NewCrowd: "两次"}); err != nil {
+		t.Fatal(err)
+	}
+	im := r.waitImport(first)
+	second := r.prepare("a-copy.csv", f.csv)
+	target := Target{CrowdID: im.CrowdID}
+	if _, err := r.svc.Start(ctx, second, r.userID, "mia", target); err != ErrImportedOnce {
+		t.Fatalf("same file again: %v, want ErrImportedOnce", err)
+	}
+	target.Again = true
+	if _, err := r.svc.Start(ctx, second, r.userID, "mia", target); err != nil {
+		t.Fatal(err)
+	}
+	r.waitImport(second)
+	n := r.counts(second)
+	if n[db.RowAlreadyMember] != int64(len(f.want)) || n[db.RowImported] != 0 {
+		t.Fatalf("second import row states %v", n)
+	}
+	if got := r.members(im.CrowdID); !slices.Equal(got, f.want) {
+		t.Fatalf("crowd changed: %d members", len(got))
+	}
+}
+
+// Two concurrent starts of one import: one job.
+func TestAnImportStartsOnce(t *testing.T) {
+	r := newRig(t)
+	f := makeImportFile(t, r.sb, 200)
+	id := r.prepare("a.csv", f.csv)
+	errs := make(chan error, 10)
+	for range 10 {
+		go func() {
+			_, err := r.svc.Start(context.Background(), id, r.userID, "mia", Target{NewCrowd: "一次"})
+			errs <- err
+		}()
+	}
+	ok := 0
+	for range 10 {
+		if err := <-errs; err == nil {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d starts succeeded, want 1", ok)
+	}
+	r.waitImport(id)
+}
+
+func TestTheRejectedRowsReportOpensInExcel(t *testing.T) {
+	r := newRig(t)
+	f := makeImportFile(t, r.sb, 300)
+	id := r.prepare("a.csv", append(f.csv, []byte("重复,"+firstKnownMobile(f.csv)+",\n")...))
+	var out bytes.Buffer
+	labels := ReportLabels{Columns: []string{"行号", "原值", "规范值", "姓名", "uuid", "结果", "原因"},
+		State: func(s string) string { return s }, Reason: func(_, r string) string { return r }}
+	if err := r.svc.WriteReport(context.Background(), &out, id, "rejected", labels); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	if !strings.HasPrefix(text, "\uFEFF行号,") {
+		t.Fatalf("report does not start with a BOM and the header: %q", text[:min(40, len(text))])
+	}
+	lines := strings.Split(strings.TrimSpace(text), "\r\n")
+	if len(lines) != 1+f.invalid+1 {
+		t.Fatalf("%d report lines, want header + %d invalid + 1 duplicate", len(lines), f.invalid)
+	}
+	if !strings.HasPrefix(lines[1], "2,1234") || !strings.Contains(lines[len(lines)-1], "duplicate") {
+		t.Fatalf("report lines: %q … %q", lines[1], lines[len(lines)-1])
+	}
+}
+
+func firstKnownMobile(csv []byte) string {
+	for _, line := range strings.Split(string(csv), "\n")[1:] {
+		cells := strings.Split(line, ",")
+		if len(cells) > 1 && !strings.HasPrefix(cells[0], "坏号码") && !strings.HasPrefix(cells[0], "新客") {
+			return cells[1]
+		}
+	}
+	return ""
+}
+
+// A used-up daily quota pauses the import until the quota resets, saying
+// so, with every row done so far kept.
+func TestAnImportWaitsForTheDailyQuota(t *testing.T) {
+	r := newRig(t)
+	f := makeImportFile(t, r.sb, 3000)
+	id := r.prepare("a.csv", f.csv)
+	r.sb.SetDailyQuota(12) // 12 lookups of 100: the quota runs out partway
+	if _, err := r.svc.Start(context.Background(), id, r.userID, "mia", Target{NewCrowd: "配额"}); err != nil {
+		t.Fatal(err)
+	}
+	im, _ := r.store.Import(context.Background(), id)
+	deadline := time.Now().Add(30 * time.Second)
+	var j db.Job
+	for {
+		j, _ = r.store.Job(context.Background(), im.JobID)
+		if j.State == db.JobPaused || !j.Active() || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond) // polling the job, bounded by the deadline
+	}
+	if j.State != db.JobPaused || j.ResumeAt <= time.Now().Unix() || !strings.Contains(j.Error, "daily quota") {
+		t.Fatalf("job after the quota ran out: %s resume_at %d %q", j.State, j.ResumeAt, j.Error)
+	}
+	n := r.counts(id)
+	if n[db.RowPending] == 0 || n[db.RowResolved]+n[db.RowUnknown] == 0 {
+		t.Fatalf("rows when the quota ran out: %v", n)
+	}
+}

@@ -1,0 +1,478 @@
+package crowds
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/importfile"
+	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/jobs"
+)
+
+// An import job moves each valid row through the platform in phases,
+// recording every row's state in SQLite after each batch:
+//
+//	resolve   pending  → resolved (uuid) | unknown        users.identity_batch, 100 a call
+//	create    unknown  → resolved (created) | failed      users.create, 100 a call (if asked)
+//	          unknown  → not_found                        (if not asked)
+//	members   resolved → already_member                   crowds.users (crowds that existed before)
+//	import    resolved → imported | failed | not_found    crowds.import, 1,000 a call
+//
+// The rows' states are the checkpoint: a job killed anywhere resumes with
+// the rows still in a phase's source state, so a batch whose answer was
+// lost is sent again. Every call here is safe to repeat (lookups; person
+// creation merges into known identities; crowd import is idempotent).
+
+// Target is where an import goes.
+type Target struct {
+	CrowdID       int64  // an existing crowd; 0 to create NewCrowd
+	NewCrowd      string // name of the crowd to create
+	Description   string
+	CreateMissing bool // create persons the platform does not know
+	// Again confirms importing a file imported before (same hash).
+	Again bool
+}
+
+// Errors of Start a user can act on.
+var (
+	ErrNotValidated = errors.New("crowds: the import has not been validated, or has started already")
+	ErrNoValidRows  = errors.New("crowds: the file has no valid rows")
+	ErrNoTarget     = errors.New("crowds: choose a crowd or name a new one")
+	ErrImportedOnce = errors.New("crowds: this file was imported before")
+	ErrNoCreate     = errors.New("crowds: persons can only be created from mobiles or emails")
+)
+
+type importParams struct {
+	ImportID   int64  `json:"import_id"`
+	Connection string `json:"connection"`
+	Actor      string `json:"actor"`
+}
+
+// Start hands a validated import to a job: it creates the target crowd if
+// asked (on the platform, on behalf of actor) and queues the job. Of two
+// racing starts only one proceeds; the other gets ErrNotValidated.
+func (s *Service) Start(ctx context.Context, id, userID int64, actor string, t Target) (int64, error) {
+	im, err := s.checkStart(ctx, id, t)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.cfg.Store.ClaimImportStart(ctx, id); err != nil {
+		return 0, ErrNotValidated
+	}
+	jobID, err := s.launch(ctx, im, userID, actor, t)
+	if err != nil {
+		if rerr := s.cfg.Store.ReopenImport(context.WithoutCancel(ctx), id); rerr != nil {
+			s.log.Error("reopen an import whose start failed", "import", id, "error", rerr)
+		}
+		return 0, err
+	}
+	return jobID, nil
+}
+
+func (s *Service) checkStart(ctx context.Context, id int64, t Target) (db.Import, error) {
+	im, err := s.cfg.Store.Import(ctx, id)
+	switch {
+	case err != nil:
+		return im, err
+	case im.Stage != db.ImportValidated:
+		return im, ErrNotValidated
+	case im.Counts.Valid == 0:
+		return im, ErrNoValidRows
+	case t.CrowdID == 0 && strings.TrimSpace(t.NewCrowd) == "":
+		return im, ErrNoTarget
+	case t.CreateMissing && im.IdentityType != importfile.ColMobile && im.IdentityType != importfile.ColEmail:
+		return im, ErrNoCreate
+	}
+	if !t.Again {
+		prev, err := s.PreviousImports(ctx, im)
+		if err != nil {
+			return im, err
+		}
+		if len(prev) > 0 {
+			return im, ErrImportedOnce
+		}
+	}
+	return im, nil
+}
+
+// launch creates the crowd if asked, queues the job and records both.
+func (s *Service) launch(ctx context.Context, im db.Import, userID int64, actor string, t Target) (int64, error) {
+	target := db.ImportTarget{CrowdID: t.CrowdID, CreateMissing: t.CreateMissing}
+	if t.CrowdID == 0 {
+		c, err := s.Create(ctx, actor, strings.TrimSpace(t.NewCrowd), t.Description)
+		if err != nil {
+			return 0, err
+		}
+		target.CrowdID, target.CrowdName, target.CrowdNew = c.GroupID, c.Name, true
+	} else {
+		c, err := s.cfg.Store.Crowd(ctx, t.CrowdID)
+		if err != nil {
+			return 0, err
+		}
+		target.CrowdName = c.Name
+	}
+	_, conn := s.cfg.Platform.Current()
+	job, err := s.cfg.Runner.Enqueue(ctx, jobs.Spec{Kind: ImportJobKind, OwnerID: userID, Total: im.Counts.Valid,
+		Title:  fmt.Sprintf("Import %s into %s", im.FileName, target.CrowdName),
+		Params: importParams{ImportID: im.ID, Connection: conn, Actor: actor}})
+	if err != nil {
+		return 0, err
+	}
+	target.JobID = job.ID
+	return job.ID, s.cfg.Store.SetImportTarget(ctx, im.ID, target)
+}
+
+// Checkpoints of an import job: the phase reached. Within a phase the rows'
+// states say what is left.
+const (
+	phaseResolve = ""
+	phaseCreate  = "create"
+	phaseMembers = "members"
+	phaseImport  = "import"
+)
+
+// importRun is one run of an import job.
+type importRun struct {
+	s      *Service
+	t      *jobs.Task
+	im     db.Import
+	client *jing.Client
+	wctx   context.Context // ctx with the actor, for platform writes
+}
+
+// runImport is the import job's handler.
+func (s *Service) runImport(ctx context.Context, t *jobs.Task) error {
+	var p importParams
+	if err := t.Params(&p); err != nil {
+		return err
+	}
+	client, conn := s.cfg.Platform.Current()
+	if conn != p.Connection {
+		return errors.New("the platform connection changed since the import was started")
+	}
+	im, err := s.cfg.Store.Import(ctx, p.ImportID)
+	if err != nil {
+		return err
+	}
+	r := &importRun{s: s, t: t, im: im, client: client, wctx: jing.WithActor(ctx, p.Actor)}
+	t.SetTotal(im.Counts.Valid)
+	phases := []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{phaseResolve, r.resolve}, {phaseCreate, r.create}, {phaseMembers, r.members}, {phaseImport, r.importRows},
+	}
+	at := t.Checkpoint()
+	started := false
+	for i, ph := range phases {
+		if !started && ph.name != at {
+			continue
+		}
+		started = true
+		if err := ph.run(ctx); err != nil {
+			return err
+		}
+		next := "done"
+		if i+1 < len(phases) {
+			next = phases[i+1].name
+		}
+		if err := r.save(ctx, next); err != nil {
+			return err
+		}
+	}
+	if !started && at != "done" {
+		return fmt.Errorf("import job: unknown checkpoint %q", at)
+	}
+	if _, err := s.Refresh(ctx, im.CrowdID, db.Crowd{GroupID: im.CrowdID, Name: im.CrowdName}); err != nil {
+		s.log.Warn("refresh the crowd after an import", "crowd", im.CrowdID, "error", err)
+	}
+	return nil
+}
+
+// save counts the rows from their states and saves the job's progress.
+func (r *importRun) save(ctx context.Context, checkpoint string) error {
+	n, err := r.s.cfg.Store.ImportStateCounts(ctx, r.im.ID)
+	if err != nil {
+		return err
+	}
+	r.t.SetCounts(n[db.RowImported]+n[db.RowAlreadyMember]+n[db.RowNotFound], n[db.RowFailed])
+	return r.t.Save(checkpoint)
+}
+
+// batches runs step on successive batches of rows in state, until none are
+// left; step must move every row it is given out of state.
+func (r *importRun) batches(ctx context.Context, state string, size int, checkpoint string,
+	step func(context.Context, []db.ImportRow) ([]db.ImportRow, error)) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rows, err := r.s.cfg.Store.ImportRowsIn(ctx, r.im.ID, state, size)
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		var out []db.ImportRow
+		err = r.retrying(ctx, func() error {
+			var err error
+			out, err = step(ctx, rows)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if err := r.s.cfg.Store.SetImportRows(ctx, r.im.ID, out); err != nil {
+			return err
+		}
+		if err := r.save(ctx, checkpoint); err != nil {
+			return err
+		}
+	}
+}
+
+// maxTries bounds the job's own retries of a batch, beyond the client's.
+const maxTries = 5
+
+// retrying runs call until it succeeds or fails for good. The client has
+// already retried what it safely could; a platform still unavailable is
+// tried again after a pause, and after that the job waits a minute and
+// resumes by itself. A used-up daily quota makes the job wait until the
+// quota resets. Anything else (a refusal, bad credentials) ends the job.
+func (r *importRun) retrying(ctx context.Context, call func() error) error {
+	delay := r.s.cfg.RetryDelay
+	for try := 1; ; try++ {
+		err := call()
+		je, ok := jing.AsError(err)
+		switch {
+		case err == nil:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case ok && je.Kind == jing.KindQuota:
+			return jobs.WaitUntil(je.Until, fmt.Sprintf("The platform's daily quota for %s is used up.", je.Endpoint))
+		case !worthRetrying(err):
+			return err
+		case try == maxTries:
+			return jobs.WaitUntil(r.s.cfg.Now().Add(time.Minute), "The platform is not answering: "+errorText(err))
+		}
+		r.s.log.Info("import batch failed; trying again", "import", r.im.ID, "try", try, "error", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+// worthRetrying: the platform or the network failed, so the same batch may
+// go through later (every call of an import is safe to repeat).
+func worthRetrying(err error) bool {
+	je, ok := jing.AsError(err)
+	if !ok {
+		return !errors.Is(err, context.Canceled) // a network error outside the client's own retries
+	}
+	return je.Transient() || je.Kind == jing.KindOutcomeUnknown
+}
+
+// --- phases ---
+
+// resolve looks the pending rows' identities up. Rows matched on
+// omni_user_uuid need no lookup: the crowd import says which it knows.
+func (r *importRun) resolve(ctx context.Context) error {
+	return r.batches(ctx, db.RowPending, 100, phaseResolve, func(ctx context.Context, rows []db.ImportRow) ([]db.ImportRow, error) {
+		if r.im.IdentityType == importfile.ColUUID {
+			for i := range rows {
+				rows[i].State, rows[i].UUID = db.RowResolved, rows[i].Value
+			}
+			return rows, nil
+		}
+		values := make([]string, len(rows))
+		for i, row := range rows {
+			values[i] = row.Value
+		}
+		found, err := r.client.ResolveIdentities(ctx, r.im.IdentityType, values)
+		if err != nil {
+			return nil, err
+		}
+		for i, row := range rows {
+			rows[i].State, rows[i].UUID = db.RowUnknown, ""
+			if uuid := found[row.Value]; uuid != "" {
+				rows[i].State, rows[i].UUID = db.RowResolved, uuid
+			}
+		}
+		return rows, nil
+	})
+}
+
+// create creates the persons the platform did not know, or marks them
+// not found when the user chose to skip them.
+func (r *importRun) create(ctx context.Context) error {
+	if !r.im.CreateMissing {
+		return r.batches(ctx, db.RowUnknown, 1000, phaseCreate, func(_ context.Context, rows []db.ImportRow) ([]db.ImportRow, error) {
+			for i := range rows {
+				rows[i].State, rows[i].Reason = db.RowNotFound, "unknown_person"
+			}
+			return rows, nil
+		})
+	}
+	return r.batches(ctx, db.RowUnknown, 100, phaseCreate, r.createBatch)
+}
+
+// identityLabels are users.create's identity names, as the platform's console shows them.
+var identityLabels = map[string]string{importfile.ColMobile: "手机号", importfile.ColEmail: "邮箱"}
+
+func (r *importRun) createBatch(_ context.Context, rows []db.ImportRow) ([]db.ImportRow, error) {
+	in := make([]jing.PersonInput, len(rows))
+	for i, row := range rows {
+		in[i] = jing.PersonInput{Identities: []jing.Identity{{Type: r.im.IdentityType, Value: row.Value, Name: identityLabels[r.im.IdentityType]}}}
+		if row.Name != "" {
+			in[i].Fields = map[string]any{"name": row.Name}
+		}
+	}
+	res, err := r.client.CreatePersons(r.wctx, in)
+	if err != nil {
+		return nil, err
+	}
+	created, refused := map[string]string{}, map[string]string{}
+	for _, ok := range res.Success {
+		for _, id := range ok.Identities {
+			if id.Type == r.im.IdentityType {
+				created[strings.ToLower(id.Value)] = ok.OmniUserUUID
+			}
+		}
+	}
+	for _, f := range res.Failure {
+		for _, id := range f.Identities {
+			refused[strings.ToLower(id.Value)] = f.Reason
+		}
+	}
+	for i, row := range rows {
+		key := strings.ToLower(row.Value)
+		switch {
+		case created[key] != "":
+			rows[i].State, rows[i].UUID, rows[i].Created = db.RowResolved, created[key], true
+		case refused[key] != "":
+			rows[i].State, rows[i].Reason = db.RowFailed, refused[key]
+		default:
+			rows[i].State, rows[i].Reason = db.RowFailed, "the platform did not answer for this person"
+		}
+	}
+	return rows, nil
+}
+
+// members marks the rows whose person is in the crowd already. A crowd
+// the import created has no members but those it adds.
+func (r *importRun) members(ctx context.Context) error {
+	if r.im.CrowdNew {
+		return nil
+	}
+	resolved := map[string]bool{}
+	after := int64(0)
+	for {
+		rows, err := r.s.cfg.Store.ImportRowsPage(ctx, r.im.ID, []string{db.RowResolved}, after, 5000)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			break
+		}
+		for _, row := range rows {
+			resolved[row.UUID] = true
+		}
+		after = rows[len(rows)-1].Line
+	}
+	if len(resolved) == 0 {
+		return nil
+	}
+	var already []string
+	err := r.retrying(ctx, func() error {
+		already = already[:0]
+		for m, err := range r.client.AllCrowdUsers(ctx, r.im.CrowdID) {
+			if err != nil {
+				return err
+			}
+			if resolved[m.OmniUserUUID] {
+				already = append(already, m.OmniUserUUID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	_, err = r.s.cfg.Store.MarkAlreadyMembers(ctx, r.im.ID, already)
+	return err
+}
+
+// importRows adds the resolved persons to the crowd, 1,000 a call.
+func (r *importRun) importRows(ctx context.Context) error {
+	return r.batches(ctx, db.RowResolved, 1000, phaseImport, func(ctx context.Context, rows []db.ImportRow) ([]db.ImportRow, error) {
+		uuids := distinctUUIDs(rows)
+		refused, err := r.importExactly(ctx, uuids)
+		if err != nil {
+			return nil, err
+		}
+		for i, row := range rows {
+			rows[i].State = db.RowImported
+			if refused[row.UUID] {
+				rows[i].State, rows[i].Reason = db.RowFailed, "refused_by_crowd"
+				if r.im.IdentityType == importfile.ColUUID {
+					rows[i].State, rows[i].Reason = db.RowNotFound, "unknown_person"
+				}
+			}
+		}
+		return rows, nil
+	})
+}
+
+func distinctUUIDs(rows []db.ImportRow) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, row := range rows {
+		if !seen[row.UUID] {
+			seen[row.UUID] = true
+			out = append(out, row.UUID)
+		}
+	}
+	return out
+}
+
+// importExactly imports uuids and finds which the platform refused. The
+// platform only counts refusals (error_number), so a batch with any is
+// split in halves and each half sent again (the import is idempotent)
+// until every refused uuid is singled out.
+func (r *importRun) importExactly(ctx context.Context, uuids []string) (map[string]bool, error) {
+	res, err := r.client.ImportToCrowd(r.wctx, r.im.CrowdID, uuids)
+	if err != nil {
+		return nil, err
+	}
+	batch := db.ImportBatch{Size: int64(len(uuids)), Success: int64(res.SuccessNumber), Errors: int64(res.ErrorNumber)}
+	if err := r.s.cfg.Store.AddImportBatch(ctx, r.im.ID, batch); err != nil {
+		return nil, err
+	}
+	refused := map[string]bool{}
+	switch {
+	case res.ErrorNumber == 0:
+		return refused, nil
+	case len(uuids) == 1 || res.ErrorNumber >= len(uuids):
+		for _, u := range uuids {
+			refused[u] = true
+		}
+		return refused, nil
+	}
+	half := len(uuids) / 2
+	for _, part := range [][]string{uuids[:half], uuids[half:]} {
+		sub, err := r.importExactly(ctx, part)
+		if err != nil {
+			return nil, err
+		}
+		for u := range sub {
+			refused[u] = true
+		}
+	}
+	return refused, nil
+}

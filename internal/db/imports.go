@@ -1,0 +1,489 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Import stages: the wizard's steps before the job takes over.
+const (
+	ImportUploaded  = "uploaded"  // file stored; reading options and mapping being chosen
+	ImportValidated = "validated" // every row checked and stored; target being chosen
+	ImportStarted   = "started"   // handed to its job (JobID), or being handed
+)
+
+// Import row states (migration 0006 explains them).
+const (
+	RowInvalid       = "invalid"
+	RowDuplicate     = "duplicate"
+	RowPending       = "pending"
+	RowUnknown       = "unknown"
+	RowResolved      = "resolved"
+	RowNotFound      = "not_found"
+	RowAlreadyMember = "already_member"
+	RowImported      = "imported"
+	RowFailed        = "failed"
+)
+
+// Import is one import: its file, how it is read and mapped, its target and counts.
+type Import struct {
+	ID            int64
+	UserID        int64
+	UserName      string
+	Connection    string
+	Stage         string
+	FileName      string
+	FilePath      string
+	FileSize      int64
+	FileSHA256    string
+	Format        string
+	Encoding      string
+	Delimiter     string
+	Sheet         string
+	Header        []string
+	Mapping       []string
+	IdentityType  string
+	Counts        ImportCounts
+	CrowdID       int64
+	CrowdName     string
+	CrowdNew      bool
+	CreateMissing bool
+	JobID         int64
+	CreatedAt     int64
+	ValidatedAt   int64
+	StartedAt     int64
+	SeenAt        int64
+	// From the job: its state ("" before it exists) and when it finished.
+	JobState      string
+	JobFinishedAt int64
+}
+
+// ImportCounts are validation's counts of the file's data rows.
+type ImportCounts struct {
+	Total, Empty, Invalid, Duplicate, Valid int64
+}
+
+// NewImport is an uploaded file.
+type NewImport struct {
+	UserID     int64
+	Connection string
+	FileName   string
+	FilePath   string
+	FileSize   int64
+	FileSHA256 string
+}
+
+// ImportRow is one data row of an import.
+type ImportRow struct {
+	Line    int64
+	Raw     string
+	Value   string
+	Name    string
+	State   string
+	Reason  string
+	UUID    string
+	Created bool
+}
+
+const importColumns = `i.id, i.user_id, COALESCE(NULLIF(u.display_name, ''), u.username, ''), i.connection, i.stage,
+	i.file_name, i.file_path, i.file_size, i.file_sha256, i.format, i.encoding, i.delimiter, i.sheet, i.header, i.mapping,
+	i.identity_type, i.rows_total, i.rows_empty, i.rows_invalid, i.rows_duplicate, i.rows_valid,
+	i.crowd_id, i.crowd_name, i.crowd_new, i.create_missing, COALESCE(i.job_id, 0),
+	i.created_at, i.validated_at, i.started_at, i.seen_at, COALESCE(j.state, ''), COALESCE(j.finished_at, 0)
+	FROM imports i LEFT JOIN users u ON u.id = i.user_id LEFT JOIN jobs j ON j.id = i.job_id`
+
+func scanImport(row interface{ Scan(...any) error }) (Import, error) {
+	var im Import
+	var header, mapping string
+	c := &im.Counts
+	err := row.Scan(&im.ID, &im.UserID, &im.UserName, &im.Connection, &im.Stage, &im.FileName, &im.FilePath, &im.FileSize,
+		&im.FileSHA256, &im.Format, &im.Encoding, &im.Delimiter, &im.Sheet, &header, &mapping, &im.IdentityType,
+		&c.Total, &c.Empty, &c.Invalid, &c.Duplicate, &c.Valid, &im.CrowdID, &im.CrowdName, &im.CrowdNew, &im.CreateMissing,
+		&im.JobID, &im.CreatedAt, &im.ValidatedAt, &im.StartedAt, &im.SeenAt, &im.JobState, &im.JobFinishedAt)
+	if err != nil {
+		return Import{}, err
+	}
+	if err := json.Unmarshal([]byte(header), &im.Header); err != nil {
+		return Import{}, fmt.Errorf("import %d header: %w", im.ID, err)
+	}
+	if err := json.Unmarshal([]byte(mapping), &im.Mapping); err != nil {
+		return Import{}, fmt.Errorf("import %d mapping: %w", im.ID, err)
+	}
+	return im, nil
+}
+
+// Finished reports whether the import's job has ended (in any final state).
+func (im Import) Finished() bool { return im.JobFinishedAt > 0 }
+
+// CreateImport records an uploaded file.
+func (s *Store) CreateImport(ctx context.Context, n NewImport) (int64, error) {
+	var id int64
+	err := s.write.QueryRowContext(ctx, `INSERT INTO imports(user_id, connection, stage, file_name, file_path, file_size, file_sha256, created_at)
+		VALUES(?,?,'uploaded',?,?,?,?,?) RETURNING id`, n.UserID, n.Connection, n.FileName, n.FilePath, n.FileSize, n.FileSHA256,
+		s.unixNow()).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("db: create import: %w", err)
+	}
+	return id, nil
+}
+
+// Import loads one import.
+func (s *Store) Import(ctx context.Context, id int64) (Import, error) {
+	im, err := scanImport(s.read.QueryRowContext(ctx, `SELECT `+importColumns+` WHERE i.id = ?`, id))
+	if err != nil {
+		return Import{}, notFound(err, fmt.Sprintf("import %d", id))
+	}
+	return im, nil
+}
+
+// ImportFilter narrows ListImports. Zero values mean "any".
+type ImportFilter struct {
+	UserID  int64
+	CrowdID int64
+	SHA256  string
+	Started bool // only imports handed to a job
+	Limit   int  // default 50, at most 500
+}
+
+// ListImports returns imports newest first.
+func (s *Store) ListImports(ctx context.Context, f ImportFilter) ([]Import, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) { where = append(where, cond); args = append(args, arg) }
+	if f.UserID != 0 {
+		add(`i.user_id = ?`, f.UserID)
+	}
+	if f.CrowdID != 0 {
+		add(`i.crowd_id = ?`, f.CrowdID)
+	}
+	if f.SHA256 != "" {
+		add(`i.file_sha256 = ?`, f.SHA256)
+	}
+	if f.Started {
+		add(`i.stage = ?`, ImportStarted)
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	q := `SELECT ` + importColumns
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	rows, err := s.read.QueryContext(ctx, q+` ORDER BY i.id DESC LIMIT ?`, append(args, f.Limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("db: list imports: %w", err)
+	}
+	defer rows.Close()
+	var out []Import
+	for rows.Next() {
+		im, err := scanImport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, im)
+	}
+	return out, rows.Err()
+}
+
+// ImportReading is how an import's file is read and mapped.
+type ImportReading struct {
+	Format, Encoding, Delimiter, Sheet string
+	Header, Mapping                    []string
+}
+
+// SetImportReading changes how the file is read and mapped. Any rows
+// validated before are dropped: the import goes back to "uploaded". A
+// started import cannot change (ErrConflict).
+func (s *Store) SetImportReading(ctx context.Context, id int64, r ImportReading) error {
+	header, _ := json.Marshal(nonNil(r.Header))
+	mapping, _ := json.Marshal(nonNil(r.Mapping))
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE imports SET stage = 'uploaded', format = ?, encoding = ?, delimiter = ?, sheet = ?,
+			header = ?, mapping = ?, validated_at = 0 WHERE id = ? AND stage != 'started'`,
+			r.Format, r.Encoding, r.Delimiter, r.Sheet, string(header), string(mapping), id)
+		if err := changedOne(res, err, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM import_rows WHERE import_id = ?`, id)
+		return err
+	})
+}
+
+// changedOne maps "no row changed" to ErrConflict (the row is not in a
+// state that allows the change, or is gone).
+func changedOne(res sql.Result, err error, id int64) error {
+	if err != nil {
+		return fmt.Errorf("db: import %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("db: import %d: %w", id, ErrConflict)
+	}
+	return nil
+}
+
+// AddImportRows stores a chunk of validated rows (validation writes the
+// file in chunks, so the single writer is never held for a whole file).
+func (s *Store) AddImportRows(ctx context.Context, id int64, rows []ImportRow) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO import_rows(import_id, line, raw, value, name, state, reason)
+			VALUES(?,?,?,?,?,?,?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, r := range rows {
+			if _, err := stmt.ExecContext(ctx, id, r.Line, r.Raw, r.Value, r.Name, r.State, r.Reason); err != nil {
+				return fmt.Errorf("db: import %d line %d: %w", id, r.Line, err)
+			}
+		}
+		return nil
+	})
+}
+
+// FinishValidation marks repeated values as duplicates of their first
+// line, counts, and moves the import to "validated" with the mapping used.
+func (s *Store) FinishValidation(ctx context.Context, id int64, identityType string, mapping []string, total, empty int64) (ImportCounts, error) {
+	m, _ := json.Marshal(nonNil(mapping))
+	var c ImportCounts
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// A pending row whose value appeared on an earlier line is a
+		// duplicate; reason keeps the first line's number.
+		_, err := tx.ExecContext(ctx, `UPDATE import_rows AS r SET state = 'duplicate',
+			reason = (SELECT MIN(f.line) FROM import_rows f WHERE f.import_id = r.import_id AND f.value = r.value)
+			WHERE r.import_id = ? AND r.state = 'pending' AND EXISTS (SELECT 1 FROM import_rows f
+				WHERE f.import_id = r.import_id AND f.value = r.value AND f.line < r.line)`, id)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE state = 'invalid'), COUNT(*) FILTER (WHERE state = 'duplicate'),
+			COUNT(*) FILTER (WHERE state = 'pending') FROM import_rows WHERE import_id = ?`, id).Scan(&c.Invalid, &c.Duplicate, &c.Valid)
+		if err != nil {
+			return err
+		}
+		c.Total, c.Empty = total, empty
+		res, err := tx.ExecContext(ctx, `UPDATE imports SET stage = 'validated', identity_type = ?, mapping = ?,
+			rows_total = ?, rows_empty = ?, rows_invalid = ?, rows_duplicate = ?, rows_valid = ?, validated_at = ?
+			WHERE id = ? AND stage = 'uploaded'`, identityType, string(m), c.Total, c.Empty, c.Invalid, c.Duplicate, c.Valid, s.unixNow(), id)
+		return changedOne(res, err, id)
+	})
+	return c, err
+}
+
+// ClaimImportStart moves a validated import to "started", once: of two
+// racing requests (a double click, two tabs) only one gets nil, the other
+// ErrConflict.
+func (s *Store) ClaimImportStart(ctx context.Context, id int64) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE imports SET stage = 'started', started_at = ? WHERE id = ? AND stage = 'validated'`,
+		s.unixNow(), id)
+	return changedOne(res, err, id)
+}
+
+// ReopenImport undoes a claim whose start failed before a job existed (the
+// crowd could not be created), so the user can choose again.
+func (s *Store) ReopenImport(ctx context.Context, id int64) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE imports SET stage = 'validated', started_at = 0
+		WHERE id = ? AND stage = 'started' AND job_id IS NULL`, id)
+	return changedOne(res, err, id)
+}
+
+// ImportTarget is where a started import goes and the job that takes it there.
+type ImportTarget struct {
+	CrowdID       int64
+	CrowdName     string
+	CrowdNew      bool
+	CreateMissing bool
+	JobID         int64
+}
+
+// SetImportTarget records a claimed import's target and job.
+func (s *Store) SetImportTarget(ctx context.Context, id int64, t ImportTarget) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE imports SET crowd_id = ?, crowd_name = ?, crowd_new = ?, create_missing = ?, job_id = ?
+		WHERE id = ? AND stage = 'started' AND job_id IS NULL`, t.CrowdID, t.CrowdName, t.CrowdNew, t.CreateMissing, t.JobID, id)
+	return changedOne(res, err, id)
+}
+
+// DeleteImport removes an import that was never started, with its rows.
+func (s *Store) DeleteImport(ctx context.Context, id int64) error {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM imports WHERE id = ? AND stage != 'started'`, id)
+	return changedOne(res, err, id)
+}
+
+// ImportRowsIn returns up to limit rows of an import in state, by line.
+func (s *Store) ImportRowsIn(ctx context.Context, id int64, state string, limit int) ([]ImportRow, error) {
+	return s.importRows(ctx, `SELECT line, raw, value, name, state, reason, uuid, created FROM import_rows
+		WHERE import_id = ? AND state = ? ORDER BY line LIMIT ?`, id, state, limit)
+}
+
+// ImportRowsPage returns up to limit rows in one of states after line afterLine.
+func (s *Store) ImportRowsPage(ctx context.Context, id int64, states []string, afterLine int64, limit int) ([]ImportRow, error) {
+	args := []any{id, afterLine}
+	for _, st := range states {
+		args = append(args, st)
+	}
+	return s.importRows(ctx, `SELECT line, raw, value, name, state, reason, uuid, created FROM import_rows
+		WHERE import_id = ? AND line > ? AND state IN (`+placeholders(len(states))+`) ORDER BY line LIMIT ?`,
+		append(args, limit)...)
+}
+
+func (s *Store) importRows(ctx context.Context, q string, args ...any) ([]ImportRow, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: import rows: %w", err)
+	}
+	defer rows.Close()
+	var out []ImportRow
+	for rows.Next() {
+		var r ImportRow
+		if err := rows.Scan(&r.Line, &r.Raw, &r.Value, &r.Name, &r.State, &r.Reason, &r.UUID, &r.Created); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SetImportRows writes the outcome of a batch: each row's new state,
+// reason, uuid and created flag, in one transaction.
+func (s *Store) SetImportRows(ctx context.Context, id int64, rows []ImportRow) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE import_rows SET state = ?, reason = ?, uuid = ?, created = ?
+			WHERE import_id = ? AND line = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, r := range rows {
+			if _, err := stmt.ExecContext(ctx, r.State, r.Reason, r.UUID, r.Created, id, r.Line); err != nil {
+				return fmt.Errorf("db: import %d line %d: %w", id, r.Line, err)
+			}
+		}
+		return nil
+	})
+}
+
+// MarkAlreadyMembers moves resolved rows whose uuid is among uuids to
+// already_member, and says how many moved.
+func (s *Store) MarkAlreadyMembers(ctx context.Context, id int64, uuids []string) (int64, error) {
+	var moved int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE import_rows SET state = 'already_member'
+			WHERE import_id = ? AND state = 'resolved' AND uuid = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, u := range uuids {
+			res, err := stmt.ExecContext(ctx, id, u)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			moved += n
+		}
+		return nil
+	})
+	return moved, err
+}
+
+// ImportStateCounts counts an import's rows per state.
+func (s *Store) ImportStateCounts(ctx context.Context, id int64) (map[string]int64, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT state, COUNT(*) FROM import_rows WHERE import_id = ? GROUP BY state`, id)
+	if err != nil {
+		return nil, fmt.Errorf("db: import %d counts: %w", id, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var st string
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// ImportedIdentities maps uuids to the identity values imports resolved
+// them from (the most recent import wins), for naming crowd members.
+func (s *Store) ImportedIdentities(ctx context.Context, uuids []string) (map[string]ImportRow, error) {
+	out := map[string]ImportRow{}
+	if len(uuids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(uuids))
+	for i, u := range uuids {
+		args[i] = u
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT r.uuid, r.value, r.name, i.identity_type FROM import_rows r
+		JOIN imports i ON i.id = r.import_id WHERE r.uuid IN (`+placeholders(len(uuids))+`) ORDER BY r.import_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: imported identities: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uuid, value, name, kind string
+		if err := rows.Scan(&uuid, &value, &name, &kind); err != nil {
+			return nil, err
+		}
+		out[uuid] = ImportRow{UUID: uuid, Value: value, Name: name, Reason: kind}
+	}
+	return out, rows.Err()
+}
+
+// MarkImportSeen records that the owner saw the finished import.
+func (s *Store) MarkImportSeen(ctx context.Context, id int64) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE imports SET seen_at = ? WHERE id = ? AND seen_at = 0`, s.unixNow(), id)
+	return err
+}
+
+// UnseenFinishedImports counts the user's imports that ended since they last looked.
+func (s *Store) UnseenFinishedImports(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM imports i JOIN jobs j ON j.id = i.job_id
+		WHERE i.user_id = ? AND i.seen_at = 0 AND j.finished_at IS NOT NULL`, userID).Scan(&n)
+	return n, err
+}
+
+// RunningImports counts the user's imports whose job is unfinished.
+func (s *Store) RunningImports(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM imports i JOIN jobs j ON j.id = i.job_id
+		WHERE i.user_id = ? AND j.finished_at IS NULL`, userID).Scan(&n)
+	return n, err
+}
+
+// ImportBatch is one crowd import call and the platform's counts.
+type ImportBatch struct {
+	At                    int64
+	Size, Success, Errors int64
+}
+
+// AddImportBatch records a crowd import call's answer.
+func (s *Store) AddImportBatch(ctx context.Context, id int64, b ImportBatch) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO import_batches(import_id, at, size, success, errors) VALUES(?,?,?,?,?)`,
+		id, s.unixNow(), b.Size, b.Success, b.Errors)
+	return err
+}
+
+// RecentImportBatches returns an import's last limit batches, newest first.
+func (s *Store) RecentImportBatches(ctx context.Context, id int64, limit int) ([]ImportBatch, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT at, size, success, errors FROM import_batches
+		WHERE import_id = ? ORDER BY id DESC LIMIT ?`, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("db: import %d batches: %w", id, err)
+	}
+	defer rows.Close()
+	var out []ImportBatch
+	for rows.Next() {
+		var b ImportBatch
+		if err := rows.Scan(&b.At, &b.Size, &b.Success, &b.Errors); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,46 @@
+// Package importfile reads the spreadsheet files marketers upload (CSV/TSV/TXT
+// in UTF-8, UTF-16 or GBK/GB18030, and .xlsx workbooks) as a stream of records,
+// and normalises the identity values found in them (mobile, email, ids).
+//
+// It is pure Go: no database, no HTTP. Every function is safe on arbitrary
+// input: malformed files produce an *Error with a stable Code, never a panic.
+package importfile
+
+import "fmt"
+
+// Error is a file the importer cannot read, with a stable Code for translated messages.
+type Error struct {
+	Code   string // one of the Code* constants
+	Line   int    // 1-based line/row where relevant, else 0
+	Detail string // English detail for logs (never shown raw to users)
+}
+
+func (e *Error) Error() string {
+	msg := "importfile: " + e.Code
+	if e.Line > 0 {
+		msg += fmt.Sprintf(" (line %d)", e.Line)
+	}
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	return msg
+}
+
+// Stable error codes; the UI maps them to translated messages.
+const (
+	CodeUnsupported = "unsupported" // extension not .csv/.tsv/.txt/.xlsx
+	CodeEmpty       = "empty"       // zero bytes, or only whitespace/BOM
+	CodeBinary      = "binary"      // not text (NUL bytes etc.) and not a valid xlsx
+	CodeXLSX        = "xlsx"        // .xlsx that cannot be opened (corrupt / not a zip)
+	CodeSheet       = "sheet"       // the chosen sheet does not exist
+	CodeMalformed   = "malformed"   // CSV syntax error (Line set), e.g. bare quote
+	CodeRecordSize  = "record_size" // one record bigger than MaxRecordBytes (Line set)
+)
+
+// MaxRecordBytes bounds one CSV record (decoded) so that garbage input, such
+// as an unterminated quote at the top of a 100 MB file, cannot exhaust memory.
+const MaxRecordBytes = 1 << 20
+
+func newError(code string, line int, format string, args ...any) *Error {
+	return &Error{Code: code, Line: line, Detail: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,91 @@
+package web
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jingdesk/jingdesk/internal/crowds"
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/platform"
+)
+
+// crowdsRig is a server with the crowds service on the embedded sandbox
+// (200 persons, the demo crowds), unpaced, with a running jobs runner.
+type crowdsRig struct {
+	t      testing.TB
+	h      *harness
+	svc    *crowds.Service
+	runner *jobs.Runner
+	plat   *platform.Manager
+}
+
+// withCrowds wires the crowds service into the harness being built.
+func withCrowds(t testing.TB, rig *crowdsRig) harnessOption {
+	return func(d *Deps) {
+		withPlatform(t, nil, func(c *platform.Config) { c.Catalog = unpaced(t) })(d)
+		runner := jobs.New(d.Store, jobs.Config{Logger: d.Logger, Heartbeat: 50 * time.Millisecond, Poll: 50 * time.Millisecond})
+		svc, err := crowds.New(crowds.Config{Store: d.Store, Platform: d.Platform, Runner: runner, DataDir: t.TempDir(),
+			Logger: d.Logger, Now: d.Now, RetryDelay: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*rig = crowdsRig{t: t, svc: svc, runner: runner, plat: d.Platform}
+		d.Crowds, d.Jobs = svc, runner
+		if err := runner.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			runner.Stop(ctx)
+		})
+	}
+}
+
+// newCrowdsHarness is a server with the crowd list synced from the sandbox.
+func newCrowdsHarness(t testing.TB) (*harness, *crowdsRig) {
+	t.Helper()
+	var rig crowdsRig
+	h := newHarness(t, withCrowds(t, &rig))
+	rig.h = h
+	rig.sync()
+	return h, &rig
+}
+
+// sandbox is the embedded platform: its persons and crowds, faults.
+func (r *crowdsRig) sandbox() *sandbox.Running { return r.plat.SandboxServer() }
+
+// sync refreshes the local crowd list and waits for it.
+func (r *crowdsRig) sync() {
+	r.t.Helper()
+	id, err := r.svc.RequestSync(context.Background(), 0)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.waitJob(id)
+}
+
+// waitJob polls job id until it ends, failing unless it ended done.
+func (r *crowdsRig) waitJob(id int64) db.Job {
+	r.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		j, err := r.h.store.Job(context.Background(), id)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if !j.Active() {
+			if j.State != db.JobDone {
+				r.t.Fatalf("job %d (%s) ended %s: %s", id, j.Kind, j.State, j.Error)
+			}
+			return j
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("job %d (%s) did not end", id, j.Kind)
+		}
+		<-time.After(5 * time.Millisecond)
+	}
+}
