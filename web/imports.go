@@ -1,19 +1,792 @@
 package web
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
 	"github.com/labstack/echo/v4"
+
+	"github.com/jingdesk/jingdesk/internal/crowds"
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/importfile"
+	importsview "github.com/jingdesk/jingdesk/templates/imports"
+	"github.com/jingdesk/jingdesk/templates/layout"
+	"github.com/jingdesk/jingdesk/templates/ui"
 )
 
-// Stubs: replaced by the import wizard.
-func (s *Server) showImports(c echo.Context) error         { return s.showArea("imports")(c) }
-func (s *Server) showImportsBadge(c echo.Context) error    { return notYet(c) }
-func (s *Server) showNewImport(c echo.Context) error       { return notYet(c) }
-func (s *Server) uploadImport(c echo.Context) error        { return notYet(c) }
-func (s *Server) showImport(c echo.Context) error          { return notYet(c) }
-func (s *Server) showImportProgress(c echo.Context) error  { return notYet(c) }
-func (s *Server) setImportReading(c echo.Context) error    { return notYet(c) }
-func (s *Server) validateImport(c echo.Context) error      { return notYet(c) }
-func (s *Server) startImport(c echo.Context) error         { return notYet(c) }
-func (s *Server) discardImport(c echo.Context) error       { return notYet(c) }
-func (s *Server) downloadImportRows(c echo.Context) error  { return notYet(c) }
-func (s *Server) actOnImport(a jobAction) echo.HandlerFunc { return notYet }
+const (
+	// importsListed is how many imports the history shows.
+	importsListed = 100
+	// uploadSlack is what a multipart body may carry beyond the file (the
+	// token field, part headers, boundaries) before it is refused unread.
+	uploadSlack = 64 << 10
+	// batchesShown is how many crowd import calls the progress panel lists.
+	batchesShown = 5
+)
+
+// --- the history ---
+
+func (s *Server) showImports(c echo.Context) error {
+	if s.Crowds == nil {
+		return s.showArea("imports")(c)
+	}
+	ctx := c.Request().Context()
+	list, err := s.Store.ListImports(ctx, db.ImportFilter{Limit: importsListed})
+	if err != nil {
+		return err
+	}
+	v := importsview.List{CanCreate: currentUser(c) != nil && ui.RoleRank(currentUser(c).Role) >= ui.RoleRank(db.RoleMarketer)}
+	for _, im := range list {
+		r := importsview.HistoryRow{ID: im.ID, FileName: im.FileName, Owner: im.UserName, CreatedAt: im.CreatedAt,
+			CrowdID: im.CrowdID, CrowdName: im.CrowdName, Started: im.Stage == db.ImportStarted,
+			Invalid: im.Counts.Invalid + im.Counts.Duplicate}
+		r.Status = importsview.Status{Key: im.Stage}
+		if r.Started {
+			n, err := s.Store.ImportStateCounts(ctx, im.ID)
+			if err != nil {
+				return err
+			}
+			r.Imported, r.Already, r.NotFound, r.Failed = n[db.RowImported], n[db.RowAlreadyMember], n[db.RowNotFound], n[db.RowFailed]
+			r.Status = importsview.Status{Key: db.JobQueued}
+			if im.JobID != 0 {
+				j, err := s.Store.Job(ctx, im.JobID)
+				if err != nil && !errors.Is(err, db.ErrNotFound) {
+					return err
+				}
+				if err == nil {
+					r.Status = jobStatus(j)
+				}
+			}
+		}
+		v.Rows = append(v.Rows, r)
+	}
+	return s.render(c, http.StatusOK, View{Title: t(c, "nav.imports"), Section: "imports", Body: importsview.ListPage(v)})
+}
+
+// jobStatus is an import's status from its job: a paused job that resumes
+// by itself is "waiting until".
+func jobStatus(j db.Job) importsview.Status {
+	st := importsview.Status{Key: j.State}
+	if j.State == db.JobPaused && j.ResumeAt > 0 {
+		st.Until = j.ResumeAt
+	}
+	return st
+}
+
+// showImportsBadge is what the nav badge polls while an import runs.
+func (s *Server) showImportsBadge(c echo.Context) error {
+	pd := &ui.PageData{User: nil}
+	if u := currentUser(c); u != nil {
+		pd.User = viewUser(*u)
+	}
+	s.fillImportsBadge(c, pd)
+	return s.renderFragment(c, http.StatusOK, layout.ImportsBadge(pd.ImportsFinished, pd.ImportsRunning))
+}
+
+// --- step 1: upload ---
+
+func (s *Server) showNewImport(c echo.Context) error {
+	if s.Crowds == nil {
+		return s.showArea("imports")(c)
+	}
+	return s.renderUpload(c, http.StatusOK, "")
+}
+
+func (s *Server) renderUpload(c echo.Context, status int, msg string) error {
+	v := importsview.Upload{MaxSize: importsview.FileSize(c.Request().Context(), s.Crowds.MaxUpload()), Error: msg}
+	return s.render(c, status, View{Title: t(c, "imports.new_title"), Section: "imports", Body: importsview.UploadPage(v)})
+}
+
+// uploadImport streams the file part of a multipart body into the service;
+// a body larger than the limit is refused before any of it is read.
+func (s *Server) uploadImport(c echo.Context) error {
+	if s.Crowds == nil {
+		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	u := currentUser(c)
+	limit := s.Crowds.MaxUpload()
+	if c.Request().ContentLength > limit+uploadSlack {
+		s.audit(c, db.AuditEntry{Action: "import.upload", Outcome: db.OutcomeFailed,
+			Summary: fmt.Sprintf("refused: %d bytes is over the %d byte limit", c.Request().ContentLength, limit)})
+		c.Response().Header().Set("Connection", "close")
+		return s.renderUpload(c, http.StatusRequestEntityTooLarge, s.tooLargeMessage(c))
+	}
+	mr, err := c.Request().MultipartReader()
+	if err != nil {
+		return s.renderUpload(c, http.StatusBadRequest, t(c, "imports.error.no_file"))
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return s.renderUpload(c, http.StatusBadRequest, t(c, "imports.error.no_file"))
+		}
+		if err != nil {
+			return s.renderUpload(c, http.StatusBadRequest, t(c, "imports.error.no_file"))
+		}
+		if part.FormName() != "file" {
+			part.Close()
+			continue
+		}
+		name := part.FileName()
+		if name == "" {
+			return s.renderUpload(c, http.StatusBadRequest, t(c, "imports.error.no_file"))
+		}
+		id, err := s.Crowds.Upload(c.Request().Context(), u.ID, name, part)
+		var fe *importfile.Error
+		switch {
+		case errors.Is(err, crowds.ErrTooLarge):
+			s.audit(c, db.AuditEntry{Action: "import.upload", Outcome: db.OutcomeFailed, Summary: fmt.Sprintf("refused %q: over the %d byte limit", name, limit)})
+			c.Response().Header().Set("Connection", "close")
+			return s.renderUpload(c, http.StatusRequestEntityTooLarge, s.tooLargeMessage(c))
+		case errors.As(err, &fe):
+			s.audit(c, db.AuditEntry{Action: "import.upload", Outcome: db.OutcomeFailed, Summary: fmt.Sprintf("refused %q: %s", name, fe.Code)})
+			return s.renderUpload(c, http.StatusBadRequest, fileErrorMessage(c, fe))
+		case err != nil && id == 0:
+			return err
+		}
+		// id != 0 with an error: stored, but reading it failed; the decode step says why.
+		s.audit(c, db.AuditEntry{Action: "import.upload", Object: fmt.Sprintf("import:%d", id), Summary: fmt.Sprintf("uploaded %q", name)})
+		return c.Redirect(http.StatusSeeOther, importsview.Path(id, ""))
+	}
+}
+
+func (s *Server) tooLargeMessage(c echo.Context) string {
+	return t(c, "imports.error.too_large", "Size", importsview.FileSize(c.Request().Context(), s.Crowds.MaxUpload()))
+}
+
+// fileErrorMessage is a file the importer cannot read, in the user's words.
+func fileErrorMessage(c echo.Context, fe *importfile.Error) string {
+	switch fe.Code {
+	case importfile.CodeUnsupported, importfile.CodeEmpty, importfile.CodeBinary, importfile.CodeXLSX, importfile.CodeSheet:
+		return t(c, "imports.error."+fe.Code)
+	case importfile.CodeMalformed, importfile.CodeRecordSize:
+		return t(c, "imports.error."+fe.Code, "Line", fe.Line)
+	}
+	return t(c, "imports.error.unreadable")
+}
+
+// --- one import ---
+
+// targetImport is the import named by :id.
+func (s *Server) targetImport(c echo.Context) (db.Import, error) {
+	if s.Crowds == nil {
+		return db.Import{}, echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return db.Import{}, echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	return s.Store.Import(c.Request().Context(), id)
+}
+
+// mayEditImport: its owner or an administrator changes, starts or discards it.
+func mayEditImport(u *db.User, im db.Import) bool {
+	return u != nil && (u.Role == db.RoleAdmin || (u.Role == db.RoleMarketer && u.ID == im.UserID))
+}
+
+func (s *Server) editableImport(c echo.Context, action string) (db.Import, error) {
+	im, err := s.targetImport(c)
+	if err != nil {
+		return im, err
+	}
+	if !mayEditImport(currentUser(c), im) {
+		s.audit(c, db.AuditEntry{Action: "import." + action, Object: fmt.Sprintf("import:%d", im.ID), Outcome: db.OutcomeDenied,
+			Summary: action + " refused: the import belongs to someone else"})
+		return im, echo.NewHTTPError(http.StatusForbidden, errForbidden)
+	}
+	return im, nil
+}
+
+func (s *Server) showImport(c echo.Context) error {
+	im, err := s.targetImport(c)
+	if err != nil {
+		return err
+	}
+	return s.renderImport(c, http.StatusOK, im, nil)
+}
+
+// wizardEdits are what a re-rendered step keeps of the user's input.
+type wizardEdits struct {
+	mapping  []string
+	identity string
+	mapError string
+	target   importsview.TargetForm
+	tError   string
+	tRef     string
+}
+
+// renderImport draws an import at its stage.
+func (s *Server) renderImport(c echo.Context, status int, im db.Import, e *wizardEdits) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	v := importsview.Wizard{ID: im.ID, Stage: im.Stage, FileName: im.FileName, FileSize: im.FileSize,
+		CanEdit: mayEditImport(u, im), CanDownload: mayActOnJobs(u), Facts: importFacts(im)}
+	if e == nil {
+		e = &wizardEdits{}
+	}
+	if im.Stage != db.ImportStarted {
+		prev, err := s.Crowds.PreviousImports(ctx, im)
+		if err != nil {
+			return err
+		}
+		for _, p := range prev {
+			v.Previous = append(v.Previous, importsview.Previous{ID: p.ID, Owner: p.UserName, StartedAt: p.StartedAt,
+				CrowdID: p.CrowdID, CrowdName: p.CrowdName})
+		}
+	}
+	switch im.Stage {
+	case db.ImportUploaded:
+		if err := s.decodeView(c, im, &v, e); err != nil {
+			return err
+		}
+	case db.ImportValidated:
+		if err := s.targetView(c, im, &v, e); err != nil {
+			return err
+		}
+	default:
+		p, err := s.importProgress(c, im)
+		if err != nil {
+			return err
+		}
+		v.Progress = p
+		if p.Finished && u != nil && u.ID == im.UserID && im.SeenAt == 0 {
+			if err := s.Store.MarkImportSeen(ctx, im.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return s.render(c, status, View{Title: t(c, "imports.title", "File", im.FileName), Section: "imports", Body: importsview.WizardPage(v)})
+}
+
+func importFacts(im db.Import) importsview.Facts {
+	f := importsview.Facts{Owner: im.UserName, CreatedAt: im.CreatedAt, StartedAt: im.StartedAt, FileName: im.FileName,
+		FileSize: im.FileSize, Format: im.Format, Encoding: im.Encoding, Delimiter: im.Delimiter, Sheet: im.Sheet,
+		Identity: im.IdentityType, CrowdID: im.CrowdID, CrowdName: im.CrowdName, CrowdNew: im.CrowdNew, CreateMissing: im.CreateMissing}
+	for i, h := range im.Header {
+		if i < len(im.Mapping) && im.Mapping[i] != "" {
+			f.Mapping = append(f.Mapping, importsview.Column{Index: i, Header: h, Role: im.Mapping[i]})
+		}
+	}
+	return f
+}
+
+// decodeView fills the decode and mapping step from the file as it is read now.
+func (s *Server) decodeView(c echo.Context, im db.Import, v *importsview.Wizard, e *wizardEdits) error {
+	ctx := c.Request().Context()
+	_, p, err := s.Crowds.ImportPreview(ctx, im.ID)
+	if err != nil {
+		return err
+	}
+	v.IsXLSX = p.Options.Format == importfile.FormatXLSX
+	for _, enc := range importfile.Encodings {
+		label := importsview.EncodingLabel(ctx, enc)
+		if enc == p.Detected.Encoding {
+			label = t(c, "imports.detected", "What", label)
+		}
+		v.Encodings = append(v.Encodings, importsview.Option{Value: enc, Label: label, Selected: enc == p.Options.Encoding})
+	}
+	for _, d := range importfile.Delimiters {
+		label := importsview.DelimiterLabel(ctx, string(d))
+		if d == p.Detected.Delimiter {
+			label = t(c, "imports.detected", "What", label)
+		}
+		v.Delimiters = append(v.Delimiters, importsview.Option{Value: string(d), Label: label, Selected: d == p.Options.Delimiter})
+	}
+	for _, sh := range p.Detected.Sheets {
+		v.Sheets = append(v.Sheets, importsview.Option{Value: sh, Label: sh, Selected: sh == p.Options.Sheet})
+	}
+	if p.Err != nil {
+		var fe *importfile.Error
+		if errors.As(p.Err, &fe) {
+			v.ReadError = fileErrorMessage(c, fe)
+		} else {
+			v.ReadError = t(c, "imports.error.unreadable")
+		}
+	}
+	v.Header = p.Header
+	for _, r := range p.Rows {
+		v.Rows = append(v.Rows, importsview.PreviewRow{Line: r.Line, Fields: r.Fields})
+	}
+	mapping := p.Mapping
+	if len(e.mapping) == len(p.Header) {
+		mapping = e.mapping
+	}
+	for i, h := range p.Header {
+		role := ""
+		if i < len(mapping) {
+			role = mapping[i]
+		}
+		v.Columns = append(v.Columns, importsview.Column{Index: i, Header: h, Role: role})
+	}
+	// The rows may be wider than the header: show their cells too.
+	for _, r := range p.Rows {
+		for len(v.Columns) < len(r.Fields) {
+			i := len(v.Columns)
+			v.Columns = append(v.Columns, importsview.Column{Index: i, Header: t(c, "imports.column_n", "N", i+1)})
+		}
+	}
+	identity := e.identity
+	if identity == "" {
+		identity = im.IdentityType
+	}
+	for _, role := range importfile.MatchRoles {
+		if slices.Contains(mapping, role) {
+			v.Identities = append(v.Identities, importsview.Option{Value: role, Label: importsview.RoleLabel(ctx, role), Selected: role == identity})
+		}
+	}
+	v.Identity, v.MapError = identity, e.mapError
+	return nil
+}
+
+// targetView fills the validation summary and the target form.
+func (s *Server) targetView(c echo.Context, im db.Import, v *importsview.Wizard, e *wizardEdits) error {
+	ctx := c.Request().Context()
+	v.Total, v.Empty, v.Valid, v.Invalid, v.Duplicate = im.Counts.Total, im.Counts.Empty, im.Counts.Valid, im.Counts.Invalid, im.Counts.Duplicate
+	reasons, err := s.Store.ImportReasonCounts(ctx, im.ID, db.RowInvalid)
+	if err != nil {
+		return err
+	}
+	for r, n := range reasons {
+		v.Reasons = append(v.Reasons, importsview.ReasonCount{Reason: r, Count: n})
+	}
+	slices.SortFunc(v.Reasons, func(a, b importsview.ReasonCount) int {
+		if a.Count != b.Count {
+			return int(b.Count - a.Count)
+		}
+		return strings.Compare(a.Reason, b.Reason)
+	})
+	list, _, err := s.Store.ListCrowds(ctx, db.CrowdFilter{Limit: 500})
+	if err != nil {
+		return err
+	}
+	for _, cr := range list {
+		v.Crowds = append(v.Crowds, importsview.CrowdOption{ID: cr.GroupID, Name: cr.Name, Members: cr.UserCount})
+	}
+	slices.SortStableFunc(v.Crowds, func(a, b importsview.CrowdOption) int { return strings.Compare(a.Name, b.Name) })
+	v.CanCreateMissing = im.IdentityType == importfile.ColMobile || im.IdentityType == importfile.ColEmail
+	v.AgainNeeded = len(v.Previous) > 0
+	v.Target, v.TargetError, v.TargetErrorRef = e.target, e.tError, e.tRef
+	return nil
+}
+
+// --- decode and map ---
+
+// setImportReading changes how the file is read (encoding, delimiter,
+// sheet), or goes back from the summary to the mapping, and shows the step.
+func (s *Server) setImportReading(c echo.Context) error {
+	im, err := s.editableImport(c, "reading")
+	if err != nil {
+		return err
+	}
+	if im.Stage == db.ImportStarted {
+		return s.answerImport(c, im.ID)
+	}
+	ctx := c.Request().Context()
+	opt := importfile.Options{Format: importfile.Format(im.Format), Encoding: im.Encoding, Sheet: im.Sheet}
+	if d := []rune(im.Delimiter); len(d) == 1 {
+		opt.Delimiter = d[0]
+	}
+	if enc := c.FormValue("encoding"); slices.Contains(importfile.Encodings, enc) {
+		opt.Encoding = enc
+	}
+	if d := []rune(c.FormValue("delimiter")); len(d) == 1 && slices.Contains(importfile.Delimiters, d[0]) {
+		opt.Delimiter = d[0]
+	}
+	if sh := c.FormValue("sheet"); sh != "" && opt.Format == importfile.FormatXLSX {
+		opt.Sheet = sh
+	}
+	p, err := s.Crowds.SetReading(ctx, im.ID, opt)
+	if errors.Is(err, crowds.ErrStarted) {
+		return s.answerImport(c, im.ID)
+	}
+	if err != nil {
+		return err
+	}
+	// The same header read again keeps the mapping the user chose (in the
+	// form, or the one validated before).
+	mapping := formMapping(c, len(p.Header))
+	if mapping == nil && slices.Equal(p.Header, im.Header) && len(im.Mapping) == len(im.Header) {
+		mapping = im.Mapping
+	}
+	if mapping != nil && slices.Equal(p.Header, im.Header) {
+		err := s.Store.SetImportReading(ctx, im.ID, db.ImportReading{Format: string(opt.Format), Encoding: opt.Encoding,
+			Delimiter: string(opt.Delimiter), Sheet: opt.Sheet, Header: p.Header, Mapping: mapping})
+		if err != nil {
+			return err
+		}
+	}
+	if !wantsFragment(c) {
+		return c.Redirect(http.StatusSeeOther, importsview.Path(im.ID, ""))
+	}
+	im, err = s.Store.Import(ctx, im.ID)
+	if err != nil {
+		return err
+	}
+	return s.renderImport(c, http.StatusOK, im, &wizardEdits{identity: c.FormValue("identity")})
+}
+
+// formMapping reads the role chosen for each column (col_0, col_1, …); nil
+// when the form carries none.
+func formMapping(c echo.Context, n int) []string {
+	form, err := c.FormParams()
+	if err != nil {
+		return nil
+	}
+	found := false
+	out := make([]string, n)
+	for i := range out {
+		key := "col_" + strconv.Itoa(i)
+		if vals, ok := form[key]; ok && len(vals) > 0 {
+			found = true
+			if slices.Contains(importfile.Roles, vals[0]) {
+				out[i] = vals[0]
+			}
+		}
+	}
+	if !found {
+		return nil
+	}
+	return out
+}
+
+// validateImport checks the whole file with the chosen mapping.
+func (s *Server) validateImport(c echo.Context) error {
+	im, err := s.editableImport(c, "validate")
+	if err != nil {
+		return err
+	}
+	if im.Stage == db.ImportStarted {
+		return s.answerImport(c, im.ID)
+	}
+	ctx := c.Request().Context()
+	mapping := formMapping(c, len(im.Header))
+	if mapping == nil {
+		mapping = im.Mapping
+	}
+	identity := c.FormValue("identity")
+	edits := &wizardEdits{mapping: mapping, identity: identity}
+	// Each role names one column.
+	seen := map[string]bool{}
+	for _, r := range mapping {
+		if r != "" && seen[r] {
+			edits.mapError = t(c, "imports.error.role_twice", "Role", importsview.RoleLabel(ctx, r))
+			return s.renderImport(c, http.StatusUnprocessableEntity, im, edits)
+		}
+		seen[r] = true
+	}
+	if identity == "" || !slices.Contains(mapping, identity) {
+		identity = ""
+		for _, role := range importfile.MatchRoles {
+			if slices.Contains(mapping, role) {
+				identity = role
+				break
+			}
+		}
+	}
+	counts, err := s.Crowds.Validate(ctx, im.ID, mapping, identity)
+	var fe *importfile.Error
+	switch {
+	case errors.Is(err, crowds.ErrNoIdentity):
+		edits.mapError = t(c, "imports.error.no_identity")
+		return s.renderImport(c, http.StatusUnprocessableEntity, im, edits)
+	case errors.Is(err, crowds.ErrStarted):
+		return s.answerImport(c, im.ID)
+	case errors.As(err, &fe):
+		edits.mapError = fileErrorMessage(c, fe)
+		im, _ = s.Store.Import(ctx, im.ID)
+		return s.renderImport(c, http.StatusUnprocessableEntity, im, edits)
+	case err != nil:
+		return err
+	}
+	s.audit(c, db.AuditEntry{Action: "import.validate", Object: fmt.Sprintf("import:%d", im.ID),
+		Summary: fmt.Sprintf("validated %q on %s: %d rows, %d valid, %d invalid, %d duplicates", im.FileName, identity,
+			counts.Total, counts.Valid, counts.Invalid, counts.Duplicate)})
+	return s.answerImport(c, im.ID)
+}
+
+// answerImport ends a successful step: the import page at its new stage
+// (htmx follows the redirect and swaps the body in).
+func (s *Server) answerImport(c echo.Context, id int64) error {
+	return c.Redirect(http.StatusSeeOther, importsview.Path(id, ""))
+}
+
+// --- target and start ---
+
+func (s *Server) startImport(c echo.Context) error {
+	im, err := s.editableImport(c, "start")
+	if err != nil {
+		return err
+	}
+	if im.Stage == db.ImportStarted {
+		return s.answerImport(c, im.ID) // a double submission: the first one won
+	}
+	u := currentUser(c)
+	form := importsview.TargetForm{Crowd: c.FormValue("crowd"), NewName: strings.TrimSpace(c.FormValue("new_name")),
+		Description: strings.TrimSpace(c.FormValue("new_description")), CreateMissing: c.FormValue("create_missing") != "",
+		Again: c.FormValue("again") != ""}
+	target := crowds.Target{NewCrowd: form.NewName, Description: form.Description, CreateMissing: form.CreateMissing, Again: form.Again}
+	if form.Crowd != "" && form.Crowd != "new" {
+		id, err := strconv.ParseInt(form.Crowd, 10, 64)
+		if err != nil || id <= 0 {
+			return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
+		}
+		target.CrowdID, target.NewCrowd, target.Description = id, "", ""
+	}
+	entry := db.AuditEntry{Action: "import.start", Object: fmt.Sprintf("import:%d", im.ID)}
+	jobID, err := s.Crowds.Start(c.Request().Context(), im.ID, u.ID, u.Username, target)
+	refuse := func(msg, ref string) error {
+		return s.renderImport(c, http.StatusUnprocessableEntity, im, &wizardEdits{target: form, tError: msg, tRef: ref})
+	}
+	switch {
+	case errors.Is(err, crowds.ErrNotValidated):
+		return s.answerImport(c, im.ID)
+	case errors.Is(err, crowds.ErrImportedOnce):
+		return refuse(t(c, "imports.error.imported_once"), "")
+	case errors.Is(err, crowds.ErrNoTarget):
+		return refuse(t(c, "imports.error.no_target"), "")
+	case errors.Is(err, crowds.ErrNoCreate):
+		return refuse(t(c, "imports.error.no_create"), "")
+	case errors.Is(err, crowds.ErrNoValidRows):
+		return refuse(t(c, "imports.error.no_valid_rows"), "")
+	case errors.Is(err, db.ErrNotFound):
+		return refuse(t(c, "imports.error.crowd_gone"), "")
+	case err != nil:
+		je, ok := s.auditRefusal(c, entry, "create the crowd for an import", err)
+		if !ok {
+			return err
+		}
+		return refuse(je.Message(ui.Lang(c.Request().Context())), je.RequestID)
+	}
+	entry.Summary = fmt.Sprintf("started %q (job %d): crowd %q, create missing %t", im.FileName, jobID,
+		importTargetName(form.NewName, form.Crowd), form.CreateMissing)
+	s.audit(c, entry)
+	return s.answerImport(c, im.ID)
+}
+
+func importTargetName(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (s *Server) discardImport(c echo.Context) error {
+	im, err := s.editableImport(c, "discard")
+	if err != nil {
+		return err
+	}
+	err = s.Crowds.Discard(c.Request().Context(), im.ID)
+	if errors.Is(err, crowds.ErrStarted) || errors.Is(err, db.ErrConflict) {
+		return redirectWithFlash(c, ui.FlashError, t(c, "imports.error.started"), importsview.Path(im.ID, ""))
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(c, db.AuditEntry{Action: "import.discard", Object: fmt.Sprintf("import:%d", im.ID), Summary: fmt.Sprintf("discarded %q", im.FileName)})
+	return redirectWithFlash(c, ui.FlashSuccess, t(c, "imports.discarded", "File", im.FileName), "/imports")
+}
+
+// --- progress ---
+
+func (s *Server) showImportProgress(c echo.Context) error {
+	im, err := s.targetImport(c)
+	if err != nil {
+		return err
+	}
+	if im.Stage != db.ImportStarted {
+		c.Response().Header().Set("HX-Redirect", importsview.Path(im.ID, ""))
+		return c.NoContent(http.StatusNoContent)
+	}
+	p, err := s.importProgress(c, im)
+	if err != nil {
+		return err
+	}
+	if u := currentUser(c); p.Finished && u != nil && u.ID == im.UserID && im.SeenAt == 0 {
+		if err := s.Store.MarkImportSeen(c.Request().Context(), im.ID); err != nil {
+			return err
+		}
+	}
+	return s.renderFragment(c, http.StatusOK, importsview.Panel(p))
+}
+
+// importProgress is the panel of a started import from its rows and its job.
+func (s *Server) importProgress(c echo.Context, im db.Import) (importsview.Progress, error) {
+	ctx := c.Request().Context()
+	p := importsview.Progress{ID: im.ID, Live: true, Total: im.Counts.Valid, Invalid: im.Counts.Invalid,
+		Duplicate: im.Counts.Duplicate, CanDownload: mayActOnJobs(currentUser(c))}
+	n, err := s.Store.ImportStateCounts(ctx, im.ID)
+	if err != nil {
+		return p, err
+	}
+	p.Imported, p.Already, p.NotFound, p.Failed = n[db.RowImported], n[db.RowAlreadyMember], n[db.RowNotFound], n[db.RowFailed]
+	p.Waiting = n[db.RowPending] + n[db.RowUnknown] + n[db.RowResolved]
+	p.Processed = p.Imported + p.Already + p.NotFound + p.Failed
+	batches, err := s.Store.RecentImportBatches(ctx, im.ID, batchesShown)
+	if err != nil {
+		return p, err
+	}
+	for _, b := range batches {
+		p.Batches = append(p.Batches, importsview.Batch{At: b.At, Size: b.Size, Success: b.Success, Errors: b.Errors})
+	}
+	if im.JobID != 0 {
+		j, err := s.Store.Job(ctx, im.JobID)
+		if err != nil {
+			return p, err
+		}
+		p.JobState, p.Requested, p.Phase = j.State, j.RequestedState, j.Checkpoint
+		p.Live = j.Active()
+		p.Finished = !p.Live
+		if j.Total > 0 {
+			p.Total = j.Total
+		}
+		if j.State == db.JobRunning {
+			p.PerMinute, p.SecondsLeft = pace(j, s.Now().Unix())
+		}
+		switch {
+		case j.State == db.JobPaused && j.ResumeAt > 0:
+			p.WaitUntil, p.WaitReason = j.ResumeAt, j.Error
+		case j.State == db.JobFailed:
+			p.Error = j.Error
+		}
+		if mayActOnJob(currentUser(c), j) {
+			p.CanPause = (j.State == db.JobQueued || j.State == db.JobRunning) && j.RequestedState == ""
+			p.CanResume = j.State == db.JobPaused || j.RequestedState == db.JobPaused
+			p.CanCancel = j.Active() && j.RequestedState != db.JobCancelled
+		}
+	}
+	if p.Total > 0 {
+		p.Percent = min(100, p.Processed*100/p.Total)
+	}
+	return p, nil
+}
+
+// actOnImport pauses, resumes or cancels an import's job, for its owner or
+// an administrator, and answers with the refreshed panel.
+func (s *Server) actOnImport(a jobAction) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		im, err := s.targetImport(c)
+		if err != nil {
+			return err
+		}
+		if im.JobID == 0 {
+			return echo.NewHTTPError(http.StatusConflict, errJobState)
+		}
+		ctx := c.Request().Context()
+		j, err := s.Store.Job(ctx, im.JobID)
+		if err != nil {
+			return err
+		}
+		entry := db.AuditEntry{Action: "import." + a.name, Object: fmt.Sprintf("import:%d", im.ID)}
+		if !mayActOnJob(currentUser(c), j) {
+			entry.Outcome, entry.Summary = db.OutcomeDenied, a.name+" refused: the import belongs to someone else"
+			s.audit(c, entry)
+			return echo.NewHTTPError(http.StatusForbidden, errForbidden)
+		}
+		if s.Jobs == nil {
+			return errors.New("web: no job runner configured")
+		}
+		status, notice := http.StatusOK, ""
+		err = a.do(s.Jobs, ctx, j.ID)
+		switch {
+		case errors.Is(err, db.ErrJobState):
+			entry.Outcome, entry.Summary = db.OutcomeFailed, a.name+" refused: the job is "+j.State
+			s.audit(c, entry)
+			status, notice = http.StatusConflict, t(c, string(errJobState), "State", t(c, "jobs.state."+j.State))
+		case err != nil:
+			return err
+		default:
+			entry.Summary = fmt.Sprintf("%s the import of %q (job %d)", a.name, im.FileName, j.ID)
+			s.audit(c, entry)
+		}
+		if !wantsFragment(c) {
+			if notice != "" {
+				return redirectWithFlash(c, ui.FlashError, notice, importsview.Path(im.ID, ""))
+			}
+			return c.Redirect(http.StatusSeeOther, importsview.Path(im.ID, ""))
+		}
+		p, err := s.importProgress(c, im)
+		if err != nil {
+			return err
+		}
+		p.Notice = notice
+		return s.renderFragment(c, status, importsview.Panel(p))
+	}
+}
+
+// --- reports ---
+
+// downloadImportRows streams one category of an import's rows as CSV.
+func (s *Server) downloadImportRows(c echo.Context) error {
+	im, err := s.targetImport(c)
+	if err != nil {
+		return err
+	}
+	category := c.QueryParam("category")
+	if !crowds.ReportCategory(category) {
+		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
+	}
+	ctx := c.Request().Context()
+	labels := reportLabels(c)
+	stem := strings.TrimSuffix(im.FileName, fileExt(im.FileName))
+	name := t(c, "imports.report_file", "File", stem, "Category", t(c, "imports.cat."+category)) + ".csv"
+	ascii := fmt.Sprintf("import-%d-%s.csv", im.ID, category)
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, rfc5987(name)))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	c.Response().WriteHeader(http.StatusOK)
+	if err := s.Crowds.WriteReport(ctx, c.Response(), im.ID, category, labels); err != nil {
+		s.log(c).Error("write an import report", "import", im.ID, "category", category, "error", err)
+	}
+	return nil
+}
+
+func fileExt(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		return name[i:]
+	}
+	return ""
+}
+
+// rfc5987 percent-encodes a file name for filename* (RFC 5987 attr-char kept).
+func rfc5987(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("!#$&+-.^_`|~", c) >= 0:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// reportLabels are a report's words in the user's language.
+func reportLabels(c echo.Context) crowds.ReportLabels {
+	return crowds.ReportLabels{
+		Columns: []string{t(c, "imports.report.line"), t(c, "imports.report.raw"), t(c, "imports.report.value"),
+			t(c, "imports.report.name"), "omni_user_uuid", t(c, "imports.report.result"), t(c, "imports.report.reason")},
+		State: func(state string) string { return t(c, "imports.state."+state) },
+		Reason: func(state, reason string) string {
+			switch {
+			case reason == "":
+				return ""
+			case state == db.RowDuplicate:
+				return t(c, "imports.reason.duplicate", "Line", reason)
+			}
+			switch reason {
+			case importfile.ReasonEmpty, importfile.ReasonMobileFormat, importfile.ReasonEmailFormat, importfile.ReasonIDFormat,
+				"unknown_person", "refused_by_crowd":
+				return t(c, "imports.reason."+reason)
+			}
+			return reason // the platform's own words
+		},
+	}
+}

@@ -34,6 +34,7 @@ func (s *Server) render(c echo.Context, status int, v View) error {
 		if v.Bare {
 			component = layout.Bare(pd, v.Body)
 		} else {
+			s.fillImportsBadge(c, pd)
 			component = layout.App(pd, v.Body)
 		}
 	}
@@ -101,6 +102,21 @@ func (s *Server) pageData(c echo.Context, title, section string) *ui.PageData {
 
 func viewUser(u db.User) *ui.User {
 	return &ui.User{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: u.Role}
+}
+
+// fillImportsBadge counts what the imports nav badge shows (only when the
+// full layout is drawn, and only with the crowds service).
+func (s *Server) fillImportsBadge(c echo.Context, pd *ui.PageData) {
+	if s.Crowds == nil || pd.User == nil {
+		return
+	}
+	ctx := c.Request().Context()
+	if n, err := s.Store.UnseenFinishedImports(ctx, pd.User.ID); err == nil {
+		pd.ImportsFinished = n
+	}
+	if n, err := s.Store.RunningImports(ctx, pd.User.ID); err == nil {
+		pd.ImportsRunning = n > 0
+	}
 }
 
 // t translates for the current request.

@@ -1,8 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"crypto/subtle"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -189,7 +194,13 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		sent := c.Request().Header.Get("X-CSRF-Token")
-		if sent == "" {
+		switch {
+		case sent != "":
+		case isMultipart(c.Request()):
+			// An upload: the token is the form's first field, read without
+			// buffering the file behind it (the handler streams that).
+			sent = multipartCSRF(c.Request())
+		default:
 			sent = c.FormValue("_csrf")
 		}
 		want := csrfToken(c)
@@ -222,4 +233,32 @@ func takeFlashes(c echo.Context) []ui.Flash {
 		}
 	}
 	return out
+}
+
+// multipartCSRF reads the CSRF token of a multipart form from its first
+// part (the form puts the hidden _csrf field before the file) without
+// consuming the body: what it read is put back in front of the rest.
+func multipartCSRF(r *http.Request) string {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" || r.Body == nil {
+		return ""
+	}
+	var seen bytes.Buffer
+	body := r.Body
+	mr := multipart.NewReader(io.TeeReader(io.LimitReader(body, 16<<10), &seen), params["boundary"])
+	tok := ""
+	if part, err := mr.NextPart(); err == nil && part.FormName() == "_csrf" && part.FileName() == "" {
+		b, _ := io.ReadAll(io.LimitReader(part, 256))
+		tok = strings.TrimSpace(string(b))
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(seen.Bytes()), body), body}
+	return tok
+}
+
+// isMultipart reports whether a request carries a multipart form.
+func isMultipart(r *http.Request) bool {
+	return strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/form-data")
 }

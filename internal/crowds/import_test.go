@@ -3,9 +3,12 @@ package crowds
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -57,10 +60,11 @@ type rig struct {
 	userID int64
 }
 
-func newRig(t testing.TB) *rig {
+func newRig(t testing.TB) *rig { return newRigWith(t, importCatalog(t)) }
+
+func newRigWith(t testing.TB, cat jing.Catalog) *rig {
 	t.Helper()
 	r := &rig{t: t, dir: t.TempDir()}
-	cat := importCatalog(t)
 	sb, err := sandbox.Start(sandbox.Config{Seed: 7, Persons: 20000, Leads: 10, Catalog: cat}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -470,5 +474,58 @@ func TestAnImportWaitsForTheDailyQuota(t *testing.T) {
 	n := r.counts(id)
 	if n[db.RowPending] == 0 || n[db.RowResolved]+n[db.RowUnknown] == 0 {
 		t.Fatalf("rows when the quota ran out: %v", n)
+	}
+}
+
+// A file over the limit is refused once the limit is passed, not after
+// reading all of it, and leaves nothing behind.
+func TestAnOversizedUploadIsRefusedAtTheLimit(t *testing.T) {
+	r := newRig(t)
+	r.svc.cfg.MaxUpload = 1 << 20
+	body := &countingReader{r: io.LimitReader(zeroReader{}, 200<<20)}
+	if _, err := r.svc.Upload(context.Background(), r.userID, "big.csv", body); err != ErrTooLarge {
+		t.Fatalf("200 MB upload: %v, want ErrTooLarge", err)
+	}
+	if body.n > 2<<20 {
+		t.Fatalf("read %d bytes of a refused upload", body.n)
+	}
+	left, _ := filepath.Glob(filepath.Join(r.svc.uploadDir(), "*"))
+	if len(left) != 0 {
+		t.Fatalf("files left behind: %v", left)
+	}
+	ims, _ := r.store.ListImports(context.Background(), db.ImportFilter{})
+	if len(ims) != 0 {
+		t.Fatalf("imports recorded for a refused upload: %d", len(ims))
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Discarding an import that never started removes it and its file.
+func TestDiscardRemovesTheImportAndItsFile(t *testing.T) {
+	r := newRig(t)
+	id := r.prepare("a.csv", []byte("手机\n13800138000\n"))
+	im, _ := r.store.Import(context.Background(), id)
+	if err := r.svc.Discard(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(r.svc.filePath(im)); !os.IsNotExist(err) {
+		t.Fatalf("file still there: %v", err)
+	}
+	if _, err := r.store.Import(context.Background(), id); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("import still there: %v", err)
 	}
 }

@@ -722,7 +722,7 @@ func progress(r Row) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var40 string
-					templ_7745c5c3_Var40, templ_7745c5c3_Err = templ.JoinStringErrs(timeLeft(ctx, r.SecondsLeft))
+					templ_7745c5c3_Var40, templ_7745c5c3_Err = templ.JoinStringErrs(TimeLeft(ctx, r.SecondsLeft))
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/jobs/jobs.templ`, Line: 122, Col: 60}
 					}

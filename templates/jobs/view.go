@@ -127,8 +127,8 @@ func owner(ctx context.Context, r Row) string {
 	return r.Owner
 }
 
-// timeLeft reads an estimate the way people say it: rounded, never falsely exact.
-func timeLeft(ctx context.Context, seconds int64) string {
+// TimeLeft reads an estimate the way people say it: rounded, never falsely exact.
+func TimeLeft(ctx context.Context, seconds int64) string {
 	minutes := (seconds + 59) / 60
 	switch {
 	case seconds < 60:

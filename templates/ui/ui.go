@@ -19,6 +19,10 @@ type PageData struct {
 	Sandbox   bool
 	Version   string
 	RequestID string
+	// The imports nav badge: the user's finished imports not seen yet, and
+	// whether one of theirs is running (the badge then polls).
+	ImportsFinished int
+	ImportsRunning  bool
 }
 
 // User is the signed-in account as the header and navigation need it.

@@ -1,0 +1,364 @@
+// Package imports renders the import wizard: the history of imports, the
+// upload form, the decode and mapping step, the validation summary with the
+// target form, and the live progress and result of a running import.
+package imports
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/jingdesk/jingdesk/internal/importfile"
+	"github.com/jingdesk/jingdesk/templates/ui"
+)
+
+// Stages of an import (db.Import*).
+const (
+	StageUploaded  = "uploaded"
+	StageValidated = "validated"
+	StageStarted   = "started"
+)
+
+// Status is what the history and the progress panel say about an import.
+type Status struct {
+	Key   string // imports.status.<Key>, or a job state
+	Until int64  // waiting until (a paused job that resumes by itself)
+}
+
+// HistoryRow is one import in the history table.
+type HistoryRow struct {
+	ID        int64
+	FileName  string
+	Owner     string
+	CreatedAt int64
+	CrowdID   int64
+	CrowdName string
+	Status    Status
+	Started   bool
+	Imported  int64
+	Already   int64
+	NotFound  int64
+	Invalid   int64
+	Failed    int64
+}
+
+// List is the history page.
+type List struct {
+	Rows      []HistoryRow
+	CanCreate bool
+}
+
+// Upload is the upload page.
+type Upload struct {
+	MaxSize string // the upload limit, as FileSize says it
+	Error   string
+}
+
+// Option is one choice of a select.
+type Option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// PreviewRow is one decoded row of the file.
+type PreviewRow struct {
+	Line   int
+	Fields []string
+}
+
+// Previous is an earlier import of the same file.
+type Previous struct {
+	ID        int64
+	Owner     string
+	StartedAt int64
+	CrowdID   int64
+	CrowdName string
+}
+
+// Column is one column of the mapping step.
+type Column struct {
+	Index  int
+	Header string
+	Role   string
+}
+
+// ReasonCount is how many rows validation refused for one reason.
+type ReasonCount struct {
+	Reason string
+	Count  int64
+}
+
+// CrowdOption is a local crowd the import may go into.
+type CrowdOption struct {
+	ID      int64
+	Name    string
+	Members int64
+}
+
+// TargetForm is the user's choice of target, kept across a refused start.
+type TargetForm struct {
+	Crowd         string // "new" or a crowd id
+	NewName       string
+	Description   string
+	CreateMissing bool
+	Again         bool
+}
+
+// Facts are what the history keeps of an import.
+type Facts struct {
+	Owner         string
+	CreatedAt     int64
+	StartedAt     int64
+	FileName      string
+	FileSize      int64
+	Format        string
+	Encoding      string
+	Delimiter     string
+	Sheet         string
+	Mapping       []Column
+	Identity      string
+	CrowdID       int64
+	CrowdName     string
+	CrowdNew      bool
+	CreateMissing bool
+}
+
+// Wizard is one import's page at its stage.
+type Wizard struct {
+	ID       int64
+	Stage    string
+	FileName string
+	FileSize int64
+	CanEdit  bool // may change, validate, start or discard it
+	Previous []Previous
+
+	// Decode and map (uploaded).
+	IsXLSX     bool
+	Encodings  []Option
+	Delimiters []Option
+	Sheets     []Option
+	Header     []string
+	Rows       []PreviewRow
+	ReadError  string
+	Columns    []Column
+	Identities []Option // match roles mapped to a column
+	Identity   string
+	MapError   string
+
+	// Summary and target (validated).
+	Total, Empty, Valid, Invalid, Duplicate int64
+	Reasons                                 []ReasonCount
+	Crowds                                  []CrowdOption
+	Target                                  TargetForm
+	CanCreateMissing                        bool
+	TargetError                             string
+	TargetErrorRef                          string
+	AgainNeeded                             bool
+	Mapping                                 []Column // as validated
+
+	// Progress and result (started).
+	Progress    Progress
+	Facts       Facts
+	CanDownload bool
+}
+
+// Batch is one crowd import call and the platform's answer.
+type Batch struct {
+	At                    int64
+	Size, Success, Errors int64
+}
+
+// Progress is the live panel of a started import (and its result once finished).
+type Progress struct {
+	ID          int64
+	Live        bool // the job is unfinished: the panel polls
+	Finished    bool
+	JobState    string
+	Requested   string
+	Phase       string
+	Total       int64
+	Processed   int64
+	Percent     int64
+	Imported    int64
+	Already     int64
+	NotFound    int64
+	Failed      int64
+	Waiting     int64
+	Invalid     int64
+	Duplicate   int64
+	PerMinute   int64
+	SecondsLeft int64
+	Batches     []Batch
+	WaitUntil   int64
+	WaitReason  string
+	Error       string
+	Notice      string
+	CanPause    bool
+	CanResume   bool
+	CanCancel   bool
+	CanDownload bool
+}
+
+// Path is an import's address, or one of its actions'.
+func Path(id int64, action string) string {
+	if action == "" {
+		return fmt.Sprintf("/imports/%d", id)
+	}
+	return fmt.Sprintf("/imports/%d/%s", id, action)
+}
+
+// RowsPath is the download of one category of rows.
+func RowsPath(id int64, category string) string {
+	return Path(id, "rows.csv") + "?category=" + url.QueryEscape(category)
+}
+
+func crowdPath(id int64) string { return fmt.Sprintf("/crowds/%d", id) }
+
+func num(ctx context.Context, n int64) string { return ui.Num(ctx, n) }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// RoleLabel is a column role's name ("" is "do not use").
+func RoleLabel(ctx context.Context, role string) string {
+	if role == "" {
+		return ui.T(ctx, "imports.role.ignore")
+	}
+	return ui.T(ctx, "imports.role."+role)
+}
+
+// statusLabel is the words for an import's status.
+func statusLabel(ctx context.Context, s Status) string {
+	if s.Until > 0 {
+		return ui.T(ctx, "imports.status.waiting_until", "Time", ui.DateTime(ctx, s.Until))
+	}
+	return ui.T(ctx, "imports.status."+s.Key)
+}
+
+func statusClass(s Status) string {
+	switch {
+	case s.Until > 0 || s.Key == "paused":
+		return "badge badge-warning"
+	case s.Key == "running" || s.Key == "queued":
+		return "badge badge-info"
+	case s.Key == "done":
+		return "badge badge-success"
+	case s.Key == "failed" || s.Key == "cancelled":
+		return "badge badge-danger"
+	}
+	return "badge"
+}
+
+// FileSize reads a byte count as people do.
+func FileSize(ctx context.Context, n int64) string {
+	switch {
+	case n >= 1<<20:
+		return ui.T(ctx, "imports.size_mb", "N", oneDecimal(float64(n)/(1<<20)))
+	case n >= 1<<10:
+		return ui.T(ctx, "imports.size_kb", "N", oneDecimal(float64(n)/(1<<10)))
+	}
+	return ui.T(ctx, "imports.size_bytes", "N", ui.Num(ctx, n))
+}
+
+// reasonLabel is a validation or platform reason in the reader's words.
+func reasonLabel(ctx context.Context, reason string) string {
+	switch reason {
+	case "empty", "mobile_format", "email_format", "id_format", "unknown_person", "refused_by_crowd":
+		return ui.T(ctx, "imports.reason."+reason)
+	}
+	return reason
+}
+
+// rate is rows per second from the jobs page's per-minute measure.
+func rate(perMinute int64) string {
+	return strconv.FormatFloat(float64(perMinute)/60, 'f', 1, 64)
+}
+
+func pollTrigger(live bool) string {
+	if live {
+		return "every 1s"
+	}
+	return ""
+}
+
+func percentText(p Progress) string { return strconv.FormatInt(p.Percent, 10) + "%" }
+
+func delimiterLabel(ctx context.Context, d string) string {
+	switch d {
+	case ",":
+		return ui.T(ctx, "imports.delimiter.comma")
+	case ";":
+		return ui.T(ctx, "imports.delimiter.semicolon")
+	case "\t":
+		return ui.T(ctx, "imports.delimiter.tab")
+	}
+	return d
+}
+
+// EncodingLabel names an encoding.
+func EncodingLabel(ctx context.Context, enc string) string {
+	if enc == "" {
+		return ""
+	}
+	return ui.T(ctx, "imports.encoding."+enc)
+}
+
+// DelimiterLabel names a delimiter.
+func DelimiterLabel(ctx context.Context, d string) string { return delimiterLabel(ctx, d) }
+
+func stepClass(current, step int) string {
+	switch {
+	case step < current:
+		return "done"
+	case step == current:
+		return "current"
+	}
+	return ""
+}
+
+func stageStep(stage string) int {
+	switch stage {
+	case StageUploaded:
+		return 2
+	case StageValidated:
+		return 3
+	}
+	return 4
+}
+
+func colName(i int) string { return "col_" + strconv.Itoa(i) }
+
+func phaseLabel(ctx context.Context, phase string) string {
+	switch phase {
+	case "", "create", "members", "import", "done":
+	default:
+		return phase
+	}
+	if phase == "" {
+		phase = "resolve"
+	}
+	return ui.T(ctx, "imports.phase."+phase)
+}
+
+// roles are the roles a column may take, in the mapping step's order.
+func roles() []string { return importfile.Roles }
+
+func field(fields []string, i int) string {
+	if i < 0 || i >= len(fields) {
+		return ""
+	}
+	return fields[i]
+}
+
+func oneDecimal(f float64) string {
+	return strings.TrimSuffix(strconv.FormatFloat(f, 'f', 1, 64), ".0")
+}
+
+// toneIf colours a count only when there is something to see.
+func toneIf(tone string, n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return tone
+}
