@@ -529,3 +529,33 @@ func TestDiscardRemovesTheImportAndItsFile(t *testing.T) {
 		t.Fatalf("import still there: %v", err)
 	}
 }
+
+// Two imports into the same crowd at once do not interfere: the crowd
+// ends with both files' persons, each import reports its own rows.
+func TestTwoImportsIntoOneCrowdAtOnce(t *testing.T) {
+	r := newRig(t)
+	f := makeImportFile(t, r.sb, 4000)
+	lines := strings.SplitAfter(string(f.csv), "\n")
+	header, body := lines[0], lines[1:]
+	half := len(body) / 2
+	a := r.prepare("a.csv", []byte(header+strings.Join(body[:half], "")))
+	b := r.prepare("b.csv", []byte(header+strings.Join(body[half:], "")))
+	c, err := r.svc.Create(context.Background(), "mia", "同时导入", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{a, b} {
+		if _, err := r.svc.Start(context.Background(), id, r.userID, "mia", Target{CrowdID: c.GroupID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.waitImport(a)
+	r.waitImport(b)
+	if got := r.members(c.GroupID); !slices.Equal(got, f.want) {
+		t.Fatalf("crowd holds %d members, want the %d known persons of both files", len(got), len(f.want))
+	}
+	na, nb := r.counts(a), r.counts(b)
+	if na[db.RowImported]+nb[db.RowImported] != int64(len(f.want)) || na[db.RowAlreadyMember]+nb[db.RowAlreadyMember] != 0 {
+		t.Fatalf("row states %v and %v", na, nb)
+	}
+}
