@@ -168,6 +168,16 @@ func WithActor(ctx context.Context, actor string) context.Context {
 	return context.WithValue(ctx, actorKey{}, actor)
 }
 
+type requestIDKey struct{}
+
+// CaptureRequestID makes the calls made with the returned context record
+// the platform's request_id of their answer (the last call's wins), which
+// read returns: a ledger keeps it beside the step it settled.
+func CaptureRequestID(ctx context.Context) (_ context.Context, read func() string) {
+	box := new(string)
+	return context.WithValue(ctx, requestIDKey{}, box), func() string { return *box }
+}
+
 func actorFrom(ctx context.Context) string {
 	a, _ := ctx.Value(actorKey{}).(string)
 	return a
@@ -183,6 +193,9 @@ func (c *Client) Call(ctx context.Context, key string, body, out any) error {
 	}
 	start := time.Now()
 	reqID, err := c.call(ctx, ep, body, out)
+	if box, ok := ctx.Value(requestIDKey{}).(*string); ok {
+		*box = reqID
+	}
 	c.stats.record(ep.Key, time.Since(start), reqID, err)
 	if ep.Write && c.cfg.Audit != nil {
 		c.cfg.Audit(ctx, WriteRecord{Endpoint: ep.Key, Actor: actorFrom(ctx), RequestID: reqID, Duration: time.Since(start), Err: err})

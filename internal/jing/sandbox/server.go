@@ -15,6 +15,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -53,12 +54,17 @@ type Faults struct {
 	// RateLimitRate is the share of business calls answered 20002 (the
 	// platform's concurrency limit) although within the catalog's limits.
 	RateLimitRate float64
+	// Only, when set, limits the faults to these endpoints (catalog keys).
+	Only []string
 	// Latency is added before every answer.
 	Latency time.Duration
 	// DropRate is the share of business calls whose connection is closed
 	// without an answer, after the call took effect.
 	DropRate float64
 }
+
+// applies reports whether the faults concern endpoint key.
+func (f Faults) applies(key string) bool { return len(f.Only) == 0 || slices.Contains(f.Only, key) }
 
 // Server is the sandbox platform. It is an http.Handler.
 type Server struct {
@@ -214,7 +220,7 @@ func (s *Server) serve(r *http.Request, ep jing.Endpoint, body []byte) (any, err
 		if err := s.authorize(r, now); err != nil {
 			return nil, err
 		}
-		if err := s.maybeFail(); err != nil {
+		if err := s.maybeFail(ep); err != nil {
 			return nil, err
 		}
 	}
@@ -241,7 +247,10 @@ func (s *Server) authorize(r *http.Request, now time.Time) error {
 }
 
 // maybeFail injects 20002 and 20000/40005 at the configured rates (with s.mu held).
-func (s *Server) maybeFail() error {
+func (s *Server) maybeFail(ep jing.Endpoint) error {
+	if !s.faults.applies(ep.Key) {
+		return nil
+	}
 	if s.faults.RateLimitRate > 0 && s.faultRN.Float64() < s.faults.RateLimitRate {
 		return apiError{jing.CodeRateLimited, jing.SubConcurrency}
 	}
@@ -259,7 +268,7 @@ func (s *Server) maybeFail() error {
 func (s *Server) inject(w http.ResponseWriter, ep jing.Endpoint) bool {
 	s.mu.Lock()
 	f := s.faults
-	drop := !isOAuth(ep.Key) && f.DropRate > 0 && s.faultRN.Float64() < f.DropRate
+	drop := !isOAuth(ep.Key) && f.applies(ep.Key) && f.DropRate > 0 && s.faultRN.Float64() < f.DropRate
 	s.mu.Unlock()
 	if f.Latency > 0 {
 		time.Sleep(f.Latency)

@@ -1,0 +1,368 @@
+package sends
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/jing"
+)
+
+// --- settling unknown outcomes ---
+
+// Reconcile looks on the platform for every send whose outcome is
+// unknown, and for every send left "submitting" by a process that died
+// (older than Abandoned and not being submitted here). A send found is
+// settled as submitted; one that cannot be found stays unknown with the
+// evidence of the look, for a person to decide. Nothing is sent.
+func (s *Service) Reconcile(ctx context.Context) error {
+	open, err := s.cfg.Store.ListSends(ctx, db.SendFilter{States: []string{db.SendSubmitting, db.SendUnknown}, Tests: true, Limit: 500})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, sd := range open {
+		if sd.State == db.SendSubmitting && (s.submitting(sd.ID) || s.cfg.Now().Unix()-sd.SubmitAt < int64(s.cfg.Abandoned.Seconds())) {
+			continue // its call may still be under way
+		}
+		if err := s.reconcileOne(ctx, sd); err != nil {
+			errs = append(errs, fmt.Errorf("send %d: %w", sd.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Service) reconcileOne(ctx context.Context, sd db.Send) error {
+	if sd.State == db.SendSubmitting {
+		// The process died during the submission: from now on it is unknown.
+		if sd.Channel == SMS && sd.PlatformID == "" {
+			// It died before the task existed in the ledger, so before sms.send.
+			return s.settleFound(ctx, sd, db.SendFailed, "", "", "The console stopped before the message was sent: nothing was sent.")
+		}
+		err := s.cfg.Store.TransitionSend(ctx, sd.ID, db.SendTransition{From: []string{db.SendSubmitting}, To: db.SendUnknown,
+			Set: map[string]any{"evidence": "The console stopped while the platform was being called."}})
+		if err != nil {
+			return err
+		}
+		s.audit(ctx, nil, sd, "unknown", "the console stopped during the submission", "", db.OutcomeFailed)
+		sd.State = db.SendUnknown
+	}
+	client, _ := s.cfg.Platform.Current()
+	switch sd.Channel {
+	case SMS:
+		return s.lookForSMS(ctx, client, sd)
+	case EDM:
+		return s.lookForEDM(ctx, client, sd)
+	}
+	return nil
+}
+
+// lookForSMS asks the platform about the send's task.
+func (s *Service) lookForSMS(ctx context.Context, client *jing.Client, sd db.Send) error {
+	d, err := client.SMSSendDetail(ctx, sd.PlatformID, jing.PageRequest{Page: 1, PerPage: 1})
+	if err != nil {
+		return s.noteLook(ctx, sd, "The platform could not be asked about task "+sd.PlatformID+": "+errorText(err))
+	}
+	if d.Status == "draft" {
+		return s.noteLook(ctx, sd, fmt.Sprintf("The platform shows task %s as not sent (draft) at %s.", sd.PlatformID,
+			s.cfg.Now().Format(time.RFC3339)))
+	}
+	return s.settleFound(ctx, sd, db.SendSubmitted, sd.PlatformID, d.Status,
+		fmt.Sprintf("Found on the platform: task %s is %s.", sd.PlatformID, d.Status))
+}
+
+// lookForEDM searches the platform's email sends for the send key.
+func (s *Service) lookForEDM(ctx context.Context, client *jing.Client, sd db.Send) error {
+	name := sd.PlatformName()
+	seen := 0
+	for page := 1; page <= 20; page++ {
+		p, err := client.ListEDM(ctx, jing.EDMListRequest{PageRequest: jing.PageRequest{Page: page, PerPage: jing.DefaultPerPage}})
+		if err != nil {
+			return s.noteLook(ctx, sd, "The platform's email sends could not be listed: "+errorText(err))
+		}
+		for _, e := range p.Items {
+			if e.Name == name {
+				return s.settleFound(ctx, sd, db.SendSubmitted, e.EDMID, e.Status,
+					fmt.Sprintf("Found on the platform: email send %s named %q is %s.", e.EDMID, name, e.Status))
+			}
+		}
+		seen += len(p.Items)
+		if page >= p.Meta.PageCount || len(p.Items) == 0 {
+			break
+		}
+	}
+	return s.noteLook(ctx, sd, fmt.Sprintf("No email send named %q among the platform's %d latest at %s.", name, seen,
+		s.cfg.Now().Format(time.RFC3339)))
+}
+
+func (s *Service) noteLook(ctx context.Context, sd db.Send, evidence string) error {
+	return s.cfg.Store.SetSendEvidence(ctx, sd.ID, evidence)
+}
+
+func (s *Service) settleFound(ctx context.Context, sd db.Send, to, platformID, status, evidence string) error {
+	set := map[string]any{"evidence": evidence, "platform_id": platformID, "platform_status": status}
+	if to == db.SendSubmitted {
+		set["submitted_at"] = s.cfg.Now().Unix()
+	}
+	err := s.cfg.Store.TransitionSend(ctx, sd.ID, db.SendTransition{From: []string{db.SendSubmitting, db.SendUnknown}, To: to, Set: set})
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, nil, sd, "settle", evidence, "", "")
+	return nil
+}
+
+// Decisions a person takes on a send whose outcome stays unknown.
+const (
+	DecideSent  = "sent"  // it went: stop worrying, follow it if it can be found
+	DecideAgain = "again" // it did not go: send it again, as a new attempt
+)
+
+// Decide settles an unknown send by a person's decision, recorded with
+// the evidence they saw.
+func (s *Service) Decide(ctx context.Context, id int64, user *db.User, decision string) (db.Send, error) {
+	if !mayAct(user) {
+		return db.Send{}, ErrNotAllowed
+	}
+	sd, err := s.cfg.Store.Send(ctx, id)
+	if err != nil {
+		return sd, err
+	}
+	switch decision {
+	case DecideSent:
+		err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendUnknown}, To: db.SendDone,
+			Set: map[string]any{"evidence": sd.Evidence + " Marked as sent by " + user.Username + "."}})
+	case DecideAgain:
+		// A new attempt has its own name on the platform, so a late
+		// appearance of the first one can still be told apart.
+		err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendUnknown}, To: db.SendApproved,
+			Set: map[string]any{"attempt": sd.Attempt + 1, "platform_id": "", "platform_status": "",
+				"evidence": sd.Evidence + " Sent again by " + user.Username + "."}})
+	default:
+		return sd, fmt.Errorf("sends: unknown decision %q", decision)
+	}
+	if errors.Is(err, db.ErrConflict) {
+		return sd, ErrStateChanged
+	}
+	if err != nil {
+		return sd, err
+	}
+	s.audit(ctx, user, sd, "decide", "decided "+decision+" after: "+sd.Evidence, "", "")
+	if decision == DecideAgain {
+		return s.Submit(ctx, id, user)
+	}
+	return s.cfg.Store.Send(ctx, id)
+}
+
+// --- following a send on the platform ---
+
+// Refresh fetches a submitted send's status and counts from the platform,
+// and marks it done once the platform has finished with it.
+func (s *Service) Refresh(ctx context.Context, id int64) (db.Send, error) {
+	sd, err := s.cfg.Store.Send(ctx, id)
+	if err != nil || sd.PlatformID == "" || (sd.State != db.SendSubmitted && sd.State != db.SendDone) {
+		return sd, err
+	}
+	client, _ := s.cfg.Platform.Current()
+	var status string
+	var c db.SendCounts
+	switch sd.Channel {
+	case SMS:
+		d, err := client.SMSSendDetail(ctx, sd.PlatformID, jing.PageRequest{Page: 1, PerPage: 1})
+		if err != nil {
+			return sd, err
+		}
+		status, c = d.Status, db.SendCounts{Total: int64(d.Total), Sent: int64(d.Sent), Delivered: int64(d.Delivered), Failed: int64(d.Failed)}
+	case EDM:
+		d, err := client.EDMDetail(ctx, sd.PlatformID)
+		if err != nil {
+			return sd, err
+		}
+		status = d.Status
+		c = db.SendCounts{Total: int64(d.Total), Sent: int64(d.Total), Delivered: int64(d.Delivered), Failed: int64(d.Failed),
+			Opened: int64(d.Opened), Clicked: int64(d.Clicked), Bounced: int64(d.Bounced)}
+	}
+	if err := s.cfg.Store.RecordSendProgress(ctx, id, status, c); err != nil {
+		return sd, err
+	}
+	if finished(status) && sd.State == db.SendSubmitted {
+		if err := s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendSubmitted}, To: db.SendDone}); err == nil {
+			s.audit(ctx, nil, sd, "done", fmt.Sprintf("the platform finished: %d delivered, %d failed", c.Delivered, c.Failed), "", "")
+		}
+	}
+	return s.cfg.Store.Send(ctx, id)
+}
+
+func finished(status string) bool { return status == "sent" || status == "failed" }
+
+// SyncRecords copies every recipient's outcome from the platform, so they
+// can be searched, counted by reason and exported.
+func (s *Service) SyncRecords(ctx context.Context, id int64) (int, error) {
+	sd, err := s.cfg.Store.Send(ctx, id)
+	if err != nil || sd.PlatformID == "" {
+		return 0, err
+	}
+	client, _ := s.cfg.Platform.Current()
+	n := 0
+	for page := 1; ; page++ {
+		var recs []db.SendRecord
+		var pages int
+		switch sd.Channel {
+		case SMS:
+			d, err := client.SMSSendDetail(ctx, sd.PlatformID, jing.PageRequest{Page: page, PerPage: jing.DefaultPerPage})
+			if err != nil {
+				return n, err
+			}
+			for _, it := range d.Items {
+				recs = append(recs, db.SendRecord{Recipient: it.Mobile, Status: it.Status, Error: it.Error, At: it.Time})
+			}
+			pages = d.Meta.PageCount
+		case EDM:
+			p, err := client.EDMRecords(ctx, sd.PlatformID, jing.PageRequest{Page: page, PerPage: jing.DefaultPerPage})
+			if err != nil {
+				return n, err
+			}
+			for _, it := range p.Items {
+				recs = append(recs, db.SendRecord{Recipient: it.Email, Status: it.Status, At: it.Time})
+			}
+			pages = p.Meta.PageCount
+		}
+		if err := s.cfg.Store.SaveSendRecords(ctx, id, recs); err != nil {
+			return n, err
+		}
+		n += len(recs)
+		if page >= pages || len(recs) == 0 {
+			return n, nil
+		}
+	}
+}
+
+// Follow reconciles and refreshes sends until ctx ends: every interval,
+// unknown and abandoned sends are looked for, and submitted ones are
+// brought up to date.
+func (s *Service) Follow(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		if err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("reconcile sends", "error", err)
+		}
+		if open, err := s.cfg.Store.ListSends(ctx, db.SendFilter{States: []string{db.SendSubmitted}, Tests: true, Limit: 100}); err == nil {
+			for _, sd := range open {
+				if _, err := s.Refresh(ctx, sd.ID); err != nil && ctx.Err() == nil {
+					s.log.Warn("refresh a send", "send", sd.ID, "error", err)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// --- test sends ---
+
+// ErrNoTestRecipients refuses a test send when Settings name none.
+var ErrNoTestRecipients = errors.New("sends: no test recipients are set (Settings → Sends)")
+
+// TestSend sends a draft's message to the allow-listed test recipients
+// only, through the same ledger (a test send of its own, exactly once).
+// For email, the test addresses are put in a crowd of their own on the
+// platform first ("jingdesk 测试收件人"), since email sends go to crowds.
+func (s *Service) TestSend(ctx context.Context, draftID int64, user *db.User) (db.Send, error) {
+	if !mayAct(user) {
+		return db.Send{}, ErrNotAllowed
+	}
+	sd, err := s.cfg.Store.Send(ctx, draftID)
+	if err != nil {
+		return sd, err
+	}
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return sd, err
+	}
+	_, conn := s.cfg.Platform.Current()
+	in := db.SendDraftInput{Channel: sd.Channel, Test: true, Connection: conn, Name: "[测试] " + sd.Name, SMSID: sd.SMSID,
+		Content: sd.Content, Signature: sd.Signature, Subject: "[测试] " + sd.Subject, MailboxID: sd.MailboxID, Sender: sd.Sender}
+	switch sd.Channel {
+	case SMS:
+		if len(st.TestMobiles) == 0 {
+			return sd, ErrNoTestRecipients
+		}
+		in.Mobiles = st.TestMobiles
+	case EDM:
+		if len(st.TestEmails) == 0 {
+			return sd, ErrNoTestRecipients
+		}
+		group, err := s.testCrowd(ctx, user.Username, st.TestEmails)
+		if err != nil {
+			return sd, err
+		}
+		in.GroupIDs = []int64{group}
+	}
+	id, err := s.cfg.Store.CreateSend(ctx, NewKey(), user.ID, in)
+	if err != nil {
+		return sd, err
+	}
+	count := int64(len(st.TestMobiles))
+	if sd.Channel == EDM {
+		count = int64(len(st.TestEmails))
+	}
+	err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendDraft}, To: db.SendApproved,
+		Set: map[string]any{"confirmed_by": user.ID, "confirmed_at": s.cfg.Now().Unix(), "audience_count": count}})
+	if err != nil {
+		return sd, err
+	}
+	test, _ := s.cfg.Store.Send(ctx, id)
+	s.audit(ctx, user, test, "test", fmt.Sprintf("test of send %d to %d allow-listed recipients", sd.ID, count), "", "")
+	return s.Submit(ctx, id, user)
+}
+
+// testCrowdName is the platform crowd test emails go to.
+const testCrowdName = "jingdesk 测试收件人"
+
+// testCrowd makes sure the test crowd exists and holds the test addresses.
+func (s *Service) testCrowd(ctx context.Context, actor string, emails []string) (int64, error) {
+	client, _ := s.cfg.Platform.Current()
+	wctx := jing.WithActor(ctx, actor)
+	var group int64
+	for c, err := range client.AllCrowds(ctx, testCrowdName) {
+		if err != nil {
+			return 0, err
+		}
+		if c.Name == testCrowdName {
+			group = c.GroupID
+		}
+	}
+	if group == 0 {
+		var err error
+		if group, err = client.CreateCrowd(wctx, testCrowdName, "Test recipients of jingdesk's email test sends"); err != nil {
+			return 0, err
+		}
+	}
+	in := make([]jing.PersonInput, len(emails))
+	for i, e := range emails {
+		in[i] = jing.PersonInput{Identities: []jing.Identity{{Type: jing.IdentityEmail, Value: e, Name: "邮箱"}}}
+	}
+	res, err := client.CreatePersons(wctx, in)
+	if err != nil {
+		return 0, err
+	}
+	var uuids []string
+	for _, ok := range res.Success {
+		uuids = append(uuids, ok.OmniUserUUID)
+	}
+	if len(res.Failure) > 0 {
+		return 0, fmt.Errorf("sends: the platform refused test address %v: %s",
+			res.Failure[0].Identities, strings.TrimSpace(res.Failure[0].Reason))
+	}
+	if _, err := client.ImportToCrowd(wctx, group, uuids); err != nil {
+		return 0, err
+	}
+	return group, nil
+}
