@@ -21,7 +21,9 @@ var (
 )
 
 // mayAct: marketers and administrators send, approve and decide.
-func mayAct(u *db.User) bool { return u != nil && (u.Role == db.RoleMarketer || u.Role == db.RoleAdmin) }
+func mayAct(u *db.User) bool {
+	return u != nil && (u.Role == db.RoleMarketer || u.Role == db.RoleAdmin)
+}
 
 // Confirmation is what the confirmation step shows before a send goes:
 // the frozen audience size and the rules that apply to it.
