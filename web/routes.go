@@ -53,8 +53,6 @@ func (s *Server) Routes() []Route {
 		{post, "/logout", Viewer, s.logout},
 		{get, "/", Viewer, s.home},
 		{get, "/leads", Viewer, s.showLeads},
-		{get, "/sms", Viewer, s.showArea("sms")},
-		{get, "/email", Viewer, s.showArea("email")},
 		{get, "/scores", Viewer, s.showArea("scores")},
 		{get, "/settings", Viewer, s.showSettings},
 		{get, "/settings/account", Viewer, s.showAccount},
@@ -127,6 +125,36 @@ func (s *Server) Routes() []Route {
 		{post, "/imports/:id/cancel", Marketer, s.actOnImport(cancelJob)},
 		{get, "/imports/:id/rows.csv", Marketer, s.downloadImportRows},
 
+		// SMS sends: everyone sees the messages, the sends and their
+		// delivery; marketers and admins write drafts, test, confirm.
+		{get, "/sms", Viewer, s.showSMS},
+		{get, "/sms/new", Marketer, s.showNewSMS},
+		{post, "/sms", Marketer, s.createSMS},
+		{get, "/sms/sends/:id", Viewer, s.showSMSSend},
+		{post, "/sms/sends/:id", Marketer, s.updateSMS},
+		{post, "/sms/sends/:id/consent", Marketer, s.checkSMSConsent},
+
+		// Email sends: the same, with an HTML body previewed in a sandboxed frame.
+		{get, "/email", Viewer, s.showEmail},
+		{get, "/email/new", Marketer, s.showNewEmail},
+		{post, "/email", Marketer, s.createEmail},
+		{get, "/email/sends/:id", Viewer, s.showEmailSend},
+		{post, "/email/sends/:id", Marketer, s.updateEmail},
+		{get, "/email/sends/:id/preview", Viewer, s.previewEmail},
+
+		// Both channels: the ledger's steps and the delivery records.
+		{get, "/sends/:id/confirm", Marketer, s.showSendConfirmation},
+		{post, "/sends/:id/confirm", Marketer, s.confirmSend},
+		{post, "/sends/:id/test", Marketer, s.testSend},
+		{post, "/sends/:id/approve", Marketer, s.approveSend},
+		{post, "/sends/:id/reject", Marketer, s.rejectSend},
+		{post, "/sends/:id/cancel", Marketer, s.cancelSend},
+		{post, "/sends/:id/decide", Marketer, s.decideSend},
+		{get, "/sends/:id/status", Viewer, s.showSendStatus},
+		{get, "/sends/:id/records", Viewer, s.showSendRecords},
+		{post, "/sends/:id/records/sync", Marketer, s.syncSendRecords},
+		{get, "/sends/:id/records.csv", Marketer, s.exportSendRecords},
+
 		// Reference data.
 		// Everyone looks at the sets the platform's ids resolve through;
 		// marketers and admins refresh them (one set or all, as a job).
@@ -144,6 +172,8 @@ func (s *Server) Routes() []Route {
 		{post, "/settings/users/:id/enable", Admin, s.enableUser},
 		{post, "/settings/users/:id/password", Admin, s.resetUserPassword},
 		{get, "/settings/audit", Admin, s.showAudit},
+		{get, "/settings/sends", Admin, s.showSendSettings},
+		{post, "/settings/sends", Admin, s.saveSendSettings},
 
 		// The platform connection: settings, the connection test, the endpoint check, usage.
 		{get, "/settings/platform", Admin, s.showPlatform},

@@ -21,6 +21,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/internal/refdata"
 	"github.com/jingdesk/jingdesk/internal/secret"
+	"github.com/jingdesk/jingdesk/internal/sends"
 	"github.com/jingdesk/jingdesk/web"
 )
 
@@ -168,6 +169,10 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	if err != nil {
 		return err
 	}
+	sendSvc, err := sends.New(sends.Config{Store: d.store, Platform: pm, Runner: runner, Logger: logger})
+	if err != nil {
+		return err
+	}
 	if err := runner.Start(ctx); err != nil {
 		return err
 	}
@@ -180,7 +185,11 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 		return err
 	}
 	defer leadSvc.Stop() // likewise: no sync is requested while the runner stops
-	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner, pm, ref, leadSvc, crowdSvc)
+	// Sends: unknown outcomes are looked for, submitted sends followed.
+	followCtx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopFollowing()
+	go sendSvc.Follow(followCtx, sends.FollowEvery)
+	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner, pm, ref, leadSvc, crowdSvc, sendSvc)
 	if err != nil {
 		return err
 	}
@@ -210,6 +219,7 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 		return err
 	}
 	// Only now: a request may have queued, paused or cancelled a job until the end.
+	stopFollowing()
 	ref.Stop()
 	leadSvc.Stop()
 	stopJobs(runner, cfg.ShutdownTimeout, logger)
@@ -267,7 +277,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, cfg ServeCo
 
 // buildServer wires the web server from an opened data directory.
 func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.Logger, zone *time.Location, version string,
-	jobService web.JobService, pm *platform.Manager, ref *refdata.Service, leadSvc *leads.Service, crowdSvc *crowds.Service) (*web.Server, error) {
+	jobService web.JobService, pm *platform.Manager, ref *refdata.Service, leadSvc *leads.Service, crowdSvc *crowds.Service, sendSvc *sends.Service) (*web.Server, error) {
 	catalog, err := i18n.NewCatalog(zone)
 	if err != nil {
 		return nil, err
@@ -302,6 +312,7 @@ func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.
 		Reference:       ref,
 		Leads:           leadSvc,
 		Crowds:          crowdSvc,
+		Sends:           sendSvc,
 	})
 }
 

@@ -360,3 +360,18 @@ type ReasonCount struct {
 	Reason string
 	Count  int64
 }
+
+// SetSendExcluded records the mobiles the consent check left out of a draft.
+func (s *Store) SetSendExcluded(ctx context.Context, id int64, excluded []string) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE sends SET excluded = ?, updated_at = ? WHERE id = ? AND state = 'draft'`,
+		jsonList(excluded), s.unixNow(), id)
+	return sendChanged(res, err, id)
+}
+
+// UpdateScheduledSend records a change the platform accepted to a
+// scheduled email.
+func (s *Store) UpdateScheduledSend(ctx context.Context, id int64, subject, mailboxID, sender, html string, sendTime int64) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE sends SET subject = ?, mailbox_id = ?, sender = ?, content = ?, send_time = ?, updated_at = ?
+		WHERE id = ? AND state = 'submitted'`, subject, mailboxID, sender, html, sendTime, s.unixNow(), id)
+	return sendChanged(res, err, id)
+}

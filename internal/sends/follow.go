@@ -240,6 +240,9 @@ func (s *Service) SyncRecords(ctx context.Context, id int64) (int, error) {
 	}
 }
 
+// FollowEvery is how often a running console follows its sends.
+const FollowEvery = 15 * time.Second
+
 // Follow reconciles and refreshes sends until ctx ends: every interval,
 // unknown and abandoned sends are looked for, and submitted ones are
 // brought up to date.

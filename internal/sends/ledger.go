@@ -342,3 +342,47 @@ func errorText(err error) string {
 	}
 	return err.Error()
 }
+
+// ErrStarted refuses a change to an email the platform has started sending.
+var ErrStarted = errors.New("sends: the platform has started this send; it can no longer change")
+
+// UpdateScheduled changes a scheduled email the platform has not started:
+// its content and time on the platform first (edm.update), then the ledger.
+// The audience stays as confirmed.
+func (s *Service) UpdateScheduled(ctx context.Context, id int64, user *db.User, d Draft) (db.Send, error) {
+	if !mayAct(user) {
+		return db.Send{}, ErrNotAllowed
+	}
+	sd, err := s.cfg.Store.Send(ctx, id)
+	if err != nil {
+		return sd, err
+	}
+	if sd.Channel != EDM || sd.State != db.SendSubmitted || sd.PlatformStatus != "scheduled" {
+		return sd, ErrStarted
+	}
+	d.GroupIDs, d.Name = sd.GroupIDs, sd.Name
+	if d.SendTime == 0 || d.SendTime <= s.cfg.Now().Unix() {
+		return sd, ErrPastTime
+	}
+	if err := s.check(EDM, d); err != nil {
+		return sd, err
+	}
+	client, _ := s.cfg.Platform.Current()
+	wctx, reqID := jing.CaptureRequestID(jing.WithActor(ctx, user.Username))
+	in := jing.EDMInput{Name: sd.PlatformName(), Subject: d.Subject, MailboxID: d.MailboxID, HTML: d.HTML, GroupIDs: sd.GroupIDs, SendTime: d.SendTime}
+	if err := client.UpdateEDM(wctx, sd.PlatformID, in); err != nil {
+		if je, ok := jing.AsError(err); ok && je.Code == jing.CodeBusinessFailed {
+			return sd, ErrStarted
+		}
+		return sd, err
+	}
+	mb, err := s.mailbox(ctx, client, d.MailboxID)
+	if err != nil {
+		return sd, err
+	}
+	if err := s.cfg.Store.UpdateScheduledSend(ctx, id, d.Subject, d.MailboxID, mb.Address, d.HTML, d.SendTime); err != nil {
+		return sd, err
+	}
+	s.audit(ctx, user, sd, "update", "scheduled email changed on the platform", reqID(), "")
+	return s.cfg.Store.Send(ctx, id)
+}

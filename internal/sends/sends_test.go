@@ -13,6 +13,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/jobs"
 )
 
 type fixedPlatform struct{ client *jing.Client }
@@ -353,5 +354,71 @@ func TestATestSendGoesToTheAllowListOnly(t *testing.T) {
 	}
 	if sd := r.send(id); sd.State != db.SendDraft {
 		t.Fatalf("the draft changed: %s", sd.State)
+	}
+}
+
+// The consent check excludes the pasted mobiles whose person authorised
+// no required policy version (or is unknown), and keeps the others.
+func TestTheConsentCheckExcludesWhoHasNotAuthorised(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	runner := jobs.New(r.store, jobs.Config{Logger: slog.New(slog.DiscardHandler), Poll: 20 * time.Millisecond})
+	svc, err := New(Config{Store: r.store, Platform: fixedPlatform{r.client}, Runner: runner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { runner.Stop(ctx) })
+	var mobiles []string
+	never := map[string]bool{}
+	for _, p := range r.sb.SamplePersons(60) {
+		if p.Mobile != "" {
+			mobiles = append(mobiles, p.Mobile)
+			never[p.Mobile] = p.Authorized == 0
+		}
+	}
+	mobiles = append(mobiles, "13000000009") // nobody's
+	id, err := svc.CreateDraft(ctx, r.mia.ID, SMS, Draft{Name: "合规检查", SMSID: r.sb.SMSMessageIDs("approved")[0], Mobiles: mobiles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := svc.RequestConsentCheck(ctx, id, r.mia.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		j, _ := r.store.Job(ctx, job)
+		if !j.Active() {
+			if j.State != db.JobDone {
+				t.Fatalf("consent job %s: %s", j.State, j.Error)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the consent check did not finish")
+		}
+		time.Sleep(5 * time.Millisecond) // polling the job, bounded by the deadline
+	}
+	sd := r.send(id)
+	ex := map[string]bool{}
+	for _, m := range sd.Excluded {
+		ex[m] = true
+	}
+	if !ex["13000000009"] || len(ex) < 2 || len(ex) >= len(mobiles) {
+		t.Fatalf("excluded %d of %d", len(ex), len(mobiles))
+	}
+	for m, none := range never {
+		if none && !ex[m] {
+			t.Fatalf("%s authorised nothing but was kept", m)
+		}
+	}
+	if n, _ := svc.AudienceSize(ctx, sd); n != int64(len(mobiles)-len(ex)) {
+		t.Fatalf("audience %d, want %d", n, len(mobiles)-len(ex))
+	}
+	if got := audienceMobiles(sd); len(got) != len(mobiles)-len(ex) {
+		t.Fatalf("%d mobiles would be sent to", len(got))
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/importfile"
 	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/secret"
 )
 
@@ -45,6 +46,7 @@ type Platform interface {
 type Config struct {
 	Store    *db.Store
 	Platform Platform
+	Runner   *jobs.Runner // for the consent check; nil: not offered
 	Logger   *slog.Logger
 	Now      func() time.Time
 	// Abandoned is how long a send may stay "submitting" before the
@@ -75,7 +77,11 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Abandoned <= 0 {
 		cfg.Abandoned = 2 * time.Minute
 	}
-	return &Service{cfg: cfg, log: cfg.Logger.With("component", "sends"), inFlight: map[int64]bool{}}, nil
+	s := &Service{cfg: cfg, log: cfg.Logger.With("component", "sends"), inFlight: map[int64]bool{}}
+	if cfg.Runner != nil {
+		cfg.Runner.Register(ConsentJobKind, s.runConsent)
+	}
+	return s, nil
 }
 
 // --- settings ---
