@@ -255,15 +255,30 @@ func (s *Service) Follow(ctx context.Context, interval time.Duration) {
 		}
 		if open, err := s.cfg.Store.ListSends(ctx, db.SendFilter{States: []string{db.SendSubmitted}, Tests: true, Limit: 100}); err == nil {
 			for _, sd := range open {
-				if _, err := s.Refresh(ctx, sd.ID); err != nil && ctx.Err() == nil {
-					s.log.Warn("refresh a send", "send", sd.ID, "error", err)
-				}
+				s.follow(ctx, sd)
 			}
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// follow brings one submitted send up to date; once the platform has
+// finished with it, its recipients' outcomes are copied for searching.
+func (s *Service) follow(ctx context.Context, sd db.Send) {
+	now, err := s.Refresh(ctx, sd.ID)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("refresh a send", "send", sd.ID, "error", err)
+		}
+		return
+	}
+	if now.State == db.SendDone {
+		if _, err := s.SyncRecords(ctx, sd.ID); err != nil && ctx.Err() == nil {
+			s.log.Warn("copy a send's records", "send", sd.ID, "error", err)
 		}
 	}
 }

@@ -422,3 +422,27 @@ func TestTheConsentCheckExcludesWhoHasNotAuthorised(t *testing.T) {
 		t.Fatalf("%d mobiles would be sent to", len(got))
 	}
 }
+
+// Following a submitted send brings the platform's counts in.
+func TestFollowingASendBringsItsDeliveryCounts(t *testing.T) {
+	r := newRig(t)
+	id := r.smsDraft(10)
+	if _, err := r.svc.Confirm(context.Background(), id, r.mia, ""); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.svc.Follow(ctx, 50*time.Millisecond); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		sd := r.send(id)
+		if sd.Counts.Total == 10 && sd.Counts.Delivered > 0 && sd.CheckedAt > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("counts never came: %+v (%s)", sd.Counts, sd.PlatformStatus)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the ledger, bounded by the deadline
+	}
+}
