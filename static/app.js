@@ -75,3 +75,17 @@
 
   document.documentElement.classList.add("js");
 })();
+
+// --- SMS sends (issue 7): the draft form's preview follows the chosen
+// message (the previews are rendered by the server, hidden but one).
+(function () {
+  "use strict";
+  document.addEventListener("change", function (evt) {
+    var sel = evt.target;
+    if (!sel || !sel.matches || !sel.matches("select[data-sms-select]")) { return; }
+    var form = sel.form || document;
+    form.querySelectorAll("[data-sms-preview]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-sms-preview") !== sel.value;
+    });
+  });
+})();

@@ -48,7 +48,8 @@ type AuditFilter struct {
 	Action   string // prefix match: "auth." matches every sign-in event
 	Username string
 	Outcome  string
-	BeforeID int64 // keyset paging: entries older than this id
+	Object   string // exact: "send:12" is one send's history
+	BeforeID int64  // keyset paging: entries older than this id
 	Limit    int
 }
 
@@ -67,6 +68,10 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, err
 	if f.Outcome != "" {
 		where = append(where, `outcome = ?`)
 		args = append(args, f.Outcome)
+	}
+	if f.Object != "" {
+		where = append(where, `object = ?`)
+		args = append(args, f.Object)
 	}
 	if f.BeforeID > 0 {
 		where = append(where, `id < ?`)

@@ -1,0 +1,318 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/sends"
+)
+
+// sendsSetup signs in a marketer, sets the rules and returns its client.
+func sendsSetup(t *testing.T, h *harness, rig *sendsRig, st sends.Settings) *client {
+	t.Helper()
+	h.addUser("mia", db.RoleMarketer)
+	if _, err := rig.sends.SaveSettings(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	return h.login("mia")
+}
+
+// smsDraft creates an SMS draft through the form and returns its id.
+func smsDraft(t *testing.T, c *client, rig *sendsRig, form url.Values) int64 {
+	t.Helper()
+	if form.Get("sms_id") == "" {
+		form.Set("sms_id", rig.sandbox().SMSMessageIDs("approved")[0])
+	}
+	rec := c.post("/sms", form)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("create draft: %d\n%s", rec.Code, rec.Body.String())
+	}
+	loc := rec.Header().Get("Location")
+	id, err := strconv.ParseInt(strings.TrimPrefix(loc, "/sms/sends/"), 10, 64)
+	if err != nil {
+		t.Fatalf("draft location %q", loc)
+	}
+	return id
+}
+
+func sampleMobiles(rig *sendsRig, n int) []string {
+	var out []string
+	for _, p := range rig.sandbox().SamplePersons(n) {
+		out = append(out, p.Mobile)
+	}
+	return out
+}
+
+func mobilesDraft(t *testing.T, c *client, rig *sendsRig, n int) (int64, []string) {
+	t.Helper()
+	m := sampleMobiles(rig, n)
+	return smsDraft(t, c, rig, url.Values{"name": {"试驾邀约"}, "audience": {"mobiles"}, "mobiles": {strings.Join(m, "\n")}}), m
+}
+
+func sendState(t *testing.T, h *harness, id int64) db.Send {
+	t.Helper()
+	sd, err := h.store.Send(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sd
+}
+
+func TestSendConfirmRequiresTypedCount(t *testing.T) {
+	h, rig := newSendsHarness(t)
+	c := sendsSetup(t, h, rig, sends.Settings{ConfirmTypeAbove: 2})
+	id, _ := mobilesDraft(t, c, rig, 3)
+	rec := c.get("/sends/"+strconv.FormatInt(id, 10)+"/confirm", htmx())
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(body, `data-testid="confirm-typed"`) || !strings.Contains(body, `data-count="3"`) {
+		t.Fatalf("confirmation: %d\n%s", rec.Code, body)
+	}
+	if !strings.Contains(body, `hx-disabled-elt`) {
+		t.Error("the confirm button does not disable itself")
+	}
+	path := "/sends/" + strconv.FormatInt(id, 10) + "/confirm"
+	rec = c.post(path, url.Values{"typed": {"30"}}, htmx())
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `data-testid="confirm-error"`) ||
+		!strings.Contains(rec.Body.String(), `value="30"`) {
+		t.Fatalf("wrong count: %d\n%s", rec.Code, rec.Body.String())
+	}
+	if n := rig.sandbox().CallsToday("sms.send"); n != 0 || sendState(t, h, id).State != db.SendDraft {
+		t.Fatalf("a wrong count sent: %d calls", n)
+	}
+	rec = c.post(path, url.Values{"typed": {"3"}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/sms/sends/"+strconv.FormatInt(id, 10) {
+		t.Fatalf("confirm: %d %q", rec.Code, rec.Header().Get("Location"))
+	}
+	if sd := sendState(t, h, id); sd.State != db.SendSubmitted || sd.AudienceCount != 3 {
+		t.Fatalf("after confirm: %s %d", sd.State, sd.AudienceCount)
+	}
+	// A second confirmation lands on the send's page, not an error.
+	rec = c.post(path, url.Values{"typed": {"3"}})
+	if rec.Code != http.StatusSeeOther || rig.sandbox().CallsToday("sms.send") != 1 {
+		t.Fatalf("second confirm: %d, %d calls", rec.Code, rig.sandbox().CallsToday("sms.send"))
+	}
+	page := c.get("/sms/sends/" + strconv.FormatInt(id, 10)).Body.String()
+	if !strings.Contains(page, `data-testid="send-delivery"`) || !strings.Contains(page, `data-polling="true"`) {
+		t.Fatalf("the page does not show the delivery\n%s", page)
+	}
+}
+
+func TestSendConcurrentConfirmCallsOnce(t *testing.T) {
+	h, rig := newSendsHarness(t)
+	c := sendsSetup(t, h, rig, sends.DefaultSettings)
+	id, _ := mobilesDraft(t, c, rig, 2)
+	path := "/sends/" + strconv.FormatInt(id, 10) + "/confirm"
+	var wg sync.WaitGroup
+	codes := make([]int, 50)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = c.post(path, url.Values{}).Code
+		}()
+	}
+	wg.Wait()
+	for i, code := range codes {
+		if code != http.StatusSeeOther {
+			t.Errorf("request %d: %d", i, code)
+		}
+	}
+	if n := rig.sandbox().CallsToday("sms.send"); n != 1 {
+		t.Fatalf("sms.send called %d times", n)
+	}
+	if sd := sendState(t, h, id); sd.State != db.SendSubmitted {
+		t.Fatalf("state %s", sd.State)
+	}
+}
+
+func TestSendApprovalBySomeoneElse(t *testing.T) {
+	h, rig := newSendsHarness(t)
+	c := sendsSetup(t, h, rig, sends.Settings{ConfirmTypeAbove: 1000, ApprovalAbove: 1})
+	h.addUser("ned", db.RoleMarketer)
+	h.addUser("vic", db.RoleViewer)
+	id, _ := mobilesDraft(t, c, rig, 2)
+	sid := strconv.FormatInt(id, 10)
+	viewer := h.login("vic")
+	for _, p := range []string{"confirm", "approve", "decide", "test", "cancel"} {
+		if rec := viewer.post("/sends/"+sid+"/"+p, url.Values{"decision": {"sent"}}); rec.Code != http.StatusForbidden {
+			t.Errorf("viewer POST %s: %d", p, rec.Code)
+		}
+	}
+	rec := c.get("/sends/"+sid+"/confirm", htmx())
+	if !strings.Contains(rec.Body.String(), `data-testid="confirm-needs-approval"`) {
+		t.Fatalf("no approval notice\n%s", rec.Body.String())
+	}
+	c.post("/sends/"+sid+"/confirm", url.Values{})
+	if sd := sendState(t, h, id); sd.State != db.SendAwaitingApproval {
+		t.Fatalf("state %s", sd.State)
+	}
+	page := c.get("/sms/sends/" + sid).Body.String()
+	if !strings.Contains(page, `data-testid="send-own"`) || strings.Contains(page, `data-testid="send-approve"`) {
+		t.Fatal("the author is offered the approval")
+	}
+	rec = c.post("/sends/"+sid+"/approve", url.Values{})
+	if rec.Code != http.StatusForbidden || rig.sandbox().CallsToday("sms.send") != 0 || sendState(t, h, id).State != db.SendAwaitingApproval {
+		t.Fatalf("own approval: %d, %d calls", rec.Code, rig.sandbox().CallsToday("sms.send"))
+	}
+	if !strings.Contains(c.get("/sms/sends/"+sid).Body.String(), "不能审批自己") {
+		t.Error("the refusal is not explained")
+	}
+	other := h.login("ned")
+	if !strings.Contains(other.get("/sms/sends/"+sid).Body.String(), `data-testid="send-approve"`) {
+		t.Fatal("another marketer is not offered the approval")
+	}
+	if rec := other.post("/sends/"+sid+"/approve", url.Values{}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("approve: %d", rec.Code)
+	}
+	if sd := sendState(t, h, id); sd.State != db.SendSubmitted || rig.sandbox().CallsToday("sms.send") != 1 {
+		t.Fatalf("after approval: %s, %d calls", sd.State, rig.sandbox().CallsToday("sms.send"))
+	}
+}
+
+func TestSendUnknownOutcomeDecision(t *testing.T) {
+	h, rig := newSendsHarness(t)
+	c := sendsSetup(t, h, rig, sends.DefaultSettings)
+	id, _ := mobilesDraft(t, c, rig, 2)
+	sid := strconv.FormatInt(id, 10)
+	rig.sandbox().SetFaults(sandbox.Faults{ErrorRate: 1, Only: []string{"sms.send"}})
+	c.post("/sends/"+sid+"/confirm", url.Values{})
+	rig.sandbox().SetFaults(sandbox.Faults{})
+	if sd := sendState(t, h, id); sd.State != db.SendUnknown {
+		t.Fatalf("state %s", sd.State)
+	}
+	page := c.get("/sms/sends/" + sid).Body.String()
+	for _, want := range []string{`data-testid="send-evidence"`, `data-testid="send-decide-sent"`, `data-testid="send-decide-again"`, "绝不会自行重发", `data-confirm=`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("unknown page lacks %s", want)
+		}
+	}
+	if n := rig.sandbox().CallsToday("sms.send"); n != 1 {
+		t.Fatalf("calls %d", n)
+	}
+	if rec := c.post("/sends/"+sid+"/decide", url.Values{"decision": {"maybe"}}); rec.Code != http.StatusBadRequest {
+		t.Errorf("bad decision: %d", rec.Code)
+	}
+	if rec := c.post("/sends/"+sid+"/decide", url.Values{"decision": {"again"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("decide: %d", rec.Code)
+	}
+	if n := rig.sandbox().CallsToday("sms.send"); n != 2 {
+		t.Fatalf("send again: %d calls", n)
+	}
+	if sd := sendState(t, h, id); sd.State != db.SendSubmitted {
+		t.Fatalf("after send again: %s", sd.State)
+	}
+	// The timeline shows who did what.
+	page = c.get("/sms/sends/" + sid).Body.String()
+	if !strings.Contains(page, `data-action="decide"`) || !strings.Contains(page, `data-action="submit"`) {
+		t.Error("the timeline lacks the steps")
+	}
+}
+
+func TestSendStatusPollsUntilDoneAndRecords(t *testing.T) {
+	h, rig := newSendsHarness(t)
+	c := sendsSetup(t, h, rig, sends.DefaultSettings)
+	h.addUser("vic", db.RoleViewer)
+	id, mobiles := mobilesDraft(t, c, rig, 3)
+	sid := strconv.FormatInt(id, 10)
+	c.post("/sends/"+sid+"/confirm", url.Values{})
+	rec := c.get("/sends/"+sid+"/status", htmx())
+	if !strings.Contains(rec.Body.String(), `data-polling="true"`) || !strings.Contains(rec.Body.String(), `hx-trigger="every 5s"`) {
+		t.Fatalf("status while sending:\n%s", rec.Body.String())
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		sd, err := rig.sends.Refresh(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sd.State == db.SendDone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not done: %s %+v", sd.PlatformStatus, sd.Counts)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	body := c.get("/sends/"+sid+"/status", htmx()).Body.String()
+	if !strings.Contains(body, `data-polling="false"`) || strings.Contains(body, "hx-trigger") {
+		t.Fatalf("status when done still polls:\n%s", body)
+	}
+	if rec := c.post("/sends/"+sid+"/records/sync", url.Values{}, htmx()); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-total="3"`) {
+		t.Fatalf("sync: %d\n%s", rec.Code, rec.Body.String())
+	}
+	q := mobiles[1][3:9]
+	body = c.get("/sends/"+sid+"/records?q="+q, htmx()).Body.String()
+	if !strings.Contains(body, mobiles[1]) || strings.Contains(body, mobiles[0]) && !strings.Contains(mobiles[0], q) {
+		t.Fatalf("search %q:\n%s", q, body)
+	}
+	viewer := h.login("vic")
+	body = viewer.get("/sends/"+sid+"/records", htmx()).Body.String()
+	if strings.Contains(body, mobiles[0]) || !strings.Contains(body, `data-testid="record-row"`) {
+		t.Fatal("records not masked for a viewer")
+	}
+	if rec := viewer.get("/sends/" + sid + "/records.csv"); rec.Code != http.StatusForbidden {
+		t.Errorf("viewer export: %d", rec.Code)
+	}
+	rec = c.get("/sends/" + sid + "/records.csv")
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), "\xEF\xBB\xBF") || !strings.Contains(rec.Body.String(), mobiles[2]) {
+		t.Fatalf("export: %d\n%s", rec.Code, rec.Body.String())
+	}
+	if cd := rec.Header().Get("Content-Disposition"); !strings.Contains(cd, "filename*=UTF-8''") {
+		t.Errorf("disposition %q", cd)
+	}
+}
+
+func TestSendTestSendNeedsRecipients(t *testing.T) {
+	h, rig := newSendsHarness(t)
+	c := sendsSetup(t, h, rig, sends.DefaultSettings)
+	id, _ := mobilesDraft(t, c, rig, 2)
+	sid := strconv.FormatInt(id, 10)
+	rec := c.post("/sends/"+sid+"/test", url.Values{}, htmx())
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "设置 → 发送") {
+		t.Fatalf("no test recipients: %d\n%s", rec.Code, rec.Body.String())
+	}
+	if _, err := rig.sends.SaveSettings(context.Background(), sends.Settings{TestMobiles: sampleMobiles(rig, 1), ConfirmTypeAbove: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	rec = c.post("/sends/"+sid+"/test", url.Values{}, htmx())
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-testid="send-notice-link"`) {
+		t.Fatalf("test send: %d\n%s", rec.Code, rec.Body.String())
+	}
+	if n := rig.sandbox().CallsToday("sms.send"); n != 1 || sendState(t, h, id).State != db.SendDraft {
+		t.Fatalf("test send: %d calls", n)
+	}
+}
+
+func TestSendSettingsAdminOnly(t *testing.T) {
+	h, rig := newSendsHarness(t)
+	h.addUser("mia", db.RoleMarketer)
+	h.addUser("ada", db.RoleAdmin)
+	if rec := h.login("mia").get("/settings/sends"); rec.Code != http.StatusForbidden {
+		t.Fatalf("marketer: %d", rec.Code)
+	}
+	a := h.login("ada")
+	if rec := a.get("/settings/sends"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `value="1000"`) {
+		t.Fatalf("admin: %d", rec.Code)
+	}
+	rec := a.post("/settings/sends", url.Values{"test_mobiles": {"12345"}, "confirm_type_above": {"1000"}, "approval_above": {"0"}})
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "12345") {
+		t.Fatalf("bad mobile: %d", rec.Code)
+	}
+	m := sampleMobiles(rig, 1)[0]
+	rec = a.post("/settings/sends", url.Values{"test_mobiles": {m}, "test_emails": {"qa@example.com"}, "confirm_type_above": {"50"}, "approval_above": {"500"}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("save: %d\n%s", rec.Code, rec.Body.String())
+	}
+	st, _ := rig.sends.Settings(context.Background())
+	if len(st.TestMobiles) != 1 || st.ConfirmTypeAbove != 50 || st.ApprovalAbove != 500 || len(st.TestEmails) != 1 {
+		t.Fatalf("saved %+v", st)
+	}
+}
