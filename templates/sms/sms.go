@@ -136,22 +136,22 @@ type CrowdChoice struct {
 
 // Form is the draft form as typed.
 type Form struct {
-	ID           int64 // 0: a new draft
-	Name         string
-	SMSID        string
-	Audience     string // "crowds" or "mobiles"
-	Crowds       []CrowdChoice
-	MobilesText  string
-	ValidCount   int
-	Invalid      []string
-	When         string // "now" or "later"
-	SendAt       string // datetime-local, in the console's zone
-	Zone         string
-	Messages     []Message
-	Error        string
-	ErrorRef     string
-	Example      string // who the preview is filled for
-	MessagesErr  string
+	ID          int64 // 0: a new draft
+	Name        string
+	SMSID       string
+	Audience    string // "crowds" or "mobiles"
+	Crowds      []CrowdChoice
+	MobilesText string
+	ValidCount  int
+	Invalid     []string
+	When        string // "now" or "later"
+	SendAt      string // datetime-local, in the console's zone
+	Zone        string
+	Messages    []Message
+	Error       string
+	ErrorRef    string
+	Example     string // who the preview is filled for
+	MessagesErr string
 }
 
 // Selected reports whether the message is the one chosen.
@@ -167,22 +167,22 @@ func (f Form) Action() string {
 
 // Page is one send's page.
 type Page struct {
-	Now        int64
-	ID         int64
-	Name       string
-	State      string
-	Test       bool
-	Message    Message
-	Crowds     []CrowdChoice
-	Mobiles    int
-	Excluded   []string
-	Size       int64
-	SendTime   int64
-	SentAt     int64 // when the platform accepted it; 0 before
-	CanEdit    bool
-	Form       *Form // the edit form of a draft (marketers)
-	Consent    Consent
-	Lifecycle  templ.Component
+	Now       int64
+	ID        int64
+	Name      string
+	State     string
+	Test      bool
+	Message   Message
+	Crowds    []CrowdChoice
+	Mobiles   int
+	Excluded  []string
+	Size      int64
+	SendTime  int64
+	SentAt    int64 // when the platform accepted it; 0 before
+	CanEdit   bool
+	Form      *Form // the edit form of a draft (marketers)
+	Consent   Consent
+	Lifecycle templ.Component
 }
 
 // Consent is the privacy-consent check of a draft's pasted list.
