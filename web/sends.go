@@ -522,14 +522,7 @@ func (s *Server) syncSendRecords(c echo.Context) error {
 		return err
 	}
 	if _, err := s.Sends.SyncRecords(c.Request().Context(), sd.ID); err != nil {
-		msg, ref, ok := sendErrorText(c, err)
-		if !ok {
-			return err
-		}
-		if ref != "" {
-			msg += " " + t(c, "sends.request_id", "ID", ref)
-		}
-		return backToSend(c, sd, ui.FlashError, msg)
+		return s.stepDone(c, sd, err, "")
 	}
 	if !isHTMX(c) {
 		return backToSend(c, sd, ui.FlashSuccess, t(c, "sends.flash.synced"))

@@ -344,14 +344,7 @@ func (s *Server) checkSMSConsent(c echo.Context) error {
 	}
 	job, err := s.Sends.RequestConsentCheck(c.Request().Context(), sd.ID, currentUser(c).ID)
 	if err != nil {
-		msg, ref, ok := sendErrorText(c, err)
-		if !ok {
-			return err
-		}
-		if ref != "" {
-			msg += " " + t(c, "sends.request_id", "ID", ref)
-		}
-		return backToSend(c, sd, ui.FlashError, msg)
+		return s.stepDone(c, sd, err, "")
 	}
 	if !isHTMX(c) {
 		return backToSend(c, sd, ui.FlashInfo, t(c, "sms.consent.started"))
