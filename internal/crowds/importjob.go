@@ -476,3 +476,27 @@ func (r *importRun) importExactly(ctx context.Context, uuids []string) (map[stri
 	}
 	return refused, nil
 }
+
+// ImportUUIDs imports persons by omni_user_uuid into a crowd: the way other
+// parts of the console (a scores selection) make a crowd. It goes through
+// a generated file named fileName, so it is validated, run, reported and
+// kept in the history like any import. It returns the import's id.
+func (s *Service) ImportUUIDs(ctx context.Context, userID int64, actor, fileName string, uuids []string, t Target) (int64, error) {
+	var file strings.Builder
+	file.WriteString(importfile.ColUUID + "\n")
+	for _, u := range uuids {
+		file.WriteString(u + "\n")
+	}
+	id, err := s.Upload(ctx, userID, fileName, strings.NewReader(file.String()))
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.Validate(ctx, id, []string{importfile.ColUUID}, importfile.ColUUID); err != nil {
+		return id, err
+	}
+	t.Again = true // a generated file: its hash says nothing of the user's intent
+	if _, err := s.Start(ctx, id, userID, actor, t); err != nil {
+		return id, err
+	}
+	return id, nil
+}

@@ -594,7 +594,9 @@ func (s *Store) ResetLeads(ctx context.Context, connection string) (bool, error)
 			return nil
 		}
 		reset = true
-		for _, q := range []string{`DELETE FROM leads`, `DELETE FROM lead_status_history`} {
+		// Another tenant's leads, scores and crowd members must not mix in.
+		for _, q := range []string{`DELETE FROM leads`, `DELETE FROM lead_status_history`, `DELETE FROM score_cards`,
+			`DELETE FROM intention_scores`, `DELETE FROM score_history`, `DELETE FROM crowd_members`, `DELETE FROM crowd_members_fetched`} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
 			}

@@ -67,23 +67,41 @@ type scoreItem struct {
 	Level string `json:"level,omitempty"`
 }
 
-// scorer gives the items of one kind of score for one id.
-type scorer func(st *sendState, sub scoreSubject, id string) []scoreItem
+// scorer gives the items of one kind of score for one id at a moment.
+type scorer func(st *sendState, sub scoreSubject, id string, now int64) []scoreItem
 
-func identityScore(st *sendState, sub scoreSubject, id string) []scoreItem {
+func identityScore(st *sendState, sub scoreSubject, id string, _ int64) []scoreItem {
 	grade, score := draw(fate(st.Salt, "identity", sub.name, id), identityBands)
 	return []scoreItem{{ID: id, Model: sub.identityModel, Score: score, Grade: grade}}
 }
 
-func activityScore(st *sendState, sub scoreSubject, id string) []scoreItem {
+// activityScore is the points of the seed, moving by a few points a day
+// (some ids gain, some lose, most stay), so that a console fetching again
+// later sees movers. A cleared person reads 0 / inactive.
+func activityScore(st *sendState, sub scoreSubject, id string, now int64) []scoreItem {
 	item := scoreItem{ID: id, Model: sub.activityModel, Level: "inactive"}
-	if _, cleared := st.ActivityCleared[id]; !cleared || sub.name != "user" {
-		item.Level, item.Score = draw(fate(st.Salt, "activity", sub.name, id), activityBands)
+	if _, cleared := st.ActivityCleared[id]; cleared && sub.name == "user" {
+		return []scoreItem{item}
 	}
+	_, base := draw(fate(st.Salt, "activity", sub.name, id), activityBands)
+	days := max(0, (now-peopleSeedEnd)/86400)
+	perDay := int(inRange(fate(st.Salt, "activity-drift", sub.name, id), -2, 4))
+	item.Score = max(0, base+int(days)*perDay)
+	item.Level = bandOf(activityBands, item.Score)
 	return []scoreItem{item}
 }
 
-func intentionScores(st *sendState, sub scoreSubject, id string) []scoreItem {
+// bandOf names the band a score falls in (above the last: the last).
+func bandOf(bands []band, score int) string {
+	for _, b := range bands {
+		if int64(score) <= b.hi {
+			return b.name
+		}
+	}
+	return bands[len(bands)-1].name
+}
+
+func intentionScores(st *sendState, sub scoreSubject, id string, _ int64) []scoreItem {
 	items := make([]scoreItem, len(intentProducts))
 	for i, product := range intentProducts {
 		level, score := draw(fate(st.Salt, "intention", sub.name, id, product), intentBands)
@@ -115,7 +133,7 @@ func (s *Server) scores(sub scoreSubject, score scorer) handler {
 		items := []scoreItem{}
 		for _, id := range ids {
 			if sub.exists(s.tenant, id) {
-				items = append(items, score(&s.tenant.Sends, sub, id)...)
+				items = append(items, score(&s.tenant.Sends, sub, id, c.now.Unix())...)
 			}
 		}
 		return map[string]any{"items": items}, nil

@@ -141,8 +141,8 @@ func TestScoresAreStableRealisticAndClearable(t *testing.T) {
 	const n = 20000
 	for i := range n {
 		id := fmt.Sprintf("person-%d", i)
-		grades[identityScore(&st, scoredUsers, id)[0].Grade]++
-		levels[activityScore(&st, scoredUsers, id)[0].Level]++
+		grades[identityScore(&st, scoredUsers, id, peopleSeedEnd)[0].Grade]++
+		levels[activityScore(&st, scoredUsers, id, peopleSeedEnd)[0].Level]++
 	}
 	if grades["B"]+grades["C"] < n*6/10 || grades["A"] > n/5 || grades["D"] == 0 {
 		t.Fatalf("identity grades %v: want most B or C", grades)
@@ -150,31 +150,31 @@ func TestScoresAreStableRealisticAndClearable(t *testing.T) {
 	if levels["cold"] < levels["warm"] || levels["cold"] < levels["inactive"] || levels["hot"] > n/10 || levels["hot"] == 0 {
 		t.Fatalf("activity levels %v: want most cold, a few hot", levels)
 	}
-	intent := intentionScores(&st, scoredLeads, "lead-1")
+	intent := intentionScores(&st, scoredLeads, "lead-1", peopleSeedEnd)
 	if len(intent) != len(intentProducts) || intent[1].Model != intentProducts[1] || intent[0].Level == "" {
 		t.Fatalf("intention items %+v", intent)
 	}
 	other := seededSends(6)
-	same, differs := identityScore(&st, scoredUsers, "x"), 0
+	same, differs := identityScore(&st, scoredUsers, "x", peopleSeedEnd), 0
 	for i := range 100 {
 		id := fmt.Sprintf("person-%d", i)
-		if !reflect.DeepEqual(identityScore(&st, scoredUsers, id), identityScore(&other, scoredUsers, id)) {
+		if !reflect.DeepEqual(identityScore(&st, scoredUsers, id, peopleSeedEnd), identityScore(&other, scoredUsers, id, peopleSeedEnd)) {
 			differs++
 		}
 	}
-	if !reflect.DeepEqual(same, identityScore(&st, scoredUsers, "x")) || differs < 50 {
+	if !reflect.DeepEqual(same, identityScore(&st, scoredUsers, "x", peopleSeedEnd)) || differs < 50 {
 		t.Fatalf("scores must be stable for a seed and differ between seeds (%d of 100 differ)", differs)
 	}
 
 	id := "person-1"
-	for i := 0; activityScore(&st, scoredUsers, id)[0].Score == 0; i++ {
+	for i := 0; activityScore(&st, scoredUsers, id, peopleSeedEnd)[0].Score == 0; i++ {
 		id = fmt.Sprintf("person-%d", i) // find someone with points to clear
 	}
 	st.ActivityCleared = map[string]int64{id: 1}
-	if a := activityScore(&st, scoredUsers, id)[0]; a.Score != 0 || a.Level != "inactive" {
+	if a := activityScore(&st, scoredUsers, id, peopleSeedEnd)[0]; a.Score != 0 || a.Level != "inactive" {
 		t.Fatalf("after clearing: %+v", a)
 	}
-	if a := activityScore(&st, scoredLeads, id)[0]; a.Score == 0 {
+	if a := activityScore(&st, scoredLeads, id, peopleSeedEnd)[0]; a.Score == 0 {
 		t.Fatal("clearing a person's activity changed a lead's")
 	}
 }
@@ -210,5 +210,29 @@ func BenchmarkSMSSendDetail5000(b *testing.B) {
 	task := &smsTask{TaskID: "T", Total: 5000, StartMS: 1}
 	for b.Loop() {
 		st.smsProgress(task, 10_000)
+	}
+}
+
+// Activity points move with the days, the same way for the same day, so a
+// console fetching again later sees movers; the level follows the points.
+func TestActivityScoresDriftDayByDay(t *testing.T) {
+	st := sendState{Salt: 9}
+	moved := 0
+	for i := range 200 {
+		id := fmt.Sprintf("p-%d", i)
+		day0 := activityScore(&st, scoredUsers, id, peopleSeedEnd)[0]
+		later := activityScore(&st, scoredUsers, id, peopleSeedEnd+30*86400)[0]
+		if day0 != activityScore(&st, scoredUsers, id, peopleSeedEnd+3600)[0] {
+			t.Fatalf("%s changed within a day", id)
+		}
+		if later.Score != day0.Score {
+			moved++
+		}
+		if later.Score < 0 || later.Level != bandOf(activityBands, later.Score) {
+			t.Fatalf("%s: %+v", id, later)
+		}
+	}
+	if moved < 100 {
+		t.Fatalf("only %d of 200 moved in 30 days", moved)
 	}
 }

@@ -1,0 +1,620 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// Score kinds, as the platform names them.
+const (
+	ScoreIdentity  = "identity"
+	ScoreActive    = "active"
+	ScoreIntention = "intention"
+)
+
+// Score subjects.
+const (
+	SubjectUser = "user"
+	SubjectLead = "lead"
+)
+
+// ScorePopulation is who a score view or fetch is about: a crowd's
+// members (persons) or a set of leads of the local copy.
+type ScorePopulation struct {
+	GroupID int64      // a crowd; 0: leads
+	Leads   LeadFilter // which leads, when GroupID is 0 (Limit, Offset and Sort are ignored)
+}
+
+// Subject is what the population's ids are.
+func (p ScorePopulation) Subject() string {
+	if p.GroupID != 0 {
+		return SubjectUser
+	}
+	return SubjectLead
+}
+
+// popCTE is the population as a common table expression pop(id, status, name).
+func (p ScorePopulation) popCTE() (string, []any) {
+	if p.GroupID != 0 {
+		return `pop AS (SELECT uuid AS id, '' AS status, '' AS name FROM crowd_members WHERE group_id = ?)`, []any{p.GroupID}
+	}
+	where, args := leadWhere(p.Leads, true)
+	return `pop AS (SELECT l.uuid AS id, l.status AS status, l.name AS name FROM leads l` + where + `)`, args
+}
+
+// --- crowd members ---
+
+// CrowdMemberRow is one member of a crowd as the platform lists it.
+type CrowdMemberRow struct {
+	UUID   string
+	Joined int64
+}
+
+// ReplaceCrowdMembers makes the local member list of a crowd exactly members.
+func (s *Store) ReplaceCrowdMembers(ctx context.Context, groupID int64, members []CrowdMemberRow) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM crowd_members WHERE group_id = ?`, groupID); err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO crowd_members(group_id, uuid, joined_at) VALUES(?,?,?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, m := range members {
+			if _, err := stmt.ExecContext(ctx, groupID, m.UUID, m.Joined); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO crowd_members_fetched(group_id, fetched_at) VALUES(?,?)
+			ON CONFLICT(group_id) DO UPDATE SET fetched_at = excluded.fetched_at`, groupID, s.unixNow())
+		return err
+	})
+}
+
+// CrowdMembersFetchedAt is when a crowd's members were last listed (0: never).
+func (s *Store) CrowdMembersFetchedAt(ctx context.Context, groupID int64) (int64, error) {
+	var at int64
+	err := s.read.QueryRowContext(ctx, `SELECT fetched_at FROM crowd_members_fetched WHERE group_id = ?`, groupID).Scan(&at)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return at, err
+}
+
+// --- the cache ---
+
+// kindColumn is the score_cards column saying when kind was fetched.
+func kindColumn(kind string) (string, error) {
+	switch kind {
+	case ScoreIdentity, ScoreActive, ScoreIntention:
+		return kind + "_at", nil
+	}
+	return "", fmt.Errorf("db: unknown score kind %q", kind)
+}
+
+// StaleScoreIDs returns up to limit ids of the population whose kind of
+// score was last fetched before before (or never), in id order.
+func (s *Store) StaleScoreIDs(ctx context.Context, p ScorePopulation, kind string, before int64, limit int) ([]string, error) {
+	col, err := kindColumn(kind)
+	if err != nil {
+		return nil, err
+	}
+	cte, args := p.popCTE()
+	rows, err := s.read.QueryContext(ctx, `WITH `+cte+` SELECT p.id FROM pop p
+		LEFT JOIN score_cards c ON c.subject = ? AND c.id = p.id
+		WHERE COALESCE(c.`+col+`, 0) < ? ORDER BY p.id LIMIT ?`, append(args, p.Subject(), before, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("db: stale scores: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// CountScorePopulation counts the population and those whose kind of score is stale.
+func (s *Store) CountScorePopulation(ctx context.Context, p ScorePopulation, kind string, before int64) (total, stale int64, err error) {
+	col, err := kindColumn(kind)
+	if err != nil {
+		return 0, 0, err
+	}
+	cte, args := p.popCTE()
+	err = s.read.QueryRowContext(ctx, `WITH `+cte+` SELECT COUNT(*), COUNT(*) FILTER (WHERE COALESCE(c.`+col+`, 0) < ?)
+		FROM pop p LEFT JOIN score_cards c ON c.subject = ? AND c.id = p.id`, append(args, before, p.Subject())...).Scan(&total, &stale)
+	return total, stale, err
+}
+
+// FetchedScore is one score the platform answered.
+type FetchedScore struct {
+	ID    string
+	Model string // the scoring model; the product for intention
+	Score float64
+	Band  string // grade (identity) or level
+}
+
+// SaveScores records a fetch of one kind for ids: the scores got (ids
+// without one keep none) and, for each value that changed or is new, a
+// history row. Every id is marked fetched at at. It returns how many
+// values changed.
+func (s *Store) SaveScores(ctx context.Context, subject, kind string, ids []string, got []FetchedScore, at int64) (int, error) {
+	col, err := kindColumn(kind)
+	if err != nil {
+		return 0, err
+	}
+	changed := 0
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			// A new card of a lead starts with the lead's business type,
+			// status and voided mark (the leads triggers keep them after).
+			if _, err := tx.ExecContext(ctx, `INSERT INTO score_cards(subject, id, `+col+`, business_type, status, voided)
+				SELECT ?, ?, ?, COALESCE(l.business_type, ''), COALESCE(l.status, ''), COALESCE(l.voided, 0)
+				FROM (SELECT 1) LEFT JOIN leads l ON ? = 'lead' AND l.uuid = ? WHERE true
+				ON CONFLICT(subject, id) DO UPDATE SET `+col+` = excluded.`+col, subject, id, at, subject, id); err != nil {
+				return err
+			}
+		}
+		for _, sc := range got {
+			n, err := saveOneScore(ctx, tx, subject, kind, sc, at)
+			if err != nil {
+				return fmt.Errorf("score of %s: %w", sc.ID, err)
+			}
+			changed += n
+		}
+		return nil
+	})
+	return changed, err
+}
+
+// saveOneScore writes one value where its kind keeps it and reports 1 if
+// it changed (a history row was written).
+func saveOneScore(ctx context.Context, tx *sql.Tx, subject, kind string, sc FetchedScore, at int64) (int, error) {
+	var before sql.NullFloat64
+	var beforeBand string
+	var q, upd string
+	args := []any{subject, sc.ID}
+	switch kind {
+	case ScoreIdentity:
+		q = `SELECT identity_score, grade FROM score_cards WHERE subject = ? AND id = ?`
+		upd = `UPDATE score_cards SET identity_model = ?, identity_score = ?, grade = ? WHERE subject = ? AND id = ?`
+	case ScoreActive:
+		q = `SELECT active_score, level FROM score_cards WHERE subject = ? AND id = ?`
+		upd = `UPDATE score_cards SET active_model = ?, active_score = ?, level = ? WHERE subject = ? AND id = ?`
+	default:
+		q = `SELECT score, level FROM intention_scores WHERE subject = ? AND id = ? AND product = ?`
+		upd = `INSERT INTO intention_scores(product, score, level, subject, id, business_type, status, voided)
+			SELECT ?, ?, ?, subject, id, business_type, status, voided FROM score_cards WHERE subject = ? AND id = ?
+			ON CONFLICT(subject, id, product) DO UPDATE SET score = excluded.score, level = excluded.level`
+		args = append(args, sc.Model)
+	}
+	err := tx.QueryRowContext(ctx, q, args...).Scan(&before, &beforeBand)
+	if err != nil && err != sql.ErrNoRows {
+		return 0, err
+	}
+	if before.Valid && before.Float64 == sc.Score && beforeBand == sc.Band {
+		return 0, nil
+	}
+	if _, err := tx.ExecContext(ctx, upd, sc.Model, sc.Score, sc.Band, subject, sc.ID); err != nil {
+		return 0, err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO score_history(subject, id, kind, model, score, band, at) VALUES(?,?,?,?,?,?,?)`,
+		subject, sc.ID, kind, sc.Model, sc.Score, sc.Band, at)
+	return 1, err
+}
+
+// --- views ---
+
+// ScoreQuery is one view of scores: a population and a kind (with the
+// product for intention).
+type ScoreQuery struct {
+	Pop     ScorePopulation
+	Kind    string
+	Product string
+}
+
+// scoreExpr is the query's score and band columns, and the join that brings
+// them (intention is a table of its own).
+func (q ScoreQuery) scoreExpr() (score, band, join string, args []any) {
+	switch q.Kind {
+	case ScoreActive:
+		return "c.active_score", "c.level", "", nil
+	case ScoreIntention:
+		return "i.score", "i.level", ` LEFT JOIN intention_scores i ON i.subject = c.subject AND i.id = c.id AND i.product = ?`, []any{q.Product}
+	}
+	return "c.identity_score", "c.grade", "", nil
+}
+
+// Buckets is how a kind's scores are bucketed for its histogram: width
+// points per bucket, the last open-ended (activity points have no cap).
+func Buckets(kind string) (width, count int) {
+	if kind == ScoreActive {
+		return 20, 11
+	}
+	return 10, 10
+}
+
+// bucketExpr is the histogram bucket of score, as the counts' triggers compute it.
+func bucketExpr(kind, score string) string {
+	width, count := Buckets(kind)
+	return fmt.Sprintf("MIN(CAST(%s / %d AS INTEGER), %d)", score, width, count-1)
+}
+
+// ScoreSummary is a population's scores of one kind, aggregated.
+type ScoreSummary struct {
+	Population int64                       // ids in the population
+	Scored     int64                       // with a score of the kind
+	Histogram  []int64                     // scored ids per bucket (see Buckets)
+	Bands      map[string]int64            // per grade or level of the kind
+	Matrix     map[[2]string]int64         // [grade, level] → ids with both an identity grade and an activity level
+	PerStatus  map[string]map[string]int64 // lead status → band → ids
+}
+
+// counted reports whether the view's population is one the maintained
+// counts cover (leads, not voided, by business type and status at most),
+// and the conditions selecting it there (over columns of the same names).
+func (q ScoreQuery) counted() (where string, args []any, ok bool) {
+	f := q.Pop.Leads
+	if q.Pop.GroupID != 0 || f.Owner != "" || f.LeadPool != "" || f.Source != "" || f.Query != "" || f.IncludeVoided ||
+		f.CreatedFrom != 0 || f.CreatedTo != 0 || f.UpdatedFrom != 0 || f.UpdatedTo != 0 {
+		return "", nil, false
+	}
+	where = "subject = 'lead' AND voided = 0"
+	if f.BusinessType != "" {
+		where, args = where+" AND business_type = ?", append(args, f.BusinessType)
+	}
+	if f.Status != "" {
+		where, args = where+" AND status = ?", append(args, f.Status)
+	}
+	return where, args, true
+}
+
+func newSummary(kind string) ScoreSummary {
+	_, count := Buckets(kind)
+	return ScoreSummary{Histogram: make([]int64, count), Bands: map[string]int64{}, Matrix: map[[2]string]int64{},
+		PerStatus: map[string]map[string]int64{}}
+}
+
+// add counts n ids of one cell: scored ones by bucket, band and status.
+func (sum *ScoreSummary) add(status, band string, bucket, n int64, lead bool) {
+	if bucket < 0 {
+		return
+	}
+	sum.Scored += n
+	sum.Histogram[bucket] += n
+	sum.Bands[band] += n
+	if lead {
+		if sum.PerStatus[status] == nil {
+			sum.PerStatus[status] = map[string]int64{}
+		}
+		sum.PerStatus[status][band] += n
+	}
+}
+
+// ScoreSummary aggregates the view in SQL. For all leads, or those of a
+// business type or status, it reads the maintained counts (a few thousand
+// cells); for other populations it groups the population's rows in one pass.
+func (s *Store) ScoreSummary(ctx context.Context, q ScoreQuery) (ScoreSummary, error) {
+	if where, args, ok := q.counted(); ok {
+		return s.countedSummary(ctx, q, where, args)
+	}
+	return s.liveSummary(ctx, q)
+}
+
+// countedSummary reads the maintained counts.
+func (s *Store) countedSummary(ctx context.Context, q ScoreQuery, where string, args []any) (ScoreSummary, error) {
+	sum := newSummary(q.Kind)
+	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM lead_counts WHERE `+strings.Replace(where, "subject = 'lead' AND ", "", 1),
+		args...).Scan(&sum.Population)
+	if err != nil {
+		return sum, fmt.Errorf("db: score population: %w", err)
+	}
+	cells := `SELECT status, grade, level, ib, ab, n FROM score_counts WHERE n > 0 AND ` + where
+	err = s.eachCell(ctx, cells, args, func(status, grade, level string, ib, ab, n int64) {
+		if grade != "" && level != "" {
+			sum.Matrix[[2]string{grade, level}] += n
+		}
+		switch q.Kind {
+		case ScoreIdentity:
+			sum.add(status, grade, ib, n, true)
+		case ScoreActive:
+			sum.add(status, level, ab, n, true)
+		}
+	})
+	if err != nil || q.Kind != ScoreIntention {
+		return sum, err
+	}
+	err = s.eachCell(ctx, `SELECT status, '', level, bucket, 0, n FROM intention_counts WHERE n > 0 AND `+where+` AND product = ?`,
+		append(args, q.Product), func(status, _, level string, bucket, _, n int64) { sum.add(status, level, bucket, n, true) })
+	return sum, err
+}
+
+func (s *Store) eachCell(ctx context.Context, query string, args []any, fn func(status, grade, level string, a, b, n int64)) error {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("db: score counts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var status, grade, level string
+		var a, b, n int64
+		if err := rows.Scan(&status, &grade, &level, &a, &b, &n); err != nil {
+			return err
+		}
+		fn(status, grade, level, a, b, n)
+	}
+	return rows.Err()
+}
+
+// liveSummary groups the population's rows in one pass.
+func (s *Store) liveSummary(ctx context.Context, q ScoreQuery) (ScoreSummary, error) {
+	cte, args := q.Pop.popCTE()
+	score, band, join, jargs := q.scoreExpr()
+	bucket := bucketExpr(q.Kind, score)
+	rows, err := s.read.QueryContext(ctx, `WITH `+cte+` SELECT p.status, COALESCE(c.grade, ''), COALESCE(c.level, ''),
+		COALESCE(`+band+`, ''), `+score+` IS NOT NULL, COALESCE(`+bucket+`, -1), COUNT(*)
+		FROM pop p LEFT JOIN score_cards c ON c.subject = ? AND c.id = p.id`+join+`
+		GROUP BY 1, 2, 3, 4, 5, 6`, append(append(args, q.Pop.Subject()), jargs...)...)
+	if err != nil {
+		return ScoreSummary{}, fmt.Errorf("db: score summary: %w", err)
+	}
+	defer rows.Close()
+	sum := newSummary(q.Kind)
+	for rows.Next() {
+		var status, grade, level, b string
+		var scored bool
+		var bk, n int64
+		if err := rows.Scan(&status, &grade, &level, &b, &scored, &bk, &n); err != nil {
+			return ScoreSummary{}, err
+		}
+		sum.Population += n
+		if grade != "" && level != "" {
+			sum.Matrix[[2]string{grade, level}] += n
+		}
+		if scored {
+			sum.add(status, b, bk, n, q.Pop.Subject() == SubjectLead)
+		}
+	}
+	return sum, rows.Err()
+}
+
+// ScoredItem is one id of a view with its score.
+type ScoredItem struct {
+	ID, Name, Status string
+	Score            float64
+	Band             string
+	Grade, Level     string
+}
+
+// ScoreSelection narrows a view to the ids a user picked: grades and
+// levels (the matrix's cells, or bars), bands of the kind, a score range.
+// Zero fields do not narrow.
+type ScoreSelection struct {
+	Grades, Levels, Bands []string
+	MinScore, MaxScore    *float64
+}
+
+// where is the selection as conditions over the view's columns.
+func (sel ScoreSelection) where(score, band string) (string, []any) {
+	var conds []string
+	var args []any
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		conds = append(conds, col+" IN ("+placeholders(len(vals))+")")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	in("c.grade", sel.Grades)
+	in("c.level", sel.Levels)
+	in(band, sel.Bands)
+	if sel.MinScore != nil {
+		conds, args = append(conds, score+" >= ?"), append(args, *sel.MinScore)
+	}
+	if sel.MaxScore != nil {
+		conds, args = append(conds, score+" <= ?"), append(args, *sel.MaxScore)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " AND " + strings.Join(conds, " AND "), args
+}
+
+// scoredSQL is the SELECT of the view's scored ids in sel, as ScoredItem columns.
+func (q ScoreQuery) scoredSQL(sel ScoreSelection) (string, []any) {
+	cte, args := q.Pop.popCTE()
+	score, band, join, jargs := q.scoreExpr()
+	cond, cargs := sel.where(score, band)
+	args = append(append(append(args, q.Pop.Subject()), jargs...), cargs...)
+	return `WITH ` + cte + ` SELECT p.id, p.name, p.status, ` + score + `, COALESCE(` + band + `, ''), c.grade, c.level
+		FROM pop p JOIN score_cards c ON c.subject = ? AND c.id = p.id` + join + `
+		WHERE ` + score + ` IS NOT NULL` + cond, args
+}
+
+// TopScored returns the n highest (or, with lowest, lowest) scored ids of
+// the selection. For populations the counts cover it walks the score's
+// index from its end, so it reads about n rows whatever the population.
+func (s *Store) TopScored(ctx context.Context, q ScoreQuery, sel ScoreSelection, n int, lowest bool) ([]ScoredItem, error) {
+	query, args := q.scoredSQL(sel)
+	if where, wargs, ok := q.counted(); ok {
+		query, args = q.indexedSQL(sel, where, wargs)
+	}
+	order := " ORDER BY 4 DESC, 1 DESC LIMIT ?" // the index's order, read backwards
+	if lowest {
+		order = " ORDER BY 4 ASC, 1 ASC LIMIT ?"
+	}
+	var out []ScoredItem
+	err := s.eachScored(ctx, query+order, append(args, n), func(it ScoredItem) error {
+		out = append(out, it)
+		return nil
+	})
+	return out, err
+}
+
+// indexedSQL is scoredSQL for counted populations, over score_cards alone
+// (and the lead's name): no population CTE, so the score index orders it.
+func (q ScoreQuery) indexedSQL(sel ScoreSelection, where string, args []any) (string, []any) {
+	score, band, join, jargs := q.scoreExpr()
+	cond, cargs := sel.where(score, band)
+	where = strings.NewReplacer("subject", "c.subject", "voided", "c.voided", "business_type", "c.business_type", "status", "c.status").Replace(where)
+	if q.Kind == ScoreIntention {
+		// Walk intention's own index (subject, product, score).
+		join = ` JOIN intention_scores i ON i.subject = c.subject AND i.id = c.id AND i.product = ?`
+	}
+	return `SELECT c.id, COALESCE(l.name, ''), c.status, ` + score + `, COALESCE(` + band + `, ''), c.grade, c.level
+		FROM score_cards c` + join + ` LEFT JOIN leads l ON l.uuid = c.id
+		WHERE ` + where + ` AND ` + score + ` IS NOT NULL` + cond, append(append(jargs, args...), cargs...)
+}
+
+// EachScored streams the selection's scored ids, highest score first.
+func (s *Store) EachScored(ctx context.Context, q ScoreQuery, sel ScoreSelection, fn func(ScoredItem) error) error {
+	query, args := q.scoredSQL(sel)
+	return s.eachScored(ctx, query+" ORDER BY 4 DESC, 1", args, fn)
+}
+
+func (s *Store) eachScored(ctx context.Context, query string, args []any, fn func(ScoredItem) error) error {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("db: scored: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it ScoredItem
+		if err := rows.Scan(&it.ID, &it.Name, &it.Status, &it.Score, &it.Band, &it.Grade, &it.Level); err != nil {
+			return err
+		}
+		if err := fn(it); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// CountScored counts the selection's scored ids.
+func (s *Store) CountScored(ctx context.Context, q ScoreQuery, sel ScoreSelection) (int64, error) {
+	query, args := q.scoredSQL(sel)
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+query+`)`, args...).Scan(&n)
+	return n, err
+}
+
+// SelectedPersons returns the distinct persons (omni_user_uuids) of the
+// selection: the ids themselves for a crowd, the leads' persons for leads.
+func (s *Store) SelectedPersons(ctx context.Context, q ScoreQuery, sel ScoreSelection) ([]string, error) {
+	query, args := q.scoredSQL(sel)
+	if q.Pop.Subject() == SubjectLead {
+		query = `SELECT DISTINCT json_extract(l.fields, '$.omni_user_uuid') FROM (` + query + `) x JOIN leads l ON l.uuid = x.id
+			WHERE COALESCE(json_extract(l.fields, '$.omni_user_uuid'), '') != ''`
+	} else {
+		query = `SELECT DISTINCT id FROM (` + query + `)`
+	}
+	rows, err := s.read.QueryContext(ctx, query+` ORDER BY 1`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: selected persons: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// Mover is an id whose score changed since a date.
+type Mover struct {
+	ID, Name string
+	From, To float64
+}
+
+// ScoreMovers returns the n ids of the view whose score rose most and the
+// n that fell most since since: the score then (the last history row at or
+// before since) against the score now.
+func (s *Store) ScoreMovers(ctx context.Context, q ScoreQuery, since int64, n int) (rising, falling []Mover, err error) {
+	score, _, join, jargs := q.scoreExpr()
+	model, margs := "", []any{}
+	if q.Kind == ScoreIntention {
+		model, margs = " AND model = ?", []any{q.Product}
+	}
+	// The latest value at or before since, per id.
+	past := `past AS (SELECT id, score FROM (SELECT id, score, ROW_NUMBER() OVER (PARTITION BY id ORDER BY at DESC) AS rn
+		FROM score_history WHERE subject = ? AND kind = ? AND at <= ?` + model + `) WHERE rn = 1)`
+	pargs := append([]any{q.Pop.Subject(), q.Kind, since}, margs...)
+	var from string
+	var args []any
+	if where, wargs, ok := q.counted(); ok {
+		where = strings.NewReplacer("subject", "c.subject", "voided", "c.voided", "business_type", "c.business_type", "status", "c.status").Replace(where)
+		from = `WITH ` + past + ` SELECT past.id AS id, '' AS name, past.score, ` + score + ` FROM past
+			JOIN score_cards c ON c.subject = ? AND c.id = past.id` + join + ` WHERE ` + where
+		args = append(append(append(pargs, q.Pop.Subject()), jargs...), wargs...)
+	} else {
+		cte, popArgs := q.Pop.popCTE()
+		from = `WITH ` + cte + `, ` + past + ` SELECT p.id AS id, p.name AS name, past.score, ` + score + ` FROM pop p
+			JOIN past ON past.id = p.id JOIN score_cards c ON c.subject = ? AND c.id = p.id` + join + ` WHERE 1 = 1`
+		args = append(append(append(popArgs, pargs...), q.Pop.Subject()), jargs...)
+	}
+	from += ` AND ` + score + ` IS NOT NULL AND ` + score + ` != past.score`
+	read := func(order string) ([]Mover, error) {
+		// Names only for the n rows kept.
+		rows, err := s.read.QueryContext(ctx, `SELECT m.id, COALESCE(NULLIF(m.name, ''), l.name, ''), m.was, m.now FROM (`+
+			strings.Replace(from, "past.score, "+score+" FROM", "past.score AS was, "+score+" AS now FROM", 1)+order+
+			`) m LEFT JOIN leads l ON l.uuid = m.id`, append(args, n)...)
+		if err != nil {
+			return nil, fmt.Errorf("db: score movers: %w", err)
+		}
+		defer rows.Close()
+		var out []Mover
+		for rows.Next() {
+			var m Mover
+			if err := rows.Scan(&m.ID, &m.Name, &m.From, &m.To); err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+		return out, rows.Err()
+	}
+	if rising, err = read(` AND ` + score + ` > past.score ORDER BY ` + score + ` - past.score DESC, 1 LIMIT ?`); err != nil {
+		return nil, nil, err
+	}
+	falling, err = read(` AND ` + score + ` < past.score ORDER BY ` + score + ` - past.score ASC, 1 LIMIT ?`)
+	return rising, falling, err
+}
+
+// ScorePoint is one value of an id's score history.
+type ScorePoint struct {
+	Kind, Model string
+	Score       float64
+	Band        string
+	At          int64
+}
+
+// ScoreHistory returns an id's score history, oldest first.
+func (s *Store) ScoreHistory(ctx context.Context, subject, id string) ([]ScorePoint, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT kind, model, score, band, at FROM score_history
+		WHERE subject = ? AND id = ? ORDER BY kind, model, at`, subject, id)
+	if err != nil {
+		return nil, fmt.Errorf("db: score history: %w", err)
+	}
+	defer rows.Close()
+	var out []ScorePoint
+	for rows.Next() {
+		var p ScorePoint
+		if err := rows.Scan(&p.Kind, &p.Model, &p.Score, &p.Band, &p.At); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
