@@ -53,7 +53,6 @@ func (s *Server) Routes() []Route {
 		{post, "/logout", Viewer, s.logout},
 		{get, "/", Viewer, s.home},
 		{get, "/leads", Viewer, s.showLeads},
-		{get, "/scores", Viewer, s.showArea("scores")},
 		{get, "/settings", Viewer, s.showSettings},
 		{get, "/settings/account", Viewer, s.showAccount},
 		{post, "/settings/account/password", Viewer, s.changeOwnPassword},
@@ -154,6 +153,18 @@ func (s *Server) Routes() []Route {
 		{get, "/sends/:id/records", Viewer, s.showSendRecords},
 		{post, "/sends/:id/records/sync", Marketer, s.syncSendRecords},
 		{get, "/sends/:id/records.csv", Marketer, s.exportSendRecords},
+
+		// Scores: everyone looks; marketers refresh, export and save a
+		// selection as a crowd; only admins clear activity scores.
+		{get, "/scores", Viewer, s.showScores},
+		{get, "/scores/movers", Viewer, s.showScoreMovers},
+		{get, "/scores/selection", Viewer, s.showScoreSelection},
+		{post, "/scores/fetch", Marketer, s.fetchScores},
+		{post, "/scores/crowd", Marketer, s.saveScoresAsCrowd},
+		{get, "/scores/export.csv", Marketer, s.exportScoresCSV},
+		{get, "/scores/export.xlsx", Marketer, s.exportScoresXLSX},
+		{post, "/scores/clear", Admin, s.clearActivityScores},
+		{get, "/persons/:uuid", Viewer, s.showPerson},
 
 		// Reference data.
 		// Everyone looks at the sets the platform's ids resolve through;

@@ -20,6 +20,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/platform"
+	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/internal/sends"
 	"github.com/jingdesk/jingdesk/templates/forms"
 )
@@ -61,6 +62,8 @@ type Deps struct {
 	Crowds *crowds.Service
 	// Sends is the SMS and email sends service (internal/sends); nil: those pages say they are unavailable.
 	Sends *sends.Service
+	// Scores is the score cache and its views' actions (internal/scores); nil: the page says it is unavailable.
+	Scores *scores.Service
 	// OptionTree is the tree of an option_set field from the reference
 	// data, roots first (nil when there is none); the cascading picker's
 	// fragment endpoint rebuilds the picker from it. Nil: the reference

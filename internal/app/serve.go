@@ -20,6 +20,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/internal/refdata"
+	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/internal/secret"
 	"github.com/jingdesk/jingdesk/internal/sends"
 	"github.com/jingdesk/jingdesk/web"
@@ -53,6 +54,8 @@ type ServeConfig struct {
 	LeadSyncEvery time.Duration
 	// ImportMaxMB is the largest file an import accepts, in MiB.
 	ImportMaxMB int64
+	// ScoreRefreshEvery refreshes every lead's cached scores this often; 0: only on demand.
+	ScoreRefreshEvery time.Duration
 }
 
 func parseServe(args []string, io IO) (ServeConfig, error) {
@@ -80,6 +83,8 @@ func parseServe(args []string, io IO) (ServeConfig, error) {
 		"bring the local copy of the platform's leads up to date this often (env JINGDESK_LEAD_SYNC_EVERY)")
 	fs.Int64Var(&c.ImportMaxMB, "import-max-mb", envInt("IMPORT_MAX_MB", crowds.DefaultMaxUpload>>20),
 		"largest spreadsheet an import accepts, in MiB (env JINGDESK_IMPORT_MAX_MB)")
+	fs.DurationVar(&c.ScoreRefreshEvery, "score-refresh-every", envDuration("SCORE_REFRESH_EVERY", scores.DefaultMaxAge),
+		"refresh the cached scores of every lead this often; 0 for only on demand (env JINGDESK_SCORE_REFRESH_EVERY)")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
@@ -173,6 +178,11 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	if err != nil {
 		return err
 	}
+	scoreSvc, err := scores.New(scores.Config{Store: d.store, Platform: pm, Runner: runner, Crowds: crowdSvc, Logger: logger,
+		RefreshEvery: cfg.ScoreRefreshEvery})
+	if err != nil {
+		return err
+	}
 	if err := runner.Start(ctx); err != nil {
 		return err
 	}
@@ -185,11 +195,13 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 		return err
 	}
 	defer leadSvc.Stop() // likewise: no sync is requested while the runner stops
+	scoreSvc.Start(ctx)
+	defer scoreSvc.Stop()
 	// Sends: unknown outcomes are looked for, submitted sends followed.
 	followCtx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFollowing()
 	go sendSvc.Follow(followCtx, sends.FollowEvery)
-	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner, pm, ref, leadSvc, crowdSvc, sendSvc)
+	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner, pm, ref, leadSvc, crowdSvc, sendSvc, scoreSvc)
 	if err != nil {
 		return err
 	}
@@ -220,6 +232,7 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	}
 	// Only now: a request may have queued, paused or cancelled a job until the end.
 	stopFollowing()
+	scoreSvc.Stop()
 	ref.Stop()
 	leadSvc.Stop()
 	stopJobs(runner, cfg.ShutdownTimeout, logger)
@@ -277,7 +290,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, cfg ServeCo
 
 // buildServer wires the web server from an opened data directory.
 func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.Logger, zone *time.Location, version string,
-	jobService web.JobService, pm *platform.Manager, ref *refdata.Service, leadSvc *leads.Service, crowdSvc *crowds.Service, sendSvc *sends.Service) (*web.Server, error) {
+	jobService web.JobService, pm *platform.Manager, ref *refdata.Service, leadSvc *leads.Service, crowdSvc *crowds.Service, sendSvc *sends.Service, scoreSvc *scores.Service) (*web.Server, error) {
 	catalog, err := i18n.NewCatalog(zone)
 	if err != nil {
 		return nil, err
@@ -313,6 +326,7 @@ func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.
 		Leads:           leadSvc,
 		Crowds:          crowdSvc,
 		Sends:           sendSvc,
+		Scores:          scoreSvc,
 	})
 }
 

@@ -252,3 +252,47 @@ func fetch(ctx context.Context, client *jing.Client, subject, kind string, ids [
 	}
 	return out, nil
 }
+
+// Card is one id's scores now and their history, for a lead's or a
+// person's page.
+type Card struct {
+	Current []db.ScorePoint // the latest of each kind and model
+	History []db.ScorePoint // oldest first, by kind and model
+	Error   error           // the platform could not be asked; the cache is shown
+}
+
+// FetchOne asks the platform for one id's scores of every kind, records
+// them in the cache (so its history grows) and returns its card. When the
+// platform cannot be asked, the cached card comes with the error.
+func (s *Service) FetchOne(ctx context.Context, subject, id string) (Card, error) {
+	client, _ := s.cfg.Platform.Current()
+	var card Card
+	for _, kind := range Kinds {
+		got, err := fetch(ctx, client, subject, kind, []string{id})
+		if err != nil {
+			card.Error = err
+			break
+		}
+		if _, err := s.cfg.Store.SaveScores(ctx, subject, kind, []string{id}, got, s.cfg.Now().Unix()); err != nil {
+			return card, err
+		}
+	}
+	hist, err := s.cfg.Store.ScoreHistory(ctx, subject, id)
+	if err != nil {
+		return card, err
+	}
+	card.History = hist
+	latest := map[[2]string]db.ScorePoint{}
+	var order [][2]string
+	for _, p := range hist {
+		k := [2]string{p.Kind, p.Model}
+		if _, seen := latest[k]; !seen {
+			order = append(order, k)
+		}
+		latest[k] = p
+	}
+	for _, k := range order {
+		card.Current = append(card.Current, latest[k])
+	}
+	return card, nil
+}
