@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -95,9 +96,10 @@ func kindColumn(kind string) (string, error) {
 	return "", fmt.Errorf("db: unknown score kind %q", kind)
 }
 
-// StaleScoreIDs returns up to limit ids of the population whose kind of
-// score was last fetched before before (or never), in id order.
-func (s *Store) StaleScoreIDs(ctx context.Context, p ScorePopulation, kind string, before int64, limit int) ([]string, error) {
+// StaleScoreIDs returns up to limit ids after after (keyset paging: ""
+// from the start) of the population whose kind of score was last fetched
+// before before (or never), in id order.
+func (s *Store) StaleScoreIDs(ctx context.Context, p ScorePopulation, kind string, before int64, after string, limit int) ([]string, error) {
 	col, err := kindColumn(kind)
 	if err != nil {
 		return nil, err
@@ -105,7 +107,7 @@ func (s *Store) StaleScoreIDs(ctx context.Context, p ScorePopulation, kind strin
 	cte, args := p.popCTE()
 	rows, err := s.read.QueryContext(ctx, `WITH `+cte+` SELECT p.id FROM pop p
 		LEFT JOIN score_cards c ON c.subject = ? AND c.id = p.id
-		WHERE COALESCE(c.`+col+`, 0) < ? ORDER BY p.id LIMIT ?`, append(args, p.Subject(), before, limit)...)
+		WHERE p.id > ? AND COALESCE(c.`+col+`, 0) < ? ORDER BY p.id LIMIT ?`, append(args, p.Subject(), after, before, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("db: stale scores: %w", err)
 	}
@@ -142,9 +144,10 @@ type FetchedScore struct {
 }
 
 // SaveScores records a fetch of one kind for ids: the scores got (ids
-// without one keep none) and, for each value that changed or is new, a
-// history row. Every id is marked fetched at at. It returns how many
-// values changed.
+// without one keep what they had) and, for each value that changed or is
+// new, a history row. Every id is marked fetched at at. It returns how
+// many values changed. The batch is read and written with a few
+// statements, not a few per id.
 func (s *Store) SaveScores(ctx context.Context, subject, kind string, ids []string, got []FetchedScore, at int64) (int, error) {
 	col, err := kindColumn(kind)
 	if err != nil {
@@ -152,62 +155,135 @@ func (s *Store) SaveScores(ctx context.Context, subject, kind string, ids []stri
 	}
 	changed := 0
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, id := range ids {
-			// A new card of a lead starts with the lead's business type,
-			// status and voided mark (the leads triggers keep them after).
-			if _, err := tx.ExecContext(ctx, `INSERT INTO score_cards(subject, id, `+col+`, business_type, status, voided)
-				SELECT ?, ?, ?, COALESCE(l.business_type, ''), COALESCE(l.status, ''), COALESCE(l.voided, 0)
-				FROM (SELECT 1) LEFT JOIN leads l ON ? = 'lead' AND l.uuid = ? WHERE true
-				ON CONFLICT(subject, id) DO UPDATE SET `+col+` = excluded.`+col, subject, id, at, subject, id); err != nil {
+		// Every id gets a card marked fetched; a new lead's card starts
+		// with the lead's business type, status and voided mark (the
+		// leads triggers keep them after).
+		for chunk := range slices.Chunk(ids, 200) {
+			args := []any{subject, at}
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO score_cards(subject, id, `+col+`, business_type, status, voided)
+				SELECT ?1, v.column1, ?2, COALESCE(l.business_type, ''), COALESCE(l.status, ''), COALESCE(l.voided, 0)
+				FROM (VALUES `+valueRows(3, len(chunk))+`) v LEFT JOIN leads l ON ?1 = 'lead' AND l.uuid = v.column1 WHERE true
+				ON CONFLICT(subject, id) DO UPDATE SET `+col+` = excluded.`+col, args...)
+			if err != nil {
 				return err
 			}
 		}
-		for _, sc := range got {
-			n, err := saveOneScore(ctx, tx, subject, kind, sc, at)
-			if err != nil {
-				return fmt.Errorf("score of %s: %w", sc.ID, err)
-			}
-			changed += n
+		before, err := currentScores(ctx, tx, subject, kind, got)
+		if err != nil {
+			return err
 		}
-		return nil
+		var fresh []FetchedScore
+		for _, sc := range got {
+			if b, ok := before[scoreKey(kind, sc)]; !ok || b.Score != sc.Score || b.Band != sc.Band {
+				fresh = append(fresh, sc)
+			}
+		}
+		changed = len(fresh)
+		return writeScores(ctx, tx, subject, kind, fresh, at)
 	})
 	return changed, err
 }
 
-// saveOneScore writes one value where its kind keeps it and reports 1 if
-// it changed (a history row was written).
-func saveOneScore(ctx context.Context, tx *sql.Tx, subject, kind string, sc FetchedScore, at int64) (int, error) {
-	var before sql.NullFloat64
-	var beforeBand string
-	var q, upd string
-	args := []any{subject, sc.ID}
+// valueRows is n rows of "(?,…)" placeholders for a VALUES clause whose
+// first row's placeholders are numbered from first (so numbered
+// parameters before it can be reused).
+func valueRows(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "(?%d)", first+i)
+	}
+	return b.String()
+}
+
+// scoreKey names a cached value: identity and activity keep one per id
+// (whatever the model), intention one per product.
+func scoreKey(kind string, sc FetchedScore) [2]string {
+	if kind == ScoreIntention {
+		return [2]string{sc.ID, sc.Model}
+	}
+	return [2]string{sc.ID, ""}
+}
+
+// currentScores reads the cached values the fetched scores would replace.
+func currentScores(ctx context.Context, tx *sql.Tx, subject, kind string, got []FetchedScore) (map[[2]string]FetchedScore, error) {
+	out := map[[2]string]FetchedScore{}
+	q := `SELECT id, identity_model, identity_score, grade FROM score_cards WHERE subject = ? AND identity_score IS NOT NULL AND id IN `
 	switch kind {
-	case ScoreIdentity:
-		q = `SELECT identity_score, grade FROM score_cards WHERE subject = ? AND id = ?`
-		upd = `UPDATE score_cards SET identity_model = ?, identity_score = ?, grade = ? WHERE subject = ? AND id = ?`
 	case ScoreActive:
-		q = `SELECT active_score, level FROM score_cards WHERE subject = ? AND id = ?`
-		upd = `UPDATE score_cards SET active_model = ?, active_score = ?, level = ? WHERE subject = ? AND id = ?`
-	default:
-		q = `SELECT score, level FROM intention_scores WHERE subject = ? AND id = ? AND product = ?`
-		upd = `INSERT INTO intention_scores(product, score, level, subject, id, business_type, status, voided)
-			SELECT ?, ?, ?, subject, id, business_type, status, voided FROM score_cards WHERE subject = ? AND id = ?
-			ON CONFLICT(subject, id, product) DO UPDATE SET score = excluded.score, level = excluded.level`
-		args = append(args, sc.Model)
+		q = `SELECT id, active_model, active_score, level FROM score_cards WHERE subject = ? AND active_score IS NOT NULL AND id IN `
+	case ScoreIntention:
+		q = `SELECT id, product, score, level FROM intention_scores WHERE subject = ? AND id IN `
 	}
-	err := tx.QueryRowContext(ctx, q, args...).Scan(&before, &beforeBand)
-	if err != nil && err != sql.ErrNoRows {
-		return 0, err
+	for chunk := range slices.Chunk(got, 500) {
+		args := []any{subject}
+		for _, sc := range chunk {
+			args = append(args, sc.ID)
+		}
+		rows, err := tx.QueryContext(ctx, q+"("+placeholders(len(chunk))+")", args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var sc FetchedScore
+			if err := rows.Scan(&sc.ID, &sc.Model, &sc.Score, &sc.Band); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[scoreKey(kind, sc)] = sc
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	if before.Valid && before.Float64 == sc.Score && beforeBand == sc.Band {
-		return 0, nil
+	return out, nil
+}
+
+// writeScores stores changed values and their history rows.
+func writeScores(ctx context.Context, tx *sql.Tx, subject, kind string, fresh []FetchedScore, at int64) error {
+	for chunk := range slices.Chunk(fresh, 100) {
+		var set string
+		args := []any{subject}
+		var rows []string
+		for i, sc := range chunk {
+			rows = append(rows, fmt.Sprintf("(?%d,?%d,?%d,?%d)", 2+4*i, 3+4*i, 4+4*i, 5+4*i))
+			args = append(args, sc.ID, sc.Model, sc.Score, sc.Band)
+		}
+		values := strings.Join(rows, ",")
+		switch kind {
+		case ScoreIdentity, ScoreActive:
+			model, score, band := "identity_model", "identity_score", "grade"
+			if kind == ScoreActive {
+				model, score, band = "active_model", "active_score", "level"
+			}
+			set = `UPDATE score_cards SET ` + model + ` = v.column2, ` + score + ` = v.column3, ` + band + ` = v.column4
+				FROM (VALUES ` + values + `) v WHERE score_cards.subject = ?1 AND score_cards.id = v.column1`
+		default:
+			set = `INSERT INTO intention_scores(subject, id, product, score, level, business_type, status, voided)
+				SELECT c.subject, c.id, v.column2, v.column3, v.column4, c.business_type, c.status, c.voided
+				FROM (VALUES ` + values + `) v JOIN score_cards c ON c.subject = ?1 AND c.id = v.column1 WHERE true
+				ON CONFLICT(subject, id, product) DO UPDATE SET score = excluded.score, level = excluded.level`
+		}
+		if _, err := tx.ExecContext(ctx, set, args...); err != nil {
+			return err
+		}
+		hist := append([]any{subject, kind, at}, args[1:]...)
+		var hrows []string
+		for i := range chunk {
+			hrows = append(hrows, fmt.Sprintf("(?1,?%d,?2,?%d,?%d,?%d,?3)", 4+4*i, 5+4*i, 6+4*i, 7+4*i))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO score_history(subject, id, kind, model, score, band, at) VALUES `+
+			strings.Join(hrows, ","), hist...); err != nil {
+			return err
+		}
 	}
-	if _, err := tx.ExecContext(ctx, upd, sc.Model, sc.Score, sc.Band, subject, sc.ID); err != nil {
-		return 0, err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO score_history(subject, id, kind, model, score, band, at) VALUES(?,?,?,?,?,?,?)`,
-		subject, sc.ID, kind, sc.Model, sc.Score, sc.Band, at)
-	return 1, err
+	return nil
 }
 
 // --- views ---

@@ -207,11 +207,13 @@ func (s *Service) listMembers(ctx context.Context, client *jing.Client, groupID 
 }
 
 func (s *Service) fetchKind(ctx context.Context, t *jobs.Task, client *jing.Client, pop db.ScorePopulation, kind string, staleBefore int64) error {
+	after := ""
 	for {
-		ids, err := s.cfg.Store.StaleScoreIDs(ctx, pop, kind, staleBefore, batch)
+		ids, err := s.cfg.Store.StaleScoreIDs(ctx, pop, kind, staleBefore, after, batch)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
+		after = ids[len(ids)-1]
 		got, err := fetch(ctx, client, pop.Subject(), kind, ids)
 		if err != nil {
 			var je *jing.Error
