@@ -89,3 +89,23 @@
     });
   });
 })();
+
+// --- Scores (issue 8): the population chooser shows the fields of the
+// chosen population and, for intention, the product.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (evt) {
+    var sel = evt.target;
+    if (!sel || !sel.matches) { return; }
+    var form = sel.form || document;
+    if (sel.matches("select[data-scores-pop]")) {
+      form.querySelectorAll("[data-pop-field]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-pop-field").split(" ").indexOf(sel.value) < 0;
+      });
+    } else if (sel.matches("select[data-scores-kind]")) {
+      form.querySelectorAll("[data-kind-field]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-kind-field") !== sel.value;
+      });
+    }
+  });
+})();

@@ -318,6 +318,15 @@ func (s *Server) showLeadScores(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var out leadsview.Scores
+	if s.Scores != nil {
+		// The service asks the platform and keeps the history in the
+		// cache, so the card draws each score's trend.
+		card, err := s.Scores.FetchOne(ctx, db.SubjectLead, l.UUID)
+		if err != nil {
+			return err
+		}
+		return s.renderFragment(c, http.StatusOK, leadsview.ScoresCard(leadScoresCard(c, card)))
+	}
 	client, err := s.platformClient()
 	if err != nil {
 		out.Error = platformMessage(c, err)

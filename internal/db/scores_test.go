@@ -59,6 +59,18 @@ func TestCountedAndLiveSummariesAgree(t *testing.T) {
 		}
 	}
 	compare("after the first fetch")
+	for _, st := range []int64{500, 1000, 2000} {
+		for _, pop := range []ScorePopulation{{}, {Leads: LeadFilter{BusinessType: "bt0"}}} {
+			counted, err := s.ScoreFreshness(ctx, pop, ScoreActive, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			live, _ := s.liveFreshness(ctx, pop, "active_at", st)
+			if counted != live {
+				t.Fatalf("freshness before %d, %+v: counted %+v, live %+v", st, pop.Leads, counted, live)
+			}
+		}
+	}
 	leads[3].Status, leads[10].Voided, leads[11].BusinessType = "st9", true, "bt0"
 	if err := s.UpsertLeads(ctx, leads[3:12]); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,8 @@ package leads
 
 import (
 	"context"
+
+	"github.com/a-h/templ"
 	"net/url"
 	"strconv"
 
@@ -111,6 +113,9 @@ type Scores struct {
 	Activity  []ScoreRow
 	Intention []ScoreRow
 	Error     string
+	// Cached: the rows are the console's cache (shown with Error, when the
+	// platform could not be asked now).
+	Cached bool
 }
 
 // ScoreRow is one score.
@@ -119,6 +124,10 @@ type ScoreRow struct {
 	Score float64
 	Grade string
 	Level string
+	// Trend is the score's history as a small line (nil: none); Points
+	// counts the history's values.
+	Trend  templ.Component
+	Points int
 }
 
 // Link is the "View on the platform" fragment.
