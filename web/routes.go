@@ -31,7 +31,11 @@ type Route struct {
 
 // csrfExemptPaths are the only unsafe routes without a CSRF token: requests
 // that never come from a browser session (the platform's webhook, later).
-var csrfExemptPaths = map[string]bool{}
+var csrfExemptPaths = map[string]bool{webhookPath: true}
+
+// webhookPath is where the platform posts its events; the secret in the
+// path stands in for a session.
+const webhookPath = "/webhooks/jing/:secret"
 
 func isCSRFExempt(path string) bool { return csrfExemptPaths[path] }
 
@@ -48,6 +52,7 @@ func (s *Server) Routes() []Route {
 		{get, "/setup", Public, s.showSetup},
 		{post, "/setup", Public, s.setup},
 		{post, "/lang", Public, s.switchLang},
+		{post, webhookPath, Public, s.receiveWebhook},
 
 		// Every signed-in user.
 		{post, "/logout", Viewer, s.logout},

@@ -22,6 +22,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/internal/sends"
+	"github.com/jingdesk/jingdesk/internal/webhooks"
 	"github.com/jingdesk/jingdesk/templates/forms"
 )
 
@@ -64,6 +65,8 @@ type Deps struct {
 	Sends *sends.Service
 	// Scores is the score cache and its views' actions (internal/scores); nil: the page says it is unavailable.
 	Scores *scores.Service
+	// Webhooks receives and applies the platform's events (internal/webhooks); nil: the receiver is 404.
+	Webhooks *webhooks.Service
 	// OptionTree is the tree of an option_set field from the reference
 	// data, roots first (nil when there is none); the cascading picker's
 	// fragment endpoint rebuilds the picker from it. Nil: the reference

@@ -45,7 +45,8 @@ func openPlatform(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog
 		Box:       box,
 		Catalog:   cat,
 		Overrides: platform.Overrides{BaseURL: cfg.JingBaseURL, AppID: cfg.JingAppID, AppSecret: cfg.JingAppSecret},
-		Sandbox:   platform.SandboxOptions{Seed: cfg.SandboxSeed, StatePath: d.sandboxStateFile()},
-		Logger:    logger,
+		Sandbox: platform.SandboxOptions{Seed: cfg.SandboxSeed, StatePath: d.sandboxStateFile(),
+			ChangesPerMinute: cfg.SandboxChangesPerMinute},
+		Logger: logger,
 	})
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/internal/secret"
 	"github.com/jingdesk/jingdesk/internal/sends"
+	"github.com/jingdesk/jingdesk/internal/webhooks"
 	"github.com/jingdesk/jingdesk/web"
 )
 
@@ -56,6 +57,9 @@ type ServeConfig struct {
 	ImportMaxMB int64
 	// ScoreRefreshEvery refreshes every lead's cached scores this often; 0: only on demand.
 	ScoreRefreshEvery time.Duration
+	// SandboxChangesPerMinute makes the embedded sandbox change leads by
+	// itself, announced by webhooks, so live updates show from the start.
+	SandboxChangesPerMinute float64
 }
 
 func parseServe(args []string, io IO) (ServeConfig, error) {
@@ -83,6 +87,8 @@ func parseServe(args []string, io IO) (ServeConfig, error) {
 		"bring the local copy of the platform's leads up to date this often (env JINGDESK_LEAD_SYNC_EVERY)")
 	fs.Int64Var(&c.ImportMaxMB, "import-max-mb", envInt("IMPORT_MAX_MB", crowds.DefaultMaxUpload>>20),
 		"largest spreadsheet an import accepts, in MiB (env JINGDESK_IMPORT_MAX_MB)")
+	fs.Float64Var(&c.SandboxChangesPerMinute, "sandbox-changes-per-minute", 1,
+		"lead changes the embedded sandbox makes by itself each minute, with webhooks (0: none)")
 	fs.DurationVar(&c.ScoreRefreshEvery, "score-refresh-every", envDuration("SCORE_REFRESH_EVERY", scores.DefaultMaxAge),
 		"refresh the cached scores of every lead this often; 0 for only on demand (env JINGDESK_SCORE_REFRESH_EVERY)")
 	if err := parseFlags(fs, args); err != nil {
@@ -197,11 +203,21 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	defer leadSvc.Stop() // likewise: no sync is requested while the runner stops
 	scoreSvc.Start(ctx)
 	defer scoreSvc.Stop()
+	box, err := d.secretBox()
+	if err != nil {
+		return err
+	}
+	hooks, err := webhooks.New(webhooks.Config{Store: d.store, Box: box, Logger: logger})
+	if err != nil {
+		return err
+	}
+	hooks.Start(ctx)
+	defer hooks.Stop()
 	// Sends: unknown outcomes are looked for, submitted sends followed.
 	followCtx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFollowing()
 	go sendSvc.Follow(followCtx, sends.FollowEvery)
-	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner, pm, ref, leadSvc, crowdSvc, sendSvc, scoreSvc)
+	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner, pm, ref, leadSvc, crowdSvc, sendSvc, scoreSvc, hooks)
 	if err != nil {
 		return err
 	}
@@ -216,6 +232,9 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	baseURL := cfg.PublicURL
 	if baseURL == "" {
 		baseURL = scheme + "://" + displayAddr(ln.Addr().String())
+	}
+	if err := pointSandboxAtReceiver(ctx, pm, hooks, ln, cfg.TLSCert != ""); err != nil {
+		return err
 	}
 	// Start-up (migrations, the embedded sandbox's seeding) leaves garbage
 	// the runtime would keep for a while; hand it back so an idle console
@@ -232,6 +251,7 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	}
 	// Only now: a request may have queued, paused or cancelled a job until the end.
 	stopFollowing()
+	hooks.Stop()
 	scoreSvc.Stop()
 	ref.Stop()
 	leadSvc.Stop()
@@ -290,7 +310,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, cfg ServeCo
 
 // buildServer wires the web server from an opened data directory.
 func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.Logger, zone *time.Location, version string,
-	jobService web.JobService, pm *platform.Manager, ref *refdata.Service, leadSvc *leads.Service, crowdSvc *crowds.Service, sendSvc *sends.Service, scoreSvc *scores.Service) (*web.Server, error) {
+	jobService web.JobService, pm *platform.Manager, ref *refdata.Service, leadSvc *leads.Service, crowdSvc *crowds.Service, sendSvc *sends.Service, scoreSvc *scores.Service, hooks *webhooks.Service) (*web.Server, error) {
 	catalog, err := i18n.NewCatalog(zone)
 	if err != nil {
 		return nil, err
@@ -327,6 +347,7 @@ func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.
 		Crowds:          crowdSvc,
 		Sends:           sendSvc,
 		Scores:          scoreSvc,
+		Webhooks:        hooks,
 	})
 }
 
@@ -340,4 +361,27 @@ func displayAddr(addr string) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// pointSandboxAtReceiver makes the embedded sandbox deliver its webhook
+// events to this console's own receiver (over loopback), now and after
+// every rotation of the secret: the live updates work from the first run.
+func pointSandboxAtReceiver(ctx context.Context, pm *platform.Manager, hooks *webhooks.Service, ln net.Listener, tls bool) error {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	base := scheme + "://" + displayAddr(ln.Addr().String()) + "/webhooks/jing/"
+	point := func(secret string) {
+		if sb := pm.SandboxServer(); sb != nil {
+			sb.SetWebhookURL(base + secret)
+		}
+	}
+	hooks.OnRotate(point)
+	secret, err := hooks.Secret(ctx)
+	if err != nil {
+		return err
+	}
+	point(secret)
+	return nil
 }

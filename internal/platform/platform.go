@@ -47,6 +47,11 @@ type SandboxOptions struct {
 	Leads   int
 	// Addr is where it listens; default a free loopback port.
 	Addr string
+	// ChangesPerMinute makes random "platform-side" lead changes, announced
+	// by webhooks (see WebhookURL), so the console's live updates show.
+	ChangesPerMinute float64
+	// WebhookURL, when set, is where the sandbox delivers its events.
+	WebhookURL string
 }
 
 // Config builds a Manager.
