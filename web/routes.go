@@ -75,6 +75,7 @@ func (s *Server) Routes() []Route {
 		// (sent to the platform) and ask for a sync of the local copy.
 		{get, "/leads/board", Viewer, s.showLeadBoard},
 		{get, "/leads/board/column", Viewer, s.showBoardColumn},
+		{get, "/leads/changes", Viewer, s.showLeadChanges}, // what changed after a seq: open boards and lead pages follow it
 		{post, "/leads/sync", Marketer, s.syncLeads},
 		{post, "/leads/:uuid/move", Marketer, s.moveLead},
 
@@ -198,5 +199,9 @@ func (s *Server) Routes() []Route {
 		{post, "/settings/platform/test", Admin, s.testPlatform},
 		{post, "/settings/platform/check", Admin, s.checkEndpoints},
 		{get, "/settings/platform/usage", Admin, s.showPlatformUsage},
+		{post, "/settings/platform/webhook/rotate", Admin, s.rotateWebhookSecret},
+		{get, "/settings/webhooks", Admin, s.showWebhookEvents},
+		{get, "/settings/webhooks/:id", Admin, s.showWebhookEvent},
+		{post, "/settings/webhooks/requeue", Admin, s.requeueWebhookEvents},
 	}
 }
