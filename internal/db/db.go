@@ -121,6 +121,25 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// queryStrings runs a query of one text column and returns its values;
+// what names the query in errors.
+func (s *Store) queryStrings(ctx context.Context, what, q string, args ...any) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("db: %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // unixNow is the store clock in Unix seconds, the unit of every timestamp column.
 func (s *Store) unixNow() int64 { return s.now().Unix() }
 

@@ -529,20 +529,8 @@ func (s *Store) LeadStatusHistory(ctx context.Context, uuid string) ([]LeadStatu
 // sync job syncID did not list: after a complete walk, those the platform
 // may no longer have.
 func (s *Store) LeadsNotSeenBy(ctx context.Context, syncID int64) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT uuid FROM leads WHERE voided = 0 AND seen_by_sync <> ? ORDER BY id`, syncID)
-	if err != nil {
-		return nil, fmt.Errorf("db: leads not seen by sync %d: %w", syncID, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, fmt.Errorf("db: leads not seen by sync %d: %w", syncID, err)
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return s.queryStrings(ctx, fmt.Sprintf("leads not seen by sync %d", syncID),
+		`SELECT uuid FROM leads WHERE voided = 0 AND seen_by_sync <> ? ORDER BY id`, syncID)
 }
 
 // CountLeads counts the copy's leads, voided ones included.

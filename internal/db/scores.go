@@ -105,22 +105,9 @@ func (s *Store) StaleScoreIDs(ctx context.Context, p ScorePopulation, kind strin
 		return nil, err
 	}
 	cte, args := p.popCTE()
-	rows, err := s.read.QueryContext(ctx, `WITH `+cte+` SELECT p.id FROM pop p
+	return s.queryStrings(ctx, "stale scores", `WITH `+cte+` SELECT p.id FROM pop p
 		LEFT JOIN score_cards c ON c.subject = ? AND c.id = p.id
 		WHERE p.id > ? AND COALESCE(c.`+col+`, 0) < ? ORDER BY p.id LIMIT ?`, append(args, p.Subject(), after, before, limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("db: stale scores: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
 }
 
 // CountScorePopulation counts the population and those whose kind of score is stale.
@@ -593,20 +580,7 @@ func (s *Store) SelectedPersons(ctx context.Context, q ScoreQuery, sel ScoreSele
 	} else {
 		query = `SELECT DISTINCT id FROM (` + query + `)`
 	}
-	rows, err := s.read.QueryContext(ctx, query+` ORDER BY 1`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("db: selected persons: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return s.queryStrings(ctx, "selected persons", query+` ORDER BY 1`, args...)
 }
 
 // Mover is an id whose score changed since a date.

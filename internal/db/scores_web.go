@@ -69,39 +69,14 @@ func (s *Store) countedFreshness(ctx context.Context, where string, args []any, 
 
 // ScoreProducts lists the intention products seen in the cache for subject.
 func (s *Store) ScoreProducts(ctx context.Context, subject string) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT product FROM intention_scores WHERE subject = ? ORDER BY 1`, subject)
-	if err != nil {
-		return nil, fmt.Errorf("db: score products: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return s.queryStrings(ctx, "score products", `SELECT DISTINCT product FROM intention_scores WHERE subject = ? ORDER BY 1`, subject)
 }
 
 // LeadBusinessTypes lists the distinct business types of the local copy's
 // leads (for when the reference data is not at hand).
 func (s *Store) LeadBusinessTypes(ctx context.Context) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT business_type FROM lead_counts WHERE business_type != '' AND n > 0 ORDER BY 1`)
-	if err != nil {
-		return nil, fmt.Errorf("db: lead business types: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return s.queryStrings(ctx, "lead business types",
+		`SELECT DISTINCT business_type FROM lead_counts WHERE business_type != '' AND n > 0 ORDER BY 1`)
 }
 
 // PersonCrowd is a local crowd a person is a member of.
