@@ -109,3 +109,122 @@
     }
   });
 })();
+
+// --- Live updates (issue 9) ---
+// A button with data-copy-target="<input id>" copies that input's value
+// (the webhook URL on Settings → Platform) and says so for a moment.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target.closest ? evt.target.closest("button[data-copy-target]") : null;
+    if (!btn) { return; }
+    var input = document.getElementById(btn.getAttribute("data-copy-target"));
+    if (!input) { return; }
+    var done = function () {
+      var label = btn.getAttribute("data-label") || btn.textContent;
+      btn.setAttribute("data-label", label);
+      btn.textContent = btn.getAttribute("data-copied") || label;
+      setTimeout(function () { btn.textContent = label; }, 2000);
+    };
+    input.focus();
+    input.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () { if (document.execCommand("copy")) { done(); } });
+    } else if (document.execCommand("copy")) {
+      done();
+    }
+  });
+})();
+
+// A lead's page and its edit form ([data-live-lead]) poll GET
+// /leads/changes every 3 s (not while the tab is hidden) and, when the
+// lead's revision differs from the one drawn, show the notice with the new
+// status. Without data-live-seq (the edit form) they start from now. The
+// page's own writes (htmx posts) are taken as the new revision.
+(function () {
+  "use strict";
+  var POLL_MS = 3000;
+  var timer = null;
+  var inFlight = false;
+  var rebase = false;
+
+  function notice() { return document.querySelector("[data-live-lead]"); }
+
+  function show(el, l) {
+    var msg = el.querySelector("[data-live-message]");
+    if (msg) { msg.textContent = (el.getAttribute("data-live-text") || "").replace("{status}", l.status_name || l.status || ""); }
+    el.hidden = false;
+  }
+
+  function ask(el, query) {
+    inFlight = true;
+    return fetch("/leads/changes?" + query, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .catch(function () { return null; })
+      .then(function (ans) { inFlight = false; return ans; });
+  }
+
+  function schedule(ms) {
+    clearTimeout(timer);
+    timer = null;
+    if (!notice() || document.hidden) { return; }
+    timer = setTimeout(poll, ms);
+  }
+
+  function poll() {
+    timer = null;
+    var el = notice();
+    if (!el || inFlight || document.hidden) { return; }
+    var uuid = el.getAttribute("data-live-lead");
+    if (!el.hasAttribute("data-live-seq")) {
+      ask(el, "lead=" + encodeURIComponent(uuid)).then(function (ans) {
+        if (ans && el.isConnected) {
+          el.setAttribute("data-live-seq", String(ans.last));
+          var mine = (ans.leads || []).filter(function (l) { return l.uuid === uuid; })[0];
+          el.setAttribute("data-live-rev", mine ? mine.rev || "" : "");
+        }
+        schedule(POLL_MS);
+      });
+      return;
+    }
+    var after = el.getAttribute("data-live-seq");
+    ask(el, "after=" + encodeURIComponent(after)).then(function (ans) {
+      var more = false;
+      if (ans && el.isConnected && el.getAttribute("data-live-seq") === after) {
+        (ans.leads || []).forEach(function (l) {
+          if (l.uuid !== uuid || l.rev === el.getAttribute("data-live-rev")) { return; }
+          if (rebase) { el.setAttribute("data-live-rev", l.rev || ""); return; } // the page's own write
+          el.setAttribute("data-live-rev", l.rev || "");
+          show(el, l);
+        });
+        rebase = false;
+        el.setAttribute("data-live-seq", String(ans.last));
+        more = !!ans.more;
+      }
+      schedule(more ? 0 : POLL_MS);
+    });
+  }
+
+  function start() { if (notice() && !timer && !inFlight) { schedule(notice().hasAttribute("data-live-seq") ? POLL_MS : 0); } }
+
+  // The page's own writes (owner, collaborators, notes) are not news: the
+  // next answer's revision of the lead becomes the page's.
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var cfg = evt.detail && evt.detail.requestConfig;
+    if (notice() && cfg && cfg.verb && cfg.verb.toLowerCase() !== "get" && evt.detail.successful) {
+      rebase = true;
+      clearTimeout(timer);
+      timer = null;
+      if (!inFlight) { poll(); }
+    }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && notice() && !inFlight) { clearTimeout(timer); timer = null; poll(); }
+  });
+  document.addEventListener("htmx:load", start);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

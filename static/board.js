@@ -195,3 +195,147 @@
     if (s) { s.focus(); }
   });
 })();
+
+// ---- Live: the board follows the platform's changes (issue 9) ----
+// Every 2 s (not while the tab is hidden) the board asks GET
+// /leads/changes for the leads written after the seq it was drawn at
+// (data-live-seq on #board), with its filter and board=1: the server
+// answers, per lead, whether it belongs on this board and then its card,
+// plus every column's count. A card whose status changed lands at the top
+// of its new column with a fading highlight; a voided one, or one that left
+// the board's business type or filter, goes. Cards being moved by the user
+// are left to the move's own answer.
+(function () {
+  "use strict";
+
+  // A second: a move on the platform shows within about one, and the
+  // request is one indexed query when nothing changed.
+  var POLL_MS = 1000;
+  var timer = null;
+  var inFlight = false;
+
+  function board() { return document.getElementById("board"); }
+
+  function htmlID(s) { return String(s).replace(/[^A-Za-z0-9_-]/g, "_"); }
+
+  function contextParams() {
+    var p = new URLSearchParams();
+    var ctx = document.getElementById("board-context");
+    if (ctx) {
+      Array.prototype.forEach.call(ctx.querySelectorAll("input"), function (i) { if (i.value) { p.set(i.name, i.value); } });
+    }
+    return p;
+  }
+
+  function text(el, sel) {
+    var x = el.querySelector(sel);
+    return x ? x.textContent.trim() : "";
+  }
+
+  // signature is what a card shows that a change can alter.
+  function signature(card) {
+    return [card.getAttribute("data-status"), card.getAttribute("data-seen"), text(card, "[data-testid=card-name]"),
+      text(card, ".board-card-company"), text(card, "[data-testid=card-owner]")].join("\u0000");
+  }
+
+  function highlight(card) {
+    card.classList.remove("board-card-live");
+    void card.offsetWidth; // restart the animation
+    card.classList.add("board-card-live");
+    card.addEventListener("animationend", function done() {
+      card.removeEventListener("animationend", done);
+      card.classList.remove("board-card-live");
+    });
+  }
+
+  function applyLead(b, l) {
+    var card = document.getElementById("card-" + htmlID(l.uuid));
+    if (card && !b.contains(card)) { card = null; }
+    if (card && (card.classList.contains("board-card-pending") || card.classList.contains("board-card-dragging"))) { return; }
+    if (!l.on_board || !l.card) {
+      if (card) { card.remove(); }
+      return;
+    }
+    var target = document.getElementById("cards-" + htmlID(l.status));
+    if (!target || !b.contains(target)) {
+      if (card) { card.remove(); }
+      return;
+    }
+    var tpl = document.createElement("template");
+    tpl.innerHTML = l.card.trim();
+    var fresh = tpl.content.firstElementChild;
+    if (!fresh) { return; }
+    if (card && signature(card) === signature(fresh)) { return; } // written, but nothing the card shows changed
+    if (card && card.parentNode === target) {
+      target.replaceChild(fresh, card);
+    } else {
+      if (card) { card.remove(); }
+      var empty = target.querySelector(".board-empty");
+      if (empty) { empty.remove(); }
+      target.insertBefore(fresh, target.firstChild);
+    }
+    if (window.htmx) { htmx.process(fresh); }
+    highlight(fresh);
+  }
+
+  function applyCounts(ans) {
+    if (!ans.counts) { return; }
+    var fmt = new Intl.NumberFormat(document.documentElement.lang || undefined);
+    Object.keys(ans.counts).forEach(function (status) {
+      var el = document.getElementById("count-" + htmlID(status));
+      if (!el) { return; }
+      var n = ans.counts[status];
+      el.setAttribute("data-count", String(n));
+      el.textContent = fmt.format(n);
+    });
+    var total = document.getElementById("board-total");
+    if (total && ans.total_text) { total.textContent = ans.total_text; }
+  }
+
+  function schedule(ms) {
+    clearTimeout(timer);
+    timer = null;
+    if (!board() || document.hidden) { return; } // resumes on htmx:load or when the tab shows again
+    timer = setTimeout(poll, ms);
+  }
+
+  function poll() {
+    timer = null;
+    var b = board();
+    if (!b || !b.hasAttribute("data-live-seq") || inFlight) { return; }
+    if (document.hidden) { return; }
+    var p = contextParams();
+    p.set("after", b.getAttribute("data-live-seq"));
+    p.set("board", "1");
+    inFlight = true;
+    var more = false;
+    fetch("/leads/changes?" + p.toString(), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .then(function (ans) {
+        // The board may have been replaced (a filter, a tab) meanwhile:
+        // the answer was for the old one.
+        if (!ans || board() !== b || b.getAttribute("data-live-seq") !== p.get("after")) { return; }
+        (ans.leads || []).forEach(function (l) { applyLead(b, l); });
+        applyCounts(ans);
+        b.setAttribute("data-live-seq", String(ans.last));
+        more = !!ans.more;
+      })
+      .catch(function () { /* offline for a moment: the next poll asks again */ })
+      .then(function () {
+        inFlight = false;
+        schedule(more ? 0 : POLL_MS);
+      });
+  }
+
+  function start() { if (board() && !timer && !inFlight) { schedule(POLL_MS); } }
+
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && board() && !inFlight) { clearTimeout(timer); timer = null; poll(); }
+  });
+  document.addEventListener("htmx:load", start);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

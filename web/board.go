@@ -185,7 +185,8 @@ func (s *Server) drawBoard(ctx context.Context, bc *boardCtx, f leadsview.Filter
 // freshness and the first page of every column.
 func (s *Server) boardView(ctx context.Context, bc *boardCtx, f leadsview.Filter) (leadsview.Board, error) {
 	r := bc.r
-	v := leadsview.Board{Now: bc.now, Filter: f, CanMove: bc.canMove}
+	// Read before the data: a change racing the drawing is reported again.
+	v := leadsview.Board{Now: bc.now, Filter: f, CanMove: bc.canMove, Seq: s.liveSeq(ctx)}
 	for _, bt := range r.BusinessTypes(leadObject) {
 		v.BusinessTypes = append(v.BusinessTypes, leadsview.Choice{Value: bt.ID, Label: bt.DisplayName(bc.lang)})
 	}

@@ -66,7 +66,8 @@ func (s *Server) leadPage(c echo.Context, l db.Lead) (leadsview.LeadPage, error)
 	u := currentUser(c)
 	v := leadsview.LeadPage{UUID: l.UUID, Name: l.Name, Company: l.Company, Voided: l.Voided,
 		UpdatedAt: l.UpdatedAt, SyncedAt: l.SyncedAt, Now: s.Now().Unix(), CanEdit: mayMove(u) && !l.Voided,
-		OwnerID: l.Owner, CollaboratorIDs: l.Collaborators, Notes: leadNotes(c, l)}
+		OwnerID: l.Owner, CollaboratorIDs: l.Collaborators, Notes: leadNotes(c, l),
+		LiveSeq: s.liveSeq(c.Request().Context()), LiveRev: leadRev(l)} // issue 9: the page follows changes (web/live.go)
 	if v.Name == "" {
 		v.Name = l.UUID
 	}

@@ -65,6 +65,9 @@ type Board struct {
 	Total int
 	// AsOf is when the local copy was last brought up to date (0: never).
 	AsOf int64
+	// Seq is the change log's seq the board was drawn at: board.js asks
+	// GET /leads/changes for what changed after it (issue 9).
+	Seq int64
 	// Unavailable: no pipeline to show (no reference data or no local copy
 	// yet); the page says what to do instead of showing empty columns.
 	Unavailable bool

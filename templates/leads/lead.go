@@ -45,6 +45,11 @@ type LeadPage struct {
 	Notes Notes
 	// Error and Notice answer a refused or stale write.
 	Error, Notice string
+	// LiveSeq and LiveRev (issue 9): the change log's seq when the page
+	// was drawn and the lead's revision; the page polls for changes after
+	// the seq and tells when the revision differs.
+	LiveSeq int64
+	LiveRev string
 }
 
 // NoteMax is the longest note the "Add a note" form takes, in characters.
