@@ -78,7 +78,7 @@ func newRigWith(t testing.TB, cat jing.Catalog) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.store, err = db.Open(context.Background(), filepath.Join(r.dir, "test.db"))
+	r.store, err = db.Open(context.Background(), filepath.Join(r.dir, "jingdesk.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

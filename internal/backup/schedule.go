@@ -1,0 +1,144 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Info is one backup file in a data directory's backups folder.
+type Info struct {
+	Path      string
+	Size      int64
+	At        time.Time
+	Scheduled bool // a scheduled backup (pruned by retention); else taken before an upgrade
+}
+
+const (
+	scheduledPrefix = "jingdesk-"
+	upgradePrefix   = "pre-upgrade-"
+	suffix          = ".tar.gz"
+	stamp           = "20060102-150405.000000"
+)
+
+// List returns the backups in dataDir's backups folder, newest first.
+func List(dataDir string) ([]Info, error) {
+	entries, err := os.ReadDir(Dir(dataDir))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Info
+	for _, e := range entries {
+		name := e.Name()
+		sched := strings.HasPrefix(name, scheduledPrefix)
+		if !strings.HasSuffix(name, suffix) || !sched && !strings.HasPrefix(name, upgradePrefix) {
+			continue
+		}
+		st, err := e.Info()
+		if err != nil {
+			continue
+		}
+		out = append(out, Info{Path: filepath.Join(Dir(dataDir), name), Size: st.Size(), At: st.ModTime(), Scheduled: sched})
+	}
+	slices.SortFunc(out, func(a, b Info) int { return b.At.Compare(a.At) })
+	return out, nil
+}
+
+// Prune deletes scheduled backups beyond the newest keep; backups taken
+// before upgrades are left for a person to remove.
+func Prune(dataDir string, keep int) error {
+	all, err := List(dataDir)
+	if err != nil {
+		return err
+	}
+	kept := 0
+	for _, b := range all {
+		if !b.Scheduled {
+			continue
+		}
+		if kept < max(keep, 1) {
+			kept++
+			continue
+		}
+		if err := os.Remove(b.Path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Schedule is how often scheduled backups are taken and how many are kept.
+type Schedule struct {
+	Every time.Duration // 0: none
+	Keep  int
+}
+
+// DefaultSchedule is a backup a day, a week of them kept.
+var DefaultSchedule = Schedule{Every: 24 * time.Hour, Keep: 7}
+
+// Run takes scheduled backups until ctx ends: whenever the newest backup
+// is older than the schedule's interval (read again each time, so a
+// change in the settings applies), then prunes to the retention.
+func Run(ctx context.Context, dataDir, version string, schedule func() Schedule, log *slog.Logger) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		sc := schedule()
+		if sc.Every > 0 {
+			if err := takeIfDue(ctx, dataDir, version, sc); err != nil && ctx.Err() == nil {
+				log.Error("scheduled backup", "error", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func takeIfDue(ctx context.Context, dataDir, version string, sc Schedule) error {
+	all, err := List(dataDir)
+	if err != nil {
+		return err
+	}
+	for _, b := range all {
+		if b.Scheduled && time.Since(b.At) < sc.Every {
+			return nil
+		}
+	}
+	path := filepath.Join(Dir(dataDir), scheduledPrefix+time.Now().UTC().Format(stamp)+suffix)
+	if _, err := CreateFile(ctx, dataDir, version, path); err != nil {
+		return err
+	}
+	return Prune(dataDir, sc.Keep)
+}
+
+// BeforeUpgrade backs dataDir up when its database is older than the
+// schema this binary knows (a migration is about to run), and returns the
+// backup's path ("" when none was needed).
+func BeforeUpgrade(ctx context.Context, dataDir, version string, knownSchema int) (string, error) {
+	dbPath := filepath.Join(dataDir, DBFile)
+	if _, err := os.Stat(dbPath); err != nil {
+		return "", nil // a new installation
+	}
+	schema, err := SchemaOf(ctx, dbPath)
+	if err != nil {
+		return "", fmt.Errorf("backup: read the schema version: %w", err)
+	}
+	if schema == 0 || schema >= knownSchema {
+		return "", nil
+	}
+	path := filepath.Join(Dir(dataDir), fmt.Sprintf("%sschema%d-to-%d-%s%s", upgradePrefix, schema, knownSchema,
+		time.Now().UTC().Format(stamp), suffix))
+	_, err = CreateFile(ctx, dataDir, version, path)
+	return path, err
+}
