@@ -59,6 +59,19 @@ func (s *Server) requestIDAndLog(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// countRequests feeds /metrics: requests per route pattern (not the raw
+// path: ids would explode the series), method and status, and their
+// latency. It runs outermost, after the log middleware rendered any error,
+// so the status is the one the client got.
+func (s *Server) countRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		s.metrics.observe(c.Path(), c.Request().Method, c.Response().Status, time.Since(start))
+		return err
+	}
+}
+
 func saneRequestID(id string) bool {
 	if id == "" || len(id) > 64 {
 		return false

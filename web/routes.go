@@ -191,6 +191,9 @@ func (s *Server) Routes() []Route {
 		{get, "/settings/audit", Admin, s.showAudit},
 		{get, "/settings/sends", Admin, s.showSendSettings},
 		{post, "/settings/sends", Admin, s.saveSendSettings},
+		{get, "/settings/system", Admin, s.showSystem},
+		{post, "/settings/system/backups", Admin, s.saveBackupSchedule},
+		{get, "/metrics", Admin, s.showMetrics},
 
 		// The platform connection: settings, the connection test, the endpoint check, usage.
 		{get, "/settings/platform", Admin, s.showPlatform},

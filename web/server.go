@@ -73,6 +73,14 @@ type Deps struct {
 	// data's trees when Reference is set, otherwise that endpoint is 404.
 	OptionTree func(lang, object, fieldCode string) []*forms.TreeChoice
 	Now        func() time.Time
+	// Build is what the release build stamped (Settings → System, /metrics).
+	Build BuildInfo
+	// DataDir is the data directory (Settings → System: its path, the backups in it).
+	DataDir string
+	// StartedAt is when the process started (uptime); zero: when New ran.
+	StartedAt time.Time
+	// MetricsAddr is the separate listener serving /metrics without sign-in ("" when off).
+	MetricsAddr string
 }
 
 // Server holds the handlers' shared state. Nothing here is per request.
@@ -83,6 +91,7 @@ type Server struct {
 	throttle *auth.Throttle
 	setupMu  sync.Mutex
 	board    *boardCache
+	metrics  *httpMetrics
 }
 
 // New builds the server and its route table.
@@ -102,7 +111,13 @@ func New(d Deps) (*Server, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	s := &Server{Deps: d, throttle: auth.NewThrottle(5, 15*time.Minute), board: newBoardCache()}
+	if d.Build.Version == "" {
+		d.Build.Version = d.Version
+	}
+	if d.StartedAt.IsZero() {
+		d.StartedAt = time.Now()
+	}
+	s := &Server{Deps: d, throttle: auth.NewThrottle(5, 15*time.Minute), board: newBoardCache(), metrics: newHTTPMetrics()}
 	if s.OptionTree == nil && s.Reference != nil {
 		s.OptionTree = s.referenceTree
 	}
@@ -126,9 +141,10 @@ func (s *Server) newEcho() *echo.Echo {
 	if s.BehindProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	e.Use(s.requestIDAndLog, s.recoverPanics, securityHeaders, s.loadSession, s.checkCSRF)
+	e.Use(s.countRequests, s.requestIDAndLog, s.recoverPanics, securityHeaders, s.loadSession, s.checkCSRF)
 	for _, r := range s.Routes() {
 		e.Add(r.Method, r.Path, r.Handler, s.requireAccess(r.Access))
+		s.metrics.routes[r.Path] = true
 	}
 	return e
 }

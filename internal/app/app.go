@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 )
@@ -38,6 +39,8 @@ Usage:
   jingdesk sandbox [--addr 127.0.0.1:9900] [--seed 1] [--app-id sandbox] [--app-secret sandbox]
                                            run the sandbox platform on its own, for
                                            demonstrations and tests ("jingdesk sandbox -h")
+  jingdesk backup [--data DIR] FILE        back up the database and keys (the server may run)
+  jingdesk restore [--data DIR] FILE       restore a backup (with the server stopped)
   jingdesk version                         print the version
 
 Every subcommand that touches data takes --data DIR (env JINGDESK_DATA,
@@ -46,37 +49,83 @@ Without platform credentials (Settings → Platform, or --jing-base-url,
 --jing-app-id and JINGDESK_JING_APP_SECRET), serve uses an embedded sandbox.
 `
 
+// Build is what the release build stamps into the binary (-ldflags -X
+// main.version, main.commit, main.date); empty fields are filled from the
+// module's build information where it has them.
+type Build struct {
+	Version string
+	Commit  string // short commit hash
+	Date    string // build time, UTC RFC 3339
+}
+
+// String is the `jingdesk version` line after "jingdesk ".
+func (b Build) String() string {
+	return fmt.Sprintf("%s (commit %s, built %s, %s %s/%s)", b.Version, orUnknown(b.Commit), orUnknown(b.Date),
+		runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
 // Run executes one command line.
-func Run(ctx context.Context, args []string, io IO, version string) error {
-	version = resolveVersion(version)
+func Run(ctx context.Context, args []string, io IO, build Build) error {
+	build = resolveBuild(build)
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
-	err := runCommand(ctx, cmd, args, io, version)
+	err := runCommand(ctx, cmd, args, io, build)
 	if errors.Is(err, errHelpShown) {
 		return nil
 	}
 	return err
 }
 
-func runCommand(ctx context.Context, cmd string, args []string, io IO, version string) error {
+func runCommand(ctx context.Context, cmd string, args []string, io IO, build Build) error {
 	switch cmd {
 	case "serve":
-		return serve(ctx, args, io, version)
+		return serve(ctx, args, io, build)
 	case "user":
 		return userCommand(ctx, args, io)
 	case "sandbox":
 		return sandboxCommand(ctx, args, io)
 	case "version":
-		fmt.Fprintln(io.Stdout, "jingdesk", version)
+		fmt.Fprintln(io.Stdout, "jingdesk", build)
 		return nil
+	case "backup":
+		return backupCmd(ctx, args, io, build)
+	case "restore":
+		return restoreCmd(ctx, args, io)
 	case "help", "-h", "--help":
 		fmt.Fprint(io.Stdout, usage)
 		return nil
 	}
 	fmt.Fprintf(io.Stderr, "unknown command %q\n\n%s", cmd, usage)
 	return ErrUsage
+}
+
+// resolveBuild fills the version (see resolveVersion), and the commit and
+// date from the VCS stamp `go build` records, when the linker set none.
+func resolveBuild(b Build) Build {
+	b.Version = resolveVersion(b.Version)
+	if b.Commit != "" && b.Date != "" {
+		return b
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			switch {
+			case s.Key == "vcs.revision" && b.Commit == "" && len(s.Value) >= 7:
+				b.Commit = s.Value[:7]
+			case s.Key == "vcs.time" && b.Date == "":
+				b.Date = s.Value
+			}
+		}
+	}
+	return b
 }
 
 // resolveVersion prefers the linker-set version, then the module version

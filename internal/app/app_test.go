@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,7 +38,7 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("JINGDESK_TEST_AS_MAIN") == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		err := Run(ctx, os.Args[1:], IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}, "test")
+		err := Run(ctx, os.Args[1:], IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}, Build{Version: "test"})
 		stop()
 		if err != nil {
 			os.Stderr.WriteString("jingdesk: " + err.Error() + "\n")
@@ -70,7 +71,7 @@ func (b *syncBuffer) String() string {
 func runCLI(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err := Run(context.Background(), args, IO{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut}, "test")
+	err := Run(context.Background(), args, IO{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut}, Build{Version: "test"})
 	return out.String(), errOut.String(), err
 }
 
@@ -139,7 +140,8 @@ func TestEnvironmentSetsTheDataDirectory(t *testing.T) {
 }
 
 func TestVersionAndUnknownCommand(t *testing.T) {
-	if out, _, err := runCLI(t, "", "version"); err != nil || strings.TrimSpace(out) != "jingdesk test" {
+	if out, _, err := runCLI(t, "", "version"); err != nil || !strings.HasPrefix(out, "jingdesk test (commit ") ||
+		!strings.HasSuffix(strings.TrimSpace(out), ", "+runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH+")") {
 		t.Fatalf("version: %q %v", out, err)
 	}
 	if _, errOut, err := runCLI(t, "", "frobnicate"); !errors.Is(err, ErrUsage) || !strings.Contains(errOut, "Usage:") {
@@ -166,7 +168,7 @@ func startServe(t *testing.T, args ...string) (string, *syncBuffer, func() error
 	stderr := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr}, "test")
+		done <- Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr}, Build{Version: "test"})
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {

@@ -135,7 +135,7 @@ func TestSandboxCommandServesThePlatformAPI(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--persons", "300", "--leads", "80", "--app-id", "demo", "--app-secret", "demo-secret"},
-			IO{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr}, "test")
+			IO{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr}, Build{Version: "test"})
 	}()
 	var url string
 	for deadline := time.Now().Add(10 * time.Second); url == ""; {

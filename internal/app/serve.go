@@ -14,6 +14,7 @@ import (
 	"time"
 	_ "time/tzdata" // times show in the configured zone even on hosts without zoneinfo
 
+	"github.com/jingdesk/jingdesk/internal/backup"
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/jobs"
@@ -60,6 +61,9 @@ type ServeConfig struct {
 	// SandboxChangesPerMinute makes the embedded sandbox change leads by
 	// itself, announced by webhooks, so live updates show from the start.
 	SandboxChangesPerMinute float64
+	// MetricsAddr, when set, serves /metrics without sign-in on a listener
+	// of its own (for a Prometheus on the same host or private network).
+	MetricsAddr string
 }
 
 func parseServe(args []string, io IO) (ServeConfig, error) {
@@ -91,6 +95,8 @@ func parseServe(args []string, io IO) (ServeConfig, error) {
 		"lead changes the embedded sandbox makes by itself each minute, with webhooks (0: none)")
 	fs.DurationVar(&c.ScoreRefreshEvery, "score-refresh-every", envDuration("SCORE_REFRESH_EVERY", scores.DefaultMaxAge),
 		"refresh the cached scores of every lead this often; 0 for only on demand (env JINGDESK_SCORE_REFRESH_EVERY)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""),
+		"also serve /metrics, without sign-in, on this address (such as 127.0.0.1:9464); never expose it publicly (env JINGDESK_METRICS_ADDR)")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
@@ -145,7 +151,7 @@ func newLogger(c ServeConfig, io IO) *slog.Logger {
 }
 
 // serve runs the console until ctx ends, then lets in-flight requests finish.
-func serve(ctx context.Context, args []string, io IO, version string) error {
+func serve(ctx context.Context, args []string, io IO, build Build) error {
 	cfg, err := parseServe(args, io)
 	if err != nil {
 		return err
@@ -155,11 +161,19 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	if err != nil {
 		return fmt.Errorf("--timezone %q: %w", cfg.TimeZone, err)
 	}
+	release, err := claimDataDir(ctx, cfg.Data, build, logger)
+	if err != nil {
+		return err
+	}
+	defer release()
 	d, err := openData(ctx, cfg.Data)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	backupCtx, stopBackups := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackups()
+	go backup.Run(backupCtx, cfg.Data, build.Version, backupSchedule(backupCtx, d.store), logger)
 	pm, err := openPlatform(ctx, d, cfg, logger)
 	if err != nil {
 		return err
@@ -217,7 +231,7 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	followCtx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFollowing()
 	go sendSvc.Follow(followCtx, sends.FollowEvery)
-	srv, err := buildServer(ctx, d, cfg, logger, zone, version, runner, pm, ref, leadSvc, crowdSvc, sendSvc, scoreSvc, hooks)
+	srv, err := buildServer(ctx, d, cfg, logger, zone, build, runner, pm, ref, leadSvc, crowdSvc, sendSvc, scoreSvc, hooks)
 	if err != nil {
 		return err
 	}
@@ -240,7 +254,12 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	// the runtime would keep for a while; hand it back so an idle console
 	// stays small.
 	debug.FreeOSMemory()
-	logger.Info("jingdesk listening", "url", baseURL, "data", cfg.Data, "version", version)
+	stopMetrics, err := startMetrics(cfg.MetricsAddr, srv.MetricsHandler(), logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	logger.Info("jingdesk listening", "url", baseURL, "data", cfg.Data, "version", build.Version)
 	if srv.SetupToken != "" {
 		setupURL := strings.TrimRight(baseURL, "/") + "/setup?token=" + srv.SetupToken
 		logger.Warn("no accounts yet: open the one-time setup link to create the first administrator", "url", setupURL)
@@ -249,6 +268,7 @@ func serve(ctx context.Context, args []string, io IO, version string) error {
 	if err := serveHTTP(ctx, ln, srv, cfg, logger); err != nil {
 		return err
 	}
+	stopMetrics()
 	// Only now: a request may have queued, paused or cancelled a job until the end.
 	stopFollowing()
 	hooks.Stop()
@@ -309,7 +329,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, cfg ServeCo
 }
 
 // buildServer wires the web server from an opened data directory.
-func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.Logger, zone *time.Location, version string,
+func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.Logger, zone *time.Location, build Build,
 	jobService web.JobService, pm *platform.Manager, ref *refdata.Service, leadSvc *leads.Service, crowdSvc *crowds.Service, sendSvc *sends.Service, scoreSvc *scores.Service, hooks *webhooks.Service) (*web.Server, error) {
 	catalog, err := i18n.NewCatalog(zone)
 	if err != nil {
@@ -338,7 +358,11 @@ func buildServer(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.
 		IdleTimeout:     cfg.IdleTimeout,
 		AbsoluteTimeout: cfg.AbsoluteTimeout,
 		SetupToken:      setupToken,
-		Version:         version,
+		Version:         build.Version,
+		Build:           web.BuildInfo{Version: build.Version, Commit: build.Commit, Date: build.Date},
+		DataDir:         d.path,
+		StartedAt:       time.Now(),
+		MetricsAddr:     cfg.MetricsAddr,
 		Jobs:            jobService,
 		Platform:        pm,
 		CatalogFile:     d.catalogFile(),

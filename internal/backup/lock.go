@@ -20,8 +20,8 @@ var ErrLocked = errors.New("another jingdesk is running on this data directory")
 // that died (kill -9, a crash) is taken over.
 func Lock(dataDir string) (release func(), err error) {
 	path := filepath.Join(dataDir, pidFile)
-	if pid, inUse := InUse(dataDir); inUse && pid != os.Getpid() {
-		return nil, fmt.Errorf("%w (process %d; %s)", ErrLocked, pid, path)
+	if pid, inUse := InUse(dataDir); inUse {
+		return nil, fmt.Errorf("%w (process %d; if no jingdesk runs there, delete %s)", ErrLocked, pid, path)
 	}
 	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
 		return nil, err

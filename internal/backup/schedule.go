@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -141,4 +142,27 @@ func BeforeUpgrade(ctx context.Context, dataDir, version string, knownSchema int
 		time.Now().UTC().Format(stamp), suffix))
 	_, err = CreateFile(ctx, dataDir, version, path)
 	return path, err
+}
+
+// Settings keys of the scheduled backups (Settings → System).
+const (
+	SettingEveryHours = "backup.every_hours"
+	SettingKeep       = "backup.keep"
+)
+
+// ScheduleFrom reads the schedule from settings (get returns a setting's
+// value or an error when it is not set), with the defaults.
+func ScheduleFrom(get func(key string) (string, error)) Schedule {
+	sc := DefaultSchedule
+	if v, err := get(SettingEveryHours); err == nil {
+		if h, err := strconv.Atoi(v); err == nil && h >= 0 {
+			sc.Every = time.Duration(h) * time.Hour
+		}
+	}
+	if v, err := get(SettingKeep); err == nil {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			sc.Keep = n
+		}
+	}
+	return sc
 }

@@ -70,7 +70,7 @@ var labelledActions = map[string]bool{
 	"send.settle": true, "send.unknown": true, "send.decide": true, "send.done": true, "send.test": true,
 	"send.update": true, "sends.settings": true,
 	"scores.fetch": true, "scores.crowd": true, "scores.clear": true,
-	"webhook.rotate": true, "webhook.requeue": true,
+	"webhook.rotate": true, "webhook.requeue": true, "backup.schedule": true,
 }
 
 func actionLabel(ctx context.Context, action string) string {

@@ -1,0 +1,172 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jingdesk/jingdesk/internal/backup"
+	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n"
+)
+
+func withSystem(dataDir string) harnessOption {
+	return func(d *Deps) {
+		d.Build = BuildInfo{Version: "v1.4.0", Commit: "abc1234", Date: "2031-02-03T04:05:06Z"}
+		d.DataDir = dataDir
+		d.StartedAt = time.Now().Add(-(26*time.Hour + 5*time.Minute))
+		d.MetricsAddr = "127.0.0.1:9464"
+	}
+}
+
+// text is a page's visible text, tags dropped and spaces collapsed.
+func text(html string) string {
+	return strings.Join(strings.Fields(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(html, " ")), " ")
+}
+
+func TestSystemPageShowsBuildDataJobsAndBackups(t *testing.T) {
+	dataDir := t.TempDir()
+	h, admin := platformAdmin(t, withPlatform(t, nil), withSystem(dataDir))
+	ctx := context.Background()
+	root, _ := h.store.UserByName(ctx, "root")
+	if err := h.store.SetUserLang(ctx, root.ID, i18n.English); err != nil {
+		t.Fatal(err)
+	}
+	h.addJob(root, "Queued one", db.JobQueued)
+	h.addJob(root, "Failed one", db.JobFailed)
+
+	rec := admin.get("/settings/system")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("system page: %d", rec.Code)
+	}
+	page := rec.Body.String()
+	txt := text(page)
+	for _, want := range []string{"v1.4.0", "abc1234", "2031-02-03T04:05:06Z", "1 d 2 h 5 min", dataDir,
+		"Sandbox", "No backup yet.", "jingdesk backup FILE", "http://example.com/metrics", "http://127.0.0.1:9464/metrics"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("the page does not show %q", want)
+		}
+	}
+	for state, n := range map[string]string{"queued": "1", "failed": "1", "running": "0"} {
+		if !regexp.MustCompile(`data-state="` + state + `"><a href="/jobs">` + n + `</a>`).MatchString(page) {
+			t.Errorf("jobs %s: not %s", state, n)
+		}
+	}
+	if !strings.Contains(page, `href="/settings/webhooks?state=failed"`) {
+		t.Error("webhook counts do not link to the events")
+	}
+	if !strings.Contains(page, `href="/settings/system" aria-current="page"`) {
+		t.Error("no active System tab")
+	}
+	file, wal := h.store.FileSizes()
+	if file == 0 {
+		t.Fatal("the database file has no size")
+	}
+	if !strings.Contains(txt, "file "+humanBytesForTest(file)) || !strings.Contains(txt, "write-ahead log "+humanBytesForTest(wal)) {
+		t.Errorf("database sizes (%d, %d) not shown: %s", file, wal, txt)
+	}
+
+	// Backups: the newest matching archive wins; other files do not count.
+	dir := filepath.Join(dataDir, "backups")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().Add(-3 * time.Hour)
+	for i, f := range []struct {
+		name string
+		size int
+	}{{"jingdesk-20310101-0300.tar.gz", 10}, {"pre-upgrade-20310102.tar.gz", 3 * 1024 * 1024}, {"notes.txt", 1}, {"jingdesk-partial.tar.gz.tmp", 1}} {
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, make([]byte, f.size), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		at := base.Add(time.Duration(i) * time.Hour)
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	txt = text(admin.get("/settings/system").Body.String())
+	if !strings.Contains(txt, "pre-upgrade-20310102.tar.gz") || !strings.Contains(txt, "3.0 MiB") || strings.Contains(txt, "No backup yet") {
+		t.Errorf("the newest backup is not shown: %s", txt)
+	}
+	if strings.Contains(txt, "notes.txt") || strings.Contains(txt, ".tmp") {
+		t.Error("a file that is no backup is shown as one")
+	}
+
+	// Chinese: every string translated (the harness fails on a missing id).
+	if err := h.store.SetUserLang(ctx, root.ID, i18n.Chinese); err != nil {
+		t.Fatal(err)
+	}
+	if txt := text(admin.get("/settings/system").Body.String()); !strings.Contains(txt, "最近一次备份") || !strings.Contains(txt, "1 天 2 小时 5 分钟") {
+		t.Errorf("Chinese page: %s", txt)
+	}
+}
+
+// humanBytesForTest is the page's size format ("12 B", "3.0 MiB"), written out again.
+func humanBytesForTest(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, unit := float64(n)/1024, "KiB"
+	for _, u := range []string{"MiB", "GiB"} {
+		if v < 1024 {
+			break
+		}
+		v, unit = v/1024, u
+	}
+	return fmt.Sprintf("%.1f %s", v, unit)
+}
+
+func TestSystemPageIsForAdministrators(t *testing.T) {
+	h, admin := platformAdmin(t, withSystem(t.TempDir()))
+	h.addUser("vic", db.RoleViewer)
+	h.addUser("mia", db.RoleMarketer)
+	for _, name := range []string{"vic", "mia"} {
+		c := h.login(name)
+		if rec := c.get("/settings/system"); rec.Code != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", name, rec.Code)
+		}
+		if strings.Contains(c.get("/settings/account").Body.String(), `href="/settings/system"`) {
+			t.Errorf("%s sees the System tab", name)
+		}
+	}
+	if !strings.Contains(admin.get("/settings/account").Body.String(), `href="/settings/system"`) {
+		t.Error("the administrator has no System tab")
+	}
+	// Without a platform manager the page still renders.
+	if rec := admin.get("/settings/system"); rec.Code != http.StatusOK {
+		t.Fatalf("without a platform: %d", rec.Code)
+	}
+}
+
+// The scheduled backups' interval and retention are settings an
+// administrator changes on the System page; nonsense is refused.
+func TestTheBackupScheduleIsASetting(t *testing.T) {
+	h, admin := platformAdmin(t, withSystem(t.TempDir()))
+	ctx := context.Background()
+	if !strings.Contains(admin.get("/settings/system").Body.String(), `name="every_hours" min="0" max="720" value="24"`) {
+		t.Fatal("the default schedule (24 h) is not shown")
+	}
+	if rec := admin.post("/settings/system/backups", url.Values{"every_hours": {"12"}, "keep": {"3"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("save: %d", rec.Code)
+	}
+	get := func(key string) (string, error) { return h.store.Setting(ctx, key) }
+	if sc := backup.ScheduleFrom(get); sc.Every != 12*time.Hour || sc.Keep != 3 {
+		t.Fatalf("schedule after saving: %+v", sc)
+	}
+	admin.post("/settings/system/backups", url.Values{"every_hours": {"-1"}, "keep": {"0"}})
+	if sc := backup.ScheduleFrom(get); sc.Every != 12*time.Hour || sc.Keep != 3 {
+		t.Fatalf("a refused change was saved: %+v", sc)
+	}
+	h.addUser("mia", db.RoleMarketer)
+	if rec := h.login("mia").post("/settings/system/backups", url.Values{"every_hours": {"1"}, "keep": {"1"}}); rec.Code != http.StatusForbidden {
+		t.Fatalf("a marketer: %d", rec.Code)
+	}
+}
