@@ -682,20 +682,10 @@ func (s *Server) actOnImport(a jobAction) echo.HandlerFunc {
 			return err
 		}
 		entry := db.AuditEntry{Action: "import." + a.name, Object: fmt.Sprintf("import:%d", im.ID)}
-		if !mayActOnJob(currentUser(c), j) {
-			entry.Outcome, entry.Summary = db.OutcomeDenied, a.name+" refused: the import belongs to someone else"
-			s.audit(c, entry)
-			return echo.NewHTTPError(http.StatusForbidden, errForbidden)
-		}
-		if s.Jobs == nil {
-			return errors.New("web: no job runner configured")
-		}
+		refused, err := s.applyJobAction(c, a, j, entry, "import")
 		status, notice := http.StatusOK, ""
-		err = a.do(s.Jobs, ctx, j.ID)
 		switch {
-		case errors.Is(err, db.ErrJobState):
-			entry.Outcome, entry.Summary = db.OutcomeFailed, a.name+" refused: the job is "+j.State
-			s.audit(c, entry)
+		case refused:
 			status, notice = http.StatusConflict, t(c, string(errJobState), "State", t(c, "jobs.state."+j.State))
 		case err != nil:
 			return err

@@ -156,18 +156,8 @@ func (s *Server) actOnJob(a jobAction) echo.HandlerFunc {
 			return err
 		}
 		entry := db.AuditEntry{Action: "job." + a.name, Object: fmt.Sprintf("job:%d", j.ID)}
-		if !mayActOnJob(currentUser(c), j) {
-			entry.Outcome, entry.Summary = db.OutcomeDenied, a.name+" refused: the job belongs to someone else"
-			s.audit(c, entry)
-			return echo.NewHTTPError(http.StatusForbidden, errForbidden)
-		}
-		if s.Jobs == nil {
-			return errors.New("web: no job runner configured")
-		}
-		err = a.do(s.Jobs, c.Request().Context(), j.ID)
-		if errors.Is(err, db.ErrJobState) {
-			entry.Outcome, entry.Summary = db.OutcomeFailed, a.name+" refused: the job is "+j.State
-			s.audit(c, entry)
+		refused, err := s.applyJobAction(c, a, j, entry, "job")
+		if refused {
 			return s.refuseJobAction(c, j.ID)
 		}
 		if err != nil {
@@ -181,6 +171,28 @@ func (s *Server) actOnJob(a jobAction) echo.HandlerFunc {
 		s.audit(c, entry)
 		return s.answerJobChange(c, j, s.jobFlash(c, a, j))
 	}
+}
+
+// applyJobAction does a to job j for the current user: a job that is not
+// theirs is a 403, a state that does not allow the action is refused
+// (true); either is audited with entry (what names the job's object). On
+// success the caller completes and writes the audit entry.
+func (s *Server) applyJobAction(c echo.Context, a jobAction, j db.Job, entry db.AuditEntry, what string) (refused bool, err error) {
+	if !mayActOnJob(currentUser(c), j) {
+		entry.Outcome, entry.Summary = db.OutcomeDenied, a.name+" refused: the "+what+" belongs to someone else"
+		s.audit(c, entry)
+		return false, echo.NewHTTPError(http.StatusForbidden, errForbidden)
+	}
+	if s.Jobs == nil {
+		return false, errors.New("web: no job runner configured")
+	}
+	err = a.do(s.Jobs, c.Request().Context(), j.ID)
+	if errors.Is(err, db.ErrJobState) {
+		entry.Outcome, entry.Summary = db.OutcomeFailed, a.name+" refused: the job is "+j.State
+		s.audit(c, entry)
+		return true, nil
+	}
+	return false, err
 }
 
 // jobFlash says what happened, and whether it happens now or after the

@@ -91,6 +91,21 @@ func storeQuery(q scoresview.Query) db.ScoreQuery {
 	return dq
 }
 
+// selectionRequest is what the selection's handlers read: the view and
+// the selection, from the query string (GET) or the form (POST). It is
+// 404 without the scores service.
+func (s *Server) selectionRequest(c echo.Context, form bool) (scoresview.Query, scoresview.Selection, db.ScoreSelection, error) {
+	if s.Scores == nil {
+		return scoresview.Query{}, scoresview.Selection{}, db.ScoreSelection{}, echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	value := c.QueryParam
+	if form {
+		value = c.FormValue
+	}
+	sel, ds, err := scoreSelection(c, form)
+	return scoreQuery(value), sel, ds, err
+}
+
 // scoreSelection reads the selection's parameters.
 func scoreSelection(c echo.Context, form bool) (scoresview.Selection, db.ScoreSelection, error) {
 	var vals map[string][]string
@@ -572,11 +587,7 @@ func (s *Server) selectionPanel(c echo.Context, q scoresview.Query, sel scoresvi
 }
 
 func (s *Server) showScoreSelection(c echo.Context) error {
-	if s.Scores == nil {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	q := scoreQuery(c.QueryParam)
-	sel, ds, err := scoreSelection(c, false)
+	q, sel, ds, err := s.selectionRequest(c, false)
 	if err != nil {
 		return err
 	}
@@ -597,11 +608,7 @@ func (s *Server) renderSelection(c echo.Context, status int, v scoresview.Select
 // saveScoresAsCrowd imports the selection's persons into a new crowd
 // through the crowd import job, and goes to the import's page.
 func (s *Server) saveScoresAsCrowd(c echo.Context) error {
-	if s.Scores == nil {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	q := scoreQuery(c.FormValue)
-	sel, ds, err := scoreSelection(c, true)
+	q, sel, ds, err := s.selectionRequest(c, true)
 	if err != nil {
 		return err
 	}
@@ -647,11 +654,7 @@ func (s *Server) saveScoresAsCrowd(c echo.Context) error {
 // clearActivityScores clears the activity scores of the selection's
 // persons (administrators; the persons count typed).
 func (s *Server) clearActivityScores(c echo.Context) error {
-	if s.Scores == nil {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	q := scoreQuery(c.FormValue)
-	sel, ds, err := scoreSelection(c, true)
+	q, sel, ds, err := s.selectionRequest(c, true)
 	if err != nil {
 		return err
 	}
@@ -734,11 +737,7 @@ func exportHeader(c echo.Context) []string {
 // exportScoresCSV streams the selection as CSV with a UTF-8 BOM (so
 // spreadsheet tools read the Chinese right).
 func (s *Server) exportScoresCSV(c echo.Context) error {
-	if s.Scores == nil {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	q := scoreQuery(c.QueryParam)
-	_, ds, err := scoreSelection(c, false)
+	q, _, ds, err := s.selectionRequest(c, false)
 	if err != nil {
 		return err
 	}
@@ -761,11 +760,7 @@ func (s *Server) exportScoresCSV(c echo.Context) error {
 // exportScoresXLSX writes the selection as a workbook through excelize's
 // stream writer (rows go to a temporary file, not memory).
 func (s *Server) exportScoresXLSX(c echo.Context) error {
-	if s.Scores == nil {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	q := scoreQuery(c.QueryParam)
-	_, ds, err := scoreSelection(c, false)
+	q, _, ds, err := s.selectionRequest(c, false)
 	if err != nil {
 		return err
 	}
