@@ -15,6 +15,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/platform"
 )
 
 // Job kinds on the jobs runner.
@@ -29,15 +30,10 @@ const DefaultMaxUpload int64 = 100 << 20
 // DefaultTTL is how old the crowd list may be before a page view refreshes it.
 const DefaultTTL = 5 * time.Minute
 
-// Platform is the live platform connection (a *platform.Manager).
-type Platform interface {
-	Current() (*jing.Client, string)
-}
-
 // Config builds a Service. Zero values take the defaults.
 type Config struct {
 	Store     *db.Store
-	Platform  Platform
+	Platform  platform.Live
 	Runner    *jobs.Runner
 	DataDir   string // uploads are kept in DataDir/imports
 	MaxUpload int64  // default DefaultMaxUpload

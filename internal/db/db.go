@@ -140,6 +140,26 @@ func (s *Store) queryStrings(ctx context.Context, what, q string, args ...any) (
 	return out, rows.Err()
 }
 
+// queryCounts runs a "key, count" query (a GROUP BY) and returns the
+// counts by key; what names the query in errors.
+func (s *Store) queryCounts(ctx context.Context, what, q string, args ...any) (map[string]int64, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: %s: %w", what, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var key string
+		var n int64
+		if err := rows.Scan(&key, &n); err != nil {
+			return nil, fmt.Errorf("db: %s: %w", what, err)
+		}
+		out[key] = n
+	}
+	return out, rows.Err()
+}
+
 // unixNow is the store clock in Unix seconds, the unit of every timestamp column.
 func (s *Store) unixNow() int64 { return s.now().Unix() }
 

@@ -395,33 +395,14 @@ func (s *Store) MarkAlreadyMembers(ctx context.Context, id int64, uuids []string
 
 // ImportStateCounts counts an import's rows per state.
 func (s *Store) ImportStateCounts(ctx context.Context, id int64) (map[string]int64, error) {
-	return s.countImportRows(ctx, `SELECT state, COUNT(*) FROM import_rows WHERE import_id = ? GROUP BY state`, id)
+	return s.queryCounts(ctx, fmt.Sprintf("import %d counts", id), `SELECT state, COUNT(*) FROM import_rows WHERE import_id = ? GROUP BY state`, id)
 }
 
 // ImportReasonCounts counts an import's rows in state per reason (the
 // validation step's "invalid by reason").
 func (s *Store) ImportReasonCounts(ctx context.Context, id int64, state string) (map[string]int64, error) {
-	return s.countImportRows(ctx, `SELECT reason, COUNT(*) FROM import_rows WHERE import_id = ? AND state = ? GROUP BY reason`,
-		id, state)
-}
-
-// countImportRows runs a "key, count" query over an import's rows.
-func (s *Store) countImportRows(ctx context.Context, q string, id int64, args ...any) (map[string]int64, error) {
-	rows, err := s.read.QueryContext(ctx, q, append([]any{id}, args...)...)
-	if err != nil {
-		return nil, fmt.Errorf("db: import %d counts: %w", id, err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var key string
-		var n int64
-		if err := rows.Scan(&key, &n); err != nil {
-			return nil, err
-		}
-		out[key] = n
-	}
-	return out, rows.Err()
+	return s.queryCounts(ctx, fmt.Sprintf("import %d reasons", id),
+		`SELECT reason, COUNT(*) FROM import_rows WHERE import_id = ? AND state = ? GROUP BY reason`, id, state)
 }
 
 // ImportedIdentities maps uuids to the identity values imports resolved

@@ -123,21 +123,7 @@ func (s *Store) ListWebhookEvents(ctx context.Context, f WebhookFilter) ([]Webho
 
 // WebhookCounts counts stored events per state.
 func (s *Store) WebhookCounts(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT state, COUNT(*) FROM webhook_events GROUP BY state`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var st string
-		var n int64
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, err
-		}
-		out[st] = n
-	}
-	return out, rows.Err()
+	return s.queryCounts(ctx, "count webhook events", `SELECT state, COUNT(*) FROM webhook_events GROUP BY state`)
 }
 
 // FinishWebhookEvent records how applying an event ended (outside ApplyObjectEvent).

@@ -120,6 +120,13 @@ func (m *Manager) Current() (*jing.Client, string) {
 	return c.client, c.name
 }
 
+// Live is the live connection as the services use it (a *Manager, or a
+// fixed client in tests): the client, and the name of the platform it
+// talks to, which jobs record so they never carry on against another.
+type Live interface {
+	Current() (*jing.Client, string)
+}
+
 // Connection names the platform the live client talks to: its base URL and
 // app_id, or "embedded sandbox" whatever port the sandbox listens on.
 func (m *Manager) Connection() string { return m.cur.Load().name }

@@ -17,6 +17,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/platform"
 )
 
 // Job kinds on the jobs runner.
@@ -31,15 +32,10 @@ var Kinds = []string{db.ScoreIdentity, db.ScoreActive, db.ScoreIntention}
 // DefaultMaxAge is how old a cached score may be before a fetch asks again.
 const DefaultMaxAge = 24 * time.Hour
 
-// Platform is the live platform connection (a *platform.Manager).
-type Platform interface {
-	Current() (*jing.Client, string)
-}
-
 // Config builds a Service.
 type Config struct {
 	Store    *db.Store
-	Platform Platform
+	Platform platform.Live
 	Runner   *jobs.Runner
 	Crowds   *crowds.Service // for "save as a crowd"; nil: not offered
 	Logger   *slog.Logger

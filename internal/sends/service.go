@@ -28,6 +28,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/importfile"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/internal/secret"
 )
 
@@ -37,15 +38,10 @@ const (
 	EDM = "edm"
 )
 
-// Platform is the live platform connection (a *platform.Manager).
-type Platform interface {
-	Current() (*jing.Client, string)
-}
-
 // Config builds a Service.
 type Config struct {
 	Store    *db.Store
-	Platform Platform
+	Platform platform.Live
 	Runner   *jobs.Runner // for the consent check; nil: not offered
 	Logger   *slog.Logger
 	Now      func() time.Time
