@@ -110,12 +110,8 @@ func (s *Server) fillImportsBadge(c echo.Context, pd *ui.PageData) {
 	if s.Crowds == nil || pd.User == nil {
 		return
 	}
-	ctx := c.Request().Context()
-	if n, err := s.Store.UnseenFinishedImports(ctx, pd.User.ID); err == nil {
-		pd.ImportsFinished = n
-	}
-	if n, err := s.Store.RunningImports(ctx, pd.User.ID); err == nil {
-		pd.ImportsRunning = n > 0
+	if finished, running, err := s.Store.ImportsBadge(c.Request().Context(), pd.User.ID); err == nil {
+		pd.ImportsFinished, pd.ImportsRunning = finished, running > 0
 	}
 }
 

@@ -85,23 +85,25 @@ type Schedule struct {
 // DefaultSchedule is a backup a day, a week of them kept.
 var DefaultSchedule = Schedule{Every: 24 * time.Hour, Keep: 7}
 
-// Run takes scheduled backups until ctx ends: whenever the newest backup
-// is older than the schedule's interval (read again each time, so a
-// change in the settings applies), then prunes to the retention.
+// Run takes scheduled backups until ctx ends: every minute it looks
+// whether the newest scheduled backup is older than the interval (read
+// again each time, so a change in the settings applies), takes one if so,
+// then prunes to the retention. The first look is a minute after start:
+// start-up (migrations, the first sync) is not the moment to copy the
+// database.
 func Run(ctx context.Context, dataDir, version string, schedule func() Schedule, log *slog.Logger) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
-		sc := schedule()
-		if sc.Every > 0 {
-			if err := takeIfDue(ctx, dataDir, version, sc); err != nil && ctx.Err() == nil {
-				log.Error("scheduled backup", "error", err)
-			}
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+		if sc := schedule(); sc.Every > 0 {
+			if err := takeIfDue(ctx, dataDir, version, sc); err != nil && ctx.Err() == nil {
+				log.Error("scheduled backup", "error", err)
+			}
 		}
 	}
 }

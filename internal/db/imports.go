@@ -438,20 +438,14 @@ func (s *Store) MarkImportSeen(ctx context.Context, id int64) error {
 	return err
 }
 
-// UnseenFinishedImports counts the user's imports that ended since they last looked.
-func (s *Store) UnseenFinishedImports(ctx context.Context, userID int64) (int, error) {
-	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM imports i JOIN jobs j ON j.id = i.job_id
-		WHERE i.user_id = ? AND i.seen_at = 0 AND j.finished_at IS NOT NULL`, userID).Scan(&n)
-	return n, err
-}
-
-// RunningImports counts the user's imports whose job is unfinished.
-func (s *Store) RunningImports(ctx context.Context, userID int64) (int, error) {
-	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM imports i JOIN jobs j ON j.id = i.job_id
-		WHERE i.user_id = ? AND j.finished_at IS NULL`, userID).Scan(&n)
-	return n, err
+// ImportsBadge counts the user's imports that ended since they last
+// looked, and those still running: the navigation's badge, read on every
+// page, in one query.
+func (s *Store) ImportsBadge(ctx context.Context, userID int64) (unseenFinished, running int, err error) {
+	err = s.read.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE i.seen_at = 0 AND j.finished_at IS NOT NULL),
+		COUNT(*) FILTER (WHERE j.finished_at IS NULL)
+		FROM imports i JOIN jobs j ON j.id = i.job_id WHERE i.user_id = ?`, userID).Scan(&unseenFinished, &running)
+	return unseenFinished, running, err
 }
 
 // ImportBatch is one crowd import call and the platform's counts.

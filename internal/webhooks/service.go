@@ -177,7 +177,8 @@ func (s *Service) Kick() {
 // --- applying ---
 
 // Start runs the worker until Stop: it applies pending events whenever
-// woken, and every few seconds in case a wake-up was missed.
+// woken, and every few seconds in case a wake-up was missed; every ten
+// minutes it trims the lead change log to its newest 50,000 entries.
 func (s *Service) Start(ctx context.Context) {
 	ctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.mu.Lock()
@@ -187,6 +188,7 @@ func (s *Service) Start(ctx context.Context) {
 		defer close(s.done)
 		tick := time.NewTicker(5 * time.Second)
 		defer tick.Stop()
+		pruned := time.Now()
 		for {
 			if _, err := s.ApplyPending(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("apply webhook events", "error", err)
@@ -196,7 +198,11 @@ func (s *Service) Start(ctx context.Context) {
 				return
 			case <-s.wake:
 			case <-tick.C:
+			}
+			// The change log only needs trimming now and then.
+			if time.Since(pruned) > 10*time.Minute {
 				s.cfg.Store.PruneLeadChanges(ctx, 50_000)
+				pruned = time.Now()
 			}
 		}
 	}()
