@@ -29,13 +29,15 @@ import (
 // DBFile is the database's name in a data directory and in a backup.
 const DBFile = "jingdesk.db"
 
-// keyFiles are the files kept beside the database, with the size a key
-// must have (0: any size; optional files may be missing).
-var keyFiles = []struct {
+// keyFile is a file kept beside the database, with the size a key must
+// have (0: any size; optional files may be missing).
+type keyFile struct {
 	name     string
 	size     int64
 	required bool
-}{
+}
+
+var keyFiles = []keyFile{
 	{"session.key", 96, true},
 	{"secret.key", 32, true},
 	{"sandbox.json", 0, false},
@@ -293,13 +295,7 @@ func known(name string) bool {
 	if name == DBFile {
 		return true
 	}
-	return slices.ContainsFunc(keyFiles, func(k struct {
-		name     string
-		size     int64
-		required bool
-	}) bool {
-		return k.name == name
-	})
+	return slices.ContainsFunc(keyFiles, func(k keyFile) bool { return k.name == name })
 }
 
 // check verifies the staged files against the manifest and the database
