@@ -179,7 +179,9 @@ func serve(ctx context.Context, args []string, io IO, build Build) error {
 		return err
 	}
 	defer pm.Close() // also on early returns; a second Close is a no-op
-	runner := jobs.New(d.store, jobs.Config{Logger: logger})
+	// The data directory's lock (claimDataDir) proves the process that ran
+	// here before is gone: the jobs it left running resume at once.
+	runner := jobs.New(d.store, jobs.Config{Logger: logger, Sole: true})
 	// Each capability registers its job kinds here, before the runner starts.
 	ref, err := refdata.New(ctx, refdata.Config{Store: d.store, Platform: pm, Runner: runner, TTL: cfg.RefdataTTL, Logger: logger})
 	if err != nil {

@@ -86,17 +86,31 @@ type NewJob struct {
 
 // CreateJob queues a job.
 func (s *Store) CreateJob(ctx context.Context, n NewJob) (Job, error) {
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		id, err = s.insertJob(ctx, tx, n)
+		return err
+	})
+	if err != nil {
+		return Job{}, err
+	}
+	return s.Job(ctx, id)
+}
+
+// insertJob writes a queued job within tx, so that what a job is about can
+// be recorded in the same transaction as the job itself.
+func (s *Store) insertJob(ctx context.Context, tx *sql.Tx, n NewJob) (int64, error) {
 	if n.Params == "" {
 		n.Params = "{}"
 	}
 	now := s.unixNow()
 	var id int64
-	err := s.write.QueryRowContext(ctx, `INSERT INTO jobs(kind, title, owner_id, state, params, total, created_at, updated_at)
+	err := tx.QueryRowContext(ctx, `INSERT INTO jobs(kind, title, owner_id, state, params, total, created_at, updated_at)
 		VALUES(?,?,NULLIF(?,0),'queued',?,?,?,?) RETURNING id`, n.Kind, n.Title, n.OwnerID, n.Params, n.Total, now, now).Scan(&id)
 	if err != nil {
-		return Job{}, fmt.Errorf("db: create job %s: %w", n.Kind, err)
+		return 0, fmt.Errorf("db: create job %s: %w", n.Kind, err)
 	}
-	return s.Job(ctx, id)
+	return id, nil
 }
 
 // Job loads one job.
@@ -349,9 +363,13 @@ func affectedOrLeaseLost(res sql.Result, err error, id int64) error {
 
 // RequeueOrphans releases running jobs whose lease has expired (their
 // worker died or hung) as ReleaseJob would, and says how many there were.
-func (s *Store) RequeueOrphans(ctx context.Context) (int64, error) {
+// With everyLease set it releases every running job whatever its lease:
+// for a process that knows no other runs jobs on this database (its data
+// directory is locked), so that the jobs of one that died are its own
+// to resume at once.
+func (s *Store) RequeueOrphans(ctx context.Context, everyLease bool) (int64, error) {
 	res, err := s.write.ExecContext(ctx, `UPDATE jobs SET `+releaseSet+`
-		WHERE state = 'running' AND lease_until < :now`, sql.Named("now", s.unixNow()))
+		WHERE state = 'running' AND (lease_until < :now OR :every)`, sql.Named("now", s.unixNow()), sql.Named("every", everyLease))
 	if err != nil {
 		return 0, fmt.Errorf("db: requeue orphan jobs: %w", err)
 	}

@@ -170,12 +170,12 @@ func TestExpiredLeasesAreRequeuedWithTheirCheckpoint(t *testing.T) {
 	if err := s.RequestPause(ctx, pausing.ID); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.RequeueOrphans(ctx); err != nil || n != 0 {
+	if n, err := s.RequeueOrphans(ctx, false); err != nil || n != 0 {
 		t.Fatalf("requeued %d live leases (%v)", n, err)
 	}
 	clock.Add(int64(31 * time.Second))
 	alive := mustClaim(t, s, "alive", mustCreateJob(t, s, "k", 0).Kind)
-	if n, err := s.RequeueOrphans(ctx); err != nil || n != 2 {
+	if n, err := s.RequeueOrphans(ctx, false); err != nil || n != 2 {
 		t.Fatalf("requeued %d, want 2 (%v)", n, err)
 	}
 	if j := mustJob(t, s, abandoned.ID); j.State != JobQueued || j.Checkpoint != "3" || j.Done != 3 || j.LeaseOwner != "" {

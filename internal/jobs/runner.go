@@ -43,7 +43,13 @@ type Config struct {
 	Heartbeat time.Duration // default 10 s
 	// Poll is the fallback wake-up: for jobs another process queued and
 	// for requeuing jobs whose lease expired. Enqueue wakes a worker at once.
-	Poll   time.Duration // default 5 s
+	Poll time.Duration // default 5 s
+	// Sole says this runner is the only one on its database: the process
+	// holds the data directory's lock, which proves the process that ran
+	// before it is gone. Start then requeues the jobs left running at once,
+	// instead of waiting for their lease to run out (after a crash, an
+	// import resumes as soon as the server is back).
+	Sole   bool
 	Logger *slog.Logger
 }
 
@@ -139,7 +145,7 @@ func (r *Runner) kinds() []string {
 }
 
 // Start requeues jobs whose lease expired (a previous process died with
-// them) and starts the workers. ctx bounds only that first step: the
+// them; with Config.Sole, every job left running) and starts the workers. ctx bounds only that first step: the
 // workers live until Stop, so a shutdown signal does not stop them before
 // the HTTP server has finished its requests.
 func (r *Runner) Start(ctx context.Context) error {
@@ -148,7 +154,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	if r.stop != nil {
 		return errors.New("jobs: runner already started")
 	}
-	if _, err := r.requeueOrphans(ctx); err != nil {
+	if _, err := r.requeueOrphans(ctx, r.cfg.Sole); err != nil {
 		return err
 	}
 	base, stop := context.WithCancelCause(context.Background())
@@ -219,7 +225,7 @@ func (r *Runner) sweep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if _, err := r.requeueOrphans(ctx); err != nil && ctx.Err() == nil {
+			if _, err := r.requeueOrphans(ctx, false); err != nil && ctx.Err() == nil {
 				r.log.Error("requeue abandoned jobs", "error", err)
 			}
 			r.resumeDue(ctx)
@@ -239,8 +245,8 @@ func (r *Runner) resumeDue(ctx context.Context) {
 	}
 }
 
-func (r *Runner) requeueOrphans(ctx context.Context) (int64, error) {
-	n, err := r.store.RequeueOrphans(ctx)
+func (r *Runner) requeueOrphans(ctx context.Context, everyLease bool) (int64, error) {
+	n, err := r.store.RequeueOrphans(ctx, everyLease)
 	if n > 0 {
 		r.log.Info("requeued jobs whose worker stopped answering", "jobs", n)
 		r.notify(int(n))
@@ -397,6 +403,13 @@ type Spec struct {
 
 // Enqueue queues a job and wakes a worker, so it starts at once if one is free.
 func (r *Runner) Enqueue(ctx context.Context, s Spec) (db.Job, error) {
+	return r.EnqueueWith(ctx, s, r.store.CreateJob)
+}
+
+// EnqueueWith queues a job written by create, a store method that records
+// what the job is about in the same transaction as the job itself (so a
+// worker never takes the job before that is recorded), and wakes a worker.
+func (r *Runner) EnqueueWith(ctx context.Context, s Spec, create func(context.Context, db.NewJob) (db.Job, error)) (db.Job, error) {
 	if r.handler(s.Kind) == nil {
 		return db.Job{}, fmt.Errorf("jobs: no handler for kind %q", s.Kind)
 	}
@@ -404,7 +417,7 @@ func (r *Runner) Enqueue(ctx context.Context, s Spec) (db.Job, error) {
 	if err != nil {
 		return db.Job{}, fmt.Errorf("jobs: %s params: %w", s.Kind, err)
 	}
-	job, err := r.store.CreateJob(ctx, db.NewJob{Kind: s.Kind, Title: s.Title, OwnerID: s.OwnerID, Params: string(params), Total: s.Total})
+	job, err := create(ctx, db.NewJob{Kind: s.Kind, Title: s.Title, OwnerID: s.OwnerID, Params: string(params), Total: s.Total})
 	if err != nil {
 		return db.Job{}, err
 	}

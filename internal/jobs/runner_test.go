@@ -455,6 +455,32 @@ func TestStartResumesTheJobsOfACrashedProcess(t *testing.T) {
 	wantItems(t, l.items(id), span(5, 10))
 }
 
+// A runner that holds the data directory's lock (Sole) knows the process
+// before it is gone: the job that process left running resumes at once,
+// its 30-second lease still running; a runner without that knowledge
+// leaves it alone (the test before shows it takes it once the lease ends).
+func TestASoleRunnerResumesACrashedProcesssJobsAtOnce(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
+	id := abandon(t, s)
+	l := newLedger(false)
+	r := startRunner(t, s, testConfig(), l)
+	waitState(t, s, enqueue(t, r, countParams{Items: 2, Batch: 1}), db.JobDone)
+	if j := jobOf(t, s, id); j.State != db.JobRunning || j.LeaseOwner != "ghost" {
+		t.Fatalf("a runner that is not alone took a job with a live lease: %+v", j)
+	}
+	stopRunner(t, r)
+
+	// The ghost's lease has 30 s to run; waitState gives up after 10.
+	cfg := testConfig() // polls hourly: only Start can have requeued it
+	cfg.Sole = true
+	startRunner(t, s, cfg, l)
+	j := waitState(t, s, id, db.JobDone)
+	wantItems(t, l.items(id), span(5, 10))
+	if j.Attempts != 2 {
+		t.Fatalf("resumed job: %+v", j)
+	}
+}
+
 func TestTwoWorkersRunTwoJobsAtATime(t *testing.T) {
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	l := newLedger(true)
