@@ -22,27 +22,47 @@ type crowdsRig struct {
 	plat   *platform.Manager
 }
 
-// withCrowds wires the crowds service into the harness being built.
-func withCrowds(t testing.TB, rig *crowdsRig) harnessOption {
+// withCrowds wires the crowds service into the harness being built; opts
+// change its configuration.
+func withCrowds(t testing.TB, rig *crowdsRig, opts ...func(*crowds.Config)) harnessOption {
+	return withCrowdsRunner(t, rig, true, opts...)
+}
+
+// withCrowdsRunner is withCrowds with the runner started or not (a test
+// that must see a job queued starts it itself: rig.startRunner).
+func withCrowdsRunner(t testing.TB, rig *crowdsRig, start bool, opts ...func(*crowds.Config)) harnessOption {
 	return func(d *Deps) {
 		withPlatform(t, nil, func(c *platform.Config) { c.Catalog = unpaced(t) })(d)
 		runner := jobs.New(d.Store, jobs.Config{Logger: d.Logger, Heartbeat: 50 * time.Millisecond, Poll: 50 * time.Millisecond})
-		svc, err := crowds.New(crowds.Config{Store: d.Store, Platform: d.Platform, Runner: runner, DataDir: t.TempDir(),
-			Logger: d.Logger, Now: d.Now, RetryDelay: time.Millisecond})
+		cfg := crowds.Config{Store: d.Store, Platform: d.Platform, Runner: runner, DataDir: t.TempDir(),
+			Logger: d.Logger, Now: d.Now, RetryDelay: time.Millisecond}
+		for _, o := range opts {
+			o(&cfg)
+		}
+		svc, err := crowds.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		*rig = crowdsRig{t: t, svc: svc, runner: runner, plat: d.Platform}
 		d.Crowds, d.Jobs = svc, runner
-		if err := runner.Start(context.Background()); err != nil {
-			t.Fatal(err)
+		if start {
+			rig.startRunner()
 		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			runner.Stop(ctx)
-		})
 	}
+}
+
+// startRunner starts the rig's jobs runner (stopped when the test ends).
+func (r *crowdsRig) startRunner() {
+	r.t.Helper()
+	runner := r.runner
+	if err := runner.Start(context.Background()); err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		runner.Stop(ctx)
+	})
 }
 
 // newCrowdsHarness is a server with the crowd list synced from the sandbox.

@@ -322,7 +322,7 @@ func TestCrowdMembersPageThroughWithImportedIdentities(t *testing.T) {
 	if err != nil || pv.Err != nil {
 		t.Fatalf("preview: %v %v", err, pv.Err)
 	}
-	if _, err := rig.svc.Validate(ctx, imID, pv.Mapping, "mobile"); err != nil {
+	if _, err := rig.svc.Validate(ctx, imID, mia.ID, pv.Mapping, "mobile"); err != nil {
 		t.Fatal(err)
 	}
 	jobID, err := rig.svc.Start(ctx, imID, mia.ID, "mia", crowds.Target{NewCrowd: "导入的人群"})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -162,9 +163,10 @@ func (s *Server) tooLargeMessage(c echo.Context) string {
 // fileErrorMessage is a file the importer cannot read, in the user's words.
 func fileErrorMessage(c echo.Context, fe *importfile.Error) string {
 	switch fe.Code {
-	case importfile.CodeUnsupported, importfile.CodeEmpty, importfile.CodeBinary, importfile.CodeXLSX, importfile.CodeSheet:
+	case importfile.CodeUnsupported, importfile.CodeEmpty, importfile.CodeBinary, importfile.CodeXLSX, importfile.CodeSheet,
+		importfile.CodeXLSXLimit:
 		return t(c, "imports.error."+fe.Code)
-	case importfile.CodeMalformed, importfile.CodeRecordSize:
+	case importfile.CodeHeaderRow:
 		return t(c, "imports.error."+fe.Code, "Line", fe.Line)
 	}
 	return t(c, "imports.error.unreadable")
@@ -225,7 +227,7 @@ func (s *Server) renderImport(c echo.Context, status int, im db.Import, e *wizar
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	v := importsview.Wizard{ID: im.ID, Stage: im.Stage, FileName: im.FileName, FileSize: im.FileSize,
-		CanEdit: mayEditImport(u, im), CanDownload: mayActOnJobs(u), Facts: importFacts(im)}
+		CanEdit: mayEditImport(u, im), CanDownload: mayActOnJobs(u), Facts: importFacts(c, im)}
 	if e == nil {
 		e = &wizardEdits{}
 	}
@@ -263,19 +265,25 @@ func (s *Server) renderImport(c echo.Context, status int, im db.Import, e *wizar
 	return s.render(c, status, View{Title: t(c, "imports.title", "File", im.FileName), Section: "imports", Body: importsview.WizardPage(v)})
 }
 
-func importFacts(im db.Import) importsview.Facts {
+func importFacts(c echo.Context, im db.Import) importsview.Facts {
 	f := importsview.Facts{Owner: im.UserName, CreatedAt: im.CreatedAt, StartedAt: im.StartedAt, FileName: im.FileName,
 		FileSize: im.FileSize, Format: im.Format, Encoding: im.Encoding, Delimiter: im.Delimiter, Sheet: im.Sheet,
 		Identity: im.IdentityType, CrowdID: im.CrowdID, CrowdName: im.CrowdName, CrowdNew: im.CrowdNew, CreateMissing: im.CreateMissing}
-	for i, h := range im.Header {
-		if i < len(im.Mapping) && im.Mapping[i] != "" {
-			f.Mapping = append(f.Mapping, importsview.Column{Index: i, Header: h, Role: im.Mapping[i]})
+	for i, role := range im.Mapping {
+		if role == "" {
+			continue
 		}
+		header := t(c, "imports.column_n", "N", i+1) // a column the header does not name
+		if i < len(im.Header) && im.Header[i] != "" {
+			header = im.Header[i]
+		}
+		f.Mapping = append(f.Mapping, importsview.Column{Index: i, Header: header, Role: role})
 	}
 	return f
 }
 
-// decodeView fills the decode and mapping step from the file as it is read now.
+// decodeView fills the decode and mapping step from the preview kept with
+// the import (the file is not opened to show it).
 func (s *Server) decodeView(c echo.Context, im db.Import, v *importsview.Wizard, e *wizardEdits) error {
 	ctx := c.Request().Context()
 	_, p, err := s.Crowds.ImportPreview(ctx, im.ID)
@@ -297,38 +305,44 @@ func (s *Server) decodeView(c echo.Context, im db.Import, v *importsview.Wizard,
 		}
 		v.Delimiters = append(v.Delimiters, importsview.Option{Value: string(d), Label: label, Selected: d == p.Options.Delimiter})
 	}
+	var others []string
 	for _, sh := range p.Detected.Sheets {
-		v.Sheets = append(v.Sheets, importsview.Option{Value: sh, Label: sh, Selected: sh == p.Options.Sheet})
+		label := sheetLabel(c, sh)
+		v.Sheets = append(v.Sheets, importsview.Option{Value: sh.Name, Label: label, Selected: sh.Name == p.Options.Sheet})
+		if sh.Name != p.Options.Sheet {
+			others = append(others, label)
+		}
+	}
+	if len(others) > 0 {
+		v.OtherSheets = t(c, "imports.other_sheets", "List", strings.Join(others, t(c, "imports.list_sep")))
 	}
 	if p.Err != nil {
-		var fe *importfile.Error
-		if errors.As(p.Err, &fe) {
-			v.ReadError = fileErrorMessage(c, fe)
-		} else {
-			v.ReadError = t(c, "imports.error.unreadable")
+		v.ReadError = fileErrorMessage(c, p.Err)
+	}
+	v.HeaderRow = p.HeaderRow
+	for _, r := range p.HeaderChoices() {
+		label := importsview.RowCells(ctx, previewRow(r))
+		if r.Row == p.Proposed {
+			label = t(c, "imports.detected", "What", label)
+		}
+		v.HeaderRows = append(v.HeaderRows, importsview.Option{Value: strconv.Itoa(r.Row), Label: label, Selected: r.Row == p.HeaderRow})
+		if r.Row < p.HeaderRow {
+			v.TitleRows = append(v.TitleRows, previewRow(r))
 		}
 	}
-	v.Header = p.Header
-	for _, r := range p.Rows {
-		v.Rows = append(v.Rows, importsview.PreviewRow{Line: r.Line, Fields: r.Fields})
+	for _, r := range p.DataRows() {
+		v.Rows = append(v.Rows, previewRow(r))
 	}
 	mapping := p.Mapping
-	if len(e.mapping) == len(p.Header) {
+	if len(e.mapping) == p.Columns {
 		mapping = e.mapping
 	}
-	for i, h := range p.Header {
-		role := ""
-		if i < len(mapping) {
-			role = mapping[i]
+	for i := range p.Columns {
+		header := p.Header[i]
+		if header == "" {
+			header = t(c, "imports.column_n", "N", i+1)
 		}
-		v.Columns = append(v.Columns, importsview.Column{Index: i, Header: h, Role: role})
-	}
-	// The rows may be wider than the header: show their cells too.
-	for _, r := range p.Rows {
-		for len(v.Columns) < len(r.Fields) {
-			i := len(v.Columns)
-			v.Columns = append(v.Columns, importsview.Column{Index: i, Header: t(c, "imports.column_n", "N", i+1)})
-		}
+		v.Columns = append(v.Columns, importsview.Column{Index: i, Header: header, Role: mapping[i]})
 	}
 	identity := e.identity
 	if identity == "" {
@@ -340,13 +354,97 @@ func (s *Server) decodeView(c echo.Context, im db.Import, v *importsview.Wizard,
 		}
 	}
 	v.Identity, v.MapError = identity, e.mapError
+	return s.validationView(c, im, v)
+}
+
+// validationView shows a validation job under way, or how the last one
+// ended when it did not finish.
+func (s *Server) validationView(c echo.Context, im db.Import, v *importsview.Wizard) error {
+	if im.ValidateJobID == 0 {
+		return nil
+	}
+	ctx := c.Request().Context()
+	j, err := s.Store.Job(ctx, im.ValidateJobID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case j.Active():
+		vv, err := s.validatingView(c, im, j)
+		if err != nil {
+			return err
+		}
+		v.Validating = &vv
+	case crowds.ValidationError(im) != nil:
+		v.Notice = t(c, "imports.validation_failed", "Error", fileErrorMessage(c, crowds.ValidationError(im)))
+	case j.State == db.JobCancelled:
+		v.Notice = t(c, "imports.validation_stopped")
+	case j.State == db.JobFailed:
+		v.Notice = t(c, "imports.validation_failed", "Error", t(c, "imports.error.unreadable"))
+	}
 	return nil
+}
+
+// validatingView is a validation job's progress: rows read, and the share
+// of the file read (its rate gives the time left).
+func (s *Server) validatingView(c echo.Context, im db.Import, j db.Job) (importsview.Validating, error) {
+	row, err := s.Store.ImportLastRow(c.Request().Context(), im.ID)
+	if err != nil {
+		return importsview.Validating{}, err
+	}
+	v := importsview.Validating{ID: im.ID, Row: row, CanCancel: mayEditImport(currentUser(c), im)}
+	if j.Total > 0 {
+		v.Percent = min(100, j.Done*100/j.Total)
+	}
+	if j.State == db.JobRunning {
+		now := s.Now().Unix()
+		_, v.SecondsLeft = pace(j, now)
+		if elapsed := now - j.RunStartedAt; elapsed > 0 && row > 0 {
+			v.PerMinute = row * 60 / elapsed
+		}
+	}
+	return v, nil
+}
+
+// sheetLabel names a worksheet with its size, and whether it is hidden or
+// its header was recognised.
+func sheetLabel(c echo.Context, sh importfile.Sheet) string {
+	var info []string
+	switch {
+	case sh.Rows == 0:
+		info = append(info, t(c, "imports.sheet_empty"))
+	case sh.More:
+		info = append(info, t(c, "imports.sheet_rows_more", "N", ui.Num(c.Request().Context(), int64(sh.Rows))))
+	default:
+		info = append(info, t(c, "imports.sheet_rows", "N", ui.Num(c.Request().Context(), int64(sh.Rows))))
+	}
+	if sh.Recognised {
+		info = append(info, t(c, "imports.sheet_recognised"))
+	}
+	if sh.Hidden {
+		info = append(info, t(c, "imports.sheet_hidden"))
+	}
+	return t(c, "imports.sheet_option", "Name", sh.Name, "Info", strings.Join(info, t(c, "imports.list_sep")))
+}
+
+func previewRow(r importfile.Record) importsview.PreviewRow {
+	return importsview.PreviewRow{Row: r.Row, Fields: r.Fields, Problem: r.Problem, Text: r.Text}
 }
 
 // targetView fills the validation summary and the target form.
 func (s *Server) targetView(c echo.Context, im db.Import, v *importsview.Wizard, e *wizardEdits) error {
 	ctx := c.Request().Context()
-	v.Total, v.Empty, v.Valid, v.Invalid, v.Duplicate = im.Counts.Total, im.Counts.Empty, im.Counts.Valid, im.Counts.Invalid, im.Counts.Duplicate
+	cnt := im.Counts
+	v.Total, v.Empty, v.Valid, v.Invalid, v.Duplicate = cnt.Total, cnt.Empty, cnt.Valid, cnt.Invalid, cnt.Duplicate
+	v.Title, v.Lines, v.Multiline = cnt.Title, cnt.Lines, cnt.Multiline
+	rows := make([]string, len(cnt.MultilineRows))
+	for i, r := range cnt.MultilineRows {
+		rows[i] = strconv.FormatInt(r, 10)
+	}
+	if cnt.Multiline > int64(len(rows)) {
+		rows = append(rows, "…")
+	}
+	v.MultilineRows = strings.Join(rows, t(c, "imports.list_sep"))
 	reasons, err := s.Store.ImportReasonCounts(ctx, im.ID, db.RowInvalid)
 	if err != nil {
 		return err
@@ -360,24 +458,112 @@ func (s *Server) targetView(c echo.Context, im db.Import, v *importsview.Wizard,
 		}
 		return strings.Compare(a.Reason, b.Reason)
 	})
-	list, _, err := s.Store.ListCrowds(ctx, db.CrowdFilter{Limit: 500})
-	if err != nil {
-		return err
+	if v.CanEdit {
+		// The step opens: the crowd list is refreshed from the platform.
+		if v.Crowds, err = s.crowdChoice(c, im, e.target.Crowd, true); err != nil {
+			return err
+		}
+		target, _ := targetFrom(e.target)
+		if v.Estimate, err = s.estimateView(c, im, target); err != nil {
+			return err
+		}
 	}
-	for _, cr := range list {
-		v.Crowds = append(v.Crowds, importsview.CrowdOption{ID: cr.GroupID, Name: cr.Name, Members: cr.UserCount})
-	}
-	slices.SortStableFunc(v.Crowds, func(a, b importsview.CrowdOption) int { return strings.Compare(a.Name, b.Name) })
 	v.CanCreateMissing = im.IdentityType == importfile.ColMobile || im.IdentityType == importfile.ColEmail
 	v.AgainNeeded = len(v.Previous) > 0
 	v.Target, v.TargetError, v.TargetErrorRef = e.target, e.tError, e.tRef
 	return nil
 }
 
+// crowdChoice is the crowd picker: every crowd of the local copy, how fresh
+// it is, and the one chosen (refresh asks the platform for a fresh list).
+func (s *Server) crowdChoice(c echo.Context, im db.Import, selected string, refresh bool) (importsview.CrowdChoice, error) {
+	list, st, syncing, err := s.Crowds.TargetCrowds(c.Request().Context(), currentUser(c).ID, refresh)
+	if err != nil {
+		return importsview.CrowdChoice{}, err
+	}
+	choice := importsview.CrowdChoice{ID: im.ID, Selected: selected, AsOf: st.SyncedAt, Syncing: syncing, LastError: st.LastError}
+	for _, cr := range list {
+		choice.Crowds = append(choice.Crowds, importsview.CrowdOption{ID: cr.GroupID, Name: cr.Name, Members: cr.UserCount})
+	}
+	return choice, nil
+}
+
+// estimateView is what each phase will take for target.
+func (s *Server) estimateView(c echo.Context, im db.Import, target crowds.Target) (importsview.Estimate, error) {
+	est, err := s.Crowds.Estimate(c.Request().Context(), im, target)
+	if errors.Is(err, db.ErrNotFound) { // a crowd gone meanwhile: as a new one
+		est, err = s.Crowds.Estimate(c.Request().Context(), im, crowds.Target{CreateMissing: target.CreateMissing})
+	}
+	if err != nil {
+		return importsview.Estimate{}, err
+	}
+	var v importsview.Estimate
+	for _, e := range est {
+		secs := int64(math.Ceil(e.Takes.Seconds()))
+		v.Phases = append(v.Phases, importsview.EstimatePhase{Name: e.Name, Items: e.Items, Calls: e.Calls, Seconds: secs,
+			UpTo: e.UpTo, OneByOne: e.OneByOne})
+		v.Seconds += secs
+	}
+	return v, nil
+}
+
+// showImportCrowds is the crowd picker alone, polled while the list is
+// refreshed (keeping the crowd chosen).
+func (s *Server) showImportCrowds(c echo.Context) error {
+	im, err := s.targetImport(c)
+	if err != nil {
+		return err
+	}
+	choice, err := s.crowdChoice(c, im, c.QueryParam("crowd"), false)
+	if err != nil {
+		return err
+	}
+	return s.renderFragment(c, http.StatusOK, importsview.CrowdPicker(choice))
+}
+
+// showImportEstimate is the estimate for the target the form holds.
+func (s *Server) showImportEstimate(c echo.Context) error {
+	im, err := s.targetImport(c)
+	if err != nil {
+		return err
+	}
+	target, _ := targetFrom(targetForm(c.QueryParam))
+	if im.Stage != db.ImportValidated {
+		return c.NoContent(http.StatusNoContent)
+	}
+	v, err := s.estimateView(c, im, target)
+	if err != nil {
+		return err
+	}
+	return s.renderFragment(c, http.StatusOK, importsview.EstimatePanel(v))
+}
+
+// targetForm reads the target form (from the body or the query).
+func targetForm(value func(string) string) importsview.TargetForm {
+	return importsview.TargetForm{Crowd: value("crowd"), NewName: strings.TrimSpace(value("new_name")),
+		Description: strings.TrimSpace(value("new_description")), CreateMissing: value("create_missing") != "",
+		Again: value("again") != ""}
+}
+
+// targetFrom is the service's target for a form; ok is false for a crowd
+// value that is not one.
+func targetFrom(form importsview.TargetForm) (crowds.Target, bool) {
+	target := crowds.Target{NewCrowd: form.NewName, Description: form.Description, CreateMissing: form.CreateMissing, Again: form.Again}
+	if form.Crowd != "" && form.Crowd != "new" {
+		id, err := strconv.ParseInt(form.Crowd, 10, 64)
+		if err != nil || id <= 0 {
+			return target, false
+		}
+		target.CrowdID, target.NewCrowd, target.Description = id, "", ""
+	}
+	return target, true
+}
+
 // --- decode and map ---
 
 // setImportReading changes how the file is read (encoding, delimiter,
-// sheet), or goes back from the summary to the mapping, and shows the step.
+// sheet, header row), or goes back from the summary to the mapping, and
+// shows the step.
 func (s *Server) setImportReading(c echo.Context) error {
 	im, err := s.editableImport(c, "reading")
 	if err != nil {
@@ -400,25 +586,21 @@ func (s *Server) setImportReading(c echo.Context) error {
 	if sh := c.FormValue("sheet"); sh != "" && opt.Format == importfile.FormatXLSX {
 		opt.Sheet = sh
 	}
-	p, err := s.Crowds.SetReading(ctx, im.ID, opt)
-	if errors.Is(err, crowds.ErrStarted) {
+	headerRow := im.HeaderRow
+	if n, err := strconv.Atoi(c.FormValue("header_row")); err == nil && n > 0 {
+		headerRow = n
+	}
+	// The same columns read again keep the mapping the user chose (in the
+	// form, else the one kept with the import).
+	_, err = s.Crowds.SetReading(ctx, im.ID, opt, headerRow, formMapping(c, len(im.Mapping)))
+	var fe *importfile.Error
+	switch {
+	case errors.Is(err, crowds.ErrStarted):
 		return s.answerImport(c, im.ID)
-	}
-	if err != nil {
+	case errors.As(err, &fe): // a sheet that is not in the workbook: the step as it was
+		return s.renderImport(c, http.StatusUnprocessableEntity, im, &wizardEdits{mapError: fileErrorMessage(c, fe)})
+	case err != nil:
 		return err
-	}
-	// The same header read again keeps the mapping the user chose (in the
-	// form, or the one validated before).
-	mapping := formMapping(c, len(p.Header))
-	if mapping == nil && slices.Equal(p.Header, im.Header) && len(im.Mapping) == len(im.Header) {
-		mapping = im.Mapping
-	}
-	if mapping != nil && slices.Equal(p.Header, im.Header) {
-		err := s.Store.SetImportReading(ctx, im.ID, db.ImportReading{Format: string(opt.Format), Encoding: opt.Encoding,
-			Delimiter: string(opt.Delimiter), Sheet: opt.Sheet, Header: p.Header, Mapping: mapping})
-		if err != nil {
-			return err
-		}
 	}
 	if !wantsFragment(c) {
 		return c.Redirect(http.StatusSeeOther, importsview.Path(im.ID, ""))
@@ -454,7 +636,9 @@ func formMapping(c echo.Context, n int) []string {
 	return out
 }
 
-// validateImport checks the whole file with the chosen mapping.
+// validateImport checks the whole file with the chosen mapping: at once
+// for a small file, by a job for a large one (the page then shows its
+// progress).
 func (s *Server) validateImport(c echo.Context) error {
 	im, err := s.editableImport(c, "validate")
 	if err != nil {
@@ -464,7 +648,7 @@ func (s *Server) validateImport(c echo.Context) error {
 		return s.answerImport(c, im.ID)
 	}
 	ctx := c.Request().Context()
-	mapping := formMapping(c, len(im.Header))
+	mapping := formMapping(c, len(im.Mapping))
 	if mapping == nil {
 		mapping = im.Mapping
 	}
@@ -488,7 +672,7 @@ func (s *Server) validateImport(c echo.Context) error {
 			}
 		}
 	}
-	counts, err := s.Crowds.Validate(ctx, im.ID, mapping, identity)
+	res, err := s.Crowds.Validate(ctx, im.ID, currentUser(c).ID, mapping, identity)
 	var fe *importfile.Error
 	switch {
 	case errors.Is(err, crowds.ErrNoIdentity):
@@ -503,9 +687,32 @@ func (s *Server) validateImport(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	s.audit(c, db.AuditEntry{Action: "import.validate", Object: fmt.Sprintf("import:%d", im.ID),
-		Summary: fmt.Sprintf("validated %q on %s: %d rows, %d valid, %d invalid, %d duplicates", im.FileName, identity,
-			counts.Total, counts.Valid, counts.Invalid, counts.Duplicate)})
+	entry := db.AuditEntry{Action: "import.validate", Object: fmt.Sprintf("import:%d", im.ID)}
+	if res.JobID != 0 {
+		entry.Summary = fmt.Sprintf("validating %q on %s in the background (job %d)", im.FileName, identity, res.JobID)
+	} else {
+		n := res.Counts
+		entry.Summary = fmt.Sprintf("validated %q on %s: %d title rows, %d data rows, %d valid, %d invalid, %d duplicates, %d empty",
+			im.FileName, identity, n.Title, n.Total, n.Valid, n.Invalid, n.Duplicate, n.Empty)
+	}
+	s.audit(c, entry)
+	return s.answerImport(c, im.ID)
+}
+
+// cancelImportValidation stops a validation job under way.
+func (s *Server) cancelImportValidation(c echo.Context) error {
+	im, err := s.editableImport(c, "validate")
+	if err != nil {
+		return err
+	}
+	err = s.Crowds.CancelValidation(c.Request().Context(), im.ID)
+	if err != nil && !errors.Is(err, db.ErrJobState) {
+		return err
+	}
+	if err == nil {
+		s.audit(c, db.AuditEntry{Action: "import.validate", Object: fmt.Sprintf("import:%d", im.ID),
+			Summary: fmt.Sprintf("stopped validating %q", im.FileName)})
+	}
 	return s.answerImport(c, im.ID)
 }
 
@@ -526,16 +733,10 @@ func (s *Server) startImport(c echo.Context) error {
 		return s.answerImport(c, im.ID) // a double submission: the first one won
 	}
 	u := currentUser(c)
-	form := importsview.TargetForm{Crowd: c.FormValue("crowd"), NewName: strings.TrimSpace(c.FormValue("new_name")),
-		Description: strings.TrimSpace(c.FormValue("new_description")), CreateMissing: c.FormValue("create_missing") != "",
-		Again: c.FormValue("again") != ""}
-	target := crowds.Target{NewCrowd: form.NewName, Description: form.Description, CreateMissing: form.CreateMissing, Again: form.Again}
-	if form.Crowd != "" && form.Crowd != "new" {
-		id, err := strconv.ParseInt(form.Crowd, 10, 64)
-		if err != nil || id <= 0 {
-			return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
-		}
-		target.CrowdID, target.NewCrowd, target.Description = id, "", ""
+	form := targetForm(c.FormValue)
+	target, ok := targetFrom(form)
+	if !ok {
+		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 	}
 	entry := db.AuditEntry{Action: "import.start", Object: fmt.Sprintf("import:%d", im.ID)}
 	jobID, err := s.Crowds.Start(c.Request().Context(), im.ID, u.ID, u.Username, target)
@@ -553,6 +754,10 @@ func (s *Server) startImport(c echo.Context) error {
 		return refuse(t(c, "imports.error.no_create"), "")
 	case errors.Is(err, crowds.ErrNoValidRows):
 		return refuse(t(c, "imports.error.no_valid_rows"), "")
+	case errors.Is(err, crowds.ErrNameTooLong):
+		return refuse(t(c, "imports.error.name_long", "Max", crowds.CrowdNameMax), "")
+	case errors.Is(err, crowds.ErrDescTooLong):
+		return refuse(t(c, "imports.error.description_long", "Max", crowds.CrowdDescriptionMax), "")
 	case errors.Is(err, db.ErrNotFound):
 		return refuse(t(c, "imports.error.crowd_gone"), "")
 	case err != nil:
@@ -598,6 +803,30 @@ func (s *Server) showImportProgress(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if im.Stage == db.ImportUploaded && im.ValidateJobID != 0 {
+		j, err := s.Store.Job(c.Request().Context(), im.ValidateJobID)
+		if err != nil {
+			return err
+		}
+		if j.Active() {
+			v, err := s.validatingView(c, im, j)
+			if err != nil {
+				return err
+			}
+			return s.renderFragment(c, http.StatusOK, importsview.ValidatingPanel(v))
+		}
+		// The validation ended without validating (stopped, or the file
+		// could not be read): the step again, saying why.
+		c.Response().Header().Set("HX-Retarget", "#import-body")
+		c.Response().Header().Set("HX-Reswap", "outerHTML")
+		return s.renderImport(c, http.StatusOK, im, nil)
+	}
+	if im.Stage == db.ImportValidated && isHTMX(c) {
+		// Validated: the summary and target step take the page's place.
+		c.Response().Header().Set("HX-Retarget", "#import-body")
+		c.Response().Header().Set("HX-Reswap", "outerHTML")
+		return s.renderImport(c, http.StatusOK, im, nil)
+	}
 	if im.Stage != db.ImportStarted {
 		c.Response().Header().Set("HX-Redirect", importsview.Path(im.ID, ""))
 		return c.NoContent(http.StatusNoContent)
@@ -633,9 +862,9 @@ func (s *Server) importProgress(c echo.Context, im db.Import) (importsview.Progr
 	for _, b := range batches {
 		p.Batches = append(p.Batches, importsview.Batch{At: b.At, Size: b.Size, Success: b.Success, Errors: b.Errors})
 	}
+	var j db.Job
 	if im.JobID != 0 {
-		j, err := s.Store.Job(ctx, im.JobID)
-		if err != nil {
+		if j, err = s.Store.Job(ctx, im.JobID); err != nil {
 			return p, err
 		}
 		p.JobState, p.Requested, p.Phase = j.State, j.RequestedState, j.Checkpoint
@@ -643,9 +872,6 @@ func (s *Server) importProgress(c echo.Context, im db.Import) (importsview.Progr
 		p.Finished = !p.Live
 		if j.Total > 0 {
 			p.Total = j.Total
-		}
-		if j.State == db.JobRunning {
-			p.PerMinute, p.SecondsLeft = pace(j, s.Now().Unix())
 		}
 		switch {
 		case j.State == db.JobPaused && j.ResumeAt > 0:
@@ -659,8 +885,16 @@ func (s *Server) importProgress(c echo.Context, im db.Import) (importsview.Progr
 			p.CanCancel = j.Active() && j.RequestedState != db.JobCancelled
 		}
 	}
-	if p.Total > 0 {
-		p.Percent = min(100, p.Processed*100/p.Total)
+	// The bar moves through every phase, each weighing what its calls
+	// take, not only when rows reach their final state.
+	run, err := s.Crowds.Progress(ctx, im, j)
+	if err != nil {
+		return p, err
+	}
+	p.Percent, p.SecondsLeft = run.Percent, run.SecondsLeft
+	for _, ph := range run.Phases {
+		p.Phases = append(p.Phases, importsview.Phase{Name: ph.Name, State: ph.State, Skip: ph.Skip, Done: ph.Done, Total: ph.Total,
+			PerMinute: ph.PerMinute, SecondsLeft: ph.SecondsLeft, Took: ph.Took, OneByOne: ph.OneByOne})
 	}
 	return p, nil
 }
@@ -771,12 +1005,7 @@ func reportLabels(c echo.Context) crowds.ReportLabels {
 			case state == db.RowDuplicate:
 				return t(c, "imports.reason.duplicate", "Line", reason)
 			}
-			switch reason {
-			case importfile.ReasonEmpty, importfile.ReasonMobileFormat, importfile.ReasonEmailFormat, importfile.ReasonIDFormat,
-				"unknown_person", "refused_by_crowd":
-				return t(c, "imports.reason."+reason)
-			}
-			return reason // the platform's own words
+			return importsview.ReasonLabel(c.Request().Context(), reason) // the platform's own words when not a code
 		},
 	}
 }

@@ -137,7 +137,7 @@ func queueImport(t *testing.T, dir string, sb *sandbox.Running, cat jing.Catalog
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Validate(ctx, id, []string{"name", "mobile"}, "mobile"); err != nil {
+	if _, err := svc.Validate(ctx, id, u.ID, []string{"name", "mobile"}, "mobile"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Start(ctx, id, u.ID, "mia", crowds.Target{NewCrowd: "断电测试"}); err != nil {

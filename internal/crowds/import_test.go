@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,21 +59,41 @@ type rig struct {
 	runner *jobs.Runner
 	svc    *Service
 	userID int64
+	opts   rigOptions
 }
 
 func newRig(t testing.TB) *rig { return newRigWith(t, importCatalog(t)) }
 
-func newRigWith(t testing.TB, cat jing.Catalog) *rig {
+func newRigWith(t testing.TB, cat jing.Catalog) *rig { return newRigOpts(t, rigOptions{catalog: cat}) }
+
+// rigOptions vary a rig: the catalog, the client's transport (to watch
+// the calls), the runner's workers, the size validated within a request.
+type rigOptions struct {
+	catalog           jing.Catalog
+	transport         http.RoundTripper
+	workers           int
+	validateInRequest int64
+}
+
+func newRigOpts(t testing.TB, o rigOptions) *rig {
 	t.Helper()
-	r := &rig{t: t, dir: t.TempDir()}
+	cat := o.catalog
+	if cat.IsZero() {
+		cat = importCatalog(t)
+	}
+	r := &rig{t: t, dir: t.TempDir(), opts: o}
 	sb, err := sandbox.Start(sandbox.Config{Seed: 7, Persons: 20000, Leads: 10, Catalog: cat}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close(context.Background()) })
 	r.sb = sb
+	var hc *http.Client
+	if o.transport != nil {
+		hc = &http.Client{Timeout: 30 * time.Second, Transport: o.transport}
+	}
 	r.client, err = jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: sb.URL, AppID: "sandbox", AppSecret: "sandbox"},
-		Catalog: cat, Logger: quiet(),
+		Catalog: cat, Logger: quiet(), HTTP: hc,
 		Retry: jing.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond,
 			MaxRateLimitWaits: 5, RateLimitDelay: time.Millisecond}})
 	if err != nil {
@@ -96,9 +117,10 @@ func newRigWith(t testing.TB, cat jing.Catalog) *rig {
 // process would) and starts the runner.
 func (r *rig) start() {
 	r.t.Helper()
-	r.runner = jobs.New(r.store, jobs.Config{Logger: quiet(), Poll: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond})
+	r.runner = jobs.New(r.store, jobs.Config{Logger: quiet(), Poll: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond,
+		Workers: r.opts.workers})
 	svc, err := New(Config{Store: r.store, Platform: fixedPlatform{r.client}, Runner: r.runner, DataDir: r.dir,
-		Logger: quiet(), RetryDelay: time.Millisecond})
+		Logger: quiet(), RetryDelay: time.Millisecond, ValidateInRequest: r.opts.validateInRequest})
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -182,8 +204,12 @@ func (r *rig) prepare(name string, data []byte) int64 {
 	if err != nil || p.Err != nil {
 		r.t.Fatalf("preview: %v %v", err, p.Err)
 	}
-	if _, err := r.svc.Validate(ctx, id, p.Mapping, "mobile"); err != nil {
+	res, err := r.svc.Validate(ctx, id, r.userID, p.Mapping, "mobile")
+	if err != nil {
 		r.t.Fatal(err)
+	}
+	if res.JobID != 0 { // a large file is validated by a job
+		r.waitStage(id, db.ImportValidated)
 	}
 	return id
 }

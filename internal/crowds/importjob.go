@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/importfile"
@@ -44,12 +45,27 @@ var (
 	ErrNoTarget     = errors.New("crowds: choose a crowd or name a new one")
 	ErrImportedOnce = errors.New("crowds: this file was imported before")
 	ErrNoCreate     = errors.New("crowds: persons can only be created from mobiles or emails")
+	ErrNameTooLong  = fmt.Errorf("crowds: a crowd name has at most %d characters", CrowdNameMax)
+	ErrDescTooLong  = fmt.Errorf("crowds: a crowd description has at most %d characters", CrowdDescriptionMax)
 )
 
+// The platform's limits on a crowd's name and description (characters).
+const (
+	CrowdNameMax        = 50
+	CrowdDescriptionMax = 200
+)
+
+// importParams are everything an import job needs besides the import's
+// rows: the job never depends on the import's target being recorded
+// before it runs.
 type importParams struct {
-	ImportID   int64  `json:"import_id"`
-	Connection string `json:"connection"`
-	Actor      string `json:"actor"`
+	ImportID      int64  `json:"import_id"`
+	Connection    string `json:"connection"`
+	Actor         string `json:"actor"`
+	CrowdID       int64  `json:"crowd_id"`
+	CrowdName     string `json:"crowd_name"`
+	CrowdNew      bool   `json:"crowd_new"`
+	CreateMissing bool   `json:"create_missing"`
 }
 
 // Start hands a validated import to a job: it creates the target crowd if
@@ -84,6 +100,10 @@ func (s *Service) checkStart(ctx context.Context, id int64, t Target) (db.Import
 		return im, ErrNoValidRows
 	case t.CrowdID == 0 && strings.TrimSpace(t.NewCrowd) == "":
 		return im, ErrNoTarget
+	case t.CrowdID == 0 && utf8.RuneCountInString(strings.TrimSpace(t.NewCrowd)) > CrowdNameMax:
+		return im, ErrNameTooLong
+	case t.CrowdID == 0 && utf8.RuneCountInString(t.Description) > CrowdDescriptionMax:
+		return im, ErrDescTooLong
 	case t.CreateMissing && im.IdentityType != importfile.ColMobile && im.IdentityType != importfile.ColEmail:
 		return im, ErrNoCreate
 	}
@@ -99,7 +119,8 @@ func (s *Service) checkStart(ctx context.Context, id int64, t Target) (db.Import
 	return im, nil
 }
 
-// launch creates the crowd if asked, queues the job and records both.
+// launch creates the crowd if asked, then queues the job and records the
+// target in one transaction.
 func (s *Service) launch(ctx context.Context, im db.Import, userID int64, actor string, t Target) (int64, error) {
 	target := db.ImportTarget{CrowdID: t.CrowdID, CreateMissing: t.CreateMissing}
 	if t.CrowdID == 0 {
@@ -116,14 +137,14 @@ func (s *Service) launch(ctx context.Context, im db.Import, userID int64, actor 
 		target.CrowdName = c.Name
 	}
 	_, conn := s.cfg.Platform.Current()
-	job, err := s.cfg.Runner.Enqueue(ctx, jobs.Spec{Kind: ImportJobKind, OwnerID: userID, Total: im.Counts.Valid,
-		Title:  fmt.Sprintf("Import %s into %s", im.FileName, target.CrowdName),
-		Params: importParams{ImportID: im.ID, Connection: conn, Actor: actor}})
-	if err != nil {
-		return 0, err
-	}
-	target.JobID = job.ID
-	return job.ID, s.cfg.Store.SetImportTarget(ctx, im.ID, target)
+	params := importParams{ImportID: im.ID, Connection: conn, Actor: actor, CrowdID: target.CrowdID, CrowdName: target.CrowdName,
+		CrowdNew: target.CrowdNew, CreateMissing: target.CreateMissing}
+	job, err := s.cfg.Runner.EnqueueWith(ctx, jobs.Spec{Kind: ImportJobKind, OwnerID: userID, Total: im.Counts.Valid,
+		Title: fmt.Sprintf("Import %s into %s", im.FileName, target.CrowdName), Params: params},
+		func(ctx context.Context, nj db.NewJob) (db.Job, error) {
+			return s.cfg.Store.QueueImportRun(ctx, im.ID, target, nj)
+		})
+	return job.ID, err
 }
 
 // Checkpoints of an import job: the phase reached. Within a phase the rows'
@@ -139,9 +160,11 @@ const (
 type importRun struct {
 	s      *Service
 	t      *jobs.Task
-	im     db.Import
+	im     db.Import // its target as the job's parameters say
 	client *jing.Client
 	wctx   context.Context // ctx with the actor, for platform writes
+	phases phases
+	begun  map[string]bool // phases begun in this run
 }
 
 // runImport is the import job's handler.
@@ -158,7 +181,14 @@ func (s *Service) runImport(ctx context.Context, t *jobs.Task) error {
 	if err != nil {
 		return err
 	}
-	r := &importRun{s: s, t: t, im: im, client: client, wctx: jing.WithActor(ctx, p.Actor)}
+	if p.CrowdID != 0 { // jobs queued before the target travelled with them read it from the import
+		im.CrowdID, im.CrowdName, im.CrowdNew, im.CreateMissing = p.CrowdID, p.CrowdName, p.CrowdNew, p.CreateMissing
+	}
+	if im.CrowdID == 0 {
+		return errors.New("the import names no crowd")
+	}
+	r := &importRun{s: s, t: t, im: im, client: client, wctx: jing.WithActor(ctx, p.Actor), phases: readPhases(im.Phases),
+		begun: map[string]bool{}}
 	t.SetTotal(im.Counts.Valid)
 	phases := []struct {
 		name string
@@ -173,6 +203,9 @@ func (s *Service) runImport(ctx context.Context, t *jobs.Task) error {
 			continue
 		}
 		started = true
+		if err := r.beginPhase(ctx, ph.name); err != nil {
+			return err
+		}
 		if err := ph.run(ctx); err != nil {
 			return err
 		}
@@ -181,6 +214,9 @@ func (s *Service) runImport(ctx context.Context, t *jobs.Task) error {
 			next = phases[i+1].name
 		}
 		if err := r.save(ctx, next); err != nil {
+			return err
+		}
+		if err := r.endPhase(ctx, ph.name); err != nil {
 			return err
 		}
 	}
@@ -323,15 +359,38 @@ func (r *importRun) create(ctx context.Context) error {
 }
 
 // identityLabels are users.create's identity names, as the platform's console shows them.
-var identityLabels = map[string]string{importfile.ColMobile: "手机号", importfile.ColEmail: "邮箱"}
+var identityLabels = map[string]string{importfile.ColMobile: "手机号", importfile.ColEmail: "邮箱",
+	importfile.ColOpenID: "微信 OpenID", importfile.ColUnionID: "微信 UnionID"}
+
+// personInput is the person a row creates: the identity matched on, the
+// row's other valid identities, and its mapped fields (name and the rest),
+// so nothing the file says about the person is left out.
+func (r *importRun) personInput(row db.ImportRow) jing.PersonInput {
+	in := jing.PersonInput{Identities: []jing.Identity{{Type: r.im.IdentityType, Value: row.Value, Name: identityLabels[r.im.IdentityType]}}}
+	for _, role := range importfile.IdentityRoles {
+		if v := row.Extra[role]; v != "" && role != r.im.IdentityType {
+			in.Identities = append(in.Identities, jing.Identity{Type: role, Value: v, Name: identityLabels[role]})
+		}
+	}
+	fields := map[string]any{}
+	if row.Name != "" {
+		fields[importfile.ColName] = row.Name
+	}
+	for _, role := range importfile.FieldRoles {
+		if v := row.Extra[role]; v != "" {
+			fields[role] = v
+		}
+	}
+	if len(fields) > 0 {
+		in.Fields = fields
+	}
+	return in
+}
 
 func (r *importRun) createBatch(_ context.Context, rows []db.ImportRow) ([]db.ImportRow, error) {
 	in := make([]jing.PersonInput, len(rows))
 	for i, row := range rows {
-		in[i] = jing.PersonInput{Identities: []jing.Identity{{Type: r.im.IdentityType, Value: row.Value, Name: identityLabels[r.im.IdentityType]}}}
-		if row.Name != "" {
-			in[i].Fields = map[string]any{"name": row.Name}
-		}
+		in[i] = r.personInput(row)
 	}
 	res, err := r.client.CreatePersons(r.wctx, in)
 	if err != nil {
@@ -347,7 +406,9 @@ func (r *importRun) createBatch(_ context.Context, rows []db.ImportRow) ([]db.Im
 	}
 	for _, f := range res.Failure {
 		for _, id := range f.Identities {
-			refused[strings.ToLower(id.Value)] = f.Reason
+			if id.Type == r.im.IdentityType {
+				refused[strings.ToLower(id.Value)] = f.Reason
+			}
 		}
 	}
 	for i, row := range rows {
@@ -491,7 +552,12 @@ func (s *Service) ImportUUIDs(ctx context.Context, userID int64, actor, fileName
 	if err != nil {
 		return 0, err
 	}
-	if _, err := s.Validate(ctx, id, []string{importfile.ColUUID}, importfile.ColUUID); err != nil {
+	im, err := s.cfg.Store.Import(ctx, id)
+	if err != nil {
+		return id, err
+	}
+	// Validated here and now whatever its size: the caller starts it next.
+	if _, err := s.validate(ctx, im, userID, []string{importfile.ColUUID}, importfile.ColUUID, false); err != nil {
 		return id, err
 	}
 	t.Again = true // a generated file: its hash says nothing of the user's intent

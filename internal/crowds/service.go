@@ -20,8 +20,9 @@ import (
 
 // Job kinds on the jobs runner.
 const (
-	SyncJobKind   = "crowds.sync"
-	ImportJobKind = "crowds.import"
+	SyncJobKind     = "crowds.sync"
+	ImportJobKind   = "crowds.import"
+	ValidateJobKind = "crowds.validate"
 )
 
 // DefaultMaxUpload is the largest file an import accepts unless configured.
@@ -43,6 +44,9 @@ type Config struct {
 	// RetryDelay is the first pause before a batch the platform could not
 	// take is tried again (doubling, five tries); default 2 s.
 	RetryDelay time.Duration
+	// ValidateInRequest is the largest file validated within the request
+	// (DefaultValidateInRequest); larger ones are validated by a job.
+	ValidateInRequest int64
 }
 
 // Service is the crowds and imports service.
@@ -71,9 +75,13 @@ func New(cfg Config) (*Service, error) {
 	if cfg.RetryDelay <= 0 {
 		cfg.RetryDelay = 2 * time.Second
 	}
+	if cfg.ValidateInRequest <= 0 {
+		cfg.ValidateInRequest = DefaultValidateInRequest
+	}
 	s := &Service{cfg: cfg, log: cfg.Logger.With("component", "crowds")}
 	cfg.Runner.Register(SyncJobKind, s.runSync)
 	cfg.Runner.Register(ImportJobKind, s.runImport)
+	cfg.Runner.Register(ValidateJobKind, s.runValidate)
 	return s, nil
 }
 
@@ -105,6 +113,33 @@ func (s *Service) Freshness(ctx context.Context) (db.CrowdSync, bool, error) {
 	_, conn := s.cfg.Platform.Current()
 	stale := st.SyncedAt == 0 || st.Connection != conn || s.cfg.Now().Sub(time.Unix(st.SyncedAt, 0)) > s.cfg.TTL
 	return st, stale, nil
+}
+
+// targetFreshness is how old the crowd list may be when an import's target
+// step opens before it is refreshed: a user choosing where rows go should
+// see every crowd the platform has, including one made there a minute ago.
+const targetFreshness = 30 * time.Second
+
+// TargetCrowds are the crowds an import may go into: the whole local copy,
+// by name, and how fresh it is. With refresh (the target step opens) a
+// copy older than targetFreshness is refreshed from the platform in the
+// background (joining a refresh under way); syncing says one runs.
+func (s *Service) TargetCrowds(ctx context.Context, userID int64, refresh bool) (list []db.Crowd, st db.CrowdSync, syncing bool, err error) {
+	st, stale, err := s.Freshness(ctx)
+	if err != nil {
+		return nil, st, false, err
+	}
+	if refresh && (stale || s.cfg.Now().Sub(time.Unix(st.SyncedAt, 0)) > targetFreshness) {
+		if _, err := s.RequestSync(ctx, userID); err != nil {
+			s.log.Warn("refresh the crowd list for an import", "error", err)
+		}
+	}
+	pending, err := s.cfg.Store.PendingJobs(ctx, SyncJobKind)
+	if err != nil {
+		return nil, st, false, err
+	}
+	list, err = s.cfg.Store.CrowdsByName(ctx)
+	return list, st, len(pending) > 0, err
 }
 
 // runSync lists every crowd and makes the local list exactly that.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/importfile"
@@ -26,9 +28,9 @@ var ErrStarted = errors.New("crowds: the import has already started")
 var ErrNoIdentity = errors.New("crowds: no column is mapped to the identity to match on")
 
 // Upload stores an uploaded file (streamed, hashed, at most MaxUpload
-// bytes) and records an import for it, reading options detected. A file
-// the importer cannot read is refused with an *importfile.Error and
-// nothing is kept.
+// bytes) and records an import for it, read as detected. A file the
+// importer cannot read is refused with an *importfile.Error and nothing is
+// kept.
 func (s *Service) Upload(ctx context.Context, userID int64, name string, body io.Reader) (int64, error) {
 	name = filepath.Base(strings.ReplaceAll(name, `\`, "/")) // browsers on Windows may send a path
 	if err := os.MkdirAll(s.uploadDir(), 0o700); err != nil {
@@ -55,7 +57,8 @@ func (s *Service) Upload(ctx context.Context, userID int64, name string, body io
 	if n > s.cfg.MaxUpload {
 		return 0, ErrTooLarge
 	}
-	det, err := importfile.Detect(tmp.Name(), name)
+	// The one time this step opens the file: detection and the first rows.
+	det, recs, err := importfile.Inspect(tmp.Name(), name, previewRecords, previewBudget)
 	if err != nil {
 		return 0, err
 	}
@@ -66,32 +69,115 @@ func (s *Service) Upload(ctx context.Context, userID int64, name string, body io
 		return 0, err
 	}
 	keep = true
-	opt := det.Options()
-	if _, err := s.SetReading(ctx, id, opt); err != nil {
-		return id, err
-	}
-	return id, nil
+	p := newPreview(det, det.Options(), recs, nil, 0)
+	p.Mapping = importfile.AutoMap(p.Header)
+	return id, s.saveReading(ctx, id, p)
 }
 
 // filePath is where an import's file is.
 func (s *Service) filePath(im db.Import) string { return filepath.Join(s.uploadDir(), im.FilePath) }
 
-// Preview is the decoded start of an import's file as its reading options read it.
+// Preview is an import's file as its reading options read it: what
+// detection found, the first rows (from row 1, so the rows above the
+// header show), the header row and the columns to map. It is read once
+// per step and kept with the import, so viewing the import never opens
+// the file.
 type Preview struct {
-	Detected importfile.Detected // what detection found (sheets for xlsx)
-	Options  importfile.Options  // how it is read now
-	Header   []string
-	Rows     []importfile.Record
-	Mapping  []string
-	Err      error // the file cannot be read this way (*importfile.Error)
+	Detected  importfile.Detected
+	Options   importfile.Options
+	Records   []importfile.Record
+	HeaderRow int // the header's row; 0 when the file has no row to read
+	Proposed  int // the row detection proposed
+	Header    []string
+	Columns   int // columns to map: the header's, or more when the rows shown are wider
+	Mapping   []string
+	Err       *importfile.Error // the file cannot be read this way
 }
 
-// PreviewRows is how many rows the decode step shows.
-const PreviewRows = 20
+// Preview sizes: the header is looked for (and chosen) in the first
+// importfile.HeaderWithin rows, and PreviewRows rows under it are shown.
+const (
+	PreviewRows    = 20
+	previewRecords = importfile.HeaderWithin + PreviewRows
+	previewBudget  = 64 << 20 // bytes of the file read at most for it
+	previewCell    = 200      // characters of a cell kept for the preview
+)
 
-// SetReading changes how an import's file is read, proposes a mapping for
-// its header and returns the preview. Rows validated before are dropped.
-func (s *Service) SetReading(ctx context.Context, id int64, opt importfile.Options) (Preview, error) {
+// newPreview builds a preview from the first records; headerRow 0 takes
+// the row detection proposes.
+func newPreview(det importfile.Detected, opt importfile.Options, recs []importfile.Record, err error, headerRow int) Preview {
+	p := Preview{Detected: det, Options: opt}
+	var fe *importfile.Error
+	if errors.As(err, &fe) {
+		p.Err = fe
+	}
+	for _, r := range recs {
+		for i, f := range r.Fields {
+			r.Fields[i] = clipRunes(f, previewCell)
+		}
+		p.Records = append(p.Records, r)
+		p.Columns = max(p.Columns, len(r.Fields))
+	}
+	p.Proposed, _ = importfile.FindHeader(recs)
+	p.HeaderRow = p.Proposed
+	if headerRow > 0 && slices.ContainsFunc(recs, func(r importfile.Record) bool { return r.Row == headerRow }) {
+		p.HeaderRow = headerRow
+	}
+	p.Header = make([]string, p.Columns)
+	for _, r := range recs {
+		if r.Row == p.HeaderRow {
+			copy(p.Header, r.Fields)
+		}
+	}
+	p.Mapping = make([]string, p.Columns)
+	return p
+}
+
+// DataRows are the rows of the preview under the header.
+func (p Preview) DataRows() []importfile.Record {
+	var out []importfile.Record
+	for _, r := range p.Records {
+		if r.Row > p.HeaderRow && len(out) < PreviewRows {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// HeaderChoices are the rows the header may be chosen from.
+func (p Preview) HeaderChoices() []importfile.Record {
+	var out []importfile.Record
+	for _, r := range p.Records {
+		if r.Row <= importfile.HeaderWithin {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+// saveReading records how the file is read and its preview.
+func (s *Service) saveReading(ctx context.Context, id int64, p Preview) error {
+	stored, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return s.cfg.Store.SetImportReading(ctx, id, db.ImportReading{Format: string(p.Options.Format), Encoding: p.Options.Encoding,
+		Delimiter: string(p.Options.Delimiter), Sheet: p.Options.Sheet, HeaderRow: p.HeaderRow, Header: p.Header,
+		Mapping: p.Mapping, Preview: string(stored)})
+}
+
+// SetReading changes how an import's file is read (encoding, delimiter,
+// sheet, header row: 0 for the one detection proposes) and reads its first
+// rows again. The mapping is kept when the columns are the same, else
+// proposed from the new header. Rows validated before are dropped.
+func (s *Service) SetReading(ctx context.Context, id int64, opt importfile.Options, headerRow int, mapping []string) (Preview, error) {
 	im, err := s.cfg.Store.Import(ctx, id)
 	if err != nil {
 		return Preview{}, err
@@ -99,32 +185,66 @@ func (s *Service) SetReading(ctx context.Context, id int64, opt importfile.Optio
 	if im.Stage == db.ImportStarted {
 		return Preview{}, ErrStarted
 	}
-	p := s.preview(im, opt)
-	p.Mapping = importfile.AutoMap(p.Header)
-	err = s.cfg.Store.SetImportReading(ctx, id, db.ImportReading{Format: string(opt.Format), Encoding: opt.Encoding,
-		Delimiter: string(opt.Delimiter), Sheet: opt.Sheet, Header: p.Header, Mapping: p.Mapping})
-	return p, err
+	before, err := s.storedPreview(im)
+	if err != nil {
+		return Preview{}, err
+	}
+	det := before.Detected
+	if opt.Format == importfile.FormatXLSX && opt.Sheet != before.Options.Sheet {
+		headerRow = 0 // another sheet: its own header
+		if i := slices.IndexFunc(det.Sheets, func(sh importfile.Sheet) bool { return sh.Name == opt.Sheet }); i < 0 {
+			return Preview{}, &importfile.Error{Code: importfile.CodeSheet}
+		}
+	}
+	recs, rerr := importfile.Head(s.filePath(im), opt, previewRecords, previewBudget)
+	p := newPreview(det, opt, recs, rerr, headerRow)
+	switch {
+	case len(mapping) > 0 && slices.Equal(p.Header, before.Header):
+		p.Mapping = fitMapping(mapping, p.Columns)
+	case slices.Equal(p.Header, before.Header):
+		p.Mapping = fitMapping(before.Mapping, p.Columns)
+	default:
+		p.Mapping = fitMapping(importfile.AutoMap(p.Header), p.Columns)
+	}
+	return p, s.saveReading(ctx, id, p)
 }
 
-// ImportPreview is the preview of an import as it is read now.
+// fitMapping is a mapping with a role per column.
+func fitMapping(m []string, columns int) []string {
+	out := make([]string, columns)
+	copy(out, m)
+	return out
+}
+
+// ImportPreview is the preview of an import as it is read now (from the
+// import; an import recorded before previews were kept is read once).
 func (s *Service) ImportPreview(ctx context.Context, id int64) (db.Import, Preview, error) {
 	im, err := s.cfg.Store.Import(ctx, id)
 	if err != nil {
 		return im, Preview{}, err
 	}
-	p := s.preview(im, readingOptions(im))
-	p.Mapping = im.Mapping
-	return im, p, nil
+	p, err := s.storedPreview(im)
+	return im, p, err
 }
 
-func (s *Service) preview(im db.Import, opt importfile.Options) Preview {
-	p := Preview{Options: opt}
-	p.Detected, p.Err = importfile.Detect(s.filePath(im), im.FileName)
-	if p.Err != nil {
-		return p
+func (s *Service) storedPreview(im db.Import) (Preview, error) {
+	if im.Preview == "" {
+		det, err := importfile.Detect(s.filePath(im), im.FileName)
+		opt := readingOptions(im)
+		if err != nil {
+			return newPreview(det, opt, nil, err, 0), nil
+		}
+		recs, err := importfile.Head(s.filePath(im), opt, previewRecords, previewBudget)
+		p := newPreview(det, opt, recs, err, im.HeaderRow)
+		p.Mapping = fitMapping(im.Mapping, p.Columns)
+		return p, nil
 	}
-	p.Header, p.Rows, p.Err = importfile.Preview(s.filePath(im), opt, PreviewRows)
-	return p
+	var p Preview
+	if err := json.Unmarshal([]byte(im.Preview), &p); err != nil {
+		return Preview{}, fmt.Errorf("crowds: import %d preview: %w", im.ID, err)
+	}
+	p.Mapping = fitMapping(im.Mapping, p.Columns)
+	return p, nil
 }
 
 // readingOptions are an import's stored reading options.
@@ -143,100 +263,8 @@ func (s *Service) PreviousImports(ctx context.Context, im db.Import) ([]db.Impor
 	return slices.DeleteFunc(same, func(o db.Import) bool { return o.ID == im.ID }), err
 }
 
-// validateChunk is how many rows validation writes per transaction.
-const validateChunk = 2000
-
-// Validate reads the whole file with mapping (a role per column) and
-// stores every non-empty row's verdict, matching on identityType (a role
-// of importfile.MatchRoles). Nothing is sent to the platform.
-func (s *Service) Validate(ctx context.Context, id int64, mapping []string, identityType string) (db.ImportCounts, error) {
-	im, err := s.cfg.Store.Import(ctx, id)
-	if err != nil {
-		return db.ImportCounts{}, err
-	}
-	if im.Stage == db.ImportStarted {
-		return db.ImportCounts{}, ErrStarted
-	}
-	col, nameCol := slices.Index(mapping, identityType), slices.Index(mapping, importfile.ColName)
-	if col < 0 || !slices.Contains(importfile.MatchRoles, identityType) {
-		return db.ImportCounts{}, ErrNoIdentity
-	}
-	// Start from no rows: a second validation replaces the first.
-	reading := db.ImportReading{Format: im.Format, Encoding: im.Encoding, Delimiter: im.Delimiter, Sheet: im.Sheet,
-		Header: im.Header, Mapping: mapping}
-	if err := s.cfg.Store.SetImportReading(ctx, id, reading); err != nil {
-		return db.ImportCounts{}, err
-	}
-	total, empty, err := s.storeRows(ctx, im, col, nameCol, identityType)
-	if err != nil {
-		return db.ImportCounts{}, err
-	}
-	return s.cfg.Store.FinishValidation(ctx, id, identityType, mapping, total, empty)
-}
-
-// storeRows streams the file's data rows into import_rows with their
-// verdict, in chunks, and counts the rows read and the empty ones.
-func (s *Service) storeRows(ctx context.Context, im db.Import, col, nameCol int, identityType string) (total, empty int64, err error) {
-	r, err := importfile.Open(s.filePath(im), readingOptions(im))
-	if err != nil {
-		return 0, 0, err
-	}
-	defer r.Close()
-	if _, err := r.Next(); err != nil { // the header
-		if errors.Is(err, io.EOF) {
-			return 0, 0, &importfile.Error{Code: importfile.CodeEmpty}
-		}
-		return 0, 0, err
-	}
-	chunk := make([]db.ImportRow, 0, validateChunk)
-	flush := func() error {
-		err := s.cfg.Store.AddImportRows(ctx, im.ID, chunk)
-		chunk = chunk[:0]
-		return err
-	}
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return 0, 0, err
-		}
-		total++
-		if importfile.EmptyRecord(rec.Fields) {
-			empty++
-			continue
-		}
-		chunk = append(chunk, verdict(rec, col, nameCol, identityType))
-		if len(chunk) == validateChunk {
-			if err := flush(); err != nil {
-				return 0, 0, err
-			}
-		}
-	}
-	return total, empty, flush()
-}
-
-// verdict is a row as validation judges it: pending with its normalised
-// value, or invalid with the reason.
-func verdict(rec importfile.Record, col, nameCol int, identityType string) db.ImportRow {
-	row := db.ImportRow{Line: int64(rec.Line), Raw: field(rec.Fields, col), Name: field(rec.Fields, nameCol)}
-	row.Value, row.Reason = importfile.Normalize(identityType, row.Raw)
-	row.State = db.RowPending
-	if row.Reason != "" {
-		row.State, row.Value = db.RowInvalid, ""
-	}
-	return row
-}
-
-func field(fields []string, i int) string {
-	if i < 0 || i >= len(fields) {
-		return ""
-	}
-	return fields[i]
-}
-
-// Discard deletes an import that was never started, and its file.
+// Discard deletes an import that was never started, and its file; a
+// validation under way is cancelled first.
 func (s *Service) Discard(ctx context.Context, id int64) error {
 	im, err := s.cfg.Store.Import(ctx, id)
 	if err != nil {
@@ -245,6 +273,7 @@ func (s *Service) Discard(ctx context.Context, id int64) error {
 	if im.Stage == db.ImportStarted {
 		return ErrStarted
 	}
+	s.cancelValidation(ctx, im)
 	if err := s.cfg.Store.DeleteImport(ctx, id); err != nil {
 		return err
 	}

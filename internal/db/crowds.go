@@ -153,3 +153,22 @@ func (s *Store) ListCrowds(ctx context.Context, f CrowdFilter) ([]Crowd, int, er
 	}
 	return out, total, rows.Err()
 }
+
+// CrowdsByName returns every crowd of the local copy by name: the choices
+// of a picker that must offer each of the platform's crowds.
+func (s *Store) CrowdsByName(ctx context.Context) ([]Crowd, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+crowdColumns+` FROM crowds ORDER BY name, group_id`)
+	if err != nil {
+		return nil, fmt.Errorf("db: crowds by name: %w", err)
+	}
+	defer rows.Close()
+	var out []Crowd
+	for rows.Next() {
+		c, err := scanCrowd(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

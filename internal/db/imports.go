@@ -44,8 +44,10 @@ type Import struct {
 	Encoding      string
 	Delimiter     string
 	Sheet         string
+	HeaderRow     int // the header's row; the rows above it are title rows
 	Header        []string
 	Mapping       []string
+	Preview       string // JSON: what detection found and the first rows (the crowds service's)
 	IdentityType  string
 	Counts        ImportCounts
 	CrowdID       int64
@@ -53,6 +55,9 @@ type Import struct {
 	CrowdNew      bool
 	CreateMissing bool
 	JobID         int64
+	ValidateJobID int64  // a validation running (or run) as a job
+	ValidateError string // JSON: why the last validation job failed ('' when it did not)
+	Phases        string // JSON: the import job's phases (the crowds service's)
 	CreatedAt     int64
 	ValidatedAt   int64
 	StartedAt     int64
@@ -62,9 +67,16 @@ type Import struct {
 	JobFinishedAt int64
 }
 
-// ImportCounts are validation's counts of the file's data rows.
+// ImportCounts are validation's account of the file: its data rows (the
+// rows under the header: Total = Empty + Invalid + Duplicate + Valid), the
+// title rows above the header, and for a CSV file its physical lines and
+// the rows whose cells run over several of them.
 type ImportCounts struct {
 	Total, Empty, Invalid, Duplicate, Valid int64
+	Title                                   int64
+	Lines                                   int64   // CSV: lines of text; 0 for a workbook
+	Multiline                               int64   // rows spanning several lines
+	MultilineRows                           []int64 // the first of them
 }
 
 // NewImport is an uploaded file.
@@ -77,12 +89,14 @@ type NewImport struct {
 	FileSHA256 string
 }
 
-// ImportRow is one data row of an import.
+// ImportRow is one data row of an import. Line is its row in the
+// spreadsheet (header = its own row number).
 type ImportRow struct {
 	Line    int64
 	Raw     string
 	Value   string
 	Name    string
+	Extra   map[string]string // other mapped values, by role
 	State   string
 	Reason  string
 	UUID    string
@@ -90,22 +104,27 @@ type ImportRow struct {
 }
 
 const importColumns = `i.id, i.user_id, COALESCE(NULLIF(u.display_name, ''), u.username, ''), i.connection, i.stage,
-	i.file_name, i.file_path, i.file_size, i.file_sha256, i.format, i.encoding, i.delimiter, i.sheet, i.header, i.mapping,
-	i.identity_type, i.rows_total, i.rows_empty, i.rows_invalid, i.rows_duplicate, i.rows_valid,
-	i.crowd_id, i.crowd_name, i.crowd_new, i.create_missing, COALESCE(i.job_id, 0),
-	i.created_at, i.validated_at, i.started_at, i.seen_at, COALESCE(j.state, ''), COALESCE(j.finished_at, 0)
+	i.file_name, i.file_path, i.file_size, i.file_sha256, i.format, i.encoding, i.delimiter, i.sheet, i.header_row, i.header, i.mapping,
+	i.preview, i.identity_type, i.rows_total, i.rows_empty, i.rows_invalid, i.rows_duplicate, i.rows_valid,
+	i.rows_title, i.lines_total, i.rows_multiline, i.multiline_rows,
+	i.crowd_id, i.crowd_name, i.crowd_new, i.create_missing, COALESCE(i.job_id, 0), COALESCE(i.validate_job_id, 0),
+	i.validate_error, i.phases, i.created_at, i.validated_at, i.started_at, i.seen_at, COALESCE(j.state, ''), COALESCE(j.finished_at, 0)
 	FROM imports i LEFT JOIN users u ON u.id = i.user_id LEFT JOIN jobs j ON j.id = i.job_id`
 
 func scanImport(row interface{ Scan(...any) error }) (Import, error) {
 	var im Import
-	var header, mapping string
+	var header, mapping, multiline string
 	c := &im.Counts
 	err := row.Scan(&im.ID, &im.UserID, &im.UserName, &im.Connection, &im.Stage, &im.FileName, &im.FilePath, &im.FileSize,
-		&im.FileSHA256, &im.Format, &im.Encoding, &im.Delimiter, &im.Sheet, &header, &mapping, &im.IdentityType,
-		&c.Total, &c.Empty, &c.Invalid, &c.Duplicate, &c.Valid, &im.CrowdID, &im.CrowdName, &im.CrowdNew, &im.CreateMissing,
-		&im.JobID, &im.CreatedAt, &im.ValidatedAt, &im.StartedAt, &im.SeenAt, &im.JobState, &im.JobFinishedAt)
+		&im.FileSHA256, &im.Format, &im.Encoding, &im.Delimiter, &im.Sheet, &im.HeaderRow, &header, &mapping, &im.Preview,
+		&im.IdentityType, &c.Total, &c.Empty, &c.Invalid, &c.Duplicate, &c.Valid, &c.Title, &c.Lines, &c.Multiline, &multiline,
+		&im.CrowdID, &im.CrowdName, &im.CrowdNew, &im.CreateMissing, &im.JobID, &im.ValidateJobID, &im.ValidateError, &im.Phases,
+		&im.CreatedAt, &im.ValidatedAt, &im.StartedAt, &im.SeenAt, &im.JobState, &im.JobFinishedAt)
 	if err != nil {
 		return Import{}, err
+	}
+	if err := json.Unmarshal([]byte(multiline), &c.MultilineRows); err != nil {
+		return Import{}, fmt.Errorf("import %d multiline rows: %w", im.ID, err)
 	}
 	if err := json.Unmarshal([]byte(header), &im.Header); err != nil {
 		return Import{}, fmt.Errorf("import %d header: %w", im.ID, err)
@@ -189,28 +208,93 @@ func (s *Store) ListImports(ctx context.Context, f ImportFilter) ([]Import, erro
 	return out, rows.Err()
 }
 
-// ImportReading is how an import's file is read and mapped.
+// ImportReading is how an import's file is read and mapped, and the
+// preview read that way.
 type ImportReading struct {
 	Format, Encoding, Delimiter, Sheet string
+	HeaderRow                          int
 	Header, Mapping                    []string
+	Preview                            string // JSON, kept as is
 }
 
 // SetImportReading changes how the file is read and mapped. Any rows
-// validated before are dropped: the import goes back to "uploaded". A
+// validated before are dropped and a validation under way is let go (its
+// job finds itself replaced): the import goes back to "uploaded". A
 // started import cannot change (ErrConflict).
 func (s *Store) SetImportReading(ctx context.Context, id int64, r ImportReading) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.setImportReading(ctx, tx, id, r) })
+}
+
+func (s *Store) setImportReading(ctx context.Context, tx *sql.Tx, id int64, r ImportReading) error {
 	header, _ := json.Marshal(nonNil(r.Header))
 	mapping, _ := json.Marshal(nonNil(r.Mapping))
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE imports SET stage = 'uploaded', format = ?, encoding = ?, delimiter = ?, sheet = ?,
-			header = ?, mapping = ?, validated_at = 0 WHERE id = ? AND stage != 'started'`,
-			r.Format, r.Encoding, r.Delimiter, r.Sheet, string(header), string(mapping), id)
-		if err := changedOne(res, err, id); err != nil {
+	res, err := tx.ExecContext(ctx, `UPDATE imports SET stage = 'uploaded', format = ?, encoding = ?, delimiter = ?, sheet = ?,
+		header_row = ?, header = ?, mapping = ?, preview = ?, validated_at = 0, validate_job_id = NULL, validate_error = '',
+		rows_total = 0, rows_empty = 0, rows_invalid = 0, rows_duplicate = 0, rows_valid = 0, rows_title = 0, lines_total = 0,
+		rows_multiline = 0, multiline_rows = '[]' WHERE id = ? AND stage != 'started'`,
+		r.Format, r.Encoding, r.Delimiter, r.Sheet, r.HeaderRow, string(header), string(mapping), r.Preview, id)
+	if err := changedOne(res, err, id); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM import_rows WHERE import_id = ?`, id)
+	return err
+}
+
+// QueueImportValidation sets the mapping to validate with (dropping rows
+// validated before) and queues the validation's job, in one transaction:
+// the job never runs before the import names it.
+func (s *Store) QueueImportValidation(ctx context.Context, id int64, r ImportReading, job NewJob) (Job, error) {
+	var jobID int64
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		if err := s.setImportReading(ctx, tx, id, r); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM import_rows WHERE import_id = ?`, id)
+		if jobID, err = s.insertJob(ctx, tx, job); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE imports SET validate_job_id = ? WHERE id = ?`, jobID, id)
 		return err
 	})
+	if err != nil {
+		return Job{}, err
+	}
+	return s.Job(ctx, jobID)
+}
+
+// ClearImportRows drops the rows a validation job stored, so a resumed
+// run starts again from the top; ErrConflict once the job is not the
+// import's validation any more.
+func (s *Store) ClearImportRows(ctx context.Context, id, jobID int64) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := validationIs(ctx, tx, id, jobID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM import_rows WHERE import_id = ?`, id)
+		return err
+	})
+}
+
+// FailImportValidation records why a validation job could not read the
+// file (a JSON error), if it is still the import's validation.
+func (s *Store) FailImportValidation(ctx context.Context, id, jobID int64, reason string) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE imports SET validate_error = ? WHERE id = ? AND stage = 'uploaded' AND validate_job_id = ?`,
+		reason, id, jobID)
+	return changedOne(res, err, id)
+}
+
+// validationIs checks, within tx, that the import is uploaded and (for a
+// job, jobID != 0) that jobID is its validation.
+func validationIs(ctx context.Context, tx *sql.Tx, id, jobID int64) error {
+	var stage string
+	var current int64
+	err := tx.QueryRowContext(ctx, `SELECT stage, COALESCE(validate_job_id, 0) FROM imports WHERE id = ?`, id).Scan(&stage, &current)
+	if err != nil {
+		return notFound(err, fmt.Sprintf("import %d", id))
+	}
+	if stage != ImportUploaded || (jobID != 0 && current != jobID) {
+		return fmt.Errorf("db: import %d is not validated by job %d: %w", id, jobID, ErrConflict)
+	}
+	return nil
 }
 
 // changedOne maps "no row changed" to ErrConflict (the row is not in a
@@ -226,55 +310,103 @@ func changedOne(res sql.Result, err error, id int64) error {
 }
 
 // AddImportRows stores a chunk of validated rows (validation writes the
-// file in chunks, so the single writer is never held for a whole file).
-// Rows go in 100 to a statement: one statement per row spent most of the
-// time in the statement's own overhead.
-func (s *Store) AddImportRows(ctx context.Context, id int64, rows []ImportRow) error {
+// file in chunks, so the single writer is never held for a whole file) and
+// marks the chunk's repeated values as duplicates of their first row. Rows
+// go in 100 to a statement: one statement per row spent most of the time
+// in the statement's own overhead. jobID is the validation job writing
+// (0 for a validation within a request); once that job is not the
+// import's validation any more, nothing is written (ErrConflict).
+func (s *Store) AddImportRows(ctx context.Context, id, jobID int64, rows []ImportRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
 	const perStatement = 100
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		args := make([]any, 0, perStatement*7)
-		for chunk := range slices.Chunk(rows, perStatement) {
-			args = args[:0]
-			for _, r := range chunk {
-				args = append(args, id, r.Line, r.Raw, r.Value, r.Name, r.State, r.Reason)
-			}
-			values := strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?),", len(chunk)), ",")
-			if _, err := tx.ExecContext(ctx, `INSERT INTO import_rows(import_id, line, raw, value, name, state, reason)
-				VALUES `+values, args...); err != nil {
-				return fmt.Errorf("db: import %d rows from line %d: %w", id, chunk[0].Line, err)
-			}
+		if err := validationIs(ctx, tx, id, jobID); err != nil {
+			return err
 		}
-		return nil
-	})
-}
-
-// FinishValidation marks repeated values as duplicates of their first
-// line, counts, and moves the import to "validated" with the mapping used.
-func (s *Store) FinishValidation(ctx context.Context, id int64, identityType string, mapping []string, total, empty int64) (ImportCounts, error) {
-	m, _ := json.Marshal(nonNil(mapping))
-	var c ImportCounts
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		// A pending row whose value appeared on an earlier line is a
-		// duplicate; reason keeps the first line's number.
-		_, err := tx.ExecContext(ctx, `UPDATE import_rows AS r SET state = 'duplicate',
-			reason = (SELECT MIN(f.line) FROM import_rows f WHERE f.import_id = r.import_id AND f.value = r.value)
-			WHERE r.import_id = ? AND r.state = 'pending' AND EXISTS (SELECT 1 FROM import_rows f
-				WHERE f.import_id = r.import_id AND f.value = r.value AND f.line < r.line)`, id)
+		insert := func(n int) string {
+			return `INSERT INTO import_rows(import_id, line, raw, value, name, extra, state, reason) VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?),", n), ",")
+		}
+		// The full-size statement is parsed once (parsing it for every
+		// chunk was a fifth of the time).
+		full, err := tx.PrepareContext(ctx, insert(perStatement))
 		if err != nil {
 			return err
 		}
-		err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE state = 'invalid'), COUNT(*) FILTER (WHERE state = 'duplicate'),
+		defer full.Close()
+		args := make([]any, 0, perStatement*8)
+		for chunk := range slices.Chunk(rows, perStatement) {
+			args = args[:0]
+			for _, r := range chunk {
+				args = append(args, id, r.Line, r.Raw, r.Value, r.Name, extraJSON(r.Extra), r.State, r.Reason)
+			}
+			if len(chunk) == perStatement {
+				_, err = full.ExecContext(ctx, args...)
+			} else {
+				_, err = tx.ExecContext(ctx, insert(len(chunk)), args...)
+			}
+			if err != nil {
+				return fmt.Errorf("db: import %d rows from row %d: %w", id, chunk[0].Line, err)
+			}
+		}
+		// A pending row whose value appeared on an earlier row is a
+		// duplicate; reason keeps the first row's number.
+		_, err = tx.ExecContext(ctx, `UPDATE import_rows AS r SET state = 'duplicate',
+			reason = (SELECT MIN(f.line) FROM import_rows f WHERE f.import_id = r.import_id AND f.value = r.value)
+			WHERE r.import_id = ? AND r.line BETWEEN ? AND ? AND r.state = 'pending' AND EXISTS (SELECT 1 FROM import_rows f
+				WHERE f.import_id = r.import_id AND f.value = r.value AND f.line < r.line)`, id, rows[0].Line, rows[len(rows)-1].Line)
+		return err
+	})
+}
+
+func extraJSON(m map[string]string) string {
+	if len(m) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// Validation is what a finished validation found.
+type Validation struct {
+	JobID        int64 // the validation job, 0 within a request
+	IdentityType string
+	Mapping      []string
+	Counts       ImportCounts // Total, Empty, Title, Lines, Multiline(Rows); the rest is counted here
+}
+
+// FinishValidation counts the stored rows and moves the import to
+// "validated" with the mapping used (if v.JobID is still its validation).
+func (s *Store) FinishValidation(ctx context.Context, id int64, v Validation) (ImportCounts, error) {
+	m, _ := json.Marshal(nonNil(v.Mapping))
+	multiline, _ := json.Marshal(nonNil(v.Counts.MultilineRows))
+	c := v.Counts
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := validationIs(ctx, tx, id, v.JobID); err != nil {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE state = 'invalid'), COUNT(*) FILTER (WHERE state = 'duplicate'),
 			COUNT(*) FILTER (WHERE state = 'pending') FROM import_rows WHERE import_id = ?`, id).Scan(&c.Invalid, &c.Duplicate, &c.Valid)
 		if err != nil {
 			return err
 		}
-		c.Total, c.Empty = total, empty
 		res, err := tx.ExecContext(ctx, `UPDATE imports SET stage = 'validated', identity_type = ?, mapping = ?,
-			rows_total = ?, rows_empty = ?, rows_invalid = ?, rows_duplicate = ?, rows_valid = ?, validated_at = ?
-			WHERE id = ? AND stage = 'uploaded'`, identityType, string(m), c.Total, c.Empty, c.Invalid, c.Duplicate, c.Valid, s.unixNow(), id)
+			rows_total = ?, rows_empty = ?, rows_invalid = ?, rows_duplicate = ?, rows_valid = ?, rows_title = ?, lines_total = ?,
+			rows_multiline = ?, multiline_rows = ?, validated_at = ? WHERE id = ? AND stage = 'uploaded'`,
+			v.IdentityType, string(m), c.Total, c.Empty, c.Invalid, c.Duplicate, c.Valid, c.Title, c.Lines, c.Multiline,
+			string(multiline), s.unixNow(), id)
 		return changedOne(res, err, id)
 	})
 	return c, err
+}
+
+// ImportLastRow is the last row a validation has stored so far (0: none).
+func (s *Store) ImportLastRow(ctx context.Context, id int64) (int64, error) {
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(line), 0) FROM import_rows WHERE import_id = ?`, id).Scan(&n)
+	return n, err
 }
 
 // ClaimImportStart moves a validated import to "started", once: of two
@@ -289,25 +421,50 @@ func (s *Store) ClaimImportStart(ctx context.Context, id int64) error {
 // ReopenImport undoes a claim whose start failed before a job existed (the
 // crowd could not be created), so the user can choose again.
 func (s *Store) ReopenImport(ctx context.Context, id int64) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE imports SET stage = 'validated', started_at = 0
-		WHERE id = ? AND stage = 'started' AND job_id IS NULL`, id)
+	res, err := s.write.ExecContext(ctx, `UPDATE imports SET stage = 'validated', started_at = 0, crowd_id = 0, crowd_name = '',
+		crowd_new = 0, create_missing = 0 WHERE id = ? AND stage = 'started' AND job_id IS NULL`, id)
 	return changedOne(res, err, id)
 }
 
-// ImportTarget is where a started import goes and the job that takes it there.
+// ImportTarget is where a started import goes.
 type ImportTarget struct {
 	CrowdID       int64
 	CrowdName     string
 	CrowdNew      bool
 	CreateMissing bool
-	JobID         int64
 }
 
-// SetImportTarget records a claimed import's target and job.
-func (s *Store) SetImportTarget(ctx context.Context, id int64, t ImportTarget) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE imports SET crowd_id = ?, crowd_name = ?, crowd_new = ?, create_missing = ?, job_id = ?
-		WHERE id = ? AND stage = 'started' AND job_id IS NULL`, t.CrowdID, t.CrowdName, t.CrowdNew, t.CreateMissing, t.JobID, id)
-	return changedOne(res, err, id)
+// QueueImportRun records a claimed import's target and queues its job, in
+// one transaction: the job never runs before the import names its crowd.
+func (s *Store) QueueImportRun(ctx context.Context, id int64, t ImportTarget, job NewJob) (Job, error) {
+	var jobID int64
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		if jobID, err = s.insertJob(ctx, tx, job); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE imports SET crowd_id = ?, crowd_name = ?, crowd_new = ?, create_missing = ?, job_id = ?
+			WHERE id = ? AND stage = 'started' AND job_id IS NULL`, t.CrowdID, t.CrowdName, t.CrowdNew, t.CreateMissing, jobID, id)
+		return changedOne(res, err, id)
+	})
+	if err != nil {
+		return Job{}, err
+	}
+	return s.Job(ctx, jobID)
+}
+
+// SetImportPhases records the import job's phases (JSON).
+func (s *Store) SetImportPhases(ctx context.Context, id int64, phases string) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE imports SET phases = ? WHERE id = ?`, phases, id)
+	return err
+}
+
+// ImportPhaseCounts counts an import's rows by state, split as the job's
+// phases need: "<state>", with "+created" when the import created the
+// person and "+refused" when the crowd refused it.
+func (s *Store) ImportPhaseCounts(ctx context.Context, id int64) (map[string]int64, error) {
+	return s.queryCounts(ctx, fmt.Sprintf("import %d phase counts", id), `SELECT state ||
+		CASE WHEN created THEN '+created' ELSE '' END || CASE WHEN reason = 'refused_by_crowd' THEN '+refused' ELSE '' END,
+		COUNT(*) FROM import_rows WHERE import_id = ? GROUP BY 1`, id)
 }
 
 // DeleteImport removes an import that was never started, with its rows.
@@ -318,7 +475,7 @@ func (s *Store) DeleteImport(ctx context.Context, id int64) error {
 
 // ImportRowsIn returns up to limit rows of an import in state, by line.
 func (s *Store) ImportRowsIn(ctx context.Context, id int64, state string, limit int) ([]ImportRow, error) {
-	return s.importRows(ctx, `SELECT line, raw, value, name, state, reason, uuid, created FROM import_rows
+	return s.importRows(ctx, `SELECT line, raw, value, name, extra, state, reason, uuid, created FROM import_rows
 		WHERE import_id = ? AND state = ? ORDER BY line LIMIT ?`, id, state, limit)
 }
 
@@ -328,7 +485,7 @@ func (s *Store) ImportRowsPage(ctx context.Context, id int64, states []string, a
 	for _, st := range states {
 		args = append(args, st)
 	}
-	return s.importRows(ctx, `SELECT line, raw, value, name, state, reason, uuid, created FROM import_rows
+	return s.importRows(ctx, `SELECT line, raw, value, name, extra, state, reason, uuid, created FROM import_rows
 		WHERE import_id = ? AND line > ? AND state IN (`+placeholders(len(states))+`) ORDER BY line LIMIT ?`,
 		append(args, limit)...)
 }
@@ -342,8 +499,14 @@ func (s *Store) importRows(ctx context.Context, q string, args ...any) ([]Import
 	var out []ImportRow
 	for rows.Next() {
 		var r ImportRow
-		if err := rows.Scan(&r.Line, &r.Raw, &r.Value, &r.Name, &r.State, &r.Reason, &r.UUID, &r.Created); err != nil {
+		var extra string
+		if err := rows.Scan(&r.Line, &r.Raw, &r.Value, &r.Name, &extra, &r.State, &r.Reason, &r.UUID, &r.Created); err != nil {
 			return nil, err
+		}
+		if extra != "" {
+			if err := json.Unmarshal([]byte(extra), &r.Extra); err != nil {
+				return nil, fmt.Errorf("db: import row %d extra: %w", r.Line, err)
+			}
 		}
 		out = append(out, r)
 	}

@@ -3,9 +3,11 @@ package importfile
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -38,9 +40,10 @@ var Delimiters = []rune{',', ';', '\t'}
 // Detected is what Detect found out about a file.
 type Detected struct {
 	Format    Format
-	Encoding  string   // csv: detected encoding
-	Delimiter rune     // csv: detected delimiter
-	Sheets    []string // xlsx: sheet names in workbook order
+	Encoding  string  // csv: detected encoding
+	Delimiter rune    // csv: detected delimiter
+	Sheets    []Sheet // xlsx: the worksheets in workbook order
+	Sheet     string  // xlsx: the one to read unless the user chooses another (PreferredSheet)
 }
 
 // Options tell Open how to read a file.
@@ -51,13 +54,35 @@ type Options struct {
 	Sheet     string // xlsx; "" = first sheet
 }
 
-// Options returns the detected defaults (first sheet for a workbook).
+// Options returns the detected defaults.
 func (d Detected) Options() Options {
-	opt := Options{Format: d.Format, Encoding: d.Encoding, Delimiter: d.Delimiter}
-	if len(d.Sheets) > 0 {
-		opt.Sheet = d.Sheets[0]
+	return Options{Format: d.Format, Encoding: d.Encoding, Delimiter: d.Delimiter, Sheet: d.Sheet}
+}
+
+// PreferredSheet is the worksheet to read first: a visible one whose header
+// names a column Mapping knows and that has rows under it, else the one
+// holding the most rows (the first of equals). A note or an empty sheet
+// before the list is not chosen over it.
+func PreferredSheet(sheets []Sheet) string {
+	best, bestScore := -1, [3]int{}
+	for i, sh := range sheets {
+		dataRows := sh.Rows - max(sh.HeaderRow, 1)
+		score := [3]int{boolInt(!sh.Hidden), boolInt(sh.Recognised && (dataRows > 0 || sh.More)), sh.Rows}
+		if best < 0 || slices.Compare(score[:], bestScore[:]) > 0 {
+			best, bestScore = i, score
+		}
 	}
-	return opt
+	if best < 0 {
+		return ""
+	}
+	return sheets[best].Name
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 const (
@@ -119,20 +144,55 @@ func Detect(path, name string) (Detected, error) {
 	return Detected{Format: FormatCSV, Encoding: enc, Delimiter: delim}, nil
 }
 
+// Inspect is Detect and then Head with the detected options, opening a
+// workbook once for both.
+func Inspect(path, name string, n int, budget int64) (Detected, []Record, error) {
+	d, err := Detect(path, name)
+	if err != nil || d.Format != FormatXLSX {
+		if err != nil {
+			return d, nil, err
+		}
+		recs, err := Head(path, d.Options(), n, budget)
+		return d, recs, err
+	}
+	return inspectXLSX(path, n, budget)
+}
+
+// inspectXLSX opens a workbook once: its sheets, the preferred one, and
+// that one's first n records (none for n = 0).
+func inspectXLSX(path string, n int, budget int64) (Detected, []Record, error) {
+	wb, err := openWorkbook(path)
+	if err != nil {
+		return Detected{}, nil, err
+	}
+	defer wb.close()
+	sheets, err := wb.scanSheets()
+	if err != nil {
+		return Detected{}, nil, err
+	}
+	d := Detected{Format: FormatXLSX, Sheets: sheets, Sheet: PreferredSheet(sheets)}
+	if n == 0 {
+		return d, nil, nil
+	}
+	recs, err := wb.head(d.Sheet, n, budget)
+	return d, recs, err
+}
+
 // detectXLSX handles a workbook, or something that looks like one: a zip
 // named .csv that excelize cannot open is just binary garbage to the user.
 func detectXLSX(path string, format Format, head []byte) (Detected, error) {
 	if !bytes.HasPrefix(head, zipMagic) {
 		return Detected{}, newError(CodeXLSX, 0, "not a zip file")
 	}
-	sheets, err := xlsxSheets(path)
+	d, _, err := inspectXLSX(path, 0, 0)
 	if err != nil {
-		if format == FormatCSV {
+		var fe *Error
+		if format == FormatCSV && (!errors.As(err, &fe) || fe.Code != CodeXLSXLimit) {
 			return Detected{}, newError(CodeBinary, 0, "zip file that is not a workbook: %v", err)
 		}
 		return Detected{}, err
 	}
-	return Detected{Format: FormatXLSX, Sheets: sheets}, nil
+	return d, nil
 }
 
 func readHead(path string) ([]byte, error) {

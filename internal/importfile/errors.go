@@ -11,14 +11,14 @@ import "fmt"
 // Error is a file the importer cannot read, with a stable Code for translated messages.
 type Error struct {
 	Code   string // one of the Code* constants
-	Line   int    // 1-based line/row where relevant, else 0
+	Line   int    // 1-based row where relevant, else 0
 	Detail string // English detail for logs (never shown raw to users)
 }
 
 func (e *Error) Error() string {
 	msg := "importfile: " + e.Code
 	if e.Line > 0 {
-		msg += fmt.Sprintf(" (line %d)", e.Line)
+		msg += fmt.Sprintf(" (row %d)", e.Line)
 	}
 	if e.Detail != "" {
 		msg += ": " + e.Detail
@@ -32,13 +32,15 @@ const (
 	CodeEmpty       = "empty"       // zero bytes, or only whitespace/BOM
 	CodeBinary      = "binary"      // not text (NUL bytes etc.) and not a valid xlsx
 	CodeXLSX        = "xlsx"        // .xlsx that cannot be opened (corrupt / not a zip)
+	CodeXLSXLimit   = "xlsx_limit"  // .xlsx over a limit (Max* constants): refused before it exhausts the server
 	CodeSheet       = "sheet"       // the chosen sheet does not exist
-	CodeMalformed   = "malformed"   // CSV syntax error (Line set), e.g. bare quote
-	CodeRecordSize  = "record_size" // one record bigger than MaxRecordBytes (Line set)
+	CodeHeaderRow   = "header_row"  // the header row chosen is past the end of the file
 )
 
 // MaxRecordBytes bounds one CSV record (decoded) so that garbage input, such
-// as an unterminated quote at the top of a 100 MB file, cannot exhaust memory.
+// as an unterminated quote at the top of a 100 MB file, cannot exhaust
+// memory: a longer line is a row with ProblemTooLong, and a quoted cell
+// that runs longer is broken quoting.
 const MaxRecordBytes = 1 << 20
 
 func newError(code string, line int, format string, args ...any) *Error {

@@ -75,6 +75,14 @@ func fields(recs []Record) [][]string {
 	return out
 }
 
+func rows(recs []Record) []int {
+	var out []int
+	for _, r := range recs {
+		out = append(out, r.Row)
+	}
+	return out
+}
+
 func lines(recs []Record) []int {
 	var out []int
 	for _, r := range recs {
@@ -110,8 +118,8 @@ func TestEncodings(t *testing.T) {
 			if got := fields(recs); !reflect.DeepEqual(got, chineseRows) {
 				t.Errorf("fields = %q", got)
 			}
-			if got := lines(recs); !reflect.DeepEqual(got, []int{1, 2, 3, 4}) {
-				t.Errorf("lines = %v", got)
+			if got := rows(recs); !reflect.DeepEqual(got, []int{1, 2, 3, 4}) {
+				t.Errorf("rows = %v", got)
 			}
 		})
 	}
@@ -120,18 +128,18 @@ func TestEncodings(t *testing.T) {
 func TestEncodingOverride(t *testing.T) {
 	// A GBK file read as UTF-8 by choice still yields valid strings.
 	p := writeFile(t, "list.csv", encode(t, simplifiedchinese.GBK, chineseCSV))
-	header, rows, err := Preview(p, Options{Format: FormatCSV, Encoding: EncUTF8, Delimiter: ','}, 10)
+	recs, err := Head(p, Options{Format: FormatCSV, Encoding: EncUTF8, Delimiter: ','}, 10, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(header) != 3 || len(rows) != 3 || !strings.Contains(header[0], "\uFFFD") {
-		t.Errorf("header %q rows %d", header, len(rows))
+	if len(recs) != 4 || len(recs[0].Fields) != 3 || !strings.Contains(recs[0].Fields[0], "\uFFFD") {
+		t.Errorf("records %q", fields(recs))
 	}
 	// A BOM file read as plain UTF-8 has no BOM in the first field.
 	p = writeFile(t, "list.csv", append([]byte("\xEF\xBB\xBF"), chineseCSV...))
-	header, _, err = Preview(p, Options{Format: FormatCSV, Encoding: EncUTF8}, 1)
-	if err != nil || header[0] != "姓名" {
-		t.Errorf("header %q, %v", header, err)
+	recs, err = Head(p, Options{Format: FormatCSV, Encoding: EncUTF8}, 1, 1<<20)
+	if err != nil || recs[0].Fields[0] != "姓名" {
+		t.Errorf("header %q, %v", fields(recs), err)
 	}
 	if _, err := Open(p, Options{Format: FormatCSV, Encoding: "latin9"}); errCode(err) != CodeUnsupported {
 		t.Errorf("unknown encoding: %v", err)
@@ -149,14 +157,21 @@ func TestQuotedFieldsAndLines(t *testing.T) {
 	want := [][]string{
 		{"name", "mobile", "note"},
 		{"Zhang, San", "13800138000", "line one\nline two\nline three"},
+		{""}, // the blank line is a row, as a spreadsheet shows it
 		{"李四", "13900139000", `say "hi"`},
 		{"王小明", "13700137000", ""},
 	}
 	if got := fields(recs); !reflect.DeepEqual(got, want) {
 		t.Errorf("fields = %q", got)
 	}
-	if got := lines(recs); !reflect.DeepEqual(got, []int{1, 2, 6, 7}) {
-		t.Errorf("lines = %v, want [1 2 6 7]", got)
+	if got := rows(recs); !reflect.DeepEqual(got, []int{1, 2, 3, 4, 5}) {
+		t.Errorf("rows = %v, want [1 2 3 4 5]", got)
+	}
+	if got := lines(recs); !reflect.DeepEqual(got, []int{1, 2, 5, 6, 7}) {
+		t.Errorf("lines = %v, want [1 2 5 6 7]", got)
+	}
+	if recs[1].Lines != 3 {
+		t.Errorf("the multi-line record spans %d lines, want 3", recs[1].Lines)
 	}
 }
 
@@ -187,8 +202,9 @@ func TestDelimiters(t *testing.T) {
 	p := writeFile(t, "a.tsv", []byte("name\tnote\n\"a\tb\"\tx\nc\t\"multi\nline\"\nd\te\n"))
 	_, recs := readAll(t, p, "a.tsv")
 	want := [][]string{{"name", "note"}, {"a\tb", "x"}, {"c", "multi\nline"}, {"d", "e"}}
-	if !reflect.DeepEqual(fields(recs), want) || !reflect.DeepEqual(lines(recs), []int{1, 2, 3, 5}) {
-		t.Errorf("tsv = %q %v", fields(recs), lines(recs))
+	if !reflect.DeepEqual(fields(recs), want) || !reflect.DeepEqual(lines(recs), []int{1, 2, 3, 5}) ||
+		!reflect.DeepEqual(rows(recs), []int{1, 2, 3, 4}) {
+		t.Errorf("tsv = %q lines %v rows %v", fields(recs), lines(recs), rows(recs))
 	}
 }
 
@@ -218,29 +234,29 @@ func writeXLSX(t *testing.T, name string) string {
 func TestXLSX(t *testing.T) {
 	p := writeXLSX(t, "book.xlsx")
 	d, recs := readAll(t, p, "book.xlsx")
-	if d.Format != FormatXLSX || !reflect.DeepEqual(d.Sheets, []string{"Sheet1", "客户"}) {
+	if d.Format != FormatXLSX || len(d.Sheets) != 2 || d.Sheets[0].Name != "Sheet1" || d.Sheets[1].Name != "客户" || d.Sheet != "Sheet1" {
 		t.Fatalf("Detect = %+v", d)
 	}
 	want := [][]string{
 		{"姓名", "手机号", "邮箱"},
 		{"张三", "13800138000", "zs@example.com"},
-		{},
 		{"王小明", "13700137000", "wxm@example.com"},
 	}
 	if got := fields(recs); !reflect.DeepEqual(got, want) {
 		t.Errorf("fields = %q", got)
 	}
-	if got := lines(recs); !reflect.DeepEqual(got, []int{1, 2, 3, 4}) {
-		t.Errorf("lines = %v", got)
+	// Row 3 is not in the worksheet: the next row read is row 4.
+	if got := rows(recs); !reflect.DeepEqual(got, []int{1, 2, 4}) {
+		t.Errorf("rows = %v", got)
 	}
 
 	opt := d.Options()
 	opt.Sheet = "客户"
-	header, rows, err := Preview(p, opt, 5)
-	if err != nil || !reflect.DeepEqual(header, []string{"mobile"}) || len(rows) != 1 || rows[0].Fields[0] != "+86 139-0013-9000" {
-		t.Errorf("sheet 客户: %q %v %v", header, rows, err)
+	head, err := Head(p, opt, 5, 1<<20)
+	if err != nil || len(head) != 2 || !reflect.DeepEqual(head[0].Fields, []string{"mobile"}) || head[1].Fields[0] != "+86 139-0013-9000" {
+		t.Errorf("sheet 客户: %q %v", fields(head), err)
 	}
-	if v, reason := Normalize(ColMobile, rows[0].Fields[0]); v != "13900139000" || reason != "" {
+	if v, reason := Normalize(ColMobile, head[1].Fields[0]); v != "13900139000" || reason != "" {
 		t.Errorf("Normalize = %q %q", v, reason)
 	}
 
@@ -257,16 +273,16 @@ func TestXLSX(t *testing.T) {
 	}
 }
 
-func TestPreview(t *testing.T) {
+func TestHead(t *testing.T) {
 	p := writeFile(t, "h.csv", []byte("\xEF\xBB\xBF手机号,姓名\r\n"))
-	header, rows, err := Preview(p, Options{Format: FormatCSV, Encoding: EncUTF8BOM, Delimiter: ','}, 10)
-	if err != nil || !reflect.DeepEqual(header, []string{"手机号", "姓名"}) || len(rows) != 0 {
-		t.Errorf("header-only: %q %v %v", header, rows, err)
+	recs, err := Head(p, Options{Format: FormatCSV, Encoding: EncUTF8BOM, Delimiter: ','}, 10, 1<<20)
+	if err != nil || len(recs) != 1 || !reflect.DeepEqual(recs[0].Fields, []string{"手机号", "姓名"}) {
+		t.Errorf("header-only: %q %v", fields(recs), err)
 	}
 	p = writeFile(t, "r.csv", []byte("a,b\n1,2\n,\n3,4\n5,6\n"))
-	header, rows, err = Preview(p, Options{Format: FormatCSV}, 3)
-	if err != nil || len(header) != 2 || len(rows) != 3 || !EmptyRecord(rows[1].Fields) || rows[2].Line != 4 {
-		t.Errorf("preview: %q %v %v", header, rows, err)
+	recs, err = Head(p, Options{Format: FormatCSV}, 4, 1<<20)
+	if err != nil || len(recs) != 4 || !EmptyRecord(recs[2].Fields) || recs[3].Row != 4 {
+		t.Errorf("head: %q %v", fields(recs), err)
 	}
 }
 
@@ -306,8 +322,8 @@ func TestDetectErrors(t *testing.T) {
 		})
 	}
 	p := writeFile(t, "empty.csv", nil)
-	if _, _, err := Preview(p, Options{Format: FormatCSV}, 5); errCode(err) != CodeEmpty {
-		t.Errorf("Preview empty: %v", err)
+	if _, err := Head(p, Options{Format: FormatCSV}, 5, 1<<20); errCode(err) != CodeEmpty {
+		t.Errorf("Head empty: %v", err)
 	}
 	p = writeFile(t, "corrupt.xlsx", []byte("PK\x03\x04 nope"))
 	if _, err := Open(p, Options{Format: FormatXLSX}); errCode(err) != CodeXLSX {
@@ -319,37 +335,37 @@ func TestDetectErrors(t *testing.T) {
 }
 
 func TestRecordSize(t *testing.T) {
-	// An unterminated quote swallows the rest of the file into one record.
+	// An unterminated quote at line 3 costs line 3 alone, however long
+	// the rest of the file: the quoted cell gives up at MaxRecordBytes.
 	var b strings.Builder
-	b.WriteString("a,b\n1,2\n\"open")
+	b.WriteString("a,b\n1,2\n\"open\n")
+	n := 0
 	for b.Len() < MaxRecordBytes+100<<10 {
-		b.WriteString("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n")
+		b.WriteString("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx,1\n")
+		n++
 	}
 	p := writeFile(t, "big.csv", []byte(b.String()))
-	r, err := Open(p, Options{Format: FormatCSV})
-	if err != nil {
-		t.Fatal(err)
+	_, recs := readAll(t, p, "big.csv")
+	if len(recs) != 3+n || recs[2].Problem != ProblemQuote || recs[2].Row != 3 || recs[2].Text != `"open` {
+		t.Fatalf("%d records (want %d), third %+v", len(recs), 3+n, recs[min(2, len(recs)-1)])
 	}
-	defer r.Close()
-	for i := 0; i < 2; i++ {
-		if _, err := r.Next(); err != nil {
-			t.Fatal(err)
-		}
+	if recs[3].Problem != "" || recs[3].Row != 4 || recs[3].Fields[1] != "1" {
+		t.Fatalf("the row after the broken one: %+v", recs[3])
 	}
-	_, err = r.Next()
-	var e *Error
-	if !errors.As(err, &e) || e.Code != CodeRecordSize || e.Line != 3 {
-		t.Fatalf("err = %v, want record_size at line 3", err)
-	}
-	if _, err2 := r.Next(); err2 != err {
-		t.Errorf("error not sticky: %v", err2)
+
+	// A single line longer than the limit is one row with ProblemTooLong.
+	big := strings.Repeat("y", MaxRecordBytes+10)
+	p = writeFile(t, "long.csv", []byte("a,b\n"+big+",1\n2,3\n"))
+	_, recs = readAll(t, p, "long.csv")
+	if len(recs) != 3 || recs[1].Problem != ProblemTooLong || len(recs[1].Text) > maxTextBytes || recs[2].Fields[1] != "3" {
+		t.Fatalf("long line: %d records, %+v", len(recs), recs[1].Problem)
 	}
 
 	// Records just under the limit are fine.
-	big := strings.Repeat("y", MaxRecordBytes-10)
+	big = strings.Repeat("y", MaxRecordBytes-10)
 	p = writeFile(t, "ok.csv", []byte("a,b\n"+big+",1\n"+big+",2\n"))
-	_, recs := readAll(t, p, "ok.csv")
-	if len(recs) != 3 || recs[2].Fields[1] != "2" {
+	_, recs = readAll(t, p, "ok.csv")
+	if len(recs) != 3 || recs[2].Fields[1] != "2" || recs[2].Problem != "" {
 		t.Errorf("near-limit records: %d", len(recs))
 	}
 }

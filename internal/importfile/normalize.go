@@ -16,13 +16,24 @@ const (
 	ColOpenID  = "wechat_openid"
 	ColUnionID = "wechat_unionid"
 	ColName    = "name"
+	ColCompany = "company"
+	ColCity    = "city"
+	ColTitle   = "title"
 )
 
 // Roles are the roles a column can take, in the order the mapping step offers them.
-var Roles = []string{ColMobile, ColEmail, ColUUID, ColOpenID, ColUnionID, ColName}
+var Roles = []string{ColMobile, ColEmail, ColUUID, ColOpenID, ColUnionID, ColName, ColCompany, ColCity, ColTitle}
 
-// MatchRoles are the roles that can identify a person (everything but ColName).
+// MatchRoles are the roles that can identify a person.
 var MatchRoles = []string{ColMobile, ColEmail, ColUUID, ColOpenID, ColUnionID}
+
+// IdentityRoles are the match roles a person can be created with: the
+// identities users.create takes (an omni_user_uuid is the platform's own).
+var IdentityRoles = []string{ColMobile, ColEmail, ColOpenID, ColUnionID}
+
+// FieldRoles are the roles written as the person's fields (their field
+// codes) when persons are created.
+var FieldRoles = []string{ColName, ColCompany, ColCity, ColTitle}
 
 // Reasons a value is invalid (stable codes; the UI translates them).
 const (
@@ -30,6 +41,10 @@ const (
 	ReasonMobileFormat = "mobile_format" // not a mainland mobile after normalising
 	ReasonEmailFormat  = "email_format"
 	ReasonIDFormat     = "id_format" // uuid / openid / unionid with bad characters or length
+	// ReasonMobileRounded: a mobile in scientific notation that no longer
+	// carries all its digits (Excel showed 1.38001E+10 and the file kept
+	// that): the number it stands for is not known.
+	ReasonMobileRounded = "mobile_rounded"
 )
 
 // roleAliases lists the header texts marketers use for each role; they are
@@ -41,6 +56,9 @@ var roleAliases = map[string][]string{
 	ColOpenID:  {"openid", "wechat_openid", "微信openid"},
 	ColUnionID: {"unionid", "wechat_unionid"},
 	ColName:    {"姓名", "名字", "name", "客户姓名"},
+	ColCompany: {"公司", "公司名称", "单位", "企业", "企业名称", "company"},
+	ColCity:    {"城市", "所在城市", "city"},
+	ColTitle:   {"职位", "职务", "title", "job title"},
 }
 
 var aliasRole = func() map[string]string {
@@ -91,7 +109,7 @@ func EmptyRecord(fields []string) bool {
 }
 
 // Normalize returns the canonical value for a match role, or reason != "".
-// Roles that do not identify anyone (ColName, unknown) come back trimmed.
+// Roles that do not identify anyone (FieldRoles, unknown) come back trimmed.
 func Normalize(role, raw string) (value, reason string) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
@@ -110,7 +128,9 @@ func Normalize(role, raw string) (value, reason string) {
 
 func normalizeMobile(s string) (string, string) {
 	s = strings.TrimSpace(norm.NFKC.String(s))
-	if d, ok := scientificInteger(s); ok {
+	if d, sci, exact := scientificInteger(s); sci && !exact {
+		return "", ReasonMobileRounded
+	} else if sci {
 		s = d
 	}
 	s = strings.TrimSuffix(s, ".0") // Excel shows numbers as 13800138000.0
@@ -151,31 +171,36 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-// scientificInteger rewrites Excel's "1.3800138E+10" as the integer it
-// denotes, using digits rather than floats so nothing is rounded. ok is false
-// when s is not in that notation or does not denote an integer.
-func scientificInteger(s string) (string, bool) {
+// scientificInteger reads Excel's scientific notation ("1.3800138000E+10")
+// with digits rather than floats, so nothing is rounded here. sci reports
+// whether s is in that notation; exact whether it still carries every
+// digit of the integer it stands for (then digits is that integer). Excel
+// writes a number too wide for its column as "1.38001E+10": the digits
+// after the sixth are gone, and the number is not exact.
+func scientificInteger(s string) (digits string, sci, exact bool) {
 	i := strings.IndexAny(s, "eE")
 	if i < 0 {
-		return "", false
+		return "", false, false
 	}
 	mant, exp := s[:i], strings.TrimPrefix(s[i+1:], "+")
 	if !allDigits(exp) || len(exp) > 2 {
-		return "", false
+		return "", false, false
 	}
 	intPart, frac, _ := strings.Cut(mant, ".")
 	if !allDigits(intPart) || (frac != "" && !allDigits(frac)) {
-		return "", false
+		return "", false, false
 	}
 	e := int(exp[0] - '0')
 	if len(exp) == 2 {
 		e = e*10 + int(exp[1]-'0')
 	}
-	frac = strings.TrimRight(frac, "0")
-	if len(frac) > e {
-		return "", false
+	if len(frac) < e {
+		return "", true, false // digits were dropped
 	}
-	return intPart + frac + strings.Repeat("0", e-len(frac)), true
+	if strings.Trim(frac[e:], "0") != "" {
+		return "", true, true // not an integer: exact, but no mobile either
+	}
+	return intPart + frac[:e], true, true
 }
 
 func normalizeEmail(s string) (string, string) {

@@ -3,7 +3,6 @@ package importfile
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"io"
 	"os"
@@ -16,33 +15,51 @@ import (
 	"golang.org/x/text/transform"
 )
 
-// Record is one row as read: Line is the 1-based line (csv: line where the
-// record starts, counting CRLF correctly and multi-line quoted fields) or row
-// number (xlsx). Fields are trimmed of surrounding spaces; a UTF-8 BOM never
-// appears in the first field.
+// Record is one row of a file as read.
+//
+// Row is the spreadsheet row a user sees when they open the file: for a
+// CSV file the record's position counting every record (blank lines and
+// rows with a problem included, a cell over several lines counting once),
+// for a workbook the worksheet's row number. Rows a worksheet leaves out
+// are empty rows: Next skips them, so Row may jump.
+//
+// Fields are trimmed of surrounding spaces and never hold a BOM. A row
+// that cannot be split into cells has a Problem (Problem* constants), no
+// Fields, and Text: the start of its line.
 type Record struct {
-	Line   int
-	Fields []string
+	Row     int
+	Line    int // csv: the physical line the record starts on; xlsx: Row
+	Lines   int // csv: physical lines the record spans; xlsx: 1
+	Fields  []string
+	Problem string
+	Text    string
 }
 
-// Reader streams the records of a file, header first, decoding on the fly.
-// Blank rows before the header are skipped (encoding/csv skips empty lines
-// anyway; this makes workbooks whose first rows are empty behave the same).
+// Problems of a row that make it unusable as it stands (stable codes, also
+// reasons of rejected rows).
+const (
+	ProblemQuote   = "quote"    // broken quoting: a quoted cell not closed where it should be
+	ProblemTooLong = "too_long" // one line longer than MaxRecordBytes
+	ProblemTooWide = "too_wide" // a value beyond column MaxColumns
+)
+
+// MaxColumns is the widest row read: a row with a value past this column
+// is a row with ProblemTooWide (its first MaxColumns cells are kept).
+const MaxColumns = 256
+
+// Reader streams the records of a file from its first row, decoding on
+// the fly.
 type Reader struct {
 	file    *os.File
-	csv     *csv.Reader
-	lim     *limitReader
-	lastEnd int // csv: line where the previous record ended
+	counted *countingReader
+	size    int64
+	csv     *csvRecords
 
-	xl *xlsxRows
+	wb    *workbook
+	sheet *sheetRows
 
-	started bool  // the header has been returned
-	err     error // sticky: once a file went wrong, it stays wrong
+	err error // sticky: once a file went wrong, it stays wrong
 }
-
-// csvBufSize is the bufio size encoding/csv uses internally: it may read
-// that much beyond the record it is parsing.
-const csvBufSize = 4096
 
 // Open opens the file at path for reading with the given options. A zero
 // Encoding means UTF-8 and a zero Delimiter means ','.
@@ -51,11 +68,7 @@ func Open(path string, opt Options) (*Reader, error) {
 	case FormatCSV:
 		return openCSV(path, opt)
 	case FormatXLSX:
-		xl, err := openXLSX(path, opt.Sheet)
-		if err != nil {
-			return nil, err
-		}
-		return &Reader{xl: xl}, nil
+		return openXLSX(path, opt.Sheet)
 	}
 	return nil, newError(CodeUnsupported, 0, "format %q", opt.Format)
 }
@@ -72,96 +85,83 @@ func openCSV(path string, opt Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec, err := decoder(f, opt.Encoding)
+	st, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	lim := &limitReader{r: crReader{dec}}
-	cr := csv.NewReader(lim)
-	cr.Comma = delim
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	cr.ReuseRecord = true
-	return &Reader{file: f, csv: cr, lim: lim}, nil
-}
-
-func validDelimiter(d rune) bool {
-	return d != '"' && d != '\r' && d != '\n' && d != utf8.RuneError && utf8.ValidRune(d)
-}
-
-// Next returns the next record: io.EOF at the end, an *Error for malformed
-// input. Errors are sticky.
-func (r *Reader) Next() (Record, error) {
-	for r.err == nil {
-		rec, err := r.next()
-		if err != nil {
-			r.err = err
-			break
-		}
-		if !r.started && EmptyRecord(rec.Fields) {
-			continue
-		}
-		r.started = true
-		return rec, nil
-	}
-	return Record{}, r.err
-}
-
-func (r *Reader) next() (Record, error) {
-	if r.xl != nil {
-		return r.xl.next()
-	}
-	if r.csv == nil {
-		return Record{}, errors.New("importfile: reader is closed")
-	}
-	return r.nextCSV()
-}
-
-func (r *Reader) nextCSV() (Record, error) {
-	// Allow the bytes of one record plus what csv's bufio reads ahead.
-	r.lim.limit = r.csv.InputOffset() + MaxRecordBytes + csvBufSize
-	fields, err := r.csv.Read()
+	counted := &countingReader{r: f}
+	dec, err := decoder(counted, opt.Encoding)
 	if err != nil {
-		return Record{}, r.csvError(err)
+		f.Close()
+		return nil, err
 	}
-	line, _ := r.csv.FieldPos(0)
-	last := len(fields) - 1
-	endLine, _ := r.csv.FieldPos(last)
-	r.lastEnd = endLine + strings.Count(fields[last], "\n")
-	out := make([]string, len(fields)) // ReuseRecord: copy fields out
-	for i, s := range fields {
-		out[i] = cleanField(s)
-	}
-	return Record{Line: line, Fields: out}, nil
+	src := bufio.NewReaderSize(crReader{dec}, 64<<10)
+	return &Reader{file: f, counted: counted, size: st.Size(), csv: newCSVRecords(src, byte(delim))}, nil
 }
 
-func (r *Reader) csvError(err error) error {
-	var pe *csv.ParseError
-	switch {
-	case err == io.EOF:
-		return io.EOF
-	case errors.Is(err, errTooBig):
-		return newError(CodeRecordSize, r.lastEnd+1, "record longer than %d bytes", MaxRecordBytes)
-	case errors.As(err, &pe):
-		line := pe.StartLine
-		if line == 0 {
-			line = pe.Line
-		}
-		return newError(CodeMalformed, line, "%v", pe.Err)
+// validDelimiter: one ASCII character that cannot be part of quoting or a line end.
+func validDelimiter(d rune) bool {
+	return d > 0 && d < utf8.RuneSelf && d != '"' && d != '\r' && d != '\n'
+}
+
+// Next returns the next record: io.EOF at the end, an *Error for a file
+// that cannot be read on. Errors are sticky.
+func (r *Reader) Next() (Record, error) {
+	if r.err != nil {
+		return Record{}, r.err
 	}
-	return err
+	var rec Record
+	var err error
+	switch {
+	case r.sheet != nil:
+		rec, err = r.sheet.next()
+	case r.csv != nil:
+		rec, err = r.csv.next()
+	default:
+		err = errors.New("importfile: reader is closed")
+	}
+	if err != nil {
+		r.err = err
+		return Record{}, err
+	}
+	return rec, nil
+}
+
+// Lines is how many physical lines of a CSV file have been read (all of
+// them once Next returned io.EOF); 0 for a workbook.
+func (r *Reader) Lines() int {
+	if r.csv == nil {
+		return 0
+	}
+	return r.csv.lines
+}
+
+// Progress is how far reading has gone, in bytes of the file (csv) or of
+// the worksheet inflated (xlsx), against the total.
+func (r *Reader) Progress() (done, total int64) {
+	switch {
+	case r.sheet != nil:
+		return r.sheet.in.n, r.sheet.size
+	case r.counted != nil:
+		return r.counted.n, r.size
+	}
+	return 0, 0
 }
 
 // Close releases the file. It is safe to call more than once.
 func (r *Reader) Close() error {
 	var err error
-	if r.xl != nil {
-		err = r.xl.close()
-		r.xl = nil
+	if r.sheet != nil {
+		err = r.sheet.close()
+		r.sheet = nil
+	}
+	if r.wb != nil {
+		err = errors.Join(err, r.wb.close())
+		r.wb = nil
 	}
 	if r.file != nil {
-		err = r.file.Close()
+		err = errors.Join(err, r.file.Close())
 		r.file = nil
 	}
 	r.csv = nil
@@ -171,32 +171,41 @@ func (r *Reader) Close() error {
 	return err
 }
 
-// Preview reads the first record as header and up to n more records (empty
-// rows included). A file without any record is CodeEmpty.
-func Preview(path string, opt Options, n int) (header []string, rows []Record, err error) {
+// Head reads the first records of a file (from row 1, blank rows
+// included), at most n, and stops early after budget bytes of progress
+// (a workbook whose first rows are enormous). A file without any record
+// is CodeEmpty.
+func Head(path string, opt Options, n int, budget int64) ([]Record, error) {
 	r, err := Open(path, opt)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer r.Close()
-	first, err := r.Next()
-	if err == io.EOF {
-		return nil, nil, newError(CodeEmpty, 0, "no records")
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	for len(rows) < n {
+	return headRecords(r, n, budget)
+}
+
+func headRecords(r *Reader, n int, budget int64) ([]Record, error) {
+	var out []Record
+	for len(out) < n {
 		rec, err := r.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return first.Fields, rows, err
+			if len(out) == 0 {
+				return nil, err
+			}
+			return out, err
 		}
-		rows = append(rows, rec)
+		out = append(out, rec)
+		if done, _ := r.Progress(); done > budget {
+			break
+		}
 	}
-	return first.Fields, rows, nil
+	if len(out) == 0 {
+		return nil, newError(CodeEmpty, 0, "no records")
+	}
+	return out, nil
 }
 
 // cleanField trims spaces and stray BOMs (U+FEFF), and replaces invalid
@@ -257,23 +266,14 @@ func (c crReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-var errTooBig = errors.New("record too big")
-
-// limitReader fails once more than limit bytes have been read in total;
-// Reader moves the limit forward before each record.
-type limitReader struct {
-	r        io.Reader
-	n, limit int64
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
 }
 
-func (l *limitReader) Read(p []byte) (int, error) {
-	if l.n >= l.limit {
-		return 0, errTooBig
-	}
-	if room := l.limit - l.n; int64(len(p)) > room {
-		p = p[:room]
-	}
-	n, err := l.r.Read(p)
-	l.n += int64(n)
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
 	return n, err
 }

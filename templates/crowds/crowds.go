@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
 
@@ -28,10 +29,11 @@ const MembersID = "crowd-members"
 // PageSize is how many crowds (and members) a page shows.
 const PageSize = 50
 
-// Limits the platform puts on a crowd's name and description (characters).
+// Limits the platform puts on a crowd's name and description (characters;
+// the crowds service owns the rule).
 const (
-	NameMax        = 50
-	DescriptionMax = 200
+	NameMax        = crowds.CrowdNameMax
+	DescriptionMax = crowds.CrowdDescriptionMax
 )
 
 // CrowdPath is a crowd's page.

@@ -7,9 +7,11 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/importfile"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
@@ -62,10 +64,13 @@ type Option struct {
 	Selected     bool
 }
 
-// PreviewRow is one decoded row of the file.
+// PreviewRow is one decoded row of the file. A row that cannot be split
+// into cells has a Problem (a reason code) and its Text.
 type PreviewRow struct {
-	Line   int
-	Fields []string
+	Row     int
+	Fields  []string
+	Problem string
+	Text    string
 }
 
 // Previous is an earlier import of the same file.
@@ -95,6 +100,55 @@ type CrowdOption struct {
 	ID      int64
 	Name    string
 	Members int64
+}
+
+// CrowdChoice is the target step's crowd picker: the crowds as last
+// copied from the platform, how fresh that copy is, and the choice made.
+type CrowdChoice struct {
+	ID        int64 // the import
+	Crowds    []CrowdOption
+	Selected  string // "new" or a crowd id
+	AsOf      int64  // when the list was last copied (0: never)
+	Syncing   bool   // a refresh from the platform is under way
+	LastError string
+}
+
+// Estimate is what each phase of an import will take, before it starts.
+type Estimate struct {
+	Phases  []EstimatePhase
+	Seconds int64 // in all
+}
+
+// EstimatePhase is one phase's estimate.
+type EstimatePhase struct {
+	Name     string // lookup, create, crowd
+	Items    int64
+	Calls    int64
+	Seconds  int64
+	UpTo     bool // at most (create: only those the platform does not know)
+	OneByOne bool // one person per call: the batch endpoint is disabled
+}
+
+// Validating is a validation running as a job.
+type Validating struct {
+	ID          int64
+	Row         int64 // the last row read so far
+	Percent     int64
+	PerMinute   int64 // rows a minute
+	SecondsLeft int64
+	CanCancel   bool
+}
+
+// Phase is one phase of a started import, as the progress panel shows it.
+type Phase struct {
+	Name        string // lookup, create, crowd
+	State       string // waiting, current, done
+	Skip        bool
+	Done, Total int64
+	PerMinute   int64
+	SecondsLeft int64
+	Took        int64
+	OneByOne    bool
 }
 
 // TargetForm is the user's choice of target, kept across a refused start.
@@ -135,22 +189,31 @@ type Wizard struct {
 	Previous []Previous
 
 	// Decode and map (uploaded).
-	IsXLSX     bool
-	Encodings  []Option
-	Delimiters []Option
-	Sheets     []Option
-	Header     []string
-	Rows       []PreviewRow
-	ReadError  string
-	Columns    []Column
-	Identities []Option // match roles mapped to a column
-	Identity   string
-	MapError   string
+	IsXLSX      bool
+	Encodings   []Option
+	Delimiters  []Option
+	Sheets      []Option
+	OtherSheets string // the workbook's other sheets, described
+	HeaderRows  []Option
+	HeaderRow   int
+	TitleRows   []PreviewRow // the rows above the header
+	Header      []string
+	Rows        []PreviewRow
+	ReadError   string
+	Columns     []Column
+	Identities  []Option // match roles mapped to a column
+	Identity    string
+	MapError    string
+	Validating  *Validating // a validation job under way
+	Notice      string      // how the last validation job ended, when it did not finish
 
 	// Summary and target (validated).
 	Total, Empty, Valid, Invalid, Duplicate int64
+	Title, Lines, Multiline                 int64
+	MultilineRows                           string
 	Reasons                                 []ReasonCount
-	Crowds                                  []CrowdOption
+	Crowds                                  CrowdChoice
+	Estimate                                Estimate
 	Target                                  TargetForm
 	CanCreateMissing                        bool
 	TargetError                             string
@@ -190,6 +253,7 @@ type Progress struct {
 	Duplicate   int64
 	PerMinute   int64
 	SecondsLeft int64
+	Phases      []Phase
 	Batches     []Batch
 	WaitUntil   int64
 	WaitReason  string
@@ -208,6 +272,15 @@ func Path(id int64, action string) string {
 	}
 	return fmt.Sprintf("/imports/%d/%s", id, action)
 }
+
+// Limits the platform puts on a new crowd's name and description.
+const (
+	CrowdNameMax        = crowds.CrowdNameMax
+	CrowdDescriptionMax = crowds.CrowdDescriptionMax
+)
+
+// crowdValue is a crowd's option value.
+func crowdValue(id int64) string { return strconv.FormatInt(id, 10) }
 
 // RowsPath is the download of one category of rows.
 func RowsPath(id int64, category string) string {
@@ -261,14 +334,66 @@ func FileSize(ctx context.Context, n int64) string {
 	return ui.T(ctx, "imports.size_bytes", "N", ui.Num(ctx, n))
 }
 
-// reasonLabel is a validation or platform reason in the reader's words.
-func reasonLabel(ctx context.Context, reason string) string {
-	switch reason {
-	case "empty", "mobile_format", "email_format", "id_format", "unknown_person", "refused_by_crowd":
+// reasonCodes are the reasons the console words itself; any other reason
+// is the platform's own words.
+var reasonCodes = []string{importfile.ReasonEmpty, importfile.ReasonMobileFormat, importfile.ReasonEmailFormat,
+	importfile.ReasonIDFormat, importfile.ReasonMobileRounded, importfile.ProblemQuote, importfile.ProblemTooLong,
+	importfile.ProblemTooWide, "unknown_person", "refused_by_crowd"}
+
+// ReasonLabel is a validation or platform reason in the reader's words.
+func ReasonLabel(ctx context.Context, reason string) string {
+	if slices.Contains(reasonCodes, reason) {
 		return ui.T(ctx, "imports.reason."+reason)
 	}
 	return reason
 }
+
+func reasonLabel(ctx context.Context, reason string) string { return ReasonLabel(ctx, reason) }
+
+// Duration is a time to wait as people say it.
+func Duration(ctx context.Context, seconds int64) string {
+	switch {
+	case seconds < 60:
+		return ui.T(ctx, "imports.duration_seconds", "N", max(seconds, 1))
+	case seconds < 3600:
+		return ui.T(ctx, "imports.duration_minutes", "N", (seconds+59)/60)
+	}
+	minutes := (seconds + 59) / 60
+	return ui.T(ctx, "imports.duration_hours", "H", minutes/60, "M", minutes%60)
+}
+
+// rowCells is a header choice's label: its row and its first cells.
+func RowCells(ctx context.Context, r PreviewRow) string {
+	var cells []string
+	for _, f := range r.Fields {
+		if f != "" {
+			cells = append(cells, f)
+		}
+	}
+	if r.Problem != "" {
+		cells = []string{r.Text}
+	}
+	if len(cells) == 0 {
+		return ui.T(ctx, "imports.header_row_empty", "Row", r.Row)
+	}
+	text := strings.Join(cells, " | ")
+	if len([]rune(text)) > 60 {
+		text = string([]rune(text)[:60]) + "…"
+	}
+	return ui.T(ctx, "imports.header_row_option", "Row", r.Row, "Cells", text)
+}
+
+func phasePercent(p Phase) int64 {
+	switch {
+	case p.State == "done":
+		return 100
+	case p.Total == 0:
+		return 0
+	}
+	return min(100, p.Done*100/p.Total)
+}
+
+func i64(n int64) string { return strconv.FormatInt(n, 10) }
 
 // rate is rows per second from the jobs page's per-minute measure.
 func rate(perMinute int64) string {
@@ -331,7 +456,7 @@ func colName(i int) string { return "col_" + strconv.Itoa(i) }
 
 func phaseLabel(ctx context.Context, phase string) string {
 	switch phase {
-	case "", "create", "members", "import", "done":
+	case "", "create", "members", "import", "done", "lookup", "crowd":
 	default:
 		return phase
 	}

@@ -1,0 +1,231 @@
+package importfile
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+)
+
+// csvRecords reads the records of decoded text, strictly, and accounts
+// for every line.
+//
+// A cell that starts with a quote (after spaces) is quoted: it ends at a
+// quote followed by the delimiter or the end of the line, "" stands for a
+// quote, and it may run over several lines. A quote in the middle of an
+// unquoted cell is an ordinary character (that is how Excel reads it, and
+// nothing about the row is uncertain). Anything else is broken quoting:
+// the record's first line becomes a row of its own with ProblemQuote, and
+// reading goes on with the next line. So a stray quote costs the one row
+// it is on, never the rows after it.
+//
+// Blank lines are rows (empty ones), as a spreadsheet shows them, so the
+// Row of a record is the row a user sees when they open the file.
+type csvRecords struct {
+	src     *bufio.Reader // decoded UTF-8 text, lone CRs already LFs
+	delim   byte
+	lines   int        // physical lines read from src
+	row     int        // records returned
+	pending []physLine // lines read ahead and given back by a broken record
+}
+
+// physLine is one line of the file, without its line end.
+type physLine struct {
+	no      int
+	text    []byte
+	tooLong bool // longer than MaxRecordBytes: text holds its start only
+}
+
+func newCSVRecords(src *bufio.Reader, delim byte) *csvRecords {
+	return &csvRecords{src: src, delim: delim}
+}
+
+// next returns the next record, or io.EOF.
+func (c *csvRecords) next() (Record, error) {
+	first, err := c.takeLine()
+	if err != nil {
+		return Record{}, err
+	}
+	c.row++
+	rec := Record{Row: c.row, Line: first.no, Lines: 1}
+	if first.tooLong {
+		rec.Problem, rec.Text = ProblemTooLong, clipText(first.text)
+		return rec, nil
+	}
+	p := csvParser{delim: c.delim}
+	complete, broken := p.feed(first.text)
+	taken := []physLine{first}
+	size := len(first.text)
+	for !complete && !broken {
+		more, err := c.takeLine()
+		if errors.Is(err, io.EOF) {
+			broken = true // the quote is never closed
+			break
+		}
+		if err != nil {
+			return Record{}, err
+		}
+		taken = append(taken, more)
+		size += len(more.text) + 1
+		if more.tooLong || size > MaxRecordBytes {
+			broken = true
+			break
+		}
+		complete, broken = p.feed(more.text)
+	}
+	if broken {
+		// The lines after the first were read as part of a quoted cell
+		// that turned out not to be one: they are rows of their own.
+		c.pending = append(taken[1:len(taken):len(taken)], c.pending...)
+		rec.Problem, rec.Text = ProblemQuote, clipText(first.text)
+		return rec, nil
+	}
+	rec.Lines = len(taken)
+	if len(p.fields) > MaxColumns {
+		if !EmptyRecord(p.fields[MaxColumns:]) {
+			rec.Problem = ProblemTooWide
+		}
+		p.fields = p.fields[:MaxColumns]
+	}
+	rec.Fields = make([]string, len(p.fields))
+	for i, f := range p.fields {
+		rec.Fields[i] = cleanField(f)
+	}
+	return rec, nil
+}
+
+// takeLine returns a line given back first, else the next line of src.
+func (c *csvRecords) takeLine() (physLine, error) {
+	if len(c.pending) > 0 {
+		l := c.pending[0]
+		c.pending = c.pending[1:]
+		return l, nil
+	}
+	return c.readLine()
+}
+
+// readLine reads one physical line. A line longer than MaxRecordBytes is
+// read to its end but only its start is kept.
+func (c *csvRecords) readLine() (physLine, error) {
+	var buf []byte
+	tooLong := false
+	for {
+		chunk, err := c.src.ReadSlice('\n')
+		if !tooLong {
+			if len(buf)+len(chunk) > MaxRecordBytes+2 { // +2: the CRLF itself
+				tooLong = true
+				buf = append(buf, chunk[:min(len(chunk), maxTextBytes)]...)
+			} else {
+				buf = append(buf, chunk...)
+			}
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			if len(buf) == 0 {
+				return physLine{}, io.EOF
+			}
+		case err != nil:
+			return physLine{}, err
+		}
+		c.lines++
+		buf = bytes.TrimSuffix(bytes.TrimSuffix(buf, []byte{'\n'}), []byte{'\r'})
+		return physLine{no: c.lines, text: buf, tooLong: tooLong}, nil
+	}
+}
+
+// csvParser splits the lines of one record into cells.
+type csvParser struct {
+	delim  byte
+	fields []string
+	cur    []byte
+	quoted bool // inside a quoted cell that goes on on the next line
+}
+
+// feed parses one more line of the record: complete once the record ends
+// with it, broken when its quoting is wrong.
+func (p *csvParser) feed(line []byte) (complete, broken bool) {
+	i := 0
+	if p.quoted { // a quoted cell goes on from the line before
+		p.cur = append(p.cur, '\n')
+		if complete, broken, i = p.quotedCellFrom(line, 0); complete || broken || p.quoted {
+			return complete, broken
+		}
+	}
+	for {
+		if j := p.skipBlanks(line, i); j < len(line) && line[j] == '"' {
+			if complete, broken, i = p.quotedCellFrom(line, j+1); complete || broken || p.quoted {
+				return complete, broken
+			}
+			continue
+		}
+		k := bytes.IndexByte(line[i:], p.delim)
+		if k < 0 {
+			p.cur = append(p.cur, line[i:]...)
+			p.endField()
+			return true, false
+		}
+		p.cur = append(p.cur, line[i:i+k]...)
+		p.endField()
+		i += k + 1
+	}
+}
+
+// quotedCellFrom reads a quoted cell whose content starts at line[i]. It
+// ends the record (complete), finds the quoting broken, runs over the end
+// of the line (p.quoted stays set), or ends at a delimiter and returns the
+// index after it.
+func (p *csvParser) quotedCellFrom(line []byte, i int) (complete, broken bool, next int) {
+	p.quoted = true
+	for {
+		k := bytes.IndexByte(line[i:], '"')
+		if k < 0 {
+			p.cur = append(p.cur, line[i:]...)
+			return false, false, len(line)
+		}
+		p.cur = append(p.cur, line[i:i+k]...)
+		i += k + 1
+		if i < len(line) && line[i] == '"' {
+			p.cur = append(p.cur, '"')
+			i++
+			continue
+		}
+		p.quoted = false
+		i = p.skipBlanks(line, i)
+		switch {
+		case i == len(line):
+			p.endField()
+			return true, false, i
+		case line[i] != p.delim:
+			return false, true, i
+		}
+		p.endField()
+		return false, false, i + 1
+	}
+}
+
+// skipBlanks skips spaces and tabs (unless tab is the delimiter).
+func (p *csvParser) skipBlanks(line []byte, i int) int {
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') && line[i] != p.delim {
+		i++
+	}
+	return i
+}
+
+func (p *csvParser) endField() {
+	p.fields = append(p.fields, string(p.cur))
+	p.cur = p.cur[:0]
+}
+
+// maxTextBytes bounds the text kept of a row that cannot be split into
+// cells, for the rejected rows' report.
+const maxTextBytes = 512
+
+// clipText is the start of a line as valid UTF-8, at most maxTextBytes.
+func clipText(b []byte) string {
+	if len(b) > maxTextBytes {
+		b = b[:maxTextBytes]
+	}
+	return cleanField(string(b))
+}

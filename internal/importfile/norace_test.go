@@ -1,0 +1,5 @@
+//go:build !race
+
+package importfile
+
+const raceEnabled = false
