@@ -411,6 +411,8 @@ func (s *Server) validatingView(c echo.Context, im db.Import, j db.Job) (imports
 func sheetLabel(c echo.Context, sh importfile.Sheet) string {
 	var info []string
 	switch {
+	case sh.Unscanned:
+		info = append(info, t(c, "imports.sheet_unscanned"))
 	case sh.Rows == 0:
 		info = append(info, t(c, "imports.sheet_empty"))
 	case sh.More:
@@ -445,9 +447,12 @@ func (s *Server) targetView(c echo.Context, im db.Import, v *importsview.Wizard,
 		rows = append(rows, "…")
 	}
 	v.MultilineRows = strings.Join(rows, t(c, "imports.list_sep"))
-	reasons, err := s.Store.ImportReasonCounts(ctx, im.ID, db.RowInvalid)
-	if err != nil {
-		return err
+	var err error
+	reasons := cnt.Reasons // counted when validation ended
+	if reasons == nil {    // an import validated before they were kept
+		if reasons, err = s.Store.ImportReasonCounts(ctx, im.ID, db.RowInvalid); err != nil {
+			return err
+		}
 	}
 	for r, n := range reasons {
 		v.Reasons = append(v.Reasons, importsview.ReasonCount{Reason: r, Count: n})
@@ -848,13 +853,6 @@ func (s *Server) importProgress(c echo.Context, im db.Import) (importsview.Progr
 	ctx := c.Request().Context()
 	p := importsview.Progress{ID: im.ID, Live: true, Total: im.Counts.Valid, Invalid: im.Counts.Invalid,
 		Duplicate: im.Counts.Duplicate, CanDownload: mayActOnJobs(currentUser(c))}
-	n, err := s.Store.ImportStateCounts(ctx, im.ID)
-	if err != nil {
-		return p, err
-	}
-	p.Imported, p.Already, p.NotFound, p.Failed = n[db.RowImported], n[db.RowAlreadyMember], n[db.RowNotFound], n[db.RowFailed]
-	p.Waiting = n[db.RowPending] + n[db.RowUnknown] + n[db.RowResolved]
-	p.Processed = p.Imported + p.Already + p.NotFound + p.Failed
 	batches, err := s.Store.RecentImportBatches(ctx, im.ID, batchesShown)
 	if err != nil {
 		return p, err
@@ -891,6 +889,10 @@ func (s *Server) importProgress(c echo.Context, im db.Import) (importsview.Progr
 	if err != nil {
 		return p, err
 	}
+	n := run.States
+	p.Imported, p.Already, p.NotFound, p.Failed = n[db.RowImported], n[db.RowAlreadyMember], n[db.RowNotFound], n[db.RowFailed]
+	p.Waiting = n[db.RowPending] + n[db.RowUnknown] + n[db.RowResolved]
+	p.Processed = p.Imported + p.Already + p.NotFound + p.Failed
 	p.Percent, p.SecondsLeft = run.Percent, run.SecondsLeft
 	for _, ph := range run.Phases {
 		p.Phases = append(p.Phases, importsview.Phase{Name: ph.Name, State: ph.State, Skip: ph.Skip, Done: ph.Done, Total: ph.Total,

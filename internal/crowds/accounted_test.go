@@ -421,3 +421,32 @@ func TestProgressByPhaseAndTheEstimate(t *testing.T) {
 		t.Fatalf("estimate without the batch endpoint %+v", est)
 	}
 }
+
+// A column the header does not name, filled only by rows further down than
+// the preview shows, can still be mapped by its position.
+func TestAColumnOnlyLaterRowsFillCanBeMapped(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString("手机号,姓名\n")
+	for i := range 100 {
+		fmt.Fprintf(&b, "1390000%04d,客户%d\n", i, i)
+	}
+	b.WriteString("13900009999,最后一位,last@example.com\n") // row 102: a third column
+	id, err := r.svc.Upload(ctx, r.userID, "后来多一列.csv", strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, p, _ := r.svc.ImportPreview(ctx, id)
+	if p.Columns != 3 || len(p.Mapping) != 3 || p.Header[2] != "" {
+		t.Fatalf("columns %d mapping %q header %q", p.Columns, p.Mapping, p.Header)
+	}
+	mapping := []string{importfile.ColMobile, importfile.ColName, importfile.ColEmail}
+	if _, err := r.svc.Validate(ctx, id, r.userID, mapping, importfile.ColMobile); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := r.store.ImportRowsPage(ctx, id, []string{db.RowPending}, 101, 1)
+	if len(rows) != 1 || rows[0].Extra[importfile.ColEmail] != "last@example.com" {
+		t.Fatalf("row 102: %+v", rows)
+	}
+}

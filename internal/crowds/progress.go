@@ -139,6 +139,7 @@ type RunProgress struct {
 	Phases      []PhaseProgress
 	Percent     int64
 	SecondsLeft int64
+	States      map[string]int64 // the rows by state (one count gives both)
 }
 
 // Progress is a started import's progress; job is its job (the zero Job
@@ -156,7 +157,11 @@ func (s *Service) Progress(ctx context.Context, im db.Import, job db.Job) (RunPr
 	}
 	now := s.cfg.Now().Unix()
 	est := s.estimatePhases(im, tally, im.CreateMissing, im.CrowdNew, 0)
-	var out RunProgress
+	out := RunProgress{States: map[string]int64{}}
+	for key, v := range n {
+		state, _, _ := strings.Cut(key, "+")
+		out.States[state] += v
+	}
 	var weightAll, weightDone float64
 	for i, name := range phaseOrder {
 		t, ok := tally[name]

@@ -58,7 +58,7 @@ func (s *Service) Upload(ctx context.Context, userID int64, name string, body io
 		return 0, ErrTooLarge
 	}
 	// The one time this step opens the file: detection and the first rows.
-	det, recs, err := importfile.Inspect(tmp.Name(), name, previewRecords, previewBudget)
+	det, smp, err := importfile.Inspect(tmp.Name(), name, previewRecords, previewBudget)
 	if err != nil {
 		return 0, err
 	}
@@ -69,7 +69,7 @@ func (s *Service) Upload(ctx context.Context, userID int64, name string, body io
 		return 0, err
 	}
 	keep = true
-	p := newPreview(det, det.Options(), recs, nil, 0)
+	p := newPreview(det, det.Options(), smp, nil, 0)
 	p.Mapping = importfile.AutoMap(p.Header)
 	return id, s.saveReading(ctx, id, p)
 }
@@ -103,14 +103,15 @@ const (
 	previewCell    = 200      // characters of a cell kept for the preview
 )
 
-// newPreview builds a preview from the first records; headerRow 0 takes
-// the row detection proposes.
-func newPreview(det importfile.Detected, opt importfile.Options, recs []importfile.Record, err error, headerRow int) Preview {
-	p := Preview{Detected: det, Options: opt}
+// newPreview builds a preview from the start of the file; headerRow 0
+// takes the row detection proposes.
+func newPreview(det importfile.Detected, opt importfile.Options, smp importfile.Sample, err error, headerRow int) Preview {
+	p := Preview{Detected: det, Options: opt, Columns: smp.Columns}
 	var fe *importfile.Error
 	if errors.As(err, &fe) {
 		p.Err = fe
 	}
+	recs := smp.Records
 	for _, r := range recs {
 		for i, f := range r.Fields {
 			r.Fields[i] = clipRunes(f, previewCell)
@@ -196,8 +197,8 @@ func (s *Service) SetReading(ctx context.Context, id int64, opt importfile.Optio
 			return Preview{}, &importfile.Error{Code: importfile.CodeSheet}
 		}
 	}
-	recs, rerr := importfile.Head(s.filePath(im), opt, previewRecords, previewBudget)
-	p := newPreview(det, opt, recs, rerr, headerRow)
+	smp, rerr := importfile.SampleFile(s.filePath(im), opt, previewRecords, previewBudget)
+	p := newPreview(det, opt, smp, rerr, headerRow)
 	switch {
 	case len(mapping) > 0 && slices.Equal(p.Header, before.Header):
 		p.Mapping = fitMapping(mapping, p.Columns)
@@ -232,10 +233,10 @@ func (s *Service) storedPreview(im db.Import) (Preview, error) {
 		det, err := importfile.Detect(s.filePath(im), im.FileName)
 		opt := readingOptions(im)
 		if err != nil {
-			return newPreview(det, opt, nil, err, 0), nil
+			return newPreview(det, opt, importfile.Sample{}, err, 0), nil
 		}
-		recs, err := importfile.Head(s.filePath(im), opt, previewRecords, previewBudget)
-		p := newPreview(det, opt, recs, err, im.HeaderRow)
+		smp, err := importfile.SampleFile(s.filePath(im), opt, previewRecords, previewBudget)
+		p := newPreview(det, opt, smp, err, im.HeaderRow)
 		p.Mapping = fitMapping(im.Mapping, p.Columns)
 		return p, nil
 	}

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
+	"unicode/utf8"
 )
 
 // csvRecords reads the records of decoded text, strictly, and accounts
@@ -27,13 +29,21 @@ type csvRecords struct {
 	lines   int        // physical lines read from src
 	row     int        // records returned
 	pending []physLine // lines read ahead and given back by a broken record
+	p       csvParser  // reused from record to record
 }
 
-// physLine is one line of the file, without its line end.
+// physLine is one line of the file, without its line end. Its text may
+// point into src's buffer (valid until the next read) unless owned.
 type physLine struct {
 	no      int
 	text    []byte
 	tooLong bool // longer than MaxRecordBytes: text holds its start only
+}
+
+// own makes the line's text its own, to keep it past the next read.
+func (l physLine) own() physLine {
+	l.text = bytes.Clone(l.text)
+	return l
 }
 
 func newCSVRecords(src *bufio.Reader, delim byte) *csvRecords {
@@ -52,8 +62,13 @@ func (c *csvRecords) next() (Record, error) {
 		rec.Problem, rec.Text = ProblemTooLong, clipText(first.text)
 		return rec, nil
 	}
-	p := csvParser{delim: c.delim}
+	p := &c.p
+	p.reset(c.delim)
 	complete, broken := p.feed(first.text)
+	if complete {
+		return c.finish(rec), nil // the common case: one line, read in place
+	}
+	first = first.own()
 	taken := []physLine{first}
 	size := len(first.text)
 	for !complete && !broken {
@@ -65,6 +80,7 @@ func (c *csvRecords) next() (Record, error) {
 		if err != nil {
 			return Record{}, err
 		}
+		more = more.own()
 		taken = append(taken, more)
 		size += len(more.text) + 1
 		if more.tooLong || size > MaxRecordBytes {
@@ -81,17 +97,32 @@ func (c *csvRecords) next() (Record, error) {
 		return rec, nil
 	}
 	rec.Lines = len(taken)
-	if len(p.fields) > MaxColumns {
-		if !EmptyRecord(p.fields[MaxColumns:]) {
+	return c.finish(rec), nil
+}
+
+// finish gives a record its cells, cleaned, at most MaxColumns of them:
+// one string holds them all (one allocation per record, as encoding/csv).
+func (c *csvRecords) finish(rec Record) Record {
+	text := string(c.p.buf)
+	valid := utf8.ValidString(text)
+	fields := make([]string, len(c.p.ends))
+	start := 0
+	for i, end := range c.p.ends {
+		f := text[start:end]
+		if !valid {
+			f = strings.ToValidUTF8(f, "\uFFFD")
+		}
+		fields[i] = trimField(f)
+		start = end
+	}
+	if len(fields) > MaxColumns {
+		if !EmptyRecord(fields[MaxColumns:]) {
 			rec.Problem = ProblemTooWide
 		}
-		p.fields = p.fields[:MaxColumns]
+		fields = fields[:MaxColumns]
 	}
-	rec.Fields = make([]string, len(p.fields))
-	for i, f := range p.fields {
-		rec.Fields[i] = cleanField(f)
-	}
-	return rec, nil
+	rec.Fields = fields
+	return rec
 }
 
 // takeLine returns a line given back first, else the next line of src.
@@ -104,13 +135,21 @@ func (c *csvRecords) takeLine() (physLine, error) {
 	return c.readLine()
 }
 
-// readLine reads one physical line. A line longer than MaxRecordBytes is
-// read to its end but only its start is kept.
+// readLine reads one physical line: in place when it fits src's buffer,
+// else copied. A line longer than MaxRecordBytes is read to its end but
+// only its start is kept.
 func (c *csvRecords) readLine() (physLine, error) {
+	chunk, err := c.src.ReadSlice('\n')
+	if err == nil || (errors.Is(err, io.EOF) && len(chunk) > 0) {
+		c.lines++
+		return physLine{no: c.lines, text: trimLineEnd(chunk)}, nil
+	}
 	var buf []byte
 	tooLong := false
-	for {
-		chunk, err := c.src.ReadSlice('\n')
+	for first := true; ; first = false {
+		if !first {
+			chunk, err = c.src.ReadSlice('\n')
+		}
 		if !tooLong {
 			if len(buf)+len(chunk) > MaxRecordBytes+2 { // +2: the CRLF itself
 				tooLong = true
@@ -130,17 +169,25 @@ func (c *csvRecords) readLine() (physLine, error) {
 			return physLine{}, err
 		}
 		c.lines++
-		buf = bytes.TrimSuffix(bytes.TrimSuffix(buf, []byte{'\n'}), []byte{'\r'})
-		return physLine{no: c.lines, text: buf, tooLong: tooLong}, nil
+		return physLine{no: c.lines, text: trimLineEnd(buf), tooLong: tooLong}, nil
 	}
 }
 
-// csvParser splits the lines of one record into cells.
+func trimLineEnd(b []byte) []byte {
+	return bytes.TrimSuffix(bytes.TrimSuffix(b, []byte{'\n'}), []byte{'\r'})
+}
+
+// csvParser splits the lines of one record into cells: their bytes one
+// after the other in buf, each ending at ends[i].
 type csvParser struct {
 	delim  byte
-	fields []string
-	cur    []byte
+	buf    []byte
+	ends   []int
 	quoted bool // inside a quoted cell that goes on on the next line
+}
+
+func (p *csvParser) reset(delim byte) {
+	p.delim, p.buf, p.ends, p.quoted = delim, p.buf[:0], p.ends[:0], false
 }
 
 // feed parses one more line of the record: complete once the record ends
@@ -148,7 +195,7 @@ type csvParser struct {
 func (p *csvParser) feed(line []byte) (complete, broken bool) {
 	i := 0
 	if p.quoted { // a quoted cell goes on from the line before
-		p.cur = append(p.cur, '\n')
+		p.buf = append(p.buf, '\n')
 		if complete, broken, i = p.quotedCellFrom(line, 0); complete || broken || p.quoted {
 			return complete, broken
 		}
@@ -162,11 +209,11 @@ func (p *csvParser) feed(line []byte) (complete, broken bool) {
 		}
 		k := bytes.IndexByte(line[i:], p.delim)
 		if k < 0 {
-			p.cur = append(p.cur, line[i:]...)
+			p.buf = append(p.buf, line[i:]...)
 			p.endField()
 			return true, false
 		}
-		p.cur = append(p.cur, line[i:i+k]...)
+		p.buf = append(p.buf, line[i:i+k]...)
 		p.endField()
 		i += k + 1
 	}
@@ -181,13 +228,13 @@ func (p *csvParser) quotedCellFrom(line []byte, i int) (complete, broken bool, n
 	for {
 		k := bytes.IndexByte(line[i:], '"')
 		if k < 0 {
-			p.cur = append(p.cur, line[i:]...)
+			p.buf = append(p.buf, line[i:]...)
 			return false, false, len(line)
 		}
-		p.cur = append(p.cur, line[i:i+k]...)
+		p.buf = append(p.buf, line[i:i+k]...)
 		i += k + 1
 		if i < len(line) && line[i] == '"' {
-			p.cur = append(p.cur, '"')
+			p.buf = append(p.buf, '"')
 			i++
 			continue
 		}
@@ -213,10 +260,7 @@ func (p *csvParser) skipBlanks(line []byte, i int) int {
 	return i
 }
 
-func (p *csvParser) endField() {
-	p.fields = append(p.fields, string(p.cur))
-	p.cur = p.cur[:0]
-}
+func (p *csvParser) endField() { p.ends = append(p.ends, len(p.buf)) }
 
 // maxTextBytes bounds the text kept of a row that cannot be split into
 // cells, for the rejected rows' report.

@@ -102,6 +102,28 @@ var (
 // extension decides csv vs xlsx. A .csv/.tsv/.txt that is really an xlsx
 // workbook (Excel users rename files) is reported as FormatXLSX.
 func Detect(path, name string) (Detected, error) {
+	d, _, err := inspect(path, name, 0, 0)
+	return d, err
+}
+
+// Inspect is Detect and then SampleFile with the detected options,
+// opening a workbook once for both.
+func Inspect(path, name string, n int, budget int64) (Detected, Sample, error) {
+	return inspect(path, name, n, budget)
+}
+
+// inspect detects the file and samples its first n records (none for 0).
+func inspect(path, name string, n int, budget int64) (Detected, Sample, error) {
+	d, xlsx, err := detectFile(path, name, n, budget)
+	if err != nil || d.Format == FormatXLSX || n == 0 {
+		return d, xlsx, err
+	}
+	s, err := SampleFile(path, d.Options(), n, budget)
+	return d, s, err
+}
+
+// detectFile is Detect; a workbook's sample comes with it.
+func detectFile(path, name string, n int, budget int64) (Detected, Sample, error) {
 	ext := strings.ToLower(filepath.Ext(name))
 	var format Format
 	switch ext {
@@ -110,28 +132,28 @@ func Detect(path, name string) (Detected, error) {
 	case ".xlsx":
 		format = FormatXLSX
 	default:
-		return Detected{}, newError(CodeUnsupported, 0, "extension %q", ext)
+		return Detected{}, Sample{}, newError(CodeUnsupported, 0, "extension %q", ext)
 	}
 	head, err := readHead(path)
 	if err != nil {
-		return Detected{}, err
+		return Detected{}, Sample{}, err
 	}
 	if len(head) == 0 {
-		return Detected{}, newError(CodeEmpty, 0, "zero bytes")
+		return Detected{}, Sample{}, newError(CodeEmpty, 0, "zero bytes")
 	}
 	if format == FormatXLSX || bytes.HasPrefix(head, zipMagic) {
-		return detectXLSX(path, format, head)
+		return detectXLSX(path, format, head, n, budget)
 	}
 	enc, err := detectEncoding(path, head)
 	if err != nil {
-		return Detected{}, err
+		return Detected{}, Sample{}, err
 	}
 	blank, err := isBlank(path, enc)
 	if err != nil {
-		return Detected{}, err
+		return Detected{}, Sample{}, err
 	}
 	if blank {
-		return Detected{}, newError(CodeEmpty, 0, "only whitespace")
+		return Detected{}, Sample{}, newError(CodeEmpty, 0, "only whitespace")
 	}
 	def := ','
 	if ext == ".tsv" {
@@ -139,60 +161,46 @@ func Detect(path, name string) (Detected, error) {
 	}
 	delim, err := detectDelimiter(path, enc, def)
 	if err != nil {
-		return Detected{}, err
+		return Detected{}, Sample{}, err
 	}
-	return Detected{Format: FormatCSV, Encoding: enc, Delimiter: delim}, nil
-}
-
-// Inspect is Detect and then Head with the detected options, opening a
-// workbook once for both.
-func Inspect(path, name string, n int, budget int64) (Detected, []Record, error) {
-	d, err := Detect(path, name)
-	if err != nil || d.Format != FormatXLSX {
-		if err != nil {
-			return d, nil, err
-		}
-		recs, err := Head(path, d.Options(), n, budget)
-		return d, recs, err
-	}
-	return inspectXLSX(path, n, budget)
+	return Detected{Format: FormatCSV, Encoding: enc, Delimiter: delim}, Sample{}, nil
 }
 
 // inspectXLSX opens a workbook once: its sheets, the preferred one, and
-// that one's first n records (none for n = 0).
-func inspectXLSX(path string, n int, budget int64) (Detected, []Record, error) {
+// that one's sample (none for n = 0).
+func inspectXLSX(path string, n int, budget int64) (Detected, Sample, error) {
 	wb, err := openWorkbook(path)
 	if err != nil {
-		return Detected{}, nil, err
+		return Detected{}, Sample{}, err
 	}
 	defer wb.close()
 	sheets, err := wb.scanSheets()
 	if err != nil {
-		return Detected{}, nil, err
+		return Detected{}, Sample{}, err
 	}
 	d := Detected{Format: FormatXLSX, Sheets: sheets, Sheet: PreferredSheet(sheets)}
 	if n == 0 {
-		return d, nil, nil
+		return d, Sample{}, nil
 	}
-	recs, err := wb.head(d.Sheet, n, budget)
-	return d, recs, err
+	smp, err := wb.sample(d.Sheet, n, budget)
+	return d, smp, err
 }
 
 // detectXLSX handles a workbook, or something that looks like one: a zip
-// named .csv that excelize cannot open is just binary garbage to the user.
-func detectXLSX(path string, format Format, head []byte) (Detected, error) {
+// named .csv that is not a workbook is just binary garbage to the user.
+func detectXLSX(path string, format Format, head []byte, n int, budget int64) (Detected, Sample, error) {
 	if !bytes.HasPrefix(head, zipMagic) {
-		return Detected{}, newError(CodeXLSX, 0, "not a zip file")
+		return Detected{}, Sample{}, newError(CodeXLSX, 0, "not a zip file")
 	}
-	d, _, err := inspectXLSX(path, 0, 0)
+	d, smp, err := inspectXLSX(path, n, budget)
 	if err != nil {
 		var fe *Error
 		if format == FormatCSV && (!errors.As(err, &fe) || fe.Code != CodeXLSXLimit) {
-			return Detected{}, newError(CodeBinary, 0, "zip file that is not a workbook: %v", err)
+			return Detected{}, Sample{}, newError(CodeBinary, 0, "zip file that is not a workbook: %v", err)
 		}
-		return Detected{}, err
+		return Detected{}, Sample{}, err
 	}
-	return d, nil
+	return d, smp, nil
 }
 
 func readHead(path string) ([]byte, error) {

@@ -171,39 +171,60 @@ func (r *Reader) Close() error {
 	return err
 }
 
-// Head reads the first records of a file (from row 1, blank rows
-// included), at most n, and stops early after budget bytes of progress
-// (a workbook whose first rows are enormous). A file without any record
-// is CodeEmpty.
-func Head(path string, opt Options, n int, budget int64) ([]Record, error) {
-	r, err := Open(path, opt)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return headRecords(r, n, budget)
+// Sample is the start of a file: its first records (from row 1, blank
+// rows included) and the number of columns its rows use, looked at over
+// more rows than are kept (WidthRows), so a column only later rows fill
+// can still be mapped.
+type Sample struct {
+	Records []Record
+	Columns int
 }
 
-func headRecords(r *Reader, n int, budget int64) ([]Record, error) {
-	var out []Record
-	for len(out) < n {
+// WidthRows is how many rows SampleFile looks at for the columns.
+const WidthRows = 2000
+
+// SampleFile reads the first n records of a file and the columns of its
+// first WidthRows rows, stopping early after budget bytes of progress (a
+// workbook whose first rows are enormous). A file without any record is
+// CodeEmpty.
+func SampleFile(path string, opt Options, n int, budget int64) (Sample, error) {
+	r, err := Open(path, opt)
+	if err != nil {
+		return Sample{}, err
+	}
+	defer r.Close()
+	return sample(r, n, budget)
+}
+
+// Head is the first n records of SampleFile.
+func Head(path string, opt Options, n int, budget int64) ([]Record, error) {
+	s, err := SampleFile(path, opt, n, budget)
+	return s.Records, err
+}
+
+func sample(r *Reader, n int, budget int64) (Sample, error) {
+	var out Sample
+	for seen := 0; seen < max(n, WidthRows); seen++ {
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			if len(out) == 0 {
-				return nil, err
+			if len(out.Records) == 0 {
+				return Sample{}, err
 			}
 			return out, err
 		}
-		out = append(out, rec)
+		out.Columns = max(out.Columns, len(rec.Fields))
+		if len(out.Records) < n {
+			out.Records = append(out.Records, rec)
+		}
 		if done, _ := r.Progress(); done > budget {
 			break
 		}
 	}
-	if len(out) == 0 {
-		return nil, newError(CodeEmpty, 0, "no records")
+	if len(out.Records) == 0 {
+		return Sample{}, newError(CodeEmpty, 0, "no records")
 	}
 	return out, nil
 }
@@ -215,8 +236,18 @@ func cleanField(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' })
+	return trimField(s)
 }
+
+// trimField trims spaces and BOMs around valid UTF-8.
+func trimField(s string) string {
+	if s == "" || s[0] > ' ' && s[0] < utf8.RuneSelf && s[len(s)-1] > ' ' && s[len(s)-1] < utf8.RuneSelf {
+		return s // nothing to trim: the common case, checked cheaply
+	}
+	return strings.TrimFunc(s, isBlankRune)
+}
+
+func isBlankRune(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' }
 
 // decoder turns the raw file into UTF-8 without a leading BOM.
 func decoder(r io.Reader, enc string) (*bufio.Reader, error) {

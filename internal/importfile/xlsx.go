@@ -43,6 +43,7 @@ type Sheet struct {
 	More       bool // Rows was counted and the sheet goes on
 	HeaderRow  int  // the header FindHeader proposes (0: none found)
 	Recognised bool // that header names a column Mapping knows
+	Unscanned  bool // past the first maxScannedSheets: listed, not looked at
 }
 
 // workbook is an open .xlsx archive.
@@ -681,9 +682,10 @@ func unescapeOOXML(s string) string {
 // Budgets of Detect's look at each worksheet: enough for the header and a
 // count of the first rows, never a read of a whole large sheet.
 const (
-	scanRows     = 1000
-	scanBytes    = 4 << 20
-	headerWithin = 20 // the header is looked for in the first rows
+	scanRows         = 1000
+	scanBytes        = 4 << 20
+	maxScannedSheets = 64
+	headerWithin     = 20 // the header is looked for in the first rows
 )
 
 // scanSheets looks at the start of each worksheet of an open workbook:
@@ -691,7 +693,10 @@ const (
 func (wb *workbook) scanSheets() ([]Sheet, error) {
 	out := make([]Sheet, len(wb.sheets))
 	for i, sp := range wb.sheets {
-		out[i] = Sheet{Name: sp.name, Hidden: sp.hidden}
+		out[i] = Sheet{Name: sp.name, Hidden: sp.hidden, Unscanned: i >= maxScannedSheets}
+		if out[i].Unscanned {
+			continue
+		}
 		if err := wb.scanSheet(sp.name, &out[i]); err != nil {
 			var fe *Error
 			if errors.As(err, &fe) && fe.Code == CodeXLSXLimit {
@@ -703,15 +708,14 @@ func (wb *workbook) scanSheets() ([]Sheet, error) {
 	return out, nil
 }
 
-// head reads the first records of a worksheet of an open workbook.
-func (wb *workbook) head(sheet string, n int, budget int64) ([]Record, error) {
+// sample is SampleFile for a worksheet of an open workbook.
+func (wb *workbook) sample(sheet string, n int, budget int64) (Sample, error) {
 	rows, err := wb.rows(sheet)
 	if err != nil {
-		return nil, err
+		return Sample{}, err
 	}
 	defer rows.close()
-	r := &Reader{sheet: rows}
-	return headRecords(r, n, budget)
+	return sample(&Reader{sheet: rows}, n, budget)
 }
 
 func (wb *workbook) scanSheet(name string, sh *Sheet) error {

@@ -21,6 +21,11 @@ ALTER TABLE imports ADD COLUMN lines_total INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE imports ADD COLUMN rows_multiline INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE imports ADD COLUMN multiline_rows TEXT NOT NULL DEFAULT '[]';
 
+-- The invalid rows by reason (JSON: reason → count), counted once when
+-- validation ends: counting them on every view of a 1,000,000-row import
+-- took 150 ms (each invalid row looked up in the table).
+ALTER TABLE imports ADD COLUMN invalid_reasons TEXT NOT NULL DEFAULT '';
+
 -- A validation running as a job (large files), and why the last one
 -- failed: a file error code and row (JSON), '' when it did not.
 ALTER TABLE imports ADD COLUMN validate_job_id INTEGER REFERENCES jobs(id);
@@ -33,3 +38,9 @@ ALTER TABLE imports ADD COLUMN phases TEXT NOT NULL DEFAULT '';
 -- The row's other mapped values (JSON: role → value; a secondary identity
 -- only when valid), written to the person when the import creates one.
 ALTER TABLE import_rows ADD COLUMN extra TEXT NOT NULL DEFAULT '';
+
+-- The progress of an import by phase counts its rows by state, by whether
+-- the import created the person and by whether the crowd refused it; this
+-- index answers that from the index alone (on a 1,000,000-row import, 0.66 s
+-- a count without it, read every second while the import runs).
+CREATE INDEX import_rows_phase ON import_rows(import_id, state, created, reason);
