@@ -143,7 +143,17 @@ func (s *Store) queryStrings(ctx context.Context, what, q string, args ...any) (
 // queryCounts runs a "key, count" query (a GROUP BY) and returns the
 // counts by key; what names the query in errors.
 func (s *Store) queryCounts(ctx context.Context, what, q string, args ...any) (map[string]int64, error) {
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	return countRows(ctx, s.read, what, q, args...)
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+// countRows is queryCounts on db (a transaction's view, for one).
+func countRows(ctx context.Context, db querier, what, q string, args ...any) (map[string]int64, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: %s: %w", what, err)
 	}

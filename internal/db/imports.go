@@ -398,8 +398,8 @@ func (s *Store) FinishValidation(ctx context.Context, id int64, v Validation) (I
 		if err != nil {
 			return err
 		}
-		if c.Reasons, err = countsIn(ctx, tx, `SELECT reason, COUNT(*) FROM import_rows WHERE import_id = ? AND state = 'invalid'
-			GROUP BY reason`, id); err != nil {
+		if c.Reasons, err = countRows(ctx, tx, fmt.Sprintf("import %d reasons", id), `SELECT reason, COUNT(*) FROM import_rows
+			WHERE import_id = ? AND state = 'invalid' GROUP BY reason`, id); err != nil {
 			return err
 		}
 		reasons, _ := json.Marshal(c.Reasons)
@@ -411,25 +411,6 @@ func (s *Store) FinishValidation(ctx context.Context, id int64, v Validation) (I
 		return changedOne(res, err, id)
 	})
 	return c, err
-}
-
-// countsIn runs a query of (key, count) rows within tx.
-func countsIn(ctx context.Context, tx *sql.Tx, q string, args ...any) (map[string]int64, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var k string
-		var n int64
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, err
-		}
-		out[k] = n
-	}
-	return out, rows.Err()
 }
 
 // ImportLastRow is the last row a validation has stored so far (0: none).

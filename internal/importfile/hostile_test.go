@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jingdesk/jingdesk/internal/memstat"
 )
 
 // Hostile workbooks, built here rather than stored: small files whose
@@ -284,25 +286,9 @@ func TestHostileChild(t *testing.T) {
 			o.Code = "other: " + err.Error()
 		}
 	}
-	o.PeakRSS = peakRSS()
+	o.PeakRSS = memstat.PeakRSS()
 	b, _ := json.Marshal(o)
 	fmt.Printf("OUTCOME %s\n", b)
-}
-
-// peakRSS is this process's resident high-water mark (VmHWM), in bytes.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb int64
-			fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb)
-			return kb << 10
-		}
-	}
-	return -1
 }
 
 func TestHostileWorkbooks(t *testing.T) {
