@@ -346,7 +346,7 @@ func (s *Server) moveLead(c echo.Context) error {
 		l = cur
 	}
 	cd := s.card(bc, l)
-	cd.Error = je.Message(bc.lang)
+	cd.Error = bc.loc.Message(je.Message())
 	return s.answerMove(c, bc, f, http.StatusUnprocessableEntity, cd, ui.FlashError, cd.Error)
 }
 

@@ -263,7 +263,7 @@ func (s *Server) platformClient() (*jing.Client, error) {
 // platformMessage is a platform error in the user's language.
 func platformMessage(c echo.Context, err error) string {
 	if je, ok := jing.AsError(err); ok {
-		return je.Message(state(c).loc.Lang)
+		return state(c).loc.Message(je.Message())
 	}
 	return t(c, "leads.page.platform_failed")
 }
@@ -438,7 +438,7 @@ func (s *Server) answerLeadWrite(c echo.Context, l, updated db.Lead, err error, 
 	if cur, err := s.Store.Lead(c.Request().Context(), l.UUID); err == nil {
 		l = cur
 	}
-	return s.leadAnswer(c, l, http.StatusUnprocessableEntity, je.Message(state(c).loc.Lang), "")
+	return s.leadAnswer(c, l, http.StatusUnprocessableEntity, state(c).loc.Message(je.Message()), "")
 }
 
 // leadAnswer renders the lead page with a message.

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/secret"
 )
 
@@ -317,7 +318,7 @@ func (r *Runner) settle(t *Task, err, cause error, log *slog.Logger) {
 		serr = r.store.ReleaseJob(ctx, t.job.ID, t.worker)
 		log.Info("job interrupted", "reason", cause)
 	default:
-		serr = t.finish(ctx, db.JobFailed, err.Error())
+		serr = t.finish(ctx, db.JobFailed, msg.ErrorText(err)) // a platform error in the reader's language
 		log.Warn("job failed", "error", err)
 	}
 	if serr != nil {
@@ -376,7 +377,7 @@ func (r *Runner) interrupt(id int64, cause error) {
 // Until has passed (within the runner's Poll interval).
 type WaitError struct {
 	Until  time.Time
-	Reason string // shown on the job; stored text, so English
+	Reason string // shown on the job: stored text, an encoded msg.Message or English
 }
 
 func (e *WaitError) Error() string {
