@@ -16,6 +16,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/secret"
 )
 
@@ -53,6 +54,8 @@ type SandboxOptions struct {
 	ChangesPerMinute float64
 	// WebhookURL, when set, is where the sandbox delivers its events.
 	WebhookURL string
+	// Quirks make the sandbox answer like an undocumented platform (tests).
+	Quirks sandbox.Quirks
 }
 
 // Config builds a Manager.

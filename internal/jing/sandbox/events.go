@@ -94,6 +94,9 @@ func (s *Server) emit(ev jing.WebhookEvent) {
 		s.log.Error("sandbox: webhook event not encodable", "event_type", ev.EventType, "error", err)
 		return
 	}
+	if _, on := s.quirks[QuirkWebhookObjects]; on {
+		body = webhookLikeExamples(body)
+	}
 	s.events.push(body)
 }
 
