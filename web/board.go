@@ -339,8 +339,7 @@ func (s *Server) moveLead(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	entry.Outcome = db.OutcomeFailed
-	entry.Summary = fmt.Sprintf("move %s refused by the platform: %s code %d request_id %s", fromTo, je.Kind, je.Code, je.RequestID)
+	entry.Outcome, entry.Summary = refusalAudit("move "+fromTo, je)
 	s.audit(c, entry)
 	if cur, err := s.Store.Lead(ctx, uuid); err == nil {
 		l = cur

@@ -317,6 +317,7 @@ func (s *Server) showPlatformUsage(c echo.Context) error {
 	}
 	overridden := m.Overridden()
 	v := settings.UsageView{Conn: platformConnection(st), Day: m.Today()}
+	var latest time.Time // of the newest answer not understood
 	for _, es := range m.Stats(ctx) {
 		row := settings.UsageRow{Entry: catalogEntry(es.Endpoint, overridden), CallsToday: es.CallsToday,
 			DailyQuota: es.Endpoint.DailyQuota, Calls: es.Calls, Errors: es.Errors, LastRequestID: es.LastRequestID}
@@ -332,7 +333,8 @@ func (s *Server) showPlatformUsage(c echo.Context) error {
 		row.Unrecognised = es.Unrecognised
 		v.Rows = append(v.Rows, row)
 		v.Unrecognised += es.Unrecognised
-		if es.LastUnrecognised != nil && es.LastUnrecognisedAt.Unix() >= v.LastUnrecognised.At {
+		if es.LastUnrecognised != nil && es.LastUnrecognisedAt.After(latest) {
+			latest = es.LastUnrecognisedAt
 			v.LastUnrecognised = unrecognisedAnswer(c, es.LastUnrecognised, es.LastUnrecognisedAt)
 		}
 	}

@@ -155,7 +155,7 @@ func (s *Service) runImport(ctx context.Context, t *jobs.Task) error {
 	if conn != p.Connection {
 		return errors.New("the platform connection changed since the import was started")
 	}
-	im, err := s.cfg.Store.Import(ctx, p.ImportID)
+	im, err := s.awaitTarget(ctx, p.ImportID, t.ID())
 	if err != nil {
 		return err
 	}
@@ -192,6 +192,28 @@ func (s *Service) runImport(ctx context.Context, t *jobs.Task) error {
 		s.log.Warn("refresh the crowd after an import", "crowd", im.CrowdID, "error", err)
 	}
 	return nil
+}
+
+// awaitTarget reads the import once Start has recorded its target. The job
+// can run the moment it is queued, a moment before Start writes the crowd
+// and the options it is to use; read before, it would import nowhere and
+// skip the persons to create.
+func (s *Service) awaitTarget(ctx context.Context, id, jobID int64) (db.Import, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		im, err := s.cfg.Store.Import(ctx, id)
+		if err != nil || im.JobID == jobID {
+			return im, err
+		}
+		if time.Now().After(deadline) {
+			return im, fmt.Errorf("import %d: its target was never recorded for job %d", id, jobID)
+		}
+		select {
+		case <-ctx.Done():
+			return im, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // save counts the rows from their states and saves the job's progress.

@@ -232,6 +232,13 @@ func (e *Error) Transient() bool {
 	return e.Kind == KindTransient || e.Kind == KindRateLimited
 }
 
+// EffectUnknown reports a write after which nobody can say whether the
+// platform acted: no clear answer, or an answer not understood. The user
+// is told to check on the platform; nothing repeats it by itself.
+func (e *Error) EffectUnknown() bool {
+	return e.Kind == KindOutcomeUnknown || (e.Kind == KindUnrecognised && e.Write)
+}
+
 // Unrecognised reports an answer the client did not understand, a path not
 // found included: what the Usage page lists as "answers not understood".
 func (e *Error) Unrecognised() bool {

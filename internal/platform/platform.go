@@ -145,10 +145,10 @@ func AuditHook(store *db.Store, logger *slog.Logger) jing.AuditHook {
 }
 
 func writeOutcome(err error) string {
-	switch {
-	case err == nil:
+	if err == nil {
 		return db.OutcomeOK
-	case jing.IsKind(err, jing.KindOutcomeUnknown), jing.IsKind(err, jing.KindUnrecognised):
+	}
+	if e, ok := jing.AsError(err); ok && e.EffectUnknown() {
 		return db.OutcomeUnknown
 	}
 	return db.OutcomeFailed
