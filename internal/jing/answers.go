@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -120,7 +121,7 @@ func CheckAnswer(key string, data []byte) error {
 	if !ok {
 		return nil
 	}
-	if err := shape.check(data); err != nil {
+	if err := shape.check(key, data); err != nil {
 		var fe *fieldError
 		if errors.As(err, &fe) {
 			return &Error{Endpoint: key, Kind: KindUnrecognised, Problem: fe.problem, Field: fe.field, HTTPStatus: 200,
@@ -140,7 +141,7 @@ type fieldError struct {
 
 func (e *fieldError) Error() string { return fmt.Sprintf("%s %s", e.field, e.problem) }
 
-func (s Shape) check(data []byte) error {
+func (s Shape) check(key string, data []byte) error {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 || string(data) == "null" {
 		return &fieldError{"data", ProblemMissing}
@@ -154,14 +155,9 @@ func (s Shape) check(data []byte) error {
 	if _, isObject := v.(map[string]any); !isObject {
 		return &fieldError{"data", ProblemWrongType}
 	}
-	for _, rule := range []struct {
-		paths []string
-		want  presence
-	}{{s.Need, notNull}, {s.IDs, nonEmpty}, {s.Present, present}} {
-		for _, p := range rule.paths {
-			if err := walk(v, splitPath(p), "", rule.want); err != nil {
-				return err
-			}
+	for _, r := range s.rules(key) {
+		if err := walk(v, r.path, r.want); err != nil {
+			return err
 		}
 	}
 	if s.Check != nil {
@@ -186,6 +182,32 @@ type pathStep struct {
 	each bool
 }
 
+// rule is one path of a shape, split, with what it asks of the field.
+type rule struct {
+	path []pathStep
+	want presence
+}
+
+// rules are the paths of endpoint key's shape, split once.
+func (s Shape) rules(key string) []rule {
+	if r, ok := compiledRules.Load(key); ok {
+		return r.([]rule)
+	}
+	var out []rule
+	for _, group := range []struct {
+		paths []string
+		want  presence
+	}{{s.Need, notNull}, {s.IDs, nonEmpty}, {s.Present, present}} {
+		for _, p := range group.paths {
+			out = append(out, rule{splitPath(p), group.want})
+		}
+	}
+	compiledRules.Store(key, out)
+	return out
+}
+
+var compiledRules sync.Map // endpoint key → []rule
+
 func splitPath(p string) []pathStep {
 	var out []pathStep
 	for _, part := range strings.Split(p, ".") {
@@ -195,67 +217,78 @@ func splitPath(p string) []pathStep {
 	return out
 }
 
-// walk checks path from v; at names the field so far, for the error.
-func walk(v any, path []pathStep, at string, want presence) error {
+// walk checks path from v. The field an error names is built on the way
+// back up, so a successful check makes no strings.
+func walk(v any, path []pathStep, want presence) *fieldError {
 	obj, ok := v.(map[string]any)
-	step := path[0]
-	here := joinField(at, step.name)
 	if !ok {
-		return &fieldError{strings.TrimSuffix(at, "."), ProblemWrongType}
+		return &fieldError{"", ProblemWrongType}
 	}
+	step := path[0]
 	val, found := obj[step.name]
 	last := len(path) == 1 && !step.each
 	switch {
 	case !found:
-		return &fieldError{here, ProblemMissing}
+		return &fieldError{step.name, ProblemMissing}
 	case last:
-		return checkValue(val, here, want)
+		return within(step.name, checkValue(val, want))
 	case val == nil:
-		return &fieldError{here, ProblemMissing}
+		return &fieldError{step.name, ProblemMissing}
 	case !step.each:
-		return walk(val, path[1:], here, want)
+		return within(step.name, walk(val, path[1:], want))
 	}
 	arr, isArray := val.([]any)
 	if !isArray {
-		return &fieldError{here, ProblemWrongType}
+		return &fieldError{step.name, ProblemWrongType}
 	}
 	if len(path) == 1 {
 		return nil
 	}
 	for i, el := range arr {
-		if err := walk(el, path[1:], here+"["+strconv.Itoa(i)+"]", want); err != nil {
-			return err
+		if err := walk(el, path[1:], want); err != nil {
+			return within(step.name+"["+strconv.Itoa(i)+"]", err)
 		}
 	}
 	return nil
 }
 
+// within puts err's field under name ("items[3]" + "group_id").
+func within(name string, err *fieldError) *fieldError {
+	if err != nil {
+		err.field = joinField(name, err.field)
+	}
+	return err
+}
+
 func joinField(at, name string) string {
-	if at == "" {
+	switch {
+	case at == "":
 		return name
+	case name == "":
+		return at
 	}
 	return at + "." + name
 }
 
-func checkValue(v any, field string, want presence) error {
+func checkValue(v any, want presence) *fieldError {
 	if want == present {
 		return nil
 	}
 	if v == nil {
-		return &fieldError{field, ProblemMissing}
+		return &fieldError{"", ProblemMissing}
 	}
 	if want == nonEmpty {
 		switch x := v.(type) {
 		case string:
 			if strings.TrimSpace(x) == "" {
-				return &fieldError{field, ProblemEmpty}
+				return &fieldError{"", ProblemEmpty}
 			}
 		case json.Number:
 			if f, err := x.Float64(); err == nil && f == 0 {
-				return &fieldError{field, ProblemEmpty}
+				return &fieldError{"", ProblemEmpty}
 			}
 		case map[string]any, []any, bool:
-			return &fieldError{field, ProblemWrongType}
+			return &fieldError{"", ProblemWrongType}
 		}
 	}
 	return nil
@@ -281,7 +314,7 @@ func checkPersonsResult(byIdentities bool) func(any) error {
 			if byIdentities {
 				path += ".identities[].value"
 			}
-			if err := walk(obj, splitPath(path), "", nonEmpty); err != nil {
+			if err := walk(obj, splitPath(path), nonEmpty); err != nil {
 				return err
 			}
 		}

@@ -101,24 +101,31 @@ func readEnvelope(ep Endpoint, a answer) (envelope, *Error) {
 		}
 		return envelope{}, e
 	}
-	var probe struct {
-		Code json.RawMessage `json:"code"`
-	}
 	body := bytes.TrimSpace(a.body)
-	if len(body) == 0 || body[0] != '{' || json.Unmarshal(body, &probe) != nil {
+	if len(body) == 0 || body[0] != '{' {
 		return unrecognised(ProblemNotJSON)
 	}
-	if len(probe.Code) == 0 || string(probe.Code) == "null" {
+	var wire struct {
+		RequestID string          `json:"request_id"`
+		Code      json.RawMessage `json:"code"`
+		Msg       string          `json:"msg"`
+		Message   string          `json:"message"`
+		Data      json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &wire); err != nil {
+		if !json.Valid(body) {
+			return unrecognised(ProblemNotJSON)
+		}
+		// JSON, but a member has a type the envelope does not take (a
+		// numeric msg, say): not a shape we know.
 		return unrecognised(ProblemNoCode)
 	}
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		if errors.Is(err, errCodeNotInteger) {
-			return unrecognised(ProblemUnknownCode)
-		}
-		// The code is fine but another member has a type the envelope
-		// does not take (a numeric msg, say): not a shape we know.
+	if len(wire.Code) == 0 || string(wire.Code) == "null" {
 		return unrecognised(ProblemNoCode)
+	}
+	env := envelope{RequestID: wire.RequestID, Msg: wire.Msg, Message: wire.Message, Data: wire.Data}
+	if err := env.Code.UnmarshalJSON(wire.Code); err != nil {
+		return unrecognised(ProblemUnknownCode)
 	}
 	code := int(env.Code)
 	if code == CodeOK && a.status >= 400 {
