@@ -275,7 +275,7 @@ func (r *importRun) retrying(ctx context.Context, call func() error) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case ok && je.Kind == jing.KindQuota:
-			return jobs.WaitUntil(je.Until, je.Message().Encode())
+			return err // the job pauses until the quota resets (jobs.Pauser)
 		case !worthRetrying(err):
 			return err
 		case try == maxTries:

@@ -232,6 +232,12 @@ func (e *Error) Transient() bool {
 	return e.Kind == KindTransient || e.Kind == KindRateLimited
 }
 
+// PauseUntil says until when nothing can succeed: a quota's reset (jobs
+// pause until then rather than fail; jobs.Pauser).
+func (e *Error) PauseUntil() (time.Time, bool) {
+	return e.Until, e.Kind == KindQuota && !e.Until.IsZero()
+}
+
 // EffectUnknown reports a write after which nobody can say whether the
 // platform acted: no clear answer, or an answer not understood. The user
 // is told to check on the platform; nothing repeats it by itself.

@@ -118,6 +118,9 @@ func (s *Service) runBulk(ctx context.Context, t *jobs.Task) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if jing.IsKind(err, jing.KindQuota) {
+				return err // paused until the quota resets; this lead is tried again then
+			}
 			t.Fail(uuid, msg.ErrorText(err))
 		} else {
 			t.Did(1)
