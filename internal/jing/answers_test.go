@@ -2,10 +2,13 @@ package jing_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -262,5 +265,35 @@ func TestExcerptsAreBoundedAndHoldNoCredentialsOrContacts(t *testing.T) {
 	}
 	if got := jing.Excerpt([]byte{0xff, 'a'}); got != "�a" {
 		t.Errorf("invalid UTF-8: %q", got)
+	}
+}
+
+// The documented answers (the seeds' examples, verbatim in testdata) have
+// every field the console relies on: the shapes ask nothing the platform
+// does not document.
+func TestTheDocumentedAnswersPassTheirShapes(t *testing.T) {
+	for file, key := range map[string]string{
+		"crowd_import_response.json":   "crowds.import",
+		"lead_create_response.json":    "leads.create",
+		"privacy_status_response.json": "privacy.status",
+	} {
+		raw, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var env struct {
+			Data json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(raw, &env); err != nil {
+			t.Fatal(err)
+		}
+		if err := jing.CheckAnswer(key, env.Data); err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
+	}
+	// The public example of users.create's answer: no omni_user_uuid.
+	public := `{"success":[{"identities":[{"type":"mobile","value":"19667348978","name":"手机号"}],"leads_info":{"stage_name":"MQL"}}],"failure":[]}`
+	if err := jing.CheckAnswer("users.create", []byte(public)); err != nil {
+		t.Errorf("users.create public example: %v", err)
 	}
 }
