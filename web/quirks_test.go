@@ -192,7 +192,7 @@ func TestQuirksLeadSync(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			j := waitJobEnd(t, h, id)
+			j := waitJob(t, h, id)
 			_, copied, err := h.store.ListLeads(ctx, db.LeadFilter{Limit: 1})
 			if err != nil {
 				t.Fatal(err)
@@ -213,25 +213,6 @@ func TestQuirksLeadSync(t *testing.T) {
 			}
 			wantPlatformError(t, jobPage.text("job-error"), qc, false)
 		})
-	}
-}
-
-// waitJobEnd polls job id until it is no longer active.
-func waitJobEnd(t testing.TB, h *harness, id int64) db.Job {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		j, err := h.store.Job(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !j.Active() {
-			return j
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %d (%s) did not end", id, j.Kind)
-		}
-		<-time.After(5 * time.Millisecond)
 	}
 }
 
@@ -263,7 +244,7 @@ func TestQuirksCrowdList(t *testing.T) {
 		if err != nil || len(jobs) == 0 || jobs[0].Kind != crowds.SyncJobKind {
 			t.Fatalf("%s: no refresh job (%v)", qc, err)
 		}
-		j := waitJobEnd(t, h, jobs[0].ID)
+		j := waitJob(t, h, jobs[0].ID)
 		setQuirks(t, rig.sandbox())
 		p := parsePage(t, c.get("/crowds/table").Body.String())
 		shown, _ := strconv.Atoi(p.attr("crowds-table", "data-total"))
@@ -298,7 +279,7 @@ func TestQuirksCrowdListNeverLoaded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j := waitJobEnd(t, h, id); j.State == db.JobDone {
+	if j := waitJob(t, h, id); j.State == db.JobDone {
 		t.Fatal("the refresh reports done")
 	}
 	p := parsePage(t, c.get("/crowds/table").Body.String())
@@ -349,7 +330,7 @@ func TestQuirksImportCreatingMissingPersons(t *testing.T) {
 			t.Fatalf("%s: start: %d\n%s", qc, rec.Code, rec.Body.String())
 		}
 		im, _ := h.store.Import(ctx, id)
-		j := waitJobEnd(t, h, im.JobID)
+		j := waitJob(t, h, im.JobID)
 		setQuirks(t, rig.sandbox())
 		n, _ := h.store.ImportStateCounts(ctx, id)
 		p := parsePage(t, c.get(fmt.Sprintf("/imports/%d", id)).Body.String())
