@@ -134,7 +134,10 @@ func (c *Client) renewToken(ctx context.Context, stale string) (string, error) {
 // obtainToken refreshes while the refresh token lives, else asks for a new pair.
 func (c *Client) obtainToken(ctx context.Context, previous Token) (Token, error) {
 	now := c.cfg.Now()
-	if previous.RefreshToken != "" && now.Before(previous.RefreshExpiresAt) {
+	// A deployment whose platform lacks the refresh call disables it in
+	// catalog.json: every renewal is then a new pair.
+	refresh, _ := c.cfg.Catalog.Get("oauth.refresh")
+	if previous.RefreshToken != "" && now.Before(previous.RefreshExpiresAt) && !refresh.Disabled {
 		t, err := c.oauth(ctx, "oauth.refresh", map[string]string{
 			"app_id": c.cfg.AppID, "app_secret": c.cfg.AppSecret, "refresh_token": previous.RefreshToken})
 		if err == nil {
