@@ -141,8 +141,15 @@ func (c *Client) obtainToken(ctx context.Context, previous Token) (Token, error)
 		t, err := c.oauth(ctx, "oauth.refresh", map[string]string{
 			"app_id": c.cfg.AppID, "app_secret": c.cfg.AppSecret, "refresh_token": previous.RefreshToken})
 		if err == nil {
-			// Refreshing does not extend the refresh token's own life.
-			if t.RefreshToken == previous.RefreshToken {
+			// The platform answers a new refresh token with a life of its
+			// own, and the one presented stops working: the caller stores
+			// the new pair. A refresh token answered again, or not at all,
+			// keeps the life it had.
+			switch t.RefreshToken {
+			case "":
+				c.log.Warn("the refresh answer carries no refresh_token; keeping the one in use", "endpoint", "oauth.refresh")
+				t.RefreshToken, t.RefreshExpiresAt = previous.RefreshToken, previous.RefreshExpiresAt
+			case previous.RefreshToken:
 				t.RefreshExpiresAt = previous.RefreshExpiresAt
 			}
 			return t, nil

@@ -22,7 +22,10 @@ type leadState struct {
 	// order, so leads created during a walk come after it and no page shifts.
 	Leads        []*lead       `json:"leads"`
 	Accounts     []*crmAccount `json:"accounts"`
-	NextObjectID int           `json:"next_object_id"`
+	NextObjectID int64         `json:"next_object_id"`
+	// NextAccountID is the next account's object_id (accounts count on
+	// their own; a state saved before it was kept derives it on load).
+	NextAccountID int64 `json:"next_account_id"`
 
 	byUUID map[string]*lead // derived from Leads; rebuilt when stale (after loading)
 	// recent are the latest lead events emitted, newest last, so tests and
@@ -79,6 +82,16 @@ func (l *leadState) index() map[string]*lead {
 		}
 	}
 	return l.byUUID
+}
+
+// afterLoad derives the account counter of a state saved before it was kept.
+func (l *leadState) afterLoad() {
+	if l.NextAccountID == 0 {
+		l.NextAccountID = firstAccountObjectID
+		for _, a := range l.Accounts {
+			l.NextAccountID = max(l.NextAccountID, int64(a.ObjectID)+1)
+		}
+	}
 }
 
 func (l *leadState) add(x *lead) {
@@ -220,8 +233,7 @@ func (s *Server) createLead(c *call) (any, error) {
 // insertLead stores a new lead, links its person and announces it.
 func (s *Server) insertLead(l *lead, bt *businessType, w leadWrite, now time.Time) {
 	ls := &s.tenant.Leads
-	l.JingUUID, l.ObjectID = s.newUUID(), ls.NextObjectID
-	ls.NextObjectID++
+	l.JingUUID, l.ObjectID = s.newUUID(), int(s.nextID("lead_object_id"))
 	for code, v := range w.fields {
 		setOrDelete(l.Fields, code, v)
 	}
@@ -234,7 +246,7 @@ func (s *Server) insertLead(l *lead, bt *businessType, w leadWrite, now time.Tim
 	if l.Fields["owner"] == "" {
 		l.LeadPool = s.tenant.Objects.poolFor(bt)
 	}
-	p := s.tenant.People.ensurePerson(s.faultRN, l.Fields["name"], l.Fields["mobile"], l.Fields["email"])
+	p := s.tenant.People.ensurePerson(s.newUUID, l.Fields["name"], l.Fields["mobile"], l.Fields["email"])
 	l.OmniUserUUID = p.OmniUserUUID
 	l.CreatedTimestamp, l.UpdatedTimestamp = now.Unix(), now.Unix()
 	ls.add(l)

@@ -257,7 +257,7 @@ func (p *peopleState) hasPerson(uuid string) bool {
 // (the platform merges identities rather than duplicating people). A found
 // person gains the other identity when it is free. With neither identity
 // there is no one to find or create, and the zero contact is returned.
-func (p *peopleState) ensurePerson(rng *lockedRand, name, mobile, email string) personContact {
+func (p *peopleState) ensurePerson(newUUID func() string, name, mobile, email string) personContact {
 	mobile, email = normalizeIdentity(idMobile, mobile), normalizeIdentity(idEmail, email)
 	i, ok := p.find(idMobile, mobile) // "" is never bound, so never found
 	if !ok {
@@ -270,7 +270,7 @@ func (p *peopleState) ensurePerson(rng *lockedRand, name, mobile, email string) 
 		// Lead creation has no clock of ours to pass; the wall clock is
 		// what the platform would stamp.
 		now := time.Now().Unix()
-		i = p.addPerson(person{UUID: rng.uuid22(), Name: name, Created: now, Updated: now})
+		i = p.addPerson(person{UUID: newUUID(), Name: name, Created: now, Updated: now})
 	}
 	for _, id := range []boundIdentity{{idMobile, mobile}, {idEmail, email}} {
 		if _, taken := p.find(id.t, id.v); id.v != "" && !taken && *p.Persons[i].identity(id.t) == "" {

@@ -106,7 +106,7 @@ func TestSeededCrowdsHoldDistinctKnownMembersInJoiningOrder(t *testing.T) {
 
 func TestEnsurePersonFindsMergesOrCreates(t *testing.T) {
 	p := seededPeople(1, 300)
-	rng := newLockedRand(1)
+	rng := randomUUID22
 	known := p.Persons[10]
 	if got := p.ensurePerson(rng, "某某", " "+known.Mobile+" ", ""); got.OmniUserUUID != known.UUID || got.Name != known.Name {
 		t.Fatalf("by mobile: %+v, want %s", got, known.UUID)

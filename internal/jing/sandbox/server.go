@@ -72,14 +72,15 @@ type Server struct {
 	log      *slog.Logger
 	handlers map[string]handler
 
-	mu      sync.Mutex
-	tenant  *tenant
-	auth    authState
-	limits  limitState
-	faults  Faults
-	faultRN *lockedRand
-	events  *eventQueue
-	state   *stateStore // nil without Config.StatePath (persist.go)
+	mu         sync.Mutex
+	tenant     *tenant
+	ledger     *ledger // ids handed out and tokens issued (ledger.go)
+	tokenStats TokenStats
+	limits     limitState
+	faults     Faults
+	faultRN    *lockedRand
+	events     *eventQueue
+	state      *stateStore // nil without Config.StatePath (persist.go)
 }
 
 // New builds a sandbox with its seeded tenant.
@@ -89,7 +90,8 @@ func New(cfg Config) *Server {
 		faultRN: newLockedRand(cfg.Seed ^ 0x5eed)}
 	s.state = newStateStore(cfg.StatePath, s.log)
 	s.tenant = s.state.loadOrSeed(cfg)
-	s.auth = newAuthState()
+	s.ledger = loadLedger(ledgerPath(cfg.StatePath), s.log)
+	s.ledger.resumeCounters(s.tenant)
 	s.limits = newLimitState()
 	s.events = newEventQueue(s)
 	s.handlers = s.routes()
@@ -228,7 +230,14 @@ func (s *Server) serve(r *http.Request, ep jing.Endpoint, body []byte) (any, err
 	if !ok {
 		return nil, apiError{jing.CodeInvalidParameter, jing.SubNoSuchMethod}
 	}
-	return h(&call{s: s, endpoint: ep, body: body, now: now})
+	data, err := h(&call{s: s, endpoint: ep, body: body, now: now})
+	if err == nil && ep.Write {
+		// Whatever a write changed (persons, crowds and their members,
+		// leads, sends) is saved soon after: each handler need not
+		// remember to say so.
+		s.markChanged()
+	}
+	return data, err
 }
 
 func (s *Server) quotaFor(ep jing.Endpoint) int {
@@ -243,7 +252,7 @@ func (s *Server) authorize(r *http.Request, now time.Time) error {
 	if r.Header.Get("app_id") != s.cfg.AppID {
 		return apiError{jing.CodeInvalidParameter, "无效的appId参数"}
 	}
-	return s.auth.check(r.Header.Get("access_token"), now)
+	return s.ledger.Tokens.check(r.Header.Get("access_token"), now)
 }
 
 // maybeFail injects 20002 and 20000/40005 at the configured rates (with s.mu held).
