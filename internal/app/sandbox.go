@@ -34,7 +34,7 @@ func parseSandbox(args []string, io IO) (sandboxOptions, error) {
 	fs.DurationVar(&c.Faults.Latency, "latency", 0, "delay added before every answer")
 	fs.Float64Var(&c.Faults.DropRate, "drop-rate", 0, "share of business calls whose connection is dropped after they took effect, 0 to 1")
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "where to deliver lead and account events, as the platform does")
-	fs.Float64Var(&c.PlatformChangesPerMinute, "platform-changes-per-minute", 0, "random lead changes made \"on the platform\", with webhooks")
+	fs.Float64Var(&c.PlatformChangesPerMinute, "platform-changes-per-minute", 0, "random lead and account changes made \"on the platform\", with webhooks")
 	fs.StringVar(&c.StatePath, "state", "", "keep the tenant's state in this file across restarts")
 	fs.StringVar(&o.catalog, "catalog", "", "catalog.json with overrides (paths, limits) to serve instead of the built-in catalog")
 	fs.StringVar(&o.logs.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json (env JINGDESK_LOG_FORMAT)")

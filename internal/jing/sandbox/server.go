@@ -80,7 +80,8 @@ type Server struct {
 	faults     Faults
 	faultRN    *lockedRand
 	events     *eventQueue
-	state      *stateStore // nil without Config.StatePath (persist.go)
+	recent     []jing.WebhookEvent // the latest events emitted, newest last (RecentEvents)
+	state      *stateStore         // nil without Config.StatePath (persist.go)
 }
 
 // New builds a sandbox with its seeded tenant.
