@@ -189,12 +189,14 @@ func TestSandboxCommandRefusesBadFlags(t *testing.T) {
 		{"sandbox", "--drop-rate", "-0.1"},
 		{"sandbox", "--persons", "0"},
 		{"sandbox", "--app-secret", ""},
+		{"sandbox", "--deny", "leads.list,leads.nope"},
 	} {
 		if _, _, err := runCLI(t, "", args...); err == nil {
 			t.Errorf("%q accepted", args)
 		}
 	}
-	if _, errOut, err := runCLI(t, "", "sandbox", "-h"); err != nil || !strings.Contains(errOut, "-platform-changes-per-minute") {
+	if _, errOut, err := runCLI(t, "", "sandbox", "-h"); err != nil || !strings.Contains(errOut, "-platform-changes-per-minute") ||
+		!strings.Contains(errOut, "-deny-ip") {
 		t.Fatalf("sandbox -h: %v %q", err, errOut)
 	}
 	if out, _, _ := runCLI(t, "", "help"); !strings.Contains(out, "jingdesk sandbox") {

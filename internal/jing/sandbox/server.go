@@ -43,7 +43,9 @@ type Config struct {
 	// StatePath, when set, keeps the tenant's state across restarts.
 	StatePath string
 	Faults    Faults
-	Now       func() time.Time
+	// Permissions refuse endpoints with 40006 (permissions.go).
+	Permissions Permissions
+	Now         func() time.Time
 	Logger    *slog.Logger
 }
 
@@ -78,6 +80,7 @@ type Server struct {
 	tokenStats TokenStats
 	limits     limitState
 	faults     Faults
+	perms      Permissions
 	faultRN    *lockedRand
 	events     *eventQueue
 	recent     []jing.WebhookEvent // the latest events emitted, newest last (RecentEvents)
@@ -88,7 +91,10 @@ type Server struct {
 func New(cfg Config) *Server {
 	cfg = withDefaults(cfg)
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "sandbox"), faults: cfg.Faults,
-		faultRN: newLockedRand(cfg.Seed ^ 0x5eed)}
+		perms: cfg.Permissions, faultRN: newLockedRand(cfg.Seed ^ 0x5eed)}
+	if err := cfg.Permissions.Check(cfg.Catalog); err != nil {
+		s.log.Error("sandbox: permissions name an unknown endpoint; it is never refused", "error", err)
+	}
 	s.state = newStateStore(cfg.StatePath, s.log)
 	s.tenant = s.state.loadOrSeed(cfg)
 	s.ledger = loadLedger(ledgerPath(cfg.StatePath), s.log)
@@ -219,10 +225,18 @@ func (s *Server) serve(r *http.Request, ep jing.Endpoint, body []byte) (any, err
 	if err := s.limits.admit(ep, s.quotaFor(ep), now); err != nil {
 		return nil, err
 	}
+	if s.perms.IPNotAllowed { // not even a token for an address the platform does not allow
+		return nil, s.perms.refuse(ep)
+	}
 	if !isOAuth(ep.Key) {
 		if err := s.authorize(r, now); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.perms.refuse(ep); err != nil {
+		return nil, err
+	}
+	if !isOAuth(ep.Key) {
 		if err := s.maybeFail(ep); err != nil {
 			return nil, err
 		}
