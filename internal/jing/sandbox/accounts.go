@@ -78,53 +78,55 @@ func (s *Server) CreateAccount(name string) (string, error) {
 // official_website, country_region, company_size, owner) and emits
 // object_update, and object_change_owner for the owner.
 func (s *Server) UpdateAccount(uuid string, fields map[string]string) error {
+	return s.onAccount(uuid, func(a *crmAccount) error {
+		for code, v := range fields {
+			if code == "business_type" || a.field(code) == nil {
+				return fmt.Errorf("sandbox: accounts have no writable field %s", code)
+			}
+			if code == "owner" && s.tenant.crmMember(v) == nil {
+				return fmt.Errorf("sandbox: no member %s", v)
+			}
+		}
+		s.changeAccount(a, fields, backOffice, s.cfg.Now())
+		return nil
+	})
+}
+
+// onAccount runs change on the account uuid names, with s.mu held.
+func (s *Server) onAccount(uuid string, change func(a *crmAccount) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.tenant.Leads.account(uuid)
 	if a == nil {
 		return fmt.Errorf("sandbox: no account %s", uuid)
 	}
-	for code, v := range fields {
-		if code == "business_type" || a.field(code) == nil {
-			return fmt.Errorf("sandbox: accounts have no writable field %s", code)
-		}
-		if code == "owner" && s.tenant.crmMember(v) == nil {
-			return fmt.Errorf("sandbox: no member %s", v)
-		}
-	}
-	s.changeAccount(a, fields, backOffice, s.cfg.Now())
-	return nil
+	return change(a)
 }
 
 // VoidAccount voids an account and emits object_voids. Leads keep their
 // link to it; new links to it are refused.
 func (s *Server) VoidAccount(uuid string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.tenant.Leads.account(uuid)
-	if a == nil {
-		return fmt.Errorf("sandbox: no account %s", uuid)
-	}
-	now := s.cfg.Now()
+	return s.onAccount(uuid, func(a *crmAccount) error {
+		s.voidAccount(a, backOffice, s.cfg.Now())
+		return nil
+	})
+}
+
+func (s *Server) voidAccount(a *crmAccount, actor leadActor, now time.Time) {
 	a.Voided, a.UpdatedTimestamp = true, now.Unix()
-	s.emit(s.accountEvent(a, jing.EventObjectVoids, backOffice, now))
-	return nil
+	s.emit(s.accountEvent(a, jing.EventObjectVoids, actor, now))
 }
 
 // LinkLeadToAccount sets a lead's account (account_id), as a member does
 // on the platform's console: object_relation for the lead, and for the
 // accounts it joined and left.
 func (s *Server) LinkLeadToAccount(leadUUID, accountUUID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	l := s.tenant.Leads.find(leadUUID)
-	if l == nil {
-		return fmt.Errorf("sandbox: no lead %s", leadUUID)
-	}
-	if err := s.checkLookUp("account_id", accountUUID); err != nil {
-		return fmt.Errorf("sandbox: account %s: %w", accountUUID, err)
-	}
-	return s.writeLead(l, s.leadType(l), leadWrite{fields: map[string]string{"account_id": accountUUID}}, backOffice, s.cfg.Now())
+	return s.onLead(leadUUID, func(l *lead) error {
+		if err := s.checkLookUp("account_id", accountUUID); err != nil {
+			return fmt.Errorf("sandbox: account %s: %w", accountUUID, err)
+		}
+		return s.writeLead(l, s.leadType(l), leadWrite{fields: map[string]string{"account_id": accountUUID}}, backOffice, s.cfg.Now())
+	})
 }
 
 // newAccount adds an account with the next object_id.
@@ -326,7 +328,6 @@ func (s *Server) platformSideAccountChange() {
 			}
 		}
 	default:
-		a.Voided, a.UpdatedTimestamp = true, now.Unix()
-		s.emit(s.accountEvent(a, jing.EventObjectVoids, actor, now))
+		s.voidAccount(a, actor, now)
 	}
 }

@@ -87,14 +87,8 @@ func TestLeadCreationEmitsTheDocumentedSequence(t *testing.T) {
 	s := newEventSandbox(12)
 	bt := s.tenant.Objects.Lead.defaultBusinessType()
 	src := s.tenant.Objects.Lead.Options["source_type"][0]
-	body, _ := json.Marshal(map[string]any{"business_type": bt.JingUUID, "name": "周思远", "mobile": "13800138111",
+	createLeadNow(t, s, map[string]any{"business_type": bt.JingUUID, "name": "周思远", "mobile": "13800138111",
 		"source_type": src.JingUUID, "source_name": "官网-预约演示", "utm_source": "baidu"})
-	s.mu.Lock()
-	_, err := s.createLead(&call{s: s, body: body, now: leadsEpoch})
-	s.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
 	evs := queued(t, s)
 	want := []string{"user:" + jing.EventAddOmniUserSuccess, "lead:" + jing.EventObjectCreate,
 		"lead:" + jing.EventObjectUpdateLifeCycle, "lead:" + jing.EventObjectSourceInfo}
@@ -118,15 +112,20 @@ func TestLeadCreationEmitsTheDocumentedSequence(t *testing.T) {
 	// A lead of a known person, without source information: neither a
 	// person event nor a source event.
 	other := s.tenant.Objects.Lead.BusinessTypes[1].JingUUID
-	body, _ = json.Marshal(map[string]any{"business_type": other, "name": "周思远", "mobile": "13800138111"})
-	s.mu.Lock()
-	_, err = s.createLead(&call{s: s, body: body, now: leadsEpoch})
-	s.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	createLeadNow(t, s, map[string]any{"business_type": other, "name": "周思远", "mobile": "13800138111"})
 	if got := eventTypes(queued(t, s)); !slices.Equal(got, []string{"lead:" + jing.EventObjectCreate, "lead:" + jing.EventObjectUpdateLifeCycle}) {
 		t.Fatalf("a lead of a known person emitted %v", got)
+	}
+}
+
+// createLeadNow is leads.create with body, as the API would call it.
+func createLeadNow(t *testing.T, s *Server, body map[string]any) {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.createLead(&call{s: s, body: raw, now: leadsEpoch}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -46,7 +46,7 @@ type Config struct {
 	// Permissions refuse endpoints with 40006 (permissions.go).
 	Permissions Permissions
 	Now         func() time.Time
-	Logger    *slog.Logger
+	Logger      *slog.Logger
 }
 
 // Faults injects trouble, for tests and demonstrations.

@@ -23,14 +23,21 @@ var backOffice = leadActor{operatorType: jing.OperatorBackOffice}
 // it is restored: leads.query answers 40004 (线索不存在), leads.list
 // leaves it out and writes to it are refused.
 func (s *Server) VoidLead(uuid string) error {
+	return s.onLead(uuid, func(l *lead) error {
+		s.voidLead(l, backOffice, s.cfg.Now())
+		return nil
+	})
+}
+
+// onLead runs change on the (not voided) lead uuid names, with s.mu held.
+func (s *Server) onLead(uuid string, change func(l *lead) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l := s.tenant.Leads.find(uuid)
 	if l == nil {
 		return fmt.Errorf("sandbox: no lead %s", uuid)
 	}
-	s.voidLead(l, backOffice, s.cfg.Now())
-	return nil
+	return change(l)
 }
 
 func (s *Server) voidLead(l *lead, a leadActor, now time.Time) {
@@ -76,17 +83,13 @@ func insertByObjectID(leads []*lead, l *lead) []*lead {
 // (object_change_owner) and enters the pool, an unowned one moves between
 // pools (object_change_lead_pool).
 func (s *Server) MoveLeadToPool(uuid, pool string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	l := s.tenant.Leads.find(uuid)
-	if l == nil {
-		return fmt.Errorf("sandbox: no lead %s", uuid)
-	}
-	if !slices.ContainsFunc(s.tenant.Objects.LeadPools, func(p jing.SelectOption) bool { return p.JingUUID == pool }) {
-		return fmt.Errorf("sandbox: no lead pool %s", pool)
-	}
-	s.moveToPool(l, pool, backOffice, s.cfg.Now())
-	return nil
+	return s.onLead(uuid, func(l *lead) error {
+		if !slices.ContainsFunc(s.tenant.Objects.LeadPools, func(p jing.SelectOption) bool { return p.JingUUID == pool }) {
+			return fmt.Errorf("sandbox: no lead pool %s", pool)
+		}
+		s.moveToPool(l, pool, backOffice, s.cfg.Now())
+		return nil
+	})
 }
 
 func (s *Server) moveToPool(l *lead, pool string, a leadActor, now time.Time) {
@@ -116,12 +119,8 @@ func (s *Server) LeadPools() []jing.SelectOption {
 // AddLeadNote records a follow-up note on a lead, as a member does on the
 // platform's console, and emits object_add_notes.
 func (s *Server) AddLeadNote(uuid, note string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	l := s.tenant.Leads.find(uuid)
-	if l == nil {
-		return fmt.Errorf("sandbox: no lead %s", uuid)
-	}
-	s.addLeadNote(l, s.leadType(l), note, s.consoleActor(l), s.cfg.Now())
-	return nil
+	return s.onLead(uuid, func(l *lead) error {
+		s.addLeadNote(l, s.leadType(l), note, s.consoleActor(l), s.cfg.Now())
+		return nil
+	})
 }
