@@ -770,7 +770,7 @@ func (s *Server) startImport(c echo.Context) error {
 		if !ok {
 			return err
 		}
-		return refuse(je.Message(ui.Lang(c.Request().Context())), je.RequestID)
+		return refuse(state(c).loc.Message(je.Message()), je.RequestID)
 	}
 	entry.Summary = fmt.Sprintf("started %q (job %d): crowd %q, create missing %t", im.FileName, jobID,
 		importTargetName(form.NewName, form.Crowd), form.CreateMissing)
@@ -873,9 +873,9 @@ func (s *Server) importProgress(c echo.Context, im db.Import) (importsview.Progr
 		}
 		switch {
 		case j.State == db.JobPaused && j.ResumeAt > 0:
-			p.WaitUntil, p.WaitReason = j.ResumeAt, j.Error
+			p.WaitUntil, p.WaitReason = j.ResumeAt, state(c).loc.Stored(j.Error)
 		case j.State == db.JobFailed:
-			p.Error = j.Error
+			p.Error = state(c).loc.Stored(j.Error)
 		}
 		if mayActOnJob(currentUser(c), j) {
 			p.CanPause = (j.State == db.JobQueued || j.State == db.JobRunning) && j.RequestedState == ""

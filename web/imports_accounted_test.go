@@ -11,120 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/html"
-
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
 )
-
-// dom is a page or fragment parsed, to assert on through data-testid.
-type dom struct {
-	t    *testing.T
-	root *html.Node
-}
-
-func parseDOM(t *testing.T, body string) dom {
-	t.Helper()
-	root, err := html.Parse(strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dom{t: t, root: root}
-}
-
-func domAttr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-// all is every element with data-testid id.
-func (d dom) all(id string) []*html.Node {
-	var out []*html.Node
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode && domAttr(n, "data-testid") == id {
-			out = append(out, n)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(d.root)
-	return out
-}
-
-// one is the single element with data-testid id.
-func (d dom) one(id string) *html.Node {
-	d.t.Helper()
-	m := d.all(id)
-	if len(m) != 1 {
-		d.t.Fatalf("%d elements with data-testid %q, want 1", len(m), id)
-	}
-	return m[0]
-}
-
-func (d dom) has(id string) bool { return len(d.all(id)) > 0 }
-
-// text is the text of the element with data-testid id, spaces folded.
-func (d dom) text(id string) string { return nodeText(d.one(id)) }
-
-func nodeText(n *html.Node) string {
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return strings.Join(strings.Fields(b.String()), " ")
-}
-
-// selectedValue is the value of a select's selected option.
-func selectedValue(sel *html.Node) string {
-	var out string
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode && n.Data == "option" {
-			for _, a := range n.Attr {
-				if a.Key == "selected" {
-					out = domAttr(n, "value")
-				}
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(sel)
-	return out
-}
-
-func optionValues(sel *html.Node) []string {
-	var out []string
-	for c := sel.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == html.ElementNode && c.Data == "option" {
-			out = append(out, domAttr(c, "value"))
-		}
-	}
-	return out
-}
-
-func (d dom) count(id string) int64 {
-	d.t.Helper()
-	n, err := strconv.ParseInt(strings.ReplaceAll(d.text(id), ",", ""), 10, 64)
-	if err != nil {
-		d.t.Fatalf("%s shows %q", id, d.text(id))
-	}
-	return n
-}
 
 // messyExport is a CSV export with a title row above the header, stray
 // quotes, a number Excel rounded, a blank row and a cell over two lines:
@@ -156,42 +45,42 @@ func TestImportWizardAccountsForEveryRowOfAMessyExport(t *testing.T) {
 	}
 	id := uploadOK(t, c, "展会名单.csv", []byte(messyExport(mobiles)))
 
-	page := parseDOM(t, c.get(fmt.Sprintf("/imports/%d", id)).Body.String())
-	if got := selectedValue(page.one("header_row-select")); got != "2" {
+	doc := parsePage(t, c.get(fmt.Sprintf("/imports/%d", id)).Body.String())
+	if got := selectedValue(doc.one("header_row-select")); got != "2" {
 		t.Errorf("header row %q, want 2 (under the title)", got)
 	}
-	if titles := page.all("title-row"); len(titles) != 1 || domAttr(titles[0], "data-row") != "1" {
+	if titles := doc.all("title-row"); len(titles) != 1 || attrOf(titles[0], "data-row") != "1" {
 		t.Errorf("title rows %d", len(titles))
 	}
-	problems := page.all("row-problem")
+	problems := doc.all("row-problem")
 	if len(problems) != 2 || !strings.Contains(nodeText(problems[0]), "引号不成对") {
 		t.Fatalf("the preview shows %d rows with broken quoting", len(problems))
 	}
 	var shown []string
-	for _, r := range page.all("preview-row") {
-		shown = append(shown, domAttr(r, "data-row"))
+	for _, r := range doc.all("preview-row") {
+		shown = append(shown, attrOf(r, "data-row"))
 	}
 	if !slices.Equal(shown, []string{"3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}) {
 		t.Errorf("preview rows %v", shown)
 	}
 
 	validate(t, c, id, url.Values{"col_0": {"name"}, "col_1": {"mobile"}, "identity": {"mobile"}})
-	page = parseDOM(t, c.get(fmt.Sprintf("/imports/%d", id)).Body.String())
+	doc = parsePage(t, c.get(fmt.Sprintf("/imports/%d", id)).Body.String())
 	for testid, want := range map[string]int64{"sum-total": 10, "sum-empty": 1, "sum-valid": 4, "sum-invalid": 4, "sum-duplicate": 1} {
-		if got := page.count(testid); got != want {
+		if got := doc.count(testid); got != want {
 			t.Errorf("%s = %d, want %d", testid, got, want)
 		}
 	}
-	if got := page.text("sum-rows-in-file"); got != "文件共 12 行：标题行 1，表头 1 行，数据行 10。" {
+	if got := doc.text("sum-rows-in-file"); got != "文件共 12 行：标题行 1，表头 1 行，数据行 10。" {
 		t.Errorf("rows in file: %q", got)
 	}
-	if got := page.text("sum-lines"); !strings.Contains(got, "读取了 12 行，文件有 13 行文本") || !strings.Contains(got, "第 9 行") {
+	if got := doc.text("sum-lines"); !strings.Contains(got, "读取了 12 行，文件有 13 行文本") || !strings.Contains(got, "第 9 行") {
 		t.Errorf("rows and lines: %q", got)
 	}
-	if got := page.text("reason-quote"); got != "引号不成对2" {
+	if got := doc.text("reason-quote"); got != "引号不成对2" {
 		t.Errorf("quote reason: %q", got)
 	}
-	if !page.has("reason-mobile_rounded") {
+	if !doc.has("reason-mobile_rounded") {
 		t.Error("no rounded-number reason in the summary")
 	}
 
@@ -210,11 +99,11 @@ func TestImportWizardAccountsForEveryRowOfAMessyExport(t *testing.T) {
 	// Another header row: the title becomes the header, nothing is mapped
 	// by name any more, and no row is a title row.
 	rec := c.post(fmt.Sprintf("/imports/%d/reading", id), url.Values{"header_row": {"1"}}, htmx())
-	page = parseDOM(t, rec.Body.String())
-	if got := selectedValue(page.one("header_row-select")); got != "1" || page.has("title-rows") {
-		t.Fatalf("after choosing row 1: header %q, title rows shown %v", got, page.has("title-rows"))
+	doc = parsePage(t, rec.Body.String())
+	if got := selectedValue(doc.one("header_row-select")); got != "1" || doc.has("title-rows") {
+		t.Fatalf("after choosing row 1: header %q, title rows shown %v", got, doc.has("title-rows"))
 	}
-	if got := page.all("preview-row"); len(got) != 11 {
+	if got := doc.all("preview-row"); len(got) != 11 {
 		t.Errorf("%d rows under row 1, want 11", len(got))
 	}
 }
@@ -231,12 +120,12 @@ func TestALargeImportIsValidatedInTheBackground(t *testing.T) {
 	id := uploadOK(t, c, "名单.csv", []byte(mixedFile))
 	validate(t, c, id, url.Values{"col_0": {"mobile"}, "col_1": {"name"}, "identity": {"mobile"}})
 
-	page := parseDOM(t, c.get(fmt.Sprintf("/imports/%d", id)).Body.String())
-	if page.text("validate-percent") != "0%" || !page.has("cancel-validation") || page.has("validate") {
+	doc := parsePage(t, c.get(fmt.Sprintf("/imports/%d", id)).Body.String())
+	if doc.text("validate-percent") != "0%" || !doc.has("cancel-validation") || doc.has("validate") {
 		t.Fatal("the page does not show the validation queued")
 	}
 	frag := c.get(fmt.Sprintf("/imports/%d/progress", id), htmx())
-	if !parseDOM(t, frag.Body.String()).has("import-validating") {
+	if !parsePage(t, frag.Body.String()).has("import-validating") {
 		t.Fatalf("progress while validating: %s", frag.Body.String())
 	}
 
@@ -246,9 +135,9 @@ func TestALargeImportIsValidatedInTheBackground(t *testing.T) {
 	if rec := c.post(fmt.Sprintf("/imports/%d/validate/cancel", other), nil); rec.Code != http.StatusSeeOther {
 		t.Fatalf("stop validating: %d", rec.Code)
 	}
-	page = parseDOM(t, c.get(fmt.Sprintf("/imports/%d", other)).Body.String())
-	if page.text("validation-notice") != "校验已停止。可以修改设置后重新校验。" || !page.has("validate") || page.has("import-validating") {
-		t.Errorf("a stopped validation: validate button %v", page.has("validate"))
+	doc = parsePage(t, c.get(fmt.Sprintf("/imports/%d", other)).Body.String())
+	if doc.text("validation-notice") != "校验已停止。可以修改设置后重新校验。" || !doc.has("validate") || doc.has("import-validating") {
+		t.Errorf("a stopped validation: validate button %v", doc.has("validate"))
 	}
 
 	rig.startRunner()
@@ -263,7 +152,7 @@ func TestALargeImportIsValidatedInTheBackground(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond) // polling as the page does, bounded by the deadline
 	}
-	summary := parseDOM(t, frag.Body.String())
+	summary := parsePage(t, frag.Body.String())
 	if summary.count("sum-total") != 8 || summary.count("sum-valid") != 3 || !summary.has("target-form") {
 		t.Fatalf("the summary after validating in the background: %s", frag.Body.String())
 	}
@@ -289,19 +178,19 @@ func TestTheTargetStepOffersEveryPlatformCrowd(t *testing.T) {
 	validate(t, c, id, url.Values{"col_0": {"name"}, "col_1": {"mobile"}, "identity": {"mobile"}})
 	h.clock.Advance(time.Minute)
 
-	page := parseDOM(t, c.get(fmt.Sprintf("/imports/%d", id)).Body.String())
-	picker := page.one("crowd-picker")
-	if domAttr(picker, "data-syncing") != "true" || !page.has("crowds-refreshing") {
+	doc := parsePage(t, c.get(fmt.Sprintf("/imports/%d", id)).Body.String())
+	picker := doc.one("crowd-picker")
+	if attrOf(picker, "data-syncing") != "true" || !doc.has("crowds-refreshing") {
 		t.Fatal("opening the target step does not refresh the crowd list")
 	}
-	if slices.Contains(optionValues(page.one("crowd-select")), strconv.FormatInt(made, 10)) {
+	if slices.Contains(optionValues(doc.one("crowd-select")), strconv.FormatInt(made, 10)) {
 		t.Fatal("the crowd is listed before the refresh; the test proves nothing")
 	}
-	var frag dom
+	var frag page
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		frag = parseDOM(t, c.get(fmt.Sprintf("/imports/%d/crowds?crowd=new", id), htmx()).Body.String())
-		if domAttr(frag.one("crowd-picker"), "data-syncing") == "false" {
+		frag = parsePage(t, c.get(fmt.Sprintf("/imports/%d/crowds?crowd=new", id), htmx()).Body.String())
+		if attrOf(frag.one("crowd-picker"), "data-syncing") == "false" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -313,7 +202,7 @@ func TestTheTargetStepOffersEveryPlatformCrowd(t *testing.T) {
 		t.Fatal("the crowd made on the platform is not offered after the refresh")
 	}
 
-	est := parseDOM(t, c.get(fmt.Sprintf("/imports/%d/estimate?crowd=new&create_missing=1", id), htmx()).Body.String())
+	est := parsePage(t, c.get(fmt.Sprintf("/imports/%d/estimate?crowd=new&create_missing=1", id), htmx()).Body.String())
 	if !strings.Contains(est.text("estimate-lookup"), "5 人，1 次调用") || !strings.Contains(est.text("estimate-create"), "最多 5 人") ||
 		!est.has("estimate-crowd") || est.has("estimate-one-by-one") {
 		t.Errorf("estimate: %q / %q", est.text("estimate-lookup"), est.text("estimate-create"))
@@ -321,10 +210,10 @@ func TestTheTargetStepOffersEveryPlatformCrowd(t *testing.T) {
 
 	long := strings.Repeat("名", crowds.CrowdNameMax+1)
 	rec := c.post(fmt.Sprintf("/imports/%d/start", id), url.Values{"crowd": {"new"}, "new_name": {long}}, htmx())
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(parseDOM(t, rec.Body.String()).text("target-error"), "最多 50 个字符") {
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(parsePage(t, rec.Body.String()).text("target-error"), "最多 50 个字符") {
 		t.Fatalf("a 51-character name: %d", rec.Code)
 	}
-	if got := domAttr(parseDOM(t, rec.Body.String()).one("new-crowd-name"), "maxlength"); got != "50" {
+	if got := attrOf(parsePage(t, rec.Body.String()).one("new-crowd-name"), "maxlength"); got != "50" {
 		t.Errorf("the name field allows %s characters", got)
 	}
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/jing"
@@ -33,10 +34,21 @@ func parseSandbox(args []string, io IO) (sandboxOptions, error) {
 	fs.Float64Var(&c.Faults.ErrorRate, "error-rate", 0, "share of business calls answered 20000 or 40005, 0 to 1")
 	fs.DurationVar(&c.Faults.Latency, "latency", 0, "delay added before every answer")
 	fs.Float64Var(&c.Faults.DropRate, "drop-rate", 0, "share of business calls whose connection is dropped after they took effect, 0 to 1")
+	fs.Func("deny", "endpoints (catalog keys, comma-separated) the tenant is not granted: answered 40006", func(v string) error {
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				c.Permissions.Denied = append(c.Permissions.Denied, k)
+			}
+		}
+		return nil
+	})
+	fs.BoolVar(&c.Permissions.IPNotAllowed, "deny-ip", false, "answer every call 40006 \"IP无权访问\", as a platform whose IP allow-list lacks the caller")
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "where to deliver lead and account events, as the platform does")
-	fs.Float64Var(&c.PlatformChangesPerMinute, "platform-changes-per-minute", 0, "random lead changes made \"on the platform\", with webhooks")
+	fs.Float64Var(&c.PlatformChangesPerMinute, "platform-changes-per-minute", 0, "random lead and account changes made \"on the platform\", with webhooks")
 	fs.StringVar(&c.StatePath, "state", "", "keep the tenant's state in this file across restarts")
 	fs.StringVar(&o.catalog, "catalog", "", "catalog.json with overrides (paths, limits) to serve instead of the built-in catalog")
+	c.Quirks = sandbox.Quirks{}
+	fs.Var(c.Quirks, "quirk", "answer like an undocumented platform: NAME or NAME=ENDPOINT,… (repeatable; see the README)")
 	fs.StringVar(&o.logs.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json (env JINGDESK_LOG_FORMAT)")
 	fs.StringVar(&o.logs.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env JINGDESK_LOG_LEVEL)")
 	fs.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
@@ -73,6 +85,13 @@ func sandboxCommand(ctx context.Context, args []string, io IO) error {
 			return fmt.Errorf("--catalog: %w", err)
 		}
 	}
+	cat := o.cfg.Catalog
+	if cat.IsZero() {
+		cat = jing.DefaultCatalog()
+	}
+	if err := o.cfg.Permissions.Check(cat); err != nil {
+		return fmt.Errorf("--deny: %w", err)
+	}
 	o.cfg.Logger = logger
 	start := time.Now()
 	sb, err := sandbox.Start(o.cfg, o.addr)
@@ -80,6 +99,9 @@ func sandboxCommand(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	logger.Info("sandbox platform listening", "url", sb.URL, "seed", o.cfg.Seed, "started_in", time.Since(start).Round(time.Millisecond))
+	if len(o.cfg.Quirks) > 0 {
+		logger.Warn("sandbox answers with quirks, unlike the documented platform", "quirks", o.cfg.Quirks.String())
+	}
 	fmt.Fprintf(io.Stdout, "Jing sandbox platform\n  URL:        %s\n  app_id:     %s\n  app_secret: %s\n\n"+
 		"Connect jingdesk to it with:\n  JINGDESK_JING_APP_SECRET=%s jingdesk serve --jing-base-url %s --jing-app-id %s\n",
 		sb.URL, o.cfg.AppID, o.cfg.AppSecret, o.cfg.AppSecret, sb.URL, o.cfg.AppID)

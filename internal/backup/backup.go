@@ -41,6 +41,7 @@ var keyFiles = []keyFile{
 	{"session.key", 96, true},
 	{"secret.key", 32, true},
 	{"sandbox.json", 0, false},
+	{"sandbox.ledger.json", 0, false}, // the sandbox's ids handed out and tokens issued
 	{"catalog.json", 0, false},
 }
 

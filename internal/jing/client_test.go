@@ -44,11 +44,12 @@ func (h *countingHandler) count(path string) int {
 }
 
 type rig struct {
-	sb     *sandbox.Server
-	calls  *countingHandler
-	client *jing.Client
-	clock  *offsetClock
-	tokens *memTokens
+	sb      *sandbox.Server
+	baseURL string
+	calls   *countingHandler
+	client  *jing.Client
+	clock   *offsetClock
+	tokens  *memTokens
 }
 
 type rigOption func(*sandbox.Config, *jing.Config)
@@ -89,7 +90,7 @@ func newRig(t testing.TB, opts ...rigOption) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rig{sb: sb, calls: calls, client: client, clock: clock, tokens: tokens}
+	return &rig{sb: sb, baseURL: srv.URL, calls: calls, client: client, clock: clock, tokens: tokens}
 }
 
 type memTokens struct {
@@ -277,7 +278,7 @@ func TestDailyQuotaExhaustionPausesWithTheRightError(t *testing.T) {
 	if r.calls.count("/v1/member/list") != before {
 		t.Fatal("the client kept calling an exhausted endpoint")
 	}
-	if msg := perr.Message("zh-CN"); !contains(msg, "额度") || !contains(msg, perr.RequestID) {
+	if msg := render(t, perr, "zh-CN"); !contains(msg, "额度") || !contains(msg, perr.RequestID) {
 		t.Fatalf("message %q", msg)
 	}
 	// The next platform day it works again.
@@ -344,7 +345,7 @@ func TestADroppedConnectionOnANonIdempotentCallIsOutcomeUnknown(t *testing.T) {
 		t.Fatalf("dropped sms.send: %v (sent %d times)", err, r.calls.count("/v1/sms/task/send"))
 	}
 	e, _ := jing.AsError(err)
-	if msg := e.Message("en"); !contains(msg, "not known whether") {
+	if msg := render(t, e, "en"); !contains(msg, "not known whether") {
 		t.Fatalf("message %q", msg)
 	}
 }

@@ -338,7 +338,7 @@ func FileSize(ctx context.Context, n int64) string {
 // is the platform's own words.
 var reasonCodes = []string{importfile.ReasonEmpty, importfile.ReasonMobileFormat, importfile.ReasonEmailFormat,
 	importfile.ReasonIDFormat, importfile.ReasonMobileRounded, importfile.ProblemQuote, importfile.ProblemTooLong,
-	importfile.ProblemTooWide, "unknown_person", "refused_by_crowd"}
+	importfile.ProblemTooWide, "unknown_person", "refused_by_crowd", "no_answer"}
 
 // ReasonLabel is a validation or platform reason in the reader's words.
 func ReasonLabel(ctx context.Context, reason string) string {

@@ -43,8 +43,12 @@ type Config struct {
 	// StatePath, when set, keeps the tenant's state across restarts.
 	StatePath string
 	Faults    Faults
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// Permissions refuse endpoints with 40006 (permissions.go).
+	Permissions Permissions
+	// Quirks make it answer like an undocumented platform (quirks.go).
+	Quirks Quirks
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Faults injects trouble, for tests and demonstrations.
@@ -72,24 +76,32 @@ type Server struct {
 	log      *slog.Logger
 	handlers map[string]handler
 
-	mu      sync.Mutex
-	tenant  *tenant
-	auth    authState
-	limits  limitState
-	faults  Faults
-	faultRN *lockedRand
-	events  *eventQueue
-	state   *stateStore // nil without Config.StatePath (persist.go)
+	mu         sync.Mutex
+	tenant     *tenant
+	ledger     *ledger // ids handed out and tokens issued (ledger.go)
+	tokenStats TokenStats
+	limits     limitState
+	faults     Faults
+	perms      Permissions
+	quirks     Quirks
+	faultRN    *lockedRand
+	events     *eventQueue
+	recent     []jing.WebhookEvent // the latest events emitted, newest last (RecentEvents)
+	state      *stateStore         // nil without Config.StatePath (persist.go)
 }
 
 // New builds a sandbox with its seeded tenant.
 func New(cfg Config) *Server {
 	cfg = withDefaults(cfg)
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "sandbox"), faults: cfg.Faults,
-		faultRN: newLockedRand(cfg.Seed ^ 0x5eed)}
+		perms: cfg.Permissions, quirks: cfg.Quirks.clone(), faultRN: newLockedRand(cfg.Seed ^ 0x5eed)}
+	if err := cfg.Permissions.Check(cfg.Catalog); err != nil {
+		s.log.Error("sandbox: permissions name an unknown endpoint; it is never refused", "error", err)
+	}
 	s.state = newStateStore(cfg.StatePath, s.log)
 	s.tenant = s.state.loadOrSeed(cfg)
-	s.auth = newAuthState()
+	s.ledger = loadLedger(ledgerPath(cfg.StatePath), s.log)
+	s.ledger.resumeCounters(s.tenant)
 	s.limits = newLimitState()
 	s.events = newEventQueue(s)
 	s.handlers = s.routes()
@@ -188,7 +200,12 @@ func business(msg string) error { return apiError{jing.CodeBusinessFailed, msg} 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep, ok := s.cfg.Catalog.ByPath(r.Method, r.URL.Path)
 	if !ok || ep.Disabled {
-		s.answer(w, jing.Endpoint{}, nil, apiError{jing.CodeInvalidParameter, jing.SubNoSuchMethod})
+		if !s.notServed(w, r, "") {
+			s.answer(w, jing.Endpoint{}, nil, apiError{jing.CodeInvalidParameter, jing.SubNoSuchMethod})
+		}
+		return
+	}
+	if s.notServed(w, r, ep.Key) {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
@@ -216,10 +233,18 @@ func (s *Server) serve(r *http.Request, ep jing.Endpoint, body []byte) (any, err
 	if err := s.limits.admit(ep, s.quotaFor(ep), now); err != nil {
 		return nil, err
 	}
+	if s.perms.IPNotAllowed { // not even a token for an address the platform does not allow
+		return nil, s.perms.refuse(ep)
+	}
 	if !isOAuth(ep.Key) {
 		if err := s.authorize(r, now); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.perms.refuse(ep); err != nil {
+		return nil, err
+	}
+	if !isOAuth(ep.Key) {
 		if err := s.maybeFail(ep); err != nil {
 			return nil, err
 		}
@@ -228,7 +253,14 @@ func (s *Server) serve(r *http.Request, ep jing.Endpoint, body []byte) (any, err
 	if !ok {
 		return nil, apiError{jing.CodeInvalidParameter, jing.SubNoSuchMethod}
 	}
-	return h(&call{s: s, endpoint: ep, body: body, now: now})
+	data, err := h(&call{s: s, endpoint: ep, body: body, now: now})
+	if err == nil && ep.Write {
+		// Whatever a write changed (persons, crowds and their members,
+		// leads, sends) is saved soon after: each handler need not
+		// remember to say so.
+		s.markChanged()
+	}
+	return data, err
 }
 
 func (s *Server) quotaFor(ep jing.Endpoint) int {
@@ -243,7 +275,7 @@ func (s *Server) authorize(r *http.Request, now time.Time) error {
 	if r.Header.Get("app_id") != s.cfg.AppID {
 		return apiError{jing.CodeInvalidParameter, "无效的appId参数"}
 	}
-	return s.auth.check(r.Header.Get("access_token"), now)
+	return s.ledger.Tokens.check(r.Header.Get("access_token"), now)
 }
 
 // maybeFail injects 20002 and 20000/40005 at the configured rates (with s.mu held).
@@ -285,7 +317,8 @@ func (s *Server) inject(w http.ResponseWriter, ep jing.Endpoint) bool {
 	panic(http.ErrAbortHandler)
 }
 
-// answer writes the envelope (the string-code variant where documented).
+// answer writes the envelope (the string-code variant where documented),
+// shaped by the quirks in force.
 func (s *Server) answer(w http.ResponseWriter, ep jing.Endpoint, data any, err error) {
 	code, msg := jing.CodeOK, "success"
 	if err != nil {
@@ -299,14 +332,17 @@ func (s *Server) answer(w http.ResponseWriter, ep jing.Endpoint, data any, err e
 	if data == nil {
 		data = struct{}{}
 	}
-	env := map[string]any{"request_id": newRequestID(), "data": data, "timestamp": time.Now().UnixMilli()}
-	if ep.StringCode {
-		env["code"], env["message"] = fmt.Sprint(code), msg
-	} else {
-		env["code"], env["msg"] = code, msg
+	qs := s.currentQuirks()
+	if code == jing.CodeOK {
+		shaped, err := shapeData(qs, ep.Key, data)
+		if err != nil {
+			s.log.Error("sandbox: reshape an answer", "endpoint", ep.Key, "error", err)
+		} else {
+			data = shaped
+		}
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	json.NewEncoder(w).Encode(env)
+	json.NewEncoder(w).Encode(envelopeFor(qs, ep, code, msg, data, newRequestID(), time.Now().UnixMilli()))
 }
 
 func isOAuth(key string) bool { return len(key) > 6 && key[:6] == "oauth." }

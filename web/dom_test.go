@@ -1,0 +1,185 @@
+package web
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+)
+
+// page is a rendered page parsed, to assert through the DOM (data-testid).
+type page struct {
+	t   testing.TB
+	doc *html.Node
+}
+
+func parsePage(t testing.TB, body string) page {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page{t: t, doc: doc}
+}
+
+// all are the elements whose data-testid is id, in document order.
+func (p page) all(id string) []*html.Node {
+	var out []*html.Node
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && attrOf(n, "data-testid") == id {
+			out = append(out, n)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(p.doc)
+	return out
+}
+
+// has reports an element with data-testid id.
+func (p page) has(id string) bool { return len(p.all(id)) > 0 }
+
+// text is the text of the first element with data-testid id ("" if none).
+func (p page) text(id string) string {
+	if n := p.all(id); len(n) > 0 {
+		return nodeText(n[0])
+	}
+	return ""
+}
+
+// textIn is the text of the first element of class class inside the first
+// element with data-testid id.
+func (p page) textIn(id, class string) string {
+	n := p.all(id)
+	if len(n) == 0 {
+		return ""
+	}
+	var found string
+	var walk func(*html.Node) bool
+	walk = func(n *html.Node) bool {
+		if n.Type == html.ElementNode && slices.Contains(strings.Fields(attrOf(n, "class")), class) {
+			found = nodeText(n)
+			return true
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if walk(c) {
+				return true
+			}
+		}
+		return false
+	}
+	walk(n[0])
+	return found
+}
+
+// attr is an attribute of the first element with data-testid id.
+func (p page) attr(id, key string) string {
+	if n := p.all(id); len(n) > 0 {
+		return attrOf(n[0], key)
+	}
+	return ""
+}
+
+// inputValue is the value of the form control named name ("" if none).
+func (p page) inputValue(name string) string {
+	var val string
+	var walk func(*html.Node) bool
+	walk = func(n *html.Node) bool {
+		if n.Type == html.ElementNode && (n.Data == "input" || n.Data == "textarea") && attrOf(n, "name") == name {
+			val = attrOf(n, "value")
+			if n.Data == "textarea" {
+				val = nodeText(n)
+			}
+			return true
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if walk(c) {
+				return true
+			}
+		}
+		return false
+	}
+	walk(p.doc)
+	return val
+}
+
+func attrOf(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func nodeText(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// one is the single element with data-testid id (the test fails unless
+// there is exactly one).
+func (p page) one(id string) *html.Node {
+	p.t.Helper()
+	m := p.all(id)
+	if len(m) != 1 {
+		p.t.Fatalf("%d elements with data-testid %q, want 1", len(m), id)
+	}
+	return m[0]
+}
+
+// count is the number the element with data-testid id shows.
+func (p page) count(id string) int64 {
+	p.t.Helper()
+	text := nodeText(p.one(id))
+	n, err := strconv.ParseInt(strings.ReplaceAll(text, ",", ""), 10, 64)
+	if err != nil {
+		p.t.Fatalf("%s shows %q", id, text)
+	}
+	return n
+}
+
+// selectedValue is the value of a select's selected option.
+func selectedValue(sel *html.Node) string {
+	for _, o := range options(sel) {
+		for _, a := range o.Attr {
+			if a.Key == "selected" {
+				return attrOf(o, "value")
+			}
+		}
+	}
+	return ""
+}
+
+// optionValues are a select's option values, in order.
+func optionValues(sel *html.Node) []string {
+	var out []string
+	for _, o := range options(sel) {
+		out = append(out, attrOf(o, "value"))
+	}
+	return out
+}
+
+func options(sel *html.Node) []*html.Node {
+	var out []*html.Node
+	for c := sel.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && c.Data == "option" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
