@@ -1,14 +1,17 @@
 package platform
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/secret"
 )
 
 // smsSendOnRecord makes an SMS task on the live connection's platform and
@@ -353,5 +356,47 @@ func TestTheQuotaOfTheDayIsSaidAndRespected(t *testing.T) {
 	// The sandbox's own quota (1 a day) refused the others: quota too.
 	if r := resultOf(rep, "members.list"); r.Status != VerifyQuota {
 		t.Fatalf("members.list: %+v", r)
+	}
+}
+
+// BenchmarkLastVerification is what every page pays to know the last
+// verification: "hit", from memory (within 5 s of the last read); "miss",
+// the settings row read again and found unchanged; "changed", read and
+// decoded (a report another process wrote).
+func BenchmarkLastVerification(b *testing.B) {
+	store, err := db.Open(context.Background(), b.TempDir()+"/jingdesk.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	bx, err := secret.NewBox(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := Open(context.Background(), Config{Store: store, Box: bx, Logger: quiet(),
+		Sandbox: SandboxOptions{Seed: 1, Persons: 200, Leads: 40}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	if _, err := m.VerifyAnswers(ctx); err != nil {
+		b.Fatal(err)
+	}
+	for _, mode := range []string{"hit", "miss", "changed"} {
+		b.Run(mode, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				switch mode {
+				case "miss":
+					m.reports.readAt = time.Time{}
+				case "changed":
+					m.reports.readAt, m.reports.raw = time.Time{}, ""
+				}
+				if _, found := m.LastVerification(ctx); !found {
+					b.Fatal("no report")
+				}
+			}
+		})
 	}
 }
