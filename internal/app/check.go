@@ -111,6 +111,10 @@ func checkCommand(ctx context.Context, args []string, io IO) error {
 	}
 	defer pm.Close()
 
+	if st, err := pm.Status(ctx); err == nil && (st.Incomplete || st.SecretUnreadable) {
+		// Settings were meant to name a platform: say why the sandbox is checked instead.
+		fmt.Fprintln(io.Stdout, loc.T("check.target.incomplete"))
+	}
 	plan := pm.PlanVerification(ctx)
 	printPlan(io.Stdout, loc, plan, pm.Sandbox())
 	if !pm.Sandbox() && !o.yes && !confirmed(io, loc) {

@@ -134,6 +134,12 @@ func TestCheckUnderstandsEveryReadOfTheDefaultSandboxAndLeavesItAsItWas(t *testi
 		t.Error("check rewrote sandbox.ledger.json")
 	}
 
+	// An app_id without a secret leaves the console on the sandbox: the check says so.
+	out, _, err = runCLI(t, "", "check", "--data", dir, "--lang", "en", "--jing-app-id", "half-configured")
+	if err != nil || !strings.Contains(out, "settings are incomplete") || !strings.Contains(out, "built-in sandbox") {
+		t.Fatalf("half configured: %v\n%s", err, out)
+	}
+
 	// Chinese unless told otherwise.
 	out, _, err = runCLI(t, "", "check", "--data", dir, "--lang", "zh-CN")
 	if err != nil || !strings.Contains(out, "控制台能理解读取到的每一个答复") {
