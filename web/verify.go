@@ -88,8 +88,11 @@ func (s *Server) verifyReportView(c echo.Context, m *platform.Manager, rep platf
 	v := settings.VerifyReport{At: rep.At.Unix(), BaseURL: rep.BaseURL, Current: rep.Connection == m.Connection(),
 		Writes: rep.Writes, Problems: len(rep.Problems())}
 	row := func(r platform.VerifyResult) settings.VerifyRow {
-		out := settings.VerifyRow{Endpoint: r.Endpoint, Status: string(r.Status), Field: r.Field, RequestID: r.RequestID,
+		out := settings.VerifyRow{Endpoint: r.Endpoint, Status: string(r.Status), Field: r.Field,
 			DurationMS: r.DurationMS, NoMeta: r.NoMeta}
+		if r.Status == platform.VerifyUnderstood { // a failure's sentence carries its request id
+			out.RequestID = r.RequestID
+		}
 		if !r.Detail.IsZero() {
 			out.Detail = loc.Message(r.Detail)
 		}
