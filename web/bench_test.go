@@ -3,10 +3,12 @@ package web
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"testing"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/static"
 )
 
@@ -80,5 +82,41 @@ func BenchmarkBytesOfPageSize(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		serveOnce(b, bare, "/", nil)
+	}
+}
+
+// BenchmarkSignedInPageVerified is BenchmarkSignedInPage for an
+// administrator, on a console whose last verification of the platform's
+// answers failed an endpoint of the page's feature: the banner and the
+// feature's warning are drawn on every page (the report from memory, read
+// again from SQLite at most every 5 s: see BenchmarkLastVerification in
+// internal/platform). "none": the same console with no report kept.
+func BenchmarkSignedInPageVerified(b *testing.B) {
+	for _, failed := range []bool{false, true} {
+		name := "none"
+		if failed {
+			name = "failed"
+		}
+		b.Run(name, func(b *testing.B) {
+			h := newHarness(b, withPlatform(b, nil))
+			h.addUser("root", db.RoleAdmin)
+			admin := h.login("root")
+			if failed {
+				qs := sandbox.Quirks{}
+				qs.Set("no-code=leads.list")
+				h.srv.Platform.SandboxServer().SetQuirks(qs)
+				if rec := admin.post("/settings/platform/verify", url.Values{"confirm": {"1"}}); rec.Code != http.StatusSeeOther {
+					b.Fatalf("verify: %d", rec.Code)
+				}
+			}
+			cookies := admin.jar.Cookies(baseURL)
+			size := serveOnce(b, h.srv, "/leads/board", cookies)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				serveOnce(b, h.srv, "/leads/board", cookies)
+			}
+		})
 	}
 }

@@ -62,6 +62,7 @@ func (s *Server) renderPlatform(c echo.Context, status int, form *settings.Platf
 	v := settings.PlatformView{Conn: platformConnection(st), Form: platformForm(st), CatalogFile: s.CatalogFile,
 		Overridden: len(m.Overridden())}
 	v.Webhook = s.webhookCard(c) // issue 9: the webhook's URL and counts (web/live.go)
+	v.Verify = s.verifyCard(c, m)
 	if form != nil {
 		v.Form.BaseURL, v.Form.AppID, v.Form.Errors = form.BaseURL, form.AppID, form.Errors
 	}

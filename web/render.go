@@ -35,6 +35,7 @@ func (s *Server) render(c echo.Context, status int, v View) error {
 			component = layout.Bare(pd, v.Body)
 		} else {
 			s.fillImportsBadge(c, pd)
+			s.fillVerification(c, pd)
 			component = layout.App(pd, v.Body)
 		}
 	}

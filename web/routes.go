@@ -198,12 +198,15 @@ func (s *Server) Routes() []Route {
 		{post, "/settings/system/backups", Admin, s.saveBackupSchedule},
 		{get, "/metrics", Admin, s.showMetrics},
 
-		// The platform connection: settings, the connection test, the endpoint check, usage.
+		// The platform connection: settings, the connection test, the endpoint
+		// check, the verification of answers (its plan, then the run), usage.
 		{get, "/settings/platform", Admin, s.showPlatform},
 		{post, "/settings/platform", Admin, s.savePlatform},
 		{post, "/settings/platform/secret/clear", Admin, s.clearPlatformSecret},
 		{post, "/settings/platform/test", Admin, s.testPlatform},
 		{post, "/settings/platform/check", Admin, s.checkEndpoints},
+		{get, "/settings/platform/verify", Admin, s.showVerifyPlan},
+		{post, "/settings/platform/verify", Admin, s.verifyAnswers},
 		{get, "/settings/platform/usage", Admin, s.showPlatformUsage},
 		{post, "/settings/platform/webhook/rotate", Admin, s.rotateWebhookSecret},
 		{get, "/settings/webhooks", Admin, s.showWebhookEvents},

@@ -39,6 +39,9 @@ Usage:
   jingdesk sandbox [--addr 127.0.0.1:9900] [--seed 1] [--app-id sandbox] [--app-secret sandbox]
                                            run the sandbox platform on its own, for
                                            demonstrations and tests ("jingdesk sandbox -h")
+  jingdesk check [--data DIR] [--yes]      verify the platform's answers: call every read-only
+                                           endpoint once, report what the console does not
+                                           understand, exit non-zero on problems ("jingdesk check -h")
   jingdesk backup [--data DIR] FILE        back up the database and keys (the server may run)
   jingdesk restore [--data DIR] FILE       restore a backup (with the server stopped)
   jingdesk version                         print the version
@@ -93,6 +96,8 @@ func runCommand(ctx context.Context, cmd string, args []string, io IO, build Bui
 		return userCommand(ctx, args, io)
 	case "sandbox":
 		return sandboxCommand(ctx, args, io)
+	case "check":
+		return checkCommand(ctx, args, io)
 	case "version":
 		fmt.Fprintln(io.Stdout, "jingdesk", build)
 		return nil

@@ -33,15 +33,26 @@ func loadCatalog(path string, logger *slog.Logger) (jing.Catalog, error) {
 // openPlatform connects to the platform the flags, the environment or the
 // stored settings name, or starts the embedded sandbox when none do.
 func openPlatform(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog.Logger) (*platform.Manager, error) {
-	cat, err := loadCatalog(d.catalogFile(), logger)
+	pc, err := platformConfig(d, cfg, logger)
 	if err != nil {
 		return nil, err
+	}
+	return platform.Open(ctx, pc)
+}
+
+// platformConfig is the platform connection of the data directory: its
+// catalog, its stored settings under the flags and the environment, and
+// its embedded sandbox.
+func platformConfig(d *dataDir, cfg ServeConfig, logger *slog.Logger) (platform.Config, error) {
+	cat, err := loadCatalog(d.catalogFile(), logger)
+	if err != nil {
+		return platform.Config{}, err
 	}
 	box, err := d.secretBox()
 	if err != nil {
-		return nil, err
+		return platform.Config{}, err
 	}
-	return platform.Open(ctx, platform.Config{
+	return platform.Config{
 		Store:     d.store,
 		Box:       box,
 		Catalog:   cat,
@@ -49,5 +60,5 @@ func openPlatform(ctx context.Context, d *dataDir, cfg ServeConfig, logger *slog
 		Sandbox: platform.SandboxOptions{Seed: cfg.SandboxSeed, StatePath: d.sandboxStateFile(),
 			ChangesPerMinute: cfg.SandboxChangesPerMinute},
 		Logger: logger,
-	})
+	}, nil
 }

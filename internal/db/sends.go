@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -374,4 +375,20 @@ func (s *Store) UpdateScheduledSend(ctx context.Context, id int64, subject, mail
 	res, err := s.write.ExecContext(ctx, `UPDATE sends SET subject = ?, mailbox_id = ?, sender = ?, content = ?, send_time = ?, updated_at = ?
 		WHERE id = ? AND state = 'submitted'`, subject, mailboxID, sender, html, sendTime, s.unixNow(), id)
 	return sendChanged(res, err, id)
+}
+
+// LatestSMSTask is the platform's task id of the newest SMS send made on
+// connection, or "" when none reached the platform: a check of the
+// platform reads that task back (the platform lists no SMS tasks).
+func (s *Store) LatestSMSTask(ctx context.Context, connection string) (string, error) {
+	var id string
+	err := s.read.QueryRowContext(ctx, `SELECT platform_id FROM sends
+		WHERE channel = 'sms' AND connection = ? AND platform_id != '' ORDER BY id DESC LIMIT 1`, connection).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("db: latest SMS task: %w", err)
+	}
+	return id, nil
 }

@@ -185,6 +185,23 @@ func CaptureRequestID(ctx context.Context) (_ context.Context, read func() strin
 	return context.WithValue(ctx, requestIDKey{}, box), func() string { return *box }
 }
 
+type singleAttemptKey struct{}
+
+// WithSingleAttempt makes the calls made with the returned context send
+// each request at most once: a transient failure or a rate-limit answer is
+// returned at once instead of being retried. A check of the platform uses
+// it, so it spends exactly the calls it announced against the daily
+// quotas. (A token the platform refuses is still renewed and the call sent
+// once more, as for every call.)
+func WithSingleAttempt(ctx context.Context) context.Context {
+	return context.WithValue(ctx, singleAttemptKey{}, true)
+}
+
+func singleAttempt(ctx context.Context) bool {
+	on, _ := ctx.Value(singleAttemptKey{}).(bool)
+	return on
+}
+
 func actorFrom(ctx context.Context) string {
 	a, _ := ctx.Value(actorKey{}).(string)
 	return a
@@ -251,7 +268,7 @@ func (c *Client) call(ctx context.Context, ep Endpoint, body, out any) (string, 
 			continue
 		case KindRateLimited:
 			rateLimitWaits++
-			if rateLimitWaits > c.cfg.Retry.MaxRateLimitWaits {
+			if rateLimitWaits > c.cfg.Retry.MaxRateLimitWaits || singleAttempt(ctx) {
 				return perr.RequestID, perr
 			}
 			if err := sleep(ctx, c.backoff(c.cfg.Retry.RateLimitDelay, rateLimitWaits)); err != nil {
@@ -268,7 +285,7 @@ func (c *Client) call(ctx context.Context, ep Endpoint, body, out any) (string, 
 				return perr.RequestID, perr
 			}
 			transientFailures++
-			if transientFailures >= c.cfg.Retry.MaxAttempts {
+			if transientFailures >= c.cfg.Retry.MaxAttempts || singleAttempt(ctx) {
 				return perr.RequestID, perr
 			}
 			if err := sleep(ctx, c.backoff(c.cfg.Retry.BaseDelay, transientFailures)); err != nil {

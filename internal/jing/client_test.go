@@ -487,3 +487,30 @@ type syncBuf struct {
 
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// A check of the platform announces its calls: with WithSingleAttempt
+// each request is sent once, a transient failure or a rate limit returned
+// at once. EnsureToken obtains a token only when none is held.
+func TestASingleAttemptIsSentOnceAndATokenOnlyWhenNeeded(t *testing.T) {
+	r := newRig(t, fast(1000))
+	ctx := context.Background()
+	renewed, err := r.client.EnsureToken(ctx)
+	if err != nil || !renewed {
+		t.Fatalf("first token: renewed %v, %v", renewed, err)
+	}
+	if renewed, err := r.client.EnsureToken(ctx); err != nil || renewed || r.sb.Issued() != 1 {
+		t.Fatalf("a valid token renewed again: %v %v, %d issued", renewed, err, r.sb.Issued())
+	}
+	once := jing.WithSingleAttempt(ctx)
+	r.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
+	if err := r.client.Call(once, "members.list", jing.PageRequest{}, nil); !jing.IsKind(err, jing.KindTransient) {
+		t.Fatalf("members.list under 20000: %v", err)
+	}
+	r.sb.SetFaults(sandbox.Faults{RateLimitRate: 1})
+	if err := r.client.Call(once, "members.list", jing.PageRequest{}, nil); !jing.IsKind(err, jing.KindRateLimited) {
+		t.Fatalf("members.list under 20002: %v", err)
+	}
+	if n := r.calls.count("/v1/member/list"); n != 2 {
+		t.Fatalf("members.list sent %d times, want once per call", n)
+	}
+}

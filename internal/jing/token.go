@@ -185,6 +185,16 @@ func (c *Client) TestConnection(ctx context.Context) error {
 	return err
 }
 
+// EnsureToken makes sure a valid access token is at hand, obtaining one
+// (oauth.token, or oauth.refresh) only when the one held is missing or
+// about to expire. renewed says whether it had to; an error is the token
+// call's own (*Error naming oauth.token or oauth.refresh).
+func (c *Client) EnsureToken(ctx context.Context) (renewed bool, err error) {
+	before := c.Renewals()
+	_, err = c.accessToken(ctx)
+	return c.Renewals() != before, err
+}
+
 func (c *Client) currentToken() string {
 	c.tokens.mu.Lock()
 	defer c.tokens.mu.Unlock()

@@ -28,6 +28,9 @@ type Manager struct {
 	switchMu sync.Mutex // one switch at a time
 	closed   bool       // under switchMu
 	cur      atomic.Pointer[connection]
+
+	verifyMu sync.Mutex  // one verification of answers at a time
+	reports  reportCache // the last verification (verification.go)
 }
 
 // connection is one client and, for the embedded default, its sandbox.
@@ -227,6 +230,9 @@ func (m *Manager) connect(r resolved) (*connection, error) {
 		Tokens: &tokenStore{store: m.cfg.Store, box: m.cfg.Box, scope: scope},
 		Usage:  usageStore{store: m.cfg.Store},
 		Audit:  AuditHook(m.cfg.Store, m.log)}
+	if c.sandbox != nil && m.cfg.Sandbox.ReadOnly { // the stored token and counts are the console's
+		jc.Tokens, jc.Usage = nil, nil
+	}
 	if m.cfg.Tune != nil {
 		m.cfg.Tune(&jc)
 	}
@@ -252,7 +258,7 @@ func (m *Manager) connect(r resolved) (*connection, error) {
 
 func (m *Manager) startSandbox() (*sandbox.Running, error) {
 	o := m.cfg.Sandbox
-	sb, err := sandbox.Start(sandbox.Config{Seed: o.Seed, Persons: o.Persons, Leads: o.Leads, StatePath: o.StatePath,
+	sb, err := sandbox.Start(sandbox.Config{Seed: o.Seed, Persons: o.Persons, Leads: o.Leads, StatePath: o.StatePath, ReadOnlyState: o.ReadOnly,
 		Catalog: m.cfg.Catalog, Logger: m.cfg.Logger, PlatformChangesPerMinute: o.ChangesPerMinute, WebhookURL: o.WebhookURL, Quirks: o.Quirks}, o.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("platform: start the embedded sandbox: %w", err)

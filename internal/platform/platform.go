@@ -44,6 +44,11 @@ type SandboxOptions struct {
 	Seed int64
 	// StatePath keeps the demo tenant's changes across restarts ("" keeps them in memory only).
 	StatePath string
+	// ReadOnly reads StatePath but never writes it, and the sandbox's client
+	// keeps its token and call counts in memory: for a command that runs
+	// beside a console using the same data directory (jingdesk check), so
+	// that nothing of the console's sandbox or stored token is changed.
+	ReadOnly bool
 	// Persons and Leads size the demo tenant (0: the sandbox's defaults).
 	Persons int
 	Leads   int

@@ -23,6 +23,35 @@ type PageData struct {
 	// whether one of theirs is running (the badge then polls).
 	ImportsFinished int
 	ImportsRunning  bool
+	// VerifyBanner, for administrators, lists the endpoints the features
+	// need that failed the last verification of the platform's answers.
+	VerifyBanner *VerifyBanner
+	// FeatureWarning, on a feature's pages, lists the endpoints that
+	// feature needs that failed it.
+	FeatureWarning *FeatureWarning
+}
+
+// VerifyBanner is the administrators' banner while an endpoint failed verification.
+type VerifyBanner struct {
+	Endpoints []string
+	At        int64 // when the verification ran
+}
+
+// FeatureWarning tells a feature's users that endpoints it needs failed verification.
+type FeatureWarning struct {
+	Feature string // the navigation section: "leads", "crowds", …
+	At      int64
+	// Lines name each endpoint and what was found, in the reader's language.
+	Lines []FeatureWarningLine
+	// Admin: the reader can open the report (Settings → Platform).
+	Admin bool
+}
+
+// FeatureWarningLine is one failed endpoint of a feature.
+type FeatureWarningLine struct {
+	Endpoint string
+	Status   string // a VerifyStatus
+	Field    string // of an answer not understood
 }
 
 // User is the signed-in account as the header and navigation need it.

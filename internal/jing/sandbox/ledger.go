@@ -27,6 +27,7 @@ type ledger struct {
 	Reserved map[string]int64 `json:"reserved"`
 	Tokens   tokenBook        `json:"tokens"`
 	lost     bool             // the file was unreadable: what was handed out is unknown
+	readOnly bool             // read, never written (Config.ReadOnlyState)
 }
 
 // idBlock is how many integer ids are reserved on disk at a time.
@@ -47,8 +48,8 @@ func ledgerPath(statePath string) string {
 
 // loadLedger reads the ledger; a missing one is empty, an unreadable one
 // is kept aside and reported, and makes every counter jump.
-func loadLedger(path string, log *slog.Logger) *ledger {
-	l := &ledger{path: path, log: log, Reserved: map[string]int64{}}
+func loadLedger(path string, readOnly bool, log *slog.Logger) *ledger {
+	l := &ledger{path: path, log: log, Reserved: map[string]int64{}, readOnly: readOnly}
 	l.Tokens.afterLoad()
 	if path == "" {
 		return l
@@ -59,6 +60,12 @@ func loadLedger(path string, log *slog.Logger) *ledger {
 	}
 	if err == nil {
 		err = json.Unmarshal(b, l)
+	}
+	if (err != nil || l.Reserved == nil) && readOnly {
+		*l = ledger{path: path, log: log, Reserved: map[string]int64{}, readOnly: true}
+		l.Tokens.afterLoad()
+		log.Warn("sandbox: the ledger did not load; this read-only sandbox starts without it", "path", path, "error", err)
+		return l
 	}
 	if err != nil || l.Reserved == nil {
 		kept := path + ".broken"
@@ -76,7 +83,7 @@ func loadLedger(path string, log *slog.Logger) *ledger {
 // save writes the ledger at once (with s.mu held); failures are logged,
 // since the call that changed it has taken effect.
 func (l *ledger) save(why string) {
-	if l.path == "" {
+	if l.path == "" || l.readOnly {
 		return
 	}
 	b, err := json.Marshal(l)

@@ -25,8 +25,9 @@ type stateStore struct {
 	path  string
 	log   *slog.Logger
 	delay time.Duration
-	// readOnly is set when the file could not be read nor moved aside:
-	// saving over it would lose it.
+	// readOnly is set when the file could not be read nor moved aside
+	// (saving over it would lose it), or when it belongs to another
+	// process (Config.ReadOnlyState).
 	readOnly bool
 
 	dirty   atomic.Bool
@@ -34,12 +35,13 @@ type stateStore struct {
 	saveMu  sync.Mutex    // one save at a time
 }
 
-// newStateStore is nil without a path: nothing is persisted.
-func newStateStore(path string, log *slog.Logger) *stateStore {
+// newStateStore is nil without a path: nothing is persisted. A read-only
+// store loads the file and never writes it.
+func newStateStore(path string, readOnly bool, log *slog.Logger) *stateStore {
 	if path == "" {
 		return nil
 	}
-	return &stateStore{path: path, log: log, delay: stateSaveDelay, changed: make(chan struct{}, 1)}
+	return &stateStore{path: path, log: log, delay: stateSaveDelay, changed: make(chan struct{}, 1), readOnly: readOnly}
 }
 
 // loadOrSeed is the saved tenant when there is one, else a freshly seeded
@@ -56,6 +58,10 @@ func (st *stateStore) loadOrSeed(cfg Config) *tenant {
 	case errors.Is(err, fs.ErrNotExist):
 		// Seeding is deterministic and faster than loading: nothing to
 		// save until something changes.
+		return seedTenant(cfg)
+	}
+	if st.readOnly { // not ours to move aside
+		st.log.Warn("sandbox: state file did not load; using a fresh tenant", "path", st.path, "error", err)
 		return seedTenant(cfg)
 	}
 	st.quarantine(err)

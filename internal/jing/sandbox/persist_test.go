@@ -182,10 +182,68 @@ func BenchmarkStateSaveDefaultTenant(b *testing.B) {
 func BenchmarkStateLoadDefaultTenant(b *testing.B) {
 	cfg := Config{Seed: 1, StatePath: filepath.Join(b.TempDir(), "sandbox.json")}
 	New(cfg).stopBackground()
-	st := newStateStore(cfg.StatePath, slog.Default())
+	st := newStateStore(cfg.StatePath, false, slog.Default())
 	for b.Loop() {
 		if _, err := st.load(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A read-only sandbox (jingdesk check beside a running console) serves the
+// saved tenant, and writes nothing: neither the state nor the ledger, even
+// after changes, tokens issued and ids handed out, nor does it move a file
+// that does not load.
+func TestAReadOnlySandboxServesTheSavedStateAndWritesNothing(t *testing.T) {
+	cfg := persistTestConfig(t)
+	run, err := Start(cfg, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changeMembersForTest(run.Server)
+	saved := snapshotTenant(t, run.Server)
+	if err := run.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ledgerFile := ledgerPath(cfg.StatePath)
+	os.WriteFile(ledgerFile, []byte(`{"reserved":{"crowd_group_id":5000},"tokens":{}}`), 0o600)
+	state, _ := os.ReadFile(cfg.StatePath)
+	ledger, _ := os.ReadFile(ledgerFile)
+
+	ro := cfg
+	ro.ReadOnlyState = true
+	r := startRestartable(t, ro)
+	if !bytes.Equal(snapshotTenant(t, r.s), saved) {
+		t.Fatal("the read-only sandbox does not serve the saved tenant")
+	}
+	r.s.state.delay = time.Millisecond // a save would come at once
+	changeMembersForTest(r.s)
+	r.s.mu.Lock()
+	id := r.s.nextID("crowd_group_id")
+	for range 150 { // past a block: a writable ledger would be saved
+		r.s.nextID("crowd_group_id")
+	}
+	r.s.mu.Unlock()
+	if id < 5000 {
+		t.Fatalf("group id %d below the ledger's reservation", id)
+	}
+	if _, err := r.c.EnsureToken(context.Background()); err != nil { // a token issued
+		t.Fatal(err)
+	}
+	r.Stop()
+	if s, _ := os.ReadFile(cfg.StatePath); !bytes.Equal(s, state) {
+		t.Error("the read-only sandbox wrote the state")
+	}
+	if l, _ := os.ReadFile(ledgerFile); !bytes.Equal(l, ledger) {
+		t.Errorf("the read-only sandbox wrote the ledger: %s", l)
+	}
+
+	os.WriteFile(cfg.StatePath, []byte(`{`), 0o600)
+	New(ro)
+	if b, _ := os.ReadFile(cfg.StatePath); string(b) != `{` {
+		t.Fatal("the read-only sandbox moved a file that did not load")
+	}
+	if kept, _ := filepath.Glob(cfg.StatePath + "*.broken"); len(kept) != 0 {
+		t.Fatalf("kept aside: %v", kept)
 	}
 }

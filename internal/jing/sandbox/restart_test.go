@@ -240,7 +240,7 @@ func TestAnUnreadableLedgerMakesCountersJump(t *testing.T) {
 	if b, err := os.ReadFile(ledgerPath(cfg.StatePath) + ".broken"); err != nil || string(b) != "{broken" {
 		t.Fatalf("the broken ledger was not kept aside: %q %v", b, err)
 	}
-	if l := loadLedger(ledgerPath(cfg.StatePath), r.s.log); l.lost || l.Reserved["crowd_group_id"] <= next {
+	if l := loadLedger(ledgerPath(cfg.StatePath), false, r.s.log); l.lost || l.Reserved["crowd_group_id"] <= next {
 		t.Fatalf("the ledger was not rewritten: %+v", l)
 	}
 }

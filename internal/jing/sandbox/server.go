@@ -42,7 +42,11 @@ type Config struct {
 	PlatformChangesPerMinute float64
 	// StatePath, when set, keeps the tenant's state across restarts.
 	StatePath string
-	Faults    Faults
+	// ReadOnlyState reads StatePath (and its ledger) but never writes
+	// either, nor moves a file that does not load: for a process that runs
+	// beside the console that owns the files (jingdesk check).
+	ReadOnlyState bool
+	Faults        Faults
 	// Permissions refuse endpoints with 40006 (permissions.go).
 	Permissions Permissions
 	// Quirks make it answer like an undocumented platform (quirks.go).
@@ -98,9 +102,9 @@ func New(cfg Config) *Server {
 	if err := cfg.Permissions.Check(cfg.Catalog); err != nil {
 		s.log.Error("sandbox: permissions name an unknown endpoint; it is never refused", "error", err)
 	}
-	s.state = newStateStore(cfg.StatePath, s.log)
+	s.state = newStateStore(cfg.StatePath, cfg.ReadOnlyState, s.log)
 	s.tenant = s.state.loadOrSeed(cfg)
-	s.ledger = loadLedger(ledgerPath(cfg.StatePath), s.log)
+	s.ledger = loadLedger(ledgerPath(cfg.StatePath), cfg.ReadOnlyState, s.log)
 	s.ledger.resumeCounters(s.tenant)
 	s.limits = newLimitState()
 	s.events = newEventQueue(s)
