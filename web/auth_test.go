@@ -269,7 +269,10 @@ func TestForwardedForCannotDodgeTheAddressThrottle(t *testing.T) {
 	h.addUser("alice", db.RoleViewer)
 	c := h.anon()
 	for i := 0; i < 6; i++ {
-		spoof := func(r *http.Request) { r.Header.Set("X-Forwarded-For", "198.51.100."+itoa(i)) }
+		spoof := func(r *http.Request) {
+			r.Header.Set("X-Forwarded-For", "198.51.100."+itoa(i))
+			r.Header.Set("X-Real-IP", "198.51.101."+itoa(i))
+		}
 		c.post("/login", url.Values{"username": {"user" + itoa(i)}, "password": {"wrong password!"}}, spoof)
 	}
 	// Six different account names, six different claimed addresses: the real address is locked.
