@@ -57,7 +57,9 @@ func (s *Server) login(c echo.Context) error {
 	}
 	s.throttle.Succeed(keys...)
 	st := state(c)
-	s.beginSignIn(st, u)
+	if err := s.beginSignIn(c, st, u); err != nil {
+		return err
+	}
 	s.adoptSessionLang(ctx, st, u)
 	if err := s.Store.TouchLogin(ctx, u.ID); err != nil {
 		s.log(c).Warn("record last login", "error", err)
@@ -81,7 +83,7 @@ func (s *Server) adoptSessionLang(ctx context.Context, st *requestState, u db.Us
 
 func (s *Server) logout(c echo.Context) error {
 	s.audit(c, db.AuditEntry{Action: "auth.logout", Object: "user:" + currentUser(c).Username, Summary: "signed out"})
-	s.endSignIn(state(c))
+	s.endSignIn(c, state(c))
 	return redirectWithFlash(c, ui.FlashInfo, t(c, "login.signed_out"), "/login")
 }
 
@@ -152,7 +154,9 @@ func (s *Server) setup(c echo.Context) error {
 		return err
 	}
 	s.clearSetupToken()
-	s.beginSignIn(state(c), u)
+	if err := s.beginSignIn(c, state(c), u); err != nil {
+		return err
+	}
 	s.audit(c, db.AuditEntry{Action: "setup.admin", Object: "user:" + u.Username, Summary: "first administrator created"})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "setup.done", "Name", u.Username), "/")
 }

@@ -61,6 +61,8 @@ func (s *Server) Routes() []Route {
 		{get, "/settings", Viewer, s.showSettings},
 		{get, "/settings/account", Viewer, s.showAccount},
 		{post, "/settings/account/password", Viewer, s.changeOwnPassword},
+		{post, "/settings/account/sessions/:id/end", Viewer, s.endOwnSession}, // only the user's own sessions
+		{post, "/settings/account/sessions/end-others", Viewer, s.endOtherOwnSessions},
 
 		{get, "/forms/option-picker", Viewer, s.showOptionPicker}, // the cascading option-set picker's fragment (forms.PickerPath)
 		// Background jobs: everyone watches; marketers act on their own, admins on any.
@@ -188,6 +190,7 @@ func (s *Server) Routes() []Route {
 		{post, "/settings/users/:id/disable", Admin, s.disableUser},
 		{post, "/settings/users/:id/enable", Admin, s.enableUser},
 		{post, "/settings/users/:id/password", Admin, s.resetUserPassword},
+		{post, "/settings/users/:id/sessions/end", Admin, s.endUserSessions}, // sign out everywhere
 		{get, "/settings/audit", Admin, s.showAudit},
 		{get, "/settings/sends", Admin, s.showSendSettings},
 		{post, "/settings/sends", Admin, s.saveSendSettings},
