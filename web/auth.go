@@ -29,33 +29,36 @@ func (s *Server) renderLogin(c echo.Context, status int, f authview.LoginForm) e
 	return s.render(c, status, View{Title: t(c, "login.title"), Body: authview.Login(f), Bare: true})
 }
 
-// login checks the throttle before the password, so a locked account or
-// address costs an attacker no bcrypt comparison and learns nothing.
+// login counts the attempt against the account and the address before
+// the password is checked, so a locked account or address costs an
+// attacker no bcrypt comparison, and parallel guesses spend the same
+// budget as sequential ones.
 func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	username := strings.TrimSpace(c.FormValue("username"))
 	form := authview.LoginForm{Username: username, Next: c.FormValue("next")}
-	keys := []string{"user:" + strings.ToLower(username), "ip:" + c.RealIP()}
-	if wait := s.throttle.Wait(keys...); wait > 0 {
+	accountKey := "user:" + strings.ToLower(username)
+	attempt, wait := s.throttle.Begin(accountKey, "ip:"+c.RealIP())
+	if wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
 		s.audit(c, db.AuditEntry{Action: "auth.login", Object: "user:" + username, Username: username,
-			Summary: "sign-in refused: too many failed attempts", Outcome: db.OutcomeDenied})
+			Summary: "sign-in refused: too many attempts", Outcome: db.OutcomeDenied})
 		c.Response().Header().Set("Retry-After", itoa(secs))
 		form.Error = t(c, "login.throttled", "Seconds", secs)
 		return s.renderLogin(c, http.StatusTooManyRequests, form)
 	}
+	defer attempt.Fail() // unless it succeeds below
 	u, err := s.Store.UserByName(ctx, username)
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
-	if !auth.VerifyPassword(u.PasswordHash, c.FormValue("password")) || u.Disabled {
-		s.throttle.Fail(keys...)
+	if !s.verifyPassword(u.PasswordHash, c.FormValue("password")) || u.Disabled {
 		s.audit(c, db.AuditEntry{Action: "auth.login", Object: "user:" + username, Username: username,
 			Summary: "wrong username or password, or account disabled", Outcome: db.OutcomeFailed})
 		form.Error = t(c, "login.failed")
 		return s.renderLogin(c, http.StatusUnauthorized, form)
 	}
-	s.throttle.Succeed(keys...)
+	attempt.Succeed(accountKey)
 	st := state(c)
 	if err := s.beginSignIn(c, st, u); err != nil {
 		return err
