@@ -53,7 +53,7 @@ func (s *Server) requestIDAndLog(next echo.HandlerFunc) echo.HandlerFunc {
 			level = slog.LevelDebug
 		}
 		logger.Log(c.Request().Context(), level, "request",
-			"method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
+			"method", c.Request().Method, "path", loggedPath(c), "status", status,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000, "user", usernameOf(c))
 		return nil
 	}
@@ -70,6 +70,24 @@ func (s *Server) countRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		s.metrics.observe(c.Path(), c.Request().Method, c.Response().Status, time.Since(start))
 		return err
 	}
+}
+
+// secretRoutes are the routes whose path holds a secret (the webhook's
+// stands in for a session): logs show their route pattern instead.
+var secretRoutes = map[string]bool{webhookPath: true}
+
+// loggedPath is the request's path as logs may show it: the route
+// pattern for a route with a secret in its path, and for any path under
+// the webhook's prefix that matched no route (a mistyped webhook URL
+// still holds the secret), only that prefix.
+func loggedPath(c echo.Context) string {
+	if secretRoutes[c.Path()] {
+		return c.Path()
+	}
+	if p := c.Request().URL.Path; strings.HasPrefix(p, webhookPrefix) {
+		return webhookPrefix + "…"
+	}
+	return c.Request().URL.Path
 }
 
 func saneRequestID(id string) bool {

@@ -34,8 +34,11 @@ type Route struct {
 var csrfExemptPaths = map[string]bool{webhookPath: true}
 
 // webhookPath is where the platform posts its events; the secret in the
-// path stands in for a session.
-const webhookPath = "/webhooks/jing/:secret"
+// path stands in for a session, so logs show the pattern (loggedPath).
+const (
+	webhookPrefix = "/webhooks/"
+	webhookPath   = webhookPrefix + "jing/:secret"
+)
 
 func isCSRFExempt(path string) bool { return csrfExemptPaths[path] }
 
@@ -206,6 +209,7 @@ func (s *Server) Routes() []Route {
 		{post, "/settings/platform/check", Admin, s.checkEndpoints},
 		{get, "/settings/platform/usage", Admin, s.showPlatformUsage},
 		{post, "/settings/platform/webhook/rotate", Admin, s.rotateWebhookSecret},
+		{post, "/settings/platform/webhook/retention", Admin, s.saveWebhookRetention},
 		{get, "/settings/webhooks", Admin, s.showWebhookEvents},
 		{get, "/settings/webhooks/:id", Admin, s.showWebhookEvent},
 		{post, "/settings/webhooks/requeue", Admin, s.requeueWebhookEvents},

@@ -224,7 +224,7 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		want := csrfToken(c)
 		if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(want)) != 1 {
-			s.log(c).Warn("csrf token missing or wrong", "path", c.Request().URL.Path)
+			s.log(c).Warn("csrf token missing or wrong", "path", loggedPath(c))
 			return echo.NewHTTPError(http.StatusForbidden, errCSRF)
 		}
 		return next(c)
