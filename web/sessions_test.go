@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/tls"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -166,5 +167,19 @@ func TestDisableAndPasswordResetEndCopiedSessions(t *testing.T) {
 	admin.post("/settings/users/"+itoa64(mia.ID)+"/disable", nil)
 	if rec := stolen.get("/leads/board"); rec.Code != http.StatusSeeOther {
 		t.Fatalf("copied session survived disabling: %d", rec.Code)
+	}
+}
+
+// Served over TLS, every answer asks browsers to keep to https; over
+// plain HTTP (127.0.0.1 by default) none does (audit finding 8).
+func TestHSTSOnlyUnderTLS(t *testing.T) {
+	h := newHarness(t)
+	c := h.anon()
+	if got := c.get("/login").Header().Get("Strict-Transport-Security"); got != "" {
+		t.Fatalf("HSTS over plain HTTP: %q", got)
+	}
+	got := c.get("/login", func(r *http.Request) { r.TLS = &tls.ConnectionState{} }).Header().Get("Strict-Transport-Security")
+	if got != "max-age=31536000" {
+		t.Fatalf("HSTS under TLS: %q", got)
 	}
 }
