@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,5 +182,30 @@ func TestHSTSOnlyUnderTLS(t *testing.T) {
 	got := c.get("/login", func(r *http.Request) { r.TLS = &tls.ConnectionState{} }).Header().Get("Strict-Transport-Security")
 	if got != "max-age=31536000" {
 		t.Fatalf("HSTS under TLS: %q", got)
+	}
+}
+
+// The browser's User-Agent is the visitor's to choose: the sessions list
+// shows it as text.
+func TestTheSessionsListEscapesTheUserAgent(t *testing.T) {
+	h := newHarness(t)
+	h.addUser("alice", db.RoleViewer)
+	c := h.anon()
+	hostile := `<script>alert(1)</script><img src=x onerror=alert(2)>`
+	rec := c.post("/login", url.Values{"username": {"alice"}, "password": {password("alice")}},
+		func(r *http.Request) { r.Header.Set("User-Agent", hostile) })
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("login: %d", rec.Code)
+	}
+	page := c.get("/settings/account").Body.String()
+	table := byTestID(t, page, "sessions-table")
+	if len(table) != 1 {
+		t.Fatal("no sessions table")
+	}
+	if got := textOf(within(table[0], "session-device")[0]); got != hostile {
+		t.Fatalf("device shown as %q", got)
+	}
+	if strings.Contains(page, "<script>alert") || strings.Contains(page, "<img src=x") {
+		t.Fatal("the User-Agent reached the page as markup")
 	}
 }
