@@ -21,7 +21,8 @@ func (d *dataDir) sandboxStateFile() string { return filepath.Join(d.path, "sand
 func loadCatalog(path string, logger *slog.Logger) (jing.Catalog, error) {
 	cat, err := jing.LoadCatalog(path)
 	if err != nil {
-		return jing.Catalog{}, fmt.Errorf("invalid endpoint catalog %s: %w (correct the file, or remove it to use the built-in catalog)", path, err)
+		// err names the file, the line, the entry and the field.
+		return jing.Catalog{}, fmt.Errorf("invalid endpoint catalog: %w\n(correct the file, or remove it to use the built-in catalog)", err)
 	}
 	if n := len(platform.CatalogDifferences(cat)); n > 0 {
 		logger.Info("endpoint catalog overrides loaded", "file", path, "entries", n)

@@ -84,10 +84,13 @@ func TestServeRefusesAnInvalidCatalog(t *testing.T) {
 	noPlatformEnv(t)
 	cases := map[string]string{
 		`{"leads.nope": {"path": "/v1/x"}}`:         `unknown endpoint "leads.nope"`,
-		`{"leads.update": {"path": "v1/x"}}`:        "path must start with /",
+		`{"leads.update": {"path": "v1/x"}}`:        `line 1: leads.update: path "v1/x" must start with /`,
 		`{"leads.update": {"daily_quota": 0}}`:      "daily_quota must be positive",
 		`{"leads.update": {"path": "/v1/x"},,}`:     "not valid JSON",
-		`{"users.identity_batch": {"disabled": 1}}`: "not valid JSON",
+		`{"users.identity_batch": {"disabled": 1}}`: `"disabled" must be true or false`,
+		`{"leads.update": {"paht": "/v1/x"}}`:       `leads.update: unknown field "paht"`,
+		`{"crowds.import": {"max_batch": 0}}`:       "crowds.import: max_batch must be between 1 and",
+		`{"crowds.update": {"method": "FETCH"}}`:    `crowds.update: method "FETCH"`,
 	}
 	for body, want := range cases {
 		dir := t.TempDir()
@@ -118,7 +121,7 @@ func TestServeAppliesAValidCatalog(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	os.MkdirAll(dir, 0o700)
 	os.WriteFile(filepath.Join(dir, "catalog.json"), []byte(`{"leads.update": {"path": "/v1/leads/modify"},
-		"users.identity_batch": {"disabled": true}, "leads.create": {"rate_per_second": 5, "daily_quota": 20000, "max_batch": 100}}`), 0o600)
+		"users.identity_batch": {"disabled": true}, "users.create": {"rate_per_second": 5, "daily_quota": 20000, "max_batch": 50}}`), 0o600)
 	_, stderr, stop := startServe(t, "--data", dir)
 	stop()
 	if !strings.Contains(stderr.String(), "endpoint catalog overrides loaded") || !strings.Contains(stderr.String(), "entries=3") {
@@ -186,12 +189,14 @@ func TestSandboxCommandRefusesBadFlags(t *testing.T) {
 		{"sandbox", "--drop-rate", "-0.1"},
 		{"sandbox", "--persons", "0"},
 		{"sandbox", "--app-secret", ""},
+		{"sandbox", "--deny", "leads.list,leads.nope"},
 	} {
 		if _, _, err := runCLI(t, "", args...); err == nil {
 			t.Errorf("%q accepted", args)
 		}
 	}
-	if _, errOut, err := runCLI(t, "", "sandbox", "-h"); err != nil || !strings.Contains(errOut, "-platform-changes-per-minute") {
+	if _, errOut, err := runCLI(t, "", "sandbox", "-h"); err != nil || !strings.Contains(errOut, "-platform-changes-per-minute") ||
+		!strings.Contains(errOut, "-deny-ip") {
 		t.Fatalf("sandbox -h: %v %q", err, errOut)
 	}
 	if out, _, _ := runCLI(t, "", "help"); !strings.Contains(out, "jingdesk sandbox") {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/jing"
@@ -33,8 +34,17 @@ func parseSandbox(args []string, io IO) (sandboxOptions, error) {
 	fs.Float64Var(&c.Faults.ErrorRate, "error-rate", 0, "share of business calls answered 20000 or 40005, 0 to 1")
 	fs.DurationVar(&c.Faults.Latency, "latency", 0, "delay added before every answer")
 	fs.Float64Var(&c.Faults.DropRate, "drop-rate", 0, "share of business calls whose connection is dropped after they took effect, 0 to 1")
+	fs.Func("deny", "endpoints (catalog keys, comma-separated) the tenant is not granted: answered 40006", func(v string) error {
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				c.Permissions.Denied = append(c.Permissions.Denied, k)
+			}
+		}
+		return nil
+	})
+	fs.BoolVar(&c.Permissions.IPNotAllowed, "deny-ip", false, "answer every call 40006 \"IP无权访问\", as a platform whose IP allow-list lacks the caller")
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "where to deliver lead and account events, as the platform does")
-	fs.Float64Var(&c.PlatformChangesPerMinute, "platform-changes-per-minute", 0, "random lead changes made \"on the platform\", with webhooks")
+	fs.Float64Var(&c.PlatformChangesPerMinute, "platform-changes-per-minute", 0, "random lead and account changes made \"on the platform\", with webhooks")
 	fs.StringVar(&c.StatePath, "state", "", "keep the tenant's state in this file across restarts")
 	fs.StringVar(&o.catalog, "catalog", "", "catalog.json with overrides (paths, limits) to serve instead of the built-in catalog")
 	fs.StringVar(&o.logs.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json (env JINGDESK_LOG_FORMAT)")
@@ -72,6 +82,13 @@ func sandboxCommand(ctx context.Context, args []string, io IO) error {
 		if o.cfg.Catalog, err = jing.LoadCatalog(o.catalog); err != nil {
 			return fmt.Errorf("--catalog: %w", err)
 		}
+	}
+	cat := o.cfg.Catalog
+	if cat.IsZero() {
+		cat = jing.DefaultCatalog()
+	}
+	if err := o.cfg.Permissions.Check(cat); err != nil {
+		return fmt.Errorf("--deny: %w", err)
 	}
 	o.cfg.Logger = logger
 	start := time.Now()

@@ -92,7 +92,7 @@ func parseServe(args []string, io IO) (ServeConfig, error) {
 	fs.Int64Var(&c.ImportMaxMB, "import-max-mb", envInt("IMPORT_MAX_MB", crowds.DefaultMaxUpload>>20),
 		"largest spreadsheet an import accepts, in MiB (env JINGDESK_IMPORT_MAX_MB)")
 	fs.Float64Var(&c.SandboxChangesPerMinute, "sandbox-changes-per-minute", 1,
-		"lead changes the embedded sandbox makes by itself each minute, with webhooks (0: none)")
+		"lead and account changes the embedded sandbox makes by itself each minute, with webhooks (0: none)")
 	fs.DurationVar(&c.ScoreRefreshEvery, "score-refresh-every", envDuration("SCORE_REFRESH_EVERY", scores.DefaultMaxAge),
 		"refresh the cached scores of every lead this often; 0 for only on demand (env JINGDESK_SCORE_REFRESH_EVERY)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""),

@@ -45,6 +45,7 @@ var keyFiles = []keyFile{
 	{SessionKeyFile, 96, false}, // only with Options.WithSessionKey
 	{"secret.key", 32, true},
 	{"sandbox.json", 0, false},
+	{"sandbox.ledger.json", 0, false}, // the sandbox's ids handed out and tokens issued
 	{"catalog.json", 0, false},
 }
 

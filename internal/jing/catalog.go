@@ -5,12 +5,14 @@
 package jing
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"net/http"
+	"net/url"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -194,67 +196,144 @@ func withStringCode(e Endpoint) Endpoint { e.StringCode = true; return e }
 // Override is one entry of catalog.json: what a deployment may correct.
 type Override struct {
 	Path          *string  `json:"path,omitempty"`
+	Method        *string  `json:"method,omitempty"`
 	RatePerSecond *float64 `json:"rate_per_second,omitempty"`
 	DailyQuota    *int     `json:"daily_quota,omitempty"`
 	MaxBatch      *int     `json:"max_batch,omitempty"`
 	Disabled      *bool    `json:"disabled,omitempty"`
 }
 
-// ApplyOverrides returns a copy of c with overrides applied. An unknown key
-// or an impossible value is an error naming it: a typo must not silently
-// leave the wrong path in place.
+// MaxBatchLimit is the largest max_batch a catalog may set: the platform
+// documents 1,000 at most (crowd import), and a bigger call only risks a
+// refused or timed-out request and a large body in memory.
+const MaxBatchLimit = 10000
+
+// Methods are the HTTP methods a catalog entry may use.
+var Methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// ApplyOverrides returns a copy of c with overrides applied. An unknown
+// endpoint or an impossible value is an error naming the entry and the
+// field: a typo must not silently leave the wrong path in place. Every
+// problem is reported at once, sorted by endpoint.
 func (c Catalog) ApplyOverrides(overrides map[string]Override) (Catalog, error) {
-	out := Catalog{byKey: make(map[string]Endpoint, len(c.byKey)), keys: c.keys}
-	for k, e := range c.byKey {
-		out.byKey[k] = e
-	}
-	keys := make([]string, 0, len(overrides))
-	for k := range overrides {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var errs []error
-	for _, k := range keys {
-		e, ok := out.byKey[k]
-		if !ok {
-			errs = append(errs, fmt.Errorf("unknown endpoint %q", k))
-			continue
-		}
-		o := overrides[k]
-		if o.Path != nil {
-			if len(*o.Path) == 0 || (*o.Path)[0] != '/' {
-				errs = append(errs, fmt.Errorf("%s: path must start with /", k))
-			}
-			e.Path = *o.Path
-		}
-		if o.RatePerSecond != nil {
-			if *o.RatePerSecond <= 0 {
-				errs = append(errs, fmt.Errorf("%s: rate_per_second must be positive", k))
-			}
-			e.RatePerSecond = *o.RatePerSecond
-		}
-		if o.DailyQuota != nil {
-			if *o.DailyQuota <= 0 {
-				errs = append(errs, fmt.Errorf("%s: daily_quota must be positive", k))
-			}
-			e.DailyQuota = *o.DailyQuota
-		}
-		if o.MaxBatch != nil {
-			e.MaxBatch = *o.MaxBatch
-		}
-		if o.Disabled != nil {
-			e.Disabled = *o.Disabled
-		}
-		out.byKey[k] = e
-	}
+	out, errs := c.applyOverrides(overrides, nil)
 	if len(errs) > 0 {
 		return Catalog{}, fmt.Errorf("jing: catalog override: %w", errors.Join(errs...))
 	}
 	return out, nil
 }
 
+// applyOverrides returns every problem, each prefixed by where(entry) when
+// where is set (the line of the entry in the file).
+func (c Catalog) applyOverrides(overrides map[string]Override, where func(key string) string) (Catalog, []error) {
+	out := Catalog{byKey: make(map[string]Endpoint, len(c.byKey)), keys: c.keys}
+	for k, e := range c.byKey {
+		out.byKey[k] = e
+	}
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(overrides)) {
+		at := ""
+		if where != nil {
+			at = where(k)
+		}
+		e, ok := out.byKey[k]
+		if !ok {
+			errs = append(errs, fmt.Errorf("%sunknown endpoint %q%s", at, k, didYouMean(k, c.keys)))
+			continue
+		}
+		e, problems := overrides[k].apply(e)
+		for _, p := range problems {
+			errs = append(errs, fmt.Errorf("%s%s: %s", at, k, p))
+		}
+		out.byKey[k] = e
+	}
+	return out, append(errs, out.routeClashes()...)
+}
+
+// apply returns e corrected by o, and what is wrong with o's values.
+func (o Override) apply(e Endpoint) (Endpoint, []string) {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if o.Path != nil {
+		if why := pathProblem(*o.Path); why != "" {
+			bad("path %q %s", *o.Path, why)
+		}
+		e.Path = *o.Path
+	}
+	if o.Method != nil {
+		if !slices.Contains(Methods, *o.Method) {
+			bad("method %q must be one of %s (upper case)", *o.Method, strings.Join(Methods, ", "))
+		}
+		e.Method = *o.Method
+	}
+	if o.RatePerSecond != nil {
+		if r := *o.RatePerSecond; !(r > 0) || math.IsInf(r, 0) {
+			bad("rate_per_second must be positive (calls per second; 0.5 is one call every 2 s), not %v", r)
+		}
+		e.RatePerSecond = *o.RatePerSecond
+	}
+	if o.DailyQuota != nil {
+		if *o.DailyQuota <= 0 {
+			bad("daily_quota must be positive (calls per platform day), not %d", *o.DailyQuota)
+		}
+		e.DailyQuota = *o.DailyQuota
+	}
+	if o.MaxBatch != nil {
+		switch n := *o.MaxBatch; {
+		case e.MaxBatch == 0:
+			bad("max_batch does not apply: %s is not a batch call", e.Key)
+		case n < 1 || n > MaxBatchLimit:
+			bad("max_batch must be between 1 and %d, not %d", MaxBatchLimit, n)
+		}
+		e.MaxBatch = *o.MaxBatch
+	}
+	if o.Disabled != nil {
+		if *o.Disabled && e.Key == "oauth.token" {
+			bad("disabled cannot be true: without oauth.token no token can be obtained")
+		}
+		e.Disabled = *o.Disabled
+	}
+	return e, problems
+}
+
+// pathProblem says what is wrong with a catalog path, or "".
+func pathProblem(p string) string {
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		return "must start with / (the base URL comes from the connection settings)"
+	case strings.HasPrefix(p, "//"):
+		return "must be a path on the platform, not another host"
+	case strings.ContainsFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+		return "must not contain spaces or control characters"
+	case strings.Contains(p, "#"):
+		return "must not contain a fragment (#)"
+	}
+	if _, err := url.ParseRequestURI(p); err != nil {
+		return "is not a valid path: " + err.Error()
+	}
+	return ""
+}
+
+// routeClashes reports two entries served at the same method and path:
+// the platform (and the sandbox, which routes by ByPath) could not tell
+// them apart.
+func (c Catalog) routeClashes() []error {
+	var errs []error
+	seen := map[string]string{}
+	for _, k := range c.keys {
+		e := c.byKey[k]
+		route := e.Method + " " + PathOnly(e.Path)
+		if first, ok := seen[route]; ok {
+			errs = append(errs, fmt.Errorf("%s and %s are both %s: each endpoint needs its own method and path", first, k, route))
+			continue
+		}
+		seen[route] = k
+	}
+	return errs
+}
+
 // LoadCatalog returns the default catalog with the overrides in path
-// applied; a missing file means no overrides.
+// applied; a missing file means no overrides. Every error names the file.
 func LoadCatalog(path string) (Catalog, error) {
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -263,9 +342,19 @@ func LoadCatalog(path string) (Catalog, error) {
 	if err != nil {
 		return Catalog{}, fmt.Errorf("jing: read %s: %w", path, err)
 	}
-	var overrides map[string]Override
-	if err := json.Unmarshal(raw, &overrides); err != nil {
-		return Catalog{}, fmt.Errorf("jing: %s is not valid JSON: %w", path, err)
+	// The values are checked even when some fields were refused, so one
+	// round of corrections fixes the whole file.
+	f, errs := parseOverrides(raw)
+	cat := Catalog{}
+	if f.overrides != nil {
+		var bad []error
+		cat, bad = DefaultCatalog().applyOverrides(f.overrides, func(key string) string {
+			return fmt.Sprintf("line %d: ", f.lines[key])
+		})
+		errs = append(errs, bad...)
 	}
-	return DefaultCatalog().ApplyOverrides(overrides)
+	if len(errs) > 0 {
+		return Catalog{}, fmt.Errorf("jing: catalog file %s: %w", path, errors.Join(errs...))
+	}
+	return cat, nil
 }

@@ -44,11 +44,12 @@ func (h *countingHandler) count(path string) int {
 }
 
 type rig struct {
-	sb     *sandbox.Server
-	calls  *countingHandler
-	client *jing.Client
-	clock  *offsetClock
-	tokens *memTokens
+	sb      *sandbox.Server
+	baseURL string
+	calls   *countingHandler
+	client  *jing.Client
+	clock   *offsetClock
+	tokens  *memTokens
 }
 
 type rigOption func(*sandbox.Config, *jing.Config)
@@ -89,7 +90,7 @@ func newRig(t testing.TB, opts ...rigOption) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rig{sb: sb, calls: calls, client: client, clock: clock, tokens: tokens}
+	return &rig{sb: sb, baseURL: srv.URL, calls: calls, client: client, clock: clock, tokens: tokens}
 }
 
 type memTokens struct {

@@ -134,12 +134,22 @@ func (c *Client) renewToken(ctx context.Context, stale string) (string, error) {
 // obtainToken refreshes while the refresh token lives, else asks for a new pair.
 func (c *Client) obtainToken(ctx context.Context, previous Token) (Token, error) {
 	now := c.cfg.Now()
-	if previous.RefreshToken != "" && now.Before(previous.RefreshExpiresAt) {
+	// A deployment whose platform lacks the refresh call disables it in
+	// catalog.json: every renewal is then a new pair.
+	refresh, _ := c.cfg.Catalog.Get("oauth.refresh")
+	if previous.RefreshToken != "" && now.Before(previous.RefreshExpiresAt) && !refresh.Disabled {
 		t, err := c.oauth(ctx, "oauth.refresh", map[string]string{
 			"app_id": c.cfg.AppID, "app_secret": c.cfg.AppSecret, "refresh_token": previous.RefreshToken})
 		if err == nil {
-			// Refreshing does not extend the refresh token's own life.
-			if t.RefreshToken == previous.RefreshToken {
+			// The platform answers a new refresh token with a life of its
+			// own, and the one presented stops working: the caller stores
+			// the new pair. A refresh token answered again, or not at all,
+			// keeps the life it had.
+			switch t.RefreshToken {
+			case "":
+				c.log.Warn("the refresh answer carries no refresh_token; keeping the one in use", "endpoint", "oauth.refresh")
+				t.RefreshToken, t.RefreshExpiresAt = previous.RefreshToken, previous.RefreshExpiresAt
+			case previous.RefreshToken:
 				t.RefreshExpiresAt = previous.RefreshExpiresAt
 			}
 			return t, nil

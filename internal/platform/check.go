@@ -63,7 +63,7 @@ func (m *Manager) TestConnection(ctx context.Context) (ConnectionTest, error) {
 }
 
 // Overridden lists, per catalog entry that catalog.json changed, the
-// fields that differ from the built-in catalog ("path", "rate_per_second",
+// fields that differ from the built-in catalog ("path", "method", "rate_per_second",
 // "daily_quota", "max_batch", "disabled").
 func (m *Manager) Overridden() map[string][]string {
 	return CatalogDifferences(m.cfg.Catalog)
@@ -84,6 +84,7 @@ func CatalogDifferences(cat jing.Catalog) map[string][]string {
 			differs bool
 		}{
 			{"path", e.Path != d.Path},
+			{"method", e.Method != d.Method},
 			{"rate_per_second", e.RatePerSecond != d.RatePerSecond},
 			{"daily_quota", e.DailyQuota != d.DailyQuota},
 			{"max_batch", e.MaxBatch != d.MaxBatch},

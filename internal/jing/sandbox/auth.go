@@ -1,27 +1,44 @@
 package sandbox
 
 import (
+	"crypto/rand"
+	"fmt"
+	"maps"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/jing"
 )
 
-// authState is the platform's token book.
-type authState struct {
-	access  map[string]time.Time // access token → expiry
-	refresh map[string]time.Time // refresh token → expiry
-	issued  int
+// tokenBook is the platform's record of the tokens it issued, with their
+// expiries. It is kept in the ledger: a console's stored token pair keeps
+// working across a sandbox restart, as it would against the platform.
+type tokenBook struct {
+	Access  map[string]time.Time `json:"access"`  // access token → expiry
+	Refresh map[string]time.Time `json:"refresh"` // refresh token → expiry
 }
 
-func newAuthState() authState {
-	return authState{access: map[string]time.Time{}, refresh: map[string]time.Time{}}
+// afterLoad gives a book read from JSON (or none) its maps.
+func (b *tokenBook) afterLoad() {
+	if b.Access == nil {
+		b.Access = map[string]time.Time{}
+	}
+	if b.Refresh == nil {
+		b.Refresh = map[string]time.Time{}
+	}
 }
 
-func (a *authState) check(token string, now time.Time) error {
+// prune forgets expired tokens, so the book stays as small as the live set.
+func (b *tokenBook) prune(now time.Time) {
+	for _, m := range []map[string]time.Time{b.Access, b.Refresh} {
+		maps.DeleteFunc(m, func(_ string, exp time.Time) bool { return !now.Before(exp) })
+	}
+}
+
+func (b *tokenBook) check(token string, now time.Time) error {
 	if token == "" {
 		return apiError{jing.CodeUnauthorized, jing.SubAppTokenEmpty}
 	}
-	exp, ok := a.access[token]
+	exp, ok := b.Access[token]
 	if !ok {
 		return apiError{jing.CodeUnauthorized, jing.SubTokenInvalid}
 	}
@@ -31,11 +48,24 @@ func (a *authState) check(token string, now time.Time) error {
 	return nil
 }
 
-// Issued counts token pairs handed out (tests read it).
-func (s *Server) Issued() int {
+// TokenStats counts what the sandbox's OAuth endpoints did since it was built.
+type TokenStats struct {
+	Pairs            int // new token pairs (oauth.token)
+	Refreshes        int // refreshes that rotated a refresh token (oauth.refresh)
+	RefusedRefreshes int // refreshes with a refresh token that is unknown, replaced or expired
+}
+
+// TokenStats reports the token counters (tests and the sandbox's own diagnostics).
+func (s *Server) TokenStats() TokenStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.auth.issued
+	return s.tokenStats
+}
+
+// Issued counts access tokens handed out, by either endpoint.
+func (s *Server) Issued() int {
+	st := s.TokenStats()
+	return st.Pairs + st.Refreshes
 }
 
 func (s *Server) oauthHandlers() map[string]handler {
@@ -68,15 +98,20 @@ func (s *Server) credentials(c *call) (credentialsBody, error) {
 	return b, nil
 }
 
-// issueToken gives a brand-new pair, which expires every earlier refresh token.
+// issueToken gives a brand-new pair, which expires every earlier refresh
+// token (as documented).
 func (s *Server) issueToken(c *call) (any, error) {
 	if _, err := s.credentials(c); err != nil {
 		return nil, err
 	}
-	s.auth.refresh = map[string]time.Time{}
+	clear(s.ledger.Tokens.Refresh)
+	s.tokenStats.Pairs++
 	return s.newPair(c.now), nil
 }
 
+// refreshToken answers a refresh as the platform's public page shows it: a
+// new access token and a NEW refresh token (with its own 30 days); the
+// refresh token presented stops working at once.
 func (s *Server) refreshToken(c *call) (any, error) {
 	b, err := s.credentials(c)
 	if err != nil {
@@ -85,25 +120,37 @@ func (s *Server) refreshToken(c *call) (any, error) {
 	if b.RefreshToken == "" {
 		return nil, missing("refresh_token")
 	}
-	exp, ok := s.auth.refresh[b.RefreshToken]
+	tb := &s.ledger.Tokens
+	exp, ok := tb.Refresh[b.RefreshToken]
 	if !ok || !c.now.Before(exp) {
+		s.tokenStats.RefusedRefreshes++
 		return nil, apiError{jing.CodeUnauthorized, jing.SubAppTokenExpired}
 	}
-	// The refresh token stays valid until its own expiry; a new access token is issued.
-	access := newToken(32)
-	ttl := s.tokenTTL()
-	s.auth.access[access] = c.now.Add(ttl)
-	s.auth.issued++
-	return tokenAnswer(access, b.RefreshToken, ttl), nil
+	delete(tb.Refresh, b.RefreshToken)
+	s.tokenStats.Refreshes++
+	return s.newPair(c.now), nil
 }
 
+// newPair records (in the ledger, at once) and returns a fresh access and
+// refresh token.
 func (s *Server) newPair(now time.Time) map[string]any {
-	access, refresh := newToken(32), newToken(32)
+	tb := &s.ledger.Tokens
+	tb.prune(now)
+	access, refresh := tokenUUID(), tokenUUID()
 	ttl := s.tokenTTL()
-	s.auth.access[access] = now.Add(ttl)
-	s.auth.refresh[refresh] = now.Add(s.cfg.RefreshTTL)
-	s.auth.issued++
+	tb.Access[access] = now.Add(ttl)
+	tb.Refresh[refresh] = now.Add(s.cfg.RefreshTTL)
+	s.ledger.save("clients holding these tokens will obtain new ones")
 	return tokenAnswer(access, refresh, ttl)
+}
+
+// tokenUUID is a token as the platform's look: a random 36-character UUID.
+func tokenUUID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // tokenTTL is the configured life, or the platform's kind: not a fixed
@@ -126,7 +173,8 @@ func (s *Server) ExpireAccessTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now()
-	for tok := range s.auth.access {
-		s.auth.access[tok] = now
+	for tok := range s.ledger.Tokens.Access {
+		s.ledger.Tokens.Access[tok] = now
 	}
+	s.ledger.save("the expired tokens work again after a restart")
 }

@@ -276,9 +276,8 @@ func (s *Server) createCrowd(c *call) (any, error) {
 		return nil, err
 	}
 	now := c.now.Unix()
-	cr := &crowd{GroupID: p.NextGroupID, Name: req.Name, Description: req.Description, Created: now, Updated: now,
+	cr := &crowd{GroupID: s.nextID("crowd_group_id"), Name: req.Name, Description: req.Description, Created: now, Updated: now,
 		Members: []crowdMember{}}
-	p.NextGroupID++
 	p.Crowds = append(p.Crowds, cr)
 	return crowdRef{GroupID: cr.GroupID}, nil
 }

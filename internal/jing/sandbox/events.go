@@ -10,6 +10,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -68,7 +69,7 @@ type eventQueue struct {
 	dupRNG     *mrand.Rand // used by the delivery goroutine alone
 
 	// platformChange makes one platform-side change, with s.mu held
-	// (s.platformSideLeadChange; tests count calls instead).
+	// (s.platformSideChange; tests count calls instead).
 	platformChange func()
 }
 
@@ -78,7 +79,7 @@ func newEventQueue(s *Server) *eventQueue {
 		client:   &http.Client{Timeout: webhookTimeout},
 		attempts: webhookAttempts, firstRetry: webhookFirstRetry, maxRetry: webhookMaxRetry,
 		dupRate: webhookDuplicateRate, dupRNG: rngFor(s.cfg.Seed, "webhook-duplicates"),
-		platformChange: s.platformSideLeadChange,
+		platformChange: s.platformSideChange,
 	}
 }
 
@@ -95,6 +96,10 @@ func (s *Server) emit(ev jing.WebhookEvent) {
 		return
 	}
 	s.events.push(body)
+	s.recent = append(s.recent, ev)
+	if n := len(s.recent); n > recentEvents {
+		s.recent = slices.Clone(s.recent[n-recentEvents:])
+	}
 }
 
 // completeEvent fills in the envelope fields every event carries.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -339,8 +340,9 @@ func TestPlatformChangeLoop(t *testing.T) {
 }
 
 // TestPlatformChangesArriveAsWebhooks runs the whole path: the background
-// loop makes real platform-side lead changes, each arrives at the receiver
-// as a decodable lead event of a documented type, every one distinct.
+// loop makes real platform-side lead and account changes, each arrives at
+// the receiver as a decodable event of a type documented for its object,
+// every one distinct.
 func TestPlatformChangesArriveAsWebhooks(t *testing.T) {
 	r := newHookReceiver(t)
 	s := New(Config{Seed: 5, Persons: 200, Leads: 60, WebhookURL: r.URL, PlatformChangesPerMinute: 6000})
@@ -349,17 +351,11 @@ func TestPlatformChangesArriveAsWebhooks(t *testing.T) {
 	defer s.stopBackground()
 	pollFor(t, "20 platform-side events", func() bool { return s.DeliveredEvents() >= 20 })
 
-	documented := map[string]bool{}
-	for _, e := range []string{jing.EventObjectCreate, jing.EventObjectUpdate, jing.EventObjectUpdateStatus,
-		jing.EventObjectUpdateLifeCycle, jing.EventObjectVoids, jing.EventObjectRestore, jing.EventObjectChangeOwner,
-		jing.EventObjectAddNotes, jing.EventObjectAddTeamMember, jing.EventObjectRemoveTeamMember,
-		jing.EventObjectChangeLeadPool, jing.EventObjectRelation, jing.EventObjectSourceInfo} {
-		documented[e] = true
-	}
 	keys := map[string]bool{}
 	for _, ev := range r.events(t) {
-		if !documented[ev.EventType] || ev.ExtraData.ObjectName != jing.ObjectLead || ev.ExtraData.EntityID == "" || ev.MID != "124" {
-			t.Errorf("not a documented lead event: %+v", ev)
+		x := ev.ExtraData
+		if !slices.Contains(documentedEvents[x.ObjectName], ev.EventType) || x.EntityID == "" || ev.MID != "124" {
+			t.Errorf("not an event documented for a %s: %+v", x.ObjectName, ev)
 		}
 		if keys[ev.DedupKey()] {
 			t.Errorf("two distinct changes share the key %s", ev.DedupKey())

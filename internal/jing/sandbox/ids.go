@@ -49,12 +49,26 @@ func (l *lockedRand) IntN(n int) int {
 	return l.rng.IntN(n)
 }
 
-// uuid22 draws a fresh jing_uuid at run time (new objects created through the API).
-func (l *lockedRand) uuid22() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return uuid22(l.rng)
-}
+// newUUID is the id of an object created at run time (a person, a lead,
+// an SMS task, an email). It is drawn from the system's random source,
+// not from the seed: a sandbox restarted on its saved state must never
+// hand out an id it handed out before, as a seeded stream started afresh
+// would.
+func (s *Server) newUUID() string { return randomUUID22() }
 
-// newUUID is a new object's id.
-func (s *Server) newUUID() string { return s.faultRN.uuid22() }
+// randomUUID22 is a jing_uuid from crypto/rand (about 128 bits).
+func randomUUID22() string {
+	b := make([]byte, 22)
+	rand.Read(b)
+	for i := range b {
+		// 57 does not divide 256: skip the top values so that every
+		// character is equally likely.
+		for int(b[i]) >= 256-256%len(base57) {
+			var one [1]byte
+			rand.Read(one[:])
+			b[i] = one[0]
+		}
+		b[i] = base57[int(b[i])%len(base57)]
+	}
+	return string(b)
+}

@@ -22,12 +22,15 @@ type leadState struct {
 	// order, so leads created during a walk come after it and no page shifts.
 	Leads        []*lead       `json:"leads"`
 	Accounts     []*crmAccount `json:"accounts"`
-	NextObjectID int           `json:"next_object_id"`
+	NextObjectID int64         `json:"next_object_id"`
+	// NextAccountID is the next account's object_id (accounts count on
+	// their own; a state saved before it was kept derives it on load).
+	NextAccountID int64 `json:"next_account_id"`
+	// Voided are the voided leads, in object_id order: gone from the API
+	// (as the webhook's "soft-deleted" says) until restored.
+	Voided []*lead `json:"voided,omitempty"`
 
 	byUUID map[string]*lead // derived from Leads; rebuilt when stale (after loading)
-	// recent are the latest lead events emitted, newest last, so tests and
-	// the sandbox's own diagnostics can see what was pushed.
-	recent []jing.WebhookEvent
 }
 
 // lead is one lead. Preset fields are kept by code as strings, custom
@@ -58,10 +61,12 @@ type crmAccount struct {
 	Owner            string `json:"owner"`
 	CreatedTimestamp int64  `json:"created_timestamp"`
 	UpdatedTimestamp int64  `json:"updated_timestamp"`
+	// Voided accounts stay for the leads linked to them; no new link is made.
+	Voided bool `json:"voided,omitempty"`
 }
 
-// recentLeadEvents is how many emitted lead events leadState keeps.
-const recentLeadEvents = 64
+// recentEvents is how many emitted events the sandbox keeps for RecentEvents.
+const recentEvents = 64
 
 // leadZone is the platform's zone (webhook created_timestamp is China time).
 var leadZone = time.FixedZone("CST", 8*3600)
@@ -79,6 +84,16 @@ func (l *leadState) index() map[string]*lead {
 		}
 	}
 	return l.byUUID
+}
+
+// afterLoad derives the account counter of a state saved before it was kept.
+func (l *leadState) afterLoad() {
+	if l.NextAccountID == 0 {
+		l.NextAccountID = firstAccountObjectID
+		for _, a := range l.Accounts {
+			l.NextAccountID = max(l.NextAccountID, int64(a.ObjectID)+1)
+		}
+	}
 }
 
 func (l *leadState) add(x *lead) {
@@ -220,8 +235,7 @@ func (s *Server) createLead(c *call) (any, error) {
 // insertLead stores a new lead, links its person and announces it.
 func (s *Server) insertLead(l *lead, bt *businessType, w leadWrite, now time.Time) {
 	ls := &s.tenant.Leads
-	l.JingUUID, l.ObjectID = s.newUUID(), ls.NextObjectID
-	ls.NextObjectID++
+	l.JingUUID, l.ObjectID = s.newUUID(), int(s.nextID("lead_object_id"))
 	for code, v := range w.fields {
 		setOrDelete(l.Fields, code, v)
 	}
@@ -234,11 +248,29 @@ func (s *Server) insertLead(l *lead, bt *businessType, w leadWrite, now time.Tim
 	if l.Fields["owner"] == "" {
 		l.LeadPool = s.tenant.Objects.poolFor(bt)
 	}
-	p := s.tenant.People.ensurePerson(s.faultRN, l.Fields["name"], l.Fields["mobile"], l.Fields["email"])
+	p, created := s.tenant.People.ensurePerson(s.newUUID, l.Fields["name"], l.Fields["mobile"], l.Fields["email"])
 	l.OmniUserUUID = p.OmniUserUUID
 	l.CreatedTimestamp, l.UpdatedTimestamp = now.Unix(), now.Unix()
 	ls.add(l)
-	s.emitLead(s.createEvent(l, bt, apiActor, now))
+	s.emitCreation(l, bt, p, created, apiActor, now)
+}
+
+// emitCreation announces a new lead as the platform's lead-creation page
+// lists it: add_omni_user_success when the lead made a new person, then
+// object_create, object_update_life_cycle (the lifecycle stage it starts
+// in), and object_source_info when it came with source information.
+func (s *Server) emitCreation(l *lead, bt *businessType, p personContact, newPerson bool, a leadActor, now time.Time) {
+	if newPerson {
+		s.emitPersonCreated(p, now)
+	}
+	s.emitLead(s.createEvent(l, bt, a, now))
+	changes := []leadChange{{"life_status", nil, l.LifeStatus}}
+	for _, code := range sourceInfoFields {
+		if v := l.Fields[code]; v != "" {
+			changes = append(changes, leadChange{code, nil, v})
+		}
+	}
+	s.emitChanges(l, bt, changes, a, now)
 }
 
 func (s *Server) updateLead(c *call) (any, error) {
@@ -677,6 +709,8 @@ func (s *Server) checkLookUp(code, v string) error {
 		return invalid(code, "不存在的成员")
 	case code == "account_id" && s.tenant.Leads.account(v) == nil:
 		return invalid(code, "不存在的客户")
+	case code == "account_id" && s.tenant.Leads.account(v).Voided:
+		return business("客户已作废，不能关联: " + v)
 	}
 	return nil
 }
@@ -837,7 +871,9 @@ func (s *Server) leadEvent(l *lead, bt *businessType, eventType, action string, 
 			BusinessType: bt.JingUUID, BusinessTypeName: bt.Name,
 			OperatorType: a.operatorType, OperatorID: a.operatorID,
 			Owner: l.Fields["owner"], LifeStatus: l.LifeStatus,
-			LeadOmniUserUUID: l.OmniUserUUID, OmniUserUUID: l.OmniUserUUID,
+			// omni_user_uuid is the operator's bound person, not the
+			// lead's (the lead event page): none for these operators.
+			LeadOmniUserUUID: l.OmniUserUUID,
 			CreatedTimestamp: now.In(leadZone).Format(time.DateTime), TimelineData: a.timeline(),
 			MappingData: map[string]any{}, MappingDataText: map[string]any{},
 		},
@@ -864,14 +900,29 @@ func (s *Server) createEvent(l *lead, bt *businessType, a leadActor, now time.Ti
 	return ev
 }
 
-// eventFor says which event announces a change of each field; the rest
-// are object_update.
-var eventFor = map[string]string{
-	"lead_status": jing.EventObjectUpdateStatus, "life_status": jing.EventObjectUpdateLifeCycle,
-	"owner": jing.EventObjectChangeOwner, "lead_pool": jing.EventObjectChangeOwner,
-}
+// sourceInfoFields are the lead's source information (最新来源…, 最新投放…,
+// 最新推广参数…): a change to them is announced as object_source_info.
+var sourceInfoFields = []string{"source_type", "source_name", "website_name", "website_page_name", "source_custom_param",
+	"utm_source", "utm_medium", "utm_terms", "utm_campaign", "utm_content",
+	"param_1", "param_2", "param_3", "param_4", "param_5"}
 
-var eventOrder = []string{jing.EventObjectUpdate, jing.EventObjectUpdateStatus, jing.EventObjectUpdateLifeCycle, jing.EventObjectChangeOwner}
+// eventFor says which event announces a change of each field, one event
+// type per kind of change as webhooks.md lists them; the rest are
+// object_update.
+var eventFor = func() map[string]string {
+	m := map[string]string{
+		"lead_status": jing.EventObjectUpdateStatus, "life_status": jing.EventObjectUpdateLifeCycle,
+		"owner": jing.EventObjectChangeOwner, "lead_pool": jing.EventObjectChangeLeadPool,
+		"account_id": jing.EventObjectRelation,
+	}
+	for _, code := range sourceInfoFields {
+		m[code] = jing.EventObjectSourceInfo
+	}
+	return m
+}()
+
+var eventOrder = []string{jing.EventObjectUpdate, jing.EventObjectUpdateStatus, jing.EventObjectUpdateLifeCycle,
+	jing.EventObjectChangeOwner, jing.EventObjectChangeLeadPool, jing.EventObjectRelation, jing.EventObjectSourceInfo}
 
 // emitChanges announces changes as the platform does, one event per kind
 // ([before, after] values and labels); eventType forces a single kind.
@@ -898,6 +949,9 @@ func (s *Server) emitChanges(l *lead, bt *businessType, changes []leadChange, a 
 			s.emitLead(*ev)
 		}
 	}
+	if ev := byType[jing.EventObjectRelation]; ev != nil {
+		s.emitAccountRelations(l, ev.ExtraData.MappingData["account_id"], a, now)
+	}
 }
 
 // setChange records one change in an event as [before, after], with labels.
@@ -918,23 +972,23 @@ func (s *Server) actionFor(eventType string, a leadActor) string {
 	return jing.ActionManualDistribution
 }
 
-// emitLead queues the event for delivery and keeps it among the recent ones.
-func (s *Server) emitLead(ev jing.WebhookEvent) {
-	s.emit(ev)
-	ls := &s.tenant.Leads
-	ls.recent = append(ls.recent, ev)
-	if n := len(ls.recent); n > recentLeadEvents {
-		ls.recent = slices.Clone(ls.recent[n-recentLeadEvents:])
-	}
-}
+// emitLead queues a lead's event for delivery (emit keeps it among the recent ones).
+func (s *Server) emitLead(ev jing.WebhookEvent) { s.emit(ev) }
 
-// RecentLeadEvents are the latest lead events the sandbox emitted (at
-// most 64, newest last), whether or not a webhook URL is configured: what
-// the platform pushed, for tests and the sandbox's own diagnostics.
-func (s *Server) RecentLeadEvents() []jing.WebhookEvent {
+// RecentEvents are the latest events the sandbox emitted (at most 64,
+// newest last), whether or not a webhook URL is configured: what the
+// platform pushed, for tests and the sandbox's own diagnostics.
+func (s *Server) RecentEvents() []jing.WebhookEvent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.tenant.Leads.recent)
+	return slices.Clone(s.recent)
+}
+
+// RecentLeadEvents are the lead events among RecentEvents.
+func (s *Server) RecentLeadEvents() []jing.WebhookEvent {
+	return slices.DeleteFunc(s.RecentEvents(), func(ev jing.WebhookEvent) bool {
+		return ev.ExtraData.ObjectName != jing.ObjectLead
+	})
 }
 
 // leadLabel is the human label of a raw lead value, as mapping_data_text
@@ -1014,37 +1068,96 @@ func (o *objectState) poolFor(bt *businessType) string {
 	return o.LeadPools[0].JingUUID
 }
 
-// platformSideLeadChange makes one random, realistic change to a lead as
-// if someone worked on the platform's own console, emitting its webhook:
-// mostly a status moving forward, else an owner change, a note or a new
-// collaborator. The background loop calls it with s.mu held.
+// platformSideChange makes one random change as someone working on the
+// platform's own console would: mostly to a lead, sometimes to an account.
+// The background loop calls it with s.mu held.
+func (s *Server) platformSideChange() {
+	if s.faultRN.IntN(100) < 15 {
+		s.platformSideAccountChange()
+		return
+	}
+	s.platformSideLeadChange()
+}
+
+// platformSideLeadChange makes one random, realistic change to a lead,
+// emitting its webhooks: mostly a status moving forward, else an owner
+// change, a note, a new collaborator, a move to a lead pool, a link to an
+// account, new source information, and rarely a void or a restore.
 func (s *Server) platformSideLeadChange() {
 	ls := &s.tenant.Leads
 	if len(ls.Leads) == 0 {
 		return
 	}
 	rn := s.faultRN
+	now := s.cfg.Now()
+	r := rn.IntN(100)
+	if r >= 98 && len(ls.Voided) > 0 {
+		s.restoreLead(rn.IntN(len(ls.Voided)), backOffice, now)
+		return
+	}
 	l := s.openLead()
-	bt, st, now := s.leadType(l), s.stageOf(l), s.cfg.Now()
+	bt, st := s.leadType(l), s.stageOf(l)
 	a := s.consoleActor(l)
 	var err error
-	switch r := rn.IntN(100); {
+	switch {
 	case st == nil || st.Outcome != "": // closed: people only write notes on it
 		s.addLeadNote(l, bt, leadNotes[rn.IntN(len(leadNotes))], a, now)
-	case r < 50:
+	case r < 40:
 		err = s.writeLead(l, bt, leadWrite{fields: map[string]string{"lead_status": s.nextStage(bt, st)}}, a, now)
-	case r < 70:
+	case r < 52:
 		err = s.reassignLead(l, bt, a, now)
-	case r < 85:
+	case r < 64:
 		s.addLeadNote(l, bt, leadNotes[rn.IntN(len(leadNotes))], a, now)
-	default:
+	case r < 72:
 		if m := s.randomActiveMember(); m != nil && strconv.Itoa(m.ID) != l.Fields["owner"] {
 			s.changeCollaborators(l, []string{strconv.Itoa(m.ID)}, nil, a, now)
 		}
+	case r < 76:
+		if n := len(l.Collaborators); n > 0 {
+			s.changeCollaborators(l, nil, []string{l.Collaborators[rn.IntN(n)]}, a, now)
+		}
+	case r < 82:
+		err = s.writeLead(l, bt, leadWrite{fields: map[string]string{"title": leadTitles[rn.IntN(len(leadTitles))]}}, a, now)
+	case r < 87:
+		pools := s.tenant.Objects.LeadPools
+		s.moveToPool(l, pools[rn.IntN(len(pools))].JingUUID, a, now)
+	case r < 92:
+		if accts := ls.Accounts; len(accts) > 0 {
+			if acct := accts[rn.IntN(len(accts))]; !acct.Voided {
+				err = s.writeLead(l, bt, leadWrite{fields: map[string]string{"account_id": acct.JingUUID}}, a, now)
+			}
+		}
+	case r < 95:
+		err = s.writeLead(l, bt, leadWrite{fields: s.newVisit()}, a, now)
+	default: // 95–97, and 98–99 when no lead is voided
+		s.voidLead(l, a, now)
 	}
 	if err != nil {
 		s.log.Debug("platform-side lead change refused", "lead", l.JingUUID, "error", err)
 	}
+}
+
+// newVisit is the source information a lead's latest visit leaves: a
+// source type and name, and for forms the micro-site page.
+func (s *Server) newVisit() map[string]string {
+	rn := s.faultRN
+	opts := s.tenant.Objects.Lead.Options["source_type"]
+	var known []jing.SelectOption
+	for _, o := range opts {
+		if len(sourceNames[o.Name]) > 0 {
+			known = append(known, o)
+		}
+	}
+	if len(known) == 0 {
+		return map[string]string{"source_custom_param": "visit-" + strconv.Itoa(rn.IntN(1000))}
+	}
+	o := known[rn.IntN(len(known))]
+	names := sourceNames[o.Name]
+	f := map[string]string{"source_type": o.JingUUID, "source_name": names[rn.IntN(len(names))]}
+	if o.Name == "官网表单" {
+		f["website_name"], f["website_page_name"] = "企业官网", strings.TrimPrefix(f["source_name"], "官网-")
+	}
+	return f
 }
 
 // openLead draws a lead, preferring one still open on its pipeline (work

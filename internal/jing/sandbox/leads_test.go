@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,7 +150,7 @@ func TestCreationIsPushedWithLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs := s.RecentLeadEvents()
-	ev := evs[len(evs)-1]
+	ev := evs[slices.IndexFunc(evs, func(ev jing.WebhookEvent) bool { return ev.EventType == jing.EventObjectCreate })]
 	x := ev.ExtraData
 	if ev.EventType != jing.EventObjectCreate || ev.MID != "124" || x.CreatedTimestamp != "2026-11-20 18:00:00" || x.Owner != "18401" {
 		t.Fatalf("event %+v", ev)

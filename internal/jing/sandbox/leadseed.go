@@ -104,7 +104,8 @@ func (t *tenant) seedLeads(rng *mrand.Rand, n int) {
 	for i := range ls.Leads {
 		ls.Leads[i] = g.lead(i, n)
 	}
-	ls.NextObjectID = firstLeadObjectID + n
+	ls.NextObjectID = int64(firstLeadObjectID + n)
+	ls.NextAccountID = int64(firstAccountObjectID + len(ls.Accounts))
 	ls.index()
 }
 

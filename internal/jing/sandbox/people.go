@@ -254,23 +254,25 @@ func (p *peopleState) hasPerson(uuid string) bool {
 }
 
 // ensurePerson finds the person with this mobile or email, or creates one
-// (the platform merges identities rather than duplicating people). A found
-// person gains the other identity when it is free. With neither identity
-// there is no one to find or create, and the zero contact is returned.
-func (p *peopleState) ensurePerson(rng *lockedRand, name, mobile, email string) personContact {
+// (the platform merges identities rather than duplicating people), and
+// says whether it created one. A found person gains the other identity
+// when it is free. With neither identity there is no one to find or
+// create, and the zero contact is returned.
+func (p *peopleState) ensurePerson(newUUID func() string, name, mobile, email string) (personContact, bool) {
 	mobile, email = normalizeIdentity(idMobile, mobile), normalizeIdentity(idEmail, email)
 	i, ok := p.find(idMobile, mobile) // "" is never bound, so never found
 	if !ok {
 		i, ok = p.find(idEmail, email)
 	}
+	created := !ok
 	if !ok {
 		if mobile == "" && email == "" {
-			return personContact{}
+			return personContact{}, false
 		}
 		// Lead creation has no clock of ours to pass; the wall clock is
 		// what the platform would stamp.
 		now := time.Now().Unix()
-		i = p.addPerson(person{UUID: rng.uuid22(), Name: name, Created: now, Updated: now})
+		i = p.addPerson(person{UUID: newUUID(), Name: name, Created: now, Updated: now})
 	}
 	for _, id := range []boundIdentity{{idMobile, mobile}, {idEmail, email}} {
 		if _, taken := p.find(id.t, id.v); id.v != "" && !taken && *p.Persons[i].identity(id.t) == "" {
@@ -280,7 +282,24 @@ func (p *peopleState) ensurePerson(rng *lockedRand, name, mobile, email string) 
 	if p.Persons[i].Name == "" {
 		p.Persons[i].Name = name
 	}
-	return p.Persons[i].contact()
+	return p.Persons[i].contact(), created
+}
+
+// emitPersonCreated announces a person the platform created on its own
+// (a lead with a new contact), as add_omni_user_success. The console keeps
+// no persons from webhooks; the event is there because the lead creation
+// page lists it. Persons created through users.create are the caller's
+// own and are not announced (user webhooks are a subscription of their own).
+func (s *Server) emitPersonCreated(p personContact, now time.Time) {
+	ev := jing.WebhookEvent{EventCategory: "user", EventType: jing.EventAddOmniUserSuccess, CreateTime: now.Unix(),
+		ExtraData: jing.WebhookExtraData{ObjectName: "user", EntityID: p.OmniUserUUID, OmniUserUUID: p.OmniUserUUID,
+			MappingData: map[string]any{}, MappingDataText: map[string]any{}}}
+	for code, v := range map[string]string{"name": p.Name, "mobile": p.Mobile, "email": p.Email} {
+		if v != "" {
+			ev.ExtraData.MappingData[code], ev.ExtraData.MappingDataText[code] = []any{v}, v
+		}
+	}
+	s.emit(ev)
 }
 
 // SamplePerson is a seeded person as the sandbox's own pages (and tests)

@@ -106,26 +106,33 @@ func TestSeededCrowdsHoldDistinctKnownMembersInJoiningOrder(t *testing.T) {
 
 func TestEnsurePersonFindsMergesOrCreates(t *testing.T) {
 	p := seededPeople(1, 300)
-	rng := newLockedRand(1)
+	ensure := func(name, mobile, email string, wantCreated bool) personContact {
+		t.Helper()
+		got, created := p.ensurePerson(randomUUID22, name, mobile, email)
+		if created != wantCreated {
+			t.Fatalf("ensurePerson(%q, %q, %q) created %v", name, mobile, email, created)
+		}
+		return got
+	}
 	known := p.Persons[10]
-	if got := p.ensurePerson(rng, "某某", " "+known.Mobile+" ", ""); got.OmniUserUUID != known.UUID || got.Name != known.Name {
+	if got := ensure("某某", " "+known.Mobile+" ", "", false); got.OmniUserUUID != known.UUID || got.Name != known.Name {
 		t.Fatalf("by mobile: %+v, want %s", got, known.UUID)
 	}
 	// Found by mobile, the person gains a free email.
 	noEmail := slices.IndexFunc(p.Persons, func(pr person) bool { return pr.Email == "" })
-	got := p.ensurePerson(rng, "", p.Persons[noEmail].Mobile, "New.Address@Example.com")
-	if got.Email != "new.address@example.com" || p.ensurePerson(rng, "", "", "new.address@example.com").OmniUserUUID != got.OmniUserUUID {
+	got := ensure("", p.Persons[noEmail].Mobile, "New.Address@Example.com", false)
+	if got.Email != "new.address@example.com" || ensure("", "", "new.address@example.com", false).OmniUserUUID != got.OmniUserUUID {
 		t.Fatalf("merged email: %+v", got)
 	}
 	before := p.personCount()
-	fresh := p.ensurePerson(rng, "林晓", "13900001111", "lin@example.cn")
+	fresh := ensure("林晓", "13900001111", "lin@example.cn", true)
 	if p.personCount() != before+1 || fresh.Name != "林晓" || !p.hasPerson(fresh.OmniUserUUID) {
 		t.Fatalf("created %+v, %d persons", fresh, p.personCount())
 	}
-	if again := p.ensurePerson(rng, "林晓", "", "lin@example.cn"); again.OmniUserUUID != fresh.OmniUserUUID || p.personCount() != before+1 {
+	if again := ensure("林晓", "", "lin@example.cn", false); again.OmniUserUUID != fresh.OmniUserUUID || p.personCount() != before+1 {
 		t.Fatal("the same email created a second person")
 	}
-	if none := p.ensurePerson(rng, "无名", "", ""); none.OmniUserUUID != "" || p.personCount() != before+1 {
+	if none := ensure("无名", "", "", false); none.OmniUserUUID != "" || p.personCount() != before+1 {
 		t.Fatal("a person without identities was created")
 	}
 }

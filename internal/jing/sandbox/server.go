@@ -43,8 +43,10 @@ type Config struct {
 	// StatePath, when set, keeps the tenant's state across restarts.
 	StatePath string
 	Faults    Faults
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// Permissions refuse endpoints with 40006 (permissions.go).
+	Permissions Permissions
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // Faults injects trouble, for tests and demonstrations.
@@ -72,24 +74,31 @@ type Server struct {
 	log      *slog.Logger
 	handlers map[string]handler
 
-	mu      sync.Mutex
-	tenant  *tenant
-	auth    authState
-	limits  limitState
-	faults  Faults
-	faultRN *lockedRand
-	events  *eventQueue
-	state   *stateStore // nil without Config.StatePath (persist.go)
+	mu         sync.Mutex
+	tenant     *tenant
+	ledger     *ledger // ids handed out and tokens issued (ledger.go)
+	tokenStats TokenStats
+	limits     limitState
+	faults     Faults
+	perms      Permissions
+	faultRN    *lockedRand
+	events     *eventQueue
+	recent     []jing.WebhookEvent // the latest events emitted, newest last (RecentEvents)
+	state      *stateStore         // nil without Config.StatePath (persist.go)
 }
 
 // New builds a sandbox with its seeded tenant.
 func New(cfg Config) *Server {
 	cfg = withDefaults(cfg)
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "sandbox"), faults: cfg.Faults,
-		faultRN: newLockedRand(cfg.Seed ^ 0x5eed)}
+		perms: cfg.Permissions, faultRN: newLockedRand(cfg.Seed ^ 0x5eed)}
+	if err := cfg.Permissions.Check(cfg.Catalog); err != nil {
+		s.log.Error("sandbox: permissions name an unknown endpoint; it is never refused", "error", err)
+	}
 	s.state = newStateStore(cfg.StatePath, s.log)
 	s.tenant = s.state.loadOrSeed(cfg)
-	s.auth = newAuthState()
+	s.ledger = loadLedger(ledgerPath(cfg.StatePath), s.log)
+	s.ledger.resumeCounters(s.tenant)
 	s.limits = newLimitState()
 	s.events = newEventQueue(s)
 	s.handlers = s.routes()
@@ -216,10 +225,18 @@ func (s *Server) serve(r *http.Request, ep jing.Endpoint, body []byte) (any, err
 	if err := s.limits.admit(ep, s.quotaFor(ep), now); err != nil {
 		return nil, err
 	}
+	if s.perms.IPNotAllowed { // not even a token for an address the platform does not allow
+		return nil, s.perms.refuse(ep)
+	}
 	if !isOAuth(ep.Key) {
 		if err := s.authorize(r, now); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.perms.refuse(ep); err != nil {
+		return nil, err
+	}
+	if !isOAuth(ep.Key) {
 		if err := s.maybeFail(ep); err != nil {
 			return nil, err
 		}
@@ -228,7 +245,14 @@ func (s *Server) serve(r *http.Request, ep jing.Endpoint, body []byte) (any, err
 	if !ok {
 		return nil, apiError{jing.CodeInvalidParameter, jing.SubNoSuchMethod}
 	}
-	return h(&call{s: s, endpoint: ep, body: body, now: now})
+	data, err := h(&call{s: s, endpoint: ep, body: body, now: now})
+	if err == nil && ep.Write {
+		// Whatever a write changed (persons, crowds and their members,
+		// leads, sends) is saved soon after: each handler need not
+		// remember to say so.
+		s.markChanged()
+	}
+	return data, err
 }
 
 func (s *Server) quotaFor(ep jing.Endpoint) int {
@@ -243,7 +267,7 @@ func (s *Server) authorize(r *http.Request, now time.Time) error {
 	if r.Header.Get("app_id") != s.cfg.AppID {
 		return apiError{jing.CodeInvalidParameter, "无效的appId参数"}
 	}
-	return s.auth.check(r.Header.Get("access_token"), now)
+	return s.ledger.Tokens.check(r.Header.Get("access_token"), now)
 }
 
 // maybeFail injects 20002 and 20000/40005 at the configured rates (with s.mu held).
