@@ -60,16 +60,18 @@ func (s *Store) CreateSession(ctx context.Context, userID int64, token, userAgen
 	return sess, nil
 }
 
+const sessionUserQuery = `SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.user_agent, s.remote_addr,
+	u.id, u.username, u.display_name, u.password_hash, u.role, u.disabled, u.lang, u.session_epoch,
+	u.created_at, u.updated_at, COALESCE(u.last_login_at, 0)
+	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`
+
 // SessionUser finds the live session of a cookie token and its account in
 // one query (it runs on every signed-in request). A token with no
 // session, or one past its timeouts (which is then deleted), yields
 // ErrNotFound.
 func (s *Store) SessionUser(ctx context.Context, token string, lim SessionLimits) (Session, User, error) {
 	var sess Session
-	row := s.read.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.user_agent, s.remote_addr,
-		u.id, u.username, u.display_name, u.password_hash, u.role, u.disabled, u.lang, u.session_epoch,
-		u.created_at, u.updated_at, COALESCE(u.last_login_at, 0)
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, hashSessionToken(token))
+	row := s.sessionUser.QueryRowContext(ctx, hashSessionToken(token))
 	var u User
 	err := row.Scan(&sess.ID, &sess.UserID, &sess.CreatedAt, &sess.LastSeenAt, &sess.UserAgent, &sess.RemoteAddr,
 		&u.ID, &u.Username, &u.DisplayName, &u.PasswordHash, &u.Role, &u.Disabled, &u.Lang,
