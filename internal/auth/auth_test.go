@@ -1,10 +1,11 @@
 package auth
 
 import (
-	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestPasswordPolicyAndHash(t *testing.T) {
@@ -110,7 +111,9 @@ func TestThrottleSuccessKeepsTheAddressCountOfOthers(t *testing.T) {
 }
 
 // Audit finding 7: the dummy hash for unknown accounts was bcrypt cost 10
-// while real ones are 11, so the timing told whether a name exists.
+// while real ones are 11, so the timing told whether a name exists. The
+// dummy's cost is the configured one (checked exactly), and the two
+// checks take the same time (measured).
 func TestUnknownAndKnownAccountsTakeTheSameTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("times bcrypt at the production cost")
@@ -122,26 +125,30 @@ func TestUnknownAndKnownAccountsTakeTheSameTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	WarmUp()
+	if got, _ := bcrypt.Cost(dummyHash()); got != DefaultCost {
+		t.Fatalf("the dummy hash has cost %d, real hashes %d", got, DefaultCost)
+	}
 	timeIt := func(hash string) time.Duration {
 		start := time.Now()
 		VerifyPassword(hash, "a wrong guess here")
 		return time.Since(start)
 	}
-	// Interleaved, so a change in the machine's load hits both alike.
-	var known, unknown []time.Duration
-	for i := 0; i < 5; i++ {
-		known = append(known, timeIt(real))
-		unknown = append(unknown, timeIt(""))
+	// The other test packages share the machine's cores, and load only
+	// ever adds time: the fastest of several interleaved runs is each
+	// check's own cost. A burst of load can still skew one round, so a
+	// round that is off is measured again (at most three).
+	var ratio float64
+	for round := 0; round < 3; round++ {
+		known, unknown := time.Duration(1<<62), time.Duration(1<<62)
+		for i := 0; i < 7; i++ {
+			known = min(known, timeIt(real))
+			unknown = min(unknown, timeIt(""))
+		}
+		ratio = float64(unknown) / float64(known)
+		t.Logf("fastest of 7: unknown account %v, known %v (ratio %.2f)", unknown, known, ratio)
+		if ratio >= 0.8 && ratio <= 1.2 {
+			return
+		}
 	}
-	k, u := median(known), median(unknown)
-	t.Logf("median of 5: unknown account %v, known %v", u, k)
-	if ratio := float64(u) / float64(k); ratio < 0.8 || ratio > 1.2 {
-		t.Fatalf("unknown account %v vs known %v (ratio %.2f), want within 20%%", u, k, ratio)
-	}
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
+	t.Fatalf("unknown accounts take %.2f times as long as known ones, want within 20%%", ratio)
 }
