@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/templates/settings"
 )
 
@@ -41,7 +42,7 @@ func (s *Server) showAudit(c echo.Context) error {
 		v.NewestURL = auditURL(f, 0)
 	}
 	for _, e := range entries {
-		v.Entries = append(v.Entries, auditEntry(e))
+		v.Entries = append(v.Entries, auditEntry(state(c).loc, e))
 	}
 	return s.render(c, http.StatusOK, View{Title: t(c, "settings.tab.audit"), Section: "settings", Body: settings.Audit(v)})
 }
@@ -86,7 +87,9 @@ func auditURL(f settings.AuditFilter, before int64) string {
 	return auditPath + "?" + q.Encode()
 }
 
-func auditEntry(e db.AuditEntry) settings.AuditEntry {
+// auditEntry shapes a row for the page; a summary stored as a message (a
+// platform write, a send) reads in the viewer's language.
+func auditEntry(loc *i18n.Localizer, e db.AuditEntry) settings.AuditEntry {
 	return settings.AuditEntry{At: e.At, Username: e.Username, RemoteAddr: e.RemoteAddr, Action: e.Action,
-		Object: e.Object, Summary: e.Summary, Outcome: e.Outcome, RequestID: e.RequestID}
+		Object: e.Object, Summary: loc.Stored(e.Summary), Outcome: e.Outcome, RequestID: e.RequestID}
 }

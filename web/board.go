@@ -339,14 +339,13 @@ func (s *Server) moveLead(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	entry.Outcome = db.OutcomeFailed
-	entry.Summary = fmt.Sprintf("move %s refused by the platform: %s code %d request_id %s", fromTo, je.Kind, je.Code, je.RequestID)
+	entry.Outcome, entry.Summary = refusalAudit("move "+fromTo, je)
 	s.audit(c, entry)
 	if cur, err := s.Store.Lead(ctx, uuid); err == nil {
 		l = cur
 	}
 	cd := s.card(bc, l)
-	cd.Error = je.Message(bc.lang)
+	cd.Error = bc.loc.Message(je.Message())
 	return s.answerMove(c, bc, f, http.StatusUnprocessableEntity, cd, ui.FlashError, cd.Error)
 }
 

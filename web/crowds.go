@@ -49,7 +49,7 @@ func (s *Server) crowdsList(c echo.Context, q crowdsview.Query, ask bool) (crowd
 	if err != nil {
 		return v, err
 	}
-	v.Fresh = crowdsview.Freshness{AsOf: st.SyncedAt, Stale: stale, LastError: st.LastError}
+	v.Fresh = crowdsview.Freshness{AsOf: st.SyncedAt, Stale: stale, LastError: state(c).loc.Stored(st.LastError)}
 	if stale && ask {
 		// A refresh already queued or running is joined, not repeated.
 		if _, err := s.Crowds.RequestSync(ctx, currentUser(c).ID); err != nil {
@@ -182,7 +182,7 @@ func (s *Server) createCrowd(c echo.Context) error {
 		if !ok {
 			return err
 		}
-		return refuse(je.Message(state(c).loc.Lang))
+		return refuse(state(c).loc.Message(je.Message()))
 	}
 	s.audit(c, db.AuditEntry{Action: "crowd.create", Object: crowdObject(cr.GroupID),
 		Summary: fmt.Sprintf("%s (description %q): group_id %d", what, f.Description, cr.GroupID)})
@@ -263,7 +263,7 @@ func (s *Server) updateCrowd(c echo.Context) error {
 		if !ok {
 			return err
 		}
-		return refuse(je.Message(state(c).loc.Lang))
+		return refuse(state(c).loc.Message(je.Message()))
 	}
 	entry.Summary = what
 	s.audit(c, entry)
@@ -311,7 +311,7 @@ func (s *Server) deleteCrowd(c echo.Context) error {
 		if !ok {
 			return err
 		}
-		d.Error = je.Message(state(c).loc.Lang)
+		d.Error = state(c).loc.Message(je.Message())
 		return s.answerDelete(c, cr, d, http.StatusUnprocessableEntity)
 	}
 	entry.Summary = what

@@ -1,24 +1,30 @@
 package web
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"golang.org/x/net/html"
 )
 
-// byTestID parses a page and returns its elements with data-testid=id, in document order.
-func byTestID(t testing.TB, page, id string) []*html.Node {
+// page is a rendered page parsed, to assert through the DOM (data-testid).
+type page struct {
+	t   testing.TB
+	doc *html.Node
+}
+
+func parsePage(t testing.TB, body string) page {
 	t.Helper()
-	doc, err := html.Parse(strings.NewReader(page))
+	doc, err := html.Parse(strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return within(doc, id)
+	return page{t: t, doc: doc}
 }
 
-// within returns the elements under n with data-testid=id.
-func within(n *html.Node, id string) []*html.Node {
+// all are the elements whose data-testid is id, in document order.
+func (p page) all(id string) []*html.Node {
 	var out []*html.Node
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
@@ -29,8 +35,75 @@ func within(n *html.Node, id string) []*html.Node {
 			walk(c)
 		}
 	}
-	walk(n)
+	walk(p.doc)
 	return out
+}
+
+// has reports an element with data-testid id.
+func (p page) has(id string) bool { return len(p.all(id)) > 0 }
+
+// text is the text of the first element with data-testid id ("" if none).
+func (p page) text(id string) string {
+	if n := p.all(id); len(n) > 0 {
+		return nodeText(n[0])
+	}
+	return ""
+}
+
+// textIn is the text of the first element of class class inside the first
+// element with data-testid id.
+func (p page) textIn(id, class string) string {
+	n := p.all(id)
+	if len(n) == 0 {
+		return ""
+	}
+	var found string
+	var walk func(*html.Node) bool
+	walk = func(n *html.Node) bool {
+		if n.Type == html.ElementNode && slices.Contains(strings.Fields(attrOf(n, "class")), class) {
+			found = nodeText(n)
+			return true
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if walk(c) {
+				return true
+			}
+		}
+		return false
+	}
+	walk(n[0])
+	return found
+}
+
+// attr is an attribute of the first element with data-testid id.
+func (p page) attr(id, key string) string {
+	if n := p.all(id); len(n) > 0 {
+		return attrOf(n[0], key)
+	}
+	return ""
+}
+
+// inputValue is the value of the form control named name ("" if none).
+func (p page) inputValue(name string) string {
+	var val string
+	var walk func(*html.Node) bool
+	walk = func(n *html.Node) bool {
+		if n.Type == html.ElementNode && (n.Data == "input" || n.Data == "textarea") && attrOf(n, "name") == name {
+			val = attrOf(n, "value")
+			if n.Data == "textarea" {
+				val = nodeText(n)
+			}
+			return true
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if walk(c) {
+				return true
+			}
+		}
+		return false
+	}
+	walk(p.doc)
+	return val
 }
 
 func attrOf(n *html.Node, key string) string {
@@ -42,8 +115,7 @@ func attrOf(n *html.Node, key string) string {
 	return ""
 }
 
-// textOf is the element's text, whitespace collapsed.
-func textOf(n *html.Node) string {
+func nodeText(n *html.Node) string {
 	var b strings.Builder
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
@@ -57,3 +129,6 @@ func textOf(n *html.Node) string {
 	walk(n)
 	return strings.Join(strings.Fields(b.String()), " ")
 }
+
+// within returns the elements under n with data-testid id.
+func within(n *html.Node, id string) []*html.Node { return page{doc: n}.all(id) }

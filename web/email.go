@@ -343,7 +343,7 @@ func (s *Server) emailError(c echo.Context, err error) *emailRefusal {
 		return r("", "email.error.no_platform", http.StatusServiceUnavailable)
 	}
 	if je, ok := jing.AsError(err); ok {
-		msg := je.Message(state(c).loc.Lang)
+		msg := state(c).loc.Message(je.Message())
 		if je.RequestID != "" {
 			msg = t(c, "email.error.platform", "Message", msg, "Ref", je.RequestID)
 		}

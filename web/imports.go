@@ -560,7 +560,7 @@ func (s *Server) startImport(c echo.Context) error {
 		if !ok {
 			return err
 		}
-		return refuse(je.Message(ui.Lang(c.Request().Context())), je.RequestID)
+		return refuse(state(c).loc.Message(je.Message()), je.RequestID)
 	}
 	entry.Summary = fmt.Sprintf("started %q (job %d): crowd %q, create missing %t", im.FileName, jobID,
 		importTargetName(form.NewName, form.Crowd), form.CreateMissing)
@@ -649,9 +649,9 @@ func (s *Server) importProgress(c echo.Context, im db.Import) (importsview.Progr
 		}
 		switch {
 		case j.State == db.JobPaused && j.ResumeAt > 0:
-			p.WaitUntil, p.WaitReason = j.ResumeAt, j.Error
+			p.WaitUntil, p.WaitReason = j.ResumeAt, state(c).loc.Stored(j.Error)
 		case j.State == db.JobFailed:
-			p.Error = j.Error
+			p.Error = state(c).loc.Stored(j.Error)
 		}
 		if mayActOnJob(currentUser(c), j) {
 			p.CanPause = (j.State == db.JobQueued || j.State == db.JobRunning) && j.RequestedState == ""
@@ -773,7 +773,7 @@ func reportLabels(c echo.Context) crowds.ReportLabels {
 			}
 			switch reason {
 			case importfile.ReasonEmpty, importfile.ReasonMobileFormat, importfile.ReasonEmailFormat, importfile.ReasonIDFormat,
-				"unknown_person", "refused_by_crowd":
+				"unknown_person", "refused_by_crowd", "no_answer":
 				return t(c, "imports.reason."+reason)
 			}
 			return reason // the platform's own words

@@ -75,7 +75,7 @@ func (s *Server) showJob(c echo.Context) error {
 	}
 	d := jobsview.Detail{Job: s.jobRow(c, j), ShowActions: mayActOnJobs(currentUser(c)), MoreErrors: len(errs) > jobErrorsShown}
 	for _, e := range errs[:min(len(errs), jobErrorsShown)] {
-		d.Errors = append(d.Errors, jobsview.ItemError{At: e.At, Item: e.Item, Message: e.Message})
+		d.Errors = append(d.Errors, jobsview.ItemError{At: e.At, Item: e.Item, Message: state(c).loc.Stored(e.Message)})
 	}
 	return s.render(c, http.StatusOK, View{Title: jobsview.Title(c.Request().Context(), d.Job), Section: "jobs", Body: jobsview.DetailPage(d)})
 }
@@ -104,7 +104,7 @@ func mayActOnJob(u *db.User, j db.Job) bool {
 func (s *Server) jobRow(c echo.Context, j db.Job) jobsview.Row {
 	r := jobsview.Row{
 		ID: j.ID, Title: j.Title, Kind: j.Kind, Owner: j.OwnerName, State: j.State, Requested: j.RequestedState,
-		Total: j.Total, Done: j.Done, Failed: j.Failed, Attempts: j.Attempts, Error: j.Error,
+		Total: j.Total, Done: j.Done, Failed: j.Failed, Attempts: j.Attempts, Error: state(c).loc.Stored(j.Error),
 		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, UpdatedAt: j.UpdatedAt, FinishedAt: j.FinishedAt,
 	}
 	if j.State == db.JobRunning {

@@ -250,7 +250,7 @@ func (s *Server) leadFormRefused(c echo.Context, f leadsview.LeadForm, err error
 	if !ok {
 		return err
 	}
-	f.Error = je.Message(state(c).loc.Lang)
+	f.Error = state(c).loc.Message(je.Message())
 	if codes, why := refusedFields(je); len(codes) > 0 {
 		for i := range f.Fields {
 			if slices.Contains(codes, f.Fields[i].Code) {

@@ -80,7 +80,7 @@ func (s *Server) addLeadNote(c echo.Context) error {
 	if cur, err := s.Store.Lead(c.Request().Context(), l.UUID); err == nil {
 		l = cur
 	}
-	return s.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.refused", "Why", je.Message(state(c).loc.Lang)), "")
+	return s.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.refused", "Why", state(c).loc.Message(je.Message())), "")
 }
 
 // noteAnswer answers a note that was not written, with the typed text

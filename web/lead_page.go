@@ -263,7 +263,7 @@ func (s *Server) platformClient() (*jing.Client, error) {
 // platformMessage is a platform error in the user's language.
 func platformMessage(c echo.Context, err error) string {
 	if je, ok := jing.AsError(err); ok {
-		return je.Message(state(c).loc.Lang)
+		return state(c).loc.Message(je.Message())
 	}
 	return t(c, "leads.page.platform_failed")
 }
@@ -438,7 +438,7 @@ func (s *Server) answerLeadWrite(c echo.Context, l, updated db.Lead, err error, 
 	if cur, err := s.Store.Lead(c.Request().Context(), l.UUID); err == nil {
 		l = cur
 	}
-	return s.leadAnswer(c, l, http.StatusUnprocessableEntity, je.Message(state(c).loc.Lang), "")
+	return s.leadAnswer(c, l, http.StatusUnprocessableEntity, state(c).loc.Message(je.Message()), "")
 }
 
 // leadAnswer renders the lead page with a message.
@@ -453,13 +453,26 @@ func (s *Server) leadAnswer(c echo.Context, l db.Lead, status int, msg, notice s
 
 // auditRefusal records a lead write the platform refused and returns the
 // platform's error; ok is false when err is not one (the caller returns it).
+// refusalAudit is the audit outcome and summary of a write the platform
+// did not accept, or whose effect nobody can tell (check on the platform).
+func refusalAudit(what string, je *jing.Error) (outcome, summary string) {
+	outcome, verdict := db.OutcomeFailed, "refused by the platform"
+	if je.EffectUnknown() {
+		outcome, verdict = db.OutcomeUnknown, "outcome unknown, check on the platform"
+	}
+	summary = fmt.Sprintf("%s %s: %s code %d request_id %s", what, verdict, je.Kind, je.Code, je.RequestID)
+	if je.HTTPStatus != 0 {
+		summary += fmt.Sprintf(" HTTP %d", je.HTTPStatus)
+	}
+	return outcome, summary
+}
+
 func (s *Server) auditRefusal(c echo.Context, entry db.AuditEntry, what string, err error) (*jing.Error, bool) {
 	je, ok := jing.AsError(err)
 	if !ok {
 		return nil, false
 	}
-	entry.Outcome = db.OutcomeFailed
-	entry.Summary = fmt.Sprintf("%s refused by the platform: %s code %d request_id %s", what, je.Kind, je.Code, je.RequestID)
+	entry.Outcome, entry.Summary = refusalAudit(what, je)
 	s.audit(c, entry)
 	return je, true
 }

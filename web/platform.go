@@ -222,12 +222,18 @@ func connectionOK(c echo.Context, res platform.ConnectionTest) string {
 // sentence for a platform error, never Go error text.
 func platformErrorText(c echo.Context, err error) string {
 	if e, ok := jing.AsError(err); ok {
-		return e.Message(state(c).loc.Lang)
+		return state(c).loc.Message(e.Message())
 	}
 	if ctxErr := context.Cause(c.Request().Context()); ctxErr != nil {
 		return t(c, "platform.error.cancelled")
 	}
 	return t(c, "platform.error.unknown")
+}
+
+// unrecognisedAnswer is the Usage page's account of an answer not understood.
+func unrecognisedAnswer(c echo.Context, e *jing.Error, at time.Time) settings.UnrecognisedAnswer {
+	return settings.UnrecognisedAnswer{At: at.Unix(), Endpoint: e.Endpoint, Status: e.HTTPStatus, Field: e.Field,
+		Excerpt: e.Excerpt, Message: platformErrorText(c, e)}
 }
 
 // errorKind names a failure for the audit log without transport details.
@@ -311,6 +317,7 @@ func (s *Server) showPlatformUsage(c echo.Context) error {
 	}
 	overridden := m.Overridden()
 	v := settings.UsageView{Conn: platformConnection(st), Day: m.Today()}
+	var latest time.Time // of the newest answer not understood
 	for _, es := range m.Stats(ctx) {
 		row := settings.UsageRow{Entry: catalogEntry(es.Endpoint, overridden), CallsToday: es.CallsToday,
 			DailyQuota: es.Endpoint.DailyQuota, Calls: es.Calls, Errors: es.Errors, LastRequestID: es.LastRequestID}
@@ -323,7 +330,13 @@ func (s *Server) showPlatformUsage(c echo.Context) error {
 		if es.Calls > 0 {
 			row.AvgMS = (es.TotalDuration / time.Duration(es.Calls)).Milliseconds()
 		}
+		row.Unrecognised = es.Unrecognised
 		v.Rows = append(v.Rows, row)
+		v.Unrecognised += es.Unrecognised
+		if es.LastUnrecognised != nil && es.LastUnrecognisedAt.After(latest) {
+			latest = es.LastUnrecognisedAt
+			v.LastUnrecognised = unrecognisedAnswer(c, es.LastUnrecognised, es.LastUnrecognisedAt)
+		}
 	}
 	return s.render(c, http.StatusOK, View{Title: t(c, "platform.usage.title"), Section: "settings", Body: settings.Usage(v)})
 }

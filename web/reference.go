@@ -145,7 +145,7 @@ func refSet(c echo.Context, si refdata.SetInfo) settings.RefSet {
 	if si.LastErr != nil || si.LastError != "" {
 		r.Error = t(c, "refdata.error.unknown")
 		if e, ok := jing.AsError(si.LastErr); ok {
-			r.Error = e.Message(state(c).loc.Lang)
+			r.Error = state(c).loc.Message(e.Message())
 		}
 	}
 	if ch := si.LastChange; ch != nil {

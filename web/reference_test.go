@@ -382,7 +382,7 @@ func TestReferencePlatformFailureKeepsTheCopyAndIsTranslated(t *testing.T) {
 			if !ok {
 				t.Fatalf("set %s: the failure is not a platform error: %v", s.Key, s.LastErr)
 			}
-			if want := html.EscapeString(e.Message(lang)); !strings.Contains(row, want) {
+			if want := html.EscapeString(loc.Message(e.Message())); !strings.Contains(row, want) {
 				t.Errorf("%s: set %s does not show %q:\n%s", lang, s.Key, want, row)
 			}
 			if strings.Contains(row, html.EscapeString(s.LastError)) || strings.Contains(row, "jing ") {

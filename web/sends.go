@@ -68,7 +68,7 @@ func (s *Server) sendPanelsView(c echo.Context, sd db.Send) (sendsview.Panels, e
 		AudienceCount: sd.AudienceCount, CreatedByName: sd.CreatedByName, CreatedAt: sd.CreatedAt,
 		ConfirmedAt: sd.ConfirmedAt, ApprovedByName: sd.ApprovedByName, ApprovedAt: sd.ApprovedAt,
 		SubmittedAt: sd.SubmittedAt, UpdatedAt: sd.UpdatedAt, SendTime: sd.SendTime, PlatformID: sd.PlatformID,
-		Evidence: sd.Evidence, LastError: sd.LastError, RequestID: sd.RequestID}
+		Evidence: state(c).loc.Stored(sd.Evidence), LastError: state(c).loc.Stored(sd.LastError), RequestID: sd.RequestID}
 	if sd.ConfirmedBy != 0 {
 		if cu, err := s.Store.User(ctx, sd.ConfirmedBy); err == nil {
 			v.ConfirmedByName = cmp.Or(cu.DisplayName, cu.Username)
@@ -114,7 +114,7 @@ func (s *Server) deliveryView(c echo.Context, sd db.Send) (sendsview.Delivery, e
 // platform (with the platform's request id); ok is false for other errors.
 func sendErrorText(c echo.Context, err error) (msg, ref string, ok bool) {
 	if je, isJing := jing.AsError(err); isJing {
-		return je.Message(state(c).loc.Lang), je.RequestID, true
+		return state(c).loc.Message(je.Message()), je.RequestID, true
 	}
 	for _, k := range []struct {
 		err error

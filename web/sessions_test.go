@@ -72,7 +72,7 @@ func TestTheAccountPageListsSessionsAndEndsOne(t *testing.T) {
 	bob := h.login("bob")
 
 	page := laptop.get("/settings/account").Body.String()
-	rows := byTestID(t, page, "session-row")
+	rows := parsePage(t, page).all("session-row")
 	if len(rows) != 2 {
 		t.Fatalf("%d sessions listed, want alice's 2", len(rows))
 	}
@@ -80,10 +80,10 @@ func TestTheAccountPageListsSessionsAndEndsOne(t *testing.T) {
 	if len(within(rows[0], "session-current")) != 1 || len(within(rows[1], "session-current")) != 0 {
 		t.Fatal("this browser is not the one marked current")
 	}
-	if got := textOf(within(rows[1], "session-device")[0]); got != "Safari 18, iOS" {
+	if got := nodeText(within(rows[1], "session-device")[0]); got != "Safari 18, iOS" {
 		t.Errorf("phone's device = %q", got)
 	}
-	if got := textOf(within(rows[1], "session-address")[0]); got != "192.0.2.77" {
+	if got := nodeText(within(rows[1], "session-address")[0]); got != "192.0.2.77" {
 		t.Errorf("phone's address = %q", got)
 	}
 	phoneID := attrOf(rows[1], "data-session-id")
@@ -102,7 +102,7 @@ func TestTheAccountPageListsSessionsAndEndsOne(t *testing.T) {
 	if rec := phone.get("/leads/board"); rec.Code != http.StatusSeeOther {
 		t.Fatalf("the ended session still works: %d", rec.Code)
 	}
-	if rec := laptop.get("/settings/account"); len(byTestID(t, rec.Body.String(), "session-row")) != 1 {
+	if rec := laptop.get("/settings/account"); len(parsePage(t, rec.Body.String()).all("session-row")) != 1 {
 		t.Fatal("the ended session is still listed")
 	}
 	if h.countAudit("auth.session_end", "") != 1 {
@@ -130,7 +130,7 @@ func TestAnAdministratorSignsAUserOutEverywhere(t *testing.T) {
 	admin := h.login("root")
 	m1, m2 := h.login("mia"), h.login("mia")
 	page := admin.get("/settings/users").Body.String()
-	if len(byTestID(t, page, "end-sessions-form")) == 0 {
+	if len(parsePage(t, page).all("end-sessions-form")) == 0 {
 		t.Fatal("no sign-out-everywhere button on the users page")
 	}
 	rec := admin.post("/settings/users/"+itoa64(mia.ID)+"/sessions/end", nil)
@@ -198,11 +198,11 @@ func TestTheSessionsListEscapesTheUserAgent(t *testing.T) {
 		t.Fatalf("login: %d", rec.Code)
 	}
 	page := c.get("/settings/account").Body.String()
-	table := byTestID(t, page, "sessions-table")
+	table := parsePage(t, page).all("sessions-table")
 	if len(table) != 1 {
 		t.Fatal("no sessions table")
 	}
-	if got := textOf(within(table[0], "session-device")[0]); got != hostile {
+	if got := nodeText(within(table[0], "session-device")[0]); got != hostile {
 		t.Fatalf("device shown as %q", got)
 	}
 	if strings.Contains(page, "<script>alert") || strings.Contains(page, "<img src=x") {

@@ -51,7 +51,7 @@ func (s *Server) smsMessages(c echo.Context) ([]smsview.Message, string) {
 	if err != nil {
 		s.log(c).Warn("list SMS messages", "error", err)
 		if je, ok := jing.AsError(err); ok {
-			return nil, je.Message(state(c).loc.Lang)
+			return nil, state(c).loc.Message(je.Message())
 		}
 		return nil, t(c, "sms.messages.unavailable")
 	}

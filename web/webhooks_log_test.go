@@ -81,7 +81,7 @@ func TestAnAdministratorSetsTheWebhookRetention(t *testing.T) {
 	h, rig := newLiveHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	c := h.login("root")
-	form := byTestID(t, c.get("/settings/platform").Body.String(), "webhook-retention")
+	form := parsePage(t, c.get("/settings/platform").Body.String()).all("webhook-retention")
 	if len(form) != 1 {
 		t.Fatal("no retention form on the webhook card")
 	}

@@ -131,16 +131,17 @@ func TestServeAppliesAValidCatalog(t *testing.T) {
 
 var sandboxURL = regexp.MustCompile(`URL:\s+(http://127\.0\.0\.1:\d+)`)
 
-func TestSandboxCommandServesThePlatformAPI(t *testing.T) {
+// sandboxCommand runs `jingdesk sandbox args…` until stop, which checks
+// that it stopped cleanly; url is where it listens.
+func runSandboxCommand(t *testing.T, args ...string) (url string, stdout *syncBuffer, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--persons", "300", "--leads", "80", "--app-id", "demo", "--app-secret", "demo-secret"},
+		done <- Run(ctx, append([]string{"sandbox", "--addr", "127.0.0.1:0"}, args...),
 			IO{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr}, Build{Version: "test"})
 	}()
-	var url string
 	for deadline := time.Now().Add(10 * time.Second); url == ""; {
 		if m := sandboxURL.FindStringSubmatch(stdout.String()); m != nil {
 			url = m[1]
@@ -148,13 +149,34 @@ func TestSandboxCommandServesThePlatformAPI(t *testing.T) {
 		}
 		select {
 		case err := <-done:
+			cancel()
 			t.Fatalf("sandbox exited early: %v\n%s", err, stderr.String())
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
+			cancel()
 			t.Fatalf("sandbox did not start:\n%s", stderr.String())
 		}
 	}
+	return url, stdout, func() {
+		t.Helper()
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("sandbox stop: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("sandbox did not stop")
+		}
+		if !strings.Contains(stderr.String(), "msg=stopped") {
+			t.Fatalf("no clean stop logged:\n%s", stderr.String())
+		}
+	}
+}
+
+func TestSandboxCommandServesThePlatformAPI(t *testing.T) {
+	url, stdout, stop := runSandboxCommand(t, "--persons", "300", "--leads", "80", "--app-id", "demo", "--app-secret", "demo-secret")
 	if out := stdout.String(); !strings.Contains(out, "app_id:     demo") || !strings.Contains(out, "app_secret: demo-secret") {
 		t.Fatalf("credentials not printed:\n%s", out)
 	}
@@ -163,24 +185,33 @@ func TestSandboxCommandServesThePlatformAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var page jing.Page[json.RawMessage]
-	if err := client.Call(ctx, "members.list", jing.PageRequest{Page: 1, PerPage: 3}, &page); err != nil {
+	if err := client.Call(context.Background(), "members.list", jing.PageRequest{Page: 1, PerPage: 3}, &page); err != nil {
 		t.Fatal(err)
 	}
 	if len(page.Items) != 3 || page.Meta.TotalCount < 3 || client.Renewals() != 1 {
 		t.Fatalf("members.list: %d items of %d, %d token renewals", len(page.Items), page.Meta.TotalCount, client.Renewals())
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("sandbox stop: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("sandbox did not stop")
+	stop()
+}
+
+func TestSandboxCommandAnswersWithQuirks(t *testing.T) {
+	url, _, stop := runSandboxCommand(t, "--persons", "300", "--leads", "80", "--quirk", "no-meta", "--quirk", "json-404=leads.update")
+	client, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: url, AppID: "sandbox", AppSecret: "sandbox"}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(stderr.String(), "msg=stopped") {
-		t.Fatalf("no clean stop logged:\n%s", stderr.String())
+	var page jing.Page[json.RawMessage]
+	if err := client.Call(context.Background(), "members.list", jing.PageRequest{Page: 1, PerPage: 3}, &page); err != nil {
+		t.Fatal(err)
 	}
+	if len(page.Items) != 3 || page.Meta.Known() {
+		t.Fatalf("members.list under no-meta: %d items, meta %+v", len(page.Items), page.Meta)
+	}
+	err = client.UpdateLead(context.Background(), "x", jing.LeadInput{LeadFields: jing.LeadFields{Name: "王芳"}})
+	if e, ok := jing.AsError(err); !ok || e.Kind != jing.KindInvalidPath || e.HTTPStatus != 404 {
+		t.Fatalf("leads.update under json-404: %v", err)
+	}
+	stop()
 }
 
 func TestSandboxCommandRefusesBadFlags(t *testing.T) {
@@ -189,6 +220,8 @@ func TestSandboxCommandRefusesBadFlags(t *testing.T) {
 		{"sandbox", "--drop-rate", "-0.1"},
 		{"sandbox", "--persons", "0"},
 		{"sandbox", "--app-secret", ""},
+		{"sandbox", "--quirk", "no-such-quirk"},
+		{"sandbox", "--quirk", "no-meta=leads.lst"},
 		{"sandbox", "--deny", "leads.list,leads.nope"},
 	} {
 		if _, _, err := runCLI(t, "", args...); err == nil {
@@ -196,7 +229,7 @@ func TestSandboxCommandRefusesBadFlags(t *testing.T) {
 		}
 	}
 	if _, errOut, err := runCLI(t, "", "sandbox", "-h"); err != nil || !strings.Contains(errOut, "-platform-changes-per-minute") ||
-		!strings.Contains(errOut, "-deny-ip") {
+		!strings.Contains(errOut, "-deny-ip") || !strings.Contains(errOut, "-quirk") {
 		t.Fatalf("sandbox -h: %v %q", err, errOut)
 	}
 	if out, _, _ := runCLI(t, "", "help"); !strings.Contains(out, "jingdesk sandbox") {

@@ -47,6 +47,8 @@ func parseSandbox(args []string, io IO) (sandboxOptions, error) {
 	fs.Float64Var(&c.PlatformChangesPerMinute, "platform-changes-per-minute", 0, "random lead and account changes made \"on the platform\", with webhooks")
 	fs.StringVar(&c.StatePath, "state", "", "keep the tenant's state in this file across restarts")
 	fs.StringVar(&o.catalog, "catalog", "", "catalog.json with overrides (paths, limits) to serve instead of the built-in catalog")
+	c.Quirks = sandbox.Quirks{}
+	fs.Var(c.Quirks, "quirk", "answer like an undocumented platform: NAME or NAME=ENDPOINT,… (repeatable; see the README)")
 	fs.StringVar(&o.logs.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json (env JINGDESK_LOG_FORMAT)")
 	fs.StringVar(&o.logs.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env JINGDESK_LOG_LEVEL)")
 	fs.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
@@ -97,6 +99,9 @@ func sandboxCommand(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	logger.Info("sandbox platform listening", "url", sb.URL, "seed", o.cfg.Seed, "started_in", time.Since(start).Round(time.Millisecond))
+	if len(o.cfg.Quirks) > 0 {
+		logger.Warn("sandbox answers with quirks, unlike the documented platform", "quirks", o.cfg.Quirks.String())
+	}
 	fmt.Fprintf(io.Stdout, "Jing sandbox platform\n  URL:        %s\n  app_id:     %s\n  app_secret: %s\n\n"+
 		"Connect jingdesk to it with:\n  JINGDESK_JING_APP_SECRET=%s jingdesk serve --jing-base-url %s --jing-app-id %s\n",
 		sb.URL, o.cfg.AppID, o.cfg.AppSecret, o.cfg.AppSecret, sb.URL, o.cfg.AppID)

@@ -468,7 +468,7 @@ func TestAnImportWaitsForTheDailyQuota(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond) // polling the job, bounded by the deadline
 	}
-	if j.State != db.JobPaused || j.ResumeAt <= time.Now().Unix() || !strings.Contains(j.Error, "daily quota") {
+	if j.State != db.JobPaused || j.ResumeAt <= time.Now().Unix() || !strings.Contains(j.Error, `"jing.error.quota"`) {
 		t.Fatalf("job after the quota ran out: %s resume_at %d %q", j.State, j.ResumeAt, j.Error)
 	}
 	n := r.counts(id)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/importfile"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
@@ -154,7 +155,7 @@ func (s *Service) runImport(ctx context.Context, t *jobs.Task) error {
 	if conn != p.Connection {
 		return errors.New("the platform connection changed since the import was started")
 	}
-	im, err := s.cfg.Store.Import(ctx, p.ImportID)
+	im, err := s.awaitTarget(ctx, p.ImportID, t.ID())
 	if err != nil {
 		return err
 	}
@@ -191,6 +192,28 @@ func (s *Service) runImport(ctx context.Context, t *jobs.Task) error {
 		s.log.Warn("refresh the crowd after an import", "crowd", im.CrowdID, "error", err)
 	}
 	return nil
+}
+
+// awaitTarget reads the import once Start has recorded its target. The job
+// can run the moment it is queued, a moment before Start writes the crowd
+// and the options it is to use; read before, it would import nowhere and
+// skip the persons to create.
+func (s *Service) awaitTarget(ctx context.Context, id, jobID int64) (db.Import, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		im, err := s.cfg.Store.Import(ctx, id)
+		if err != nil || im.JobID == jobID {
+			return im, err
+		}
+		if time.Now().After(deadline) {
+			return im, fmt.Errorf("import %d: its target was never recorded for job %d", id, jobID)
+		}
+		select {
+		case <-ctx.Done():
+			return im, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // save counts the rows from their states and saves the job's progress.
@@ -252,11 +275,16 @@ func (r *importRun) retrying(ctx context.Context, call func() error) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case ok && je.Kind == jing.KindQuota:
-			return jobs.WaitUntil(je.Until, fmt.Sprintf("The platform's daily quota for %s is used up.", je.Endpoint))
+			return err // the job pauses until the quota resets (jobs.Pauser)
 		case !worthRetrying(err):
 			return err
 		case try == maxTries:
-			return jobs.WaitUntil(r.s.cfg.Now().Add(time.Minute), "The platform is not answering: "+errorText(err))
+			why := msg.New("imports.wait.unavailable", msg.Nested("Error", msg.FromError(err)))
+			var nf *notFoundYet
+			if errors.As(err, &nf) {
+				why = msg.New("imports.wait.created_unresolved", msg.Int("Count", int64(nf.n)))
+			}
+			return jobs.WaitUntil(r.s.cfg.Now().Add(time.Minute), why.Encode())
 		}
 		r.s.log.Info("import batch failed; trying again", "import", r.im.ID, "try", try, "error", err)
 		select {
@@ -268,9 +296,14 @@ func (r *importRun) retrying(ctx context.Context, call func() error) error {
 	}
 }
 
-// worthRetrying: the platform or the network failed, so the same batch may
-// go through later (every call of an import is safe to repeat).
+// worthRetrying: the platform or the network failed, or persons it created
+// cannot be found yet, so the same batch may go through later (every call
+// of an import is safe to repeat).
 func worthRetrying(err error) bool {
+	var nf *notFoundYet
+	if errors.As(err, &nf) {
+		return true
+	}
 	je, ok := jing.AsError(err)
 	if !ok {
 		return !errors.Is(err, context.Canceled) // a network error outside the client's own retries
@@ -337,6 +370,11 @@ func (r *importRun) createBatch(_ context.Context, rows []db.ImportRow) ([]db.Im
 	if err != nil {
 		return nil, err
 	}
+	if len(res.Unresolved) > 0 {
+		// Created, but not found by their identities yet: never a failure.
+		// The batch is tried again (creating merges into the known persons).
+		return nil, &notFoundYet{len(res.Unresolved)}
+	}
 	created, refused := map[string]string{}, map[string]string{}
 	for _, ok := range res.Success {
 		for _, id := range ok.Identities {
@@ -346,8 +384,12 @@ func (r *importRun) createBatch(_ context.Context, rows []db.ImportRow) ([]db.Im
 		}
 	}
 	for _, f := range res.Failure {
+		reason := f.Reason
+		if f.Unanswered || strings.TrimSpace(reason) == "" {
+			reason = "no_answer"
+		}
 		for _, id := range f.Identities {
-			refused[strings.ToLower(id.Value)] = f.Reason
+			refused[strings.ToLower(id.Value)] = reason
 		}
 	}
 	for i, row := range rows {
@@ -358,10 +400,18 @@ func (r *importRun) createBatch(_ context.Context, rows []db.ImportRow) ([]db.Im
 		case refused[key] != "":
 			rows[i].State, rows[i].Reason = db.RowFailed, refused[key]
 		default:
-			rows[i].State, rows[i].Reason = db.RowFailed, "the platform did not answer for this person"
+			rows[i].State, rows[i].Reason = db.RowFailed, "no_answer"
 		}
 	}
 	return rows, nil
+}
+
+// notFoundYet is a batch of users.create whose created persons the
+// platform cannot yet resolve by their identities.
+type notFoundYet struct{ n int }
+
+func (e *notFoundYet) Error() string {
+	return fmt.Sprintf("%d persons the platform created are not found by their identities yet", e.n)
 }
 
 // members marks the rows whose person is in the crowd already. A crowd

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/platform"
@@ -114,7 +115,7 @@ func (s *Service) runSync(ctx context.Context, t *jobs.Task) error {
 	for c, err := range client.AllCrowds(ctx, "") {
 		if err != nil {
 			if ctx.Err() == nil {
-				s.cfg.Store.RecordCrowdSyncError(context.WithoutCancel(ctx), errorText(err))
+				s.cfg.Store.RecordCrowdSyncError(context.WithoutCancel(ctx), msg.ErrorText(err))
 			}
 			return err
 		}
@@ -136,14 +137,6 @@ func seconds(ts int64) int64 {
 		return ts / 1000
 	}
 	return ts
-}
-
-// errorText is a platform error as stored text (English).
-func errorText(err error) string {
-	if je, ok := jing.AsError(err); ok {
-		return je.Message("en")
-	}
-	return err.Error()
 }
 
 // --- crowd writes: the platform first, then the local copy ---
@@ -197,6 +190,8 @@ func (s *Service) Refresh(ctx context.Context, groupID int64, fallback db.Crowd)
 
 // Members is one page of a crowd's members as the platform lists them,
 // with what the console knows of each (from imports and the lead copy).
+// Without the platform's _meta the total is not known (Total -1) and
+// Pages only says whether a next page may exist (a full page: Page+1).
 type Members struct {
 	Page, PerPage, Total, Pages int
 	Items                       []Member
@@ -219,6 +214,12 @@ func (s *Service) MembersPage(ctx context.Context, groupID int64, page, perPage 
 		return Members{}, err
 	}
 	out := Members{Page: page, PerPage: perPage, Total: p.Meta.TotalCount, Pages: p.Meta.PageCount}
+	if !p.Meta.Known() {
+		out.Total, out.Pages = -1, page
+		if len(p.Items) >= perPage {
+			out.Pages = page + 1
+		}
+	}
 	uuids := make([]string, len(p.Items))
 	for i, m := range p.Items {
 		uuids[i] = m.OmniUserUUID

@@ -11,6 +11,9 @@ const (
 	OutcomeOK     = "ok"
 	OutcomeDenied = "denied"
 	OutcomeFailed = "failed"
+	// OutcomeUnknown: a platform write whose effect could not be known (no
+	// clear answer, or an answer not understood): check on the platform.
+	OutcomeUnknown = "unknown"
 )
 
 // AuditEntry is one row of the audit log.

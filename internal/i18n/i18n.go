@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -133,6 +134,38 @@ func (l *Localizer) T(id string, data ...any) string {
 			l.onMissing(l.Lang, id)
 		}
 		return id
+	}
+	return s
+}
+
+// Message renders m: its parameters formatted for this language (times in
+// the zone, numbers with separators, nested messages translated first, and
+// a text that is itself a stored message translated too).
+func (l *Localizer) Message(m msg.Message) string {
+	if m.IsZero() {
+		return ""
+	}
+	data := make([]any, 0, 2*len(m.Args))
+	for _, a := range m.Args {
+		var v any = l.Stored(a.Text) // a stored text may itself be an encoded message
+		switch {
+		case a.Msg != nil:
+			v = l.Message(*a.Msg)
+		case a.Num != nil:
+			v = l.Number(*a.Num)
+		case a.Time != 0:
+			v = l.DateTime(a.Time)
+		}
+		data = append(data, a.Name, v)
+	}
+	return l.T(m.ID, data...)
+}
+
+// Stored renders a text kept in the database: an encoded message in this
+// language, anything else (older rows, the platform's own words) as it is.
+func (l *Localizer) Stored(s string) string {
+	if m, ok := msg.Decode(s); ok {
+		return l.Message(m)
 	}
 	return s
 }

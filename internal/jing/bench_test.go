@@ -3,6 +3,7 @@ package jing_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 
@@ -101,4 +102,43 @@ func BenchmarkRawRoundTrip(b *testing.B) {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
+}
+
+// BenchmarkLeadsPageCheck is the cost of checking a page of 100 leads (as
+// the sandbox answers leads.list) for the fields the console relies on,
+// beside decoding it: what strict answers add to every page a sync reads.
+//
+//	go test ./internal/jing -run '^$' -bench LeadsPage
+func BenchmarkLeadsPageCheck(b *testing.B) {
+	data := leadsPageData(b)
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			var p jing.Page[jing.Lead]
+			if err := json.Unmarshal(data, &p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("check", func(b *testing.B) {
+		for b.Loop() {
+			if err := jing.CheckAnswer("leads.list", data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// leadsPageData is the data block of one leads.list page of 100 leads,
+// written back as the platform writes it.
+func leadsPageData(b *testing.B) []byte {
+	r := newRig(b, func(sc *sandbox.Config, cc *jing.Config) { sc.Leads = 150 })
+	p, err := r.client.ListLeads(context.Background(), jing.LeadFilter{}, jing.PageRequest{Page: 1, PerPage: 100})
+	if err != nil || len(p.Items) != 100 {
+		b.Fatalf("leads page: %d leads, %v", len(p.Items), err)
+	}
+	data, err := json.Marshal(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
 }

@@ -71,6 +71,8 @@ type Config struct {
 	PaceFactor float64
 	// RenewBefore renews a token this long before it expires.
 	RenewBefore time.Duration
+	// MaxPages bounds a walk through a list (DefaultMaxPages).
+	MaxPages int
 }
 
 // Client calls the platform. It is safe for concurrent use.
@@ -84,6 +86,8 @@ type Client struct {
 	quotaMu sync.Mutex
 	// exhausted remembers endpoints whose daily quota ran out, until reset.
 	exhausted map[string]time.Time
+	// metaMissing remembers the list endpoints found answering without _meta.
+	metaMissing sync.Map
 }
 
 // New builds a client for cfg.
@@ -151,6 +155,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.RenewBefore <= 0 {
 		cfg.RenewBefore = time.Minute
+	}
+	if cfg.MaxPages <= 0 {
+		cfg.MaxPages = DefaultMaxPages
 	}
 	return cfg
 }
@@ -224,11 +231,10 @@ func (c *Client) call(ctx context.Context, ep Endpoint, body, out any) (string, 
 		}
 		env, err := c.attempt(ctx, ep, payload, token)
 		if err == nil && env.Code == CodeOK {
-			if out != nil && len(env.Data) > 0 && string(env.Data) != "null" {
-				if err := json.Unmarshal(env.Data, out); err != nil {
-					return env.RequestID, &Error{Endpoint: ep.Key, Kind: KindBusiness, RequestID: env.RequestID,
-						Err: fmt.Errorf("decode data: %w", err)}
-				}
+			if err := decodeAnswer(ep, env, out); err != nil {
+				c.log.Warn("platform answer not understood", "endpoint", ep.Key, "kind", err.Kind.String(),
+					"problem", string(err.Problem), "field", err.Field, "request_id", env.RequestID)
+				return env.RequestID, err
 			}
 			return env.RequestID, nil
 		}
@@ -277,7 +283,7 @@ func (c *Client) call(ctx context.Context, ep Endpoint, body, out any) (string, 
 // attempt sends one HTTP request after pacing and counting it.
 func (c *Client) attempt(ctx context.Context, ep Endpoint, payload []byte, token string) (envelope, error) {
 	if until, ok := c.exhaustedUntil(ep.Key); ok {
-		return envelope{}, &Error{Endpoint: ep.Key, Kind: KindQuota, Until: until, Msg: SubDailyQuota}
+		return envelope{}, &Error{Endpoint: ep.Key, Kind: KindQuota, Case: CaseDailyQuota, Until: until}
 	}
 	if err := c.pacers[ep.Key].Wait(ctx); err != nil {
 		return envelope{}, &Error{Endpoint: ep.Key, Kind: KindTransient, Err: err}
@@ -305,30 +311,25 @@ func (c *Client) attempt(ctx context.Context, ep Endpoint, payload []byte, token
 	if err != nil {
 		return envelope{}, err
 	}
-	env, decodeErr := decodeEnvelope(raw)
+	env, perr := readEnvelope(ep, answer{status: resp.StatusCode, body: raw})
 	// Successes are many (an import makes thousands): debug. Refusals are
-	// what an operator looks for: info, with the platform's own text. Bodies
-	// are never logged: they carry personal data and credentials.
-	level := slog.LevelDebug
-	if env.Code != CodeOK || decodeErr != nil {
-		level = slog.LevelInfo
-	}
-	c.log.Log(ctx, level, "platform call", "endpoint", ep.Key, "status", resp.StatusCode, "code", int(env.Code),
-		"msg", env.text(), "request_id", env.RequestID, "duration_ms", msSince(start))
-	if decodeErr != nil {
-		return envelope{}, &httpStatusError{status: resp.StatusCode, err: decodeErr}
+	// what an operator looks for: info, with the platform's own text. An
+	// answer not understood is a warning. Bodies are never logged: they
+	// carry personal data and credentials (the Usage page shows a masked
+	// excerpt to administrators).
+	switch {
+	case perr != nil:
+		c.log.Warn("platform answer not understood", "endpoint", ep.Key, "status", resp.StatusCode, "kind", perr.Kind.String(),
+			"problem", string(perr.Problem), "code", perr.Code, "request_id", perr.RequestID, "duration_ms", msSince(start))
+		return env, perr
+	case env.Code != CodeOK:
+		c.log.Info("platform call", "endpoint", ep.Key, "status", resp.StatusCode, "code", int(env.Code),
+			"msg", env.text(), "request_id", env.RequestID, "duration_ms", msSince(start))
+	default:
+		c.log.Debug("platform call", "endpoint", ep.Key, "status", resp.StatusCode, "code", 0,
+			"request_id", env.RequestID, "duration_ms", msSince(start))
 	}
 	return env, nil
-}
-
-// httpStatusError is an answer that was not an envelope (a proxy's error page, say).
-type httpStatusError struct {
-	status int
-	err    error
-}
-
-func (e *httpStatusError) Error() string {
-	return fmt.Sprintf("HTTP %d without a platform envelope: %v", e.status, e.err)
 }
 
 // failure turns a failed attempt into an *Error.
@@ -338,10 +339,11 @@ func (c *Client) failure(ep Endpoint, env envelope, err error) *Error {
 		return perr
 	}
 	if err != nil {
-		return &Error{Endpoint: ep.Key, Kind: KindTransient, Err: err}
+		return &Error{Endpoint: ep.Key, Kind: KindTransient, Write: ep.Write, Err: err}
 	}
 	code := int(env.Code)
-	return &Error{Endpoint: ep.Key, Kind: classify(code, env.text()), Code: code, Msg: env.text(), RequestID: env.RequestID}
+	kind, cs := classify(code, env.text())
+	return &Error{Endpoint: ep.Key, Kind: kind, Case: cs, Code: code, Msg: env.text(), RequestID: env.RequestID, Write: ep.Write}
 }
 
 // notSent reports a transport failure that happened before the request
@@ -360,7 +362,7 @@ func (c *Client) countCall(ctx context.Context, ep Endpoint) error {
 	if n > ep.DailyQuota {
 		until := nextQuotaReset(c.cfg.Now())
 		c.markExhausted(ep.Key, until)
-		return &Error{Endpoint: ep.Key, Kind: KindQuota, Until: until, Msg: SubDailyQuota}
+		return &Error{Endpoint: ep.Key, Kind: KindQuota, Case: CaseDailyQuota, Until: until}
 	}
 	return nil
 }

@@ -278,7 +278,7 @@ func TestDailyQuotaExhaustionPausesWithTheRightError(t *testing.T) {
 	if r.calls.count("/v1/member/list") != before {
 		t.Fatal("the client kept calling an exhausted endpoint")
 	}
-	if msg := perr.Message("zh-CN"); !contains(msg, "额度") || !contains(msg, perr.RequestID) {
+	if msg := render(t, perr, "zh-CN"); !contains(msg, "额度") || !contains(msg, perr.RequestID) {
 		t.Fatalf("message %q", msg)
 	}
 	// The next platform day it works again.
@@ -345,7 +345,7 @@ func TestADroppedConnectionOnANonIdempotentCallIsOutcomeUnknown(t *testing.T) {
 		t.Fatalf("dropped sms.send: %v (sent %d times)", err, r.calls.count("/v1/sms/task/send"))
 	}
 	e, _ := jing.AsError(err)
-	if msg := e.Message("en"); !contains(msg, "not known whether") {
+	if msg := render(t, e, "en"); !contains(msg, "not known whether") {
 		t.Fatalf("message %q", msg)
 	}
 }

@@ -42,10 +42,8 @@ type EDMInput struct {
 // to be checked with ListEDM before trying again.
 func (c *Client) CreateEDM(ctx context.Context, in EDMInput) (string, error) {
 	var out edmRef
-	if err := c.Call(ctx, "edm.create", in, &out); err != nil {
-		return "", err
-	}
-	return out.EDMID, answered("edm.create", "edm_id", out.EDMID)
+	err := c.Call(ctx, "edm.create", in, &out)
+	return out.EDMID, err
 }
 
 // EDMSend is an email send as lists show it. Delivered counts opened

@@ -28,7 +28,7 @@ func TestAnEndpointTheTenantWasNotGrantedIsAPermissionRefusal(t *testing.T) {
 	if r.sb.Issued() != 1 {
 		t.Fatalf("%d tokens issued: a permission refusal is no reason to renew", r.sb.Issued())
 	}
-	if msg := e.Message("en"); !strings.Contains(msg, "members.list") {
+	if msg := render(t, e, "en"); !strings.Contains(msg, "members.list") || !strings.Contains(msg, "Insufficient permissions") {
 		t.Errorf("the message does not name the interface: %s", msg)
 	}
 	if _, err := r.client.BusinessTypes(ctx, jing.ObjectLead); err != nil {
@@ -58,7 +58,7 @@ func TestAnAddressThePlatformDoesNotAllowIsAPermissionRefusal(t *testing.T) {
 	})
 	_, err := listMembers(context.Background(), r.client)
 	e, ok := jing.AsError(err)
-	if !ok || e.Kind != jing.KindPermission || e.Code != jing.CodeNoPermission || e.Msg != "IP无权访问" {
+	if !ok || e.Kind != jing.KindPermission || e.Code != jing.CodeNoPermission || e.Msg != "IP无权访问" || e.Case != jing.CasePermissionIP {
 		t.Fatalf("a refused address: %#v", err)
 	}
 	if n := r.calls.count("/v1/oauth2/token"); n != 1 || r.calls.count("/v1/member/list") != 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"strings"
 	"time"
 )
@@ -29,6 +28,9 @@ const (
 	ProbeUnavailable ProbeStatus = "unavailable"
 	// ProbeDisabled: the catalog disables the entry, so it was not called.
 	ProbeDisabled ProbeStatus = "disabled"
+	// ProbeUnrecognised: something answered, but not as the platform does
+	// (no code, an unknown one, HTML, an HTTP error status): see Err.
+	ProbeUnrecognised ProbeStatus = "unrecognised"
 )
 
 // ProbeResult is one line of the "Check endpoints" table.
@@ -90,7 +92,7 @@ func (c *Client) probeOnce(ctx context.Context, ep Endpoint) (envelope, error) {
 		}
 	}
 	env, err := c.attempt(ctx, ep, probeBody(ep), token)
-	if err != nil || isOAuth(ep.Key) || classify(int(env.Code), env.text()) != KindAuth {
+	if kind, _ := classify(int(env.Code), env.text()); err != nil || isOAuth(ep.Key) || kind != KindAuth {
 		return env, err
 	}
 	if token, err = c.renewToken(ctx, token); err != nil {
@@ -111,8 +113,8 @@ func classifyProbe(ep Endpoint, env envelope, err error) ProbeResult {
 		r.Status = ProbeReachable
 		return r
 	}
-	kind := classify(r.Code, r.Msg)
-	r.Err = &Error{Endpoint: ep.Key, Kind: kind, Code: r.Code, Msg: r.Msg, RequestID: r.RequestID}
+	kind, cs := classify(r.Code, r.Msg)
+	r.Err = &Error{Endpoint: ep.Key, Kind: kind, Case: cs, Code: r.Code, Msg: r.Msg, RequestID: r.RequestID}
 	switch kind {
 	case KindInvalidPath:
 		r.Status = ProbePathNotFound
@@ -154,17 +156,14 @@ func probeFailure(ep Endpoint, err error) ProbeStatus {
 		}
 		return ProbeAuthFailed
 	}
-	// A gateway's own 404 page: nothing is served at this path.
-	var hs *httpStatusError
-	if errors.As(err, &hs) && hs.status == http.StatusNotFound {
-		return ProbePathNotFound
-	}
 	if e, ok := AsError(err); ok {
 		switch e.Kind {
 		case KindQuota, KindRateLimited:
 			return ProbeLimited
-		case KindInvalidPath:
+		case KindInvalidPath: // 40002 "non-existent method name", or an HTTP 404
 			return ProbePathNotFound
+		case KindUnrecognised:
+			return ProbeUnrecognised
 		}
 	}
 	return ProbeUnavailable

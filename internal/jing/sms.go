@@ -1,9 +1,6 @@
 package jing
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // SMSMessage is an SMS the tenant wrote and the platform approved (短信管理).
 // Only approved messages are listed, and only they can be sent.
@@ -47,10 +44,8 @@ func (c *Client) CreateSMSTask(ctx context.Context, in SMSTaskInput) (string, er
 	var out struct {
 		TaskID string `json:"task_id"`
 	}
-	if err := c.Call(ctx, "sms.task_create", in, &out); err != nil {
-		return "", err
-	}
-	return out.TaskID, answered("sms.task_create", "task_id", out.TaskID)
+	err := c.Call(ctx, "sms.task_create", in, &out)
+	return out.TaskID, err
 }
 
 // SMSSendResult is what sms.send answers.
@@ -98,6 +93,9 @@ type SMSSendDetail struct {
 	Meta      Meta          `json:"_meta"`
 }
 
+// Info is what paging needs to know of the page of recipients.
+func (d SMSSendDetail) Info() PageInfo { return PageInfo{Items: len(d.Items), Meta: d.Meta} }
+
 // Done reports a task every recipient of which has a final outcome.
 func (d SMSSendDetail) Done() bool { return d.Status == "sent" }
 
@@ -114,13 +112,4 @@ func (c *Client) SMSSendDetail(ctx context.Context, taskID string, page PageRequ
 	var out SMSSendDetail
 	err := c.Call(ctx, "sms.send_detail", taskPage{TaskID: taskID, PageRequest: page}, &out)
 	return out, err
-}
-
-// answered checks that a successful creation named what it created: an
-// answer without the id is a shape the client cannot use.
-func answered(key, field, id string) error {
-	if id != "" {
-		return nil
-	}
-	return &Error{Endpoint: key, Kind: KindBusiness, Err: fmt.Errorf("the answer has no %s", field)}
 }

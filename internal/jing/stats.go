@@ -17,6 +17,12 @@ type EndpointStats struct {
 	LastErrorAt   time.Time
 	LastRequestID string
 	TotalDuration time.Duration
+	// Unrecognised counts answers not understood (Error.Unrecognised, and
+	// answers that were no platform envelope); the last one is kept whole,
+	// with its HTTP status, field and excerpt.
+	Unrecognised       int
+	LastUnrecognised   *Error
+	LastUnrecognisedAt time.Time
 }
 
 type statsBook struct {
@@ -45,6 +51,10 @@ func (b *statsBook) record(key string, d time.Duration, requestID string, err er
 		s.LastError = err.Error()
 		s.LastErr = err
 		s.LastErrorAt = time.Now()
+		if e, ok := AsError(err); ok && (e.Unrecognised() || e.HTTPStatus != 0) {
+			s.Unrecognised++
+			s.LastUnrecognised, s.LastUnrecognisedAt = e, s.LastErrorAt
+		}
 	}
 }
 

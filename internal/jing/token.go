@@ -2,7 +2,6 @@ package jing
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 )
@@ -167,8 +166,8 @@ func (c *Client) oauth(ctx context.Context, key string, body map[string]string) 
 	if err := c.Call(ctx, key, body, &d); err != nil {
 		return Token{}, err
 	}
-	if d.AccessToken == "" || d.ExpiresIn <= 0 {
-		return Token{}, &Error{Endpoint: key, Kind: KindAuth, Err: fmt.Errorf("answer without a token")}
+	if d.ExpiresIn <= 0 { // the shape asks for it; a negative life is no token either
+		return Token{}, &Error{Endpoint: key, Kind: KindUnrecognised, Problem: ProblemEmpty, Field: "expires_in"}
 	}
 	now := c.cfg.Now()
 	return Token{

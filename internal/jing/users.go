@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -58,18 +59,28 @@ type PersonOutcome struct {
 	Identities   []Identity      `json:"identities"`
 	OmniUserUUID string          `json:"omni_user_uuid"`
 	LeadsInfo    json.RawMessage `json:"leads_info,omitempty"`
+	// Resolved is set when the uuid was not in the answer but learned by
+	// resolving the identities afterwards (CreatePersons).
+	Resolved bool `json:"-"`
 }
 
 // PersonFailure is a batch element the platform refused, and why.
 type PersonFailure struct {
 	Identities []Identity `json:"identities"`
 	Reason     string     `json:"reason"`
+	// Unanswered is set for a person the answer did not mention and whom
+	// the platform does not know afterwards either (Reason is then empty).
+	Unanswered bool `json:"-"`
 }
 
 // PersonsResult is the answer of a person batch (or of several, summed).
 type PersonsResult struct {
 	Success []PersonOutcome `json:"success"`
 	Failure []PersonFailure `json:"failure"`
+	// Unresolved are persons the platform answered as created whose uuid
+	// it did not give and whose identities it does not resolve (yet): not
+	// failures, but not usable either. Only CreatePersons fills it.
+	Unresolved []PersonOutcome `json:"-"`
 }
 
 // Person is a person as users.query answers. Fields holds the tenant's
@@ -107,22 +118,145 @@ func (p Person) Identity(identityType string) string {
 }
 
 // CreatePersons creates (or merges) persons, in batches of the endpoint's
-// MaxBatch. Repeating it is harmless: known identities merge. On an error
-// the result holds the batches done before it.
+// MaxBatch, and learns each one's omni_user_uuid: from the answer where it
+// has one, otherwise (the public example of the answer has none) by
+// resolving the identities afterwards (ResolveIdentities: the identity
+// batch, or users.query one by one when that entry is disabled). Every
+// input ends in Success with its uuid, in Failure (refused, with the
+// platform's reason; or neither mentioned nor known afterwards:
+// Unanswered), or in Unresolved. Repeating it is harmless: known
+// identities merge. On an error the result holds the batches done before it.
 func (c *Client) CreatePersons(ctx context.Context, in []PersonInput) (PersonsResult, error) {
-	return writePersons(ctx, c, "users.create", in)
+	var out PersonsResult
+	for batch := range slices.Chunk(in, c.batchLimit("users.create", len(in))) {
+		var r PersonsResult
+		if err := c.Call(ctx, "users.create", batch, &r); err != nil {
+			return out, err
+		}
+		if err := c.completeCreated(ctx, batch, &r); err != nil {
+			return out, err
+		}
+		out.Success = append(out.Success, r.Success...)
+		out.Failure = append(out.Failure, r.Failure...)
+		out.Unresolved = append(out.Unresolved, r.Unresolved...)
+	}
+	return out, nil
+}
+
+// identityKey compares identities as the platform does: type, and the
+// value without case or surrounding spaces.
+func identityKey(id Identity) string {
+	return id.Type + "\x00" + strings.ToLower(strings.TrimSpace(id.Value))
+}
+
+// completeCreated gives every success of r a uuid and accounts for the
+// inputs r did not mention, resolving identities where the answer is silent.
+func (c *Client) completeCreated(ctx context.Context, batch []PersonInput, r *PersonsResult) error {
+	mentioned := map[string]bool{}
+	for _, list := range [][]Identity{flattenOutcomes(r.Success), flattenFailures(r.Failure)} {
+		for _, id := range list {
+			mentioned[identityKey(id)] = true
+		}
+	}
+	var unmentioned []PersonOutcome
+	for _, p := range batch {
+		if !slices.ContainsFunc(p.Identities, func(id Identity) bool { return mentioned[identityKey(id)] }) {
+			unmentioned = append(unmentioned, PersonOutcome{Identities: p.Identities})
+		}
+	}
+	var ask []*PersonOutcome
+	for i := range r.Success {
+		if r.Success[i].OmniUserUUID == "" {
+			ask = append(ask, &r.Success[i])
+		}
+	}
+	for i := range unmentioned {
+		ask = append(ask, &unmentioned[i])
+	}
+	if len(ask) == 0 {
+		return nil
+	}
+	if err := c.resolveOutcomes(ctx, ask); err != nil {
+		return err
+	}
+	success := r.Success[:0]
+	for _, s := range r.Success {
+		if s.OmniUserUUID == "" {
+			r.Unresolved = append(r.Unresolved, s)
+			continue
+		}
+		success = append(success, s)
+	}
+	r.Success = success
+	for _, u := range unmentioned {
+		if u.OmniUserUUID != "" {
+			r.Success = append(r.Success, u)
+			continue
+		}
+		r.Failure = append(r.Failure, PersonFailure{Identities: u.Identities, Unanswered: true})
+	}
+	return nil
+}
+
+// resolveOutcomes fills the uuid of each outcome whose identities the
+// platform resolves, one identity type at a time.
+func (c *Client) resolveOutcomes(ctx context.Context, ask []*PersonOutcome) error {
+	byType := map[string][]string{}
+	var types []string
+	for _, o := range ask {
+		for _, id := range o.Identities {
+			if _, seen := byType[id.Type]; !seen {
+				types = append(types, id.Type)
+			}
+			byType[id.Type] = append(byType[id.Type], id.Value)
+		}
+	}
+	for _, t := range types {
+		uuids, err := c.ResolveIdentities(ctx, t, byType[t])
+		if err != nil {
+			return err
+		}
+		resolved := make(map[string]string, len(uuids))
+		for v, u := range uuids {
+			resolved[identityKey(Identity{Type: t, Value: v})] = u
+		}
+		for _, o := range ask {
+			if o.OmniUserUUID != "" {
+				continue
+			}
+			for _, id := range o.Identities {
+				if u := resolved[identityKey(id)]; u != "" {
+					o.OmniUserUUID, o.Resolved = u, true
+					break
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func flattenOutcomes(list []PersonOutcome) []Identity {
+	var out []Identity
+	for _, o := range list {
+		out = append(out, o.Identities...)
+	}
+	return out
+}
+
+func flattenFailures(list []PersonFailure) []Identity {
+	var out []Identity
+	for _, f := range list {
+		out = append(out, f.Identities...)
+	}
+	return out
 }
 
 // UpdatePersons writes fields of known persons, in batches of MaxBatch.
 func (c *Client) UpdatePersons(ctx context.Context, in []PersonUpdate) (PersonsResult, error) {
-	return writePersons(ctx, c, "users.update_batch", in)
-}
-
-func writePersons[T any](ctx context.Context, c *Client, key string, in []T) (PersonsResult, error) {
 	var out PersonsResult
-	for batch := range slices.Chunk(in, c.batchLimit(key, len(in))) {
+	for batch := range slices.Chunk(in, c.batchLimit("users.update_batch", len(in))) {
 		var r PersonsResult
-		if err := c.Call(ctx, key, batch, &r); err != nil {
+		if err := c.Call(ctx, "users.update_batch", batch, &r); err != nil {
 			return out, err
 		}
 		out.Success = append(out.Success, r.Success...)

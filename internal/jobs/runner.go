@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/secret"
 )
 
@@ -302,7 +303,7 @@ func (r *Runner) settle(t *Task, err, cause error, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 	defer cancel()
 	var serr error
-	var wait *WaitError
+	wait := waitRequested(err)
 	switch {
 	case errors.Is(cause, errLeaseLost):
 		log.Warn("job lease lost: another worker resumes it from its checkpoint", "error", err)
@@ -310,14 +311,14 @@ func (r *Runner) settle(t *Task, err, cause error, log *slog.Logger) {
 	case err == nil:
 		serr = t.finish(ctx, db.JobDone, "")
 		log.Info("job done")
-	case cause == nil && errors.As(err, &wait):
+	case cause == nil && wait != nil:
 		serr = t.wait(ctx, wait)
 		log.Info("job waits", "until", wait.Until, "reason", wait.Reason)
 	case cause != nil:
 		serr = r.store.ReleaseJob(ctx, t.job.ID, t.worker)
 		log.Info("job interrupted", "reason", cause)
 	default:
-		serr = t.finish(ctx, db.JobFailed, err.Error())
+		serr = t.finish(ctx, db.JobFailed, msg.ErrorText(err)) // a platform error in the reader's language
 		log.Warn("job failed", "error", err)
 	}
 	if serr != nil {
@@ -376,11 +377,35 @@ func (r *Runner) interrupt(id int64, cause error) {
 // Until has passed (within the runner's Poll interval).
 type WaitError struct {
 	Until  time.Time
-	Reason string // shown on the job; stored text, so English
+	Reason string // shown on the job: stored text, an encoded msg.Message or English
 }
 
 func (e *WaitError) Error() string {
 	return fmt.Sprintf("waiting until %s: %s", e.Until.Format(time.RFC3339), e.Reason)
+}
+
+// Pauser is an error after which nothing can succeed before a known time
+// (the platform's quota is used up until its day resets): a job that ends
+// with one is paused until then, not failed. The platform client's errors
+// are Pausers.
+type Pauser interface {
+	PauseUntil() (time.Time, bool)
+}
+
+// waitRequested is the wait err asks for: a *WaitError, or a Pauser's time with
+// its message as the reason; nil for any other error.
+func waitRequested(err error) *WaitError {
+	var w *WaitError
+	if errors.As(err, &w) {
+		return w
+	}
+	var p Pauser
+	if errors.As(err, &p) {
+		if until, ok := p.PauseUntil(); ok {
+			return &WaitError{Until: until, Reason: msg.ErrorText(err)}
+		}
+	}
+	return nil
 }
 
 // WaitUntil is the error a handler returns to pause its job until t.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 )
 
 // countKind exists only in tests: it "processes" items 1..Items in batches,
@@ -30,7 +31,17 @@ type countParams struct {
 	// WaitAt: on first reaching this item the handler asks to wait a minute
 	// (as for a used-up daily quota), once per job.
 	WaitAt int
+	// QuotaAt: on first reaching this item the handler fails with an error
+	// that says nothing can succeed for a minute (a Pauser), once per job.
+	QuotaAt int
 }
+
+// quotaError is a used-up quota as the platform client reports it.
+type quotaError struct{ until time.Time }
+
+func (e quotaError) Error() string                 { return "quota used up" }
+func (e quotaError) PauseUntil() (time.Time, bool) { return e.until, true }
+func (e quotaError) Message() msg.Message          { return msg.New("jing.error.quota") }
 
 // ledger remembers every item each job processed, across runners, so a test
 // can prove that none was processed twice and none was missed.
@@ -73,6 +84,12 @@ func (l *ledger) handle(ctx context.Context, t *Task) error {
 		for i := next; i <= end; i++ {
 			if i == p.FailAt {
 				return fmt.Errorf("item %d: the platform refused the whole job", i)
+			}
+			if i == p.QuotaAt && t.Attempt() == 1 {
+				if err := t.Save(strconv.Itoa(i)); err != nil {
+					return err
+				}
+				return fmt.Errorf("item %d: %w", i, quotaError{l.clock()().Add(time.Minute)})
 			}
 			if i == p.WaitAt && t.Attempt() == 1 {
 				if err := t.Save(strconv.Itoa(i)); err != nil {
@@ -554,6 +571,30 @@ func TestAJobThatWaitsResumesByItselfAfterItsTime(t *testing.T) {
 	j = waitState(t, s, id, db.JobDone)
 	wantItems(t, l.items(id), span(1, 10))
 	if j.Done != 10 || j.Error != "" || j.ResumeAt != 0 {
+		t.Fatalf("resumed job: %+v", j)
+	}
+}
+
+// A job that fails with an error saying nothing can succeed before a time
+// (the platform's quota) is paused until then with that error's message,
+// not failed, and resumes where it stopped.
+func TestAQuotaErrorPausesTheJobUntilItsTime(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
+	skew := skewClock(s)
+	cfg := testConfig()
+	cfg.Poll = 10 * time.Millisecond
+	l := newLedger(false)
+	l.now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	r := startRunner(t, s, cfg, l)
+	id := enqueue(t, r, countParams{Items: 10, Batch: 3, QuotaAt: 5})
+	j := waitState(t, s, id, db.JobPaused)
+	if m, ok := msg.Decode(j.Error); !ok || m.ID != "jing.error.quota" || j.ResumeAt < time.Now().Add(50*time.Second).Unix() {
+		t.Fatalf("job after the quota error: %+v", j)
+	}
+	skew.Add(int64(61 * time.Second))
+	j = waitState(t, s, id, db.JobDone)
+	wantItems(t, l.items(id), span(1, 10))
+	if j.Done != 10 || j.Error != "" {
 		t.Fatalf("resumed job: %+v", j)
 	}
 }

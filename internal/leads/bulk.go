@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 )
@@ -117,7 +118,10 @@ func (s *Service) runBulk(ctx context.Context, t *jobs.Task) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			t.Fail(uuid, bulkError(err))
+			if jing.IsKind(err, jing.KindQuota) {
+				return err // paused until the quota resets; this lead is tried again then
+			}
+			t.Fail(uuid, msg.ErrorText(err))
 		} else {
 			t.Did(1)
 		}
@@ -126,15 +130,6 @@ func (s *Service) runBulk(ctx context.Context, t *jobs.Task) error {
 		}
 	}
 	return nil
-}
-
-// bulkError is what the Jobs page says about a lead that was not changed
-// (stored text, so English; the platform's own message when it refused).
-func bulkError(err error) string {
-	if je, ok := jing.AsError(err); ok {
-		return je.Message("en")
-	}
-	return err.Error()
 }
 
 // bulkOne re-reads a lead, applies the change on the platform and writes

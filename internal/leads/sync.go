@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 )
@@ -103,6 +104,7 @@ func (run *syncRun) walk(ctx context.Context) error {
 	if run.p.Full {
 		syncID = run.t.ID()
 	}
+	paging := run.client.NewPaging("leads.list")
 	for page := run.cp.Page + 1; ; page++ {
 		if err := run.check(ctx); err != nil {
 			return err
@@ -111,12 +113,14 @@ func (run *syncRun) walk(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		run.t.SetTotal(int64(pg.Meta.TotalCount))
+		if pg.Meta.Known() {
+			run.t.SetTotal(int64(pg.Meta.TotalCount))
+		}
 		batch := make([]db.Lead, 0, len(pg.Items))
 		for _, l := range pg.Items {
 			dl, err := fromPlatform(l)
 			if err != nil {
-				run.t.Fail(l.JingUUID, err.Error())
+				run.t.Fail(l.JingUUID, msg.ErrorText(err))
 				continue
 			}
 			batch = append(batch, dl)
@@ -133,8 +137,10 @@ func (run *syncRun) walk(ctx context.Context) error {
 		if run.s.cfg.afterPage != nil {
 			run.s.cfg.afterPage(ctx, page)
 		}
-		if len(pg.Items) == 0 || page >= pg.Meta.PageCount {
-			return nil
+		// Without _meta the walk goes on to a short or empty page; a walk
+		// that cannot end is an error, so the sync is never done short.
+		if more, err := paging.More(page, pg.Info()); err != nil || !more {
+			return err
 		}
 	}
 }
@@ -163,11 +169,11 @@ func (run *syncRun) voidUnlisted(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			run.t.Fail(uuid, err.Error())
+			run.t.Fail(uuid, msg.ErrorText(err))
 		default:
 			dl, err := fromPlatform(l)
 			if err != nil {
-				run.t.Fail(uuid, err.Error())
+				run.t.Fail(uuid, msg.ErrorText(err))
 				continue
 			}
 			if err := run.s.store.UpsertSyncedLeads(ctx, run.p.Connection, run.t.ID(), []db.Lead{dl}); err != nil {

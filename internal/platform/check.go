@@ -59,6 +59,9 @@ func (m *Manager) TestConnection(ctx context.Context) (ConnectionTest, error) {
 	if err := client.Call(ctx, "members.list", jing.PageRequest{Page: 1, PerPage: 1}, &page); err != nil {
 		return ConnectionTest{}, err
 	}
+	if !page.Meta.Known() { // the count is not known without _meta, not 0
+		return ConnectionTest{Members: -1}, nil
+	}
 	return ConnectionTest{Members: page.Meta.TotalCount}, nil
 }
 

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/secret"
 )
 
@@ -52,6 +54,8 @@ type SandboxOptions struct {
 	ChangesPerMinute float64
 	// WebhookURL, when set, is where the sandbox delivers its events.
 	WebhookURL string
+	// Quirks make the sandbox answer like an undocumented platform (tests).
+	Quirks sandbox.Quirks
 }
 
 // Config builds a Manager.
@@ -126,14 +130,13 @@ func (u usageStore) CallsOn(ctx context.Context, day string) (map[string]int, er
 }
 
 // AuditHook records every write the client makes: who asked for it, what
-// it was, how it ended, and the platform's request_id for its support.
+// it was, how it ended, and the platform's request_id for its support. A
+// write whose effect is unknown (no clear answer, or an answer not
+// understood, with its HTTP status and excerpt) is recorded as such.
 func AuditHook(store *db.Store, logger *slog.Logger) jing.AuditHook {
 	return func(ctx context.Context, r jing.WriteRecord) {
 		e := db.AuditEntry{Action: "platform." + r.Endpoint, Username: r.Actor, Object: "endpoint:" + r.Endpoint,
-			Summary: writeSummary(r), Outcome: db.OutcomeOK, RequestID: r.RequestID}
-		if r.Err != nil {
-			e.Outcome = db.OutcomeFailed
-		}
+			Summary: writeSummary(r), Outcome: writeOutcome(r.Err), RequestID: r.RequestID}
 		// The write happened even if the request that asked for it is gone.
 		if err := store.Audit(context.WithoutCancel(ctx), e); err != nil {
 			logger.Error("write audit log", "action", e.Action, "error", err)
@@ -141,23 +144,26 @@ func AuditHook(store *db.Store, logger *slog.Logger) jing.AuditHook {
 	}
 }
 
-// writeSummary says how a write ended, in the platform's own terms and
-// without transport details.
+func writeOutcome(err error) string {
+	if err == nil {
+		return db.OutcomeOK
+	}
+	if e, ok := jing.AsError(err); ok && e.EffectUnknown() {
+		return db.OutcomeUnknown
+	}
+	return db.OutcomeFailed
+}
+
+// writeSummary says how a write ended (a stored message, read in the
+// viewer's language on the audit page): the platform's error with its own
+// words, or the answer not understood with its status and excerpt.
 func writeSummary(r jing.WriteRecord) string {
-	took := fmt.Sprintf("%d ms", r.Duration.Milliseconds())
+	ms := msg.Int("MS", r.Duration.Milliseconds())
 	if r.Err == nil {
-		return "done in " + took
+		return msg.New("platform.audit.done", ms).Encode()
 	}
-	e, ok := jing.AsError(r.Err)
-	if !ok {
-		return "failed before reaching the platform after " + took
+	if _, ok := jing.AsError(r.Err); !ok {
+		return msg.New("platform.audit.not_sent", ms).Encode()
 	}
-	s := "failed (" + e.Kind.String()
-	if e.Code != 0 {
-		s += fmt.Sprintf(", code %d", e.Code)
-	}
-	if e.Msg != "" {
-		s += ": " + e.Msg
-	}
-	return s + ") after " + took
+	return msg.New("platform.audit.failed", ms, msg.Nested("Error", msg.FromError(r.Err))).Encode()
 }

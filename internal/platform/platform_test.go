@@ -141,10 +141,11 @@ func TestTheTokenSurvivesARestart(t *testing.T) {
 	}
 }
 
-// fakePlatform answers every call with success and a known request id.
+// fakePlatform answers every call with success and a known request id
+// (and the fields the client reads: a token, a lead's id, an empty list).
 func fakePlatform(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		data := map[string]any{}
+		data := map[string]any{"jing_uuid": "NNMb4EHH4rMuvKknapkerW", "items": []any{}}
 		if strings.HasPrefix(r.URL.Path, "/v1/oauth2/") {
 			data = map[string]any{"access_token": "fake-access", "refresh_token": "fake-refresh", "expires_in": 4500}
 		}

@@ -17,6 +17,11 @@ type errorDetail struct {
 	Msg       string `json:"msg,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
 	Until     int64  `json:"until,omitempty"`
+	Case      string `json:"case,omitempty"`
+	Status    int    `json:"status,omitempty"`
+	Problem   string `json:"problem,omitempty"`
+	Field     string `json:"field,omitempty"`
+	Excerpt   string `json:"excerpt,omitempty"`
 }
 
 // encodeError stores what a *jing.Error carries ("" for other errors,
@@ -26,7 +31,8 @@ func encodeError(err error) string {
 	if !ok {
 		return ""
 	}
-	d := errorDetail{Endpoint: e.Endpoint, Kind: e.Kind.String(), Code: e.Code, Msg: e.Msg, RequestID: e.RequestID}
+	d := errorDetail{Endpoint: e.Endpoint, Kind: e.Kind.String(), Code: e.Code, Msg: e.Msg, RequestID: e.RequestID,
+		Case: string(e.Case), Status: e.HTTPStatus, Problem: string(e.Problem), Field: e.Field, Excerpt: e.Excerpt}
 	if !e.Until.IsZero() {
 		d.Until = e.Until.Unix()
 	}
@@ -48,7 +54,8 @@ func decodeError(text, detail string) error {
 	if !ok {
 		return errors.New(text)
 	}
-	e := &jing.Error{Endpoint: d.Endpoint, Kind: kind, Code: d.Code, Msg: d.Msg, RequestID: d.RequestID}
+	e := &jing.Error{Endpoint: d.Endpoint, Kind: kind, Code: d.Code, Msg: d.Msg, RequestID: d.RequestID,
+		Case: jing.Case(d.Case), HTTPStatus: d.Status, Problem: jing.Problem(d.Problem), Field: d.Field, Excerpt: d.Excerpt}
 	if d.Until != 0 {
 		e.Until = time.Unix(d.Until, 0)
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 )
@@ -367,7 +368,7 @@ func (run *refresh) fail(ctx context.Context, sp spec, err error) error {
 	run.s.log.Warn("reference set not refreshed; its previous copy stays", "set", sp.Key, "error", err)
 	run.cp.Failed++
 	run.cp.LastErr = err.Error()
-	run.t.Fail(sp.Key, err.Error())
+	run.t.Fail(sp.Key, msg.ErrorText(err))
 	return nil
 }
 

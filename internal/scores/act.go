@@ -9,6 +9,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 )
@@ -104,7 +105,7 @@ func (s *Service) runClear(ctx context.Context, t *jobs.Task) error {
 		}
 		for _, id := range p.Persons[next:end] {
 			if refused[id] {
-				t.Fail(id, "the platform did not clear this person (unknown to it)")
+				t.Fail(id, msg.New("scores.clear.not_cleared").Encode())
 			} else {
 				t.Did(1)
 			}

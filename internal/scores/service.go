@@ -212,11 +212,7 @@ func (s *Service) fetchKind(ctx context.Context, t *jobs.Task, client *jing.Clie
 		after = ids[len(ids)-1]
 		got, err := fetch(ctx, client, pop.Subject(), kind, ids)
 		if err != nil {
-			var je *jing.Error
-			if errors.As(err, &je) && je.Kind == jing.KindQuota {
-				return jobs.WaitUntil(je.Until, fmt.Sprintf("The platform's daily quota for %s is used up.", je.Endpoint))
-			}
-			return err
+			return err // a used-up quota pauses the job until it resets (jobs.Pauser)
 		}
 		if _, err := s.cfg.Store.SaveScores(ctx, pop.Subject(), kind, ids, got, s.cfg.Now().Unix()); err != nil {
 			return err

@@ -84,6 +84,7 @@ func (s *Service) runConsent(ctx context.Context, t *jobs.Task) error {
 // required version of a privacy policy. A person the platform does not
 // know has authorised nothing.
 func consents(ctx context.Context, client *jing.Client, mobile string) (bool, error) {
+	paging := client.NewPaging("privacy.status")
 	for page := 1; ; page++ {
 		p, err := client.PrivacyStatus(ctx, jing.IdentityMobile, mobile, jing.PageRequest{Page: page, PerPage: jing.DefaultPerPage})
 		if je, ok := jing.AsError(err); ok && je.Code == jing.CodeBusinessFailed {
@@ -99,8 +100,8 @@ func consents(ctx context.Context, client *jing.Client, mobile string) (bool, er
 				}
 			}
 		}
-		if page >= p.Meta.PageCount || len(p.Items) == 0 {
-			return false, nil
+		if more, err := paging.More(page, p.Info()); err != nil || !more {
+			return false, err
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 )
 
@@ -40,10 +41,10 @@ func (s *Service) reconcileOne(ctx context.Context, sd db.Send) error {
 		// The process died during the submission: from now on it is unknown.
 		if sd.Channel == SMS && sd.PlatformID == "" {
 			// It died before the task existed in the ledger, so before sms.send.
-			return s.settleFound(ctx, sd, db.SendFailed, "", "", "The console stopped before the message was sent: nothing was sent.")
+			return s.settleFound(ctx, sd, db.SendFailed, "", "", msg.New("sends.evidence.stopped_before_send").Encode())
 		}
 		err := s.cfg.Store.TransitionSend(ctx, sd.ID, db.SendTransition{From: []string{db.SendSubmitting}, To: db.SendUnknown,
-			Set: map[string]any{"evidence": "The console stopped while the platform was being called."}})
+			Set: map[string]any{"evidence": msg.New("sends.evidence.stopped_during_call").Encode()}})
 		if err != nil {
 			return err
 		}
@@ -64,38 +65,44 @@ func (s *Service) reconcileOne(ctx context.Context, sd db.Send) error {
 func (s *Service) lookForSMS(ctx context.Context, client *jing.Client, sd db.Send) error {
 	d, err := client.SMSSendDetail(ctx, sd.PlatformID, jing.PageRequest{Page: 1, PerPage: 1})
 	if err != nil {
-		return s.noteLook(ctx, sd, "The platform could not be asked about task "+sd.PlatformID+": "+errorText(err))
+		return s.noteLook(ctx, sd, msg.New("sends.evidence.task_lookup_failed", msg.Str("Task", sd.PlatformID),
+			msg.Nested("Error", msg.FromError(err))).Encode())
 	}
 	if d.Status == "draft" {
-		return s.noteLook(ctx, sd, fmt.Sprintf("The platform shows task %s as not sent (draft) at %s.", sd.PlatformID,
-			s.cfg.Now().Format(time.RFC3339)))
+		return s.noteLook(ctx, sd, msg.New("sends.evidence.task_draft", msg.Str("Task", sd.PlatformID),
+			msg.Time("Time", s.cfg.Now())).Encode())
 	}
 	return s.settleFound(ctx, sd, db.SendSubmitted, sd.PlatformID, d.Status,
-		fmt.Sprintf("Found on the platform: task %s is %s.", sd.PlatformID, d.Status))
+		msg.New("sends.evidence.task_found", msg.Str("Task", sd.PlatformID), msg.Str("Status", d.Status)).Encode())
 }
 
 // lookForEDM searches the platform's email sends for the send key.
 func (s *Service) lookForEDM(ctx context.Context, client *jing.Client, sd db.Send) error {
 	name := sd.PlatformName()
 	seen := 0
+	paging := client.NewPaging("edm.list")
 	for page := 1; page <= 20; page++ {
 		p, err := client.ListEDM(ctx, jing.EDMListRequest{PageRequest: jing.PageRequest{Page: page, PerPage: jing.DefaultPerPage}})
 		if err != nil {
-			return s.noteLook(ctx, sd, "The platform's email sends could not be listed: "+errorText(err))
+			return s.noteLook(ctx, sd, msg.New("sends.evidence.edm_lookup_failed", msg.Nested("Error", msg.FromError(err))).Encode())
 		}
 		for _, e := range p.Items {
 			if e.Name == name {
-				return s.settleFound(ctx, sd, db.SendSubmitted, e.EDMID, e.Status,
-					fmt.Sprintf("Found on the platform: email send %s named %q is %s.", e.EDMID, name, e.Status))
+				return s.settleFound(ctx, sd, db.SendSubmitted, e.EDMID, e.Status, msg.New("sends.evidence.edm_found",
+					msg.Str("ID", e.EDMID), msg.Str("Name", name), msg.Str("Status", e.Status)).Encode())
 			}
 		}
 		seen += len(p.Items)
-		if page >= p.Meta.PageCount || len(p.Items) == 0 {
+		more, err := paging.More(page, p.Info())
+		if err != nil {
+			return s.noteLook(ctx, sd, msg.New("sends.evidence.edm_lookup_failed", msg.Nested("Error", msg.FromError(err))).Encode())
+		}
+		if !more {
 			break
 		}
 	}
-	return s.noteLook(ctx, sd, fmt.Sprintf("No email send named %q among the platform's %d latest at %s.", name, seen,
-		s.cfg.Now().Format(time.RFC3339)))
+	return s.noteLook(ctx, sd, msg.New("sends.evidence.edm_not_found", msg.Str("Name", name), msg.Int("Count", int64(seen)),
+		msg.Time("Time", s.cfg.Now())).Encode())
 }
 
 func (s *Service) noteLook(ctx context.Context, sd db.Send, evidence string) error {
@@ -134,13 +141,14 @@ func (s *Service) Decide(ctx context.Context, id int64, user *db.User, decision 
 	switch decision {
 	case DecideSent:
 		err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendUnknown}, To: db.SendDone,
-			Set: map[string]any{"evidence": sd.Evidence + " Marked as sent by " + user.Username + "."}})
+			Set: map[string]any{"evidence": msg.New("sends.evidence.marked_sent", msg.Str("Before", sd.Evidence),
+				msg.Str("User", user.Username)).Encode()}})
 	case DecideAgain:
 		// A new attempt has its own name on the platform, so a late
 		// appearance of the first one can still be told apart.
 		err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendUnknown}, To: db.SendApproved,
 			Set: map[string]any{"attempt": sd.Attempt + 1, "platform_id": "", "platform_status": "",
-				"evidence": sd.Evidence + " Sent again by " + user.Username + "."}})
+				"evidence": msg.New("sends.evidence.sent_again", msg.Str("Before", sd.Evidence), msg.Str("User", user.Username)).Encode()}})
 	default:
 		return sd, fmt.Errorf("sends: unknown decision %q", decision)
 	}
@@ -150,7 +158,7 @@ func (s *Service) Decide(ctx context.Context, id int64, user *db.User, decision 
 	if err != nil {
 		return sd, err
 	}
-	s.audit(ctx, user, sd, "decide", "decided "+decision+" after: "+sd.Evidence, "", "")
+	s.audit(ctx, user, sd, "decide", msg.New("sends.audit.decided", msg.Str("Decision", decision), msg.Str("Evidence", sd.Evidence)).Encode(), "", "")
 	if decision == DecideAgain {
 		return s.Submit(ctx, id, user)
 	}
@@ -207,9 +215,10 @@ func (s *Service) SyncRecords(ctx context.Context, id int64) (int, error) {
 	}
 	client, _ := s.cfg.Platform.Current()
 	n := 0
+	paging := client.NewPaging(map[string]string{SMS: "sms.send_detail", EDM: "edm.records"}[sd.Channel])
 	for page := 1; ; page++ {
 		var recs []db.SendRecord
-		var pages int
+		var info jing.PageInfo
 		switch sd.Channel {
 		case SMS:
 			d, err := client.SMSSendDetail(ctx, sd.PlatformID, jing.PageRequest{Page: page, PerPage: jing.DefaultPerPage})
@@ -219,7 +228,7 @@ func (s *Service) SyncRecords(ctx context.Context, id int64) (int, error) {
 			for _, it := range d.Items {
 				recs = append(recs, db.SendRecord{Recipient: it.Mobile, Status: it.Status, Error: it.Error, At: it.Time})
 			}
-			pages = d.Meta.PageCount
+			info = d.Info()
 		case EDM:
 			p, err := client.EDMRecords(ctx, sd.PlatformID, jing.PageRequest{Page: page, PerPage: jing.DefaultPerPage})
 			if err != nil {
@@ -228,14 +237,14 @@ func (s *Service) SyncRecords(ctx context.Context, id int64) (int, error) {
 			for _, it := range p.Items {
 				recs = append(recs, db.SendRecord{Recipient: it.Email, Status: it.Status, At: it.Time})
 			}
-			pages = p.Meta.PageCount
+			info = p.Info()
 		}
 		if err := s.cfg.Store.SaveSendRecords(ctx, id, recs); err != nil {
 			return n, err
 		}
 		n += len(recs)
-		if page >= pages || len(recs) == 0 {
-			return n, nil
+		if more, err := paging.More(page, info); err != nil || !more {
+			return n, err
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 )
 
@@ -232,12 +233,16 @@ func (s *Service) submit(ctx context.Context, sd db.Send, user *db.User, actor s
 		set["platform_status"], set["submitted_at"], set["last_error"] = status, s.cfg.Now().Unix(), ""
 		s.settle(ctx, sd, user, db.SendSubmitted, set, "submit", "accepted by the platform: "+status, "")
 	case notSent(err):
-		set["last_error"] = errorText(err)
-		s.settle(ctx, sd, user, db.SendFailed, set, "submit", "refused by the platform, nothing sent: "+errorText(err), db.OutcomeFailed)
+		set["last_error"] = msg.ErrorText(err)
+		s.settle(ctx, sd, user, db.SendFailed, set, "submit",
+			msg.New("sends.audit.refused", msg.Nested("Error", msg.FromError(err))).Encode(), db.OutcomeFailed)
 	default:
-		set["last_error"] = errorText(err)
-		set["evidence"] = "The platform call ended without a clear answer: " + errorText(err)
-		s.settle(ctx, sd, user, db.SendUnknown, set, "submit", "outcome unknown: "+errorText(err), db.OutcomeFailed)
+		// A timeout, a dropped connection, an answer not understood: the
+		// platform may have sent. Never again on its own (see follow.go).
+		set["last_error"] = msg.ErrorText(err)
+		set["evidence"] = msg.New("sends.evidence.no_clear_answer").Encode()
+		s.settle(ctx, sd, user, db.SendUnknown, set, "submit",
+			msg.New("sends.audit.unknown", msg.Nested("Error", msg.FromError(err))).Encode(), db.OutcomeFailed)
 	}
 }
 
@@ -334,13 +339,6 @@ func notSent(err error) bool {
 		return true
 	}
 	return false
-}
-
-func errorText(err error) string {
-	if je, ok := jing.AsError(err); ok {
-		return je.Message("en")
-	}
-	return err.Error()
 }
 
 // ErrStarted refuses a change to an email the platform has started sending.

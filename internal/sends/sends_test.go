@@ -157,7 +157,7 @@ func TestALostAnswerIsReconciledFromThePlatform(t *testing.T) {
 		t.Fatal(err)
 	}
 	sd = r.send(id)
-	if sd.State != db.SendSubmitted || !strings.Contains(sd.Evidence, "Found on the platform") {
+	if sd.State != db.SendSubmitted || !strings.Contains(sd.Evidence, `"sends.evidence.task_found"`) {
 		t.Fatalf("after reconciling: %s, evidence %q", sd.State, sd.Evidence)
 	}
 	if n := r.sb.CallsToday("sms.send"); n != 1 {
@@ -239,7 +239,7 @@ func TestA20000OnTheSendCallIsUnknownAndNeverRetried(t *testing.T) {
 		}
 	}
 	sd = r.send(id)
-	if sd.State != db.SendUnknown || !strings.Contains(sd.Evidence, "not sent (draft)") || r.sb.CallsToday("sms.send") != 1 {
+	if sd.State != db.SendUnknown || !strings.Contains(sd.Evidence, `"sends.evidence.task_draft"`) || r.sb.CallsToday("sms.send") != 1 {
 		t.Fatalf("after reconciling: %s %q, %d calls", sd.State, sd.Evidence, r.sb.CallsToday("sms.send"))
 	}
 	if _, err := r.svc.Decide(context.Background(), id, r.vic, DecideAgain); !errors.Is(err, ErrNotAllowed) {

@@ -253,6 +253,7 @@ func (s *Service) message(ctx context.Context, client *jing.Client, smsID string
 func (s *Service) Messages(ctx context.Context) ([]jing.SMSMessage, error) {
 	client, _ := s.cfg.Platform.Current()
 	var out []jing.SMSMessage
+	paging := client.NewPaging("sms.list")
 	for page := 1; ; page++ {
 		p, err := client.ListSMS(ctx, jing.PageRequest{Page: page, PerPage: jing.DefaultPerPage})
 		if err != nil {
@@ -263,8 +264,8 @@ func (s *Service) Messages(ctx context.Context) ([]jing.SMSMessage, error) {
 				out = append(out, m)
 			}
 		}
-		if page >= p.Meta.PageCount || len(p.Items) == 0 {
-			return out, nil
+		if more, err := paging.More(page, p.Info()); err != nil || !more {
+			return out, err
 		}
 	}
 }

@@ -201,7 +201,7 @@ type Members struct {
 	CrowdID int64
 	Page    int
 	Pages   int
-	Total   int
+	Total   int // -1: not known (the platform's list has no _meta)
 	Items   []Member
 	Masked  bool   // mobiles and emails are masked (viewers)
 	Error   string // the platform's message when the page could not be fetched

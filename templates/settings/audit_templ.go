@@ -20,7 +20,7 @@ import (
 var AuditGroups = []string{"auth", "user", "setup", "job", "platform"}
 
 // AuditOutcomes are the outcomes the filter offers.
-var AuditOutcomes = []string{"ok", "denied", "failed"}
+var AuditOutcomes = []string{"ok", "denied", "failed", "unknown"}
 
 // AuditView is one page of the audit log, newest first.
 type AuditView struct {
@@ -84,7 +84,7 @@ func outcomeClass(outcome string) string {
 	switch outcome {
 	case "ok":
 		return "badge-success"
-	case "denied":
+	case "denied", "unknown":
 		return "badge-warning"
 	}
 	return "badge-danger"

@@ -90,6 +90,10 @@ func T(ctx context.Context, id string, data ...any) string {
 	return i18n.FromContext(ctx).T(id, data...)
 }
 
+// Stored renders a text kept in the database (an encoded message in the
+// reader's language; older plain text as it is).
+func Stored(ctx context.Context, s string) string { return i18n.FromContext(ctx).Stored(s) }
+
 // Num formats an integer with thousands separators.
 func Num[N ~int | ~int64](ctx context.Context, n N) string {
 	return i18n.FromContext(ctx).Number(int64(n))

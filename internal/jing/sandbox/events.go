@@ -95,6 +95,9 @@ func (s *Server) emit(ev jing.WebhookEvent) {
 		s.log.Error("sandbox: webhook event not encodable", "event_type", ev.EventType, "error", err)
 		return
 	}
+	if _, on := s.quirks[QuirkWebhookObjects]; on {
+		body = webhookLikeExamples(body)
+	}
 	s.events.push(body)
 	s.recent = append(s.recent, ev)
 	if n := len(s.recent); n > recentEvents {

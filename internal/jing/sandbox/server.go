@@ -45,8 +45,10 @@ type Config struct {
 	Faults    Faults
 	// Permissions refuse endpoints with 40006 (permissions.go).
 	Permissions Permissions
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// Quirks make it answer like an undocumented platform (quirks.go).
+	Quirks Quirks
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Faults injects trouble, for tests and demonstrations.
@@ -81,6 +83,7 @@ type Server struct {
 	limits     limitState
 	faults     Faults
 	perms      Permissions
+	quirks     Quirks
 	faultRN    *lockedRand
 	events     *eventQueue
 	recent     []jing.WebhookEvent // the latest events emitted, newest last (RecentEvents)
@@ -91,7 +94,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	cfg = withDefaults(cfg)
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "sandbox"), faults: cfg.Faults,
-		perms: cfg.Permissions, faultRN: newLockedRand(cfg.Seed ^ 0x5eed)}
+		perms: cfg.Permissions, quirks: cfg.Quirks.clone(), faultRN: newLockedRand(cfg.Seed ^ 0x5eed)}
 	if err := cfg.Permissions.Check(cfg.Catalog); err != nil {
 		s.log.Error("sandbox: permissions name an unknown endpoint; it is never refused", "error", err)
 	}
@@ -197,7 +200,12 @@ func business(msg string) error { return apiError{jing.CodeBusinessFailed, msg} 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep, ok := s.cfg.Catalog.ByPath(r.Method, r.URL.Path)
 	if !ok || ep.Disabled {
-		s.answer(w, jing.Endpoint{}, nil, apiError{jing.CodeInvalidParameter, jing.SubNoSuchMethod})
+		if !s.notServed(w, r, "") {
+			s.answer(w, jing.Endpoint{}, nil, apiError{jing.CodeInvalidParameter, jing.SubNoSuchMethod})
+		}
+		return
+	}
+	if s.notServed(w, r, ep.Key) {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
@@ -309,7 +317,8 @@ func (s *Server) inject(w http.ResponseWriter, ep jing.Endpoint) bool {
 	panic(http.ErrAbortHandler)
 }
 
-// answer writes the envelope (the string-code variant where documented).
+// answer writes the envelope (the string-code variant where documented),
+// shaped by the quirks in force.
 func (s *Server) answer(w http.ResponseWriter, ep jing.Endpoint, data any, err error) {
 	code, msg := jing.CodeOK, "success"
 	if err != nil {
@@ -323,14 +332,17 @@ func (s *Server) answer(w http.ResponseWriter, ep jing.Endpoint, data any, err e
 	if data == nil {
 		data = struct{}{}
 	}
-	env := map[string]any{"request_id": newRequestID(), "data": data, "timestamp": time.Now().UnixMilli()}
-	if ep.StringCode {
-		env["code"], env["message"] = fmt.Sprint(code), msg
-	} else {
-		env["code"], env["msg"] = code, msg
+	qs := s.currentQuirks()
+	if code == jing.CodeOK {
+		shaped, err := shapeData(qs, ep.Key, data)
+		if err != nil {
+			s.log.Error("sandbox: reshape an answer", "endpoint", ep.Key, "error", err)
+		} else {
+			data = shaped
+		}
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	json.NewEncoder(w).Encode(env)
+	json.NewEncoder(w).Encode(envelopeFor(qs, ep, code, msg, data, newRequestID(), time.Now().UnixMilli()))
 }
 
 func isOAuth(key string) bool { return len(key) > 6 && key[:6] == "oauth." }

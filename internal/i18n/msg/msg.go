@@ -1,0 +1,107 @@
+// Package msg is a sentence that has not been translated yet: a message id
+// of the i18n catalogs and its parameters. Packages that know what happened
+// but not who will read it (the platform client, background jobs) return
+// one; the page that shows it renders it in the reader's language
+// (i18n.Localizer.Message). Stored in the database it is Encoded, so a job's
+// failure recorded at night reads in Chinese to one user and in English to
+// another. It depends on nothing, so any package may use it.
+package msg
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Message is a message id and its parameters.
+type Message struct {
+	ID   string `json:"id"`
+	Args []Arg  `json:"args,omitempty"`
+}
+
+// Arg is one named parameter. Exactly one of its values is set; the
+// renderer formats each kind for the reader (a time in their zone and
+// language, a number with their separators, a nested message translated).
+type Arg struct {
+	Name string   `json:"n"`
+	Text string   `json:"s,omitempty"`
+	Time int64    `json:"t,omitempty"` // Unix seconds
+	Num  *int64   `json:"i,omitempty"`
+	Msg  *Message `json:"m,omitempty"`
+}
+
+// New is the message id with args.
+func New(id string, args ...Arg) Message { return Message{ID: id, Args: args} }
+
+// IsZero reports a message without an id.
+func (m Message) IsZero() bool { return m.ID == "" }
+
+// Str is a text parameter, shown as it is (an endpoint, the platform's own words).
+func Str(name, v string) Arg { return Arg{Name: name, Text: v} }
+
+// Time is a moment, shown in the reader's zone and language.
+func Time(name string, t time.Time) Arg { return Arg{Name: name, Time: t.Unix()} }
+
+// Int is a count, shown with the reader's separators.
+func Int(name string, n int64) Arg { return Arg{Name: name, Num: &n} }
+
+// Nested is a sentence inside another, translated with it.
+func Nested(name string, m Message) Arg { return Arg{Name: name, Msg: &m} }
+
+// With returns m with more parameters.
+func (m Message) With(args ...Arg) Message {
+	m.Args = append(append([]Arg(nil), m.Args...), args...)
+	return m
+}
+
+// storedPrefix marks an encoded message among plain stored texts (older
+// rows hold English prose, which is shown as it is).
+const storedPrefix = "i18n:"
+
+// Encode is m as stored text; Decode reads it back.
+func (m Message) Encode() string {
+	b, err := json.Marshal(m)
+	if err != nil { // a Message always encodes; be safe anyway
+		return m.ID
+	}
+	return storedPrefix + string(b)
+}
+
+// Decode reads a stored text: ok is false for plain text.
+func Decode(s string) (Message, bool) {
+	rest, found := strings.CutPrefix(s, storedPrefix)
+	if !found || !strings.HasPrefix(rest, "{") {
+		return Message{}, false
+	}
+	var m Message
+	if err := json.Unmarshal([]byte(rest), &m); err != nil || m.ID == "" {
+		return Message{}, false
+	}
+	return m, true
+}
+
+// Carrier is an error (or anything) that can say itself as a Message.
+type Carrier interface {
+	Message() Message
+}
+
+// FromError is err as a message: the one it carries (a platform error
+// does), or else its text as it is (Go's English) under "error.text".
+func FromError(err error) Message {
+	var c Carrier
+	if errors.As(err, &c) {
+		return c.Message()
+	}
+	return New("error.text", Str("Text", err.Error()))
+}
+
+// ErrorText is err as stored text: an encoded message where err carries
+// one, its plain text otherwise.
+func ErrorText(err error) string {
+	var c Carrier
+	if errors.As(err, &c) {
+		return c.Message().Encode()
+	}
+	return err.Error()
+}
