@@ -12,7 +12,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/jingdesk/jingdesk/internal/db"
-	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/internal/sends"
 	scoresview "github.com/jingdesk/jingdesk/templates/scores"
 )
@@ -58,17 +57,7 @@ func guardedIn(t *testing.T, recs [][]string, contains func(cell, hostile string
 }
 
 func TestScoresExportsKeepFormulasAsText(t *testing.T) {
-	var brig boardRig
-	h := newHarness(t, withBoard(t, &brig), func(d *Deps) {
-		svc, err := scores.New(scores.Config{Store: d.Store, Platform: d.Platform, Runner: brig.ref.runner, Logger: d.Logger, Now: d.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Scores = svc
-	})
-	brig.h = h
-	brig.ref.refresh("")
-	brig.fullSync()
+	h := newLeadScoresHarness(t)
 	ctx := context.Background()
 	ls, _, err := h.store.ListLeads(ctx, db.LeadFilter{Limit: len(hostileCells)})
 	if err != nil || len(ls) < len(hostileCells) {
