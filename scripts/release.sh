@@ -12,6 +12,10 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# Release binaries are built with the patched Go named by go.mod's toolchain
+# line (fetched through the module proxy on first use); a toolchain line
+# alone is ignored where GOTOOLCHAIN=local.
+export GOTOOLCHAIN=go1.27.3
 
 targets=(linux/amd64 linux/arm64 windows/amd64 darwin/arm64)
 
@@ -35,7 +39,7 @@ ldflags="-s -w -X main.version=${version} -X main.commit=${commit} -X main.date=
 
 rm -rf dist
 mkdir -p dist
-echo "jingdesk ${version} (commit ${commit}, built ${date})"
+echo "jingdesk ${version} (commit ${commit}, built ${date}, $(go env GOVERSION))"
 for target in "${targets[@]}"; do
 	os=${target%/*}
 	arch=${target#*/}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,12 +18,17 @@ func (s *Server) showAccount(c echo.Context) error {
 
 func (s *Server) renderAccount(c echo.Context, status int, errs map[string]string) error {
 	u := currentUser(c)
-	v := settings.AccountView{Username: u.Username, DisplayName: u.DisplayName, Role: u.Role, LastLoginAt: u.LastLoginAt, Errors: errs}
+	sessions, err := s.accountSessions(c)
+	if err != nil {
+		return err
+	}
+	v := settings.AccountView{Username: u.Username, DisplayName: u.DisplayName, Role: u.Role, LastLoginAt: u.LastLoginAt,
+		Errors: errs, Sessions: sessions}
 	return s.render(c, status, View{Title: t(c, "settings.tab.account"), Section: "settings", Body: settings.Account(v)})
 }
 
 // changeOwnPassword needs the current password; the new one ends every
-// other session of this user (the epoch moves on) but keeps this one.
+// session of this user, and this browser is signed in afresh.
 func (s *Server) changeOwnPassword(c echo.Context) error {
 	u := currentUser(c)
 	if !auth.VerifyPassword(u.PasswordHash, c.FormValue("current_password")) {
@@ -34,29 +40,74 @@ func (s *Server) changeOwnPassword(c echo.Context) error {
 	if errs := validateNewPassword(c, password, c.FormValue("password_confirm")); len(errs) > 0 {
 		return s.renderAccount(c, http.StatusUnprocessableEntity, errs)
 	}
-	epoch, err := s.setPassword(c, u.ID, password)
-	if err != nil {
+	if err := s.setPassword(c, u.ID, password); err != nil {
 		return err
 	}
-	keepSession(c, epoch)
+	if err := s.beginSignIn(c, state(c), *u); err != nil {
+		return err
+	}
 	s.audit(c, db.AuditEntry{Action: "user.password", Object: "user:" + u.Username, Summary: "changed own password; other sessions ended"})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "account.password_changed"), "/settings/account")
 }
 
 // setPassword hashes and stores a new password, which ends every session
-// of the account; it returns the account's new session epoch.
-func (s *Server) setPassword(c echo.Context, id int64, password string) (int64, error) {
+// of the account.
+func (s *Server) setPassword(c echo.Context, id int64, password string) error {
 	hash, err := auth.HashPassword(password)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	return s.Store.SetUserPassword(c.Request().Context(), id, hash)
+	_, err = s.Store.SetUserPassword(c.Request().Context(), id, hash)
+	return err
 }
 
-// keepSession moves this session on to the account's new epoch, so a
-// password change that ends the account's other sessions spares this one.
-func keepSession(c echo.Context, epoch int64) {
+// accountSessions lists the user's live sessions for the Account page.
+func (s *Server) accountSessions(c echo.Context) ([]settings.SessionEntry, error) {
 	st := state(c)
-	st.sess.Values[keyEpoch] = epoch
-	st.dirty = true
+	list, err := s.Store.UserSessions(c.Request().Context(), st.user.ID, s.sessionLimits())
+	if err != nil {
+		return nil, err
+	}
+	// This browser first, then the others most recently used first.
+	out := make([]settings.SessionEntry, 0, len(list))
+	for _, x := range list {
+		e := settings.SessionEntry{ID: x.ID, Device: describeUserAgent(x.UserAgent), Address: x.RemoteAddr,
+			SignedInAt: x.CreatedAt, LastSeenAt: x.LastSeenAt, Current: x.ID == st.signIn.ID}
+		if e.Current {
+			out = append([]settings.SessionEntry{e}, out...)
+		} else {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// endOwnSession signs one of the user's sessions out; ending the one in
+// use is signing out.
+func (s *Server) endOwnSession(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	st := state(c)
+	if id == st.signIn.ID {
+		return s.logout(c)
+	}
+	if err := s.Store.EndUserSession(c.Request().Context(), st.user.ID, id); err != nil {
+		return err
+	}
+	s.audit(c, db.AuditEntry{Action: "auth.session_end", Object: "user:" + st.user.Username, Summary: "signed out another session of their own"})
+	return redirectWithFlash(c, ui.FlashSuccess, t(c, "account.session_ended"), "/settings/account")
+}
+
+// endOtherOwnSessions signs the user out everywhere but in this browser.
+func (s *Server) endOtherOwnSessions(c echo.Context) error {
+	st := state(c)
+	n, err := s.Store.EndUserSessions(c.Request().Context(), st.user.ID, st.signIn.ID)
+	if err != nil {
+		return err
+	}
+	s.audit(c, db.AuditEntry{Action: "auth.session_end", Object: "user:" + st.user.Username,
+		Summary: "signed out their other sessions (" + strconv.FormatInt(n, 10) + ")"})
+	return redirectWithFlash(c, ui.FlashSuccess, t(c, "account.sessions_ended", "Count", n), "/settings/account")
 }

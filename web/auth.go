@@ -29,35 +29,40 @@ func (s *Server) renderLogin(c echo.Context, status int, f authview.LoginForm) e
 	return s.render(c, status, View{Title: t(c, "login.title"), Body: authview.Login(f), Bare: true})
 }
 
-// login checks the throttle before the password, so a locked account or
-// address costs an attacker no bcrypt comparison and learns nothing.
+// login counts the attempt against the account and the address before
+// the password is checked, so a locked account or address costs an
+// attacker no bcrypt comparison, and parallel guesses spend the same
+// budget as sequential ones.
 func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	username := strings.TrimSpace(c.FormValue("username"))
 	form := authview.LoginForm{Username: username, Next: c.FormValue("next")}
-	keys := []string{"user:" + strings.ToLower(username), "ip:" + c.RealIP()}
-	if wait := s.throttle.Wait(keys...); wait > 0 {
+	accountKey := "user:" + strings.ToLower(username)
+	attempt, wait := s.throttle.Begin(accountKey, "ip:"+c.RealIP())
+	if wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
 		s.audit(c, db.AuditEntry{Action: "auth.login", Object: "user:" + username, Username: username,
-			Summary: "sign-in refused: too many failed attempts", Outcome: db.OutcomeDenied})
+			Summary: "sign-in refused: too many attempts", Outcome: db.OutcomeDenied})
 		c.Response().Header().Set("Retry-After", itoa(secs))
 		form.Error = t(c, "login.throttled", "Seconds", secs)
 		return s.renderLogin(c, http.StatusTooManyRequests, form)
 	}
+	defer attempt.Fail() // unless it succeeds below
 	u, err := s.Store.UserByName(ctx, username)
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return err
 	}
-	if !auth.VerifyPassword(u.PasswordHash, c.FormValue("password")) || u.Disabled {
-		s.throttle.Fail(keys...)
+	if !s.verifyPassword(u.PasswordHash, c.FormValue("password")) || u.Disabled {
 		s.audit(c, db.AuditEntry{Action: "auth.login", Object: "user:" + username, Username: username,
 			Summary: "wrong username or password, or account disabled", Outcome: db.OutcomeFailed})
 		form.Error = t(c, "login.failed")
 		return s.renderLogin(c, http.StatusUnauthorized, form)
 	}
-	s.throttle.Succeed(keys...)
+	attempt.Succeed(accountKey)
 	st := state(c)
-	s.beginSignIn(st, u)
+	if err := s.beginSignIn(c, st, u); err != nil {
+		return err
+	}
 	s.adoptSessionLang(ctx, st, u)
 	if err := s.Store.TouchLogin(ctx, u.ID); err != nil {
 		s.log(c).Warn("record last login", "error", err)
@@ -81,7 +86,7 @@ func (s *Server) adoptSessionLang(ctx context.Context, st *requestState, u db.Us
 
 func (s *Server) logout(c echo.Context) error {
 	s.audit(c, db.AuditEntry{Action: "auth.logout", Object: "user:" + currentUser(c).Username, Summary: "signed out"})
-	s.endSignIn(state(c))
+	s.endSignIn(c, state(c))
 	return redirectWithFlash(c, ui.FlashInfo, t(c, "login.signed_out"), "/login")
 }
 
@@ -152,7 +157,9 @@ func (s *Server) setup(c echo.Context) error {
 		return err
 	}
 	s.clearSetupToken()
-	s.beginSignIn(state(c), u)
+	if err := s.beginSignIn(c, state(c), u); err != nil {
+		return err
+	}
 	s.audit(c, db.AuditEntry{Action: "setup.admin", Object: "user:" + u.Username, Summary: "first administrator created"})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "setup.done", "Name", u.Username), "/")
 }

@@ -51,8 +51,10 @@ func TestFailedLoginsAreThrottledPerAccountAndAddress(t *testing.T) {
 			t.Fatalf("attempt %d: %d", i+1, rec.Code)
 		}
 	}
-	// The sixth failure locks the account.
-	c.post("/login", url.Values{"username": {"alice"}, "password": {"wrong password!"}})
+	// The fifth failure used the last free attempt: the account is locked.
+	if rec := c.post("/login", url.Values{"username": {"alice"}, "password": {"wrong password!"}}); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("sixth attempt: %d, want 429", rec.Code)
+	}
 	// Even the right password is now refused, with a clear wait time, from another address.
 	other := h.anon()
 	other.ip = "192.0.2.99"
@@ -69,7 +71,7 @@ func TestFailedLoginsAreThrottledPerAccountAndAddress(t *testing.T) {
 	if rec.Code != http.StatusTooManyRequests {
 		t.Fatalf("locked address: %d", rec.Code)
 	}
-	if h.countAudit("auth.login", db.OutcomeFailed) != 6 || h.countAudit("auth.login", db.OutcomeDenied) != 2 {
+	if h.countAudit("auth.login", db.OutcomeFailed) != 5 || h.countAudit("auth.login", db.OutcomeDenied) != 3 {
 		t.Fatalf("audit: %d failed, %d denied", h.countAudit("auth.login", db.OutcomeFailed), h.countAudit("auth.login", db.OutcomeDenied))
 	}
 	h.clock.Advance(16 * time.Second)
@@ -269,7 +271,10 @@ func TestForwardedForCannotDodgeTheAddressThrottle(t *testing.T) {
 	h.addUser("alice", db.RoleViewer)
 	c := h.anon()
 	for i := 0; i < 6; i++ {
-		spoof := func(r *http.Request) { r.Header.Set("X-Forwarded-For", "198.51.100."+itoa(i)) }
+		spoof := func(r *http.Request) {
+			r.Header.Set("X-Forwarded-For", "198.51.100."+itoa(i))
+			r.Header.Set("X-Real-IP", "198.51.101."+itoa(i))
+		}
 		c.post("/login", url.Values{"username": {"user" + itoa(i)}, "password": {"wrong password!"}}, spoof)
 	}
 	// Six different account names, six different claimed addresses: the real address is locked.

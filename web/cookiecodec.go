@@ -17,10 +17,9 @@ type sessionSerializer struct{}
 const flashesKey = "_flash"
 
 type sessionWire struct {
-	UserID  int64      `json:"u,omitempty"`
-	Epoch   int64      `json:"e,omitempty"`
-	AuthAt  int64      `json:"a,omitempty"`
-	Seen    int64      `json:"s,omitempty"`
+	// Session is the sign-in's token (db.Session keeps its hash); the
+	// timeouts and the account are read from that row, not the cookie.
+	Session string     `json:"i,omitempty"`
 	CSRF    string     `json:"c,omitempty"`
 	Lang    string     `json:"l,omitempty"`
 	Flashes []ui.Flash `json:"f,omitempty"`
@@ -29,7 +28,7 @@ type sessionWire struct {
 }
 
 // typedKeys are stored in their own fields, not in Other.
-var typedKeys = map[string]bool{keyUserID: true, keyEpoch: true, keyAuthAt: true, keySeen: true, keyCSRF: true, keyLang: true, flashesKey: true}
+var typedKeys = map[string]bool{keySession: true, keyCSRF: true, keyLang: true, flashesKey: true}
 
 func (sessionSerializer) Serialize(src any) ([]byte, error) {
 	values, ok := src.(map[any]any)
@@ -37,10 +36,7 @@ func (sessionSerializer) Serialize(src any) ([]byte, error) {
 		return nil, fmt.Errorf("session: cannot serialize %T", src)
 	}
 	var w sessionWire
-	w.UserID, _ = values[keyUserID].(int64)
-	w.Epoch, _ = values[keyEpoch].(int64)
-	w.AuthAt, _ = values[keyAuthAt].(int64)
-	w.Seen, _ = values[keySeen].(int64)
+	w.Session, _ = values[keySession].(string)
 	w.CSRF, _ = values[keyCSRF].(string)
 	w.Lang, _ = values[keyLang].(string)
 	for k, v := range values {
@@ -78,10 +74,7 @@ func (sessionSerializer) Deserialize(src []byte, dst any) error {
 			m[key] = v
 		}
 	}
-	setIf(keyUserID, w.UserID, w.UserID != 0)
-	setIf(keyEpoch, w.Epoch, w.Epoch != 0)
-	setIf(keyAuthAt, w.AuthAt, w.AuthAt != 0)
-	setIf(keySeen, w.Seen, w.Seen != 0)
+	setIf(keySession, w.Session, w.Session != "")
 	setIf(keyCSRF, w.CSRF, w.CSRF != "")
 	setIf(keyLang, w.Lang, w.Lang != "")
 	for k, v := range w.Other {

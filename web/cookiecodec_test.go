@@ -9,8 +9,8 @@ import (
 
 func TestSessionSerializerRoundTrip(t *testing.T) {
 	in := map[any]any{
-		keyUserID: int64(7), keyEpoch: int64(3), keyAuthAt: int64(1_790_000_000), keySeen: int64(1_790_000_100),
-		keyCSRF: "tok", keyLang: "en", flashesKey: []any{ui.Flash{Kind: ui.FlashInfo, Text: "你好"}},
+		keySession: "session-token",
+		keyCSRF:    "tok", keyLang: "en", flashesKey: []any{ui.Flash{Kind: ui.FlashInfo, Text: "你好"}},
 		"reveal": "one-time",
 	}
 	raw, err := sessionSerializer{}.Serialize(in)

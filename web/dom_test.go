@@ -183,3 +183,6 @@ func options(sel *html.Node) []*html.Node {
 	}
 	return out
 }
+
+// within returns the elements under n with data-testid id.
+func within(n *html.Node, id string) []*html.Node { return page{doc: n}.all(id) }

@@ -45,9 +45,20 @@ const (
 
 // emailPreviewCSP replaces the console's policy on the preview: the
 // email's HTML is a sandboxed document (no scripts, no same origin, no
-// forms), loads nothing but https/data images and fonts and its own
-// inline styles, and only the console may frame it.
-const emailPreviewCSP = "sandbox; default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; font-src https: data:; frame-ancestors 'self'"
+// forms), loads nothing from elsewhere (a remote image is a tracking
+// pixel: previewing a draft would tell its sender), honours no <base>,
+// keeps its own inline styles, and only the console may frame it.
+const emailPreviewCSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; " +
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+
+// emailPreviewRemoteCSP is the policy for one view whose user asked for
+// the remote images (https only): everything else stays as strict.
+const emailPreviewRemoteCSP = "sandbox; default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; font-src https: data:; " +
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+
+// remoteImages reports whether this view asked to load the email's remote
+// images (?images=remote): a choice for one look, never remembered.
+func remoteImages(c echo.Context) bool { return c.QueryParam("images") == "remote" }
 
 func (s *Server) showEmail(c echo.Context) error {
 	if s.Sends == nil {
@@ -422,7 +433,7 @@ func (s *Server) renderEmailSend(c echo.Context, status int, sd db.Send, form *e
 	}
 	v := emailview.Send{Row: s.emailRow(c.Request().Context(), sd), MailboxID: sd.MailboxID, Form: form,
 		CanCancel: emailMode(sd) == emailview.ModeScheduled && mayMove(currentUser(c)),
-		HasHTML:   strings.TrimSpace(sd.Content) != "", HTMLBytes: len(sd.Content)}
+		HasHTML:   strings.TrimSpace(sd.Content) != "", HTMLBytes: len(sd.Content), RemoteImages: remoteImages(c)}
 	return s.render(c, status, View{Title: sd.Name, Section: "email", Body: emailview.SendPage(v, panels)})
 }
 
@@ -482,7 +493,11 @@ func (s *Server) previewEmail(c echo.Context) error {
 		return err
 	}
 	h := c.Response().Header()
-	h.Set("Content-Security-Policy", emailPreviewCSP)
+	csp := emailPreviewCSP
+	if remoteImages(c) {
+		csp = emailPreviewRemoteCSP
+	}
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Frame-Options", "SAMEORIGIN")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "text/html; charset=utf-8")

@@ -228,7 +228,7 @@ func TestEmailPreviewHasItsOwnStrictHeaders(t *testing.T) {
 		t.Fatalf("preview: %d %q", rec.Code, rec.Body.String())
 	}
 	for k, want := range map[string]string{
-		"Content-Security-Policy": "sandbox; default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; font-src https: data:; frame-ancestors 'self'",
+		"Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
 		"X-Frame-Options":         "SAMEORIGIN",
 		"Cache-Control":           "no-store",
 		"Content-Type":            "text/html; charset=utf-8",
@@ -237,6 +237,11 @@ func TestEmailPreviewHasItsOwnStrictHeaders(t *testing.T) {
 		if got := rec.Header().Values(k); len(got) != 1 || got[0] != want {
 			t.Errorf("%s: %q, want exactly %q", k, got, want)
 		}
+	}
+	// Asked for in one view, remote images (https only) are allowed there.
+	rec = h.login("vic").get(emailview.RemotePreviewPath(id))
+	if csp := rec.Header().Get("Content-Security-Policy"); csp != "sandbox; default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; font-src https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'" {
+		t.Errorf("remote images preview: %q", csp)
 	}
 	// The console's own pages keep theirs.
 	if csp := h.login("vic").get(emailview.SendPath(id)).Header().Get("Content-Security-Policy"); csp != contentSecurityPolicy {

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/webhooks"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 	"github.com/jingdesk/jingdesk/templates/live"
 	"github.com/jingdesk/jingdesk/templates/settings"
@@ -223,6 +224,11 @@ func (s *Server) webhookCard(c echo.Context) *settings.WebhookCard {
 	for _, st := range live.States {
 		card.Counts = append(card.Counts, settings.StateCount{State: st, Count: counts[st], URL: live.EventsURL(st, 0)})
 	}
+	r, err := s.Webhooks.Retention(ctx)
+	if err != nil {
+		s.log(c).Error("read the webhook retention", "error", err)
+	}
+	card.KeepAppliedDays, card.KeepFailedDays = r.AppliedDays, r.FailedDays
 	return card
 }
 
@@ -251,6 +257,29 @@ func (s *Server) rotateWebhookSecret(c echo.Context) error {
 	s.audit(c, db.AuditEntry{Action: "webhook.rotate", Object: "webhook",
 		Summary: "webhook URL secret rotated; the previous URL no longer accepts events"})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "live.webhook.rotated"), platformPath+"#webhook")
+}
+
+// saveWebhookRetention sets how long finished events are kept (days; 0: forever).
+func (s *Server) saveWebhookRetention(c echo.Context) error {
+	if s.Webhooks == nil {
+		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	applied, err1 := strconv.Atoi(strings.TrimSpace(c.FormValue("keep_applied_days")))
+	failed, err2 := strconv.Atoi(strings.TrimSpace(c.FormValue("keep_failed_days")))
+	r := webhooks.Retention{AppliedDays: applied, FailedDays: failed}
+	if err1 != nil || err2 != nil {
+		return redirectWithFlash(c, ui.FlashError, t(c, "live.retention.invalid", "Max", webhooks.MaxRetentionDays), platformPath+"#webhook")
+	}
+	err := s.Webhooks.SaveRetention(c.Request().Context(), r)
+	if errors.Is(err, webhooks.ErrRetention) {
+		return redirectWithFlash(c, ui.FlashError, t(c, "live.retention.invalid", "Max", webhooks.MaxRetentionDays), platformPath+"#webhook")
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(c, db.AuditEntry{Action: "webhook.retention", Object: "webhook",
+		Summary: fmt.Sprintf("webhook events kept: applied %d days, failed %d days (0: forever)", applied, failed)})
+	return redirectWithFlash(c, ui.FlashSuccess, t(c, "live.retention.saved"), platformPath+"#webhook")
 }
 
 // --- Settings → Webhook events ---

@@ -27,6 +27,11 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if c.Request().TLS != nil {
+			// Served over TLS: browsers keep to https for a year (not
+			// includeSubDomains: other intranet hosts are not ours to decide).
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		return next(c)
 	}
 }
@@ -53,7 +58,7 @@ func (s *Server) requestIDAndLog(next echo.HandlerFunc) echo.HandlerFunc {
 			level = slog.LevelDebug
 		}
 		logger.Log(c.Request().Context(), level, "request",
-			"method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
+			"method", c.Request().Method, "path", loggedPath(c), "status", status,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000, "user", usernameOf(c))
 		return nil
 	}
@@ -70,6 +75,24 @@ func (s *Server) countRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		s.metrics.observe(c.Path(), c.Request().Method, c.Response().Status, time.Since(start))
 		return err
 	}
+}
+
+// secretRoutes are the routes whose path holds a secret (the webhook's
+// stands in for a session): logs show their route pattern instead.
+var secretRoutes = map[string]bool{webhookPath: true}
+
+// loggedPath is the request's path as logs may show it: the route
+// pattern for a route with a secret in its path, and for any path under
+// the webhook's prefix that matched no route (a mistyped webhook URL
+// still holds the secret), only that prefix.
+func loggedPath(c echo.Context) string {
+	if secretRoutes[c.Path()] {
+		return c.Path()
+	}
+	if p := c.Request().URL.Path; strings.HasPrefix(p, webhookPrefix) {
+		return webhookPrefix + "…"
+	}
+	return c.Request().URL.Path
 }
 
 func saneRequestID(id string) bool {

@@ -34,8 +34,11 @@ type Route struct {
 var csrfExemptPaths = map[string]bool{webhookPath: true}
 
 // webhookPath is where the platform posts its events; the secret in the
-// path stands in for a session.
-const webhookPath = "/webhooks/jing/:secret"
+// path stands in for a session, so logs show the pattern (loggedPath).
+const (
+	webhookPrefix = "/webhooks/"
+	webhookPath   = webhookPrefix + "jing/:secret"
+)
 
 func isCSRFExempt(path string) bool { return csrfExemptPaths[path] }
 
@@ -61,6 +64,8 @@ func (s *Server) Routes() []Route {
 		{get, "/settings", Viewer, s.showSettings},
 		{get, "/settings/account", Viewer, s.showAccount},
 		{post, "/settings/account/password", Viewer, s.changeOwnPassword},
+		{post, "/settings/account/sessions/:id/end", Viewer, s.endOwnSession}, // only the user's own sessions
+		{post, "/settings/account/sessions/end-others", Viewer, s.endOtherOwnSessions},
 
 		{get, "/forms/option-picker", Viewer, s.showOptionPicker}, // the cascading option-set picker's fragment (forms.PickerPath)
 		// Background jobs: everyone watches; marketers act on their own, admins on any.
@@ -191,6 +196,7 @@ func (s *Server) Routes() []Route {
 		{post, "/settings/users/:id/disable", Admin, s.disableUser},
 		{post, "/settings/users/:id/enable", Admin, s.enableUser},
 		{post, "/settings/users/:id/password", Admin, s.resetUserPassword},
+		{post, "/settings/users/:id/sessions/end", Admin, s.endUserSessions}, // sign out everywhere
 		{get, "/settings/audit", Admin, s.showAudit},
 		{get, "/settings/sends", Admin, s.showSendSettings},
 		{post, "/settings/sends", Admin, s.saveSendSettings},
@@ -209,6 +215,7 @@ func (s *Server) Routes() []Route {
 		{post, "/settings/platform/verify", Admin, s.verifyAnswers},
 		{get, "/settings/platform/usage", Admin, s.showPlatformUsage},
 		{post, "/settings/platform/webhook/rotate", Admin, s.rotateWebhookSecret},
+		{post, "/settings/platform/webhook/retention", Admin, s.saveWebhookRetention},
 		{get, "/settings/webhooks", Admin, s.showWebhookEvents},
 		{get, "/settings/webhooks/:id", Admin, s.showWebhookEvent},
 		{post, "/settings/webhooks/requeue", Admin, s.requeueWebhookEvents},

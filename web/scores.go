@@ -1,9 +1,9 @@
 package web
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/scores"
+	"github.com/jingdesk/jingdesk/internal/sheet"
 	scoresview "github.com/jingdesk/jingdesk/templates/scores"
 )
 
@@ -688,8 +688,8 @@ func (s *Server) clearActivityScores(c echo.Context) error {
 }
 
 // exportRow is one exported row: id, name, status, score, band, grade, level.
-func exportRow(it scoresview.Item) []string {
-	return []string{it.ID, it.Name, it.Status, scoresview.FmtScore(it.Score), it.Band, it.Grade, it.Level}
+func exportRow(it scoresview.Item) []any {
+	return []any{it.ID, it.Name, it.Status, math.Round(it.Score*100) / 100, it.Band, it.Grade, it.Level}
 }
 
 // eachExported streams the selection in batches, names resolved a batch at a time.
@@ -734,76 +734,49 @@ func exportHeader(c echo.Context) []string {
 		t(c, "scores.export.band"), t(c, "scores.export.grade"), t(c, "scores.export.level")}
 }
 
-// exportScoresCSV streams the selection as CSV with a UTF-8 BOM (so
-// spreadsheet tools read the Chinese right).
-func (s *Server) exportScoresCSV(c echo.Context) error {
-	q, _, ds, err := s.selectionRequest(c, false)
-	if err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+s.exportName(q, "csv")+`"`)
-	h.Set("Cache-Control", "no-store")
-	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
-	c.Response().Write([]byte("\uFEFF"))
-	_ = w.Write(exportHeader(c))
-	err = s.eachExported(c, q, ds, func(it scoresview.Item) error { return w.Write(exportRow(it)) })
-	w.Flush()
-	if err != nil {
-		s.log(c).Error("export scores csv", "error", err)
-	}
-	return nil
-}
+func (s *Server) exportScoresCSV(c echo.Context) error { return s.exportScores(c, sheet.CSV) }
 
-// exportScoresXLSX writes the selection as a workbook through excelize's
-// stream writer (rows go to a temporary file, not memory).
-func (s *Server) exportScoresXLSX(c echo.Context) error {
+func (s *Server) exportScoresXLSX(c echo.Context) error { return s.exportScores(c, sheet.XLSX) }
+
+// exportScores streams the selection through the sheet writer: CSV with a
+// UTF-8 BOM, or a workbook whose rows wait in a temporary file, not memory.
+// Names and statuses are the platform's data: the writer keeps a name like
+// "=HYPERLINK(…)" as text.
+func (s *Server) exportScores(c echo.Context, format sheet.Format) error {
 	q, _, ds, err := s.selectionRequest(c, false)
 	if err != nil {
 		return err
 	}
-	f := excelize.NewFile()
-	defer f.Close()
-	sheet := f.GetSheetName(0)
-	sw, err := f.NewStreamWriter(sheet)
+	attach := func() {
+		h := c.Response().Header()
+		h.Set(echo.HeaderContentType, format.ContentType())
+		h.Set(echo.HeaderContentDisposition, `attachment; filename="`+s.exportName(q, string(format))+`"`)
+		h.Set("Cache-Control", "no-store")
+		c.Response().WriteHeader(http.StatusOK)
+	}
+	if format == sheet.CSV {
+		attach() // CSV streams as it is read; a workbook is sent whole once complete
+	}
+	w, err := sheet.New(c.Response(), format)
 	if err != nil {
 		return err
 	}
-	row := 1
-	put := func(vals []any) error {
-		cell, err := excelize.CoordinatesToCellName(1, row)
-		if err != nil {
+	defer w.Discard()
+	if err := w.WriteText(exportHeader(c)...); err != nil {
+		return err
+	}
+	err = s.eachExported(c, q, ds, func(it scoresview.Item) error { return w.Write(exportRow(it)...) })
+	if err == nil {
+		if format == sheet.XLSX {
+			attach()
+		}
+		err = w.Close()
+	}
+	if err != nil {
+		s.log(c).Error("export scores", "format", format, "error", err)
+		if !c.Response().Committed {
 			return err
 		}
-		row++
-		return sw.SetRow(cell, vals)
-	}
-	head := exportHeader(c)
-	hv := make([]any, len(head))
-	for i, v := range head {
-		hv[i] = v
-	}
-	if err := put(hv); err != nil {
-		return err
-	}
-	err = s.eachExported(c, q, ds, func(it scoresview.Item) error {
-		return put([]any{it.ID, it.Name, it.Status, it.Score, it.Band, it.Grade, it.Level})
-	})
-	if err != nil {
-		return err
-	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+s.exportName(q, "xlsx")+`"`)
-	h.Set("Cache-Control", "no-store")
-	c.Response().WriteHeader(http.StatusOK)
-	if _, err := f.WriteTo(c.Response()); err != nil {
-		s.log(c).Error("export scores xlsx", "error", err)
 	}
 	return nil
 }

@@ -335,9 +335,9 @@ func TestPersonPage(t *testing.T) {
 	}
 }
 
-// The lead page's card goes through the score cache: after fetches on
-// different days the history has its points, a trend line from two.
-func TestLeadScoresCardTrend(t *testing.T) {
+// newLeadScoresHarness is the synced lead copy with the score service.
+func newLeadScoresHarness(t *testing.T) *harness {
+	t.Helper()
 	var brig boardRig
 	h := newHarness(t, withBoard(t, &brig), func(d *Deps) {
 		svc, err := scores.New(scores.Config{Store: d.Store, Platform: d.Platform, Runner: brig.ref.runner, Logger: d.Logger, Now: d.Now})
@@ -349,6 +349,13 @@ func TestLeadScoresCardTrend(t *testing.T) {
 	brig.h = h
 	brig.ref.refresh("")
 	brig.fullSync()
+	return h
+}
+
+// The lead page's card goes through the score cache: after fetches on
+// different days the history has its points, a trend line from two.
+func TestLeadScoresCardTrend(t *testing.T) {
+	h := newLeadScoresHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
 	ls, _, err := h.store.ListLeads(context.Background(), db.LeadFilter{Limit: 40})

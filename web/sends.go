@@ -3,7 +3,6 @@ package web
 import (
 	"cmp"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/sends"
+	"github.com/jingdesk/jingdesk/internal/sheet"
 	sendsview "github.com/jingdesk/jingdesk/templates/sends"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
@@ -546,17 +546,16 @@ func (s *Server) exportSendRecords(c echo.Context) error {
 	name := t(c, "sends.records.file", "Name", sd.Name) + ".csv"
 	ascii := fmt.Sprintf("send-%d-records.csv", sd.ID)
 	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentType, sheet.CSV.ContentType())
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, rfc5987(name)))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	c.Response().WriteHeader(http.StatusOK)
-	w := c.Response()
-	if _, err := w.Write([]byte("\xEF\xBB\xBF")); err != nil {
-		return nil
+	w, err := sheet.New(c.Response(), sheet.CSV)
+	if err != nil {
+		return nil // the client went away
 	}
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{t(c, "sends.records.col.recipient"), t(c, "sends.records.col.status"), t(c, "sends.records.col.error"), t(c, "sends.records.col.at")})
+	_ = w.WriteText(t(c, "sends.records.col.recipient"), t(c, "sends.records.col.status"), t(c, "sends.records.col.error"), t(c, "sends.records.col.at"))
 	const batch = 1000
 	f.Limit = batch
 	for f.Offset = 0; ; f.Offset += batch {
@@ -570,21 +569,12 @@ func (s *Server) exportSendRecords(c echo.Context) error {
 			if r.At > 0 {
 				at = state(c).loc.DateTime(r.At)
 			}
-			_ = cw.Write([]string{csvSafe(r.Recipient), t(c, "sends.rstatus."+r.Status), csvSafe(r.Error), at})
+			_ = w.WriteText(r.Recipient, t(c, "sends.rstatus."+r.Status), r.Error, at)
 		}
-		cw.Flush()
-		if len(rows) < batch || cw.Error() != nil {
+		if len(rows) < batch || w.Flush() != nil {
 			break
 		}
 	}
-	cw.Flush()
+	_ = w.Close()
 	return nil
-}
-
-// csvSafe keeps a cell from being read as a formula by spreadsheet programs.
-func csvSafe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
 }

@@ -89,9 +89,11 @@ type Server struct {
 	echo     *echo.Echo
 	sessions *sessions.CookieStore
 	throttle *auth.Throttle
-	setupMu  sync.Mutex
-	board    *boardCache
-	metrics  *httpMetrics
+	// verifyPassword is auth.VerifyPassword; tests count the checks.
+	verifyPassword func(hash, password string) bool
+	setupMu        sync.Mutex
+	board          *boardCache
+	metrics        *httpMetrics
 }
 
 // New builds the server and its route table.
@@ -117,7 +119,9 @@ func New(d Deps) (*Server, error) {
 	if d.StartedAt.IsZero() {
 		d.StartedAt = time.Now()
 	}
-	s := &Server{Deps: d, throttle: auth.NewThrottle(5, 15*time.Minute), board: newBoardCache(), metrics: newHTTPMetrics()}
+	s := &Server{Deps: d, throttle: auth.NewThrottle(5, 15*time.Minute), board: newBoardCache(), metrics: newHTTPMetrics(),
+		verifyPassword: auth.VerifyPassword}
+	go auth.WarmUp() // off the start-up path
 	if s.OptionTree == nil && s.Reference != nil {
 		s.OptionTree = s.referenceTree
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"crypto/subtle"
+	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -24,12 +25,9 @@ const sessionName = "jingdesk"
 
 // Keys inside the session cookie.
 const (
-	keyUserID = "uid"
-	keyEpoch  = "epoch"
-	keyAuthAt = "auth_at" // when the user signed in: the absolute timeout counts from here
-	keySeen   = "seen"    // last activity: the idle timeout counts from here
-	keyCSRF   = "csrf"
-	keyLang   = "lang"
+	keySession = "sid" // the sign-in's token: db.Session holds its hash, the account and the clocks
+	keyCSRF    = "csrf"
+	keyLang    = "lang"
 )
 
 // Echo context keys.
@@ -58,10 +56,11 @@ func newCookieStore(d Deps) *sessions.CookieStore {
 
 // requestState is what one request knows about its visitor.
 type requestState struct {
-	sess  *sessions.Session
-	dirty bool
-	user  *db.User // nil when signed out
-	loc   *i18n.Localizer
+	sess   *sessions.Session
+	dirty  bool
+	user   *db.User   // nil when signed out
+	signIn db.Session // the server-side session of user
+	loc    *i18n.Localizer
 }
 
 func state(c echo.Context) *requestState {
@@ -117,52 +116,72 @@ func sessionless(routePath string) bool {
 	return routePath == "/static/*" || routePath == "/healthz"
 }
 
-// authenticate sets st.user when the session names a user who may still be
-// signed in; otherwise it clears the sign-in from the session.
+// authenticate sets st.user when the cookie's token names a live
+// server-side session of an account that may still sign in; otherwise it
+// clears the sign-in from the cookie. The timeouts are the session row's,
+// so a copied cookie cannot outlive a sign-out or extend itself.
 func (s *Server) authenticate(c echo.Context, st *requestState) {
-	uid, _ := st.sess.Values[keyUserID].(int64)
-	if uid == 0 {
+	token, _ := st.sess.Values[keySession].(string)
+	if token == "" {
 		return
 	}
-	now := s.Now().Unix()
-	epoch, _ := st.sess.Values[keyEpoch].(int64)
-	authAt, _ := st.sess.Values[keyAuthAt].(int64)
-	seen, _ := st.sess.Values[keySeen].(int64)
-	u, err := s.Store.User(c.Request().Context(), uid)
-	switch {
-	case err != nil, u.Disabled, u.SessionEpoch != epoch,
-		now-authAt > int64(s.AbsoluteTimeout/time.Second),
-		now-seen > int64(s.IdleTimeout/time.Second):
-		s.endSignIn(st)
+	ctx := c.Request().Context()
+	sess, u, err := s.Store.SessionUser(ctx, token, s.sessionLimits())
+	if err != nil || u.Disabled {
+		if err != nil && !errors.Is(err, db.ErrNotFound) {
+			s.log(c).Error("read session", "error", err)
+		}
+		s.forgetSignIn(st)
 		return
 	}
-	st.user = &u
-	// Refresh the idle clock at most once a minute, so most responses set no cookie.
-	if now-seen >= 60 {
-		st.sess.Values[keySeen] = now
-		st.dirty = true
+	st.user, st.signIn = &u, sess
+	// Move the idle clock on at most once a minute, so most requests write nothing.
+	if s.Now().Unix()-sess.LastSeenAt >= 60 {
+		if err := s.Store.TouchSession(ctx, sess.ID, c.RealIP()); err != nil {
+			s.log(c).Warn("touch session", "error", err)
+		}
 	}
 }
 
-// beginSignIn records a successful sign-in in the session, with a fresh CSRF token.
-func (s *Server) beginSignIn(st *requestState, u db.User) {
-	now := s.Now().Unix()
-	st.sess.Values[keyUserID] = u.ID
-	st.sess.Values[keyEpoch] = u.SessionEpoch
-	st.sess.Values[keyAuthAt] = now
-	st.sess.Values[keySeen] = now
+func (s *Server) sessionLimits() db.SessionLimits {
+	return db.SessionLimits{Idle: int64(s.IdleTimeout / time.Second), Absolute: int64(s.AbsoluteTimeout / time.Second)}
+}
+
+// beginSignIn starts a server-side session for u and puts its token in the
+// cookie, with a fresh CSRF token. A session the cookie had is ended.
+func (s *Server) beginSignIn(c echo.Context, st *requestState, u db.User) error {
+	s.endSignIn(c, st)
+	token := secret.Token(32)
+	sess, err := s.Store.CreateSession(c.Request().Context(), u.ID, token, c.Request().UserAgent(), c.RealIP(), s.sessionLimits())
+	if err != nil {
+		return err
+	}
+	st.sess.Values[keySession] = token
 	st.sess.Values[keyCSRF] = secret.Token(32)
-	st.user = &u
+	st.user, st.signIn = &u, sess
 	st.dirty = true
+	return nil
 }
 
-// endSignIn forgets the user but keeps the language; the CSRF token is rotated.
-func (s *Server) endSignIn(st *requestState) {
-	for _, k := range []string{keyUserID, keyEpoch, keyAuthAt, keySeen} {
-		delete(st.sess.Values, k)
+// endSignIn ends the server-side session (a copy of the cookie is refused
+// from now on) and forgets it in the cookie.
+func (s *Server) endSignIn(c echo.Context, st *requestState) {
+	if st.signIn.ID != 0 {
+		if err := s.Store.EndSession(c.Request().Context(), st.signIn.ID); err != nil {
+			s.log(c).Error("end session", "error", err)
+		}
 	}
+	if _, had := st.sess.Values[keySession]; had {
+		s.forgetSignIn(st)
+	}
+}
+
+// forgetSignIn clears the sign-in from the cookie but keeps the language;
+// the CSRF token is rotated.
+func (s *Server) forgetSignIn(st *requestState) {
+	delete(st.sess.Values, keySession)
 	st.sess.Values[keyCSRF] = secret.Token(32)
-	st.user = nil
+	st.user, st.signIn = nil, db.Session{}
 	st.dirty = true
 }
 
@@ -205,7 +224,7 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		want := csrfToken(c)
 		if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(want)) != 1 {
-			s.log(c).Warn("csrf token missing or wrong", "path", c.Request().URL.Path)
+			s.log(c).Warn("csrf token missing or wrong", "path", loggedPath(c))
 			return echo.NewHTTPError(http.StatusForbidden, errCSRF)
 		}
 		return next(c)

@@ -77,13 +77,22 @@ func (s *Server) showSystem(c echo.Context) error {
 	v.LastBackup = newestBackup(v.BackupDir)
 	sc := backup.ScheduleFrom(func(key string) (string, error) { return s.Store.Setting(ctx, key) })
 	v.BackupEveryHours, v.BackupKeep = int(sc.Every/time.Hour), sc.Keep
+	v.BackupPassphraseFile = filepath.Join(v.DataDir, backup.PassphraseFile)
+	switch opts, err := backup.OwnOptions(v.DataDir); {
+	case err != nil:
+		v.BackupEncryption = settings.BackupPassphraseUnusable
+	case opts.Passphrase != "":
+		v.BackupEncryption = settings.BackupEncrypted
+	default:
+		v.BackupEncryption = settings.BackupPlain
+	}
 	return s.render(c, http.StatusOK, View{Title: t(c, "system.tab"), Section: "settings", Body: settings.System(v)})
 }
 
 // isBackupName matches the archives `jingdesk backup` and the pre-upgrade
-// backup write: jingdesk-*.tar.gz and pre-upgrade-*.tar.gz.
+// backup write: jingdesk-*.tar.gz and pre-upgrade-*.tar.gz (.tar.gz.age encrypted).
 func isBackupName(name string) bool {
-	if !strings.HasSuffix(name, ".tar.gz") {
+	if !strings.HasSuffix(name, ".tar.gz") && !strings.HasSuffix(name, ".tar.gz.age") {
 		return false
 	}
 	return strings.HasPrefix(name, "jingdesk-") || strings.HasPrefix(name, "pre-upgrade-")

@@ -189,8 +189,8 @@ func (s *Server) disableUser(c echo.Context) error { return s.setUserDisabled(c,
 
 func (s *Server) enableUser(c echo.Context) error { return s.setUserDisabled(c, false) }
 
-// setUserDisabled disables (which ends the account's sessions at once:
-// the store moves its session epoch on) or re-enables an account.
+// setUserDisabled disables (which ends the account's sessions at once) or
+// re-enables an account.
 func (s *Server) setUserDisabled(c echo.Context, disabled bool) error {
 	u, err := s.targetUser(c)
 	if err != nil {
@@ -210,6 +210,27 @@ func (s *Server) setUserDisabled(c echo.Context, disabled bool) error {
 	s.audit(c, db.AuditEntry{Action: action, Object: "user:" + u.Username, Summary: summary})
 	u.Disabled = disabled
 	return s.answerRowChange(c, u, t(c, done, "Name", u.Username))
+}
+
+// endUserSessions is an administrator's "sign out everywhere": every
+// session of the account ends at once (the account itself stays usable).
+func (s *Server) endUserSessions(c echo.Context) error {
+	u, err := s.targetUser(c)
+	if err != nil {
+		return err
+	}
+	n, err := s.Store.EndUserSessions(c.Request().Context(), u.ID, 0)
+	if err != nil {
+		return err
+	}
+	s.audit(c, db.AuditEntry{Action: "user.sessions_end", Object: "user:" + u.Username,
+		Summary: "signed out everywhere by an administrator (" + strconv.FormatInt(n, 10) + " sessions)"})
+	msg := t(c, "users.sessions_ended", "Name", u.Username, "Count", n)
+	if u.ID == currentUser(c).ID {
+		s.forgetSignIn(state(c))
+		return redirectWithFlash(c, ui.FlashInfo, msg, "/login")
+	}
+	return redirectWithFlash(c, ui.FlashSuccess, msg, usersPath)
 }
 
 // refuseLastAdmin says why nothing was done, on the row for htmx or as a
@@ -276,12 +297,13 @@ func (s *Server) resetUserPassword(c echo.Context) error {
 		}
 	}
 	password, generated := passwordOrGenerated(typed)
-	epoch, err := s.setPassword(c, u.ID, password)
-	if err != nil {
+	if err := s.setPassword(c, u.ID, password); err != nil {
 		return err
 	}
-	if u.ID == currentUser(c).ID {
-		keepSession(c, epoch)
+	if me := currentUser(c); u.ID == me.ID {
+		if err := s.beginSignIn(c, state(c), *me); err != nil {
+			return err
+		}
 	}
 	s.audit(c, db.AuditEntry{Action: "user.password_reset", Object: "user:" + u.Username,
 		Summary: "password reset by an administrator; sessions ended" + passwordNote(generated)})

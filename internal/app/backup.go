@@ -12,24 +12,38 @@ import (
 )
 
 // backupCmd is `jingdesk backup FILE`: a consistent copy of the data
-// directory's database (the server may be running) with its keys.
+// directory's database (the server may be running) with secret.key, and
+// session.key only when asked for; encrypted with --passphrase-file.
 func backupCmd(ctx context.Context, args []string, io IO, build Build) error {
 	fs := newFlagSet("backup", io)
 	data := fs.String("data", env("DATA", "./jingdesk-data"), "data directory (env JINGDESK_DATA)")
+	passFile := fs.String("passphrase-file", "", "encrypt the backup with the passphrase on this file's first line (age, scrypt)")
+	withSession := fs.Bool("with-session-key", false, "also back up session.key, so a restore keeps everyone signed in (whoever holds the backup can then sign in as anyone)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(io.Stderr, "usage: jingdesk backup [--data DIR] FILE")
+		fmt.Fprintln(io.Stderr, "usage: jingdesk backup [--data DIR] [--passphrase-file FILE] [--with-session-key] FILE")
 		return ErrUsage
 	}
+	opts := backup.Options{WithSessionKey: *withSession}
+	if *passFile != "" {
+		pass, err := backup.ReadPassphrase(*passFile)
+		if err != nil {
+			return err
+		}
+		opts.Passphrase = pass
+	}
 	start := time.Now()
-	m, err := backup.CreateFile(ctx, *data, build.Version, fs.Arg(0))
+	m, err := backup.CreateFile(ctx, *data, build.Version, fs.Arg(0), opts)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(io.Stdout, "backed up %s (schema %d, %d files) to %s in %s\n", *data, m.Schema, len(m.Files), fs.Arg(0),
 		time.Since(start).Round(time.Millisecond))
+	if opts.Passphrase == "" {
+		fmt.Fprintln(io.Stdout, "not encrypted: the file holds secret.key, which decrypts the platform secret; keep it safe or use --passphrase-file")
+	}
 	return nil
 }
 
@@ -38,19 +52,30 @@ func backupCmd(ctx context.Context, args []string, io IO, build Build) error {
 func restoreCmd(ctx context.Context, args []string, io IO) error {
 	fs := newFlagSet("restore", io)
 	data := fs.String("data", env("DATA", "./jingdesk-data"), "data directory (env JINGDESK_DATA)")
+	passFile := fs.String("passphrase-file", "", "the passphrase of an encrypted backup, on this file's first line")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(io.Stderr, "usage: jingdesk restore [--data DIR] FILE   (with jingdesk stopped)")
+		fmt.Fprintln(io.Stderr, "usage: jingdesk restore [--data DIR] [--passphrase-file FILE] FILE   (with jingdesk stopped)")
 		return ErrUsage
 	}
-	m, err := backup.Restore(ctx, fs.Arg(0), *data, db.SchemaVersion())
+	pass := ""
+	if *passFile != "" {
+		var err error
+		if pass, err = backup.ReadPassphrase(*passFile); err != nil {
+			return err
+		}
+	}
+	m, err := backup.Restore(ctx, fs.Arg(0), *data, db.SchemaVersion(), pass)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(io.Stdout, "restored %s (made by jingdesk %s at %s, schema %d) into %s\n", fs.Arg(0), m.Version,
 		m.CreatedAt.Format(time.RFC3339), m.Schema, *data)
+	if m.SignsEveryoneOut() {
+		fmt.Fprintln(io.Stdout, "the backup holds no session key: everyone is signed out and signs in again (a new session.key is made at the next start)")
+	}
 	return nil
 }
 

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,10 +15,19 @@ import (
 // applied, with no configuration.
 func TestTheEmbeddedSandboxDeliversItsWebhooksToTheConsole(t *testing.T) {
 	dir := t.TempDir()
-	startServe(t, "--data", dir, "--sandbox-changes-per-minute", "600")
+	_, stderr, _ := startServe(t, "--data", dir, "--sandbox-changes-per-minute", "600")
 	store := openStoreT(t, dir)
 	waitUntil(t, 20*time.Second, "a webhook from the embedded sandbox to be applied", func() bool {
 		counts, err := store.WebhookCounts(context.Background())
 		return err == nil && counts[db.EventApplied] > 0
 	})
+	// The deliveries are in the access log by their route pattern, never
+	// with the URL's secret (audit finding 6).
+	log := stderr.String()
+	if !strings.Contains(log, "path=/webhooks/jing/:secret") {
+		t.Fatalf("no delivery in the access log:\n%s", log)
+	}
+	if m := regexp.MustCompile(`/webhooks/jing/[^:\s"]+`).FindString(log); m != "" {
+		t.Fatalf("the log holds a webhook URL with its secret: %q", m)
+	}
 }

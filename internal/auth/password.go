@@ -4,6 +4,7 @@ package auth
 
 import (
 	"errors"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -19,8 +20,12 @@ var (
 	ErrPasswordTooLong = errors.New("password too long")
 )
 
-// cost is bcrypt's work factor; tests lower it with SetCostForTests.
-var cost = 11
+// cost is bcrypt's work factor of new hashes (and of the dummy hash that
+// unknown accounts are checked against); tests lower it with SetCostForTests.
+var cost = DefaultCost
+
+// DefaultCost is the bcrypt cost of new hashes.
+const DefaultCost = 11
 
 // SetCostForTests makes hashing cheap in tests. Never call it elsewhere.
 func SetCostForTests() { cost = bcrypt.MinCost }
@@ -45,16 +50,35 @@ func HashPassword(password string) (string, error) {
 	return string(h), err
 }
 
-// dummyHash is compared against when the account does not exist, so a
-// sign-in for an unknown name takes as long as one for a known name.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("jingdesk-no-such-user"), bcrypt.DefaultCost)
+// dummyHashes holds, per bcrypt cost, a hash compared against when the
+// account does not exist, so a sign-in for an unknown name does the work
+// of one for a known name: it is made at the cost new hashes are made
+// with (not a fixed one), computed once per cost.
+var dummyHashes sync.Map // int → []byte
+
+func dummyHash() []byte {
+	c := cost
+	if h, ok := dummyHashes.Load(c); ok {
+		return h.([]byte)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte("jingdesk-no-such-user"), c)
+	if err != nil {
+		panic("auth: dummy hash: " + err.Error()) // only for an invalid cost, a programming error
+	}
+	dummyHashes.Store(c, h)
+	return h
+}
 
 // VerifyPassword reports whether password matches hash; an empty hash
 // (unknown user) still spends the time of a real comparison.
 func VerifyPassword(hash, password string) bool {
 	if hash == "" {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
 }
+
+// WarmUp computes the dummy hash ahead of the first sign-in for an
+// unknown name, which would otherwise take twice as long (and tell).
+func WarmUp() { dummyHash() }

@@ -1,8 +1,11 @@
 // Package backup makes and restores backups of a jingdesk data directory:
 // a consistent copy of the live database (SQLite's VACUUM INTO, which
-// needs no pause of the server) with the key files beside it, in one
-// .tar.gz with a manifest of checksums. A restore checks everything
-// before it replaces anything, and keeps what it replaces.
+// needs no pause of the server) with secret.key and the state files beside
+// it, in one .tar.gz with a manifest of checksums, optionally encrypted
+// with a passphrase (age, scrypt). session.key is left out unless asked
+// for: with it, a backup would let whoever holds it mint a signed-in
+// cookie. A restore checks everything (the passphrase first) before it
+// replaces anything, and keeps what it replaces.
 package backup
 
 import (
@@ -23,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
 	_ "modernc.org/sqlite" // the "sqlite" driver
 )
 
@@ -38,12 +42,36 @@ type keyFile struct {
 }
 
 var keyFiles = []keyFile{
-	{"session.key", 96, true},
+	{SessionKeyFile, 96, false}, // only with Options.WithSessionKey
 	{"secret.key", 32, true},
 	{"sandbox.json", 0, false},
 	{"sandbox.ledger.json", 0, false}, // the sandbox's ids handed out and tokens issued
 	{"catalog.json", 0, false},
 }
+
+// SessionKeyFile signs the session cookies.
+const SessionKeyFile = "session.key"
+
+// Options are the choices of one backup.
+type Options struct {
+	// Passphrase, when set, encrypts the archive (age, scrypt).
+	Passphrase string
+	// WithSessionKey puts session.key in the backup, so a restore keeps
+	// everyone signed in; without it (the default) a restore signs
+	// everyone out, and the backup cannot mint a session cookie.
+	WithSessionKey bool
+}
+
+// MinPassphrase is the shortest passphrase accepted, in characters.
+const MinPassphrase = 10
+
+// ErrPassphraseShort, ErrPassphraseNeeded and ErrPassphraseWrong are a
+// passphrase's problems.
+var (
+	ErrPassphraseShort  = fmt.Errorf("backup: the passphrase needs at least %d characters", MinPassphrase)
+	ErrPassphraseNeeded = errors.New("backup: the backup is encrypted: give its passphrase")
+	ErrPassphraseWrong  = errors.New("backup: wrong passphrase (nothing was changed)")
+)
 
 const manifestName = "manifest.json"
 
@@ -59,9 +87,9 @@ type Manifest struct {
 // Dir is where a data directory's own backups go.
 func Dir(dataDir string) string { return filepath.Join(dataDir, "backups") }
 
-// CreateFile writes a backup of dataDir to path (atomically: a partial
-// file never has the final name). The server may be running.
-func CreateFile(ctx context.Context, dataDir, version, path string) (Manifest, error) {
+// CreateFile writes a backup of dataDir to path, mode 0600 (atomically: a
+// partial file never has the final name). The server may be running.
+func CreateFile(ctx context.Context, dataDir, version, path string, opts Options) (Manifest, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return Manifest{}, err
 	}
@@ -70,7 +98,7 @@ func CreateFile(ctx context.Context, dataDir, version, path string) (Manifest, e
 		return Manifest{}, err
 	}
 	defer os.Remove(tmp.Name())
-	m, err := Create(ctx, dataDir, version, tmp)
+	m, err := Create(ctx, dataDir, version, tmp, opts)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -84,7 +112,10 @@ func CreateFile(ctx context.Context, dataDir, version, path string) (Manifest, e
 }
 
 // Create writes a backup of dataDir to w.
-func Create(ctx context.Context, dataDir, version string, w io.Writer) (Manifest, error) {
+func Create(ctx context.Context, dataDir, version string, w io.Writer, opts Options) (Manifest, error) {
+	if opts.Passphrase != "" && len([]rune(opts.Passphrase)) < MinPassphrase {
+		return Manifest{}, ErrPassphraseShort
+	}
 	dbPath := filepath.Join(dataDir, DBFile)
 	if _, err := os.Stat(dbPath); err != nil {
 		return Manifest{}, fmt.Errorf("backup: no database in %s: %w", dataDir, err)
@@ -105,6 +136,9 @@ func Create(ctx context.Context, dataDir, version string, w io.Writer) (Manifest
 	m := Manifest{Format: 1, Version: version, Schema: schema, CreatedAt: time.Now().UTC(), Files: map[string]string{}}
 	files := []string{copyPath}
 	for _, k := range keyFiles {
+		if k.name == SessionKeyFile && !opts.WithSessionKey {
+			continue
+		}
 		p := filepath.Join(dataDir, k.name)
 		if _, err := os.Stat(p); err == nil {
 			files = append(files, p)
@@ -112,7 +146,17 @@ func Create(ctx context.Context, dataDir, version string, w io.Writer) (Manifest
 			return Manifest{}, fmt.Errorf("backup: %s is missing from %s", k.name, dataDir)
 		}
 	}
-	gz := gzip.NewWriter(w)
+	out := io.WriteCloser(nopCloser{w})
+	if opts.Passphrase != "" {
+		r, err := age.NewScryptRecipient(opts.Passphrase)
+		if err != nil {
+			return Manifest{}, err
+		}
+		if out, err = age.Encrypt(w, r); err != nil {
+			return Manifest{}, err
+		}
+	}
+	gz := gzip.NewWriter(out)
 	tw := tar.NewWriter(gz)
 	for _, p := range files {
 		sum, err := addFile(tw, p)
@@ -128,8 +172,15 @@ func Create(ctx context.Context, dataDir, version string, w io.Writer) (Manifest
 	if err := tw.Close(); err != nil {
 		return Manifest{}, err
 	}
-	return m, gz.Close()
+	if err := gz.Close(); err != nil {
+		return Manifest{}, err
+	}
+	return m, out.Close() // writes the encryption's last block
 }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 // snapshot copies the live database consistently: VACUUM INTO reads one
 // snapshot of it (WAL included) through a read-only connection, without
@@ -209,14 +260,23 @@ var (
 )
 
 // Restore puts the backup at archive into dataDir, which no server may be
-// using. Everything is checked first (checksums, key sizes, the
-// database's integrity and schema version against knownSchema, the
-// newest this binary knows); what the directory held is then moved to
-// a "pre-restore-<time>" folder inside it, never deleted.
-func Restore(ctx context.Context, archive, dataDir string, knownSchema int) (Manifest, error) {
+// using. Everything is checked first (the passphrase of an encrypted
+// backup, checksums, key sizes, the database's integrity and schema
+// version against knownSchema, the newest this binary knows); what the
+// directory held is then moved to a "pre-restore-<time>" folder inside
+// it, never deleted. A backup without session.key signs everyone out:
+// its sessions are deleted and a new key is made at the next start
+// (SignsEveryoneOut reports it).
+func Restore(ctx context.Context, archive, dataDir string, knownSchema int, passphrase string) (Manifest, error) {
 	if pid, inUse := InUse(dataDir); inUse {
 		return Manifest{}, fmt.Errorf("%w (process %d)", ErrInUse, pid)
 	}
+	// The passphrase first: a wrong one changes nothing, not even a folder.
+	f, err := open(archive, passphrase)
+	if err != nil {
+		return Manifest{}, err
+	}
+	defer f.Close()
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return Manifest{}, err
 	}
@@ -225,12 +285,17 @@ func Restore(ctx context.Context, archive, dataDir string, knownSchema int) (Man
 		return Manifest{}, err
 	}
 	defer os.RemoveAll(stage)
-	m, err := extract(archive, stage)
+	m, err := extract(f, stage)
 	if err != nil {
 		return m, err
 	}
 	if err := check(ctx, stage, m, knownSchema); err != nil {
 		return m, err
+	}
+	if m.SignsEveryoneOut() {
+		if err := endSessions(ctx, filepath.Join(stage, DBFile)); err != nil {
+			return m, err
+		}
 	}
 	if err := setAside(dataDir, stage, m); err != nil {
 		return m, err
@@ -243,13 +308,75 @@ func Restore(ctx context.Context, archive, dataDir string, knownSchema int) (Man
 	return m, nil
 }
 
-// extract unpacks the archive's known files into dir and reads the manifest.
-func extract(archive, dir string) (Manifest, error) {
-	f, err := os.Open(archive)
+// SignsEveryoneOut reports whether restoring the backup ends every
+// session: it holds no session.key.
+func (m Manifest) SignsEveryoneOut() bool { return m.Files[SessionKeyFile] == "" }
+
+// endSessions deletes the staged database's sessions (a database from
+// before server-side sessions has none to delete).
+func endSessions(ctx context.Context, dbPath string) error {
+	conn, err := openRaw(dbPath, false)
 	if err != nil {
-		return Manifest{}, err
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `DELETE FROM sessions`); err != nil && !strings.Contains(err.Error(), "no such table") {
+		return fmt.Errorf("backup: end the restored sessions: %w", err)
+	}
+	return nil
+}
+
+// Encrypted reports whether the file at path is an encrypted backup.
+func Encrypted(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
 	}
 	defer f.Close()
+	head := make([]byte, len(ageMagic))
+	n, _ := io.ReadFull(f, head)
+	return string(head[:n]) == ageMagic, nil
+}
+
+const ageMagic = "age-encryption.org/v1"
+
+// open reads an archive, decrypting it when it is encrypted: a wrong or
+// missing passphrase fails here, before anything is unpacked.
+func open(archive, passphrase string) (io.ReadCloser, error) {
+	f, err := os.Open(archive)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := Encrypted(archive)
+	if err != nil || !enc {
+		return f, err
+	}
+	if passphrase == "" {
+		f.Close()
+		return nil, ErrPassphraseNeeded
+	}
+	id, err := age.NewScryptIdentity(passphrase)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r, err := age.Decrypt(f, id)
+	if err != nil {
+		f.Close()
+		var noMatch *age.NoIdentityMatchError
+		if errors.As(err, &noMatch) || errors.Is(err, age.ErrIncorrectIdentity) {
+			return nil, ErrPassphraseWrong
+		}
+		return nil, fmt.Errorf("%w: %v", ErrDamaged, err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{r, f}, nil
+}
+
+// extract unpacks the archive's known files into dir and reads the manifest.
+func extract(f io.Reader, dir string) (Manifest, error) {
 	gz, err := gzip.NewReader(f)
 	if err != nil {
 		return Manifest{}, fmt.Errorf("%w: %v", ErrNotFound, err)

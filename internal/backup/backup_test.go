@@ -1,11 +1,17 @@
 package backup
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jingdesk/jingdesk/internal/db"
@@ -43,29 +49,129 @@ func users(t *testing.T, dir string) []db.User {
 	return us
 }
 
-func TestABackupRestoresIntoAFreshDirectory(t *testing.T) {
+// Audit finding 5: a backup held session.key, so whoever had the file
+// could mint a signed-in cookie. By default it is left out, and restoring
+// signs everyone out.
+func TestABackupRestoresIntoAFreshDirectoryWithoutTheSessionKey(t *testing.T) {
 	src := dataDir(t)
 	archive := filepath.Join(t.TempDir(), "b.tar.gz")
-	m, err := CreateFile(context.Background(), src, "v1", archive)
+	m, err := CreateFile(context.Background(), src, "v1", archive, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Schema != db.SchemaVersion() || len(m.Files) != 3 {
+	if m.Schema != db.SchemaVersion() || len(m.Files) != 2 || m.Files["session.key"] != "" || !m.SignsEveryoneOut() {
 		t.Fatalf("manifest %+v", m)
 	}
+	if st, _ := os.Stat(archive); st.Mode().Perm() != 0o600 {
+		t.Fatalf("archive mode %o, want 0600", st.Mode().Perm())
+	}
+	if names := archiveNames(t, archive); slices.Contains(names, "session.key") {
+		t.Fatalf("the archive holds session.key: %v", names)
+	}
 	dst := filepath.Join(t.TempDir(), "restored")
-	if _, err := Restore(context.Background(), archive, dst, db.SchemaVersion()); err != nil {
+	if _, err := Restore(context.Background(), archive, dst, db.SchemaVersion(), ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := users(t, dst); len(got) != 1 || got[0].Username != "ada" {
 		t.Fatalf("restored users: %+v", got)
 	}
-	for _, k := range []string{"session.key", "secret.key"} {
-		a, _ := os.ReadFile(filepath.Join(src, k))
-		b, _ := os.ReadFile(filepath.Join(dst, k))
-		if !bytes.Equal(a, b) {
-			t.Fatalf("%s differs", k)
+	a, _ := os.ReadFile(filepath.Join(src, "secret.key"))
+	b, _ := os.ReadFile(filepath.Join(dst, "secret.key"))
+	if !bytes.Equal(a, b) {
+		t.Fatal("secret.key differs")
+	}
+	if _, err := os.Stat(filepath.Join(dst, "session.key")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a session key after the restore: %v", err)
+	}
+}
+
+// Asked for, the session key travels, and a restore keeps the sessions.
+func TestABackupWithTheSessionKey(t *testing.T) {
+	src := dataDir(t)
+	archive := filepath.Join(t.TempDir(), "b.tar.gz")
+	m, err := CreateFile(context.Background(), src, "v1", archive, Options{WithSessionKey: true})
+	if err != nil || len(m.Files) != 3 || m.SignsEveryoneOut() {
+		t.Fatalf("manifest %+v, %v", m, err)
+	}
+	dst := filepath.Join(t.TempDir(), "restored")
+	if _, err := Restore(context.Background(), archive, dst, db.SchemaVersion(), ""); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(filepath.Join(src, "session.key"))
+	b, _ := os.ReadFile(filepath.Join(dst, "session.key"))
+	if !bytes.Equal(a, b) {
+		t.Fatal("session.key differs")
+	}
+}
+
+// An encrypted backup is unreadable without its passphrase, and a wrong
+// or missing one is refused before the directory is touched.
+func TestAnEncryptedBackupNeedsItsPassphrase(t *testing.T) {
+	src := dataDir(t)
+	archive := filepath.Join(t.TempDir(), "b.tar.gz.age")
+	if _, err := CreateFile(context.Background(), src, "v1", archive, Options{Passphrase: "short"}); !errors.Is(err, ErrPassphraseShort) {
+		t.Fatalf("a short passphrase: %v", err)
+	}
+	const pass = "correct horse battery staple"
+	if _, err := CreateFile(context.Background(), src, "v1", archive, Options{Passphrase: pass}); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(archive)
+	secretKey, _ := os.ReadFile(filepath.Join(src, "secret.key"))
+	if enc, _ := Encrypted(archive); !enc || bytes.Contains(raw, []byte("jingdesk.db")) || bytes.Contains(raw, secretKey) {
+		t.Fatal("the archive is readable without the passphrase")
+	}
+	dst := dataDir(t)
+	before := listing(t, dst)
+	for pp, want := range map[string]error{"": ErrPassphraseNeeded, "wrong passphrase here": ErrPassphraseWrong} {
+		if _, err := Restore(context.Background(), archive, dst, db.SchemaVersion(), pp); !errors.Is(err, want) {
+			t.Fatalf("passphrase %q: %v, want %v", pp, err, want)
 		}
+		if after := listing(t, dst); after != before {
+			t.Fatalf("a refused restore changed the directory:\n%s\n→\n%s", before, after)
+		}
+	}
+	if _, err := Restore(context.Background(), archive, dst, db.SchemaVersion(), pass); err != nil {
+		t.Fatal(err)
+	}
+	if got := users(t, dst); len(got) != 1 {
+		t.Fatalf("restored users: %+v", got)
+	}
+}
+
+// listing is a directory's names, sizes and modification times.
+func listing(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil {
+			st, _ := d.Info()
+			fmt.Fprintf(&b, "%s %d %d\n", p, st.Size(), st.ModTime().UnixNano())
+		}
+		return nil
+	})
+	return b.String()
+}
+
+func archiveNames(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			return names
+		}
+		names = append(names, h.Name)
 	}
 }
 
@@ -73,11 +179,11 @@ func TestABackupRestoresIntoAFreshDirectory(t *testing.T) {
 func TestARestoreSetsTheReplacedFilesAside(t *testing.T) {
 	src := dataDir(t)
 	archive := filepath.Join(t.TempDir(), "b.tar.gz")
-	if _, err := CreateFile(context.Background(), src, "v1", archive); err != nil {
+	if _, err := CreateFile(context.Background(), src, "v1", archive, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	dst := dataDir(t)
-	if _, err := Restore(context.Background(), archive, dst, db.SchemaVersion()); err != nil {
+	if _, err := Restore(context.Background(), archive, dst, db.SchemaVersion(), ""); err != nil {
 		t.Fatal(err)
 	}
 	aside, _ := filepath.Glob(filepath.Join(dst, "pre-restore-*", DBFile))
@@ -89,12 +195,12 @@ func TestARestoreSetsTheReplacedFilesAside(t *testing.T) {
 func TestARestoreRefusesWhatItCannotTrust(t *testing.T) {
 	src := dataDir(t)
 	archive := filepath.Join(t.TempDir(), "b.tar.gz")
-	if _, err := CreateFile(context.Background(), src, "v1", archive); err != nil {
+	if _, err := CreateFile(context.Background(), src, "v1", archive, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	dst := t.TempDir()
 	// Made by a newer jingdesk.
-	if _, err := Restore(context.Background(), archive, dst, db.SchemaVersion()-1); !errors.Is(err, ErrNewer) {
+	if _, err := Restore(context.Background(), archive, dst, db.SchemaVersion()-1, ""); !errors.Is(err, ErrNewer) {
 		t.Fatalf("newer schema: %v", err)
 	}
 	// Damaged.
@@ -102,7 +208,7 @@ func TestARestoreRefusesWhatItCannotTrust(t *testing.T) {
 	b[len(b)/2] ^= 0xff
 	bad := filepath.Join(t.TempDir(), "bad.tar.gz")
 	os.WriteFile(bad, b, 0o600)
-	if _, err := Restore(context.Background(), bad, dst, db.SchemaVersion()); !errors.Is(err, ErrDamaged) && !errors.Is(err, ErrNotFound) {
+	if _, err := Restore(context.Background(), bad, dst, db.SchemaVersion(), ""); !errors.Is(err, ErrDamaged) && !errors.Is(err, ErrNotFound) {
 		t.Fatalf("damaged: %v", err)
 	}
 	// A running server.
@@ -110,7 +216,7 @@ func TestARestoreRefusesWhatItCannotTrust(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Restore(context.Background(), archive, dst, db.SchemaVersion()); !errors.Is(err, ErrInUse) {
+	if _, err := Restore(context.Background(), archive, dst, db.SchemaVersion(), ""); !errors.Is(err, ErrInUse) {
 		t.Fatalf("in use: %v", err)
 	}
 	release()
@@ -161,5 +267,39 @@ func TestALockRefusesASecondServer(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, pidFile), []byte("999999999\n"), 0o600) // a dead process's mark
 	if _, inUse := InUse(dir); inUse {
 		t.Fatal("a dead process's mark counts")
+	}
+}
+
+// The backups the console takes itself are encrypted when the data
+// directory has a passphrase file, and not taken at all when that file
+// is unusable (never silently unencrypted).
+func TestScheduledBackupsFollowThePassphraseFile(t *testing.T) {
+	ctx := context.Background()
+	dir := dataDir(t)
+	pf := filepath.Join(dir, PassphraseFile)
+	os.WriteFile(pf, []byte("a passphrase for the backups\n"), 0o644)
+	if err := takeIfDue(ctx, dir, "v1", Schedule{Every: 1, Keep: 5}); err == nil {
+		t.Fatal("a world-readable passphrase file was used")
+	}
+	if all, _ := List(dir); len(all) != 0 {
+		t.Fatalf("a backup was taken anyway: %+v", all)
+	}
+	os.Chmod(pf, 0o600)
+	if err := takeIfDue(ctx, dir, "v1", Schedule{Every: 1, Keep: 5}); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := List(dir)
+	if len(all) != 1 || !all[0].Encrypted || !strings.HasSuffix(all[0].Path, ".tar.gz.age") {
+		t.Fatalf("backups %+v", all)
+	}
+	if enc, _ := Encrypted(all[0].Path); !enc {
+		t.Fatal("not encrypted")
+	}
+	dst := filepath.Join(t.TempDir(), "restored")
+	if _, err := Restore(ctx, all[0].Path, dst, db.SchemaVersion(), "a passphrase for the backups"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, PassphraseFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the passphrase travelled in its own backup")
 	}
 }

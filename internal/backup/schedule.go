@@ -2,10 +2,12 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,12 +20,69 @@ type Info struct {
 	Size      int64
 	At        time.Time
 	Scheduled bool // a scheduled backup (pruned by retention); else taken before an upgrade
+	Encrypted bool
+}
+
+// PassphraseFile, in the data directory, is the passphrase of the backups
+// the console takes by itself (scheduled and before an upgrade): with it
+// they are encrypted, without it they are not. It is never put in a
+// backup. It sits beside secret.key, which it does not protect against:
+// whoever reads the data directory reads the database too. What it
+// protects is every copy of a backup taken elsewhere (another disk,
+// another host), which is where backups leak. A setting sealed with
+// secret.key was the alternative; it is not used because any unencrypted
+// backup (which holds secret.key and the settings) would then hand out
+// the passphrase of all the encrypted ones.
+const PassphraseFile = "backup.passphrase"
+
+// ReadPassphrase reads a passphrase file: its first line. On Unix the file
+// must be readable by its owner only.
+func ReadPassphrase(path string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("backup: %s is readable by others (mode %o): chmod 600 it", path, st.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	pass := strings.TrimRight(line, "\r")
+	if len([]rune(pass)) < MinPassphrase {
+		return "", fmt.Errorf("%w (in %s)", ErrPassphraseShort, path)
+	}
+	return pass, nil
+}
+
+// OwnOptions are the options of the backups the console takes by itself:
+// encrypted when the data directory has a passphrase file.
+func OwnOptions(dataDir string) (Options, error) {
+	path := filepath.Join(dataDir, PassphraseFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return Options{}, nil
+	}
+	pass, err := ReadPassphrase(path)
+	if err != nil {
+		return Options{}, err
+	}
+	return Options{Passphrase: pass}, nil
+}
+
+func ext(o Options) string {
+	if o.Passphrase != "" {
+		return encryptedSuffix
+	}
+	return suffix
 }
 
 const (
 	scheduledPrefix = "jingdesk-"
 	upgradePrefix   = "pre-upgrade-"
 	suffix          = ".tar.gz"
+	encryptedSuffix = ".tar.gz.age"
 	stamp           = "20060102-150405.000000"
 )
 
@@ -40,14 +99,15 @@ func List(dataDir string) ([]Info, error) {
 	for _, e := range entries {
 		name := e.Name()
 		sched := strings.HasPrefix(name, scheduledPrefix)
-		if !strings.HasSuffix(name, suffix) || !sched && !strings.HasPrefix(name, upgradePrefix) {
+		if !strings.HasSuffix(name, suffix) && !strings.HasSuffix(name, encryptedSuffix) || !sched && !strings.HasPrefix(name, upgradePrefix) {
 			continue
 		}
 		st, err := e.Info()
 		if err != nil {
 			continue
 		}
-		out = append(out, Info{Path: filepath.Join(Dir(dataDir), name), Size: st.Size(), At: st.ModTime(), Scheduled: sched})
+		out = append(out, Info{Path: filepath.Join(Dir(dataDir), name), Size: st.Size(), At: st.ModTime(), Scheduled: sched,
+			Encrypted: strings.HasSuffix(name, encryptedSuffix)})
 	}
 	slices.SortFunc(out, func(a, b Info) int { return b.At.Compare(a.At) })
 	return out, nil
@@ -118,8 +178,12 @@ func takeIfDue(ctx context.Context, dataDir, version string, sc Schedule) error 
 			return nil
 		}
 	}
-	path := filepath.Join(Dir(dataDir), scheduledPrefix+time.Now().UTC().Format(stamp)+suffix)
-	if _, err := CreateFile(ctx, dataDir, version, path); err != nil {
+	opts, err := OwnOptions(dataDir)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(Dir(dataDir), scheduledPrefix+time.Now().UTC().Format(stamp)+ext(opts))
+	if _, err := CreateFile(ctx, dataDir, version, path, opts); err != nil {
 		return err
 	}
 	return Prune(dataDir, sc.Keep)
@@ -140,9 +204,13 @@ func BeforeUpgrade(ctx context.Context, dataDir, version string, knownSchema int
 	if schema == 0 || schema >= knownSchema {
 		return "", nil
 	}
+	opts, err := OwnOptions(dataDir)
+	if err != nil {
+		return "", err
+	}
 	path := filepath.Join(Dir(dataDir), fmt.Sprintf("%sschema%d-to-%d-%s%s", upgradePrefix, schema, knownSchema,
-		time.Now().UTC().Format(stamp), suffix))
-	_, err = CreateFile(ctx, dataDir, version, path)
+		time.Now().UTC().Format(stamp), ext(opts)))
+	_, err = CreateFile(ctx, dataDir, version, path, opts)
 	return path, err
 }
 

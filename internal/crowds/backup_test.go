@@ -41,12 +41,12 @@ func TestABackupDuringAnImportRestoresAndResumes(t *testing.T) {
 		time.Sleep(time.Millisecond) // polling the rows, bounded by the deadline
 	}
 	archive := filepath.Join(t.TempDir(), "running.tar.gz")
-	if _, err := backup.CreateFile(context.Background(), r.dir, "test", archive); err != nil {
+	if _, err := backup.CreateFile(context.Background(), r.dir, "test", archive, backup.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	stop(r.runner) // the original goes away
 	restored := filepath.Join(t.TempDir(), "restored")
-	if _, err := backup.Restore(context.Background(), archive, restored, db.SchemaVersion()); err != nil {
+	if _, err := backup.Restore(context.Background(), archive, restored, db.SchemaVersion(), ""); err != nil {
 		t.Fatal(err)
 	}
 	store, err := db.Open(context.Background(), filepath.Join(restored, backup.DBFile))

@@ -2,11 +2,10 @@ package crowds
 
 import (
 	"context"
-	"encoding/csv"
 	"io"
-	"strconv"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/sheet"
 )
 
 // Report categories: the rows a download holds.
@@ -31,16 +30,15 @@ type ReportLabels struct {
 	Reason  func(state, reason string) string
 }
 
-// WriteReport writes the rows of one category as CSV in UTF-8 with a BOM,
-// so Excel on Chinese Windows opens it with the Chinese intact. Rows are
-// streamed page by page, never all in memory.
+// WriteReport writes the rows of one category as CSV through the sheet
+// writer (UTF-8 with a BOM, formulas kept as text). Rows are streamed
+// page by page, never all in memory.
 func (s *Service) WriteReport(ctx context.Context, w io.Writer, importID int64, category string, l ReportLabels) error {
-	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+	cw, err := sheet.New(w, sheet.CSV)
+	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true // what Excel writes and expects
-	if err := cw.Write(l.Columns); err != nil {
+	if err := cw.WriteText(l.Columns...); err != nil {
 		return err
 	}
 	after := int64(0)
@@ -53,27 +51,15 @@ func (s *Service) WriteReport(ctx context.Context, w io.Writer, importID int64, 
 			break
 		}
 		for _, r := range rows {
-			rec := []string{strconv.FormatInt(r.Line, 10), safeCell(r.Raw), r.Value, safeCell(r.Name), r.UUID,
-				l.State(r.State), l.Reason(r.State, r.Reason)}
-			if err := cw.Write(rec); err != nil {
+			rec := []any{r.Line, r.Raw, r.Value, r.Name, r.UUID, l.State(r.State), l.Reason(r.State, r.Reason)}
+			if err := cw.Write(rec...); err != nil {
 				return err
 			}
 		}
 		after = rows[len(rows)-1].Line
-		cw.Flush()
-		if err := cw.Error(); err != nil {
+		if err := cw.Flush(); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// safeCell keeps a cell from being read as a formula by a spreadsheet
-// (CSV injection): text from an uploaded file is data, never code.
-func safeCell(v string) string {
-	if v != "" && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@') {
-		return "'" + v
-	}
-	return v
+	return cw.Close()
 }

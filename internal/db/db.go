@@ -30,9 +30,10 @@ type Store struct {
 	read  *sql.DB
 	path  string
 	now   func() time.Time
-	// userByID runs on every signed-in request; preparing it once saves
-	// the parse on each call.
-	userByID *sql.Stmt
+	// sessionUser runs on every signed-in request, userByID often;
+	// preparing them once saves the parse on each call.
+	sessionUser *sql.Stmt
+	userByID    *sql.Stmt
 	// leadsVersion counts writes to the lead copy (leads, their counts,
 	// status history, sync state), so readers can cache what they draw
 	// from it and know when it went stale.
@@ -68,6 +69,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("db: prepare: %w", err)
 	}
+	if s.sessionUser, err = read.PrepareContext(ctx, sessionUserQuery); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("db: prepare: %w", err)
+	}
 	return s, nil
 }
 
@@ -91,8 +96,10 @@ func openPool(path string, conns int) (*sql.DB, error) {
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	if s.userByID != nil {
-		s.userByID.Close()
+	for _, st := range []*sql.Stmt{s.userByID, s.sessionUser} {
+		if st != nil {
+			st.Close()
+		}
 	}
 	return errors.Join(s.read.Close(), s.write.Close())
 }

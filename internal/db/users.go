@@ -164,12 +164,15 @@ func (s *Store) SetUserRole(ctx context.Context, id int64, role string) error {
 	})
 }
 
-// SetUserDisabled disables or re-enables an account. Disabling bumps the
-// session epoch, which ends the account's sessions at once.
+// SetUserDisabled disables or re-enables an account. Disabling ends the
+// account's sessions at once (and bumps the session epoch).
 func (s *Store) SetUserDisabled(ctx context.Context, id int64, disabled bool) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if disabled {
 			if err := guardLastAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+			if _, err := endUserSessions(ctx, tx, id, 0); err != nil {
 				return err
 			}
 		}
@@ -179,16 +182,21 @@ func (s *Store) SetUserDisabled(ctx context.Context, id int64, disabled bool) er
 	})
 }
 
-// SetUserPassword stores a new hash and bumps the session epoch, returning
-// the new epoch so the caller can keep its own session alive.
+// SetUserPassword stores a new hash and ends every session of the account
+// (and bumps the session epoch, which it returns). The caller signs its
+// own browser in afresh when it should stay signed in.
 func (s *Store) SetUserPassword(ctx context.Context, id int64, hash string) (int64, error) {
 	var epoch int64
-	err := s.write.QueryRowContext(ctx, `UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1, updated_at = ?
-		WHERE id = ? RETURNING session_epoch`, hash, s.unixNow(), id).Scan(&epoch)
-	if err != nil {
-		return 0, notFound(err, fmt.Sprintf("set password of user %d", id))
-	}
-	return epoch, nil
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1, updated_at = ?
+			WHERE id = ? RETURNING session_epoch`, hash, s.unixNow(), id).Scan(&epoch)
+		if err != nil {
+			return notFound(err, fmt.Sprintf("set password of user %d", id))
+		}
+		_, err = endUserSessions(ctx, tx, id, 0)
+		return err
+	})
+	return epoch, err
 }
 
 // SetUserLang remembers an account's language choice.

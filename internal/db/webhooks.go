@@ -493,3 +493,28 @@ func (s *Store) PruneLeadChanges(ctx context.Context, keep int64) error {
 	_, err := s.write.ExecContext(ctx, `DELETE FROM lead_changes WHERE seq <= (SELECT COALESCE(MAX(seq), 0) FROM lead_changes) - ?`, keep)
 	return err
 }
+
+// PruneWebhookEvents deletes finished events received before their
+// state's cut-off: applied and skipped ones before doneBefore, failed and
+// unknown ones (which an upgrade may requeue) before failedBefore; a
+// cut-off of 0 keeps those forever. Pending events are never deleted. It
+// says how many it deleted.
+func (s *Store) PruneWebhookEvents(ctx context.Context, doneBefore, failedBefore int64) (int64, error) {
+	var n int64
+	for _, p := range []struct {
+		states []string
+		before int64
+	}{{[]string{EventApplied, EventSkipped}, doneBefore}, {[]string{EventFailed, EventUnknown}, failedBefore}} {
+		if p.before <= 0 {
+			continue
+		}
+		res, err := s.write.ExecContext(ctx, `DELETE FROM webhook_events WHERE state IN (?, ?) AND received_at < ?`,
+			p.states[0], p.states[1], p.before)
+		if err != nil {
+			return n, fmt.Errorf("db: prune webhook events: %w", err)
+		}
+		d, _ := res.RowsAffected()
+		n += d
+	}
+	return n, nil
+}

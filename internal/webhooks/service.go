@@ -178,7 +178,8 @@ func (s *Service) Kick() {
 
 // Start runs the worker until Stop: it applies pending events whenever
 // woken, and every few seconds in case a wake-up was missed; every ten
-// minutes it trims the lead change log to its newest 50,000 entries.
+// minutes it trims the lead change log to its newest 50,000 entries, and
+// every hour it deletes the events past their retention (Retention).
 func (s *Service) Start(ctx context.Context) {
 	ctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.mu.Lock()
@@ -189,6 +190,7 @@ func (s *Service) Start(ctx context.Context) {
 		tick := time.NewTicker(5 * time.Second)
 		defer tick.Stop()
 		pruned := time.Now()
+		var prunedEvents time.Time
 		for {
 			if _, err := s.ApplyPending(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("apply webhook events", "error", err)
@@ -203,6 +205,13 @@ func (s *Service) Start(ctx context.Context) {
 			if time.Since(pruned) > 10*time.Minute {
 				s.cfg.Store.PruneLeadChanges(ctx, 50_000)
 				pruned = time.Now()
+			}
+			// Stored events past their retention: soon after start, then hourly.
+			if time.Since(prunedEvents) > pruneEvery {
+				if _, err := s.Prune(ctx); err != nil && ctx.Err() == nil {
+					s.log.Error("delete webhook events past their retention", "error", err)
+				}
+				prunedEvents = time.Now()
 			}
 		}
 	}()

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
@@ -293,4 +294,53 @@ func contains(l []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// Stored events were never deleted (audit finding 6). Finished events are
+// kept for their state's retention after they arrived; pending ones
+// always; 0 keeps forever.
+func TestEventsPastTheirRetentionArePruned(t *testing.T) {
+	svc, store := newService(t)
+	ctx := context.Background()
+	now := time.Unix(1_790_000_000, 0)
+	store.SetClock(func() time.Time { return now })
+	svc.cfg.Now = func() time.Time { return now }
+	add := func(key, state string, daysAgo int) {
+		store.SetClock(func() time.Time { return now.AddDate(0, 0, -daysAgo) })
+		if _, _, err := store.StoreWebhookEvent(ctx, db.NewWebhookEvent{DedupKey: key, Body: "{}", State: state}); err != nil {
+			t.Fatal(err)
+		}
+		store.SetClock(func() time.Time { return now })
+	}
+	for _, st := range []string{db.EventApplied, db.EventSkipped, db.EventFailed, db.EventUnknown, db.EventPending} {
+		add(st+"-old", st, 40)
+		add(st+"-mid", st, 20)
+		add(st+"-new", st, 0)
+	}
+	if r, _ := svc.Retention(ctx); r != DefaultRetention || r.AppliedDays != 30 {
+		t.Fatalf("default retention %+v", r)
+	}
+	if err := svc.SaveRetention(ctx, Retention{AppliedDays: 30, FailedDays: 3651}); err != ErrRetention {
+		t.Fatalf("11 years accepted: %v", err)
+	}
+	if err := svc.SaveRetention(ctx, Retention{AppliedDays: 10, FailedDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := svc.Prune(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, _ := store.WebhookCounts(ctx)
+	want := map[string]int64{db.EventApplied: 1, db.EventSkipped: 1, db.EventFailed: 2, db.EventUnknown: 2, db.EventPending: 3}
+	if n != 6 || !reflect.DeepEqual(counts, want) {
+		t.Fatalf("pruned %d, left %v, want %v", n, counts, want)
+	}
+	if err := svc.SaveRetention(ctx, Retention{AppliedDays: 0, FailedDays: 1}); err != nil {
+		t.Fatal(err)
+	}
+	svc.Prune(ctx)
+	counts, _ = store.WebhookCounts(ctx)
+	if counts[db.EventApplied] != 1 || counts[db.EventFailed] != 1 || counts[db.EventUnknown] != 1 || counts[db.EventPending] != 3 {
+		t.Fatalf("0 did not keep applied events, or failed ones were kept: %v", counts)
+	}
 }

@@ -23,6 +23,9 @@ const (
 func SendPath(id int64) string    { return "/email/sends/" + i64(id) }
 func PreviewPath(id int64) string { return SendPath(id) + "/preview" }
 
+// RemotePreviewPath is the preview that loads the email's remote images.
+func RemotePreviewPath(id int64) string { return PreviewPath(id) + "?images=remote" }
+
 // CancelPath is the shared step that cancels (deletes) a send.
 func CancelPath(id int64) string { return "/sends/" + i64(id) + "/cancel" }
 
@@ -192,6 +195,8 @@ type Send struct {
 	CanCancel bool  // a scheduled send the platform has not started
 	HasHTML   bool
 	HTMLBytes int
+	// RemoteImages: this view asked to load the email's remote images.
+	RemoteImages bool
 }
 
 // Scheduled reports a send waiting on the platform for its time.
