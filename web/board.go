@@ -17,6 +17,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
+	"github.com/jingdesk/jingdesk/internal/roles"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
@@ -47,7 +48,7 @@ func (s *Server) showLeads(c echo.Context) error {
 
 // mayMove: marketers and administrators move cards; viewers only look.
 func mayMove(u *db.User) bool {
-	return u != nil && ui.RoleRank(u.Role) >= ui.RoleRank(db.RoleMarketer)
+	return u != nil && roles.Works(u.Role)
 }
 
 // boardResolver is the reference data's resolver, or nil when the board

@@ -15,6 +15,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/importfile"
+	"github.com/jingdesk/jingdesk/internal/roles"
 	importsview "github.com/jingdesk/jingdesk/templates/imports"
 	"github.com/jingdesk/jingdesk/templates/layout"
 	"github.com/jingdesk/jingdesk/templates/ui"
@@ -41,7 +42,7 @@ func (s *Server) showImports(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := importsview.List{CanCreate: currentUser(c) != nil && ui.RoleRank(currentUser(c).Role) >= ui.RoleRank(db.RoleMarketer)}
+	v := importsview.List{CanCreate: roles.Works(currentUser(c).Role)}
 	for _, im := range list {
 		r := importsview.HistoryRow{ID: im.ID, FileName: im.FileName, Owner: im.UserName, CreatedAt: im.CreatedAt,
 			CrowdID: im.CrowdID, CrowdName: im.CrowdName, Started: im.Stage == db.ImportStarted,
@@ -188,7 +189,7 @@ func (s *Server) targetImport(c echo.Context) (db.Import, error) {
 
 // mayEditImport: its owner or an administrator changes, starts or discards it.
 func mayEditImport(u *db.User, im db.Import) bool {
-	return u != nil && (u.Role == db.RoleAdmin || (u.Role == db.RoleMarketer && u.ID == im.UserID))
+	return u != nil && roles.Works(u.Role) && (u.Role == roles.Admin || u.ID == im.UserID)
 }
 
 func (s *Server) editableImport(c echo.Context, action string) (db.Import, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/roles"
 	jobsview "github.com/jingdesk/jingdesk/templates/jobs"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
@@ -92,7 +93,7 @@ func (s *Server) targetJob(c echo.Context) (db.Job, error) {
 // mayActOnJobs: marketers act on their own jobs, administrators on any;
 // viewers only look.
 func mayActOnJobs(u *db.User) bool {
-	return u != nil && ui.RoleRank(u.Role) >= ui.RoleRank(db.RoleMarketer)
+	return u != nil && roles.Works(u.Role)
 }
 
 func mayActOnJob(u *db.User, j db.Job) bool {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/jingdesk/jingdesk/internal/roles"
 	"github.com/jingdesk/jingdesk/internal/secret"
-	"github.com/jingdesk/jingdesk/templates/ui"
 )
 
 // contentSecurityPolicy allows only our own scripts and styles: no inline
@@ -142,7 +142,7 @@ func (s *Server) requireAccess(a Access) echo.MiddlewareFunc {
 				}
 				return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 			}
-			if ui.RoleRank(u.Role) < ui.RoleRank(a.Role()) {
+			if !roles.AtLeast(u.Role, a.Role()) {
 				return echo.NewHTTPError(http.StatusForbidden, errForbidden)
 			}
 			return next(c)

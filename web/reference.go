@@ -14,6 +14,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/refdata"
+	"github.com/jingdesk/jingdesk/internal/roles"
 	"github.com/jingdesk/jingdesk/templates/settings"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
@@ -45,7 +46,7 @@ func (s *Server) reference() (ReferenceData, error) {
 
 // mayRefresh: marketers and administrators refresh; viewers only look.
 func mayRefresh(u *db.User) bool {
-	return u != nil && ui.RoleRank(u.Role) >= ui.RoleRank(db.RoleMarketer)
+	return u != nil && roles.Works(u.Role)
 }
 
 func (s *Server) showReference(c echo.Context) error {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/jingdesk/jingdesk/internal/roles"
 )
 
 // Access is the least a visitor must be to use a route.
@@ -18,7 +20,7 @@ const (
 
 // Role is the role name an access level requires ("" for Public).
 func (a Access) Role() string {
-	return [...]string{"", "viewer", "marketer", "admin"}[a]
+	return [...]string{"", roles.Viewer, roles.Marketer, roles.Admin}[a]
 }
 
 // Route is one line of the route table.
