@@ -196,11 +196,8 @@ func validateUsername(c echo.Context, username string) string {
 
 func validateNewPassword(c echo.Context, password, confirm string) map[string]string {
 	errs := map[string]string{}
-	switch auth.CheckPolicy(password) {
-	case auth.ErrPasswordTooShort:
-		errs["password"] = t(c, "user.error.password_short", "Min", auth.MinPasswordLen)
-	case auth.ErrPasswordTooLong:
-		errs["password"] = t(c, "user.error.password_long")
+	if text, refused := userMessage(c, auth.CheckPolicy(password)); refused {
+		errs["password"] = text
 	}
 	if password != confirm {
 		errs["password_confirm"] = t(c, "user.error.password_mismatch")

@@ -267,12 +267,12 @@ func (s *Server) saveWebhookRetention(c echo.Context) error {
 	applied, err1 := strconv.Atoi(strings.TrimSpace(c.FormValue("keep_applied_days")))
 	failed, err2 := strconv.Atoi(strings.TrimSpace(c.FormValue("keep_failed_days")))
 	r := webhooks.Retention{AppliedDays: applied, FailedDays: failed}
-	if err1 != nil || err2 != nil {
-		return redirectWithFlash(c, ui.FlashError, t(c, "live.retention.invalid", "Max", webhooks.MaxRetentionDays), platformPath+"#webhook")
+	var err error = webhooks.ErrRetention // a number that is not one is out of range too
+	if err1 == nil && err2 == nil {
+		err = s.Webhooks.SaveRetention(c.Request().Context(), r)
 	}
-	err := s.Webhooks.SaveRetention(c.Request().Context(), r)
-	if errors.Is(err, webhooks.ErrRetention) {
-		return redirectWithFlash(c, ui.FlashError, t(c, "live.retention.invalid", "Max", webhooks.MaxRetentionDays), platformPath+"#webhook")
+	if text, refused := userMessage(c, err); refused {
+		return redirectWithFlash(c, ui.FlashError, text, platformPath+"#webhook")
 	}
 	if err != nil {
 		return err

@@ -3,21 +3,23 @@
 package auth
 
 import (
-	"errors"
 	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 )
 
 // MinPasswordLen is the shortest password accepted, in characters.
 const MinPasswordLen = 10
 
-// ErrPasswordTooShort and ErrPasswordTooLong describe a rejected password.
+// ErrPasswordTooShort and ErrPasswordTooLong refuse a new password, in
+// the reader's language where a page shows them (msg.Error).
 var (
-	ErrPasswordTooShort = errors.New("password too short")
+	ErrPasswordTooShort = msg.Refuse(msg.Invalid, "user.error.password_short", msg.Int("Min", MinPasswordLen)).On("password")
 	// bcrypt ignores everything after 72 bytes; refuse rather than truncate silently.
-	ErrPasswordTooLong = errors.New("password too long")
+	ErrPasswordTooLong = msg.Refuse(msg.Invalid, "user.error.password_long").On("password")
 )
 
 // cost is bcrypt's work factor of new hashes (and of the dummy hash that
