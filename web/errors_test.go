@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -39,5 +41,26 @@ func TestClassifySaysWhatAnErrorCarries(t *testing.T) {
 		if status != c.status || m.ID != c.id {
 			t.Errorf("%s: %d %q, want %d %q", c.name, status, m.ID, c.status, c.id)
 		}
+	}
+}
+
+// A service's refusal reaches the user through the central handler in
+// their language, at its kind's status: an import that never started has
+// no job to pause.
+func TestARefusalReachesTheUserInTheirLanguage(t *testing.T) {
+	h, _ := newCrowdsHarness(t)
+	h.addUser("mia", db.RoleMarketer)
+	c := h.login("mia")
+	id := uploadOK(t, c, "名单.csv", []byte("手机号\n13800000001\n"))
+	rec := c.post(fmt.Sprintf("/imports/%d/pause", id), nil)
+	p := parsePage(t, rec.Body.String())
+	if rec.Code != http.StatusConflict || p.text("error-message") != "未做任何更改：此导入尚未开始，没有可暂停、继续或取消的任务。" {
+		t.Fatalf("%d %q", rec.Code, p.text("error-message"))
+	}
+	c.post("/lang", url.Values{"lang": {"en"}})
+	rec = c.post(fmt.Sprintf("/imports/%d/pause", id), nil, htmx())
+	if rec.Code != http.StatusConflict || rec.Header().Get("HX-Retarget") != "#toasts" ||
+		!strings.Contains(rec.Body.String(), "Nothing was changed: this import has not started") {
+		t.Fatalf("htmx: %d %s", rec.Code, rec.Body.String())
 	}
 }

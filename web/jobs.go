@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,7 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
-	"github.com/jingdesk/jingdesk/internal/roles"
+	"github.com/jingdesk/jingdesk/internal/jobs"
 	jobsview "github.com/jingdesk/jingdesk/templates/jobs"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
@@ -22,10 +21,6 @@ const (
 	// failed items is always shown in full.
 	jobErrorsShown = 200
 )
-
-// errJobState: the job moved on (finished, or is being cancelled) before
-// the user's click arrived.
-const errJobState reason = "jobs.error.state"
 
 func (s *Server) showJobs(c echo.Context) error {
 	v, err := s.jobList(c)
@@ -54,7 +49,7 @@ func (s *Server) jobList(c echo.Context) (jobsview.List, error) {
 	if err != nil {
 		return jobsview.List{}, err
 	}
-	v := jobsview.List{ShowActions: mayActOnJobs(currentUser(c))}
+	v := jobsview.List{ShowActions: jobActor(c).ActsOnJobs()}
 	for _, j := range active {
 		v.Active = append(v.Active, s.jobRow(c, j))
 		v.Live = v.Live || j.State == db.JobQueued || j.State == db.JobRunning
@@ -74,7 +69,7 @@ func (s *Server) showJob(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := jobsview.Detail{Job: s.jobRow(c, j), ShowActions: mayActOnJobs(currentUser(c)), MoreErrors: len(errs) > jobErrorsShown}
+	d := jobsview.Detail{Job: s.jobRow(c, j), ShowActions: jobActor(c).ActsOnJobs(), MoreErrors: len(errs) > jobErrorsShown}
 	for _, e := range errs[:min(len(errs), jobErrorsShown)] {
 		d.Errors = append(d.Errors, jobsview.ItemError{At: e.At, Item: e.Item, Message: state(c).loc.Stored(e.Message)})
 	}
@@ -83,21 +78,28 @@ func (s *Server) showJob(c echo.Context) error {
 
 // targetJob is the job named by the :id path parameter.
 func (s *Server) targetJob(c echo.Context) (db.Job, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return db.Job{}, echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	id, err := pathID(c)
+	if err != nil {
+		return db.Job{}, err
 	}
 	return s.Store.Job(c.Request().Context(), id)
 }
 
-// mayActOnJobs: marketers act on their own jobs, administrators on any;
-// viewers only look.
-func mayActOnJobs(u *db.User) bool {
-	return u != nil && roles.Works(u.Role)
+// pathID is the :id path parameter, a positive number (or a 404).
+func pathID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	return id, nil
 }
 
-func mayActOnJob(u *db.User, j db.Job) bool {
-	return mayActOnJobs(u) && (u.Role == db.RoleAdmin || j.OwnerID == u.ID)
+// jobActor is the signed-in user as the job rules (internal/jobs) see them.
+func jobActor(c echo.Context) jobs.Actor {
+	if u := currentUser(c); u != nil {
+		return jobs.Actor{ID: u.ID, Role: u.Role}
+	}
+	return jobs.Actor{}
 }
 
 // jobRow shapes a job for the screen, with the current run's speed and
@@ -111,11 +113,8 @@ func (s *Server) jobRow(c echo.Context, j db.Job) jobsview.Row {
 	if j.State == db.JobRunning {
 		r.PerMinute, r.SecondsLeft = pace(j, s.Now().Unix())
 	}
-	if mayActOnJob(currentUser(c), j) {
-		r.CanPause = (j.State == db.JobQueued || j.State == db.JobRunning) && j.RequestedState == ""
-		r.CanResume = j.State == db.JobPaused || j.RequestedState == db.JobPaused
-		r.CanCancel = j.Active() && j.RequestedState != db.JobCancelled
-	}
+	offer := jobs.Offered(jobActor(c), j)
+	r.CanPause, r.CanResume, r.CanCancel = offer.Pause, offer.Resume, offer.Cancel
 	return r
 }
 
@@ -135,71 +134,55 @@ func pace(j db.Job, now int64) (perMinute, secondsLeft int64) {
 	return perMinute, secondsLeft
 }
 
-// jobAction is a user's request about a job.
-type jobAction struct {
-	name string // "pause", "resume" or "cancel"
-	do   func(JobService, context.Context, int64) error
-}
-
-var (
-	pauseJob  = jobAction{"pause", JobService.Pause}
-	resumeJob = jobAction{"resume", JobService.Resume}
-	cancelJob = jobAction{"cancel", JobService.Cancel}
-)
-
 // actOnJob serves POST /jobs/:id/<action>. It answers htmx with the
 // updated row (and tells the table to refresh, which restarts its polling
 // if the job became active again); a plain form goes back with a message.
-func (s *Server) actOnJob(a jobAction) echo.HandlerFunc {
+func (s *Server) actOnJob(a jobs.Action) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		j, err := s.targetJob(c)
+		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		entry := db.AuditEntry{Action: "job." + a.name, Object: fmt.Sprintf("job:%d", j.ID)}
-		refused, err := s.applyJobAction(c, a, j, entry, "job")
-		if refused {
-			return s.refuseJobAction(c, j.ID)
-		}
+		entry := db.AuditEntry{Action: "job." + string(a), Object: fmt.Sprintf("job:%d", id)}
+		j, refusal, err := s.actOn(c, a, id, entry, "job")
 		if err != nil {
 			return err
 		}
-		j, err = s.Store.Job(c.Request().Context(), j.ID)
-		if err != nil {
-			return err
+		if refusal != "" {
+			return s.refuseJobAction(c, j, refusal)
 		}
-		entry.Summary = fmt.Sprintf("%s %q (%s): now %s", a.name, j.Title, j.Kind, stateWithRequest(j))
+		entry.Summary = fmt.Sprintf("%s %q (%s): now %s", a, j.Title, j.Kind, stateWithRequest(j))
 		s.audit(c, entry)
 		return s.answerJobChange(c, j, s.jobFlash(c, a, j))
 	}
 }
 
-// applyJobAction does a to job j for the current user: a job that is not
-// theirs is a 403, a state that does not allow the action is refused
-// (true); either is audited with entry (what names the job's object). On
-// success the caller completes and writes the audit entry.
-func (s *Server) applyJobAction(c echo.Context, a jobAction, j db.Job, entry db.AuditEntry, what string) (refused bool, err error) {
-	if !mayActOnJob(currentUser(c), j) {
-		entry.Outcome, entry.Summary = db.OutcomeDenied, a.name+" refused: the "+what+" belongs to someone else"
+// actOn asks the job runner to do a to job id for the current user (the
+// rules are internal/jobs') and audits a refusal with entry, which names
+// the object acted on (a job, an import). A job that is not the user's is
+// the error returned (a 403); a state that does not allow the action is
+// refusal, the sentence to show beside the job as it now is. On success
+// the caller completes and writes the audit entry.
+func (s *Server) actOn(c echo.Context, a jobs.Action, id int64, entry db.AuditEntry, what string) (j db.Job, refusal string, err error) {
+	j, err = s.Jobs.Act(c.Request().Context(), jobActor(c), a, id)
+	switch {
+	case errors.Is(err, jobs.ErrNotYours):
+		entry.Outcome, entry.Summary = db.OutcomeDenied, fmt.Sprintf("%s refused: the %s belongs to someone else", a, what)
 		s.audit(c, entry)
-		return false, echo.NewHTTPError(http.StatusForbidden, errForbidden)
-	}
-	if s.Jobs == nil {
-		return false, errors.New("web: no job runner configured")
-	}
-	err = a.do(s.Jobs, c.Request().Context(), j.ID)
-	if errors.Is(err, db.ErrJobState) {
-		entry.Outcome, entry.Summary = db.OutcomeFailed, a.name+" refused: the job is "+j.State
+		return j, "", err
+	case errors.Is(err, db.ErrJobState):
+		entry.Outcome, entry.Summary = db.OutcomeFailed, fmt.Sprintf("%s refused: the job is %s", a, j.State)
 		s.audit(c, entry)
-		return true, nil
+		text, _ := userMessage(c, err)
+		return j, text, nil
 	}
-	return false, err
+	return j, "", err
 }
 
 // jobFlash says what happened, and whether it happens now or after the
 // current step (a running job honours a pause or cancel between steps).
-func (s *Server) jobFlash(c echo.Context, a jobAction, j db.Job) string {
-	id := "jobs.flash." + a.name
+func (s *Server) jobFlash(c echo.Context, a jobs.Action, j db.Job) string {
+	id := "jobs.flash." + string(a)
 	if j.RequestedState != "" {
 		id += "_requested"
 	}
@@ -225,12 +208,7 @@ func (s *Server) answerJobChange(c echo.Context, j db.Job, flash string) error {
 }
 
 // refuseJobAction shows the job as it now is, with why nothing was done.
-func (s *Server) refuseJobAction(c echo.Context, id int64) error {
-	j, err := s.Store.Job(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	msg := t(c, string(errJobState), "State", t(c, "jobs.state."+j.State))
+func (s *Server) refuseJobAction(c echo.Context, j db.Job, msg string) error {
 	if wantsFragment(c) {
 		row := s.jobRow(c, j)
 		row.Notice = msg

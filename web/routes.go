@@ -5,6 +5,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/jingdesk/jingdesk/internal/jobs"
+
 	"github.com/jingdesk/jingdesk/internal/roles"
 )
 
@@ -74,9 +76,9 @@ func (s *Server) Routes() []Route {
 		{get, "/jobs", Viewer, s.showJobs},
 		{get, "/jobs/table", Viewer, s.showJobsTable},
 		{get, "/jobs/:id", Viewer, s.showJob},
-		{post, "/jobs/:id/pause", Marketer, s.actOnJob(pauseJob)},
-		{post, "/jobs/:id/resume", Marketer, s.actOnJob(resumeJob)},
-		{post, "/jobs/:id/cancel", Marketer, s.actOnJob(cancelJob)},
+		{post, "/jobs/:id/pause", Marketer, s.actOnJob(jobs.Pause)},
+		{post, "/jobs/:id/resume", Marketer, s.actOnJob(jobs.Resume)},
+		{post, "/jobs/:id/cancel", Marketer, s.actOnJob(jobs.Cancel)},
 
 		// Leads: everyone sees the board; marketers and admins move cards
 		// (sent to the platform) and ask for a sync of the local copy.
@@ -135,9 +137,9 @@ func (s *Server) Routes() []Route {
 		{get, "/imports/:id/estimate", Marketer, s.showImportEstimate},
 		{post, "/imports/:id/start", Marketer, s.startImport},
 		{post, "/imports/:id/discard", Marketer, s.discardImport},
-		{post, "/imports/:id/pause", Marketer, s.actOnImport(pauseJob)},
-		{post, "/imports/:id/resume", Marketer, s.actOnImport(resumeJob)},
-		{post, "/imports/:id/cancel", Marketer, s.actOnImport(cancelJob)},
+		{post, "/imports/:id/pause", Marketer, s.actOnImport(jobs.Pause)},
+		{post, "/imports/:id/resume", Marketer, s.actOnImport(jobs.Resume)},
+		{post, "/imports/:id/cancel", Marketer, s.actOnImport(jobs.Cancel)},
 		{get, "/imports/:id/rows.csv", Marketer, s.downloadImportRows},
 
 		// SMS sends: everyone sees the messages, the sends and their

@@ -18,6 +18,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/internal/scores"
@@ -161,9 +162,8 @@ func (s *Server) log(c echo.Context) *slog.Logger {
 	return s.Logger
 }
 
-// JobService is what the web layer needs from the background job runner.
+// JobService is what the web layer needs from the background job runner:
+// a user's pause, resume or cancel, checked by the rules of internal/jobs.
 type JobService interface {
-	Pause(ctx context.Context, id int64) error
-	Resume(ctx context.Context, id int64) error
-	Cancel(ctx context.Context, id int64) error
+	Act(ctx context.Context, actor jobs.Actor, a jobs.Action, id int64) (db.Job, error)
 }
