@@ -30,12 +30,12 @@ const (
 // at Warn) and shows an error page, or for htmx a toast. It is where an
 // error a handler returns reaches the user: a refusal (msg.Error) is shown
 // with its own sentence and the status of its kind (see classify).
-func (s *Server) handleError(err error, c echo.Context) {
+func (k *kit) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
 	status, why := classify(err)
-	logger := s.log(c)
+	logger := k.log(c)
 	if status >= 500 {
 		logger.Error("request failed", "status", status, "error", err)
 	} else if status != http.StatusNotFound {
@@ -56,10 +56,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if isHTMX(c) {
 		c.Response().Header().Set("HX-Retarget", "#toasts")
 		c.Response().Header().Set("HX-Reswap", "beforeend")
-		renderErr = s.renderFragment(c, status, components.Toast(text, reqID))
+		renderErr = k.renderFragment(c, status, components.Toast(text, reqID))
 	} else {
 		v := errpage.View{Status: status, Title: t(c, "error.title."+statusGroup(status)), Message: text, RequestID: reqID}
-		renderErr = s.render(c, status, View{Title: v.Title, Body: errpage.Page(v), Bare: currentUser(c) == nil})
+		renderErr = k.render(c, status, View{Title: v.Title, Body: errpage.Page(v), Bare: currentUser(c) == nil})
 	}
 	if renderErr != nil {
 		logger.Error("render error page", "error", renderErr)

@@ -22,9 +22,6 @@ const maxFieldName = 100
 // in any order (see forms.ResolvePath). A value the tree does not hold any
 // more is dropped with a message, answered 422 like any refused form input.
 func (s *Server) showOptionPicker(c echo.Context) error {
-	if s.OptionTree == nil {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
 	object, field, name := c.QueryParam("object"), c.QueryParam("field"), c.QueryParam("name")
 	if name == "" {
 		name = field

@@ -18,6 +18,9 @@ import (
 	"github.com/jingdesk/jingdesk/internal/auth"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/refdata"
+	"github.com/jingdesk/jingdesk/internal/webhooks"
 )
 
 // harness is a real server on a temporary SQLite file, driven through
@@ -73,12 +76,41 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	for _, o := range opts {
 		o(&d)
 	}
+	withRequiredServices(t, &d)
 	srv, err := New(d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.Throttle().Now = clock.Now
 	return &harness{t: t, srv: srv, store: store, clock: clock}
+}
+
+// withRequiredServices gives the server, after the test's options, the
+// services web.New requires that the test did not give: real ones on the
+// harness's store, idle (a small embedded sandbox behind the platform
+// manager, a job runner never started, reference data as stored, a
+// webhook service whose worker does not run). A test that uses one of
+// them gives its own through an option (withPlatform, withJobs, …).
+func withRequiredServices(t testing.TB, d *Deps) {
+	t.Helper()
+	if d.Platform == nil {
+		withPlatform(t, nil)(d)
+	}
+	if d.Jobs == nil {
+		d.Jobs = jobs.New(d.Store, jobs.Config{Logger: d.Logger})
+	}
+	if d.Reference == nil {
+		ref, err := refdata.New(context.Background(), refdata.Config{Store: d.Store, Platform: d.Platform,
+			Runner: jobs.New(d.Store, jobs.Config{Logger: d.Logger}), Logger: d.Logger, Now: d.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Reference = ref
+	}
+	if d.Webhooks == nil {
+		var hooks *webhooks.Service
+		withWebhooks(t, &hooks)(d)
+	}
 }
 
 // failOnMissingTranslations makes any untranslated id rendered during the

@@ -914,7 +914,7 @@ func (s *Server) actOnImport(a jobs.Action) echo.HandlerFunc {
 			return errImportNotStarted
 		}
 		entry := db.AuditEntry{Action: "import." + string(a), Object: fmt.Sprintf("import:%d", im.ID)}
-		j, notice, err := s.actOn(c, a, im.JobID, entry, "import")
+		j, notice, err := s.areas.jobs.acts.act(c, a, im.JobID, entry, "import")
 		if err != nil {
 			return err
 		}

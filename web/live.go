@@ -3,22 +3,16 @@ package web
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"hash/fnv"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
-	"github.com/jingdesk/jingdesk/internal/webhooks"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
-	"github.com/jingdesk/jingdesk/templates/live"
-	"github.com/jingdesk/jingdesk/templates/settings"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
 
@@ -30,9 +24,6 @@ import (
 const (
 	// liveChangesMax is the most leads one answer of /leads/changes reports.
 	liveChangesMax = 200
-	// webhookPage is how many events a page of the events list shows.
-	webhookPage  = 50
-	webhooksPath = "/settings/webhooks"
 )
 
 // liveLead is one changed lead as open pages need it.
@@ -198,223 +189,4 @@ func (s *Server) liveSeq(ctx context.Context) int64 {
 		return 0
 	}
 	return last
-}
-
-// --- Settings → Platform: the webhook card ---
-
-// webhookCard fills the Webhook card of Settings → Platform (nil when the
-// console has no webhook service).
-func (s *Server) webhookCard(c echo.Context) *settings.WebhookCard {
-	if s.Webhooks == nil {
-		return nil
-	}
-	ctx := c.Request().Context()
-	card := &settings.WebhookCard{Rejected: s.Webhooks.Rejected(), EventsURL: webhooksPath}
-	secret, err := s.Webhooks.Secret(ctx)
-	if err != nil {
-		s.log(c).Error("read the webhook secret", "error", err)
-		card.Unreadable = true
-	} else {
-		card.URL = s.publicBase(c) + "/webhooks/jing/" + secret
-	}
-	counts, err := s.Store.WebhookCounts(ctx)
-	if err != nil {
-		s.log(c).Error("count webhook events", "error", err)
-	}
-	for _, st := range live.States {
-		card.Counts = append(card.Counts, settings.StateCount{State: st, Count: counts[st], URL: live.EventsURL(st, 0)})
-	}
-	r, err := s.Webhooks.Retention(ctx)
-	if err != nil {
-		s.log(c).Error("read the webhook retention", "error", err)
-	}
-	card.KeepAppliedDays, card.KeepFailedDays = r.AppliedDays, r.FailedDays
-	return card
-}
-
-// publicBase is the console's address as the browser reached it: scheme
-// and host of the request (behind a trusted proxy, its forwarded scheme).
-func (s *Server) publicBase(c echo.Context) string {
-	scheme := "http"
-	if c.Request().TLS != nil {
-		scheme = "https"
-	}
-	if s.BehindProxy {
-		scheme = c.Scheme()
-	}
-	return scheme + "://" + c.Request().Host
-}
-
-// rotateWebhookSecret makes a new secret: the old URL stops working at
-// once. The audit log records the rotation, never the value.
-func (s *Server) rotateWebhookSecret(c echo.Context) error {
-	if s.Webhooks == nil {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	if _, err := s.Webhooks.Rotate(c.Request().Context()); err != nil {
-		return err
-	}
-	s.audit(c, db.AuditEntry{Action: "webhook.rotate", Object: "webhook",
-		Summary: "webhook URL secret rotated; the previous URL no longer accepts events"})
-	return redirectWithFlash(c, ui.FlashSuccess, t(c, "live.webhook.rotated"), platformPath+"#webhook")
-}
-
-// saveWebhookRetention sets how long finished events are kept (days; 0: forever).
-func (s *Server) saveWebhookRetention(c echo.Context) error {
-	if s.Webhooks == nil {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	applied, err1 := strconv.Atoi(strings.TrimSpace(c.FormValue("keep_applied_days")))
-	failed, err2 := strconv.Atoi(strings.TrimSpace(c.FormValue("keep_failed_days")))
-	r := webhooks.Retention{AppliedDays: applied, FailedDays: failed}
-	var err error = webhooks.ErrRetention // a number that is not one is out of range too
-	if err1 == nil && err2 == nil {
-		err = s.Webhooks.SaveRetention(c.Request().Context(), r)
-	}
-	if text, refused := userMessage(c, err); refused {
-		return redirectWithFlash(c, ui.FlashError, text, platformPath+"#webhook")
-	}
-	if err != nil {
-		return err
-	}
-	s.audit(c, db.AuditEntry{Action: "webhook.retention", Object: "webhook",
-		Summary: fmt.Sprintf("webhook events kept: applied %d days, failed %d days (0: forever)", applied, failed)})
-	return redirectWithFlash(c, ui.FlashSuccess, t(c, "live.retention.saved"), platformPath+"#webhook")
-}
-
-// --- Settings → Webhook events ---
-
-// showWebhookEvents lists the stored events newest first, by state, a
-// page at a time (keyset: ?before=<id>).
-func (s *Server) showWebhookEvents(c echo.Context) error {
-	if s.Webhooks == nil {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	ctx := c.Request().Context()
-	v := live.EventsView{State: c.QueryParam("state")}
-	if v.State != "" && !slices.Contains(live.States, v.State) {
-		v.State = ""
-	}
-	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	v.Paged = before > 0
-	f := db.WebhookFilter{BeforeID: max(before, 0), Limit: webhookPage + 1}
-	if v.State != "" {
-		f.States = []string{v.State}
-	}
-	rows, err := s.Store.ListWebhookEvents(ctx, f)
-	if err != nil {
-		return err
-	}
-	if len(rows) > webhookPage {
-		rows = rows[:webhookPage]
-		v.OlderURL = live.EventsURL(v.State, rows[len(rows)-1].ID)
-	}
-	for _, r := range rows {
-		v.Events = append(v.Events, eventRow(r))
-	}
-	counts, err := s.Store.WebhookCounts(ctx)
-	if err != nil {
-		return err
-	}
-	for _, st := range live.States {
-		v.Counts = append(v.Counts, live.StateCount{State: st, Count: counts[st]})
-		if st == db.EventUnknown || st == db.EventFailed {
-			v.Requeueable += counts[st]
-		}
-	}
-	v.Rejected = s.Webhooks.Rejected()
-	return s.render(c, http.StatusOK, View{Title: t(c, "live.events.title"), Section: "settings", Body: live.Events(v)})
-}
-
-func eventRow(r db.WebhookEventRow) live.EventRow {
-	return live.EventRow{ID: r.ID, ReceivedAt: r.ReceivedAt, EventTime: r.EventTime, Type: r.EventType, Object: r.ObjectName,
-		EntityID: r.EntityID, State: r.State, Reason: r.Reason, Duplicates: r.Duplicates, AppliedAt: r.AppliedAt}
-}
-
-// showWebhookEvent is one stored event: its body pretty-printed (as text:
-// it is untrusted input) and how applying it ended.
-func (s *Server) showWebhookEvent(c echo.Context) error {
-	if s.Webhooks == nil {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	r, err := s.Store.WebhookEvent(c.Request().Context(), id)
-	if err != nil {
-		return err // ErrNotFound → 404
-	}
-	v := live.EventView{Event: eventRow(r), Body: prettyBody(r.Body), BodySize: len(r.Body)}
-	return s.render(c, http.StatusOK, View{Title: t(c, "live.event.title", "ID", id), Section: "settings", Body: live.Event(v)})
-}
-
-// prettyBody indents a JSON body (characters as sent: the page escapes
-// them); anything that is not JSON is shown as it came.
-func prettyBody(body string) string {
-	var v any
-	dec := json.NewDecoder(strings.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return body
-	}
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return body
-	}
-	return strings.TrimRight(out.String(), "\n")
-}
-
-// requeueWebhookEvents sets unknown and failed events back to pending
-// (the chosen ids, or all of them with all=1) and wakes the worker.
-func (s *Server) requeueWebhookEvents(c echo.Context) error {
-	if s.Webhooks == nil {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	ctx := c.Request().Context()
-	form, err := c.FormParams()
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
-	}
-	var ids []int64 // none with all=1: every unknown and failed event
-	all := form.Get("all") == "1"
-	if !all {
-		for _, raw := range form["id"] {
-			id, err := strconv.ParseInt(raw, 10, 64)
-			if err != nil || id <= 0 {
-				return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
-			}
-			ids = append(ids, id)
-		}
-		if len(ids) == 0 || len(ids) > 1000 {
-			return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
-		}
-	}
-	back := safeNext(form.Get("next"))
-	if !strings.HasPrefix(back, webhooksPath) {
-		back = webhooksPath
-	}
-	n, err := s.Store.RequeueWebhookEvents(ctx, ids)
-	if err != nil {
-		return err
-	}
-	s.Webhooks.Kick()
-	summary := fmt.Sprintf("%d webhook events queued to apply again", n)
-	if all {
-		summary += " (all unknown and failed)"
-	} else if len(ids) <= 20 {
-		parts := make([]string, len(ids))
-		for i, id := range ids {
-			parts[i] = strconv.FormatInt(id, 10)
-		}
-		summary += " (ids " + strings.Join(parts, ", ") + ")"
-	}
-	s.audit(c, db.AuditEntry{Action: "webhook.requeue", Object: "webhook", Summary: summary})
-	if n == 0 {
-		return redirectWithFlash(c, ui.FlashInfo, t(c, "live.requeue.nothing"), back)
-	}
-	return redirectWithFlash(c, ui.FlashSuccess, t(c, "live.requeue.done", "Count", state(c).loc.Number(n)), back)
 }
