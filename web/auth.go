@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -211,24 +210,13 @@ func (a *authArea) clearSetupToken() {
 // translated message per failing field.
 func validateNewAccount(c echo.Context, username, password, confirm string) map[string]string {
 	errs := map[string]string{}
-	if msg := validateUsername(c, username); msg != "" {
-		errs["username"] = msg
+	if text, refused := userMessage(c, auth.CheckUsername(username)); refused {
+		errs["username"] = text
 	}
 	for k, v := range validateNewPassword(c, password, confirm) {
 		errs[k] = v
 	}
 	return errs
-}
-
-func validateUsername(c echo.Context, username string) string {
-	n := utf8.RuneCountInString(username)
-	if n < 2 || n > 64 {
-		return t(c, "user.error.username_length")
-	}
-	if strings.ContainsAny(username, " \t\r\n/\\:") {
-		return t(c, "user.error.username_chars")
-	}
-	return ""
 }
 
 func validateNewPassword(c echo.Context, password, confirm string) map[string]string {

@@ -119,8 +119,8 @@ func (a *usersArea) createUser(c echo.Context) error {
 // validateInvite checks the form; the password is optional (empty means generate).
 func validateInvite(c echo.Context, f settings.InviteForm, password string) map[string]string {
 	errs := map[string]string{}
-	if msg := validateUsername(c, f.Username); msg != "" {
-		errs["username"] = msg
+	if text, refused := userMessage(c, auth.CheckUsername(f.Username)); refused {
+		errs["username"] = text
 	}
 	if utf8.RuneCountInString(f.DisplayName) > 64 {
 		errs["display_name"] = t(c, "users.error.display_name_long")

@@ -152,3 +152,15 @@ func TestUnknownAndKnownAccountsTakeTheSameTime(t *testing.T) {
 	}
 	t.Fatalf("unknown accounts take %.2f times as long as known ones, want within 20%%", ratio)
 }
+
+func TestUsernames(t *testing.T) {
+	for name, want := range map[string]error{
+		"mia": nil, "李雷": nil, "a.b-c_d@example": nil, strings.Repeat("名", 64): nil,
+		"m": ErrUsernameLength, "": ErrUsernameLength, strings.Repeat("x", 65): ErrUsernameLength,
+		"mia li": ErrUsernameChars, "mia/li": ErrUsernameChars, `mia\li`: ErrUsernameChars, "mia:li": ErrUsernameChars, "mia\tli": ErrUsernameChars,
+	} {
+		if got := CheckUsername(name); got != want {
+			t.Errorf("CheckUsername(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
