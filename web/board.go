@@ -52,9 +52,9 @@ func mayMove(u *db.User) bool {
 }
 
 // boardResolver is the reference data's resolver, or nil when the board
-// cannot be drawn (no reference data, no leads service, no pipeline).
+// cannot be drawn (no leads service, no pipeline in the reference data).
 func (s *Server) boardResolver() *refdata.Resolver {
-	if s.Reference == nil || s.Leads == nil {
+	if s.Leads == nil {
 		return nil
 	}
 	r := s.Reference.Resolver()

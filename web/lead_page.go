@@ -38,9 +38,6 @@ func (s *Server) leadFromParam(c echo.Context) (db.Lead, error) {
 
 // leadResolver is the reference data's resolver (an empty one shows ids).
 func (s *Server) leadResolver() *refdata.Resolver {
-	if s.Reference == nil {
-		return nil
-	}
 	return s.Reference.Resolver()
 }
 
@@ -246,13 +243,10 @@ func safeLink(u string) bool {
 		(strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//"))
 }
 
-// errNoPlatform: the server has no platform connection.
+// errNoPlatform: the platform manager has no client to call with.
 var errNoPlatform = errors.New("no platform connection")
 
 func (s *Server) platformClient() (*jing.Client, error) {
-	if s.Platform == nil {
-		return nil, errNoPlatform
-	}
 	client, _ := s.Platform.Current()
 	if client == nil {
 		return nil, errNoPlatform
