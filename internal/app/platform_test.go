@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -108,7 +109,7 @@ func TestServeRefusesABadBaseURL(t *testing.T) {
 	noPlatformEnv(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	_, _, err := runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--data", dir, "--jing-base-url", "jingopenapi.jingsocial.com")
-	if err == nil || !strings.Contains(err.Error(), "--jing-base-url") {
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "-jing-base-url: must be an http:// or https:// address") {
 		t.Fatalf("bad base URL: %v", err)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {

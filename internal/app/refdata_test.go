@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func TestServeLoadsReferenceDataAtStartUp(t *testing.T) {
 func TestServeRefusesATinyRefdataTTL(t *testing.T) {
 	noPlatformEnv(t)
 	_, _, err := runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--refdata-ttl", "10s")
-	if err == nil || !strings.Contains(err.Error(), "--refdata-ttl") {
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "-refdata-ttl: must be a duration such as 90s, 5m or 6h, at least 1m") {
 		t.Fatalf("--refdata-ttl 10s: %v", err)
 	}
 }
