@@ -60,6 +60,7 @@ func recorded(rec *events, name string, startErr error) component {
 }
 
 func TestPartsStartInOrderAndStopInReverseEachOnce(t *testing.T) {
+	t.Parallel()
 	rec := &events{}
 	ctx, cancel := context.WithCancel(context.Background())
 	parts := []component{recorded(rec, "database", nil), recorded(rec, "jobs", nil), {name: "pages"}, recorded(rec, "web", nil)}
@@ -74,6 +75,7 @@ func TestPartsStartInOrderAndStopInReverseEachOnce(t *testing.T) {
 }
 
 func TestAFailedStartStopsOnlyThePartsStartedBeforeIt(t *testing.T) {
+	t.Parallel()
 	rec := &events{}
 	broken := errors.New("no such catalog")
 	parts := []component{recorded(rec, "database", nil), recorded(rec, "platform", broken), recorded(rec, "web", nil)}
@@ -88,6 +90,7 @@ func TestAFailedStartStopsOnlyThePartsStartedBeforeIt(t *testing.T) {
 }
 
 func TestAStartGivingUpOnAStopIsNoFailure(t *testing.T) {
+	t.Parallel()
 	rec := &events{}
 	ctx, cancel := context.WithCancel(context.Background())
 	slow := component{name: "reference data", start: func(ctx context.Context) error { cancel(); <-ctx.Done(); return ctx.Err() }}
@@ -100,6 +103,7 @@ func TestAStartGivingUpOnAStopIsNoFailure(t *testing.T) {
 }
 
 func TestAPartThatCannotGoOnStopsTheOthers(t *testing.T) {
+	t.Parallel()
 	rec := &events{}
 	failed := make(chan error, 1)
 	died := errors.New("listener closed")
@@ -116,6 +120,7 @@ func TestAPartThatCannotGoOnStopsTheOthers(t *testing.T) {
 // a while after it is told to stop, has returned; nothing stops before
 // the context ends.
 func TestTheDatabaseClosesOnlyAfterABackgroundPartHasReturned(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		rec := &events{}
 		work := background("scheduled backups", func(ctx context.Context) {
@@ -142,6 +147,7 @@ func TestTheDatabaseClosesOnlyAfterABackgroundPartHasReturned(t *testing.T) {
 // A part still running when its stop's time is up is reported (the run
 // fails), and the parts below it are stopped all the same.
 func TestAPartThatOverrunsTheShutdownTimeoutIsReported(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		rec := &events{}
 		release := make(chan struct{})
@@ -199,6 +205,7 @@ func (l *pipeListener) dial(context.Context, string, string) (net.Conn, error) {
 
 // A stop waits for the request in flight, and returns once it finished.
 func TestTheWebServerStopWaitsForTheRequestInFlight(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		started, release := make(chan struct{}), make(chan struct{})
 		slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -33,6 +33,7 @@ import (
 // backup) is a named pipe, and the backup's copy of it waits until the
 // test closes the pipe's other end.
 func TestAStopWaitsForTheBackupAndTheSendFollowUnderWay(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	platformURL, followCalled := heldPlatform(t)
 	submittedSend(t, dir, platformURL)
