@@ -66,22 +66,33 @@ func smsSendInDataDir(t *testing.T, dir string) {
 	}
 	defer pm.Close() // saves the sandbox's state
 	client, conn := pm.Current()
+	submitSMS(t, d.store, client, conn)
+}
+
+// submitSMS creates an SMS task on the platform of client (named conn, as
+// the console names it) and keeps it in store's ledger as a submitted
+// send, not yet finished: what sms.send_detail reads back and what the
+// send follower asks after.
+func submitSMS(t *testing.T, store *db.Store, client *jing.Client, conn string) {
+	t.Helper()
+	ctx := context.Background()
 	msgs, err := client.ListSMS(ctx, jing.PageRequest{Page: 1, PerPage: 1})
 	if err != nil || len(msgs.Items) == 0 {
 		t.Fatalf("sms.list: %v", err)
 	}
-	task, err := client.CreateSMSTask(ctx, jing.SMSTaskInput{SMSID: msgs.Items[0].SMSID, Name: "check fixture", Mobiles: []string{"13800138000"}})
+	in := jing.SMSTaskInput{SMSID: msgs.Items[0].SMSID, Name: "check fixture", Mobiles: []string{"13800138000"}}
+	task, err := client.CreateSMSTask(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := d.store.CreateUser(ctx, db.NewUser{Username: "mia", PasswordHash: "x", Role: db.RoleMarketer})
+	u, err := store.CreateUser(ctx, db.NewUser{Username: "mia", PasswordHash: "x", Role: db.RoleMarketer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := d.store.CreateSend(ctx, "check-fixture", u.ID, db.SendDraftInput{Channel: "sms", Connection: conn,
-		Name: "check fixture", SMSID: msgs.Items[0].SMSID, Mobiles: []string{"13800138000"}})
+	id, err := store.CreateSend(ctx, "check-fixture", u.ID, db.SendDraftInput{Channel: "sms", Connection: conn,
+		Name: in.Name, SMSID: in.SMSID, Mobiles: in.Mobiles})
 	if err == nil {
-		err = d.store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendDraft}, To: db.SendSubmitted,
+		err = store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendDraft}, To: db.SendSubmitted,
 			Set: map[string]any{"platform_id": task}})
 	}
 	if err != nil {

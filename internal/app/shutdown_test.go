@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/backup"
-	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 )
@@ -123,38 +122,11 @@ func heldPlatform(t *testing.T) (url string, followCalled <-chan struct{}) {
 // platform at url and not yet finished: the send follower asks after it.
 func submittedSend(t *testing.T, dir, url string) {
 	t.Helper()
-	ctx := context.Background()
 	client, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: url, AppID: "sandbox", AppSecret: "sandbox"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs, err := client.ListSMS(ctx, jing.PageRequest{Page: 1, PerPage: 1})
-	if err != nil || len(msgs.Items) == 0 {
-		t.Fatalf("sms.list: %v", err)
-	}
-	in := jing.SMSTaskInput{SMSID: msgs.Items[0].SMSID, Name: "follow me", Mobiles: []string{"13800138000"}}
-	task, err := client.CreateSMSTask(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := openData(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	u, err := d.store.CreateUser(ctx, db.NewUser{Username: "mia", PasswordHash: "x", Role: db.RoleMarketer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := d.store.CreateSend(ctx, "follow-me", u.ID, db.SendDraftInput{Channel: "sms", Connection: url + " sandbox",
-		Name: in.Name, SMSID: in.SMSID, Mobiles: in.Mobiles})
-	if err == nil {
-		err = d.store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendDraft}, To: db.SendSubmitted,
-			Set: map[string]any{"platform_id": task}})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	submitSMS(t, openStoreT(t, dir), client, url+" sandbox")
 }
 
 // openWhenRead opens the named pipe for writing as soon as a reader has it
