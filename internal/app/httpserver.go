@@ -35,8 +35,8 @@ func newHTTPServer(h http.Handler, cert *tls.Certificate, logger *slog.Logger) *
 }
 
 // serve serves on ln in the background; an end other than a stop is
-// reported on failed (without waiting: the first report is the one heard).
-func (s *httpServer) serve(ln net.Listener, failed chan<- error) {
+// told to failed.
+func (s *httpServer) serve(ln net.Listener, failed func(error)) {
 	go func() {
 		defer close(s.served)
 		var err error
@@ -46,10 +46,7 @@ func (s *httpServer) serve(ln net.Listener, failed chan<- error) {
 			err = s.srv.Serve(ln)
 		}
 		if !errors.Is(err, http.ErrServerClosed) {
-			select {
-			case failed <- fmt.Errorf("serve on %s: %w", ln.Addr(), err):
-			default:
-			}
+			failed(fmt.Errorf("serve on %s: %w", ln.Addr(), err))
 		}
 	}()
 }

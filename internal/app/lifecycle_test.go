@@ -215,7 +215,7 @@ func TestTheWebServerStopWaitsForTheRequestInFlight(t *testing.T) {
 		})
 		ln := newPipeListener()
 		srv := newHTTPServer(slow, nil, quietLog())
-		srv.serve(ln, make(chan error, 1))
+		srv.serve(ln, func(err error) { t.Errorf("serve: %v", err) })
 		transport := &http.Transport{DialContext: ln.dial}
 		defer transport.CloseIdleConnections()
 		got := make(chan string, 1)

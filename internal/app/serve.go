@@ -102,6 +102,15 @@ func (s *server) parts() []component {
 	}
 }
 
+// fail stops the console: a part cannot go on. The first failure is the
+// one reported.
+func (s *server) fail(err error) {
+	select {
+	case s.failed <- err:
+	default:
+	}
+}
+
 // run starts the parts, runs until ctx ends, and stops them.
 func (s *server) run(ctx context.Context) error {
 	l := lifecycle{log: s.log, stopTimeout: s.cfg.ShutdownTimeout, observe: s.observe}
@@ -228,7 +237,8 @@ func (s *server) listenMetrics(context.Context) error {
 		return fmt.Errorf("listen on --metrics-addr %s: %w", s.cfg.MetricsAddr, err)
 	}
 	s.metrics = metricsServer(s.web.MetricsHandler(), s.log)
-	s.metrics.serve(ln, s.failed)
+	// A metrics listener that dies is logged; the console goes on.
+	s.metrics.serve(ln, func(err error) { s.log.Error("metrics listener stopped", "error", err) })
 	s.log.Info("metrics listening (no sign-in: keep this address off public networks)",
 		"url", "http://"+displayAddr(ln.Addr().String())+"/metrics")
 	return nil
@@ -257,7 +267,7 @@ func (s *server) listen(ctx context.Context) error {
 	// stays small.
 	debug.FreeOSMemory()
 	s.http = newHTTPServer(s.web, s.cfg.certificate, s.log)
-	s.http.serve(ln, s.failed)
+	s.http.serve(ln, s.fail)
 	baseURL := s.cfg.PublicURL
 	if baseURL == "" {
 		baseURL = s.cfg.scheme() + "://" + displayAddr(ln.Addr().String())
