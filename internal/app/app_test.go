@@ -13,7 +13,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
-	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -68,14 +67,34 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// runCLI runs a command line in an empty environment.
 func runCLI(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
+	return runCLIEnv(t, envMap(), stdin, args...)
+}
+
+// runCLIEnv runs a command line in the environment env.
+func runCLIEnv(t *testing.T, env func(string) (string, bool), stdin string, args ...string) (string, string, error) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	err := Run(context.Background(), args, IO{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut}, Build{Version: "test"})
+	err := Run(context.Background(), args, IO{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut, LookupEnv: env}, Build{Version: "test"})
 	return out.String(), errOut.String(), err
 }
 
+// childEnv is this process's environment without its JINGDESK_ settings,
+// plus extra: a console started as a child reads only what its test gives.
+func childEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "JINGDESK_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
 func TestUserCommands(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	out, _, err := runCLI(t, "a long password\n", "user", "add", "alice", "--role", "marketer", "--password-stdin", "--data", dir)
 	if err != nil || !strings.Contains(out, "created alice (marketer)") {
@@ -129,9 +148,9 @@ func TestUserCommands(t *testing.T) {
 }
 
 func TestEnvironmentSetsTheDataDirectory(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "from-env")
-	t.Setenv("JINGDESK_DATA", dir)
-	if _, _, err := runCLI(t, "a long password\n", "user", "add", "dana", "--role", "viewer", "--password-stdin"); err != nil {
+	if _, _, err := runCLIEnv(t, envMap("JINGDESK_DATA", dir), "a long password\n", "user", "add", "dana", "--role", "viewer", "--password-stdin"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "jingdesk.db")); err != nil {
@@ -140,6 +159,7 @@ func TestEnvironmentSetsTheDataDirectory(t *testing.T) {
 }
 
 func TestVersionAndUnknownCommand(t *testing.T) {
+	t.Parallel()
 	if out, _, err := runCLI(t, "", "version"); err != nil || !strings.HasPrefix(out, "jingdesk test (commit ") ||
 		!strings.HasSuffix(strings.TrimSpace(out), ", "+runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH+")") {
 		t.Fatalf("version: %q %v", out, err)
@@ -161,14 +181,22 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 
 var listenURL = regexp.MustCompile(`jingdesk listening\W+url\W+(https?://[^"\s]+)`)
 
-// startServe runs `serve` in the background and returns its base URL.
+// startServe runs `serve` in the background, in an empty environment,
+// and returns its base URL.
 func startServe(t *testing.T, args ...string) (string, *syncBuffer, func() error) {
+	t.Helper()
+	return startServeEnv(t, envMap(), args...)
+}
+
+// startServeEnv runs `serve` in the environment env.
+func startServeEnv(t *testing.T, env func(string) (string, bool), args ...string) (string, *syncBuffer, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr}, Build{Version: "test"})
+		done <- Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...),
+			IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, LookupEnv: env}, Build{Version: "test"})
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -201,6 +229,7 @@ func startServe(t *testing.T, args ...string) (string, *syncBuffer, func() error
 }
 
 func TestServeStartsPrivatelyAndPrintsTheSetupLink(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	base, stderr, stop := startServe(t, "--data", dir)
 	resp, err := http.Get(base + "/healthz")
@@ -242,6 +271,7 @@ func TestServeStartsPrivatelyAndPrintsTheSetupLink(t *testing.T) {
 }
 
 func TestServeWithUsersPrintsNoSetupLinkAndLogsJSON(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	if _, _, err := runCLI(t, "a long password\n", "user", "add", "root", "--role", "admin", "--password-stdin", "--data", dir); err != nil {
 		t.Fatal(err)
@@ -257,6 +287,7 @@ func TestServeWithUsersPrintsNoSetupLinkAndLogsJSON(t *testing.T) {
 }
 
 func TestServeRefusesADatabaseFromANewerVersion(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	store, err := db.Open(context.Background(), filepath.Join(dir, "jingdesk.db"))
 	if err != nil {
@@ -273,6 +304,7 @@ func TestServeRefusesADatabaseFromANewerVersion(t *testing.T) {
 }
 
 func TestServeTLSMarksCookiesSecure(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cert, key := selfSignedCert(t, dir)
 	base, _, _ := startServe(t, "--data", filepath.Join(dir, "data"), "--tls-cert", cert, "--tls-key", key)
@@ -291,52 +323,10 @@ func TestServeTLSMarksCookiesSecure(t *testing.T) {
 	}
 }
 
-func TestShutdownFinishesInFlightRequests(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	started, release := make(chan struct{}), make(chan struct{})
-	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(started)
-		<-release
-		w.Write([]byte("finished"))
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() {
-		served <- serveHTTP(ctx, ln, slow, ServeConfig{ShutdownTimeout: 10 * time.Second}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}()
-	got := make(chan string, 1)
-	go func() {
-		resp, err := http.Get("http://" + ln.Addr().String() + "/")
-		if err != nil {
-			got <- "error: " + err.Error()
-			return
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		got <- string(b)
-	}()
-	<-started
-	cancel() // shutdown begins while the request is in flight
-	select {
-	case err := <-served:
-		t.Fatalf("server stopped before the in-flight request finished: %v", err)
-	case <-time.After(100 * time.Millisecond):
-	}
-	close(release)
-	if body := <-got; body != "finished" {
-		t.Fatalf("in-flight request: %q", body)
-	}
-	if err := <-served; err != nil {
-		t.Fatalf("serveHTTP: %v", err)
-	}
-}
-
 func TestSIGTERMStopsTheProcessCleanly(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
-	cmd.Env = append(os.Environ(), "JINGDESK_TEST_AS_MAIN=1")
+	cmd.Env = childEnv("JINGDESK_TEST_AS_MAIN=1")
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {

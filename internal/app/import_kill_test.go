@@ -28,6 +28,7 @@ import (
 // process on a data directory the test prepared (an import validated and
 // queued), killed and started again.
 func TestAnImportKilledMidwayResumesAfterARestart(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts, kills and restarts the console as child processes")
 	}
@@ -166,7 +167,7 @@ func sandboxClient(t *testing.T, sb *sandbox.Running, cat jing.Catalog) *jing.Cl
 func startChild(t *testing.T, args []string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "JINGDESK_TEST_AS_MAIN=1", "JINGDESK_JING_APP_SECRET=sandbox")
+	cmd.Env = childEnv("JINGDESK_TEST_AS_MAIN=1", "JINGDESK_JING_APP_SECRET=sandbox")
 	cmd.Stderr = &syncBuffer{}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

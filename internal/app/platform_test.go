@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -15,13 +16,6 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 )
-
-// noPlatformEnv makes sure the host's environment names no platform.
-func noPlatformEnv(t *testing.T) {
-	for _, k := range []string{"JING_BASE_URL", "JING_APP_ID", "JING_APP_SECRET"} {
-		t.Setenv("JINGDESK_"+k, "")
-	}
-}
 
 func getBody(t *testing.T, url string) string {
 	t.Helper()
@@ -38,7 +32,7 @@ func getBody(t *testing.T, url string) string {
 const sandboxMark = "沙箱平台"
 
 func TestServeWithoutCredentialsRunsTheEmbeddedSandbox(t *testing.T) {
-	noPlatformEnv(t)
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	base, stderr, stop := startServe(t, "--data", dir)
 	if !strings.Contains(getBody(t, base+"/login"), sandboxMark) {
@@ -62,14 +56,14 @@ func TestServeWithoutCredentialsRunsTheEmbeddedSandbox(t *testing.T) {
 }
 
 func TestServeWithCredentialsConnectsToThePlatform(t *testing.T) {
-	noPlatformEnv(t)
+	t.Parallel()
 	pf, err := sandbox.Start(sandbox.Config{AppID: "flag-app", AppSecret: "env-secret", Persons: 100, Leads: 20}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pf.Close(context.Background())
-	t.Setenv("JINGDESK_JING_APP_SECRET", "env-secret")
-	base, stderr, stop := startServe(t, "--data", t.TempDir(), "--jing-base-url", pf.URL, "--jing-app-id", "flag-app")
+	base, stderr, stop := startServeEnv(t, envMap("JINGDESK_JING_APP_SECRET", "env-secret"),
+		"--data", t.TempDir(), "--jing-base-url", pf.URL, "--jing-app-id", "flag-app")
 	if strings.Contains(getBody(t, base+"/login"), sandboxMark) {
 		t.Fatal("the sign-in page says sandbox although credentials were given")
 	}
@@ -81,7 +75,7 @@ func TestServeWithCredentialsConnectsToThePlatform(t *testing.T) {
 }
 
 func TestServeRefusesAnInvalidCatalog(t *testing.T) {
-	noPlatformEnv(t)
+	t.Parallel()
 	cases := map[string]string{
 		`{"leads.nope": {"path": "/v1/x"}}`:         `unknown endpoint "leads.nope"`,
 		`{"leads.update": {"path": "v1/x"}}`:        `line 1: leads.update: path "v1/x" must start with /`,
@@ -105,10 +99,10 @@ func TestServeRefusesAnInvalidCatalog(t *testing.T) {
 }
 
 func TestServeRefusesABadBaseURL(t *testing.T) {
-	noPlatformEnv(t)
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	_, _, err := runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--data", dir, "--jing-base-url", "jingopenapi.jingsocial.com")
-	if err == nil || !strings.Contains(err.Error(), "--jing-base-url") {
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "-jing-base-url: must be an http:// or https:// address") {
 		t.Fatalf("bad base URL: %v", err)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -117,7 +111,7 @@ func TestServeRefusesABadBaseURL(t *testing.T) {
 }
 
 func TestServeAppliesAValidCatalog(t *testing.T) {
-	noPlatformEnv(t)
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	os.MkdirAll(dir, 0o700)
 	os.WriteFile(filepath.Join(dir, "catalog.json"), []byte(`{"leads.update": {"path": "/v1/leads/modify"},
@@ -176,6 +170,7 @@ func runSandboxCommand(t *testing.T, args ...string) (url string, stdout *syncBu
 }
 
 func TestSandboxCommandServesThePlatformAPI(t *testing.T) {
+	t.Parallel()
 	url, stdout, stop := runSandboxCommand(t, "--persons", "300", "--leads", "80", "--app-id", "demo", "--app-secret", "demo-secret")
 	if out := stdout.String(); !strings.Contains(out, "app_id:     demo") || !strings.Contains(out, "app_secret: demo-secret") {
 		t.Fatalf("credentials not printed:\n%s", out)
@@ -195,6 +190,7 @@ func TestSandboxCommandServesThePlatformAPI(t *testing.T) {
 }
 
 func TestSandboxCommandAnswersWithQuirks(t *testing.T) {
+	t.Parallel()
 	url, _, stop := runSandboxCommand(t, "--persons", "300", "--leads", "80", "--quirk", "no-meta", "--quirk", "json-404=leads.update")
 	client, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: url, AppID: "sandbox", AppSecret: "sandbox"}})
 	if err != nil {
@@ -215,6 +211,7 @@ func TestSandboxCommandAnswersWithQuirks(t *testing.T) {
 }
 
 func TestSandboxCommandRefusesBadFlags(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"sandbox", "--error-rate", "1.5"},
 		{"sandbox", "--drop-rate", "-0.1"},

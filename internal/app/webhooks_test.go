@@ -14,6 +14,7 @@ import (
 // console's own receiver: the changes it makes by itself arrive and are
 // applied, with no configuration.
 func TestTheEmbeddedSandboxDeliversItsWebhooksToTheConsole(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	_, stderr, _ := startServe(t, "--data", dir, "--sandbox-changes-per-minute", "600")
 	store := openStoreT(t, dir)
