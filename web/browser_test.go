@@ -258,6 +258,27 @@ func eval[T any](b *browser, js string) T {
 	return get(b, "evaluate "+js, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 }
 
+// wired waits until the element css is shown and htmx has processed it:
+// the swap that brought it in has settled, so its hx-* attributes, and a
+// boosted form's submit, are wired. htmx wires swapped-in content only as
+// the swap settles (20 ms after it by default, much later on a loaded
+// machine): a change dispatched on content that is visible but not yet
+// settled does nothing, and a click submits the form without htmx. Until
+// then htmx keeps its documented classes on the new content (htmx-added)
+// and on the swap's target (htmx-swapping, then htmx-settling), and it
+// removes them in the same task that wires the content.
+func (b *browser) wired(css string) {
+	b.t.Helper()
+	b.run("wait until htmx has wired "+css,
+		chromedp.WaitVisible(chromedp.CSS(css)),
+		chromedp.PollFunction[chromedp.Void](`(css) => {
+			const el = document.querySelector(css);
+			return el !== null && document.readyState === "complete" &&
+				el.closest(".htmx-added, .htmx-swapping, .htmx-settling") === null;
+		}`, chromedp.WithPollingArgs(css)),
+	)
+}
+
 func (b *browser) text(css string) string {
 	b.t.Helper()
 	return strings.TrimSpace(get(b, "text of "+css, chromedp.Text(chromedp.CSS(css))))
