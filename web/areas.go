@@ -15,6 +15,8 @@ type areas struct {
 	webhooks  *webhooksArea
 	system    *systemArea
 	reference *referenceArea
+	crowds    *crowdsArea
+	imports   *importsArea
 }
 
 // newAreas is the one place each area gets its part of Deps: the services
@@ -34,5 +36,7 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		system: &systemArea{kit: k, store: d.Store, platform: d.Platform, metrics: m, build: d.Build,
 			dataDir: d.DataDir, startedAt: d.StartedAt, metricsAddr: d.MetricsAddr},
 		reference: &referenceArea{kit: k, ref: d.Reference, jobs: d.Store},
+		crowds:    &crowdsArea{kit: k, crowds: d.Crowds, local: d.Store},
+		imports:   &importsArea{kit: k, imports: d.Crowds, store: d.Store, acts: jobActs{kit: k, runner: d.Jobs}},
 	}
 }

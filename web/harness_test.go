@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/auth"
+	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/jobs"
@@ -89,8 +90,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 // services web.New requires that the test did not give: real ones on the
 // harness's store, idle (a small embedded sandbox behind the platform
 // manager, a job runner never started, reference data as stored, a
-// webhook service whose worker does not run). A test that uses one of
-// them gives its own through an option (withPlatform, withJobs, …).
+// webhook service whose worker does not run, a crowds service on a runner
+// never started). A test that uses one of them gives its own through an
+// option (withPlatform, withJobs, withCrowds, …).
 func withRequiredServices(t testing.TB, d *Deps) {
 	t.Helper()
 	if d.Platform == nil {
@@ -110,6 +112,14 @@ func withRequiredServices(t testing.TB, d *Deps) {
 	if d.Webhooks == nil {
 		var hooks *webhooks.Service
 		withWebhooks(t, &hooks)(d)
+	}
+	if d.Crowds == nil {
+		svc, err := crowds.New(crowds.Config{Store: d.Store, Platform: d.Platform, Runner: jobs.New(d.Store, jobs.Config{Logger: d.Logger}),
+			DataDir: t.TempDir(), Logger: d.Logger, Now: d.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Crowds = svc
 	}
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/platform"
 )
 
@@ -62,6 +64,33 @@ func (k *kit) audit(c echo.Context, e db.AuditEntry) {
 	if err := k.store.Audit(c.Request().Context(), e); err != nil {
 		k.log(c).Error("write audit log", "action", e.Action, "error", err)
 	}
+}
+
+// auditRefusal records a write the platform refused (or whose effect
+// nobody can tell) and returns the platform's error; ok is false when err
+// is not one: the caller shows or returns it, nothing is audited.
+func (k *kit) auditRefusal(c echo.Context, entry db.AuditEntry, what string, err error) (*jing.Error, bool) {
+	je, ok := jing.AsError(err)
+	if !ok {
+		return nil, false
+	}
+	entry.Outcome, entry.Summary = refusalAudit(what, je)
+	k.audit(c, entry)
+	return je, true
+}
+
+// refusalAudit is the audit outcome and summary of a write the platform
+// did not accept, or whose effect nobody can tell (check on the platform).
+func refusalAudit(what string, je *jing.Error) (outcome, summary string) {
+	outcome, verdict := db.OutcomeFailed, "refused by the platform"
+	if je.EffectUnknown() {
+		outcome, verdict = db.OutcomeUnknown, "outcome unknown, check on the platform"
+	}
+	summary = fmt.Sprintf("%s %s: %s code %d request_id %s", what, verdict, je.Kind, je.Code, je.RequestID)
+	if je.HTTPStatus != 0 {
+		summary += fmt.Sprintf(" HTTP %d", je.HTTPStatus)
+	}
+	return outcome, summary
 }
 
 // publicBase is the console's address as the browser reached it: scheme

@@ -444,29 +444,3 @@ func (s *Server) leadAnswer(c echo.Context, l db.Lead, status int, msg, notice s
 	v.Error, v.Notice = msg, notice
 	return s.renderLead(c, status, v)
 }
-
-// auditRefusal records a lead write the platform refused and returns the
-// platform's error; ok is false when err is not one (the caller returns it).
-// refusalAudit is the audit outcome and summary of a write the platform
-// did not accept, or whose effect nobody can tell (check on the platform).
-func refusalAudit(what string, je *jing.Error) (outcome, summary string) {
-	outcome, verdict := db.OutcomeFailed, "refused by the platform"
-	if je.EffectUnknown() {
-		outcome, verdict = db.OutcomeUnknown, "outcome unknown, check on the platform"
-	}
-	summary = fmt.Sprintf("%s %s: %s code %d request_id %s", what, verdict, je.Kind, je.Code, je.RequestID)
-	if je.HTTPStatus != 0 {
-		summary += fmt.Sprintf(" HTTP %d", je.HTTPStatus)
-	}
-	return outcome, summary
-}
-
-func (s *Server) auditRefusal(c echo.Context, entry db.AuditEntry, what string, err error) (*jing.Error, bool) {
-	je, ok := jing.AsError(err)
-	if !ok {
-		return nil, false
-	}
-	entry.Outcome, entry.Summary = refusalAudit(what, je)
-	s.audit(c, entry)
-	return je, true
-}

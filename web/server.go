@@ -29,7 +29,7 @@ import (
 
 // Deps is everything the web layer needs from main: the one input of New,
 // which hands each area only the part it uses (web/areas.go). Store,
-// Catalog, Platform, Jobs, Reference and Webhooks are required.
+// Catalog, Platform, Jobs, Reference, Webhooks and Crowds are required.
 type Deps struct {
 	Store   *db.Store
 	Catalog *i18n.Catalog
@@ -59,7 +59,7 @@ type Deps struct {
 	Reference ReferenceData
 	// Leads is the local copy's service: sync and moves (internal/leads); nil: the board says it is unavailable.
 	Leads *leads.Service
-	// Crowds is the crowds and imports service (internal/crowds); nil: those pages say they are unavailable.
+	// Crowds is the crowds and imports service (internal/crowds).
 	Crowds *crowds.Service
 	// Sends is the SMS and email sends service (internal/sends); nil: those pages say they are unavailable.
 	Sends *sends.Service
@@ -124,6 +124,7 @@ func (d Deps) withDefaults() (Deps, error) {
 	for name, absent := range map[string]bool{
 		"Store": d.Store == nil, "Catalog": d.Catalog == nil, "Platform": d.Platform == nil, "Jobs": d.Jobs == nil,
 		"Reference": d.Reference == nil, "Webhooks": d.Webhooks == nil,
+		"Crowds": d.Crowds == nil,
 	} {
 		if absent {
 			missing = append(missing, name)

@@ -400,7 +400,7 @@ func TestAlreadyMembersAndTheSameFileTwice(t *testing.T) {
 	im := r.waitImport(first)
 	second := r.prepare("a-copy.csv", f.csv)
 	target := Target{CrowdID: im.CrowdID}
-	if _, err := r.svc.Start(ctx, second, r.userID, "mia", target); err != ErrImportedOnce {
+	if _, err := r.svc.Start(ctx, second, r.userID, "mia", target); !errors.Is(err, ErrImportedOnce) {
 		t.Fatalf("same file again: %v, want ErrImportedOnce", err)
 	}
 	target.Again = true
@@ -509,7 +509,7 @@ func TestAnOversizedUploadIsRefusedAtTheLimit(t *testing.T) {
 	r := newRig(t)
 	r.svc.cfg.MaxUpload = 1 << 20
 	body := &countingReader{r: io.LimitReader(zeroReader{}, 200<<20)}
-	if _, err := r.svc.Upload(context.Background(), r.userID, "big.csv", body); err != ErrTooLarge {
+	if _, err := r.svc.Upload(context.Background(), r.userID, "big.csv", body); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("200 MB upload: %v, want ErrTooLarge", err)
 	}
 	if body.n > 2<<20 {
