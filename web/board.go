@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -68,7 +67,7 @@ func (s *Server) boardResolver() *refdata.Resolver {
 // carries the board's filter, for the counts it answers with). An unknown
 // business type falls back to the default one.
 func boardFilter(c echo.Context, r *refdata.Resolver) leadsview.Filter {
-	f := leadFilter(c.FormValue)
+	f := leads.ReadFilter(c.FormValue)
 	known := false
 	for _, bt := range r.BusinessTypes(leadObject) {
 		known = known || bt.ID == f.BusinessType
@@ -84,13 +83,6 @@ func clip(s string, n int) string {
 		return ""
 	}
 	return s
-}
-
-// storeFilter is the filter for the store; dates are whole days in zone.
-func storeFilter(f leadsview.Filter, zone *time.Location) db.LeadFilter {
-	return db.LeadFilter{BusinessType: f.BusinessType, Query: f.Query, Owner: f.Owner, Source: f.Source, LeadPool: f.LeadPool,
-		CreatedFrom: dayBounds(f.CreatedFrom, zone, false), CreatedTo: dayBounds(f.CreatedTo, zone, true),
-		UpdatedFrom: dayBounds(f.UpdatedFrom, zone, false), UpdatedTo: dayBounds(f.UpdatedTo, zone, true)}
 }
 
 // boardCtx is what shaping cards needs, built once per request.
@@ -205,7 +197,7 @@ func (s *Server) boardView(ctx context.Context, bc *boardCtx, f leadsview.Filter
 	if st, err := s.Store.LeadSync(ctx); err == nil {
 		v.AsOf = st.LastSyncedAt
 	}
-	counts, err := s.Store.CountLeadsByStatus(ctx, storeFilter(f, bc.loc.Zone()))
+	counts, err := s.Store.CountLeadsByStatus(ctx, f.Select(bc.loc.Zone()))
 	if err != nil {
 		return v, err
 	}
@@ -226,7 +218,7 @@ func (s *Server) column(ctx context.Context, bc *boardCtx, f leadsview.Filter, s
 	if count == 0 && offset == 0 {
 		return col, nil
 	}
-	lf := storeFilter(f, bc.loc.Zone())
+	lf := f.Select(bc.loc.Zone())
 	lf.Status, lf.Sort, lf.Limit, lf.Offset = st.Status, "updated", boardPage, offset
 	page, total, err := s.Store.ListLeads(ctx, lf)
 	if err != nil {
@@ -357,7 +349,7 @@ func (s *Server) answerMove(c echo.Context, bc *boardCtx, f leadsview.Filter, st
 		return redirectWithFlash(c, kind, msg, leadsview.BoardURL(f))
 	}
 	res := leadsview.MoveResult{Card: cd}
-	counts, err := s.Store.CountLeadsByStatus(c.Request().Context(), storeFilter(f, bc.loc.Zone()))
+	counts, err := s.Store.CountLeadsByStatus(c.Request().Context(), f.Select(bc.loc.Zone()))
 	if err != nil {
 		return err
 	}

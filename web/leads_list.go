@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -20,29 +19,12 @@ import (
 // filtered and sorted by GET parameters (bookmarkable). Viewers see mobile
 // numbers and email addresses masked (leads.Mask).
 
-// leadFilter reads the filter the board and the list share from value
-// (the query, or the form for a board's move). Overlong values and bad
-// dates are dropped rather than refused, so an old bookmark still opens.
-func leadFilter(value func(string) string) leadsview.Filter {
-	return leadsview.Filter{
-		BusinessType: clip(value("business_type"), boardIDMax),
-		Query:        clip(strings.TrimSpace(value("q")), boardQueryMax),
-		Owner:        clip(value("owner"), boardIDMax),
-		Source:       clip(value("source"), boardIDMax),
-		LeadPool:     clip(value("lead_pool"), boardIDMax),
-		CreatedFrom:  dateParam(value("created_from")),
-		CreatedTo:    dateParam(value("created_to")),
-		UpdatedFrom:  dateParam(value("updated_from")),
-		UpdatedTo:    dateParam(value("updated_to")),
-	}
-}
-
 // listFilter reads the list's filter from the query. Unknown business
 // types, statuses not of the chosen business type, bad dates and sorts are
 // dropped rather than refused, so an old bookmark still opens.
 func listFilter(c echo.Context, r *refdata.Resolver) leadsview.ListFilter {
 	f := leadsview.ListFilter{
-		Filter: leadFilter(c.QueryParam),
+		Filter: leads.ReadFilter(c.QueryParam),
 		Status: clip(c.QueryParam("status"), boardIDMax),
 		Sort:   c.QueryParam("sort"),
 	}
@@ -73,32 +55,8 @@ func listFilter(c echo.Context, r *refdata.Resolver) leadsview.ListFilter {
 	return f
 }
 
-// dateParam is a YYYY-MM-DD parameter's value, "" when absent or malformed.
-func dateParam(v string) string {
-	if _, err := time.Parse(time.DateOnly, v); err != nil {
-		return ""
-	}
-	return v
-}
-
-// dayBounds is the first (end false) or last (end true) second of a
-// YYYY-MM-DD day in zone; 0 for "".
-func dayBounds(day string, zone *time.Location, end bool) int64 {
-	if day == "" {
-		return 0
-	}
-	t, err := time.ParseInLocation(time.DateOnly, day, zone)
-	if err != nil {
-		return 0
-	}
-	if end {
-		return t.AddDate(0, 0, 1).Unix() - 1
-	}
-	return t.Unix()
-}
-
 func listStoreFilter(f leadsview.ListFilter, zone *time.Location) db.LeadFilter {
-	lf := storeFilter(f.Filter, zone)
+	lf := f.Filter.Select(zone)
 	lf.Status, lf.Sort = f.Status, f.Sort
 	lf.Limit, lf.Offset = leadsview.ListPageSize, (max(f.Page, 1)-1)*leadsview.ListPageSize
 	return lf

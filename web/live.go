@@ -101,6 +101,17 @@ func (s *Server) showLeadChanges(c echo.Context) error {
 			bc, f = s.newBoardCtx(c, br), boardFilter(c, br)
 		}
 	}
+	var onBoard map[string]bool
+	if bc != nil {
+		// The store's filter decides, as it did when the board was drawn.
+		uuids := make([]string, len(changes))
+		for i, ch := range changes {
+			uuids[i] = ch.UUID
+		}
+		if onBoard, err = s.Store.LeadsMatching(ctx, f.Select(bc.loc.Zone()), uuids); err != nil {
+			return err
+		}
+	}
 	lang := state(c).loc.Lang
 	pd := s.pageData(c, "", "")
 	rctx := ui.WithPage(ctx, pd)
@@ -119,7 +130,7 @@ func (s *Server) showLeadChanges(c echo.Context) error {
 		if r != nil {
 			item.StatusName, _ = r.Status(lang, l.BusinessType, l.Status)
 		}
-		if bc != nil && !l.Voided && l.BusinessType == f.BusinessType && leadMatches(l, f, bc) {
+		if onBoard[l.UUID] {
 			var buf bytes.Buffer
 			if err := leadsview.CardView(s.card(bc, l)).Render(rctx, &buf); err != nil {
 				return err
@@ -129,7 +140,7 @@ func (s *Server) showLeadChanges(c echo.Context) error {
 		ans.Leads = append(ans.Leads, item)
 	}
 	if bc != nil {
-		counts, err := s.Store.CountLeadsByStatus(ctx, storeFilter(f, bc.loc.Zone()))
+		counts, err := s.Store.CountLeadsByStatus(ctx, f.Select(bc.loc.Zone()))
 		if err != nil {
 			return err
 		}
@@ -142,31 +153,6 @@ func (s *Server) showLeadChanges(c echo.Context) error {
 		ans.Total, ans.TotalText = &total, t(c, "leads.board.total", "Count", bc.loc.Number(int64(total)))
 	}
 	return c.JSON(http.StatusOK, ans)
-}
-
-// leadMatches reports whether a lead passes the board's filter (the same
-// tests as the store's, the search as a plain substring match).
-func leadMatches(l db.Lead, f leadsview.Filter, bc *boardCtx) bool {
-	sf := storeFilter(f, bc.loc.Zone())
-	switch {
-	case sf.Owner != "" && l.Owner != sf.Owner,
-		sf.Source != "" && l.Source != sf.Source,
-		sf.LeadPool != "" && l.LeadPool != sf.LeadPool,
-		sf.CreatedFrom > 0 && l.CreatedAt < sf.CreatedFrom,
-		sf.CreatedTo > 0 && l.CreatedAt > sf.CreatedTo,
-		sf.UpdatedFrom > 0 && l.UpdatedAt < sf.UpdatedFrom,
-		sf.UpdatedTo > 0 && l.UpdatedAt > sf.UpdatedTo:
-		return false
-	}
-	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
-		for _, v := range []string{l.Name, l.Mobile, l.Email, l.Company, l.Title} {
-			if strings.Contains(strings.ToLower(v), q) {
-				return true
-			}
-		}
-		return false
-	}
-	return true
 }
 
 // leadRev digests what a lead's page shows of it.
