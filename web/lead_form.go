@@ -64,12 +64,12 @@ func leadValues(l db.Lead, r *refdata.Resolver) map[string][]string {
 }
 
 // editTarget is the lead of an edit and its form, with the lead's values.
-func (s *Server) editTarget(c echo.Context) (*refdata.Resolver, db.Lead, leadsview.LeadForm, error) {
-	r := s.boardResolver()
-	if r == nil {
+func (a *leadsArea) editTarget(c echo.Context) (*refdata.Resolver, db.Lead, leadsview.LeadForm, error) {
+	r, ok := a.pipelines()
+	if !ok {
 		return nil, db.Lead{}, leadsview.LeadForm{}, echo.NewHTTPError(http.StatusNotFound, errNotFound)
 	}
-	l, err := s.leadFromParam(c)
+	l, err := a.targetLead(c)
 	if err != nil {
 		return nil, l, leadsview.LeadForm{}, err
 	}
@@ -80,20 +80,20 @@ func (s *Server) editTarget(c echo.Context) (*refdata.Resolver, db.Lead, leadsvi
 	return r, l, f, nil
 }
 
-func (s *Server) showLeadEdit(c echo.Context) error {
-	_, _, f, err := s.editTarget(c)
+func (a *leadsArea) showLeadEdit(c echo.Context) error {
+	_, _, f, err := a.editTarget(c)
 	if err != nil {
 		return err
 	}
-	return s.renderLeadForm(c, http.StatusOK, f)
+	return a.renderLeadForm(c, http.StatusOK, f)
 }
 
-func (s *Server) renderLeadForm(c echo.Context, status int, f leadsview.LeadForm) error {
+func (a *leadsArea) renderLeadForm(c echo.Context, status int, f leadsview.LeadForm) error {
 	title := t(c, "leads.page.form.new_title")
 	if !f.New {
 		title = t(c, "leads.page.form.edit_title", "Name", f.Name)
 	}
-	return s.render(c, status, View{Title: title, Section: "leads", Body: leadsview.LeadFormView(f)})
+	return a.render(c, status, View{Title: title, Section: "leads", Body: leadsview.LeadFormView(f)})
 }
 
 // postedValues reads the writable fields from the post into their inputs
@@ -196,8 +196,8 @@ func leadInput(fs []forms.FieldInput, values, before map[string][]string) (jing.
 	return in, changed, nil
 }
 
-func (s *Server) saveLeadEdit(c echo.Context) error {
-	r, l, f, err := s.editTarget(c)
+func (a *leadsArea) saveLeadEdit(c echo.Context) error {
+	r, l, f, err := a.editTarget(c)
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,7 @@ func (s *Server) saveLeadEdit(c echo.Context) error {
 		merged[k] = v
 	}
 	if checkLeadForm(c, f.Fields, merged) {
-		return s.renderLeadForm(c, http.StatusUnprocessableEntity, f)
+		return a.renderLeadForm(c, http.StatusUnprocessableEntity, f)
 	}
 	in, changed, err := leadInput(f.Fields, values, before)
 	if err != nil {
@@ -225,28 +225,28 @@ func (s *Server) saveLeadEdit(c echo.Context) error {
 	}
 	entry := db.AuditEntry{Action: "lead.update", Object: "lead:" + l.UUID}
 	what := fmt.Sprintf("update %q: %s", l.Name, strings.Join(changed, ", "))
-	_, err = s.Leads.Update(c.Request().Context(), currentUser(c).Username, l.UUID, in, f.Seen)
+	_, err = a.leads.Update(c.Request().Context(), currentUser(c).Username, l.UUID, in, f.Seen)
 	var stale *leads.ChangedUpstream
 	switch {
 	case err == nil:
 		entry.Summary = what
-		s.audit(c, entry)
+		a.audit(c, entry)
 		return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.page.form.saved"), leadsview.LeadPath(l.UUID))
 	case errors.As(err, &stale):
 		entry.Outcome, entry.Summary = db.OutcomeFailed, what+" not sent: changed on the platform"
-		s.audit(c, entry)
+		a.audit(c, entry)
 		// What was typed stays; the form now answers the platform's state.
 		f.Seen = stale.Current.UpdatedAt
 		f.Error = t(c, "leads.page.form.changed")
-		return s.renderLeadForm(c, http.StatusConflict, f)
+		return a.renderLeadForm(c, http.StatusConflict, f)
 	}
-	return s.leadFormRefused(c, f, err, entry, what)
+	return a.leadFormRefused(c, f, err, entry, what)
 }
 
 // leadFormRefused shows a platform refusal: on the field it names, and
 // the whole message above the form; 422 with everything typed.
-func (s *Server) leadFormRefused(c echo.Context, f leadsview.LeadForm, err error, entry db.AuditEntry, what string) error {
-	je, ok := s.auditRefusal(c, entry, what, err)
+func (a *leadsArea) leadFormRefused(c echo.Context, f leadsview.LeadForm, err error, entry db.AuditEntry, what string) error {
+	je, ok := a.auditRefusal(c, entry, what, err)
 	if !ok {
 		return err
 	}
@@ -258,7 +258,7 @@ func (s *Server) leadFormRefused(c echo.Context, f leadsview.LeadForm, err error
 			}
 		}
 	}
-	return s.renderLeadForm(c, http.StatusUnprocessableEntity, f)
+	return a.renderLeadForm(c, http.StatusUnprocessableEntity, f)
 }
 
 // refusedFields reads the field codes a parameter refusal names. The
@@ -302,16 +302,16 @@ func newLeadType(c echo.Context, r *refdata.Resolver) string {
 	return r.DefaultBusinessType(leadObject)
 }
 
-func (s *Server) newLeadForm(c echo.Context, r *refdata.Resolver, values map[string][]string) leadsview.LeadForm {
+func (a *leadsArea) newLeadForm(c echo.Context, r *refdata.Resolver, values map[string][]string) leadsview.LeadForm {
 	lang := state(c).loc.Lang
 	bt := newLeadType(c, r)
 	return leadsview.LeadForm{New: true, BusinessType: bt, TypeName: r.BusinessType(lang, leadObject, bt),
 		Fields: leadFormFields(r, lang, bt, values, false)}
 }
 
-func (s *Server) showNewLead(c echo.Context) error {
-	r := s.boardResolver()
-	if r == nil {
+func (a *leadsArea) showNewLead(c echo.Context) error {
+	r, ok := a.pipelines()
+	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
 	}
 	bt := newLeadType(c, r)
@@ -319,21 +319,21 @@ func (s *Server) showNewLead(c echo.Context) error {
 	if sts := r.Statuses(bt); len(sts) > 0 {
 		values["lead_status"] = []string{sts[0].ID}
 	}
-	return s.renderLeadForm(c, http.StatusOK, s.newLeadForm(c, r, values))
+	return a.renderLeadForm(c, http.StatusOK, a.newLeadForm(c, r, values))
 }
 
-func (s *Server) createLead(c echo.Context) error {
-	r := s.boardResolver()
-	if r == nil {
+func (a *leadsArea) createLead(c echo.Context) error {
+	r, ok := a.pipelines()
+	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
 	}
-	f := s.newLeadForm(c, r, map[string][]string{"business_type": {newLeadType(c, r)}})
+	f := a.newLeadForm(c, r, map[string][]string{"business_type": {newLeadType(c, r)}})
 	values, err := postedValues(c, f.Fields)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 	}
 	if checkLeadForm(c, f.Fields, values) {
-		return s.renderLeadForm(c, http.StatusUnprocessableEntity, f)
+		return a.renderLeadForm(c, http.StatusUnprocessableEntity, f)
 	}
 	in, _, err := leadInput(f.Fields, values, nil)
 	if err != nil {
@@ -344,16 +344,16 @@ func (s *Server) createLead(c echo.Context) error {
 	name := strings.Join(values["name"], "")
 	entry := db.AuditEntry{Action: "lead.create", Object: "lead"}
 	what := fmt.Sprintf("create %q", name)
-	l, err := s.Leads.Create(c.Request().Context(), currentUser(c).Username, in)
+	l, err := a.leads.Create(c.Request().Context(), currentUser(c).Username, in)
 	switch {
 	case err == nil:
 		entry.Object, entry.Summary = "lead:"+l.UUID, what
-		s.audit(c, entry)
+		a.audit(c, entry)
 		return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.page.form.created", "Name", name), leadsview.LeadPath(l.UUID))
 	case errors.Is(err, db.ErrNotFound) && l.UUID != "":
 		entry.Object, entry.Summary = "lead:"+l.UUID, what+" (not yet in the local copy)"
-		s.audit(c, entry)
+		a.audit(c, entry)
 		return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.page.form.created_later", "Name", name), leadsview.BoardPath)
 	}
-	return s.leadFormRefused(c, f, err, entry, what)
+	return a.leadFormRefused(c, f, err, entry, what)
 }

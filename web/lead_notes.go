@@ -38,8 +38,8 @@ func leadNotes(c echo.Context, l db.Lead) leadsview.Notes {
 }
 
 // addLeadNote sends the posted note as the lead's latest_remark.
-func (s *Server) addLeadNote(c echo.Context) error {
-	l, err := s.leadFromParam(c)
+func (a *leadsArea) addLeadNote(c echo.Context) error {
+	l, err := a.targetLead(c)
 	if err != nil {
 		return err
 	}
@@ -47,54 +47,54 @@ func (s *Server) addLeadNote(c echo.Context) error {
 	note := strings.TrimSpace(text)
 	switch {
 	case l.Voided:
-		return s.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.voided"), "")
+		return a.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.voided"), "")
 	case note == "":
-		return s.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.required"), "")
+		return a.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.required"), "")
 	case utf8.RuneCountInString(note) > leadsview.NoteMax:
-		return s.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.too_long", "Max", leadsview.NoteMax, "Count", utf8.RuneCountInString(note)), "")
+		return a.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.too_long", "Max", leadsview.NoteMax, "Count", utf8.RuneCountInString(note)), "")
 	}
 	entry := db.AuditEntry{Action: "lead.note", Object: "lead:" + l.UUID}
 	what := fmt.Sprintf("note on %q (%d characters)", l.Name, utf8.RuneCountInString(note))
 	in := jing.LeadInput{LeadFields: jing.LeadFields{LatestRemark: note}}
-	updated, err := s.Leads.Update(c.Request().Context(), currentUser(c).Username, l.UUID, in, seenParam(c, l))
+	updated, err := a.leads.Update(c.Request().Context(), currentUser(c).Username, l.UUID, in, seenParam(c, l))
 	var changed *leads.ChangedUpstream
 	switch {
 	case err == nil:
 		entry.Summary = what
-		s.audit(c, entry)
+		a.audit(c, entry)
 		if !isHTMX(c) {
 			return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.page.notes.saved"), leadsview.LeadPath(l.UUID))
 		}
 		n := leadNotes(c, updated)
 		n.Success = t(c, "leads.page.notes.saved")
-		return s.renderFragment(c, http.StatusOK, leadsview.NotesCard(n))
+		return a.renderFragment(c, http.StatusOK, leadsview.NotesCard(n))
 	case errors.As(err, &changed):
 		entry.Outcome, entry.Summary = db.OutcomeFailed, what+" not sent: changed on the platform"
-		s.audit(c, entry)
-		return s.noteAnswer(c, changed.Current, http.StatusConflict, text, "", t(c, "leads.page.notes.changed"))
+		a.audit(c, entry)
+		return a.noteAnswer(c, changed.Current, http.StatusConflict, text, "", t(c, "leads.page.notes.changed"))
 	}
-	je, ok := s.auditRefusal(c, entry, what, err)
+	je, ok := a.auditRefusal(c, entry, what, err)
 	if !ok {
 		return err
 	}
-	if cur, err := s.Store.Lead(c.Request().Context(), l.UUID); err == nil {
+	if cur, err := a.copy.Lead(c.Request().Context(), l.UUID); err == nil {
 		l = cur
 	}
-	return s.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.refused", "Why", state(c).loc.Message(je.Message())), "")
+	return a.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.refused", "Why", state(c).loc.Message(je.Message())), "")
 }
 
 // noteAnswer answers a note that was not written, with the typed text
 // kept: the Notes card for htmx, else the whole page.
-func (s *Server) noteAnswer(c echo.Context, l db.Lead, status int, text, msg, notice string) error {
+func (a *leadsArea) noteAnswer(c echo.Context, l db.Lead, status int, text, msg, notice string) error {
 	if isHTMX(c) {
 		n := leadNotes(c, l)
 		n.Text, n.Error, n.Notice = text, msg, notice
-		return s.renderFragment(c, status, leadsview.NotesCard(n))
+		return a.renderFragment(c, status, leadsview.NotesCard(n))
 	}
-	v, err := s.leadPage(c, l)
+	v, err := a.leadPage(c, l)
 	if err != nil {
 		return err
 	}
 	v.Notes.Text, v.Notes.Error, v.Notes.Notice = text, msg, notice
-	return s.renderLead(c, status, v)
+	return a.renderLead(c, status, v)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -217,7 +218,7 @@ func TestLeadPageOwnerAndCollaborators(t *testing.T) {
 	for _, m := range rig.resolver().Members(true) {
 		if m.ID != l.Owner && other == "" {
 			other = m.ID
-		} else if m.ID != l.Owner && !slicesContains(l.Collaborators, m.ID) && collab == "" {
+		} else if m.ID != l.Owner && !slices.Contains(l.Collaborators, m.ID) && collab == "" {
 			collab = m.ID
 		}
 	}

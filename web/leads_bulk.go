@@ -22,7 +22,7 @@ import (
 
 // bulkBar is the bulk bar's choices: members, and every pipeline's
 // statuses that need no note.
-func (s *Server) bulkBar(r *refdata.Resolver, lang string) *leadsview.BulkBar {
+func (a *leadsArea) bulkBar(r *refdata.Resolver, lang string) *leadsview.BulkBar {
 	b := &leadsview.BulkBar{Actions: leads.BulkActions}
 	for _, m := range r.Members(true) {
 		b.Members = append(b.Members, leadsview.Choice{Value: m.ID, Label: m.DisplayName(lang)})
@@ -30,7 +30,7 @@ func (s *Server) bulkBar(r *refdata.Resolver, lang string) *leadsview.BulkBar {
 	for _, bt := range r.BusinessTypes(leadObject) {
 		g := leadsview.StatusGroup{Label: bt.DisplayName(lang)}
 		for _, st := range r.Statuses(bt.ID) {
-			if !s.Leads.ClosingStatus(bt.ID, st.ID) {
+			if !a.leads.ClosingStatus(bt.ID, st.ID) {
 				g.Statuses = append(g.Statuses, leadsview.Choice{Value: st.ID, Label: st.DisplayName(lang)})
 			}
 		}
@@ -46,7 +46,7 @@ type bulkRequest struct {
 	change leads.BulkChange
 }
 
-func (s *Server) readBulk(c echo.Context) (bulkRequest, error) {
+func (a *leadsArea) readBulk(c echo.Context) (bulkRequest, error) {
 	var br bulkRequest
 	form, err := c.FormParams()
 	if err != nil {
@@ -82,7 +82,7 @@ func (s *Server) readBulk(c echo.Context) (bulkRequest, error) {
 		if len(seen) > leads.MaxBulk {
 			return br, errBulkTooMany
 		}
-		l, err := s.Store.Lead(ctx, u)
+		l, err := a.copy.Lead(ctx, u)
 		if errors.Is(err, db.ErrNotFound) {
 			continue
 		}
@@ -105,7 +105,7 @@ var (
 
 // bulkRefusal answers a bulk form that cannot go on: back to the list
 // with what to fix.
-func (s *Server) bulkRefusal(c echo.Context, err error) error {
+func (a *leadsArea) bulkRefusal(c echo.Context, err error) error {
 	msg := map[error]string{errBulkChange: "leads.list.bulk.incomplete", errBulkNone: "leads.list.bulk.none",
 		errBulkTooMany: "leads.list.bulk.too_many"}[err]
 	if msg == "" {
@@ -139,14 +139,14 @@ func describeBulk(c echo.Context, r *refdata.Resolver, ch leads.BulkChange) stri
 	return t(c, "leads.list.bulk.change.status", "Status", name)
 }
 
-func (s *Server) previewBulk(c echo.Context) error {
-	r := s.boardResolver()
-	if r == nil {
+func (a *leadsArea) previewBulk(c echo.Context) error {
+	r, ok := a.pipelines()
+	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
 	}
-	br, err := s.readBulk(c)
+	br, err := a.readBulk(c)
 	if err != nil {
-		return s.bulkRefusal(c, err)
+		return a.bulkRefusal(c, err)
 	}
 	p := leadsview.BulkPreview{Count: len(br.leads), Change: describeBulk(c, r, br.change), Action: br.change.Action,
 		Owner: br.change.Owner, Members: br.change.Members, Status: br.change.Status, Back: bulkBack(c)}
@@ -158,27 +158,27 @@ func (s *Server) previewBulk(c echo.Context) error {
 	}
 	p.More = p.Count - len(p.Names)
 	title := t(c, "leads.list.bulk.preview_title")
-	return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.BulkPreviewPage(p)})
+	return a.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.BulkPreviewPage(p)})
 }
 
-func (s *Server) runBulk(c echo.Context) error {
-	if s.boardResolver() == nil {
+func (a *leadsArea) runBulk(c echo.Context) error {
+	if _, ok := a.pipelines(); !ok {
 		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
 	}
-	br, err := s.readBulk(c)
+	br, err := a.readBulk(c)
 	if err != nil {
-		return s.bulkRefusal(c, err)
+		return a.bulkRefusal(c, err)
 	}
 	u := currentUser(c)
 	uuids := make([]string, len(br.leads))
 	for i, l := range br.leads {
 		uuids[i] = l.UUID
 	}
-	id, err := s.Leads.RequestBulk(c.Request().Context(), u.ID, u.Username, uuids, br.change)
+	id, err := a.leads.RequestBulk(c.Request().Context(), u.ID, u.Username, uuids, br.change)
 	if err != nil {
 		return err
 	}
-	s.audit(c, db.AuditEntry{Action: "leads.bulk", Object: "leads",
+	a.audit(c, db.AuditEntry{Action: "leads.bulk", Object: "leads",
 		Summary: fmt.Sprintf("bulk %s of %d leads requested: job %d", br.change.Action, len(uuids), id)})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.list.bulk.started", "Count", len(uuids)), fmt.Sprintf("/jobs/%d", id))
 }

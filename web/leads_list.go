@@ -62,19 +62,19 @@ func listStoreFilter(f leadsview.ListFilter, zone *time.Location) db.LeadFilter 
 	return lf
 }
 
-func (s *Server) showLeadList(c echo.Context) error {
+func (a *leadsArea) showLeadList(c echo.Context) error {
 	title := t(c, "nav.leads")
-	r := s.boardResolver()
-	if r == nil {
-		return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.ListPage(leadsview.List{Unavailable: true})})
+	r, ok := a.pipelines()
+	if !ok {
+		return a.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.ListPage(leadsview.List{Unavailable: true})})
 	}
 	ctx := c.Request().Context()
 	loc := state(c).loc
 	lang := loc.Lang
 	f := listFilter(c, r)
-	v := leadsview.List{Now: s.Now().Unix(), Filter: f, Masked: !mayMove(currentUser(c))}
+	v := leadsview.List{Now: a.now().Unix(), Filter: f, Masked: !mayMove(currentUser(c))}
 	lf := listStoreFilter(f, loc.Zone())
-	page, total, err := s.Store.ListLeads(ctx, lf)
+	page, total, err := a.copy.ListLeads(ctx, lf)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (s *Server) showLeadList(c echo.Context) error {
 		// Past the end (the list shrank since): the last page.
 		v.Filter.Page = v.Pages
 		lf.Offset = (v.Pages - 1) * leadsview.ListPageSize
-		if page, total, err = s.Store.ListLeads(ctx, lf); err != nil {
+		if page, total, err = a.copy.ListLeads(ctx, lf); err != nil {
 			return err
 		}
 		v.Total = total
@@ -98,10 +98,10 @@ func (s *Server) showLeadList(c echo.Context) error {
 		}
 	}
 	if !v.Masked {
-		v.Bulk = s.bulkBar(r, lang)
+		v.Bulk = a.bulkBar(r, lang)
 	}
 	if isHTMX(c) && c.Request().Header.Get("HX-Boosted") != "true" {
-		return s.renderFragment(c, http.StatusOK, leadsview.ListAnswer(v))
+		return a.renderFragment(c, http.StatusOK, leadsview.ListAnswer(v))
 	}
 	for _, bt := range r.BusinessTypes(leadObject) {
 		v.BusinessTypes = append(v.BusinessTypes, leadsview.Choice{Value: bt.ID, Label: bt.DisplayName(lang)})
@@ -112,13 +112,13 @@ func (s *Server) showLeadList(c echo.Context) error {
 	for _, o := range r.Options(leadObject, "source_type") {
 		v.Sources = append(v.Sources, leadsview.Choice{Value: o.ID, Label: o.DisplayName(lang)})
 	}
-	if v.Pools, err = s.poolChoices(ctx, loc); err != nil {
+	if v.Pools, err = a.poolChoices(ctx, loc); err != nil {
 		return err
 	}
-	if st, err := s.Store.LeadSync(ctx); err == nil {
+	if st, err := a.copy.LeadSync(ctx); err == nil {
 		v.AsOf = st.LastSyncedAt
 	}
-	return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.ListPage(v)})
+	return a.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.ListPage(v)})
 }
 
 // listRow shapes a lead for the list, its ids resolved to names.
@@ -138,8 +138,8 @@ func listRow(r *refdata.Resolver, lang string, l db.Lead, masked bool) leadsview
 
 // poolChoices are the lead pools of the local copy, for the lead pool
 // filter (the list's and the board's).
-func (s *Server) poolChoices(ctx context.Context, loc *i18n.Localizer) ([]leadsview.Choice, error) {
-	pools, err := s.Store.LeadPools(ctx)
+func (a *leadsArea) poolChoices(ctx context.Context, loc *i18n.Localizer) ([]leadsview.Choice, error) {
+	pools, err := a.copy.LeadPools(ctx)
 	if err != nil {
 		return nil, err
 	}

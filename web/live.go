@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"hash/fnv"
 	"net/http"
@@ -60,7 +59,7 @@ type liveAnswer struct {
 // the latest seq. With board=1 and the board's filter it adds, for the
 // leads on that board, their cards (as the user may see them) and the
 // columns' counts.
-func (s *Server) showLeadChanges(c echo.Context) error {
+func (a *leadsArea) showLeadChanges(c echo.Context) error {
 	ctx := c.Request().Context()
 	c.Response().Header().Set("Cache-Control", "no-store")
 	after := int64(-1)
@@ -73,16 +72,16 @@ func (s *Server) showLeadChanges(c echo.Context) error {
 	}
 	if after < 0 {
 		// Where to start following; with lead=<uuid>, that lead's revision.
-		ans := liveAnswer{Last: s.liveSeq(ctx), Leads: []liveLead{}}
+		ans := liveAnswer{Last: a.liveSeq(ctx), Leads: []liveLead{}}
 		if uuid := c.QueryParam("lead"); uuid != "" && len(uuid) <= boardIDMax {
-			if l, err := s.Store.Lead(ctx, uuid); err == nil {
+			if l, err := a.copy.Lead(ctx, uuid); err == nil {
 				ans.Leads = append(ans.Leads, liveLead{UUID: l.UUID, Status: l.Status, BusinessType: l.BusinessType,
 					Voided: l.Voided, Seq: ans.Last, Rev: leadRev(l)})
 			}
 		}
 		return c.JSON(http.StatusOK, ans)
 	}
-	changes, last, err := s.Store.LeadChangesAfter(ctx, after, liveChangesMax)
+	changes, last, err := a.copy.LeadChangesAfter(ctx, after, liveChangesMax)
 	if err != nil {
 		return err
 	}
@@ -95,11 +94,9 @@ func (s *Server) showLeadChanges(c echo.Context) error {
 	}
 	var bc *boardCtx
 	var f leadsview.Filter
-	r := s.leadResolver()
-	if c.QueryParam("board") == "1" {
-		if br := s.boardResolver(); br != nil {
-			bc, f = s.newBoardCtx(c, br), boardFilter(c, br)
-		}
+	r, drawn := a.pipelines()
+	if c.QueryParam("board") == "1" && drawn {
+		bc, f = a.newBoardCtx(c, r), boardFilter(c, r)
 	}
 	var onBoard map[string]bool
 	if bc != nil {
@@ -108,16 +105,16 @@ func (s *Server) showLeadChanges(c echo.Context) error {
 		for i, ch := range changes {
 			uuids[i] = ch.UUID
 		}
-		if onBoard, err = s.Store.LeadsMatching(ctx, f.Select(bc.loc.Zone()), uuids); err != nil {
+		if onBoard, err = a.copy.LeadsMatching(ctx, f.Select(bc.loc.Zone()), uuids); err != nil {
 			return err
 		}
 	}
 	lang := state(c).loc.Lang
-	pd := s.pageData(c, "", "")
+	pd := a.pageData(c, "", "")
 	rctx := ui.WithPage(ctx, pd)
 	for _, ch := range changes {
 		item := liveLead{UUID: ch.UUID, Seq: ch.Seq}
-		l, err := s.Store.Lead(ctx, ch.UUID)
+		l, err := a.copy.Lead(ctx, ch.UUID)
 		switch {
 		case errors.Is(err, db.ErrNotFound):
 			item.Voided = true // gone from the copy: as good as voided for open pages
@@ -127,12 +124,10 @@ func (s *Server) showLeadChanges(c echo.Context) error {
 			return err
 		}
 		item.Status, item.BusinessType, item.Voided, item.Rev = l.Status, l.BusinessType, l.Voided, leadRev(l)
-		if r != nil {
-			item.StatusName, _ = r.Status(lang, l.BusinessType, l.Status)
-		}
+		item.StatusName, _ = r.Status(lang, l.BusinessType, l.Status)
 		if onBoard[l.UUID] {
 			var buf bytes.Buffer
-			if err := leadsview.CardView(s.card(bc, l)).Render(rctx, &buf); err != nil {
+			if err := leadsview.CardView(a.card(bc, l)).Render(rctx, &buf); err != nil {
 				return err
 			}
 			item.OnBoard, item.Card = true, buf.String()
@@ -140,13 +135,13 @@ func (s *Server) showLeadChanges(c echo.Context) error {
 		ans.Leads = append(ans.Leads, item)
 	}
 	if bc != nil {
-		counts, err := s.Store.CountLeadsByStatus(ctx, f.Select(bc.loc.Zone()))
+		counts, err := a.copy.CountLeadsByStatus(ctx, f.Select(bc.loc.Zone()))
 		if err != nil {
 			return err
 		}
 		total := 0
 		ans.Counts = map[string]int{}
-		for _, st := range s.pipeline(bc, f.BusinessType) {
+		for _, st := range a.pipeline(bc, f.BusinessType) {
 			ans.Counts[st.Status] = counts[st.Status]
 			total += counts[st.Status]
 		}
@@ -164,15 +159,4 @@ func leadRev(l db.Lead) string {
 		h.Write([]byte{0})
 	}
 	return strconv.FormatUint(h.Sum64(), 36)
-}
-
-// liveSeq is the latest seq of the change log: pages start following
-// changes from it (0 when it cannot be read: the first poll then reports
-// everything in the log, which open pages treat as changes they check).
-func (s *Server) liveSeq(ctx context.Context) int64 {
-	_, last, err := s.Store.LeadChangesAfter(ctx, 1<<62, 1)
-	if err != nil {
-		return 0
-	}
-	return last
 }
