@@ -13,7 +13,6 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
-	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
@@ -243,14 +242,10 @@ func (a *leadsArea) moveLead(c echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
 	}
-	ctx := c.Request().Context()
 	l, err := a.targetLead(c)
 	if err != nil {
 		return err
 	}
-	uuid := l.UUID
-	bc := a.newBoardCtx(c, r)
-	f := boardFilter(c, r)
 	to := strings.TrimSpace(c.FormValue("to"))
 	note := strings.TrimSpace(c.FormValue("note"))
 	if to == "" || len(to) > boardIDMax || len(note) > moveNoteMax {
@@ -260,46 +255,50 @@ func (a *leadsArea) moveLead(c echo.Context) error {
 	if err != nil {
 		seen = l.UpdatedAt // no card time sent: the copy the board shows
 	}
-	toName, _ := r.Status(bc.lang, l.BusinessType, to)
-	entry := db.AuditEntry{Action: "lead.move", Object: "lead:" + uuid}
+	bc, f := a.newBoardCtx(c, r), boardFilter(c, r)
+	moved, err := a.leads.Move(c.Request().Context(), currentUser(c).Username, l.UUID, to, note, seen)
+	entry := db.AuditEntry{Action: "lead.move", Object: "lead:" + l.UUID}
 	fromTo := fmt.Sprintf("%q from %s to %s", l.Name, l.Status, to)
+	if err != nil {
+		return a.moveNotMade(c, bc, f, l, to, err, entry, fromTo)
+	}
+	entry.Summary = "moved " + fromTo
+	if note != "" {
+		entry.Summary += " with a note"
+	}
+	a.audit(c, entry)
+	name, _ := r.Status(bc.lang, moved.BusinessType, moved.Status)
+	return a.answerMove(c, bc, f, http.StatusOK, a.card(bc, moved), ui.FlashSuccess, t(c, "leads.move.moved", "Name", moved.Name, "Status", name))
+}
 
-	if a.leads.ClosingStatus(l.BusinessType, to) && note == "" {
+// moveNotMade answers a move the leads service did not make: a closing
+// status without a note (the card asks for one), a lead changed on the
+// platform (the card as it now is) or the platform's refusal (the card
+// back in its column with the platform's sentence).
+func (a *leadsArea) moveNotMade(c echo.Context, bc *boardCtx, f leadsview.Filter, l db.Lead, to string, err error, entry db.AuditEntry, fromTo string) error {
+	var changed *leads.ChangedUpstream
+	switch {
+	case errors.Is(err, leads.ErrNoteRequired):
+		toName, _ := bc.r.Status(bc.lang, l.BusinessType, to)
 		cd := a.card(bc, l)
 		cd.NeedsNote = &leadsview.Target{Status: to, Name: toName, Closing: true}
 		cd.Error = t(c, "leads.move.note_required", "Status", toName)
 		return a.answerMove(c, bc, f, http.StatusUnprocessableEntity, cd, ui.FlashError, cd.Error)
-	}
-
-	moved, err := a.leads.Move(ctx, currentUser(c).Username, uuid, to, note, seen)
-	var changed *leads.ChangedUpstream
-	switch {
-	case err == nil:
-		entry.Summary = "moved " + fromTo
-		if note != "" {
-			entry.Summary += " with a note"
-		}
-		a.audit(c, entry)
-		cd := a.card(bc, moved)
-		name, _ := r.Status(bc.lang, moved.BusinessType, moved.Status)
-		return a.answerMove(c, bc, f, http.StatusOK, cd, ui.FlashSuccess, t(c, "leads.move.moved", "Name", moved.Name, "Status", name))
 	case errors.As(err, &changed):
 		cur := changed.Current
 		entry.Outcome = db.OutcomeFailed
 		entry.Summary = fmt.Sprintf("move %s not sent: changed on the platform (now %s)", fromTo, cur.Status)
 		a.audit(c, entry)
-		name, _ := r.Status(bc.lang, cur.BusinessType, cur.Status)
+		name, _ := bc.r.Status(bc.lang, cur.BusinessType, cur.Status)
 		cd := a.card(bc, cur)
 		cd.Notice = t(c, "leads.move.changed", "Status", name)
 		return a.answerMove(c, bc, f, http.StatusConflict, cd, ui.FlashError, cd.Notice)
 	}
-	je, ok := jing.AsError(err)
+	je, ok := a.auditRefusal(c, entry, "move "+fromTo, err)
 	if !ok {
 		return err
 	}
-	entry.Outcome, entry.Summary = refusalAudit("move "+fromTo, je)
-	a.audit(c, entry)
-	if cur, err := a.copy.Lead(ctx, uuid); err == nil {
+	if cur, err := a.copy.Lead(c.Request().Context(), l.UUID); err == nil {
 		l = cur
 	}
 	cd := a.card(bc, l)

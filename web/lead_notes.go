@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
-	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 	"github.com/jingdesk/jingdesk/templates/ui"
@@ -37,26 +36,17 @@ func leadNotes(c echo.Context, l db.Lead) leadsview.Notes {
 	return leadsview.Notes{UUID: l.UUID, Latest: latestRemark(l), CanEdit: mayMove(currentUser(c)) && !l.Voided, Seen: l.UpdatedAt}
 }
 
-// addLeadNote sends the posted note as the lead's latest_remark.
+// addLeadNote sends the posted note as the lead's latest_remark (the
+// leads service refuses an empty or overlong one, or one on a voided lead).
 func (a *leadsArea) addLeadNote(c echo.Context) error {
 	l, err := a.targetLead(c)
 	if err != nil {
 		return err
 	}
 	text := c.FormValue("note")
-	note := strings.TrimSpace(text)
-	switch {
-	case l.Voided:
-		return a.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.voided"), "")
-	case note == "":
-		return a.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.required"), "")
-	case utf8.RuneCountInString(note) > leadsview.NoteMax:
-		return a.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.too_long", "Max", leadsview.NoteMax, "Count", utf8.RuneCountInString(note)), "")
-	}
 	entry := db.AuditEntry{Action: "lead.note", Object: "lead:" + l.UUID}
-	what := fmt.Sprintf("note on %q (%d characters)", l.Name, utf8.RuneCountInString(note))
-	in := jing.LeadInput{LeadFields: jing.LeadFields{LatestRemark: note}}
-	updated, err := a.leads.Update(c.Request().Context(), currentUser(c).Username, l.UUID, in, seenParam(c, l))
+	what := fmt.Sprintf("note on %q (%d characters)", l.Name, utf8.RuneCountInString(strings.TrimSpace(text)))
+	updated, err := a.leads.AddNote(c.Request().Context(), currentUser(c).Username, l.UUID, text, seenParam(c, l))
 	var changed *leads.ChangedUpstream
 	switch {
 	case err == nil:
@@ -72,6 +62,9 @@ func (a *leadsArea) addLeadNote(c echo.Context) error {
 		entry.Outcome, entry.Summary = db.OutcomeFailed, what+" not sent: changed on the platform"
 		a.audit(c, entry)
 		return a.noteAnswer(c, changed.Current, http.StatusConflict, text, "", t(c, "leads.page.notes.changed"))
+	}
+	if why, status, ok := refusedHere(c, err); ok {
+		return a.noteAnswer(c, l, status, text, why, "")
 	}
 	je, ok := a.auditRefusal(c, entry, what, err)
 	if !ok {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -186,10 +185,6 @@ func (a *leadsArea) setLeadOwner(c echo.Context) error {
 	if len(owner) > boardIDMax {
 		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 	}
-	if owner == "" {
-		// leads.update leaves empty fields out: unassigning is not a write it knows.
-		return a.leadAnswer(c, l, http.StatusUnprocessableEntity, t(c, "leads.page.owner_required"), "")
-	}
 	seen := seenParam(c, l)
 	entry := db.AuditEntry{Action: "lead.owner", Object: "lead:" + l.UUID}
 	what := fmt.Sprintf("owner of %q from %q to %q", l.Name, l.Owner, owner)
@@ -197,8 +192,7 @@ func (a *leadsArea) setLeadOwner(c echo.Context) error {
 	return a.answerLeadWrite(c, l, updated, err, entry, what, "leads.page.owner_saved")
 }
 
-// setLeadCollaborators makes the lead's collaborators the checked members
-// (leads.collaborators: those added and those removed).
+// setLeadCollaborators makes the lead's collaborators the checked members.
 func (a *leadsArea) setLeadCollaborators(c echo.Context) error {
 	l, err := a.targetLead(c)
 	if err != nil {
@@ -208,28 +202,15 @@ func (a *leadsArea) setLeadCollaborators(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 	}
-	want := map[string]bool{}
-	for _, id := range form["collaborator"] {
+	want := form["collaborator"]
+	for _, id := range want {
 		if id == "" || len(id) > boardIDMax || len(want) > 200 {
 			return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 		}
-		want[id] = true
 	}
-	var add, remove []string
-	for id := range want {
-		if !slices.Contains(l.Collaborators, id) {
-			add = append(add, id)
-		}
-	}
-	for _, id := range l.Collaborators {
-		if !want[id] {
-			remove = append(remove, id)
-		}
-	}
-	sort.Strings(add)
 	entry := db.AuditEntry{Action: "lead.collaborators", Object: "lead:" + l.UUID}
-	what := fmt.Sprintf("collaborators of %q: add %v remove %v", l.Name, add, remove)
-	updated, err := a.leads.SetCollaborators(c.Request().Context(), currentUser(c).Username, l.UUID, add, remove, seenParam(c, l))
+	what := fmt.Sprintf("collaborators of %q from %v to %v", l.Name, l.Collaborators, want)
+	updated, err := a.leads.SetCollaborators(c.Request().Context(), currentUser(c).Username, l.UUID, want, seenParam(c, l))
 	return a.answerLeadWrite(c, l, updated, err, entry, what, "leads.page.collaborators_saved")
 }
 
@@ -243,8 +224,9 @@ func seenParam(c echo.Context, l db.Lead) int64 {
 }
 
 // answerLeadWrite ends a write of the lead page: back to the page with a
-// message on success; on a change upstream (409) or a refusal (422) the
-// page as the lead now is, with the reason.
+// message on success; the page with the reason when the leads service
+// refused it (nothing sent); on a change upstream (409) or a platform
+// refusal (422) the page as the lead now is, with the reason.
 func (a *leadsArea) answerLeadWrite(c echo.Context, l, updated db.Lead, err error, entry db.AuditEntry, what, savedID string) error {
 	var changed *leads.ChangedUpstream
 	switch {
@@ -256,6 +238,9 @@ func (a *leadsArea) answerLeadWrite(c echo.Context, l, updated db.Lead, err erro
 		entry.Outcome, entry.Summary = db.OutcomeFailed, what+" not sent: changed on the platform"
 		a.audit(c, entry)
 		return a.leadAnswer(c, changed.Current, http.StatusConflict, "", t(c, "leads.page.changed"))
+	}
+	if text, status, ok := refusedHere(c, err); ok {
+		return a.leadAnswer(c, l, status, text, "")
 	}
 	je, ok := a.auditRefusal(c, entry, what, err)
 	if !ok {

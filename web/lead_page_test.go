@@ -402,21 +402,3 @@ func TestLeadCreateForm(t *testing.T) {
 	}
 	wantStatus(t, c.get(loc), http.StatusOK)
 }
-
-func TestRefusedFields(t *testing.T) {
-	for msg, want := range map[string]string{
-		"参数无效: mobile 不是有效的手机号":    "mobile",
-		"缺少必选参数: name":             "name",
-		"缺少必选参数: mobile或email":     "mobile,email",
-		"参数无效：c_number_ab12 必须是数字": "c_number_ab12",
-		"参数无效": "",
-	} {
-		got, _ := refusedFields(&jing.Error{Code: jing.CodeInvalidParameter, Msg: msg})
-		if strings.Join(got, ",") != want {
-			t.Errorf("%q → %v, want %s", msg, got, want)
-		}
-	}
-	if got, _ := refusedFields(&jing.Error{Code: jing.CodeBusinessFailed, Msg: "x: mobile y"}); got != nil {
-		t.Errorf("a business error names fields: %v", got)
-	}
-}

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
@@ -24,7 +25,7 @@ import (
 type leadsArea struct {
 	*kit
 	copy   leadCopy
-	leads  leadWrites
+	leads  leadService
 	ref    referenceSource
 	scores leadScores
 	// platform is the live connection, for what the lead page asks the
@@ -38,24 +39,28 @@ type leadCopy interface {
 	Lead(ctx context.Context, uuid string) (db.Lead, error)
 	ListLeads(ctx context.Context, f db.LeadFilter) ([]db.Lead, int, error)
 	CountLeadsByStatus(ctx context.Context, f db.LeadFilter) (map[string]int, error)
-	LeadsMatching(ctx context.Context, f db.LeadFilter, uuids []string) (map[string]bool, error)
 	LeadsVersion() int64
 	LeadSync(ctx context.Context) (db.LeadSyncState, error)
 	LeadPools(ctx context.Context) ([]string, error)
 	LeadStatusHistory(ctx context.Context, uuid string) ([]db.LeadStatusChange, error)
-	LeadChangesAfter(ctx context.Context, seq int64, limit int) ([]db.LeadChange, int64, error)
 }
 
-// leadWrites is what the leads pages ask of the leads service.
-type leadWrites interface {
+// leadService is what the leads pages ask of the leads service: the
+// writes (each with its rules and refusals), the sync, and the change
+// feed open pages follow.
+type leadService interface {
 	ClosingStatus(businessType, status string) bool
 	RequestSync(ctx context.Context, userID int64, full bool) (int64, error)
 	Move(ctx context.Context, actor string, uuid, toStatus, note string, seenUpdatedAt int64) (db.Lead, error)
 	SetOwner(ctx context.Context, actor, uuid, owner string, seenUpdatedAt int64) (db.Lead, error)
-	SetCollaborators(ctx context.Context, actor, uuid string, add, remove []string, seenUpdatedAt int64) (db.Lead, error)
-	Update(ctx context.Context, actor, uuid string, in jing.LeadInput, seenUpdatedAt int64) (db.Lead, error)
-	Create(ctx context.Context, actor string, in jing.LeadInput) (db.Lead, error)
-	RequestBulk(ctx context.Context, userID int64, actor string, uuids []string, c leads.BulkChange) (int64, error)
+	SetCollaborators(ctx context.Context, actor, uuid string, want []string, seenUpdatedAt int64) (db.Lead, error)
+	AddNote(ctx context.Context, actor, uuid, note string, seenUpdatedAt int64) (db.Lead, error)
+	SaveForm(ctx context.Context, actor, uuid string, f leads.Form, seenUpdatedAt int64) ([]string, error)
+	CreateFromForm(ctx context.Context, actor, businessType string, f leads.Form) (db.Lead, error)
+	PlanBulk(ctx context.Context, uuids []string, c leads.BulkChange) (leads.BulkPlan, error)
+	RequestBulk(ctx context.Context, userID int64, actor string, uuids []string, c leads.BulkChange) (int64, leads.BulkPlan, error)
+	LastChange(ctx context.Context) (int64, error)
+	ChangesAfter(ctx context.Context, seq int64, board *db.LeadFilter) (leads.Changes, error)
 }
 
 // referenceSource is the reference data's current resolver (never nil:
@@ -111,11 +116,23 @@ func (a *leadsArea) targetLead(c echo.Context) (db.Lead, error) {
 	return a.copy.Lead(c.Request().Context(), uuid)
 }
 
+// refusedHere is a refusal of a service (msg.Error: nothing was sent to
+// the platform) in the reader's words, with its kind's status, for a
+// page that shows it in place; ok is false for any other error.
+func refusedHere(c echo.Context, err error) (text string, status int, ok bool) {
+	r, ok := msg.AsError(err)
+	if !ok {
+		return "", 0, false
+	}
+	text, _ = userMessage(c, err)
+	return text, refusalStatus(r.Kind), true
+}
+
 // liveSeq is the latest seq of the change log: pages start following
 // changes from it (0 when it cannot be read: the first poll then reports
 // everything in the log, which open pages treat as changes they check).
 func (a *leadsArea) liveSeq(ctx context.Context) int64 {
-	_, last, err := a.copy.LeadChangesAfter(ctx, 1<<62, 1)
+	last, err := a.leads.LastChange(ctx)
 	if err != nil {
 		return 0
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"errors"
 	"hash/fnv"
 	"net/http"
 	"strconv"
@@ -19,11 +18,6 @@ import (
 // current (web/webhooks.go receives them, internal/webhooks applies them);
 // open boards and lead pages follow the copy by polling GET /leads/changes,
 // and administrators see the receiving URL and the stored events.
-
-const (
-	// liveChangesMax is the most leads one answer of /leads/changes reports.
-	liveChangesMax = 200
-)
 
 // liveLead is one changed lead as open pages need it.
 type liveLead struct {
@@ -60,92 +54,70 @@ type liveAnswer struct {
 // leads on that board, their cards (as the user may see them) and the
 // columns' counts.
 func (a *leadsArea) showLeadChanges(c echo.Context) error {
-	ctx := c.Request().Context()
 	c.Response().Header().Set("Cache-Control", "no-store")
-	after := int64(-1)
-	if raw := c.QueryParam("after"); raw != "" {
-		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || n < 0 {
-			return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
-		}
-		after = n
+	raw := c.QueryParam("after")
+	if raw == "" {
+		return a.showLiveStart(c)
 	}
-	if after < 0 {
-		// Where to start following; with lead=<uuid>, that lead's revision.
-		ans := liveAnswer{Last: a.liveSeq(ctx), Leads: []liveLead{}}
-		if uuid := c.QueryParam("lead"); uuid != "" && len(uuid) <= boardIDMax {
-			if l, err := a.copy.Lead(ctx, uuid); err == nil {
-				ans.Leads = append(ans.Leads, liveLead{UUID: l.UUID, Status: l.Status, BusinessType: l.BusinessType,
-					Voided: l.Voided, Seq: ans.Last, Rev: leadRev(l)})
-			}
-		}
-		return c.JSON(http.StatusOK, ans)
+	after, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || after < 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 	}
-	changes, last, err := a.copy.LeadChangesAfter(ctx, after, liveChangesMax)
+	r, drawn := a.pipelines()
+	var bc *boardCtx
+	var f leadsview.Filter
+	var board *db.LeadFilter
+	if c.QueryParam("board") == "1" && drawn {
+		bc, f = a.newBoardCtx(c, r), boardFilter(c, r)
+		sel := f.Select(bc.loc.Zone())
+		board = &sel
+	}
+	ctx := c.Request().Context()
+	changes, err := a.leads.ChangesAfter(ctx, after, board)
 	if err != nil {
 		return err
 	}
-	ans := liveAnswer{Last: last, Leads: make([]liveLead, 0, len(changes))}
-	if len(changes) == liveChangesMax {
-		ans.Last, ans.More = changes[len(changes)-1].Seq, true
-	}
-	if len(changes) == 0 {
-		return c.JSON(http.StatusOK, ans)
-	}
-	var bc *boardCtx
-	var f leadsview.Filter
-	r, drawn := a.pipelines()
-	if c.QueryParam("board") == "1" && drawn {
-		bc, f = a.newBoardCtx(c, r), boardFilter(c, r)
-	}
-	var onBoard map[string]bool
-	if bc != nil {
-		// The store's filter decides, as it did when the board was drawn.
-		uuids := make([]string, len(changes))
-		for i, ch := range changes {
-			uuids[i] = ch.UUID
-		}
-		if onBoard, err = a.copy.LeadsMatching(ctx, f.Select(bc.loc.Zone()), uuids); err != nil {
-			return err
-		}
-	}
+	ans := liveAnswer{Last: changes.Last, More: changes.More, Leads: make([]liveLead, 0, len(changes.Leads))}
 	lang := state(c).loc.Lang
-	pd := a.pageData(c, "", "")
-	rctx := ui.WithPage(ctx, pd)
-	for _, ch := range changes {
-		item := liveLead{UUID: ch.UUID, Seq: ch.Seq}
-		l, err := a.copy.Lead(ctx, ch.UUID)
-		switch {
-		case errors.Is(err, db.ErrNotFound):
-			item.Voided = true // gone from the copy: as good as voided for open pages
-			ans.Leads = append(ans.Leads, item)
-			continue
-		case err != nil:
-			return err
+	rctx := ui.WithPage(ctx, a.pageData(c, "", ""))
+	for _, ch := range changes.Leads {
+		item := liveLead{UUID: ch.UUID, Seq: ch.Seq, Voided: ch.Gone}
+		if !ch.Gone {
+			l := ch.Lead
+			item.Status, item.BusinessType, item.Voided, item.Rev = l.Status, l.BusinessType, l.Voided, leadRev(l)
+			item.StatusName, _ = r.Status(lang, l.BusinessType, l.Status)
 		}
-		item.Status, item.BusinessType, item.Voided, item.Rev = l.Status, l.BusinessType, l.Voided, leadRev(l)
-		item.StatusName, _ = r.Status(lang, l.BusinessType, l.Status)
-		if onBoard[l.UUID] {
+		if ch.OnBoard {
 			var buf bytes.Buffer
-			if err := leadsview.CardView(a.card(bc, l)).Render(rctx, &buf); err != nil {
+			if err := leadsview.CardView(a.card(bc, ch.Lead)).Render(rctx, &buf); err != nil {
 				return err
 			}
 			item.OnBoard, item.Card = true, buf.String()
 		}
 		ans.Leads = append(ans.Leads, item)
 	}
-	if bc != nil {
-		counts, err := a.copy.CountLeadsByStatus(ctx, f.Select(bc.loc.Zone()))
-		if err != nil {
-			return err
-		}
+	if changes.Counts != nil {
 		total := 0
 		ans.Counts = map[string]int{}
 		for _, st := range a.pipeline(bc, f.BusinessType) {
-			ans.Counts[st.Status] = counts[st.Status]
-			total += counts[st.Status]
+			ans.Counts[st.Status] = changes.Counts[st.Status]
+			total += changes.Counts[st.Status]
 		}
 		ans.Total, ans.TotalText = &total, t(c, "leads.board.total", "Count", bc.loc.Number(int64(total)))
+	}
+	return c.JSON(http.StatusOK, ans)
+}
+
+// showLiveStart says where to start following: the latest seq, and with
+// lead=<uuid> that lead's revision.
+func (a *leadsArea) showLiveStart(c echo.Context) error {
+	ctx := c.Request().Context()
+	ans := liveAnswer{Last: a.liveSeq(ctx), Leads: []liveLead{}}
+	if uuid := c.QueryParam("lead"); uuid != "" && len(uuid) <= boardIDMax {
+		if l, err := a.copy.Lead(ctx, uuid); err == nil {
+			ans.Leads = append(ans.Leads, liveLead{UUID: l.UUID, Status: l.Status, BusinessType: l.BusinessType,
+				Voided: l.Voided, Seq: ans.Last, Rev: leadRev(l)})
+		}
 	}
 	return c.JSON(http.StatusOK, ans)
 }
