@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,16 +36,19 @@ const (
 // business type falls back to the default one.
 func boardFilter(c echo.Context, r *refdata.Resolver) leadsview.Filter {
 	f := leads.ReadFilter(c.FormValue)
-	known := false
-	for _, bt := range r.BusinessTypes(leadObject) {
-		known = known || bt.ID == f.BusinessType
-	}
-	if !known {
+	if !knownBusinessType(r, f.BusinessType) {
 		f.BusinessType = r.DefaultBusinessType(leadObject)
 	}
 	return f
 }
 
+// knownBusinessType reports whether id is a business type of leads.
+func knownBusinessType(r *refdata.Resolver, id string) bool {
+	return slices.ContainsFunc(r.BusinessTypes(leadObject), func(bt refdata.Item) bool { return bt.ID == id })
+}
+
+// clip is s, or "" when longer than n bytes: an overlong value from a
+// form or a query is dropped rather than cut.
 func clip(s string, n int) string {
 	if len(s) > n {
 		return ""
@@ -59,14 +63,13 @@ type boardCtx struct {
 	lang    string
 	now     int64
 	canMove bool
-	closing map[string]bool // status → closes the lead (for the board's business type)
 	targets map[string][]leadsview.Target
 }
 
 func (a *leadsArea) newBoardCtx(c echo.Context, r *refdata.Resolver) *boardCtx {
 	loc := state(c).loc
 	return &boardCtx{r: r, loc: loc, lang: loc.Lang, now: a.now().Unix(), canMove: mayMove(currentUser(c)),
-		closing: map[string]bool{}, targets: map[string][]leadsview.Target{}}
+		targets: map[string][]leadsview.Target{}}
 }
 
 // pipeline is a business type's statuses as targets, cached per request.
@@ -147,22 +150,9 @@ func (a *leadsArea) boardView(ctx context.Context, bc *boardCtx, f leadsview.Fil
 	r := bc.r
 	// Read before the data: a change racing the drawing is reported again.
 	v := leadsview.Board{Now: bc.now, Filter: f, CanMove: bc.canMove, Seq: a.liveSeq(ctx)}
-	for _, bt := range r.BusinessTypes(leadObject) {
-		v.BusinessTypes = append(v.BusinessTypes, leadsview.Choice{Value: bt.ID, Label: bt.DisplayName(bc.lang)})
-	}
-	for _, m := range r.Members(false) {
-		v.Owners = append(v.Owners, leadsview.Choice{Value: m.ID, Label: m.DisplayName(bc.lang)})
-	}
-	for _, o := range r.Options(leadObject, "source_type") {
-		v.Sources = append(v.Sources, leadsview.Choice{Value: o.ID, Label: o.DisplayName(bc.lang)})
-	}
-	pools, err := a.poolChoices(ctx, bc.loc)
-	if err != nil {
+	var err error
+	if v.FilterChoices, v.AsOf, err = a.filterChoices(ctx, r, bc.loc); err != nil {
 		return v, err
-	}
-	v.Pools = pools
-	if st, err := a.copy.LeadSync(ctx); err == nil {
-		v.AsOf = st.LastSyncedAt
 	}
 	counts, err := a.copy.CountLeadsByStatus(ctx, f.Select(bc.loc.Zone()))
 	if err != nil {

@@ -191,11 +191,8 @@ func (a *leadsArea) leadFormRefused(c echo.Context, f leadsview.LeadForm, err er
 // newLeadType is the business type of the create form: the query's or
 // the form's when known, else the default one.
 func newLeadType(c echo.Context, r *refdata.Resolver) string {
-	bt := c.QueryParam("business_type")
-	for _, it := range r.BusinessTypes(leadObject) {
-		if it.ID == bt {
-			return bt
-		}
+	if bt := c.QueryParam("business_type"); knownBusinessType(r, bt) {
+		return bt
 	}
 	return r.DefaultBusinessType(leadObject)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -28,25 +29,14 @@ func listFilter(c echo.Context, r *refdata.Resolver) leadsview.ListFilter {
 		Status: clip(c.QueryParam("status"), boardIDMax),
 		Sort:   c.QueryParam("sort"),
 	}
-	known := false
-	for _, bt := range r.BusinessTypes(leadObject) {
-		known = known || bt.ID == f.BusinessType
-	}
-	if !known {
+	if !knownBusinessType(r, f.BusinessType) {
 		f.BusinessType = ""
 	}
-	inPipeline := false
-	for _, st := range r.Statuses(f.BusinessType) {
-		inPipeline = inPipeline || st.ID == f.Status
-	}
+	inPipeline := slices.ContainsFunc(r.Statuses(f.BusinessType), func(st refdata.Item) bool { return st.ID == f.Status })
 	if f.BusinessType == "" || !inPipeline {
 		f.Status = ""
 	}
-	sortKnown := false
-	for _, s := range leadsview.ListSorts {
-		sortKnown = sortKnown || s == f.Sort
-	}
-	if !sortKnown || f.Sort == "updated" {
+	if !slices.Contains(leadsview.ListSorts, f.Sort) || f.Sort == "updated" {
 		f.Sort = ""
 	}
 	if p, err := strconv.Atoi(c.QueryParam("page")); err == nil && p > 1 {
@@ -103,20 +93,8 @@ func (a *leadsArea) showLeadList(c echo.Context) error {
 	if isHTMX(c) && c.Request().Header.Get("HX-Boosted") != "true" {
 		return a.renderFragment(c, http.StatusOK, leadsview.ListAnswer(v))
 	}
-	for _, bt := range r.BusinessTypes(leadObject) {
-		v.BusinessTypes = append(v.BusinessTypes, leadsview.Choice{Value: bt.ID, Label: bt.DisplayName(lang)})
-	}
-	for _, m := range r.Members(false) {
-		v.Owners = append(v.Owners, leadsview.Choice{Value: m.ID, Label: m.DisplayName(lang)})
-	}
-	for _, o := range r.Options(leadObject, "source_type") {
-		v.Sources = append(v.Sources, leadsview.Choice{Value: o.ID, Label: o.DisplayName(lang)})
-	}
-	if v.Pools, err = a.poolChoices(ctx, loc); err != nil {
+	if v.FilterChoices, v.AsOf, err = a.filterChoices(ctx, r, loc); err != nil {
 		return err
-	}
-	if st, err := a.copy.LeadSync(ctx); err == nil {
-		v.AsOf = st.LastSyncedAt
 	}
 	return a.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.ListPage(v)})
 }
@@ -136,19 +114,33 @@ func listRow(r *refdata.Resolver, lang string, l db.Lead, masked bool) leadsview
 	return row
 }
 
-// poolChoices are the lead pools of the local copy, for the lead pool
-// filter (the list's and the board's).
-func (a *leadsArea) poolChoices(ctx context.Context, loc *i18n.Localizer) ([]leadsview.Choice, error) {
+// filterChoices are what the filter of the board and the list offers,
+// and when the copy was last brought up to date (0: never). The lead
+// pools are the copy's: the platform names none, so they are numbered,
+// with the id's start to tell them apart.
+func (a *leadsArea) filterChoices(ctx context.Context, r *refdata.Resolver, loc *i18n.Localizer) (leadsview.FilterChoices, int64, error) {
+	var fc leadsview.FilterChoices
+	for _, bt := range r.BusinessTypes(leadObject) {
+		fc.BusinessTypes = append(fc.BusinessTypes, leadsview.Choice{Value: bt.ID, Label: bt.DisplayName(loc.Lang)})
+	}
+	for _, m := range r.Members(false) {
+		fc.Owners = append(fc.Owners, leadsview.Choice{Value: m.ID, Label: m.DisplayName(loc.Lang)})
+	}
+	for _, o := range r.Options(leadObject, "source_type") {
+		fc.Sources = append(fc.Sources, leadsview.Choice{Value: o.ID, Label: o.DisplayName(loc.Lang)})
+	}
 	pools, err := a.copy.LeadPools(ctx)
 	if err != nil {
-		return nil, err
+		return fc, 0, err
 	}
-	var out []leadsview.Choice
 	for i, p := range pools {
-		// The platform names no pools: numbered, with the id's start to tell them apart.
-		out = append(out, leadsview.Choice{Value: p, Label: loc.T("leads.list.pool", "N", i+1, "ID", shortID(p))})
+		fc.Pools = append(fc.Pools, leadsview.Choice{Value: p, Label: loc.T("leads.list.pool", "N", i+1, "ID", shortID(p))})
 	}
-	return out, nil
+	var asOf int64
+	if st, err := a.copy.LeadSync(ctx); err == nil {
+		asOf = st.LastSyncedAt
+	}
+	return fc, asOf, nil
 }
 
 func shortID(id string) string {

@@ -22,15 +22,20 @@ type Choice struct {
 // of internal/leads, which the board, the list and live updates share.
 type Filter = leads.Filter
 
-// Board is the whole page.
-type Board struct {
-	Now           int64 // the request's clock, for ages
-	Filter        Filter
+// FilterChoices are what the filter offers, on the board and the list alike.
+type FilterChoices struct {
 	BusinessTypes []Choice
 	Owners        []Choice
 	Sources       []Choice
 	Pools         []Choice
-	Columns       []Column
+}
+
+// Board is the whole page.
+type Board struct {
+	Now    int64 // the request's clock, for ages
+	Filter Filter
+	FilterChoices
+	Columns []Column
 	// CanMove: marketers and administrators move cards; viewers only look
 	// (no drag, no menu).
 	CanMove bool
