@@ -114,21 +114,23 @@ func withRequiredServices(t testing.TB, d *Deps) {
 		var hooks *webhooks.Service
 		withWebhooks(t, &hooks)(d)
 	}
+	idle := jobs.New(d.Store, jobs.Config{Logger: d.Logger}) // never started
 	if d.Leads == nil {
-		svc, err := leads.New(leads.Config{Store: d.Store, Platform: d.Platform,
-			Runner: jobs.New(d.Store, jobs.Config{Logger: d.Logger}), Logger: d.Logger, Now: d.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Leads = svc
+		d.Leads = built[*leads.Service](t)(leads.New(leads.Config{Store: d.Store, Platform: d.Platform, Runner: idle, Logger: d.Logger, Now: d.Now}))
 	}
 	if d.Scores == nil {
-		svc, err := scores.New(scores.Config{Store: d.Store, Platform: d.Platform,
-			Runner: jobs.New(d.Store, jobs.Config{Logger: d.Logger}), Logger: d.Logger, Now: d.Now})
+		d.Scores = built[*scores.Service](t)(scores.New(scores.Config{Store: d.Store, Platform: d.Platform, Runner: idle, Logger: d.Logger, Now: d.Now}))
+	}
+}
+
+// built returns what a constructor built, failing the test on its error.
+func built[T any](t testing.TB) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.Scores = svc
+		return v
 	}
 }
 
