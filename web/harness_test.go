@@ -20,7 +20,9 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
+	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/internal/webhooks"
 )
 
@@ -90,9 +92,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 // services web.New requires that the test did not give: real ones on the
 // harness's store, idle (a small embedded sandbox behind the platform
 // manager, a job runner never started, reference data as stored, a
-// webhook service whose worker does not run, a crowds service on a runner
-// never started). A test that uses one of them gives its own through an
-// option (withPlatform, withJobs, withCrowds, …).
+// webhook service whose worker does not run, leads, scores and crowds
+// services on a runner never started). A test that uses one of them gives
+// its own through an option (withPlatform, withJobs, withCrowds, …).
 func withRequiredServices(t testing.TB, d *Deps) {
 	t.Helper()
 	if d.Platform == nil {
@@ -113,13 +115,27 @@ func withRequiredServices(t testing.TB, d *Deps) {
 		var hooks *webhooks.Service
 		withWebhooks(t, &hooks)(d)
 	}
+	idle := jobs.New(d.Store, jobs.Config{Logger: d.Logger}) // never started
+	if d.Leads == nil {
+		d.Leads = built[*leads.Service](t)(leads.New(leads.Config{Store: d.Store, Platform: d.Platform, Runner: idle, Logger: d.Logger, Now: d.Now}))
+	}
+	if d.Scores == nil {
+		d.Scores = built[*scores.Service](t)(scores.New(scores.Config{Store: d.Store, Platform: d.Platform, Runner: idle, Logger: d.Logger, Now: d.Now}))
+	}
 	if d.Crowds == nil {
-		svc, err := crowds.New(crowds.Config{Store: d.Store, Platform: d.Platform, Runner: jobs.New(d.Store, jobs.Config{Logger: d.Logger}),
-			DataDir: t.TempDir(), Logger: d.Logger, Now: d.Now})
+		d.Crowds = built[*crowds.Service](t)(crowds.New(crowds.Config{Store: d.Store, Platform: d.Platform, Runner: idle,
+			DataDir: t.TempDir(), Logger: d.Logger, Now: d.Now}))
+	}
+}
+
+// built returns what a constructor built, failing the test on its error.
+func built[T any](t testing.TB) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.Crowds = svc
+		return v
 	}
 }
 

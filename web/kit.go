@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -11,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
-	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/platform"
 )
 
@@ -66,33 +64,6 @@ func (k *kit) audit(c echo.Context, e db.AuditEntry) {
 	}
 }
 
-// auditRefusal records a write the platform refused (or whose effect
-// nobody can tell) and returns the platform's error; ok is false when err
-// is not one: the caller shows or returns it, nothing is audited.
-func (k *kit) auditRefusal(c echo.Context, entry db.AuditEntry, what string, err error) (*jing.Error, bool) {
-	je, ok := jing.AsError(err)
-	if !ok {
-		return nil, false
-	}
-	entry.Outcome, entry.Summary = refusalAudit(what, je)
-	k.audit(c, entry)
-	return je, true
-}
-
-// refusalAudit is the audit outcome and summary of a write the platform
-// did not accept, or whose effect nobody can tell (check on the platform).
-func refusalAudit(what string, je *jing.Error) (outcome, summary string) {
-	outcome, verdict := db.OutcomeFailed, "refused by the platform"
-	if je.EffectUnknown() {
-		outcome, verdict = db.OutcomeUnknown, "outcome unknown, check on the platform"
-	}
-	summary = fmt.Sprintf("%s %s: %s code %d request_id %s", what, verdict, je.Kind, je.Code, je.RequestID)
-	if je.HTTPStatus != 0 {
-		summary += fmt.Sprintf(" HTTP %d", je.HTTPStatus)
-	}
-	return outcome, summary
-}
-
 // publicBase is the console's address as the browser reached it: scheme
 // and host of the request (behind a trusted proxy, its forwarded scheme).
 func (k *kit) publicBase(c echo.Context) string {
@@ -113,4 +84,14 @@ func pathID(c echo.Context) (int64, error) {
 		return 0, echo.NewHTTPError(http.StatusNotFound, errNotFound)
 	}
 	return id, nil
+}
+
+// pathUUID is the :uuid path parameter, a platform id of sensible length
+// (or a 404).
+func pathUUID(c echo.Context) (string, error) {
+	uuid := c.Param("uuid")
+	if uuid == "" || len(uuid) > boardIDMax {
+		return "", echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	return uuid, nil
 }
