@@ -15,6 +15,7 @@ type areas struct {
 	webhooks  *webhooksArea
 	system    *systemArea
 	reference *referenceArea
+	sends     *sendsArea
 }
 
 // newAreas is the one place each area gets its part of Deps: the services
@@ -34,5 +35,6 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		system: &systemArea{kit: k, store: d.Store, platform: d.Platform, metrics: m, build: d.Build,
 			dataDir: d.DataDir, startedAt: d.StartedAt, metricsAddr: d.MetricsAddr},
 		reference: &referenceArea{kit: k, ref: d.Reference, jobs: d.Store},
+		sends:     &sendsArea{kit: k, sends: d.Sends, ledger: d.Store},
 	}
 }

@@ -29,7 +29,7 @@ import (
 
 // Deps is everything the web layer needs from main: the one input of New,
 // which hands each area only the part it uses (web/areas.go). Store,
-// Catalog, Platform, Jobs, Reference and Webhooks are required.
+// Catalog, Platform, Jobs, Reference, Webhooks and Sends are required.
 type Deps struct {
 	Store   *db.Store
 	Catalog *i18n.Catalog
@@ -61,7 +61,7 @@ type Deps struct {
 	Leads *leads.Service
 	// Crowds is the crowds and imports service (internal/crowds); nil: those pages say they are unavailable.
 	Crowds *crowds.Service
-	// Sends is the SMS and email sends service (internal/sends); nil: those pages say they are unavailable.
+	// Sends is the SMS and email sends service (internal/sends).
 	Sends *sends.Service
 	// Scores is the score cache and its views' actions (internal/scores); nil: the page says it is unavailable.
 	Scores *scores.Service
@@ -124,6 +124,7 @@ func (d Deps) withDefaults() (Deps, error) {
 	for name, absent := range map[string]bool{
 		"Store": d.Store == nil, "Catalog": d.Catalog == nil, "Platform": d.Platform == nil, "Jobs": d.Jobs == nil,
 		"Reference": d.Reference == nil, "Webhooks": d.Webhooks == nil,
+		"Sends": d.Sends == nil,
 	} {
 		if absent {
 			missing = append(missing, name)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
@@ -131,7 +132,7 @@ const (
 // Decide settles an unknown send by a person's decision, recorded with
 // the evidence they saw.
 func (s *Service) Decide(ctx context.Context, id int64, user *db.User, decision string) (db.Send, error) {
-	if !mayAct(user) {
+	if !MaySend(user) {
 		return db.Send{}, ErrNotAllowed
 	}
 	sd, err := s.cfg.Store.Send(ctx, id)
@@ -264,7 +265,10 @@ func (s *Service) Follow(ctx context.Context, interval time.Duration) {
 		}
 		if open, err := s.cfg.Store.ListSends(ctx, db.SendFilter{States: []string{db.SendSubmitted}, Tests: true, Limit: 100}); err == nil {
 			for _, sd := range open {
-				s.follow(ctx, sd)
+				s.polls.note(sd.ID)
+				if _, err := s.keepUp(ctx, sd.ID); err != nil && ctx.Err() == nil {
+					s.log.Warn("refresh a send", "send", sd.ID, "error", err)
+				}
 			}
 		}
 		select {
@@ -275,34 +279,96 @@ func (s *Service) Follow(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// follow brings one submitted send up to date; once the platform has
-// finished with it, its recipients' outcomes are copied for searching.
-func (s *Service) follow(ctx context.Context, sd db.Send) {
-	now, err := s.Refresh(ctx, sd.ID)
+// Poll is a send as a page that polls its delivery shows it: a submitted
+// send is brought up to date when neither a page nor the follower asked
+// the platform about it in the last PollEvery; otherwise, and in any
+// other state, the send as stored. However many pages poll, the platform
+// is asked about a send at most once per PollEvery. On an error the send
+// as stored comes with it.
+func (s *Service) Poll(ctx context.Context, id int64) (db.Send, error) {
+	sd, err := s.cfg.Store.Send(ctx, id)
+	if err != nil || sd.State != db.SendSubmitted || !s.polls.take(id) {
+		return sd, err
+	}
+	now, err := s.keepUp(ctx, id)
 	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Warn("refresh a send", "send", sd.ID, "error", err)
-		}
-		return
+		return sd, err
+	}
+	return now, nil
+}
+
+// keepUp brings one submitted send up to date: its status and counts
+// (Refresh) and, once the platform has finished with it, its recipients'
+// outcomes, copied for searching (a failure there is logged: the counts
+// stand, and Records → Sync copies them again).
+func (s *Service) keepUp(ctx context.Context, id int64) (db.Send, error) {
+	now, err := s.Refresh(ctx, id)
+	if err != nil {
+		return now, err
 	}
 	if now.State == db.SendDone {
-		if _, err := s.SyncRecords(ctx, sd.ID); err != nil && ctx.Err() == nil {
-			s.log.Warn("copy a send's records", "send", sd.ID, "error", err)
+		if _, err := s.SyncRecords(ctx, id); err != nil && ctx.Err() == nil {
+			s.log.Warn("copy a send's records", "send", id, "error", err)
 		}
 	}
+	return now, nil
+}
+
+// PollEvery is the least time between two questions to the platform
+// about one send's delivery (Poll).
+const PollEvery = 5 * time.Second
+
+// pollThrottle remembers when the platform was last asked about each
+// send, in real time whatever the service's clock: the platform's sends
+// progress in real time.
+type pollThrottle struct {
+	mu   sync.Mutex
+	now  func() time.Time
+	last map[int64]time.Time
+}
+
+func newPollThrottle() *pollThrottle {
+	return &pollThrottle{now: time.Now, last: map[int64]time.Time{}}
+}
+
+// take reports whether send id may be asked about now, and if so notes it.
+func (t *pollThrottle) take(id int64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	if last, ok := t.last[id]; ok && now.Sub(last) < PollEvery {
+		return false
+	}
+	t.noteLocked(id, now)
+	return true
+}
+
+// note records that send id is being asked about now.
+func (t *pollThrottle) note(id int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.noteLocked(id, t.now())
+}
+
+// noteLocked notes id at now, forgetting sends not asked about for a
+// minute (the map stays as small as the sends being watched).
+func (t *pollThrottle) noteLocked(id int64, now time.Time) {
+	for k, at := range t.last {
+		if now.Sub(at) > time.Minute {
+			delete(t.last, k)
+		}
+	}
+	t.last[id] = now
 }
 
 // --- test sends ---
-
-// ErrNoTestRecipients refuses a test send when Settings name none.
-var ErrNoTestRecipients = errors.New("sends: no test recipients are set (Settings → Sends)")
 
 // TestSend sends a draft's message to the allow-listed test recipients
 // only, through the same ledger (a test send of its own, exactly once).
 // For email, the test addresses are put in a crowd of their own on the
 // platform first ("jingdesk 测试收件人"), since email sends go to crowds.
 func (s *Service) TestSend(ctx context.Context, draftID int64, user *db.User) (db.Send, error) {
-	if !mayAct(user) {
+	if !MaySend(user) {
 		return db.Send{}, ErrNotAllowed
 	}
 	sd, err := s.cfg.Store.Send(ctx, draftID)
@@ -385,11 +451,19 @@ func (s *Service) testCrowd(ctx context.Context, actor string, emails []string) 
 		uuids = append(uuids, ok.OmniUserUUID)
 	}
 	if len(res.Failure) > 0 {
-		return 0, fmt.Errorf("sends: the platform refused test address %v: %s",
-			res.Failure[0].Identities, strings.TrimSpace(res.Failure[0].Reason))
+		return 0, errTestAddress(identityValues(res.Failure[0].Identities), strings.TrimSpace(res.Failure[0].Reason))
 	}
 	if _, err := client.ImportToCrowd(wctx, group, uuids); err != nil {
 		return 0, err
 	}
 	return group, nil
+}
+
+// identityValues names a person of a batch by its identities' values.
+func identityValues(ids []jing.Identity) string {
+	vals := make([]string, len(ids))
+	for i, id := range ids {
+		vals[i] = id.Value
+	}
+	return strings.Join(vals, ", ")
 }

@@ -13,17 +13,9 @@ import (
 	"github.com/jingdesk/jingdesk/internal/roles"
 )
 
-// Errors of the ledger's steps a user can act on.
-var (
-	ErrCountMismatch = errors.New("sends: the count typed is not the audience's size")
-	ErrOwnApproval   = errors.New("sends: a send must be approved by someone other than who confirmed it")
-	ErrNotAllowed    = errors.New("sends: this role cannot send")
-	ErrStateChanged  = errors.New("sends: the send has moved on meanwhile")
-	ErrEmptyAudience = errors.New("sends: the audience is empty")
-)
-
-// mayAct: marketers and administrators send, approve and decide.
-func mayAct(u *db.User) bool {
+// MaySend reports whether u may send, approve, cancel and decide:
+// marketers and administrators.
+func MaySend(u *db.User) bool {
 	return u != nil && roles.Works(u.Role)
 }
 
@@ -58,7 +50,7 @@ func (s *Service) PrepareConfirmation(ctx context.Context, id int64) (Confirmati
 // for a second person's approval. typed is the count the user typed (it
 // must equal the audience size when the rules ask for it).
 func (s *Service) Confirm(ctx context.Context, id int64, user *db.User, typed string) (db.Send, error) {
-	if !mayAct(user) {
+	if !MaySend(user) {
 		return db.Send{}, ErrNotAllowed
 	}
 	c, err := s.PrepareConfirmation(ctx, id)
@@ -97,7 +89,7 @@ func (s *Service) Confirm(ctx context.Context, id int64, user *db.User, typed st
 // Approve lets a send that waits for approval go: by a marketer or
 // administrator other than who confirmed it.
 func (s *Service) Approve(ctx context.Context, id int64, user *db.User) (db.Send, error) {
-	if !mayAct(user) {
+	if !MaySend(user) {
 		return db.Send{}, ErrNotAllowed
 	}
 	sd, err := s.cfg.Store.Send(ctx, id)
@@ -122,7 +114,7 @@ func (s *Service) Approve(ctx context.Context, id int64, user *db.User) (db.Send
 
 // Reject sends a send waiting for approval back to its author as a draft.
 func (s *Service) Reject(ctx context.Context, id int64, user *db.User, note string) error {
-	if !mayAct(user) {
+	if !MaySend(user) {
 		return ErrNotAllowed
 	}
 	sd, err := s.cfg.Store.Send(ctx, id)
@@ -143,7 +135,7 @@ func (s *Service) Reject(ctx context.Context, id int64, user *db.User, note stri
 // Cancel withdraws a send that has not gone to the platform. A scheduled
 // email the platform has not started is deleted there first.
 func (s *Service) Cancel(ctx context.Context, id int64, user *db.User) error {
-	if !mayAct(user) {
+	if !MaySend(user) {
 		return ErrNotAllowed
 	}
 	sd, err := s.cfg.Store.Send(ctx, id)
@@ -151,7 +143,7 @@ func (s *Service) Cancel(ctx context.Context, id int64, user *db.User) error {
 		return err
 	}
 	from := []string{db.SendDraft, db.SendAwaitingApproval, db.SendApproved}
-	if sd.Channel == EDM && sd.State == db.SendSubmitted && sd.PlatformStatus == "scheduled" {
+	if scheduledOnPlatform(sd) {
 		client, _ := s.cfg.Platform.Current()
 		rctx, reqID := jing.CaptureRequestID(jing.WithActor(ctx, user.Username))
 		if err := client.DeleteEDM(rctx, sd.PlatformID); err != nil {
@@ -342,28 +334,15 @@ func notSent(err error) bool {
 	return false
 }
 
-// ErrStarted refuses a change to an email the platform has started sending.
-var ErrStarted = errors.New("sends: the platform has started this send; it can no longer change")
-
-// UpdateScheduled changes a scheduled email the platform has not started:
-// its content and time on the platform first (edm.update), then the ledger.
-// The audience stays as confirmed.
-func (s *Service) UpdateScheduled(ctx context.Context, id int64, user *db.User, d Draft) (db.Send, error) {
-	if !mayAct(user) {
-		return db.Send{}, ErrNotAllowed
-	}
-	sd, err := s.cfg.Store.Send(ctx, id)
-	if err != nil {
-		return sd, err
-	}
-	if sd.Channel != EDM || sd.State != db.SendSubmitted || sd.PlatformStatus != "scheduled" {
-		return sd, ErrStarted
-	}
+// updateScheduled changes a scheduled email the platform has not
+// started: its content and time on the platform first (edm.update), then
+// the ledger. Its name and audience stay as confirmed; it keeps a time.
+func (s *Service) updateScheduled(ctx context.Context, sd db.Send, user *db.User, d Draft) (db.Send, error) {
 	d.GroupIDs, d.Name = sd.GroupIDs, sd.Name
-	if d.SendTime == 0 || d.SendTime <= s.cfg.Now().Unix() {
+	if d.SendTime == 0 {
 		return sd, ErrPastTime
 	}
-	if err := s.check(EDM, d); err != nil {
+	if err := checkDraft(EDM, d, s.cfg.Now().Unix()); err != nil {
 		return sd, err
 	}
 	client, _ := s.cfg.Platform.Current()
@@ -379,9 +358,9 @@ func (s *Service) UpdateScheduled(ctx context.Context, id int64, user *db.User, 
 	if err != nil {
 		return sd, err
 	}
-	if err := s.cfg.Store.UpdateScheduledSend(ctx, id, d.Subject, d.MailboxID, mb.Address, d.HTML, d.SendTime); err != nil {
+	if err := s.cfg.Store.UpdateScheduledSend(ctx, sd.ID, d.Subject, d.MailboxID, mb.Address, d.HTML, d.SendTime); err != nil {
 		return sd, err
 	}
 	s.audit(ctx, user, sd, "update", "scheduled email changed on the platform", reqID(), "")
-	return s.cfg.Store.Send(ctx, id)
+	return s.cfg.Store.Send(ctx, sd.ID)
 }

@@ -149,7 +149,7 @@ type Form struct {
 	Zone        string
 	Messages    []Message
 	Error       string
-	ErrorRef    string
+	Field       string // the field Error is about, if one
 	Example     string // who the preview is filled for
 	MessagesErr string
 }
