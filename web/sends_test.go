@@ -316,3 +316,66 @@ func TestSendSettingsAdminOnly(t *testing.T) {
 		t.Fatalf("saved %+v", st)
 	}
 }
+
+// A refusal lands on the field it is about, for both channels and the
+// settings: the form says it, marks the field, and keeps what was typed.
+func TestSendRefusalsArePlacedOnTheirField(t *testing.T) {
+	h, rig := newSendsHarness(t)
+	c := sendsSetup(t, h, rig, sends.DefaultSettings)
+	h.addUser("ada", db.RoleAdmin)
+	msgID := rig.sandbox().SMSMessageIDs("approved")[0]
+	mobile := sampleMobiles(rig, 1)[0]
+
+	for _, tc := range []struct {
+		name, field, input string
+		form           url.Values
+	}{
+		{"no name", "name", "sms-name", url.Values{"sms_id": {msgID}, "audience": {"mobiles"}, "mobiles": {mobile}}},
+		{"no message", "message", "sms-message-select", url.Values{"name": {"a"}, "audience": {"mobiles"}, "mobiles": {mobile}}},
+		{"invalid mobiles", "mobiles", "sms-mobiles", url.Values{"name": {"a"}, "sms_id": {msgID}, "audience": {"mobiles"}, "mobiles": {mobile + "\n12x45"}}},
+		{"no time", "when", "sms-send-at", url.Values{"name": {"a"}, "sms_id": {msgID}, "audience": {"mobiles"}, "mobiles": {mobile}, "when": {"later"}, "send_at": {"soon"}}},
+	} {
+		rec := c.post("/sms", tc.form)
+		p := parsePage(t, rec.Body.String())
+		if rec.Code != http.StatusUnprocessableEntity || p.attr("sms-form-error", "data-field") != tc.field ||
+			p.attr(tc.input, "aria-invalid") != "true" || p.text("sms-form-error") == "" {
+			t.Errorf("sms %s: %d, error about %q (%q), %s aria-invalid=%q", tc.name, rec.Code,
+				p.attr("sms-form-error", "data-field"), p.text("sms-form-error"), tc.input, p.attr(tc.input, "aria-invalid"))
+		}
+	}
+
+	mb, _ := mailboxes(t, rig)
+	form := emailForm("邮件", "主题", mb.MailboxID, firstCrowd(t, h).GroupID)
+	form.Set("html", "<p>x</p>")
+	form.Set("when", "at")
+	rec := c.postEmail("/email", form, "", nil)
+	p := parsePage(t, rec.Body.String())
+	if rec.Code != http.StatusUnprocessableEntity || p.attr("email-form-error", "data-field") != "when" ||
+		p.attr("email-at", "aria-invalid") != "true" || p.inputValue("subject") != "主题" {
+		t.Errorf("email without a time: %d, error about %q", rec.Code, p.attr("email-form-error", "data-field"))
+	}
+	rec = c.postEmail("/email", emailForm("文件", "主题", mb.MailboxID, firstCrowd(t, h).GroupID), "x.html", []byte{0})
+	if p := parsePage(t, rec.Body.String()); rec.Code != http.StatusUnprocessableEntity || p.attr("email-form-error", "data-field") != "file" ||
+		!strings.Contains(p.text("email-form-error"), "x.html") {
+		t.Errorf("binary file: %d, error about %q: %q", rec.Code, p.attr("email-form-error", "data-field"), p.text("email-form-error"))
+	}
+
+	// Settings: every field's refusal at once, each under its field.
+	rec = h.login("ada").post("/settings/sends", url.Values{"test_mobiles": {"12345"}, "test_emails": {"nobody"},
+		"confirm_type_above": {"-3"}, "approval_above": {"1,000"}})
+	p = parsePage(t, rec.Body.String())
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("bad settings: %d", rec.Code)
+	}
+	for input, field := range map[string]string{"settings-test-mobiles": "test_mobiles", "settings-test-emails": "test_emails", "settings-type-above": "confirm_type_above"} {
+		if p.attr(input, "aria-invalid") != "true" || p.text("settings-error-"+field) == "" {
+			t.Errorf("settings %s: not marked, or no sentence under it", field)
+		}
+	}
+	if p.attr("settings-approval-above", "aria-invalid") != "false" || p.has("settings-error-approval_above") || p.inputValue("approval_above") != "1,000" {
+		t.Error("a good threshold is refused or lost")
+	}
+	if !strings.Contains(p.text("settings-error-test_mobiles"), "12345") {
+		t.Errorf("the bad mobile is not named: %q", p.text("settings-error-test_mobiles"))
+	}
+}

@@ -210,6 +210,22 @@ func RecordStatuses(channel string) []string {
 	return []string{"pending", "sent", "delivered", "failed"}
 }
 
+// invalid is a field's aria-invalid: whether it has an error.
+func invalid(err string) string {
+	if err != "" {
+		return "true"
+	}
+	return "false"
+}
+
+// describedBy is what describes field: its hint, and its error when it has one.
+func describedBy(field, err string) string {
+	if err != "" {
+		return field + "-hint " + field + "-error"
+	}
+	return field + "-hint"
+}
+
 // SettingsForm is the Settings → Sends form as typed.
 type SettingsForm struct {
 	TestMobiles      string

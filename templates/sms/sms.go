@@ -154,6 +154,9 @@ type Form struct {
 	MessagesErr string
 }
 
+// Refused reports whether field is the one the error is about.
+func (f Form) Refused(field string) bool { return f.Field == field }
+
 // Selected reports whether the message is the one chosen.
 func (f Form) Selected(id string) bool { return f.SMSID == id }
 
@@ -203,3 +206,11 @@ type Consent struct {
 func i64(n int64) string { return strconv.FormatInt(n, 10) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// ariaInvalid is an aria-invalid value.
+func ariaInvalid(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
