@@ -258,10 +258,7 @@ func scheduledOnPlatform(sd db.Send) bool {
 // (ErrStarted once the platform has it, ErrNotDraft before), and the
 // refusal audited.
 func (s *Service) Change(ctx context.Context, id int64, user *db.User, d Draft) (db.Send, error) {
-	if !MaySend(user) {
-		return db.Send{}, ErrNotAllowed
-	}
-	sd, err := s.cfg.Store.Send(ctx, id)
+	sd, err := s.actOn(ctx, user, id)
 	if err != nil {
 		return sd, err
 	}

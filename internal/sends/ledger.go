@@ -19,6 +19,15 @@ func MaySend(u *db.User) bool {
 	return u != nil && roles.Works(u.Role)
 }
 
+// actOn is send id for a step user takes: refused (ErrNotAllowed) unless
+// they may send.
+func (s *Service) actOn(ctx context.Context, user *db.User, id int64) (db.Send, error) {
+	if !MaySend(user) {
+		return db.Send{}, ErrNotAllowed
+	}
+	return s.cfg.Store.Send(ctx, id)
+}
+
 // Confirmation is what the confirmation step shows before a send goes:
 // the frozen audience size and the rules that apply to it.
 type Confirmation struct {
@@ -89,10 +98,7 @@ func (s *Service) Confirm(ctx context.Context, id int64, user *db.User, typed st
 // Approve lets a send that waits for approval go: by a marketer or
 // administrator other than who confirmed it.
 func (s *Service) Approve(ctx context.Context, id int64, user *db.User) (db.Send, error) {
-	if !MaySend(user) {
-		return db.Send{}, ErrNotAllowed
-	}
-	sd, err := s.cfg.Store.Send(ctx, id)
+	sd, err := s.actOn(ctx, user, id)
 	if err != nil {
 		return sd, err
 	}
@@ -114,10 +120,7 @@ func (s *Service) Approve(ctx context.Context, id int64, user *db.User) (db.Send
 
 // Reject sends a send waiting for approval back to its author as a draft.
 func (s *Service) Reject(ctx context.Context, id int64, user *db.User, note string) error {
-	if !MaySend(user) {
-		return ErrNotAllowed
-	}
-	sd, err := s.cfg.Store.Send(ctx, id)
+	sd, err := s.actOn(ctx, user, id)
 	if err != nil {
 		return err
 	}
@@ -135,10 +138,7 @@ func (s *Service) Reject(ctx context.Context, id int64, user *db.User, note stri
 // Cancel withdraws a send that has not gone to the platform. A scheduled
 // email the platform has not started is deleted there first.
 func (s *Service) Cancel(ctx context.Context, id int64, user *db.User) error {
-	if !MaySend(user) {
-		return ErrNotAllowed
-	}
-	sd, err := s.cfg.Store.Send(ctx, id)
+	sd, err := s.actOn(ctx, user, id)
 	if err != nil {
 		return err
 	}

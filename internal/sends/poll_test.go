@@ -22,14 +22,20 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// pollRig is a rig whose poll throttle runs on a clock the test moves,
+// and a draft to n mobiles.
+func pollRig(t *testing.T, n int) (*rig, *fakeClock, int64) {
+	r := newRig(t)
+	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	r.svc.polls.now = clock.Now
+	return r, clock, r.smsDraft(n)
+}
+
 // However often pages poll a send, the platform is asked about it at
 // most once per PollEvery, and not right after the follower asked.
 func TestPollingAsksThePlatformAtMostOncePerInterval(t *testing.T) {
-	r := newRig(t)
+	r, clock, id := pollRig(t, 3)
 	ctx := context.Background()
-	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
-	r.svc.polls.now = clock.Now
-	id := r.smsDraft(3)
 	asked := func() int { return r.sb.CallsToday("sms.send_detail") }
 
 	if _, err := r.svc.Poll(ctx, id); err != nil || asked() != 0 {
@@ -82,11 +88,8 @@ func TestThePollThrottleStaysSmall(t *testing.T) {
 // Once the platform has finished a send, the poll that sees it done
 // copies the recipients' outcomes.
 func TestAPollThatSeesTheSendDoneCopiesItsRecords(t *testing.T) {
-	r := newRig(t)
+	r, clock, id := pollRig(t, 4)
 	ctx := context.Background()
-	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
-	r.svc.polls.now = clock.Now
-	id := r.smsDraft(4)
 	if _, err := r.svc.Confirm(ctx, id, r.mia, ""); err != nil {
 		t.Fatal(err)
 	}
