@@ -63,7 +63,7 @@ func (a *sendsArea) panelsView(c echo.Context, sd db.Send) (sendsview.Panels, er
 	slices.Reverse(entries) // the timeline reads oldest first
 	for _, e := range entries {
 		v.Timeline = append(v.Timeline, sendsview.Event{At: e.At, User: e.Username, Action: strings.TrimPrefix(e.Action, "send."),
-			Summary: e.Summary, Outcome: e.Outcome, RequestID: e.RequestID})
+			Summary: state(c).loc.Stored(e.Summary), Outcome: e.Outcome, RequestID: e.RequestID})
 	}
 	return v, nil
 }
@@ -202,7 +202,9 @@ func (a *sendsArea) exportSendRecords(c echo.Context) error {
 	for f.Offset = 0; ; f.Offset += batch {
 		rows, _, err := a.ledger.SendRecords(ctx, sd.ID, f)
 		if err != nil {
+			// Said in the file itself: a short file must not pass for a whole one.
 			a.log(c).Error("export a send's records", "send", sd.ID, "error", err)
+			_ = w.WriteText(t(c, "sends.records.export_stopped"))
 			break
 		}
 		for _, r := range rows {

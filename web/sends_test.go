@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -214,6 +216,18 @@ func TestSendUnknownOutcomeDecision(t *testing.T) {
 	if !strings.Contains(page, `data-action="decide"`) || !strings.Contains(page, `data-action="submit"`) {
 		t.Error("the timeline lacks the steps")
 	}
+	// …in the reader's language: every step's summary is a message of the
+	// catalogs (the decision's with the evidence it was taken on), never
+	// shown encoded nor in English.
+	timeline := parsePage(t, page).text("send-timeline")
+	for _, want := range []string{"已确认，发送给 2 人", "结果未知", "没有发出 — 重新发送", "没有得到明确的答复", "平台已接受"} {
+		if !strings.Contains(timeline, want) {
+			t.Errorf("the timeline lacks %q", want)
+		}
+	}
+	if strings.Contains(timeline, "i18n:") || strings.Contains(timeline, "confirmed") || strings.Contains(timeline, "accepted") {
+		t.Errorf("the timeline shows stored messages as they are stored:\n%s", timeline)
+	}
 }
 
 func TestSendStatusPollsUntilDoneAndRecords(t *testing.T) {
@@ -328,7 +342,7 @@ func TestSendRefusalsArePlacedOnTheirField(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, field, input string
-		form           url.Values
+		form               url.Values
 	}{
 		{"no name", "name", "sms-name", url.Values{"sms_id": {msgID}, "audience": {"mobiles"}, "mobiles": {mobile}}},
 		{"no message", "message", "sms-message-select", url.Values{"name": {"a"}, "audience": {"mobiles"}, "mobiles": {mobile}}},
@@ -377,5 +391,44 @@ func TestSendRefusalsArePlacedOnTheirField(t *testing.T) {
 	}
 	if !strings.Contains(p.text("settings-error-test_mobiles"), "12345") {
 		t.Errorf("the bad mobile is not named: %q", p.text("settings-error-test_mobiles"))
+	}
+}
+
+// failingRecords is the store, except that reading a send's records
+// fails after the first batch (a disk error halfway through an export).
+type failingRecords struct {
+	sendReader
+	calls int
+}
+
+func (f *failingRecords) SendRecords(ctx context.Context, id int64, filter db.SendRecordFilter) ([]db.SendRecord, int, error) {
+	if f.calls++; f.calls > 1 {
+		return nil, 0, errors.New("disk I/O error")
+	}
+	return f.sendReader.SendRecords(ctx, id, filter)
+}
+
+// An export that fails halfway says so in the file: a short file never
+// passes for a whole one.
+func TestSendRecordsExportSaysWhereItStopped(t *testing.T) {
+	h := newHarness(t)
+	mia := h.addUser("mia", db.RoleMarketer)
+	ctx := context.Background()
+	id, err := h.store.CreateSend(ctx, "jd-export", mia.ID, db.SendDraftInput{Channel: "sms", Name: "导出", Mobiles: []string{"13900000001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := make([]db.SendRecord, 1500)
+	for i := range recs {
+		recs[i] = db.SendRecord{Recipient: fmt.Sprintf("139%08d", i), Status: "delivered"}
+	}
+	if err := h.store.SaveSendRecords(ctx, id, recs); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.areas.sends.ledger = &failingRecords{sendReader: h.srv.areas.sends.ledger}
+	rec := h.login("mia").get("/sends/" + strconv.FormatInt(id, 10) + "/records.csv")
+	lines := strings.Split(strings.TrimSpace(rec.Body.String()), "\n")
+	if rec.Code != http.StatusOK || len(lines) != 1+1000+1 || !strings.Contains(lines[len(lines)-1], "导出在此中断") {
+		t.Fatalf("export that failed halfway: %d, %d lines, ending %q", rec.Code, len(lines), lines[len(lines)-1])
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/importfile"
 	"github.com/jingdesk/jingdesk/internal/jing"
 )
@@ -271,7 +272,7 @@ func (s *Service) Change(ctx context.Context, id int64, user *db.User, d Draft) 
 	case AsScheduled:
 		return s.updateScheduled(ctx, sd, user, d)
 	}
-	s.audit(ctx, user, sd, "update", "refused: the send is "+sd.State+" and can no longer change", "", db.OutcomeDenied)
+	s.audit(ctx, user, sd, "update", msg.New("sends.audit.change_refused", stateArg(sd.State)).Encode(), "", db.OutcomeDenied)
 	if sd.State == db.SendSubmitted || sd.State == db.SendDone {
 		return sd, ErrStarted
 	}

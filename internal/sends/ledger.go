@@ -3,7 +3,6 @@ package sends
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -88,7 +87,7 @@ func (s *Service) Confirm(ctx context.Context, id int64, user *db.User, typed st
 	if err != nil {
 		return c.Send, err
 	}
-	s.audit(ctx, user, c.Send, "confirm", fmt.Sprintf("confirmed for %d recipients; %s", c.Count, to), "", "")
+	s.audit(ctx, user, c.Send, "confirm", msg.New("sends.audit.confirmed", msg.Int("Count", c.Count), stateArg(to)).Encode(), "", "")
 	if to == db.SendAwaitingApproval {
 		return s.cfg.Store.Send(ctx, id)
 	}
@@ -103,7 +102,7 @@ func (s *Service) Approve(ctx context.Context, id int64, user *db.User) (db.Send
 		return sd, err
 	}
 	if sd.ConfirmedBy == user.ID || sd.CreatedBy == user.ID {
-		s.audit(ctx, user, sd, "approve", "refused: approving one's own send", "", db.OutcomeDenied)
+		s.audit(ctx, user, sd, "approve", msg.New("sends.audit.own_approval").Encode(), "", db.OutcomeDenied)
 		return sd, ErrOwnApproval
 	}
 	err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendAwaitingApproval}, To: db.SendApproved,
@@ -114,7 +113,7 @@ func (s *Service) Approve(ctx context.Context, id int64, user *db.User) (db.Send
 	if err != nil {
 		return sd, err
 	}
-	s.audit(ctx, user, sd, "approve", fmt.Sprintf("approved for %d recipients", sd.AudienceCount), "", "")
+	s.audit(ctx, user, sd, "approve", msg.New("sends.audit.approved", msg.Int("Count", sd.AudienceCount)).Encode(), "", "")
 	return s.Submit(ctx, id, user)
 }
 
@@ -130,7 +129,7 @@ func (s *Service) Reject(ctx context.Context, id int64, user *db.User, note stri
 		return ErrStateChanged
 	}
 	if err == nil {
-		s.audit(ctx, user, sd, "reject", "sent back to draft: "+note, "", "")
+		s.audit(ctx, user, sd, "reject", msg.New("sends.audit.rejected", msg.Str("Note", note)).Encode(), "", "")
 	}
 	return err
 }
@@ -149,7 +148,7 @@ func (s *Service) Cancel(ctx context.Context, id int64, user *db.User) error {
 		if err := client.DeleteEDM(rctx, sd.PlatformID); err != nil {
 			return err
 		}
-		s.audit(ctx, user, sd, "cancel", "scheduled email deleted on the platform", reqID(), "")
+		s.audit(ctx, user, sd, "cancel", msg.New("sends.audit.deleted_scheduled").Encode(), reqID(), "")
 		from = []string{db.SendSubmitted}
 	}
 	err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: from, To: db.SendCancelled})
@@ -157,7 +156,7 @@ func (s *Service) Cancel(ctx context.Context, id int64, user *db.User) error {
 		return ErrStateChanged
 	}
 	if err == nil {
-		s.audit(ctx, user, sd, "cancel", "cancelled before sending", "", "")
+		s.audit(ctx, user, sd, "cancel", msg.New("sends.audit.cancelled").Encode(), "", "")
 	}
 	return err
 }
@@ -224,7 +223,7 @@ func (s *Service) submit(ctx context.Context, sd db.Send, user *db.User, actor s
 	switch {
 	case err == nil:
 		set["platform_status"], set["submitted_at"], set["last_error"] = status, s.cfg.Now().Unix(), ""
-		s.settle(ctx, sd, user, db.SendSubmitted, set, "submit", "accepted by the platform: "+status, "")
+		s.settle(ctx, sd, user, db.SendSubmitted, set, "submit", msg.New("sends.audit.accepted", msg.Nested("Status", msg.New("sends.pstatus."+status))).Encode(), "")
 	case notSent(err):
 		set["last_error"] = msg.ErrorText(err)
 		s.settle(ctx, sd, user, db.SendFailed, set, "submit",
@@ -361,6 +360,6 @@ func (s *Service) updateScheduled(ctx context.Context, sd db.Send, user *db.User
 	if err := s.cfg.Store.UpdateScheduledSend(ctx, sd.ID, d.Subject, d.MailboxID, mb.Address, d.HTML, d.SendTime); err != nil {
 		return sd, err
 	}
-	s.audit(ctx, user, sd, "update", "scheduled email changed on the platform", reqID(), "")
+	s.audit(ctx, user, sd, "update", msg.New("sends.audit.updated_scheduled").Encode(), reqID(), "")
 	return s.cfg.Store.Send(ctx, sd.ID)
 }

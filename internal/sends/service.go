@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/internal/secret"
@@ -82,7 +83,20 @@ func New(cfg Config) (*Service, error) {
 // NewKey is a send key: short, unique, easy to find in a name.
 func NewKey() string { return "jd-" + strings.ToLower(secret.Token(6)) }
 
-// audit records a ledger step.
+// stateArg is a send's state as a parameter, in the reader's words.
+func stateArg(state string) msg.Arg { return msg.Nested("State", msg.New("sends.state."+state)) }
+
+// stored is a stored text (an encoded message, or older plain text) as a
+// parameter: a message is translated with the sentence it is put in.
+func stored(name, text string) msg.Arg {
+	if m, ok := msg.Decode(text); ok {
+		return msg.Nested(name, m)
+	}
+	return msg.Str(name, text)
+}
+
+// audit records a ledger step; summary is an encoded message (msg), so
+// the timeline and the audit log read it in their reader's language.
 func (s *Service) audit(ctx context.Context, actor *db.User, sd db.Send, action, summary, requestID string, outcome string) {
 	e := db.AuditEntry{Action: "send." + action, Object: fmt.Sprintf("send:%d", sd.ID), Summary: summary,
 		RequestID: requestID, Outcome: outcome}

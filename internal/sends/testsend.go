@@ -2,10 +2,11 @@ package sends
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 )
 
@@ -55,7 +56,7 @@ func (s *Service) TestSend(ctx context.Context, draftID int64, user *db.User) (d
 		return sd, err
 	}
 	test, _ := s.cfg.Store.Send(ctx, id)
-	s.audit(ctx, user, test, "test", fmt.Sprintf("test of send %d to %d allow-listed recipients", sd.ID, count), "", "")
+	s.audit(ctx, user, test, "test", msg.New("sends.audit.test", msg.Str("Send", strconv.FormatInt(sd.ID, 10)), msg.Int("Count", count)).Encode(), "", "")
 	return s.Submit(ctx, id, user)
 }
 
