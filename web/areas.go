@@ -1,6 +1,9 @@
 package web
 
-import "github.com/jingdesk/jingdesk/internal/auth"
+import (
+	"github.com/jingdesk/jingdesk/internal/auth"
+	"github.com/jingdesk/jingdesk/templates/forms"
+)
 
 // areas are the rooms of the web layer: one struct per area, holding only
 // what its handlers need, as narrow interfaces declared in the area's own
@@ -15,6 +18,8 @@ type areas struct {
 	webhooks  *webhooksArea
 	system    *systemArea
 	reference *referenceArea
+	leads     *leadsArea
+	forms     *formsArea
 	sends     *sendsArea
 }
 
@@ -35,6 +40,18 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		system: &systemArea{kit: k, store: d.Store, platform: d.Platform, metrics: m, build: d.Build,
 			dataDir: d.DataDir, startedAt: d.StartedAt, metricsAddr: d.MetricsAddr},
 		reference: &referenceArea{kit: k, ref: d.Reference, jobs: d.Store},
-		sends:     &sendsArea{kit: k, sends: d.Sends, ledger: d.Store},
+		leads: &leadsArea{kit: k, copy: d.Store, leads: d.Leads, ref: d.Reference, scores: d.Scores,
+			platform: d.Platform, board: newBoardCache()},
+		forms: &formsArea{kit: k, tree: optionTree(d)},
+		sends: &sendsArea{kit: k, sends: d.Sends, ledger: d.Store},
 	}
+}
+
+// optionTree is the option-set picker's tree source: Deps' own, or the
+// reference data's.
+func optionTree(d Deps) func(lang, object, fieldCode string) []*forms.TreeChoice {
+	if d.OptionTree != nil {
+		return d.OptionTree
+	}
+	return referenceTree(d.Reference)
 }

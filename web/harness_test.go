@@ -19,7 +19,9 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
+	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/internal/sends"
 	"github.com/jingdesk/jingdesk/internal/webhooks"
 )
@@ -90,8 +92,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 // services web.New requires that the test did not give: real ones on the
 // harness's store, idle (a small embedded sandbox behind the platform
 // manager, a job runner never started, reference data as stored, a
-// webhook service whose worker does not run, a sends service that follows
-// nothing). A test that uses one of them gives its own through an option
+// webhook service whose worker does not run, leads and scores services
+// on runners never started, a sends service that follows nothing). A
+// test that uses one of them gives its own through an option
 // (withPlatform, withJobs, …).
 func withRequiredServices(t testing.TB, d *Deps) {
 	t.Helper()
@@ -113,12 +116,26 @@ func withRequiredServices(t testing.TB, d *Deps) {
 		var hooks *webhooks.Service
 		withWebhooks(t, &hooks)(d)
 	}
+	idle := jobs.New(d.Store, jobs.Config{Logger: d.Logger}) // never started
+	if d.Leads == nil {
+		d.Leads = built[*leads.Service](t)(leads.New(leads.Config{Store: d.Store, Platform: d.Platform, Runner: idle, Logger: d.Logger, Now: d.Now}))
+	}
+	if d.Scores == nil {
+		d.Scores = built[*scores.Service](t)(scores.New(scores.Config{Store: d.Store, Platform: d.Platform, Runner: idle, Logger: d.Logger, Now: d.Now}))
+	}
 	if d.Sends == nil {
-		svc, err := sends.New(sends.Config{Store: d.Store, Platform: d.Platform, Logger: d.Logger, Now: d.Now})
+		d.Sends = built[*sends.Service](t)(sends.New(sends.Config{Store: d.Store, Platform: d.Platform, Logger: d.Logger, Now: d.Now}))
+	}
+}
+
+// built returns what a constructor built, failing the test on its error.
+func built[T any](t testing.TB) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.Sends = svc
+		return v
 	}
 }
 

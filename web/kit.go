@@ -85,3 +85,13 @@ func pathID(c echo.Context) (int64, error) {
 	}
 	return id, nil
 }
+
+// pathUUID is the :uuid path parameter, a platform id of sensible length
+// (or a 404).
+func pathUUID(c echo.Context) (string, error) {
+	uuid := c.Param("uuid")
+	if uuid == "" || len(uuid) > boardIDMax {
+		return "", echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	return uuid, nil
+}

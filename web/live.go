@@ -2,8 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"hash/fnv"
 	"net/http"
 	"strconv"
@@ -20,11 +18,6 @@ import (
 // current (web/webhooks.go receives them, internal/webhooks applies them);
 // open boards and lead pages follow the copy by polling GET /leads/changes,
 // and administrators see the receiving URL and the stored events.
-
-const (
-	// liveChangesMax is the most leads one answer of /leads/changes reports.
-	liveChangesMax = 200
-)
 
 // liveLead is one changed lead as open pages need it.
 type liveLead struct {
@@ -60,113 +53,73 @@ type liveAnswer struct {
 // the latest seq. With board=1 and the board's filter it adds, for the
 // leads on that board, their cards (as the user may see them) and the
 // columns' counts.
-func (s *Server) showLeadChanges(c echo.Context) error {
-	ctx := c.Request().Context()
+func (a *leadsArea) showLeadChanges(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
-	after := int64(-1)
-	if raw := c.QueryParam("after"); raw != "" {
-		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || n < 0 {
-			return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
-		}
-		after = n
+	raw := c.QueryParam("after")
+	if raw == "" {
+		return a.showLiveStart(c)
 	}
-	if after < 0 {
-		// Where to start following; with lead=<uuid>, that lead's revision.
-		ans := liveAnswer{Last: s.liveSeq(ctx), Leads: []liveLead{}}
-		if uuid := c.QueryParam("lead"); uuid != "" && len(uuid) <= boardIDMax {
-			if l, err := s.Store.Lead(ctx, uuid); err == nil {
-				ans.Leads = append(ans.Leads, liveLead{UUID: l.UUID, Status: l.Status, BusinessType: l.BusinessType,
-					Voided: l.Voided, Seq: ans.Last, Rev: leadRev(l)})
-			}
-		}
-		return c.JSON(http.StatusOK, ans)
+	after, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || after < 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 	}
-	changes, last, err := s.Store.LeadChangesAfter(ctx, after, liveChangesMax)
+	r, drawn := a.pipelines()
+	var bc *boardCtx
+	var f leadsview.Filter
+	var board *db.LeadFilter
+	if c.QueryParam("board") == "1" && drawn {
+		bc, f = a.newBoardCtx(c, r), boardFilter(c, r)
+		sel := f.Select(bc.loc.Zone())
+		board = &sel
+	}
+	ctx := c.Request().Context()
+	changes, err := a.leads.ChangesAfter(ctx, after, board)
 	if err != nil {
 		return err
 	}
-	ans := liveAnswer{Last: last, Leads: make([]liveLead, 0, len(changes))}
-	if len(changes) == liveChangesMax {
-		ans.Last, ans.More = changes[len(changes)-1].Seq, true
-	}
-	if len(changes) == 0 {
-		return c.JSON(http.StatusOK, ans)
-	}
-	var bc *boardCtx
-	var f leadsview.Filter
-	r := s.leadResolver()
-	if c.QueryParam("board") == "1" {
-		if br := s.boardResolver(); br != nil {
-			bc, f = s.newBoardCtx(c, br), boardFilter(c, br)
-		}
-	}
+	ans := liveAnswer{Last: changes.Last, More: changes.More, Leads: make([]liveLead, 0, len(changes.Leads))}
 	lang := state(c).loc.Lang
-	pd := s.pageData(c, "", "")
-	rctx := ui.WithPage(ctx, pd)
-	for _, ch := range changes {
-		item := liveLead{UUID: ch.UUID, Seq: ch.Seq}
-		l, err := s.Store.Lead(ctx, ch.UUID)
-		switch {
-		case errors.Is(err, db.ErrNotFound):
-			item.Voided = true // gone from the copy: as good as voided for open pages
-			ans.Leads = append(ans.Leads, item)
-			continue
-		case err != nil:
-			return err
-		}
-		item.Status, item.BusinessType, item.Voided, item.Rev = l.Status, l.BusinessType, l.Voided, leadRev(l)
-		if r != nil {
+	rctx := ui.WithPage(ctx, a.pageData(c, "", ""))
+	for _, ch := range changes.Leads {
+		item := liveLead{UUID: ch.UUID, Seq: ch.Seq, Voided: ch.Gone}
+		if !ch.Gone {
+			l := ch.Lead
+			item.Status, item.BusinessType, item.Voided, item.Rev = l.Status, l.BusinessType, l.Voided, leadRev(l)
 			item.StatusName, _ = r.Status(lang, l.BusinessType, l.Status)
 		}
-		if bc != nil && !l.Voided && l.BusinessType == f.BusinessType && leadMatches(l, f, bc) {
+		if ch.OnBoard {
 			var buf bytes.Buffer
-			if err := leadsview.CardView(s.card(bc, l)).Render(rctx, &buf); err != nil {
+			if err := leadsview.CardView(a.card(bc, ch.Lead)).Render(rctx, &buf); err != nil {
 				return err
 			}
 			item.OnBoard, item.Card = true, buf.String()
 		}
 		ans.Leads = append(ans.Leads, item)
 	}
-	if bc != nil {
-		counts, err := s.Store.CountLeadsByStatus(ctx, storeFilter(f, bc.loc.Zone()))
-		if err != nil {
-			return err
-		}
+	if changes.Counts != nil {
 		total := 0
 		ans.Counts = map[string]int{}
-		for _, st := range s.pipeline(bc, f.BusinessType) {
-			ans.Counts[st.Status] = counts[st.Status]
-			total += counts[st.Status]
+		for _, st := range a.pipeline(bc, f.BusinessType) {
+			ans.Counts[st.Status] = changes.Counts[st.Status]
+			total += changes.Counts[st.Status]
 		}
 		ans.Total, ans.TotalText = &total, t(c, "leads.board.total", "Count", bc.loc.Number(int64(total)))
 	}
 	return c.JSON(http.StatusOK, ans)
 }
 
-// leadMatches reports whether a lead passes the board's filter (the same
-// tests as the store's, the search as a plain substring match).
-func leadMatches(l db.Lead, f leadsview.Filter, bc *boardCtx) bool {
-	sf := storeFilter(f, bc.loc.Zone())
-	switch {
-	case sf.Owner != "" && l.Owner != sf.Owner,
-		sf.Source != "" && l.Source != sf.Source,
-		sf.LeadPool != "" && l.LeadPool != sf.LeadPool,
-		sf.CreatedFrom > 0 && l.CreatedAt < sf.CreatedFrom,
-		sf.CreatedTo > 0 && l.CreatedAt > sf.CreatedTo,
-		sf.UpdatedFrom > 0 && l.UpdatedAt < sf.UpdatedFrom,
-		sf.UpdatedTo > 0 && l.UpdatedAt > sf.UpdatedTo:
-		return false
-	}
-	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
-		for _, v := range []string{l.Name, l.Mobile, l.Email, l.Company, l.Title} {
-			if strings.Contains(strings.ToLower(v), q) {
-				return true
-			}
+// showLiveStart says where to start following: the latest seq, and with
+// lead=<uuid> that lead's revision.
+func (a *leadsArea) showLiveStart(c echo.Context) error {
+	ctx := c.Request().Context()
+	ans := liveAnswer{Last: a.liveSeq(ctx), Leads: []liveLead{}}
+	if uuid := c.QueryParam("lead"); uuid != "" && len(uuid) <= boardIDMax {
+		if l, err := a.copy.Lead(ctx, uuid); err == nil {
+			ans.Leads = append(ans.Leads, liveLead{UUID: l.UUID, Status: l.Status, BusinessType: l.BusinessType,
+				Voided: l.Voided, Seq: ans.Last, Rev: leadRev(l)})
 		}
-		return false
 	}
-	return true
+	return c.JSON(http.StatusOK, ans)
 }
 
 // leadRev digests what a lead's page shows of it.
@@ -178,15 +131,4 @@ func leadRev(l db.Lead) string {
 		h.Write([]byte{0})
 	}
 	return strconv.FormatUint(h.Sum64(), 36)
-}
-
-// liveSeq is the latest seq of the change log: pages start following
-// changes from it (0 when it cannot be read: the first poll then reports
-// everything in the log, which open pages treat as changes they check).
-func (s *Server) liveSeq(ctx context.Context) int64 {
-	_, last, err := s.Store.LeadChangesAfter(ctx, 1<<62, 1)
-	if err != nil {
-		return 0
-	}
-	return last
 }

@@ -69,14 +69,14 @@ func (s *Server) Routes() []Route {
 		// Every signed-in user.
 		{post, "/logout", Viewer, h.auth.logout},
 		{get, "/", Viewer, h.site.home},
-		{get, "/leads", Viewer, s.showLeads},
+		{get, "/leads", Viewer, h.leads.showLeads},
 		{get, "/settings", Viewer, h.site.showSettings},
 		{get, "/settings/account", Viewer, h.auth.showAccount},
 		{post, "/settings/account/password", Viewer, h.auth.changeOwnPassword},
 		{post, "/settings/account/sessions/:id/end", Viewer, h.auth.endOwnSession}, // only the user's own sessions
 		{post, "/settings/account/sessions/end-others", Viewer, h.auth.endOtherOwnSessions},
 
-		{get, "/forms/option-picker", Viewer, s.showOptionPicker}, // the cascading option-set picker's fragment (forms.PickerPath)
+		{get, "/forms/option-picker", Viewer, h.forms.showOptionPicker}, // the cascading option-set picker's fragment (forms.PickerPath)
 		// Background jobs: everyone watches; marketers act on their own, admins on any.
 		{get, "/jobs", Viewer, h.jobs.showJobs},
 		{get, "/jobs/table", Viewer, h.jobs.showJobsTable},
@@ -87,33 +87,33 @@ func (s *Server) Routes() []Route {
 
 		// Leads: everyone sees the board; marketers and admins move cards
 		// (sent to the platform) and ask for a sync of the local copy.
-		{get, "/leads/board", Viewer, s.showLeadBoard},
-		{get, "/leads/board/column", Viewer, s.showBoardColumn},
-		{get, "/leads/changes", Viewer, s.showLeadChanges}, // what changed after a seq: open boards and lead pages follow it
-		{post, "/leads/sync", Marketer, s.syncLeads},
-		{post, "/leads/:uuid/move", Marketer, s.moveLead},
+		{get, "/leads/board", Viewer, h.leads.showLeadBoard},
+		{get, "/leads/board/column", Viewer, h.leads.showBoardColumn},
+		{get, "/leads/changes", Viewer, h.leads.showLeadChanges}, // what changed after a seq: open boards and lead pages follow it
+		{post, "/leads/sync", Marketer, h.leads.syncLeads},
+		{post, "/leads/:uuid/move", Marketer, h.leads.moveLead},
 
 		// The lead page: everyone reads it (contact data masked for
 		// viewers); the platform's data comes in fragments after the page.
 		// Marketers and admins change the owner and the collaborators.
-		{get, "/leads/:uuid", Viewer, s.showLead},
-		{get, "/leads/:uuid/link", Viewer, s.showLeadLink},
-		{get, "/leads/:uuid/privacy", Viewer, s.showLeadPrivacy},
-		{get, "/leads/:uuid/scores", Viewer, s.showLeadScores},
-		{post, "/leads/:uuid/owner", Marketer, s.setLeadOwner},
-		{post, "/leads/:uuid/collaborators", Marketer, s.setLeadCollaborators},
-		{post, "/leads/:uuid/notes", Marketer, s.addLeadNote},
-		{get, "/leads/:uuid/edit", Marketer, s.showLeadEdit},
-		{post, "/leads/:uuid/edit", Marketer, s.saveLeadEdit},
-		{get, "/leads/new", Marketer, s.showNewLead},
-		{post, "/leads/new", Marketer, s.createLead},
-		{get, "/sandbox/leads/:uuid", Viewer, s.showSandboxLead}, // the sandbox's leads.detail_link
+		{get, "/leads/:uuid", Viewer, h.leads.showLead},
+		{get, "/leads/:uuid/link", Viewer, h.leads.showLeadLink},
+		{get, "/leads/:uuid/privacy", Viewer, h.leads.showLeadPrivacy},
+		{get, "/leads/:uuid/scores", Viewer, h.leads.showLeadScores},
+		{post, "/leads/:uuid/owner", Marketer, h.leads.setLeadOwner},
+		{post, "/leads/:uuid/collaborators", Marketer, h.leads.setLeadCollaborators},
+		{post, "/leads/:uuid/notes", Marketer, h.leads.addLeadNote},
+		{get, "/leads/:uuid/edit", Marketer, h.leads.showLeadEdit},
+		{post, "/leads/:uuid/edit", Marketer, h.leads.saveLeadEdit},
+		{get, "/leads/new", Marketer, h.leads.showNewLead},
+		{post, "/leads/new", Marketer, h.leads.createLead},
+		{get, "/sandbox/leads/:uuid", Viewer, h.leads.showSandboxLead}, // the sandbox's leads.detail_link
 
 		// The leads list: everyone searches, filters and pages the local
 		// copy (mobile and email masked for viewers).
-		{get, "/leads/list", Viewer, s.showLeadList},
-		{post, "/leads/bulk/preview", Marketer, s.previewBulk},
-		{post, "/leads/bulk", Marketer, s.runBulk},
+		{get, "/leads/list", Viewer, h.leads.showLeadList},
+		{post, "/leads/bulk/preview", Marketer, h.leads.previewBulk},
+		{post, "/leads/bulk", Marketer, h.leads.runBulk},
 
 		// Crowds: everyone sees the list, a crowd and its members; marketers
 		// and admins create, edit and delete (on the platform first).

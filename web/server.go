@@ -29,7 +29,8 @@ import (
 
 // Deps is everything the web layer needs from main: the one input of New,
 // which hands each area only the part it uses (web/areas.go). Store,
-// Catalog, Platform, Jobs, Reference, Webhooks and Sends are required.
+// Catalog, Platform, Jobs, Reference, Webhooks, Leads, Scores and Sends
+// are required.
 type Deps struct {
 	Store   *db.Store
 	Catalog *i18n.Catalog
@@ -57,13 +58,13 @@ type Deps struct {
 	CatalogFile string
 	// Reference is the cached reference data and the resolver of ids to names (internal/refdata).
 	Reference ReferenceData
-	// Leads is the local copy's service: sync and moves (internal/leads); nil: the board says it is unavailable.
+	// Leads is the local copy's service: sync, moves and every write of a lead (internal/leads).
 	Leads *leads.Service
 	// Crowds is the crowds and imports service (internal/crowds); nil: those pages say they are unavailable.
 	Crowds *crowds.Service
 	// Sends is the SMS and email sends service (internal/sends).
 	Sends *sends.Service
-	// Scores is the score cache and its views' actions (internal/scores); nil: the page says it is unavailable.
+	// Scores is the score cache and its views' actions (internal/scores); the lead page's card reads it.
 	Scores *scores.Service
 	// Webhooks receives and applies the platform's events (internal/webhooks).
 	Webhooks *webhooks.Service
@@ -93,7 +94,6 @@ type Server struct {
 	echo    *echo.Echo
 	signIns *signIns
 	metrics *httpMetrics
-	board   *boardCache
 	areas   *areas
 }
 
@@ -104,12 +104,9 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	k := &kit{logger: d.Logger, now: d.Now, store: d.Store, chrome: d.Platform, version: d.Version, behindProxy: d.BehindProxy}
-	s := &Server{Deps: d, kit: k, signIns: newSignIns(k, d), board: newBoardCache(), metrics: newHTTPMetrics()}
+	s := &Server{Deps: d, kit: k, signIns: newSignIns(k, d), metrics: newHTTPMetrics()}
 	s.areas = newAreas(d, k, s.signIns, s.metrics)
 	go auth.WarmUp() // off the start-up path
-	if s.OptionTree == nil {
-		s.OptionTree = s.referenceTree
-	}
 	s.echo = s.newEcho()
 	return s, nil
 }
@@ -124,6 +121,7 @@ func (d Deps) withDefaults() (Deps, error) {
 	for name, absent := range map[string]bool{
 		"Store": d.Store == nil, "Catalog": d.Catalog == nil, "Platform": d.Platform == nil, "Jobs": d.Jobs == nil,
 		"Reference": d.Reference == nil, "Webhooks": d.Webhooks == nil,
+		"Leads": d.Leads == nil, "Scores": d.Scores == nil,
 		"Sends": d.Sends == nil,
 	} {
 		if absent {
