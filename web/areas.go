@@ -22,6 +22,7 @@ type areas struct {
 	forms     *formsArea
 	crowds    *crowdsArea
 	imports   *importsArea
+	sends     *sendsArea
 }
 
 // newAreas is the one place each area gets its part of Deps: the services
@@ -46,6 +47,7 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		forms:   &formsArea{kit: k, tree: optionTree(d)},
 		crowds:  &crowdsArea{kit: k, crowds: d.Crowds, local: d.Store},
 		imports: &importsArea{kit: k, imports: d.Crowds, store: d.Store, acts: jobActs{kit: k, runner: d.Jobs}},
+		sends:   &sendsArea{kit: k, sends: d.Sends, ledger: d.Store},
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
 	"github.com/jingdesk/jingdesk/internal/scores"
+	"github.com/jingdesk/jingdesk/internal/sends"
 	"github.com/jingdesk/jingdesk/internal/webhooks"
 )
 
@@ -93,8 +94,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 // harness's store, idle (a small embedded sandbox behind the platform
 // manager, a job runner never started, reference data as stored, a
 // webhook service whose worker does not run, leads, scores and crowds
-// services on a runner never started). A test that uses one of them gives
-// its own through an option (withPlatform, withJobs, withCrowds, …).
+// services on a runner never started, a sends service that follows
+// nothing). A test that uses one of them gives its own through an option
+// (withPlatform, withJobs, withCrowds, …).
 func withRequiredServices(t testing.TB, d *Deps) {
 	t.Helper()
 	if d.Platform == nil {
@@ -125,6 +127,9 @@ func withRequiredServices(t testing.TB, d *Deps) {
 	if d.Crowds == nil {
 		d.Crowds = built[*crowds.Service](t)(crowds.New(crowds.Config{Store: d.Store, Platform: d.Platform, Runner: idle,
 			DataDir: t.TempDir(), Logger: d.Logger, Now: d.Now}))
+	}
+	if d.Sends == nil {
+		d.Sends = built[*sends.Service](t)(sends.New(sends.Config{Store: d.Store, Platform: d.Platform, Logger: d.Logger, Now: d.Now}))
 	}
 }
 

@@ -43,8 +43,6 @@ var comingAreas = map[string]areaview.Area{
 	"leads":   {Key: "leads", Icon: "leads", Points: 3},
 	"crowds":  {Key: "crowds", Icon: "crowds", Points: 3},
 	"imports": {Key: "imports", Icon: "imports", Points: 3},
-	"sms":     {Key: "sms", Icon: "sms", Points: 3},
-	"email":   {Key: "email", Icon: "email", Points: 3},
 	"scores":  {Key: "scores", Icon: "scores", Points: 3},
 }
 

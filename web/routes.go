@@ -149,33 +149,33 @@ func (s *Server) Routes() []Route {
 
 		// SMS sends: everyone sees the messages, the sends and their
 		// delivery; marketers and admins write drafts, test, confirm.
-		{get, "/sms", Viewer, s.showSMS},
-		{get, "/sms/new", Marketer, s.showNewSMS},
-		{post, "/sms", Marketer, s.createSMS},
-		{get, "/sms/sends/:id", Viewer, s.showSMSSend},
-		{post, "/sms/sends/:id", Marketer, s.updateSMS},
-		{post, "/sms/sends/:id/consent", Marketer, s.checkSMSConsent},
+		{get, "/sms", Viewer, h.sends.showSMS},
+		{get, "/sms/new", Marketer, h.sends.showNewSMS},
+		{post, "/sms", Marketer, h.sends.createSMS},
+		{get, "/sms/sends/:id", Viewer, h.sends.showSMSSend},
+		{post, "/sms/sends/:id", Marketer, h.sends.updateSMS},
+		{post, "/sms/sends/:id/consent", Marketer, h.sends.checkSMSConsent},
 
 		// Email sends: the same, with an HTML body previewed in a sandboxed frame.
-		{get, "/email", Viewer, s.showEmail},
-		{get, "/email/new", Marketer, s.showNewEmail},
-		{post, "/email", Marketer, s.createEmail},
-		{get, "/email/sends/:id", Viewer, s.showEmailSend},
-		{post, "/email/sends/:id", Marketer, s.updateEmail},
-		{get, "/email/sends/:id/preview", Viewer, s.previewEmail},
+		{get, "/email", Viewer, h.sends.showEmail},
+		{get, "/email/new", Marketer, h.sends.showNewEmail},
+		{post, "/email", Marketer, h.sends.createEmail},
+		{get, "/email/sends/:id", Viewer, h.sends.showEmailSend},
+		{post, "/email/sends/:id", Marketer, h.sends.updateEmail},
+		{get, "/email/sends/:id/preview", Viewer, h.sends.previewEmail},
 
 		// Both channels: the ledger's steps and the delivery records.
-		{get, "/sends/:id/confirm", Marketer, s.showSendConfirmation},
-		{post, "/sends/:id/confirm", Marketer, s.confirmSend},
-		{post, "/sends/:id/test", Marketer, s.testSend},
-		{post, "/sends/:id/approve", Marketer, s.approveSend},
-		{post, "/sends/:id/reject", Marketer, s.rejectSend},
-		{post, "/sends/:id/cancel", Marketer, s.cancelSend},
-		{post, "/sends/:id/decide", Marketer, s.decideSend},
-		{get, "/sends/:id/status", Viewer, s.showSendStatus},
-		{get, "/sends/:id/records", Viewer, s.showSendRecords},
-		{post, "/sends/:id/records/sync", Marketer, s.syncSendRecords},
-		{get, "/sends/:id/records.csv", Marketer, s.exportSendRecords},
+		{get, "/sends/:id/confirm", Marketer, h.sends.showSendConfirmation},
+		{post, "/sends/:id/confirm", Marketer, h.sends.confirmSend},
+		{post, "/sends/:id/test", Marketer, h.sends.testSend},
+		{post, "/sends/:id/approve", Marketer, h.sends.approveSend},
+		{post, "/sends/:id/reject", Marketer, h.sends.rejectSend},
+		{post, "/sends/:id/cancel", Marketer, h.sends.cancelSend},
+		{post, "/sends/:id/decide", Marketer, h.sends.decideSend},
+		{get, "/sends/:id/status", Viewer, h.sends.showSendStatus},
+		{get, "/sends/:id/records", Viewer, h.sends.showSendRecords},
+		{post, "/sends/:id/records/sync", Marketer, h.sends.syncSendRecords},
+		{get, "/sends/:id/records.csv", Marketer, h.sends.exportSendRecords},
 
 		// Scores: everyone looks; marketers refresh, export and save a
 		// selection as a crowd; only admins clear activity scores.
@@ -207,8 +207,8 @@ func (s *Server) Routes() []Route {
 		{post, "/settings/users/:id/password", Admin, h.users.resetUserPassword},
 		{post, "/settings/users/:id/sessions/end", Admin, h.users.endUserSessions}, // sign out everywhere
 		{get, "/settings/audit", Admin, h.audit.showAudit},
-		{get, "/settings/sends", Admin, s.showSendSettings},
-		{post, "/settings/sends", Admin, s.saveSendSettings},
+		{get, "/settings/sends", Admin, h.sends.showSendSettings},
+		{post, "/settings/sends", Admin, h.sends.saveSendSettings},
 		{get, "/settings/system", Admin, h.system.showSystem},
 		{post, "/settings/system/backups", Admin, h.system.saveBackupSchedule},
 		{get, "/metrics", Admin, h.system.showMetrics},

@@ -29,7 +29,7 @@ import (
 
 // Deps is everything the web layer needs from main: the one input of New,
 // which hands each area only the part it uses (web/areas.go). Store,
-// Catalog, Platform, Jobs, Reference, Webhooks, Leads, Scores and Crowds
+// Catalog, Platform, Jobs, Reference, Webhooks, Leads, Scores, Crowds and Sends
 // are required.
 type Deps struct {
 	Store   *db.Store
@@ -62,7 +62,7 @@ type Deps struct {
 	Leads *leads.Service
 	// Crowds is the crowds and imports service (internal/crowds).
 	Crowds *crowds.Service
-	// Sends is the SMS and email sends service (internal/sends); nil: those pages say they are unavailable.
+	// Sends is the SMS and email sends service (internal/sends).
 	Sends *sends.Service
 	// Scores is the score cache and its views' actions (internal/scores); the lead page's card reads it.
 	Scores *scores.Service
@@ -122,7 +122,7 @@ func (d Deps) withDefaults() (Deps, error) {
 		"Store": d.Store == nil, "Catalog": d.Catalog == nil, "Platform": d.Platform == nil, "Jobs": d.Jobs == nil,
 		"Reference": d.Reference == nil, "Webhooks": d.Webhooks == nil,
 		"Leads": d.Leads == nil, "Scores": d.Scores == nil,
-		"Crowds": d.Crowds == nil,
+		"Crowds": d.Crowds == nil, "Sends": d.Sends == nil,
 	} {
 		if absent {
 			missing = append(missing, name)
