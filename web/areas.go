@@ -15,6 +15,8 @@ type areas struct {
 	webhooks  *webhooksArea
 	system    *systemArea
 	reference *referenceArea
+	scores    *scoresArea
+	persons   *personsArea
 }
 
 // newAreas is the one place each area gets its part of Deps: the services
@@ -34,5 +36,7 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		system: &systemArea{kit: k, store: d.Store, platform: d.Platform, metrics: m, build: d.Build,
 			dataDir: d.DataDir, startedAt: d.StartedAt, metricsAddr: d.MetricsAddr},
 		reference: &referenceArea{kit: k, ref: d.Reference, jobs: d.Store},
+		scores:    &scoresArea{kit: k, scores: d.Scores, choices: d.Store, ref: d.Reference},
+		persons:   &personsArea{kit: k, people: d.Scores},
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/refdata"
+	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/internal/webhooks"
 )
 
@@ -89,8 +90,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 // services web.New requires that the test did not give: real ones on the
 // harness's store, idle (a small embedded sandbox behind the platform
 // manager, a job runner never started, reference data as stored, a
-// webhook service whose worker does not run). A test that uses one of
-// them gives its own through an option (withPlatform, withJobs, …).
+// webhook service whose worker does not run, a scores service whose jobs
+// never run). A test that uses one of them gives its own through an
+// option (withPlatform, withJobs, …).
 func withRequiredServices(t testing.TB, d *Deps) {
 	t.Helper()
 	if d.Platform == nil {
@@ -110,6 +112,14 @@ func withRequiredServices(t testing.TB, d *Deps) {
 	if d.Webhooks == nil {
 		var hooks *webhooks.Service
 		withWebhooks(t, &hooks)(d)
+	}
+	if d.Scores == nil {
+		svc, err := scores.New(scores.Config{Store: d.Store, Platform: d.Platform, Crowds: d.Crowds,
+			Runner: jobs.New(d.Store, jobs.Config{Logger: d.Logger}), Logger: d.Logger, Now: d.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Scores = svc
 	}
 }
 

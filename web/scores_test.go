@@ -15,7 +15,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/scores"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 	scoresview "github.com/jingdesk/jingdesk/templates/scores"
@@ -254,6 +256,62 @@ func TestScoresSelectionSaveAndExport(t *testing.T) {
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	if !strings.Contains(rec.Body.String(), `data-testid="save-error"`) {
 		t.Fatal("nameless save not explained")
+	}
+}
+
+// What the scores refuse is said where the user acted, in their language,
+// with what they typed kept, and nothing is done: no import for a save,
+// no job for a refresh.
+func TestScoresRefusalsSayWhyAndDoNothing(t *testing.T) {
+	h, rig := newScoresHarness(t)
+	mia := h.addUser("mia", db.RoleMarketer)
+	ctx := context.Background()
+	if err := h.store.SetUserLang(ctx, mia.ID, i18n.English); err != nil {
+		t.Fatal(err)
+	}
+	c := h.login("mia")
+	cr := scoredCrowd(t, h, rig)
+	q := scoresview.Query{Pop: scoresview.PopCrowd, Crowd: cr.GroupID, Kind: db.ScoreIdentity}
+	save := func(q scoresview.Query, name, desc string) page {
+		form := url.Values{"name": {name}, "description": {desc}}
+		for _, hf := range scoresview.HiddenFields(q, scoresview.Selection{}) {
+			form.Add(hf.Name, hf.Value)
+		}
+		rec := c.post(scoresview.CrowdPath, form)
+		wantStatus(t, rec, http.StatusUnprocessableEntity)
+		return parsePage(t, rec.Body.String())
+	}
+	// A description longer than a crowd takes is refused, not cut away.
+	long := strings.Repeat("描", crowds.CrowdDescriptionMax+1)
+	p := save(q, "高分客户", long)
+	if got := p.text("save-error"); got != "The description is too long (200 characters at most)." {
+		t.Fatalf("save error %q", got)
+	}
+	if p.attr("save-name", "value") != "高分客户" || p.attr("save-description", "value") != long {
+		t.Fatal("the form lost what was typed")
+	}
+	if ims, err := h.store.ListImports(ctx, db.ImportFilter{Limit: 10}); err != nil || len(ims) != 0 {
+		t.Fatalf("a refused save left %d imports (%v)", len(ims), err)
+	}
+	// A selection the page never makes is refused with why.
+	sel := url.Values{"pop": {"crowd"}, "crowd": {strconv.FormatInt(cr.GroupID, 10)}}
+	for range 11 {
+		sel.Add("grade", "A")
+	}
+	rec := c.get(scoresview.SelectionPath + "?" + sel.Encode())
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	if got := parsePage(t, rec.Body.String()).text("error-message"); !strings.HasPrefix(got, "This selection cannot be read: a selection takes at most 10 grades") {
+		t.Fatalf("selection error %q", got)
+	}
+	// A refresh of no crowd is refused; no job is queued.
+	jobsBefore, _ := h.store.ListJobs(ctx, db.JobFilter{Limit: 100})
+	rec = c.post(scoresview.FetchPath, url.Values{"pop": {"crowd"}, "kind": {"identity"}})
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	if got := parsePage(t, rec.Body.String()).text("error-message"); got != "Choose a crowd first: nothing was done." {
+		t.Fatalf("refresh error %q", got)
+	}
+	if jobsAfter, _ := h.store.ListJobs(ctx, db.JobFilter{Limit: 100}); len(jobsAfter) != len(jobsBefore) {
+		t.Fatalf("a refused refresh queued a job: %d → %d", len(jobsBefore), len(jobsAfter))
 	}
 }
 

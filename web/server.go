@@ -63,7 +63,7 @@ type Deps struct {
 	Crowds *crowds.Service
 	// Sends is the SMS and email sends service (internal/sends); nil: those pages say they are unavailable.
 	Sends *sends.Service
-	// Scores is the score cache and its views' actions (internal/scores); nil: the page says it is unavailable.
+	// Scores is the score cache, its views and their actions (internal/scores); required.
 	Scores *scores.Service
 	// Webhooks receives and applies the platform's events (internal/webhooks).
 	Webhooks *webhooks.Service
@@ -124,6 +124,7 @@ func (d Deps) withDefaults() (Deps, error) {
 	for name, absent := range map[string]bool{
 		"Store": d.Store == nil, "Catalog": d.Catalog == nil, "Platform": d.Platform == nil, "Jobs": d.Jobs == nil,
 		"Reference": d.Reference == nil, "Webhooks": d.Webhooks == nil,
+		"Scores": d.Scores == nil,
 	} {
 		if absent {
 			missing = append(missing, name)
