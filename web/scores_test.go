@@ -290,6 +290,11 @@ func TestScoresRefusalsSayWhyAndDoNothing(t *testing.T) {
 	if p.attr("save-name", "value") != "高分客户" || p.attr("save-description", "value") != long {
 		t.Fatal("the form lost what was typed")
 	}
+	// A crowd view without its crowd saves nobody (it once saved every lead's person).
+	unchosen := scoresview.Query{Pop: scoresview.PopCrowd, Kind: db.ScoreIdentity}
+	if got := save(unchosen, "所有人", "").text("save-error"); got != "Choose a crowd first: nothing was done." {
+		t.Fatalf("unchosen save error %q", got)
+	}
 	if ims, err := h.store.ListImports(ctx, db.ImportFilter{Limit: 10}); err != nil || len(ims) != 0 {
 		t.Fatalf("a refused save left %d imports (%v)", len(ims), err)
 	}
