@@ -12,6 +12,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/refdata"
+	"github.com/jingdesk/jingdesk/internal/roles"
 	"github.com/jingdesk/jingdesk/internal/scores"
 	scoresview "github.com/jingdesk/jingdesk/templates/scores"
 )
@@ -109,7 +110,7 @@ func (a *scoresArea) statusNames(c echo.Context) map[string]string {
 // tables.
 func (a *scoresArea) scoresPage(c echo.Context, o scores.Overview, r scores.Reader) (scoresview.Page, error) {
 	q := scoresview.Query(o.View)
-	p := scoresview.Page{Q: q, CanFetch: mayMove(currentUser(c)), Products: o.Products, Since: o.Since,
+	p := scoresview.Page{Q: q, CanFetch: roles.Works(currentUser(c).Role), Products: o.Products, Since: o.Since,
 		NoPopulation: o.View.Unchosen(), CrowdNeverListed: o.CrowdNeverListed}
 	if err := a.chooser(c, &p); err != nil || p.NoPopulation {
 		return p, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n/msg"
+	"github.com/jingdesk/jingdesk/internal/roles"
 	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/internal/sheet"
 	scoresview "github.com/jingdesk/jingdesk/templates/scores"
@@ -71,9 +72,9 @@ func (a *scoresArea) showSelection(c echo.Context, status int, v scores.View, se
 // selectionPanel draws the selection: in words, its figures, a preview
 // and (for those who may clear) who a clearing would touch.
 func (a *scoresArea) selectionPanel(c echo.Context, v scores.View, sel scores.Selection) (scoresview.SelectionPanel, error) {
-	u := currentUser(c)
+	role := currentUser(c).Role
 	p := scoresview.SelectionPanel{Q: scoresview.Query(v), Sel: scoresview.Selection(sel),
-		CanSave: mayMove(u), CanExport: mayMove(u), CanClear: u != nil && scores.MayClear(u.Role)}
+		CanSave: roles.Works(role), CanExport: roles.Works(role), CanClear: scores.MayClear(role)}
 	if v.Unchosen() {
 		return p, nil
 	}
