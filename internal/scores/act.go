@@ -2,7 +2,6 @@ package scores
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -148,9 +147,9 @@ func (s *Service) runClear(ctx context.Context, t *jobs.Task) error {
 	if err := t.Params(&p); err != nil {
 		return err
 	}
-	client, conn := s.cfg.Platform.Current()
-	if conn != p.Connection {
-		return errors.New("the platform connection changed since the clearing was asked for")
+	client, err := s.clientFor(p.Connection)
+	if err != nil {
+		return err
 	}
 	next, _ := strconv.Atoi(t.Checkpoint())
 	wctx := jing.WithActor(ctx, p.Actor)

@@ -307,3 +307,19 @@ func TestPerson(t *testing.T) {
 		t.Fatalf("a marketer's %+v", p)
 	}
 }
+
+// A job asked for on one platform connection does not run on another:
+// it fails saying so, in the reader's language.
+func TestAJobStopsWhenTheConnectionChanged(t *testing.T) {
+	c := newCache(t)
+	if _, err := c.svc.clientFor("sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.svc.clientFor("https://platform.example")
+	if !errors.Is(err, ErrConnectionChanged) {
+		t.Fatalf("another connection: %v", err)
+	}
+	if m, ok := msg.Decode(msg.ErrorText(err)); !ok || m.ID != "scores.error.connection_changed" {
+		t.Fatalf("stored as %q", msg.ErrorText(err))
+	}
+}

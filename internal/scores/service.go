@@ -15,6 +15,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/platform"
@@ -137,6 +138,20 @@ func (s *Service) RequestFetch(ctx context.Context, userID int64, pop db.ScorePo
 		})
 }
 
+// ErrConnectionChanged ends a job asked for on another platform
+// connection: its ids mean nothing on the platform now connected.
+var ErrConnectionChanged = msg.Refuse(msg.Conflict, "scores.error.connection_changed")
+
+// clientFor is the live platform client, if it is still the connection
+// conn a job was asked for on.
+func (s *Service) clientFor(conn string) (*jing.Client, error) {
+	client, now := s.cfg.Platform.Current()
+	if now != conn {
+		return nil, ErrConnectionChanged
+	}
+	return client, nil
+}
+
 // batch is how many ids one score call carries (the platform's limit).
 const batch = 100
 
@@ -149,9 +164,9 @@ func (s *Service) runFetch(ctx context.Context, t *jobs.Task) error {
 	if err := t.Params(&p); err != nil {
 		return err
 	}
-	client, conn := s.cfg.Platform.Current()
-	if conn != p.Connection {
-		return errors.New("the platform connection changed since the fetch was asked for")
+	client, err := s.clientFor(p.Connection)
+	if err != nil {
+		return err
 	}
 	pop := p.population()
 	if pop.GroupID != 0 && t.Checkpoint() == "" {
