@@ -23,6 +23,8 @@ type areas struct {
 	crowds    *crowdsArea
 	imports   *importsArea
 	sends     *sendsArea
+	scores    *scoresArea
+	persons   *personsArea
 }
 
 // newAreas is the one place each area gets its part of Deps: the services
@@ -48,6 +50,8 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		crowds:  &crowdsArea{kit: k, crowds: d.Crowds, local: d.Store},
 		imports: &importsArea{kit: k, imports: d.Crowds, store: d.Store, acts: jobActs{kit: k, runner: d.Jobs}},
 		sends:   &sendsArea{kit: k, sends: d.Sends, ledger: d.Store},
+		scores:  &scoresArea{kit: k, scores: d.Scores, choices: d.Store, ref: d.Reference},
+		persons: &personsArea{kit: k, people: d.Scores},
 	}
 }
 

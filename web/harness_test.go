@@ -121,12 +121,13 @@ func withRequiredServices(t testing.TB, d *Deps) {
 	if d.Leads == nil {
 		d.Leads = built[*leads.Service](t)(leads.New(leads.Config{Store: d.Store, Platform: d.Platform, Runner: idle, Logger: d.Logger, Now: d.Now}))
 	}
-	if d.Scores == nil {
-		d.Scores = built[*scores.Service](t)(scores.New(scores.Config{Store: d.Store, Platform: d.Platform, Runner: idle, Logger: d.Logger, Now: d.Now}))
-	}
 	if d.Crowds == nil {
 		d.Crowds = built[*crowds.Service](t)(crowds.New(crowds.Config{Store: d.Store, Platform: d.Platform, Runner: idle,
 			DataDir: t.TempDir(), Logger: d.Logger, Now: d.Now}))
+	}
+	if d.Scores == nil {
+		d.Scores = built[*scores.Service](t)(scores.New(scores.Config{Store: d.Store, Platform: d.Platform, Crowds: d.Crowds,
+			Runner: idle, Logger: d.Logger, Now: d.Now}))
 	}
 	if d.Sends == nil {
 		d.Sends = built[*sends.Service](t)(sends.New(sends.Config{Store: d.Store, Platform: d.Platform, Logger: d.Logger, Now: d.Now}))

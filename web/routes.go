@@ -179,15 +179,15 @@ func (s *Server) Routes() []Route {
 
 		// Scores: everyone looks; marketers refresh, export and save a
 		// selection as a crowd; only admins clear activity scores.
-		{get, "/scores", Viewer, s.showScores},
-		{get, "/scores/movers", Viewer, s.showScoreMovers},
-		{get, "/scores/selection", Viewer, s.showScoreSelection},
-		{post, "/scores/fetch", Marketer, s.fetchScores},
-		{post, "/scores/crowd", Marketer, s.saveScoresAsCrowd},
-		{get, "/scores/export.csv", Marketer, s.exportScoresCSV},
-		{get, "/scores/export.xlsx", Marketer, s.exportScoresXLSX},
-		{post, "/scores/clear", Admin, s.clearActivityScores},
-		{get, "/persons/:uuid", Viewer, s.showPerson},
+		{get, "/scores", Viewer, h.scores.showScores},
+		{get, "/scores/movers", Viewer, h.scores.showScoreMovers},
+		{get, "/scores/selection", Viewer, h.scores.showScoreSelection},
+		{post, "/scores/fetch", Marketer, h.scores.fetchScores},
+		{post, "/scores/crowd", Marketer, h.scores.saveScoresAsCrowd},
+		{get, "/scores/export.csv", Marketer, h.scores.exportScoresCSV},
+		{get, "/scores/export.xlsx", Marketer, h.scores.exportScoresXLSX},
+		{post, "/scores/clear", Admin, h.scores.clearActivityScores},
+		{get, "/persons/:uuid", Viewer, h.persons.showPerson},
 
 		// Reference data.
 		// Everyone looks at the sets the platform's ids resolve through;

@@ -64,7 +64,7 @@ type Deps struct {
 	Crowds *crowds.Service
 	// Sends is the SMS and email sends service (internal/sends).
 	Sends *sends.Service
-	// Scores is the score cache and its views' actions (internal/scores); the lead page's card reads it.
+	// Scores is the score cache, its views and their actions (internal/scores); required.
 	Scores *scores.Service
 	// Webhooks receives and applies the platform's events (internal/webhooks).
 	Webhooks *webhooks.Service

@@ -261,7 +261,9 @@ func TestSaveAsCrowdHoldsExactlyTheSelection(t *testing.T) {
 	if n, _ := r.store.CountScored(ctx, q, sel); n != int64(len(want)) {
 		t.Fatalf("count %d, persons %d", n, len(want))
 	}
-	imp, err := r.svc.SaveAsCrowd(ctx, r.mia.ID, "mia", q, sel, "高分活跃客户", "A/B × warm/hot")
+	imp, err := r.svc.SaveAsCrowd(ctx, Actor{ID: r.mia.ID, Username: "mia", Role: r.mia.Role},
+		View{Pop: PopCrowd, Crowd: group, Kind: db.ScoreIdentity}, Selection{Grades: sel.Grades, Levels: sel.Levels},
+		"高分活跃客户", "A/B × warm/hot")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,13 +360,16 @@ func TestClearingActivityScores(t *testing.T) {
 	sel := db.ScoreSelection{Levels: []string{"hot", "warm"}}
 	persons, _ := r.store.SelectedPersons(ctx, q, sel)
 	n := strconv.Itoa(len(persons))
-	if _, err := r.svc.RequestClear(ctx, &r.mia, q, sel, n); !errors.Is(err, ErrNotAdmin) {
+	view, picked := View{Pop: PopCrowd, Crowd: group, Kind: db.ScoreActive}, Selection{Levels: sel.Levels}
+	mia := Actor{ID: r.mia.ID, Username: r.mia.Username, Role: r.mia.Role}
+	admin := Actor{ID: r.admin.ID, Username: r.admin.Username, Role: r.admin.Role}
+	if _, err := r.svc.RequestClear(ctx, mia, view, picked, n); !errors.Is(err, ErrNotAdmin) {
 		t.Fatalf("a marketer cleared: %v", err)
 	}
-	if _, err := r.svc.RequestClear(ctx, &r.admin, q, sel, "1"); !errors.Is(err, ErrCountMismatch) {
+	if _, err := r.svc.RequestClear(ctx, admin, view, picked, "1"); !errors.Is(err, ErrCountMismatch) {
 		t.Fatalf("a wrong count: %v", err)
 	}
-	id, err := r.svc.RequestClear(ctx, &r.admin, q, sel, n)
+	id, err := r.svc.RequestClear(ctx, admin, view, picked, n)
 	if err != nil {
 		t.Fatal(err)
 	}
