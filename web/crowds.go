@@ -24,9 +24,6 @@ import (
 // platform a page at a time after the page is shown. Writes go to the
 // platform first (the crowds service), then the local copy, and are audited.
 
-// notYet answers routes whose pages are not built yet.
-func notYet(c echo.Context) error { return echo.NewHTTPError(http.StatusNotImplemented) }
-
 // crowdQueryMax is the longest search the list accepts (longer is cut).
 const crowdQueryMax = 100
 

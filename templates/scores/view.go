@@ -6,7 +6,6 @@ package scores
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"net/url"
 	"sort"
@@ -585,13 +584,6 @@ func moverDelta(m Mover) string {
 		return "+" + FmtScore(d)
 	}
 	return FmtScore(d)
-}
-
-func pct(n, of int64) string {
-	if of <= 0 {
-		return "0%"
-	}
-	return fmt.Sprintf("%.0f%%", float64(n)/float64(of)*100)
 }
 
 func sortLink(q Query, key string) string { return q.With(PagePath, "sort", key) + "#scores-tables" }
