@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -18,6 +16,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/auth"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // harness is a real server on a temporary SQLite file, driven through
@@ -64,7 +63,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	d := Deps{
 		Store:           store,
 		Catalog:         catalog,
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:          testkit.Quiet(),
 		SessionHashKey:  []byte(strings.Repeat("h", 64)),
 		SessionBlockKey: []byte(strings.Repeat("b", 32)),
 		Version:         "test",

@@ -13,7 +13,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
-	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -27,10 +26,12 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/auth"
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // TestMain lets the test binary act as jingdesk itself, so a test can start
@@ -170,34 +171,51 @@ func startServe(t *testing.T, args ...string) (string, *syncBuffer, func() error
 	go func() {
 		done <- Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr}, Build{Version: "test"})
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := listenURL.FindStringSubmatch(stderr.String()); m != nil {
-			var once sync.Once
-			var stopErr error
-			stop := func() error {
-				once.Do(func() {
-					cancel()
-					select {
-					case stopErr = <-done:
-					case <-time.After(10 * time.Second):
-						stopErr = errors.New("serve did not stop")
-					}
-				})
-				return stopErr
+	t.Cleanup(cancel)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", stderr.String())
+		}
+	})
+	url := awaitOutput(t, "serve to listen", stderr, listenURL, done)
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(10 * time.Second):
+				stopErr = errors.New("serve did not stop")
 			}
-			t.Cleanup(func() { stop() })
-			return m[1], stderr, stop
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v\n%s", err, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
+		})
+		return stopErr
 	}
-	cancel()
-	t.Fatalf("serve did not start:\n%s", stderr.String())
-	return "", nil, nil
+	t.Cleanup(func() { stop() })
+	return url, stderr, stop
+}
+
+// awaitOutput waits until re matches what a command wrote to out, and
+// returns its first group. The command ending first (a value on exited;
+// nil for none) fails the test at once; a failure shows the output.
+func awaitOutput(t *testing.T, what string, out *syncBuffer, re *regexp.Regexp, exited <-chan error) string {
+	t.Helper()
+	var m []string
+	defer func() {
+		if m == nil { // the test is failing: Goexit runs this
+			t.Logf("the output so far:\n%s", out.String())
+		}
+	}()
+	testkit.WaitWithin(t, 10*time.Second, what, func() bool {
+		select {
+		case err := <-exited:
+			t.Fatalf("exited before %s: %v", what, err)
+		default:
+		}
+		m = re.FindStringSubmatch(out.String())
+		return m != nil
+	})
+	return m[1]
 }
 
 func TestServeStartsPrivatelyAndPrintsTheSetupLink(t *testing.T) {
@@ -291,47 +309,58 @@ func TestServeTLSMarksCookiesSecure(t *testing.T) {
 	}
 }
 
+// In a synctest bubble, with the connections in memory: once shutdown has
+// begun and every goroutine waits, the server has not stopped, and it does
+// not for 9 s (of the bubble's time; its shutdown timeout is 10 s) until
+// the request under way has its answer.
 func TestShutdownFinishesInFlightRequests(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	started, release := make(chan struct{}), make(chan struct{})
-	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(started)
-		<-release
-		w.Write([]byte("finished"))
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() {
-		served <- serveHTTP(ctx, ln, slow, ServeConfig{ShutdownTimeout: 10 * time.Second}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}()
-	got := make(chan string, 1)
-	go func() {
-		resp, err := http.Get("http://" + ln.Addr().String() + "/")
-		if err != nil {
-			got <- "error: " + err.Error()
-			return
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ln := testkit.NewPipeListener()
+		started, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		free := func() { once.Do(func() { close(release) }) }
+		defer free() // a failing test still lets the handler end, and so the bubble
+		slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			close(started)
+			<-release
+			w.Write([]byte("finished"))
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() {
+			served <- serveHTTP(ctx, ln, slow, ServeConfig{ShutdownTimeout: 10 * time.Second}, testkit.Quiet())
+		}()
+		client := ln.Client()
+		got := make(chan string, 1)
+		go func() {
+			resp, err := client.Get("http://console/")
+			if err != nil {
+				got <- "error: " + err.Error()
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			got <- string(b)
+		}()
+		<-started
+		cancel() // shutdown begins while the request is in flight
+		time.Sleep(9 * time.Second)
+		synctest.Wait()
+		select {
+		case err := <-served:
+			t.Fatalf("server stopped before the in-flight request finished: %v", err)
+		default:
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		got <- string(b)
-	}()
-	<-started
-	cancel() // shutdown begins while the request is in flight
-	select {
-	case err := <-served:
-		t.Fatalf("server stopped before the in-flight request finished: %v", err)
-	case <-time.After(100 * time.Millisecond):
-	}
-	close(release)
-	if body := <-got; body != "finished" {
-		t.Fatalf("in-flight request: %q", body)
-	}
-	if err := <-served; err != nil {
-		t.Fatalf("serveHTTP: %v", err)
-	}
+		free()
+		if body := <-got; body != "finished" {
+			t.Fatalf("in-flight request: %q", body)
+		}
+		if err := <-served; err != nil {
+			t.Fatalf("serveHTTP: %v", err)
+		}
+		client.CloseIdleConnections()
+	})
 }
 
 func TestSIGTERMStopsTheProcessCleanly(t *testing.T) {
@@ -342,14 +371,8 @@ func TestSIGTERMStopsTheProcessCleanly(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !listenURL.MatchString(stderr.String()) {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("child did not start:\n%s", stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond) // polling the child's output, bounded by the deadline
-	}
+	t.Cleanup(func() { cmd.Process.Kill() }) // if it never starts or never stops
+	awaitOutput(t, "the child to listen", stderr, listenURL, nil)
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

@@ -13,13 +13,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/importfile"
 	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // groupWatcher is the client's transport, seeing every call that names a
@@ -307,40 +308,12 @@ func TestReadingAnotherWayDropsAValidationUnderWay(t *testing.T) {
 
 func (r *rig) waitStage(id int64, stage string) db.Import {
 	r.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		im, err := r.store.Import(context.Background(), id)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		if im.Stage == stage {
-			return im
-		}
-		if time.Now().After(deadline) {
-			j, _ := r.store.Job(context.Background(), im.ValidateJobID)
-			r.t.Fatalf("import %d still %s; validation job %+v", id, im.Stage, j)
-		}
-		time.Sleep(5 * time.Millisecond) // polling the import, bounded by the deadline
-	}
+	return testkit.Await(r.t, fmt.Sprintf("import %d to be %s", id, stage),
+		func() (db.Import, error) { return r.store.Import(context.Background(), id) },
+		func(im db.Import) bool { return im.Stage == stage })
 }
 
-func (r *rig) waitJob(id int64) db.Job {
-	r.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		j, err := r.store.Job(context.Background(), id)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		if !j.Active() {
-			return j
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("job %d still %s", id, j.State)
-		}
-		time.Sleep(5 * time.Millisecond) // polling the job, bounded by the deadline
-	}
-}
+func (r *rig) waitJob(id int64) db.Job { return fixture.WaitJob(r.t, r.store, id) }
 
 // Persons the import creates carry everything the file maps: the mobile
 // matched on, the email beside it, the name and the company.

@@ -5,24 +5,24 @@ import (
 	"errors"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // openJobStore opens a store on a temporary file whose clock stands still
-// at a whole second until the test moves it with the returned skew.
-func openJobStore(t *testing.T) (*Store, *atomic.Int64) {
+// at a whole second until the test moves it.
+func openJobStore(t *testing.T) (*Store, *testkit.Clock) {
 	t.Helper()
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "x.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	var skew atomic.Int64
-	start := time.Unix(1_790_000_000, 0)
-	s.SetClock(func() time.Time { return start.Add(time.Duration(skew.Load())) })
-	return s, &skew
+	clock := testkit.NewClock(time.Unix(1_790_000_000, 0))
+	s.SetClock(clock.Now)
+	return s, clock
 }
 
 func mustCreateJob(t *testing.T, s *Store, kind string, owner int64) Job {
@@ -173,7 +173,7 @@ func TestExpiredLeasesAreRequeuedWithTheirCheckpoint(t *testing.T) {
 	if n, err := s.RequeueOrphans(ctx, false); err != nil || n != 0 {
 		t.Fatalf("requeued %d live leases (%v)", n, err)
 	}
-	clock.Add(int64(31 * time.Second))
+	clock.Advance(31 * time.Second)
 	alive := mustClaim(t, s, "alive", mustCreateJob(t, s, "k", 0).Kind)
 	if n, err := s.RequeueOrphans(ctx, false); err != nil || n != 2 {
 		t.Fatalf("requeued %d, want 2 (%v)", n, err)
@@ -286,7 +286,7 @@ func TestListJobsByScopeAndOwner(t *testing.T) {
 	for _, j := range []Job{doneEarly, doneLate} {
 		mustClaim(t, s, "w", "k")
 		s.FinishJob(ctx, j.ID, "w", JobDone, "")
-		clock.Add(int64(time.Minute))
+		clock.Advance(time.Minute)
 	}
 	running := mustCreateJob(t, s, "k", 0)
 	mustClaim(t, s, "w", "k")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // answering is a platform that answers every business call with one fixed
@@ -31,7 +31,7 @@ func answering(t *testing.T, status int, body string) *jing.Client {
 	}))
 	t.Cleanup(srv.Close)
 	c, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: srv.URL, AppID: "a", AppSecret: "s"},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: testkit.Quiet(),
 		Retry:  jing.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, RateLimitDelay: time.Millisecond, MaxRateLimitWaits: 1}})
 	if err != nil {
 		t.Fatal(err)

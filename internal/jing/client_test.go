@@ -2,7 +2,6 @@ package jing_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,14 +13,8 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
-
-// offsetClock is real time shifted by an adjustable offset, so tests can
-// jump days ahead while rate windows still see time pass.
-type offsetClock struct{ off atomic.Int64 }
-
-func (c *offsetClock) Now() time.Time       { return time.Now().Add(time.Duration(c.off.Load())) }
-func (c *offsetClock) Jump(d time.Duration) { c.off.Add(int64(d)) }
 
 // countingHandler counts the requests that reach the sandbox per path.
 type countingHandler struct {
@@ -48,7 +41,7 @@ type rig struct {
 	baseURL string
 	calls   *countingHandler
 	client  *jing.Client
-	clock   *offsetClock
+	clock   *testkit.OffsetClock
 	tokens  *memTokens
 }
 
@@ -72,11 +65,11 @@ func overrideRate(rate float64) jing.Catalog {
 }
 
 func newRig(t testing.TB, opts ...rigOption) *rig {
-	clock := &offsetClock{}
+	clock := &testkit.OffsetClock{}
 	scfg := sandbox.Config{Seed: 1, Persons: 200, Leads: 50, Now: clock.Now}
 	tokens := &memTokens{}
 	ccfg := jing.Config{Credentials: jing.Credentials{AppID: "sandbox", AppSecret: "sandbox"}, Now: clock.Now,
-		Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Tokens: tokens, Logger: testkit.Quiet(),
 		Retry: jing.RetryPolicy{BaseDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond, RateLimitDelay: 20 * time.Millisecond}}
 	for _, o := range opts {
 		o(&scfg, &ccfg)

@@ -2,13 +2,12 @@ package jing_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // clientCatalog gives the client (not the sandbox) a corrected catalog, as
@@ -112,7 +111,7 @@ func TestProbeSkipsADisabledEntry(t *testing.T) {
 
 func TestProbeOfAnUnreachablePlatformIsUnavailable(t *testing.T) {
 	dead, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: "http://127.0.0.1:1", AppID: "sandbox", AppSecret: "sandbox"},
-		Retry: jing.RetryPolicy{MaxAttempts: 1}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Retry: jing.RetryPolicy{MaxAttempts: 1}, Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,20 +13,13 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // quirkRig is a sandbox answering with quirks, every endpoint unpaced.
 func quirkRig(t *testing.T, qs sandbox.Quirks, opts ...rigOption) *rig {
 	t.Helper()
-	rate := 5000.0
-	over := map[string]jing.Override{}
-	for _, e := range jing.DefaultCatalog().All() {
-		over[e.Key] = jing.Override{RatePerSecond: &rate}
-	}
-	cat, err := jing.DefaultCatalog().ApplyOverrides(over)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := fixture.Catalog(t, fixture.Pace{})
 	return newRig(t, append([]rigOption{func(sc *sandbox.Config, cc *jing.Config) {
 		sc.Catalog, cc.Catalog, sc.Quirks = cat, cat, qs
 	}}, opts...)...)
@@ -274,17 +267,9 @@ func TestWebhookBodiesLikeThePublicExamplesDecode(t *testing.T) {
 		got <- b
 	}))
 	t.Cleanup(receiver.Close)
-	sb, err := sandbox.Start(sandbox.Config{Seed: 1, Persons: 200, Leads: 20, WebhookURL: receiver.URL,
-		Quirks: quirks(t, "webhook-objects")}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close(context.Background()) })
-	client, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: sb.URL, AppID: "sandbox", AppSecret: "sandbox"},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb := fixture.Sandbox(t, sandbox.Config{Seed: 1, Persons: 200, Leads: 20, WebhookURL: receiver.URL,
+		Quirks: quirks(t, "webhook-objects")})
+	client := fixture.Client(t, sb.URL, jing.Catalog{})
 	lead := listedLead(t, client)
 	if err := client.UpdateLead(context.Background(), lead, jing.LeadInput{LeadFields: jing.LeadFields{Title: "经理"}}); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // A refresh rotates the refresh token: the client stores the new one with
@@ -69,7 +70,7 @@ func TestARefreshAnswerWithoutARefreshTokenKeepsTheOldOne(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	clock := &offsetClock{}
+	clock := &testkit.OffsetClock{}
 	tokens := &memTokens{}
 	c, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: srv.URL, AppID: "x", AppSecret: "y"}, Now: clock.Now, Tokens: tokens})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,15 +15,12 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/secret"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 func newService(t *testing.T) (*Service, *db.Store) {
 	t.Helper()
-	store, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := fixture.Store(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	box, err := secret.NewBox(key)

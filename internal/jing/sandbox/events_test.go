@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // hookReceiver is a webhook endpoint on 127.0.0.1 that records what it gets
@@ -74,18 +75,6 @@ func (r *hookReceiver) events(t *testing.T) []jing.WebhookEvent {
 	return out
 }
 
-// pollFor polls cond until it holds or the deadline passes.
-func pollFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 var webhookTestClock = time.Date(2024, 7, 11, 7, 21, 57, 0, time.UTC)
 
 // newWebhookSandbox is a small sandbox delivering to url with fast
@@ -132,7 +121,7 @@ func TestWebhooksDeliveredInOrderAndComplete(t *testing.T) {
 	r := newHookReceiver(t)
 	s := newWebhookSandbox(t, r.URL+"/webhooks/jing/secret", nil)
 	emitTestLeads(s, 0, 50)
-	pollFor(t, "50 deliveries", func() bool { return s.DeliveredEvents() == 50 })
+	testkit.WaitFor(t, "50 deliveries", func() bool { return s.DeliveredEvents() == 50 })
 
 	evs := r.events(t)
 	if len(evs) != 50 || s.PendingEvents() != 0 {
@@ -169,7 +158,7 @@ func TestWebhookFailuresAreRetried(t *testing.T) {
 	r := newHookReceiver(t, 500, 500) // then 200
 	s := newWebhookSandbox(t, r.URL, nil)
 	emitTestLeads(s, 0, 2)
-	pollFor(t, "2 deliveries", func() bool { return s.DeliveredEvents() == 2 })
+	testkit.WaitFor(t, "2 deliveries", func() bool { return s.DeliveredEvents() == 2 })
 
 	got := eventEntityIDs(r.events(t))
 	want := []string{"lead-00000", "lead-00000", "lead-00000", "lead-00001"}
@@ -186,7 +175,7 @@ func TestWebhookGivenUpAfterBoundedAttempts(t *testing.T) {
 	s := newWebhookSandbox(t, r.URL, func(q *eventQueue) { q.attempts = 3 })
 	emitTestLeads(s, 0, 2)
 	// Given up is counted a moment before the event stops being in flight.
-	pollFor(t, "both events given up", func() bool { st := s.WebhookStats(); return st.Failed == 2 && st.Pending == 0 })
+	testkit.WaitFor(t, "both events given up", func() bool { st := s.WebhookStats(); return st.Failed == 2 && st.Pending == 0 })
 
 	if n := len(r.received()); n != 6 {
 		t.Errorf("%d attempts, want 3 per event", n)
@@ -238,7 +227,7 @@ func TestStopKeepsQueuedEventsForTheNextStart(t *testing.T) {
 	r := newHookReceiver(t)
 	s := newWebhookSandbox(t, r.URL, nil)
 	emitTestLeads(s, 0, 3)
-	pollFor(t, "3 deliveries", func() bool { return s.DeliveredEvents() == 3 })
+	testkit.WaitFor(t, "3 deliveries", func() bool { return s.DeliveredEvents() == 3 })
 	s.stopBackground()
 	s.stopBackground()
 
@@ -248,7 +237,7 @@ func TestStopKeepsQueuedEventsForTheNextStart(t *testing.T) {
 	}
 	s.startBackground()
 	s.startBackground()
-	pollFor(t, "6 deliveries", func() bool { return s.DeliveredEvents() == 6 })
+	testkit.WaitFor(t, "6 deliveries", func() bool { return s.DeliveredEvents() == 6 })
 	if got := eventEntityIDs(r.events(t)); strings.Join(got, ",") != "lead-00000,lead-00001,lead-00002,lead-00003,lead-00004,lead-00005" {
 		t.Errorf("deliveries %v", got)
 	}
@@ -263,7 +252,7 @@ func TestSetWebhookURL(t *testing.T) {
 	}
 	s.SetWebhookURL(r.URL)
 	emitTestLeads(s, 2, 1)
-	pollFor(t, "1 delivery", func() bool { return s.DeliveredEvents() == 1 })
+	testkit.WaitFor(t, "1 delivery", func() bool { return s.DeliveredEvents() == 1 })
 	if got := eventEntityIDs(r.events(t)); len(got) != 1 || got[0] != "lead-00002" {
 		t.Errorf("deliveries %v", got)
 	}
@@ -278,7 +267,7 @@ func duplicatedEntities(t *testing.T, seed int64, rate float64, n int) []string 
 	s.startBackground()
 	defer s.stopBackground()
 	emitTestLeads(s, 0, n)
-	pollFor(t, "all deliveries", func() bool { return s.DeliveredEvents() == n && s.PendingEvents() == 0 })
+	testkit.WaitFor(t, "all deliveries", func() bool { return s.DeliveredEvents() == n && s.PendingEvents() == 0 })
 
 	evs := r.events(t)
 	var dups []string
@@ -329,7 +318,7 @@ func TestPlatformChangeLoop(t *testing.T) {
 	}
 	start := time.Now()
 	s.startBackground()
-	pollFor(t, "30 platform changes", func() bool { return calls.Load() >= 30 })
+	testkit.WaitFor(t, "30 platform changes", func() bool { return calls.Load() >= 30 })
 	took := time.Since(start)
 	s.stopBackground()
 	stopped.Store(true)
@@ -350,7 +339,7 @@ func TestPlatformChangesArriveAsWebhooks(t *testing.T) {
 	s.events.dupRate = 0
 	s.startBackground()
 	defer s.stopBackground()
-	pollFor(t, "20 platform-side events", func() bool { return s.DeliveredEvents() >= 20 })
+	testkit.WaitFor(t, "20 platform-side events", func() bool { return s.DeliveredEvents() >= 20 })
 
 	keys := map[string]bool{}
 	for _, ev := range r.events(t) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // The tenant's parts are being filled in by several domains at once, so
@@ -81,7 +83,7 @@ func TestStateSavedSoonAfterAChange(t *testing.T) {
 	defer s.stopBackground()
 
 	changeMembersForTest(s)
-	pollFor(t, "the change saved", func() bool {
+	testkit.WaitFor(t, "the change saved", func() bool {
 		b, err := os.ReadFile(cfg.StatePath)
 		return err == nil && strings.Contains(string(b), "欧阳测试")
 	})
@@ -90,7 +92,7 @@ func TestStateSavedSoonAfterAChange(t *testing.T) {
 	s.tenant.Members[1].Name = "经由事件"
 	s.emit(testLeadEvent(1))
 	s.mu.Unlock()
-	pollFor(t, "the emitted change saved", func() bool {
+	testkit.WaitFor(t, "the emitted change saved", func() bool {
 		b, err := os.ReadFile(cfg.StatePath)
 		return err == nil && strings.Contains(string(b), "经由事件")
 	})

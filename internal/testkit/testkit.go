@@ -1,0 +1,87 @@
+// Package testkit holds what the tests of every package share: waits that
+// poll with a deadline (never a sleep that hopes the work is done), a
+// logger that writes nowhere, and Must. It imports no package of the
+// console, so the tests of any package (db and jobs included) can use it;
+// the fixtures of the console's parts (a sandbox tenant, a client of it, a
+// database, a job runner) are in testkit/fixture.
+//
+// To show that something does NOT happen, do not wait a while and look:
+// run the test in a testing/synctest bubble, where synctest.Wait returns
+// once every goroutine is blocked, so the absence is proven, not hoped.
+package testkit
+
+import (
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+)
+
+// Deadline is how long a wait polls before it fails the test. It is
+// generous because it only matters when something is wrong: a wait that
+// holds returns as soon as it holds, and CI machines share two cores (a
+// 20,000-row import under load, the longest wait, takes well under it).
+const Deadline = 2 * time.Minute
+
+// Quiet is a logger that discards everything.
+func Quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// Must fails the test at once on an error.
+func Must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WaitFor polls cond until it holds, failing the test with what it waited
+// for after Deadline.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	WaitWithin(t, Deadline, what, cond)
+}
+
+// WaitWithin is WaitFor with a deadline of its own.
+func WaitWithin(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !poll(limit, cond) {
+		t.Fatalf("timed out after %v waiting for %s", limit, what)
+	}
+}
+
+// Await polls get until ok holds for what it returns, and returns that
+// value. An error from get is a state to wait past (a row not written
+// yet); after Deadline the test fails with the last value and error seen.
+func Await[T any](t testing.TB, what string, get func() (T, error), ok func(T) bool) T {
+	t.Helper()
+	var last T
+	var lastErr error
+	done := poll(Deadline, func() bool {
+		last, lastErr = get()
+		return lastErr == nil && ok(last)
+	})
+	if !done {
+		state := fmt.Sprintf("%+v", last)
+		if lastErr != nil {
+			state = lastErr.Error()
+		}
+		t.Fatalf("timed out after %v waiting for %s; last seen: %s", Deadline, what, state)
+	}
+	return last
+}
+
+// poll checks cond at once, then at growing intervals (1 ms up to 25 ms:
+// quick for work that is nearly done, cheap for work that is not) until it
+// holds or limit has passed, and reports whether it held.
+func poll(limit time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	pause := time.Millisecond
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(pause) // polling, bounded by the deadline
+		pause = min(2*pause, 25*time.Millisecond)
+	}
+	return true
+}
