@@ -77,6 +77,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (string, string, error) 
 }
 
 func TestUserCommands(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	out, _, err := runCLI(t, "a long password\n", "user", "add", "alice", "--role", "marketer", "--password-stdin", "--data", dir)
 	if err != nil || !strings.Contains(out, "created alice (marketer)") {
@@ -141,6 +142,7 @@ func TestEnvironmentSetsTheDataDirectory(t *testing.T) {
 }
 
 func TestVersionAndUnknownCommand(t *testing.T) {
+	t.Parallel()
 	if out, _, err := runCLI(t, "", "version"); err != nil || !strings.HasPrefix(out, "jingdesk test (commit ") ||
 		!strings.HasSuffix(strings.TrimSpace(out), ", "+runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH+")") {
 		t.Fatalf("version: %q %v", out, err)
@@ -219,6 +221,7 @@ func awaitOutput(t *testing.T, what string, out *syncBuffer, re *regexp.Regexp, 
 }
 
 func TestServeStartsPrivatelyAndPrintsTheSetupLink(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	base, stderr, stop := startServe(t, "--data", dir)
 	resp, err := http.Get(base + "/healthz")
@@ -260,6 +263,7 @@ func TestServeStartsPrivatelyAndPrintsTheSetupLink(t *testing.T) {
 }
 
 func TestServeWithUsersPrintsNoSetupLinkAndLogsJSON(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	if _, _, err := runCLI(t, "a long password\n", "user", "add", "root", "--role", "admin", "--password-stdin", "--data", dir); err != nil {
 		t.Fatal(err)
@@ -275,6 +279,7 @@ func TestServeWithUsersPrintsNoSetupLinkAndLogsJSON(t *testing.T) {
 }
 
 func TestServeRefusesADatabaseFromANewerVersion(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	store, err := db.Open(context.Background(), filepath.Join(dir, "jingdesk.db"))
 	if err != nil {
@@ -291,6 +296,7 @@ func TestServeRefusesADatabaseFromANewerVersion(t *testing.T) {
 }
 
 func TestServeTLSMarksCookiesSecure(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cert, key := selfSignedCert(t, dir)
 	base, _, _ := startServe(t, "--data", filepath.Join(dir, "data"), "--tls-cert", cert, "--tls-key", key)
@@ -364,6 +370,7 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 }
 
 func TestSIGTERMStopsTheProcessCleanly(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
 	cmd.Env = append(os.Environ(), "JINGDESK_TEST_AS_MAIN=1")
 	stderr := &syncBuffer{}

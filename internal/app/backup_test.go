@@ -20,6 +20,7 @@ import (
 // refuses while a server runs on the target, and otherwise puts the copy
 // in place: a server started on it has the same accounts.
 func TestBackupAndRestoreCommands(t *testing.T) {
+	t.Parallel()
 	src := filepath.Join(t.TempDir(), "data")
 	if _, _, err := runCLI(t, "a long password\n", "user", "add", "alice", "--role", "admin", "--password-stdin", "--data", src); err != nil {
 		t.Fatal(err)
@@ -98,6 +99,7 @@ func signedIn(t *testing.T, base string, jar http.CookieJar) bool {
 // restore says it signs everyone out, and a cookie made with the old key
 // is refused afterwards.
 func TestARestoreSignsEveryoneOut(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	if _, _, err := runCLI(t, "a long password\n", "user", "add", "alice", "--role", "admin", "--password-stdin", "--data", dir); err != nil {
 		t.Fatal(err)

@@ -284,6 +284,7 @@ func TestCheckAsksBeforeSpendingAPlatformsQuota(t *testing.T) {
 }
 
 func TestCheckRefusesBadFlags(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"check", "--lang", "fr"},
 		{"check", "extra"},

@@ -30,6 +30,7 @@ import (
 // process on a data directory the test prepared (an import validated and
 // queued), killed and started again.
 func TestAnImportKilledMidwayResumesAfterARestart(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts, kills and restarts the console as child processes")
 	}

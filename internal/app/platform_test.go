@@ -159,6 +159,7 @@ func runSandboxCommand(t *testing.T, args ...string) (url string, stdout *syncBu
 }
 
 func TestSandboxCommandServesThePlatformAPI(t *testing.T) {
+	t.Parallel()
 	url, stdout, stop := runSandboxCommand(t, "--persons", "300", "--leads", "80", "--app-id", "demo", "--app-secret", "demo-secret")
 	if out := stdout.String(); !strings.Contains(out, "app_id:     demo") || !strings.Contains(out, "app_secret: demo-secret") {
 		t.Fatalf("credentials not printed:\n%s", out)
@@ -178,6 +179,7 @@ func TestSandboxCommandServesThePlatformAPI(t *testing.T) {
 }
 
 func TestSandboxCommandAnswersWithQuirks(t *testing.T) {
+	t.Parallel()
 	url, _, stop := runSandboxCommand(t, "--persons", "300", "--leads", "80", "--quirk", "no-meta", "--quirk", "json-404=leads.update")
 	client, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: url, AppID: "sandbox", AppSecret: "sandbox"}})
 	if err != nil {
@@ -198,6 +200,7 @@ func TestSandboxCommandAnswersWithQuirks(t *testing.T) {
 }
 
 func TestSandboxCommandRefusesBadFlags(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"sandbox", "--error-rate", "1.5"},
 		{"sandbox", "--drop-rate", "-0.1"},

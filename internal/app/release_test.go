@@ -14,6 +14,7 @@ import (
 
 // The release build's -ldflags stamps reach `jingdesk version`.
 func TestVersionShowsTheStampedCommitAndDate(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds a binary")
 	}
@@ -45,6 +46,7 @@ var metricsURL = regexp.MustCompile(`metrics listening[^\n]*url\W+(http://[^"\s]
 // listener, while the console's /metrics still wants an administrator;
 // the listener stops with the server.
 func TestMetricsAddrServesTheExpositionWithoutSignIn(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	base, stderr, stop := startServe(t, "--data", dir, "--metrics-addr", "127.0.0.1:0")
 	m := metricsURL.FindStringSubmatch(stderr.String())

@@ -17,6 +17,7 @@ import (
 // console's own receiver: the changes it makes by itself arrive and are
 // applied, with no configuration.
 func TestTheEmbeddedSandboxDeliversItsWebhooksToTheConsole(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	_, stderr, _ := startServe(t, "--data", dir, "--sandbox-changes-per-minute", "600")
 	store := fixture.StoreAt(t, filepath.Join(dir, "jingdesk.db"))

@@ -56,6 +56,7 @@ func (g *groupWatcher) RoundTrip(req *http.Request) (*http.Response, error) {
 // the job, a job could run before its import named the crowd and ask for
 // group 0 ("缺少必选参数: group_id").
 func TestManyImportsStartedAtOnceNeverAskForGroupZero(t *testing.T) {
+	t.Parallel()
 	watch := &groupWatcher{next: http.DefaultTransport}
 	r := newRigOpts(t, rigOptions{transport: watch, workers: 4})
 	ctx := context.Background()
@@ -141,6 +142,7 @@ func messyFile(mobiles []string) (data []byte, want map[int64]string) {
 // header, and each row under it empty, rejected with its reason and its
 // row as a spreadsheet shows it, a duplicate, or valid.
 func TestEveryRowOfAMessyFileIsAccountedFor(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	var mobiles []string
@@ -192,6 +194,7 @@ func TestEveryRowOfAMessyFileIsAccountedFor(t *testing.T) {
 // header: the list's sheet is chosen, its header found, the other sheets
 // listed; a header-only sheet reads as no rows, all accounted for.
 func TestAWorkbookWithANoteSheetAndATitle(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	people := r.sb.SamplePersons(40)
@@ -258,6 +261,7 @@ func TestAWorkbookWithANoteSheetAndATitle(t *testing.T) {
 // Validate returns at once with the job, which saves its progress and
 // leaves the import validated with the same counts as within a request.
 func TestALargeFileIsValidatedByAJob(t *testing.T) {
+	t.Parallel()
 	r := newRigOpts(t, rigOptions{validateInRequest: 1})
 	ctx := context.Background()
 	f := makeImportFile(t, r.sb, 3000)
@@ -283,6 +287,7 @@ func TestALargeFileIsValidatedByAJob(t *testing.T) {
 // Reading the file another way while a validation job runs lets that
 // validation go: none of its rows stay, and it does not validate the import.
 func TestReadingAnotherWayDropsAValidationUnderWay(t *testing.T) {
+	t.Parallel()
 	r := newRigOpts(t, rigOptions{validateInRequest: 1})
 	ctx := context.Background()
 	f := makeImportFile(t, r.sb, 20000)
@@ -318,6 +323,7 @@ func (r *rig) waitJob(id int64) db.Job { return fixture.WaitJob(r.t, r.store, id
 // Persons the import creates carry everything the file maps: the mobile
 // matched on, the email beside it, the name and the company.
 func TestPersonsAreCreatedWithEverythingMapped(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	file := "姓名,手机号,邮箱,公司\n" +
@@ -353,6 +359,7 @@ func TestPersonsAreCreatedWithEverythingMapped(t *testing.T) {
 // it starts an estimate that knows the lookup goes one person per call
 // when the batch endpoint is disabled.
 func TestProgressByPhaseAndTheEstimate(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	f := makeImportFile(t, r.sb, 1000)
@@ -398,6 +405,7 @@ func TestProgressByPhaseAndTheEstimate(t *testing.T) {
 // A column the header does not name, filled only by rows further down than
 // the preview shows, can still be mapped by its position.
 func TestAColumnOnlyLaterRowsFillCanBeMapped(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	var b strings.Builder

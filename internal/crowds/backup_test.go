@@ -21,6 +21,7 @@ import (
 // directory and started there, has the same data as the moment it was
 // taken, and the import resumes and finishes exactly.
 func TestABackupDuringAnImportRestoresAndResumes(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	// The rig's database is the data directory's, with the keys beside it.
 	os.WriteFile(filepath.Join(r.dir, "session.key"), bytes.Repeat([]byte{1}, 96), 0o600)

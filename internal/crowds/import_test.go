@@ -242,6 +242,7 @@ func mapsEqual(a, b map[string]int64) bool {
 }
 
 func TestA20000RowImportLandsExactlyTheKnownPersons(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 20000)
 	id := r.prepare("客户名单.csv", f.csv)
@@ -259,6 +260,7 @@ func TestA20000RowImportLandsExactlyTheKnownPersons(t *testing.T) {
 // The platform answering 20000, 20002 and dropping connections after
 // acting, each on 10% of calls, changes nothing in the outcome.
 func TestAnImportThroughPlatformFaultsHasTheSameOutcome(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 20000)
 	id := r.prepare("客户名单.csv", f.csv)
@@ -280,6 +282,7 @@ func TestAnImportThroughPlatformFaultsHasTheSameOutcome(t *testing.T) {
 // A process stopped in the middle of the crowd import (calls in flight)
 // and started again finishes the import with the same outcome.
 func TestAnImportInterruptedMidwayResumesToTheSameOutcome(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 20000)
 	id := r.prepare("客户名单.csv", f.csv)
@@ -302,6 +305,7 @@ func TestAnImportInterruptedMidwayResumesToTheSameOutcome(t *testing.T) {
 }
 
 func TestAnImportCanCreateThePersonsThePlatformDoesNotKnow(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 2000)
 	id := r.prepare("new.csv", f.csv)
@@ -332,6 +336,7 @@ func TestAnImportCanCreateThePersonsThePlatformDoesNotKnow(t *testing.T) {
 // them as already members; a second import of the same file is refused
 // unless confirmed.
 func TestAlreadyMembersAndTheSameFileTwice(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 1000)
 	ctx := context.Background()
@@ -361,6 +366,7 @@ func TestAlreadyMembersAndTheSameFileTwice(t *testing.T) {
 
 // Two concurrent starts of one import: one job.
 func TestAnImportStartsOnce(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 200)
 	id := r.prepare("a.csv", f.csv)
@@ -384,6 +390,7 @@ func TestAnImportStartsOnce(t *testing.T) {
 }
 
 func TestTheRejectedRowsReportOpensInExcel(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 300)
 	id := r.prepare("a.csv", append(f.csv, []byte("重复,"+firstKnownMobile(f.csv)+",\n")...))
@@ -419,6 +426,7 @@ func firstKnownMobile(csv []byte) string {
 // A used-up daily quota pauses the import until the quota resets, saying
 // so, with every row done so far kept.
 func TestAnImportWaitsForTheDailyQuota(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 3000)
 	id := r.prepare("a.csv", f.csv)
@@ -440,6 +448,7 @@ func TestAnImportWaitsForTheDailyQuota(t *testing.T) {
 // A file over the limit is refused once the limit is passed, not after
 // reading all of it, and leaves nothing behind.
 func TestAnOversizedUploadIsRefusedAtTheLimit(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	r.svc.cfg.MaxUpload = 1 << 20
 	body := &countingReader{r: io.LimitReader(zeroReader{}, 200<<20)}
@@ -476,6 +485,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // Discarding an import that never started removes it and its file.
 func TestDiscardRemovesTheImportAndItsFile(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	id := r.prepare("a.csv", []byte("手机\n13800138000\n"))
 	im, _ := r.store.Import(context.Background(), id)
@@ -493,6 +503,7 @@ func TestDiscardRemovesTheImportAndItsFile(t *testing.T) {
 // Two imports into the same crowd at once do not interfere: the crowd
 // ends with both files' persons, each import reports its own rows.
 func TestTwoImportsIntoOneCrowdAtOnce(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 4000)
 	lines := strings.SplitAfter(string(f.csv), "\n")

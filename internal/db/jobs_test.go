@@ -53,6 +53,7 @@ func mustJob(t *testing.T, s *Store, id int64) Job {
 }
 
 func TestJobRunsFromQueuedToDoneWithProgressAndErrors(t *testing.T) {
+	t.Parallel()
 	s, _ := openJobStore(t)
 	ctx := context.Background()
 	u, err := s.CreateUser(ctx, NewUser{Username: "mia", DisplayName: "Mia", PasswordHash: "x", Role: RoleMarketer})
@@ -85,6 +86,7 @@ func TestJobRunsFromQueuedToDoneWithProgressAndErrors(t *testing.T) {
 }
 
 func TestClaimTakesEachQueuedJobOnceOldestFirstOfKnownKinds(t *testing.T) {
+	t.Parallel()
 	s, _ := openJobStore(t)
 	ctx := context.Background()
 	other := mustCreateJob(t, s, "other", 0)
@@ -129,6 +131,7 @@ func TestClaimTakesEachQueuedJobOnceOldestFirstOfKnownKinds(t *testing.T) {
 }
 
 func TestOnlyTheLeaseHolderMayWrite(t *testing.T) {
+	t.Parallel()
 	s, _ := openJobStore(t)
 	ctx := context.Background()
 	j := mustClaim(t, s, "w1", mustCreateJob(t, s, "k", 0).Kind)
@@ -160,6 +163,7 @@ func TestOnlyTheLeaseHolderMayWrite(t *testing.T) {
 }
 
 func TestExpiredLeasesAreRequeuedWithTheirCheckpoint(t *testing.T) {
+	t.Parallel()
 	s, clock := openJobStore(t)
 	ctx := context.Background()
 	abandoned := mustClaim(t, s, "dead", mustCreateJob(t, s, "k", 0).Kind)
@@ -199,6 +203,7 @@ func TestExpiredLeasesAreRequeuedWithTheirCheckpoint(t *testing.T) {
 // Each case starts a job in a state, applies a user's request, and checks
 // where it lands (or that it is refused).
 func TestPauseResumeCancelTransitions(t *testing.T) {
+	t.Parallel()
 	type setup func(s *Store, id int64)
 	ctx := context.Background()
 	claim := func(s *Store, id int64) { s.ClaimJob(ctx, "w", []string{"k"}, time.Minute) }
@@ -258,6 +263,7 @@ func TestPauseResumeCancelTransitions(t *testing.T) {
 }
 
 func TestReleaseHonoursTheRequestedState(t *testing.T) {
+	t.Parallel()
 	s, _ := openJobStore(t)
 	ctx := context.Background()
 	for request, want := range map[string]string{"": JobQueued, JobPaused: JobPaused, JobCancelled: JobCancelled} {
@@ -278,6 +284,7 @@ func TestReleaseHonoursTheRequestedState(t *testing.T) {
 }
 
 func TestListJobsByScopeAndOwner(t *testing.T) {
+	t.Parallel()
 	s, clock := openJobStore(t)
 	ctx := context.Background()
 	u, _ := s.CreateUser(ctx, NewUser{Username: "mia", PasswordHash: "x", Role: RoleMarketer})

@@ -37,6 +37,7 @@ func leadFixture() []Lead {
 }
 
 func TestLeadsUpsertListFilterSortPage(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	clock := time.Unix(1_800_000_000, 0)
@@ -115,6 +116,7 @@ func TestLeadsUpsertListFilterSortPage(t *testing.T) {
 }
 
 func TestLeadsStatusChangesVoidsAndOlderAnswers(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	clock := time.Unix(1_800_000_000, 0)
@@ -195,6 +197,7 @@ func TestLeadsStatusChangesVoidsAndOlderAnswers(t *testing.T) {
 }
 
 func TestLeadsCopyFollowsTheConnection(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	if reset, err := s.ResetLeads(ctx, "sandbox"); err != nil || !reset {
@@ -232,6 +235,7 @@ func TestLeadsCopyFollowsTheConnection(t *testing.T) {
 }
 
 func TestLeadStatusClosing(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	set := RefSet{Connection: "sandbox", Key: "lead.statuses.bt1", Kind: "statuses", Object: "lead", Scope: "bt1"}

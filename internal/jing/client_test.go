@@ -117,6 +117,7 @@ func listMembers(ctx context.Context, c *jing.Client) (jing.Page[memberItem], er
 }
 
 func TestFirstCallObtainsAndPersistsAToken(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	p, err := listMembers(context.Background(), r.client)
 	if err != nil {
@@ -140,6 +141,7 @@ func TestFirstCallObtainsAndPersistsAToken(t *testing.T) {
 }
 
 func TestTokenExpiryMidRunIsInvisibleToTheCaller(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(1000))
 	ctx := context.Background()
 	if _, err := listMembers(ctx, r.client); err != nil {
@@ -158,6 +160,7 @@ func TestTokenExpiryMidRunIsInvisibleToTheCaller(t *testing.T) {
 }
 
 func TestTwoHundredConcurrentCallersCauseOneRenewal(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(100000))
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -190,6 +193,7 @@ func TestTwoHundredConcurrentCallersCauseOneRenewal(t *testing.T) {
 }
 
 func TestANewPairAfterTheRefreshTokenExpires(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	if _, err := listMembers(ctx, r.client); err != nil {
@@ -206,6 +210,7 @@ func TestANewPairAfterTheRefreshTokenExpires(t *testing.T) {
 }
 
 func TestARateLimitStormIsPacedThrough(t *testing.T) {
+	t.Parallel()
 	// The client believes 200/s; the platform allows 20/s: most first tries get 20002.
 	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) {
 		sc.Catalog, cc.Catalog = overrideRate(20), overrideRate(200)
@@ -233,6 +238,7 @@ func TestARateLimitStormIsPacedThrough(t *testing.T) {
 }
 
 func TestPacingKeepsCallsUnderTheLimit(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(40))
 	ctx := context.Background()
 	for i := 0; i < 60; i++ {
@@ -247,6 +253,7 @@ func TestPacingKeepsCallsUnderTheLimit(t *testing.T) {
 }
 
 func TestDailyQuotaExhaustionPausesWithTheRightError(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(1000))
 	r.sb.SetDailyQuota(5)
 	ctx := context.Background()
@@ -282,6 +289,7 @@ func TestDailyQuotaExhaustionPausesWithTheRightError(t *testing.T) {
 }
 
 func TestTheClientsOwnDailyCountStopsBeforeThePlatformDoes(t *testing.T) {
+	t.Parallel()
 	q := 3
 	cat, _ := jing.DefaultCatalog().ApplyOverrides(map[string]jing.Override{"members.list": {DailyQuota: &q}})
 	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) { cc.Catalog = cat })
@@ -298,6 +306,7 @@ func TestTheClientsOwnDailyCountStopsBeforeThePlatformDoes(t *testing.T) {
 }
 
 func TestTransientErrorsOnANonIdempotentCallAreNotRetried(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(1000))
 	ctx := context.Background()
 	if _, err := listMembers(ctx, r.client); err != nil { // get a token first
@@ -329,6 +338,7 @@ func TestTransientErrorsOnANonIdempotentCallAreNotRetried(t *testing.T) {
 }
 
 func TestADroppedConnectionOnANonIdempotentCallIsOutcomeUnknown(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(1000))
 	ctx := context.Background()
 	listMembers(ctx, r.client)
@@ -344,6 +354,7 @@ func TestADroppedConnectionOnANonIdempotentCallIsOutcomeUnknown(t *testing.T) {
 }
 
 func TestAWrongPathYieldsTheInvalidPathError(t *testing.T) {
+	t.Parallel()
 	wrong := "/v1/member/lists"
 	cat, _ := jing.DefaultCatalog().ApplyOverrides(map[string]jing.Override{"members.list": {Path: &wrong}})
 	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) { cc.Catalog = cat })
@@ -355,6 +366,7 @@ func TestAWrongPathYieldsTheInvalidPathError(t *testing.T) {
 }
 
 func TestWrongCredentialsAreAnAuthErrorWithoutRetrying(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) { cc.AppSecret = "not-the-secret" })
 	err := r.client.Call(context.Background(), "members.list", jing.PageRequest{}, nil)
 	if !jing.IsKind(err, jing.KindAuth) {
@@ -366,6 +378,7 @@ func TestWrongCredentialsAreAnAuthErrorWithoutRetrying(t *testing.T) {
 }
 
 func TestADisabledEntryIsNotCalled(t *testing.T) {
+	t.Parallel()
 	off := true
 	cat, _ := jing.DefaultCatalog().ApplyOverrides(map[string]jing.Override{"members.list": {Disabled: &off}})
 	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) { cc.Catalog = cat })
@@ -378,6 +391,7 @@ func TestADisabledEntryIsNotCalled(t *testing.T) {
 }
 
 func TestWritesGoThroughTheAuditHook(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var records []jing.WriteRecord
 	r := newRig(t, fast(1000), func(sc *sandbox.Config, cc *jing.Config) {
@@ -394,6 +408,7 @@ func TestWritesGoThroughTheAuditHook(t *testing.T) {
 }
 
 func TestPagesWalksEveryItem(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(1000))
 	seen := map[int]bool{}
 	for m, err := range jing.Pages[memberItem](context.Background(), r.client, "members.list",
@@ -412,6 +427,7 @@ func TestPagesWalksEveryItem(t *testing.T) {
 }
 
 func TestStatsCountCallsAndErrors(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(1000))
 	ctx := context.Background()
 	listMembers(ctx, r.client)
@@ -442,6 +458,7 @@ func (c *ctxTokens) SaveToken(ctx context.Context, t jing.Token) error {
 }
 
 func TestTheRenewedTokenIsSavedWithALiveContext(t *testing.T) {
+	t.Parallel()
 	store := &ctxTokens{}
 	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) { cc.Tokens = store })
 	if _, err := listMembers(context.Background(), r.client); err != nil {
@@ -453,6 +470,7 @@ func TestTheRenewedTokenIsSavedWithALiveContext(t *testing.T) {
 }
 
 func TestCallsAreLoggedWithoutSecretsOrBodies(t *testing.T) {
+	t.Parallel()
 	var buf syncBuf
 	r := newRig(t, fast(1000), func(sc *sandbox.Config, cc *jing.Config) {
 		cc.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -485,6 +503,7 @@ func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(
 // each request is sent once, a transient failure or a rate limit returned
 // at once. EnsureToken obtains a token only when none is held.
 func TestASingleAttemptIsSentOnceAndATokenOnlyWhenNeeded(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(1000))
 	ctx := context.Background()
 	renewed, err := r.client.EnsureToken(ctx)

@@ -119,6 +119,7 @@ func jsonKeys(t *testing.T, b []byte) []string {
 // copied verbatim into testdata/lead_create_request.json: every documented
 // field survives a decode and encode of LeadInput, none lands in Custom.
 func TestLeadCreateRequestFixtureRoundTrips(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("testdata/lead_create_request.json")
 	testkit.Must(t, err)
 	var in jing.LeadInput
@@ -148,6 +149,7 @@ func TestLeadCreateRequestFixtureRoundTrips(t *testing.T) {
 // The response example of the same page (testdata/lead_create_response.json)
 // is answered verbatim by a stand-in platform: CreateLead decodes it.
 func TestLeadCreateResponseFixtureDecodes(t *testing.T) {
+	t.Parallel()
 	resp, err := os.ReadFile("testdata/lead_create_response.json")
 	testkit.Must(t, err)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -168,6 +170,7 @@ func TestLeadCreateResponseFixtureDecodes(t *testing.T) {
 }
 
 func TestACreatedLeadIsListedAndQueriedWithTheSameFields(t *testing.T) {
+	t.Parallel()
 	r := crmRig(t, 80, 1)
 	ctx := context.Background()
 	m := loadMeta(t, r.client)
@@ -210,6 +213,7 @@ func sameLead(t *testing.T, got jing.Lead, uuid string, in jing.LeadInput) {
 }
 
 func TestLeadValidationAnswersTheDocumentedCodes(t *testing.T) {
+	t.Parallel()
 	r := crmRig(t, 80, 1)
 	ctx := context.Background()
 	m := loadMeta(t, r.client)
@@ -313,6 +317,7 @@ func lastEvent(t *testing.T, sb *sandbox.Server, typ, uuid string) jing.WebhookE
 }
 
 func TestAStatusUpdateMovesTheLeadAndIsPushed(t *testing.T) {
+	t.Parallel()
 	r := crmRig(t, 80, 1)
 	ctx := context.Background()
 	m := loadMeta(t, r.client)
@@ -362,6 +367,7 @@ func listed(t *testing.T, c *jing.Client, f jing.LeadFilter, uuid string) bool {
 }
 
 func TestListFiltersAndPagingWalkEveryLeadOnce(t *testing.T) {
+	t.Parallel()
 	const n = 80
 	r := crmRig(t, n, 3)
 	ctx := context.Background()
@@ -421,6 +427,7 @@ func TestListFiltersAndPagingWalkEveryLeadOnce(t *testing.T) {
 }
 
 func TestTheSameSeedGivesTheSameLeads(t *testing.T) {
+	t.Parallel()
 	pageOf := func(seed int64) string {
 		r := crmRig(t, 80, seed)
 		p, err := r.client.ListLeads(context.Background(), jing.LeadFilter{}, jing.PageRequest{Page: 2, PerPage: 30})
@@ -439,6 +446,7 @@ func TestTheSameSeedGivesTheSameLeads(t *testing.T) {
 }
 
 func TestUpdatesChangeOwnersAndCollaborators(t *testing.T) {
+	t.Parallel()
 	r := crmRig(t, 80, 1)
 	ctx := context.Background()
 	m := loadMeta(t, r.client)

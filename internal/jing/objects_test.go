@@ -12,6 +12,7 @@ import (
 )
 
 func TestOptionSetIsACountryProvinceCityTree(t *testing.T) {
+	t.Parallel()
 	r := crmRig(t, 20, 1)
 	ctx := context.Background()
 	for _, object := range []string{jing.ObjectLead, jing.ObjectAccount} {
@@ -45,6 +46,7 @@ func TestOptionSetIsACountryProvinceCityTree(t *testing.T) {
 }
 
 func TestBusinessTypesFieldsAndOptions(t *testing.T) {
+	t.Parallel()
 	r := crmRig(t, 20, 1)
 	ctx := context.Background()
 	m := loadMeta(t, r.client)

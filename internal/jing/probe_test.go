@@ -28,6 +28,7 @@ func probeAudits(n *atomic.Int32) rigOption {
 }
 
 func TestProbeFindsTheMethodsTheSandboxServes(t *testing.T) {
+	t.Parallel()
 	var audits atomic.Int32
 	r := newRig(t, probeAudits(&audits))
 	ctx := context.Background()
@@ -64,6 +65,7 @@ func TestProbeFindsTheMethodsTheSandboxServes(t *testing.T) {
 }
 
 func TestProbeReportsAWrongPath(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, probeCatalog(t, map[string]jing.Override{"members.list": {Path: probePtr("/v1/member/query")}}))
 	res := r.client.Probe(context.Background(), "members.list")
 	if res.Status != jing.ProbePathNotFound || res.Code != jing.CodeInvalidParameter || res.RequestID == "" {
@@ -75,6 +77,7 @@ func TestProbeReportsAWrongPath(t *testing.T) {
 }
 
 func TestProbeWithAWrongSecretIsAnAuthFailure(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, func(_ *sandbox.Config, cc *jing.Config) { cc.AppSecret = "wrong" })
 	res := r.client.Probe(context.Background(), "members.list")
 	if res.Status != jing.ProbeAuthFailed || !jing.IsKind(res.Err, jing.KindAuth) {
@@ -86,6 +89,7 @@ func TestProbeWithAWrongSecretIsAnAuthFailure(t *testing.T) {
 }
 
 func TestProbeIsNotRetried(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	if res := r.client.Probe(ctx, "members.list"); res.Status != jing.ProbeReachable {
@@ -102,6 +106,7 @@ func TestProbeIsNotRetried(t *testing.T) {
 }
 
 func TestProbeSkipsADisabledEntry(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, probeCatalog(t, map[string]jing.Override{"members.list": {Disabled: probePtr(true)}}))
 	res := r.client.Probe(context.Background(), "members.list")
 	if res.Status != jing.ProbeDisabled || r.calls.count("/v1/member/list") != 0 || r.sb.Issued() != 0 {
@@ -110,6 +115,7 @@ func TestProbeSkipsADisabledEntry(t *testing.T) {
 }
 
 func TestProbeOfAnUnreachablePlatformIsUnavailable(t *testing.T) {
+	t.Parallel()
 	dead, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: "http://127.0.0.1:1", AppID: "sandbox", AppSecret: "sandbox"},
 		Retry: jing.RetryPolicy{MaxAttempts: 1}, Logger: testkit.Quiet()})
 	if err != nil {

@@ -36,6 +36,7 @@ func quirks(t *testing.T, flags ...string) sandbox.Quirks {
 }
 
 func TestQuirkFlagsAreCheckedAndComposable(t *testing.T) {
+	t.Parallel()
 	qs := quirks(t, "no-meta", "items-renamed=crowds.list,members.list", "json-404=leads.update")
 	if !qs.On(sandbox.QuirkNoMeta, "leads.list") || !qs.On(sandbox.QuirkItemsRenamed, "crowds.list") || qs.On(sandbox.QuirkItemsRenamed, "leads.list") {
 		t.Fatalf("quirks %v", qs)
@@ -53,6 +54,7 @@ func TestQuirkFlagsAreCheckedAndComposable(t *testing.T) {
 // Without _meta the client asks for pages until a short one: the copy is
 // whole, and that _meta was missing is logged once per endpoint.
 func TestListsWithoutMetaAreWalkedToTheEnd(t *testing.T) {
+	t.Parallel()
 	var logs syncBuf
 	r := quirkRig(t, quirks(t, "no-meta"), func(_ *sandbox.Config, cc *jing.Config) {
 		cc.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -106,6 +108,7 @@ func TestListsWithoutMetaAreWalkedToTheEnd(t *testing.T) {
 // A platform that ignores the page asked for, or whose pages never end,
 // fails the walk: a copy is never taken as complete when it is not.
 func TestAWalkThatCannotEndFails(t *testing.T) {
+	t.Parallel()
 	r := quirkRig(t, quirks(t, "no-meta"), func(_ *sandbox.Config, cc *jing.Config) { cc.MaxPages = 3 })
 	ctx := context.Background()
 	n := 0
@@ -138,6 +141,7 @@ func TestAWalkThatCannotEndFails(t *testing.T) {
 }
 
 func TestAListWithItsArrayRenamedIsAnErrorNotAnEmptyList(t *testing.T) {
+	t.Parallel()
 	r := quirkRig(t, quirks(t, "items-renamed"))
 	ctx := context.Background()
 	for _, call := range []func() error{
@@ -161,6 +165,7 @@ func TestAListWithItsArrayRenamedIsAnErrorNotAnEmptyList(t *testing.T) {
 // created persons are found by their identities afterwards, with the
 // identity batch or, when it is disabled, users.query one by one.
 func TestCreatedPersonsAreResolvedWhenTheAnswerHasNoUUID(t *testing.T) {
+	t.Parallel()
 	for _, disabled := range []bool{false, true} {
 		r := quirkRig(t, quirks(t, "no-user-uuid"))
 		if disabled {
@@ -195,6 +200,7 @@ func TestCreatedPersonsAreResolvedWhenTheAnswerHasNoUUID(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestStringCodeOfSuccessIsNotTakenForARefusal(t *testing.T) {
+	t.Parallel()
 	r := quirkRig(t, quirks(t, "string-code=crowds.import"))
 	ctx := context.Background()
 	crowd := oldestCrowd(t, r)
@@ -210,6 +216,7 @@ func TestStringCodeOfSuccessIsNotTakenForARefusal(t *testing.T) {
 }
 
 func TestNotFoundQuirksAreAPathNotFound(t *testing.T) {
+	t.Parallel()
 	for _, q := range []string{"html-404", "json-404"} {
 		r := quirkRig(t, quirks(t, q+"=leads.update"))
 		ctx := context.Background()
@@ -235,6 +242,7 @@ func TestNotFoundQuirksAreAPathNotFound(t *testing.T) {
 }
 
 func TestNoCodeAndEmptyAnswersAreNeverSuccesses(t *testing.T) {
+	t.Parallel()
 	for _, q := range []string{"no-code=leads.update,leads.list", "empty-answer=leads.update,leads.list"} {
 		r := quirkRig(t, quirks(t, q))
 		ctx := context.Background()
@@ -261,6 +269,7 @@ func TestNoCodeAndEmptyAnswersAreNeverSuccesses(t *testing.T) {
 // With webhook-objects the sandbox's events look like the public examples
 // and still decode.
 func TestWebhookBodiesLikeThePublicExamplesDecode(t *testing.T) {
+	t.Parallel()
 	got := make(chan []byte, 100)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)

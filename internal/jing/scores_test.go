@@ -60,6 +60,7 @@ func byID(scores []jing.Score) map[string][]jing.Score {
 }
 
 func TestUserScoresAreAskedInBatchesOfAHundred(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	known := personIDs(t, r, 150)
 	ids := append(slices.Clone(known), unknownIDs(100)...)
@@ -83,6 +84,7 @@ func TestUserScoresAreAskedInBatchesOfAHundred(t *testing.T) {
 }
 
 func TestBatchesFollowTheCatalogsMaxBatch(t *testing.T) {
+	t.Parallel()
 	forty := 40
 	r := newRig(t, sendsFast(map[string]jing.Override{"scores.user_active_clear": {MaxBatch: &forty}}))
 	ids := personIDs(t, r, 100)
@@ -96,6 +98,7 @@ func TestBatchesFollowTheCatalogsMaxBatch(t *testing.T) {
 }
 
 func TestMoreThanAHundredIDsInOneCallIsInvalid(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	ctx := context.Background()
 	err := r.client.Call(ctx, "scores.user_active", map[string]any{"omni_user_uuids": unknownIDs(101)}, nil)
@@ -108,6 +111,7 @@ func TestMoreThanAHundredIDsInOneCallIsInvalid(t *testing.T) {
 }
 
 func TestScoresAreTheSameInTwoSandboxesOfOneSeed(t *testing.T) {
+	t.Parallel()
 	a, b := newRig(t, sendsFast(nil)), newRig(t, sendsFast(nil))
 	ctx := context.Background()
 	ids := personIDs(t, a, 60)
@@ -124,6 +128,7 @@ func TestScoresAreTheSameInTwoSandboxesOfOneSeed(t *testing.T) {
 }
 
 func TestIntentionScoresRateSeveralProductsPerPerson(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	ids := personIDs(t, r, 20)
 	scores, err := r.client.UserScores(context.Background(), jing.ScoreIntention, ids)
@@ -145,6 +150,7 @@ func TestIntentionScoresRateSeveralProductsPerPerson(t *testing.T) {
 }
 
 func TestClearingActivityZeroesItAndNothingElse(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	ctx := context.Background()
 	ids := personIDs(t, r, 40)
@@ -170,6 +176,7 @@ func TestClearingActivityZeroesItAndNothingElse(t *testing.T) {
 }
 
 func TestLeadScoresLeaveUnknownLeadsOut(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	leads := leadIDs(t, r)
 	scores, err := r.client.LeadScores(context.Background(), jing.ScoreActivity, append(slices.Clone(leads), unknownIDs(30)...))

@@ -110,6 +110,7 @@ func smsDetail(t *testing.T, r *rig, taskID string) jing.SMSSendDetail {
 }
 
 func TestSMSListShowsOnlyApprovedMessages(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	p, err := r.client.ListSMS(context.Background(), jing.PageRequest{Page: 1, PerPage: 100})
 	if err != nil {
@@ -134,6 +135,7 @@ func TestSMSListShowsOnlyApprovedMessages(t *testing.T) {
 }
 
 func TestAnSMSTaskIsDeliveredOverTheFollowingSeconds(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	ctx := context.Background()
 	mobiles := testMobiles(40)
@@ -182,6 +184,7 @@ func TestAnSMSTaskIsDeliveredOverTheFollowingSeconds(t *testing.T) {
 }
 
 func TestSendingAnSMSTaskTwiceIsRefused(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	id := sentTask(t, r, jing.SMSTaskInput{Name: "保养提醒", Mobiles: testMobiles(3)})
 	r.clock.Jump(time.Minute)
@@ -198,6 +201,7 @@ func TestSendingAnSMSTaskTwiceIsRefused(t *testing.T) {
 }
 
 func TestADroppedSMSSendIsOutcomeUnknownAndNotRepeated(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	ctx := context.Background()
 	id, err := r.client.CreateSMSTask(ctx, jing.SMSTaskInput{SMSID: approvedSMS(t, r).SMSID, Name: "车展邀请", Mobiles: testMobiles(5)})
@@ -220,6 +224,7 @@ func TestADroppedSMSSendIsOutcomeUnknownAndNotRepeated(t *testing.T) {
 }
 
 func TestSMSTaskValidation(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	ok := approvedSMS(t, r).SMSID
 	pending, rejected := r.sb.SMSMessageIDs("pending")[0], r.sb.SMSMessageIDs("rejected")[0]
@@ -252,6 +257,7 @@ func TestSMSTaskValidation(t *testing.T) {
 }
 
 func TestAScheduledSMSTaskStartsAtItsSendTime(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	ctx := context.Background()
 	at := r.clock.Now().Add(10 * time.Minute).Unix()
@@ -279,6 +285,7 @@ func TestAScheduledSMSTaskStartsAtItsSendTime(t *testing.T) {
 }
 
 func TestAnSMSTaskToACrowdMessagesItsMembersOnce(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	crowd := seededCrowd(t, r)
 	id := sentTask(t, r, jing.SMSTaskInput{Name: "人群短信", GroupIDs: []int64{crowd.GroupID, crowd.GroupID}})

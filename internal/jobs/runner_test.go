@@ -234,6 +234,7 @@ func wantItems(t *testing.T, got, want []int) {
 }
 
 func TestJobRunsToDoneWithCountsAndItemErrors(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	l := newLedger(false)
 	r := startRunner(t, s, testConfig(), l)
@@ -250,6 +251,7 @@ func TestJobRunsToDoneWithCountsAndItemErrors(t *testing.T) {
 }
 
 func TestAStoppedJobResumesInANewRunnerFromItsCheckpoint(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "x.db")
 	s1 := openStore(t, path)
 	first := newLedger(true)
@@ -292,6 +294,7 @@ func heldJob(t *testing.T, cfg Config) (*db.Store, *Runner, *ledger, int64) {
 }
 
 func TestPauseThenResumeContinuesFromTheCheckpoint(t *testing.T) {
+	t.Parallel()
 	s, r, l, id := heldJob(t, testConfig())
 	if err := r.Pause(context.Background(), id); err != nil {
 		t.Fatal(err)
@@ -314,6 +317,7 @@ func TestPauseThenResumeContinuesFromTheCheckpoint(t *testing.T) {
 // A pause asked for by another process (straight in the database) reaches
 // the worker through its heartbeat.
 func TestHeartbeatBringsAPauseFromElsewhere(t *testing.T) {
+	t.Parallel()
 	s, _, l, id := heldJob(t, testConfig())
 	if err := s.RequestPause(context.Background(), id); err != nil {
 		t.Fatal(err)
@@ -325,6 +329,7 @@ func TestHeartbeatBringsAPauseFromElsewhere(t *testing.T) {
 }
 
 func TestCancelStopsARunningJobAndAQueuedOneNeverStarts(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig()
 	cfg.Workers = 1
 	s, r, l, running := heldJob(t, cfg)
@@ -353,6 +358,7 @@ func TestCancelStopsARunningJobAndAQueuedOneNeverStarts(t *testing.T) {
 }
 
 func TestHandlerErrorFailsTheJobKeepingWhatItCounted(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	r := startRunner(t, s, testConfig(), newLedger(false))
 	id := enqueue(t, r, countParams{Items: 10, Batch: 3, BadItems: []int{2}, FailAt: 5})
@@ -370,6 +376,7 @@ func TestHandlerErrorFailsTheJobKeepingWhatItCounted(t *testing.T) {
 }
 
 func TestAPanickingHandlerFailsItsJobOnly(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	r := New(s, testConfig())
 	r.Register("test.panic", func(ctx context.Context, t *Task) error { panic("boom") })
@@ -419,6 +426,7 @@ func skewClock(s *db.Store) *testkit.OffsetClock {
 }
 
 func TestAnExpiredLeaseLetsAnotherWorkerTakeTheJob(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	skew := skewClock(s)
 	id := abandon(t, s)
@@ -440,6 +448,7 @@ func TestAnExpiredLeaseLetsAnotherWorkerTakeTheJob(t *testing.T) {
 }
 
 func TestStartResumesTheJobsOfACrashedProcess(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	skew := skewClock(s)
 	id := abandon(t, s)
@@ -455,6 +464,7 @@ func TestStartResumesTheJobsOfACrashedProcess(t *testing.T) {
 // its 30-second lease still running; a runner without that knowledge
 // leaves it alone (the test before shows it takes it once the lease ends).
 func TestASoleRunnerResumesACrashedProcesssJobsAtOnce(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	id := abandon(t, s)
 	l := newLedger(false)
@@ -477,6 +487,7 @@ func TestASoleRunnerResumesACrashedProcesssJobsAtOnce(t *testing.T) {
 }
 
 func TestTwoWorkersRunTwoJobsAtATime(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	l := newLedger(true)
 	r := startRunner(t, s, testConfig(), l)
@@ -512,6 +523,7 @@ func TestTwoWorkersRunTwoJobsAtATime(t *testing.T) {
 // Concurrent requests for the same work become one job; a request the
 // pending job does not cover gets a job of its own.
 func TestEnqueueOrJoinCoalescesConcurrentRequests(t *testing.T) {
+	t.Parallel()
 	store := openStore(t, filepath.Join(t.TempDir(), "jobs.db"))
 	r := New(store, testConfig()) // not started: the jobs stay queued
 	r.Register(countKind, newLedger(false).handle)
@@ -552,6 +564,7 @@ func TestEnqueueOrJoinCoalescesConcurrentRequests(t *testing.T) {
 // reason and the time, and the runner queues it again by itself after that
 // time, resuming from the checkpoint: no item twice, none missed.
 func TestAJobThatWaitsResumesByItselfAfterItsTime(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	skew := skewClock(s)
 	cfg := testConfig()
@@ -583,6 +596,7 @@ func TestAJobThatWaitsResumesByItselfAfterItsTime(t *testing.T) {
 // (the platform's quota) is paused until then with that error's message,
 // not failed, and resumes where it stopped.
 func TestAQuotaErrorPausesTheJobUntilItsTime(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	skew := skewClock(s)
 	cfg := testConfig()
@@ -605,6 +619,7 @@ func TestAQuotaErrorPausesTheJobUntilItsTime(t *testing.T) {
 
 // A user's pause of a waiting job keeps it paused past its time.
 func TestPausingAWaitingJobCancelsItsResumption(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	skew := skewClock(s)
 	l := newLedger(false)

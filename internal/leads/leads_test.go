@@ -117,6 +117,7 @@ func (r *rig) openLead() (db.Lead, string) {
 }
 
 func TestFullThenIncrementalSync(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, Config{pageSize: 10})
 	ctx := context.Background()
 	job := r.sync(true)
@@ -169,6 +170,7 @@ func TestFullThenIncrementalSync(t *testing.T) {
 }
 
 func TestInterruptedSyncResumesFromItsCheckpoint(t *testing.T) {
+	t.Parallel()
 	stopped := make(chan struct{})
 	var r *rig
 	r = newRig(t, Config{pageSize: 5, afterPage: func(ctx context.Context, page int) {
@@ -217,6 +219,7 @@ func TestInterruptedSyncResumesFromItsCheckpoint(t *testing.T) {
 }
 
 func TestVoidedLeadIsMarkedNotDeleted(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, Config{})
 	ctx := context.Background()
 	r.sync(true)
@@ -244,6 +247,7 @@ func TestVoidedLeadIsMarkedNotDeleted(t *testing.T) {
 }
 
 func TestMove(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, Config{})
 	ctx := context.Background()
 	r.sync(true)
@@ -330,6 +334,7 @@ func TestMove(t *testing.T) {
 }
 
 func TestStartFillsTheCopyAndASwitchReplacesIt(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, Config{})
 	ctx := context.Background()
 	// A second platform: another tenant (another seed), 30 leads.

@@ -61,6 +61,7 @@ func listMembers(ctx context.Context, c *jing.Client) (jing.Page[json.RawMessage
 }
 
 func TestTheTokenRowHoldsNoPlaintextToken(t *testing.T) {
+	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
 	pf := startPlatform(t, "app-1", "secret-1")
 	m := open(t, store, box)
@@ -99,6 +100,7 @@ func TestTheTokenRowHoldsNoPlaintextToken(t *testing.T) {
 }
 
 func TestTheTokenSurvivesARestart(t *testing.T) {
+	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
 	pf := startPlatform(t, "app-2", "secret-2")
 	ctx := context.Background()
@@ -139,6 +141,7 @@ func fakePlatform(t *testing.T) *httptest.Server {
 }
 
 func TestTheAuditHookRecordsWritesWithThePlatformsRequestID(t *testing.T) {
+	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
 	srv := fakePlatform(t)
 	m := open(t, store, box, func(c *Config) { c.Overrides = Overrides{BaseURL: srv.URL, AppID: "a", AppSecret: "s"} })
@@ -160,6 +163,7 @@ func TestTheAuditHookRecordsWritesWithThePlatformsRequestID(t *testing.T) {
 }
 
 func TestAFailedWriteIsAuditedAsFailed(t *testing.T) {
+	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
 	m := open(t, store, box)
 	// An empty body: the platform refuses it, and says so with a request id.
@@ -176,6 +180,7 @@ func TestAFailedWriteIsAuditedAsFailed(t *testing.T) {
 }
 
 func TestSavingCredentialsSwitchesAtOnceAndClearingReturnsToTheSandbox(t *testing.T) {
+	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
 	m := open(t, store, box)
 	ctx := context.Background()
@@ -221,6 +226,7 @@ func TestSavingCredentialsSwitchesAtOnceAndClearingReturnsToTheSandbox(t *testin
 }
 
 func TestOverridesWinAndAreLocked(t *testing.T) {
+	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
 	pf := startPlatform(t, "env-app", "env-secret")
 	m := open(t, store, box, func(c *Config) {
@@ -244,6 +250,7 @@ func TestOverridesWinAndAreLocked(t *testing.T) {
 }
 
 func TestASecretSealedWithAnotherKeyIsReportedAndTheSandboxUsed(t *testing.T) {
+	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
 	other, _ := secret.NewBox(bytes.Repeat([]byte{9}, 32))
 	sealed, _ := other.Seal("lost")
@@ -258,6 +265,7 @@ func TestASecretSealedWithAnotherKeyIsReportedAndTheSandboxUsed(t *testing.T) {
 }
 
 func TestTheSecretIsStoredSealed(t *testing.T) {
+	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
 	m := open(t, store, box)
 	ctx := context.Background()
@@ -286,6 +294,7 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 func TestTheLogsCarryNoSecrets(t *testing.T) {
+	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
 	logs := &lockedBuffer{}
 	pf := startPlatform(t, "log-app", "log-secret-9f2")
@@ -315,6 +324,7 @@ func TestTheLogsCarryNoSecrets(t *testing.T) {
 }
 
 func TestCheckEndpointsCoversTheCatalogInOrder(t *testing.T) {
+	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
 	wrong := "/v1/member/query"
 	cat, err := jing.DefaultCatalog().ApplyOverrides(map[string]jing.Override{"members.list": {Path: &wrong}})
@@ -352,6 +362,7 @@ func TestCheckEndpointsCoversTheCatalogInOrder(t *testing.T) {
 }
 
 func TestUsageIsCountedInTheDatabase(t *testing.T) {
+	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
 	m := open(t, store, box)
 	ctx := context.Background()
@@ -382,6 +393,7 @@ func closed(ch <-chan struct{}) bool {
 }
 
 func TestTheConnectionNamesThePlatformAndAnnouncesASwitch(t *testing.T) {
+	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
 	m := open(t, store, box)
 	ctx := context.Background()

@@ -25,6 +25,7 @@ func refreshWith(t *testing.T, pf *sandbox.Running, appID, appSecret, token stri
 // shows: the console stores it (encrypted) and, after a restart, renews
 // with it; the refresh token it replaced is refused.
 func TestARotatedRefreshTokenIsKeptAcrossARestart(t *testing.T) {
+	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
 	pf := startPlatform(t, "app-r", "secret-r")
 	ctx := context.Background()
@@ -81,6 +82,7 @@ func TestARotatedRefreshTokenIsKeptAcrossARestart(t *testing.T) {
 // The embedded sandbox keeps the tokens it issued in its state: a console
 // restart reuses its stored pair instead of asking for a new one.
 func TestTheEmbeddedSandboxHonoursTheStoredTokenAfterARestart(t *testing.T) {
+	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
 	state := filepath.Join(t.TempDir(), "sandbox.json")
 	withState := func(c *Config) { c.Sandbox.StatePath = state }

@@ -77,6 +77,7 @@ func resultOf(rep VerifyReport, key string) VerifyResult {
 }
 
 func TestEveryReadOnlyEndpointIsVerifiedAndNoWrite(t *testing.T) {
+	t.Parallel()
 	var want []string
 	for _, e := range jing.DefaultCatalog().All() {
 		if !e.Write && !strings.HasPrefix(e.Key, "oauth.") {
@@ -105,6 +106,7 @@ func TestEveryReadOnlyEndpointIsVerifiedAndNoWrite(t *testing.T) {
 }
 
 func TestVerifyUnderstandsTheSandboxSpendsWhatItSaidAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	store := fixture.Store(t)
 	m := open(t, store, newBox(t))
 	ctx := context.Background()
@@ -156,6 +158,7 @@ func TestVerifyUnderstandsTheSandboxSpendsWhatItSaidAndWritesNothing(t *testing.
 }
 
 func TestAFailedEndpointFailsTheFeaturesThatNeedItUntilVerifiedAgain(t *testing.T) {
+	t.Parallel()
 	store := fixture.Store(t)
 	m := open(t, store, newBox(t))
 	ctx := context.Background()
@@ -205,6 +208,7 @@ func TestAFailedEndpointFailsTheFeaturesThatNeedItUntilVerifiedAgain(t *testing.
 }
 
 func TestAReportOfAnotherConnectionSaysNothingOfThisOne(t *testing.T) {
+	t.Parallel()
 	store := fixture.Store(t)
 	m := open(t, store, newBox(t))
 	ctx := context.Background()
@@ -250,6 +254,7 @@ func openOn(t *testing.T, pf *sandbox.Running, store *db.Store, overrides map[st
 }
 
 func TestVerifySaysWhatEachRefusalIs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	on := true
 	// Two paths swapped: each endpoint's body goes to the other's method,
@@ -301,6 +306,7 @@ func TestVerifySaysWhatEachRefusalIs(t *testing.T) {
 }
 
 func TestATokenNotUnderstoodNamesTheTokenEndpointAndStopsEverything(t *testing.T) {
+	t.Parallel()
 	pf := quirkyPlatform(t, sandbox.Config{Quirks: quirks(t, "string-code")})
 	m := openOn(t, pf, fixture.Store(t), nil)
 	rep, err := m.VerifyAnswers(context.Background())
@@ -326,6 +332,7 @@ func TestATokenNotUnderstoodNamesTheTokenEndpointAndStopsEverything(t *testing.T
 }
 
 func TestTheQuotaOfTheDayIsSaidAndRespected(t *testing.T) {
+	t.Parallel()
 	pf := quirkyPlatform(t, sandbox.Config{DailyQuota: 1})
 	one := 1
 	m := openOn(t, pf, fixture.Store(t), map[string]jing.Override{"edm.mailboxes": {DailyQuota: &one}})

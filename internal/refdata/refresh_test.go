@@ -87,6 +87,7 @@ func countNodes(tree jing.OptionTree) int {
 }
 
 func TestAFullRefreshFillsEverySet(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, false)
 	if got := r.sets(); len(got) != 3 || !got["members"].FetchedAt.IsZero() || !got["members"].Stale {
 		t.Fatalf("before any refresh: %+v, want the three fixed sets, not loaded yet", got)
@@ -160,6 +161,7 @@ func firstStatus(t *testing.T, c *jing.Client) (first, second jing.LeadStatus, b
 }
 
 func TestTheDiffNamesTheRenameAndTheRemoval(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, false)
 	r.refresh("", db.JobDone)
 	first, _, bt := firstStatus(t, r.client)
@@ -202,6 +204,7 @@ func sameChange(a, b *Change) bool {
 }
 
 func TestAFailingEndpointKeepsTheOldCopyOfItsSetsAndUpdatesTheOthers(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, false)
 	r.refresh("", db.JobDone)
 	before := r.sets()
@@ -254,6 +257,7 @@ func isPresetField(r *rig, s SetInfo) bool {
 }
 
 func TestAnUnreachablePlatformFailsTheJobAndKeepsEverySet(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, false)
 	r.refresh("", db.JobDone)
 	before := r.sets()
@@ -281,6 +285,7 @@ func TestAnUnreachablePlatformFailsTheJobAndKeepsEverySet(t *testing.T) {
 }
 
 func TestConcurrentRequestsCoalesceIntoOneJob(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, true)
 	ids := make([]int64, 10)
 	var wg sync.WaitGroup
@@ -316,6 +321,7 @@ func TestConcurrentRequestsCoalesceIntoOneJob(t *testing.T) {
 }
 
 func TestASingleSetRefreshTouchesThatSetAlone(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, false)
 	r.refresh("", db.JobDone)
 	loaded := r.clock.Now()
@@ -341,6 +347,7 @@ func TestASingleSetRefreshTouchesThatSetAlone(t *testing.T) {
 }
 
 func TestStartRefreshesWhenNothingIsLoadedOrTheTTLHasPassed(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, false)
 	ctx := context.Background()
 	testkit.Must(t, r.svc.Start(ctx))
@@ -384,6 +391,7 @@ func TestStartRefreshesWhenNothingIsLoadedOrTheTTLHasPassed(t *testing.T) {
 }
 
 func TestTheBackgroundCheckRefreshesOnTheTTLAndBacksOffAfterFailures(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, false, func(c *Config) { c.CheckEvery = 10 * time.Millisecond })
 	r.refresh("", db.JobDone)
 	ctx := context.Background()
@@ -416,6 +424,7 @@ func latestJob(t *testing.T, r *rig) db.Job {
 }
 
 func TestTheRefreshResumesAfterTheSetsItHadDone(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, true)
 	// A run stopped after the three fixed sets, as its checkpoint says.
 	done := []string{"lead.business_types", "account.business_types", "members"}

@@ -51,6 +51,7 @@ func resolverRig(t *testing.T) *rig {
 }
 
 func TestTheResolverGivesFullPathsNamesAndOrder(t *testing.T) {
+	t.Parallel()
 	res := resolverRig(t).svc.Resolver()
 	for _, c := range []struct{ got, want string }{
 		{res.OptionPath("zh-CN", "lead", "country_region", "jz"), "中国 / 山西省 / 晋中市"},
@@ -94,6 +95,7 @@ func TestTheResolverGivesFullPathsNamesAndOrder(t *testing.T) {
 }
 
 func TestTheResolverNeverRendersAnUnknownIdBlank(t *testing.T) {
+	t.Parallel()
 	res := resolverRig(t).svc.Resolver()
 	for _, lang := range []string{"zh-CN", "en"} {
 		want := Unknown(lang, "x9")
@@ -125,6 +127,7 @@ func TestTheResolverNeverRendersAnUnknownIdBlank(t *testing.T) {
 }
 
 func TestEnglishFallsBackToTheChineseName(t *testing.T) {
+	t.Parallel()
 	res := resolverRig(t).svc.Resolver()
 	for _, c := range []struct{ got, want string }{
 		{res.BusinessType("en", "lead", "bt1"), "Default"},

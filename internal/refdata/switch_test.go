@@ -35,6 +35,7 @@ func openManager(t *testing.T, store *db.Store) *platform.Manager {
 }
 
 func TestAConnectionSwitchHidesTheOldPlatformsDataAndRefreshesAtOnce(t *testing.T) {
+	t.Parallel()
 	store := fixture.Store(t)
 	m := openManager(t, store)
 	r := &rig{t: t, store: store, plat: m, clock: testkit.NewClock(time.Unix(1_800_000_000, 0))}

@@ -106,6 +106,7 @@ func (r *rig) calls(kind string) int { return r.sb.CallsToday("scores.user_" + k
 // A 20,000-person crowd: every score fetched once (200 calls of 100),
 // across an interruption; a second fetch asks only for what went stale.
 func TestTheCacheFetchesEachScoreOnceAndThenOnlyWhatIsStale(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, 20000)
 	group, members := r.bigCrowd(20000)
 	pop := db.ScorePopulation{GroupID: group}
@@ -148,6 +149,7 @@ func TestTheCacheFetchesEachScoreOnceAndThenOnlyWhatIsStale(t *testing.T) {
 // The summary's figures add up: histogram and bands to the scored, the
 // matrix to those with both a grade and a level; top and bottom are ordered.
 func TestTheSummaryAddsUp(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, 2000)
 	group, members := r.bigCrowd(1500)
 	pop := db.ScorePopulation{GroupID: group}
@@ -185,6 +187,7 @@ func TestTheSummaryAddsUp(t *testing.T) {
 
 // Saving a selection as a crowd gives the crowd exactly the selection.
 func TestSaveAsCrowdHoldsExactlyTheSelection(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, 2000)
 	group, _ := r.bigCrowd(1000)
 	pop := db.ScorePopulation{GroupID: group}
@@ -224,6 +227,7 @@ func TestSaveAsCrowdHoldsExactlyTheSelection(t *testing.T) {
 // Leads: the selection's persons come from the leads' omni_user_uuid, and
 // the per-status figures add up.
 func TestLeadPopulations(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, 2000)
 	ctx := context.Background()
 	var leads []db.Lead
@@ -261,6 +265,7 @@ func TestLeadPopulations(t *testing.T) {
 // Activity drifts day by day on the platform: fetching again later
 // records the changes, and movers name who rose and fell since then.
 func TestMoversSinceADate(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, 2000)
 	group, _ := r.bigCrowd(500)
 	pop := db.ScorePopulation{GroupID: group}
@@ -287,6 +292,7 @@ func TestMoversSinceADate(t *testing.T) {
 // Clearing activity: administrators only, the count typed, every person's
 // outcome; the cache then reads 0.
 func TestClearingActivityScores(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, 2000)
 	group, _ := r.bigCrowd(300)
 	pop := db.ScorePopulation{GroupID: group}

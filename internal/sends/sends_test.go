@@ -85,6 +85,7 @@ func (r *rig) send(id int64) db.Send {
 
 // Fifty concurrent confirmations of one send: one task, one sms.send.
 func TestConcurrentConfirmationsCallThePlatformOnce(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	id := r.smsDraft(20)
 	var wg sync.WaitGroup
@@ -115,6 +116,7 @@ func TestConcurrentConfirmationsCallThePlatformOnce(t *testing.T) {
 // the send unknown; a restarted console finds the task sending on the
 // platform and settles it, without a second sms.send.
 func TestALostAnswerIsReconciledFromThePlatform(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	id := r.smsDraft(5)
 	r.sb.SetFaults(sandbox.Faults{DropRate: 1, Only: []string{"sms.send"}})
@@ -143,6 +145,7 @@ func TestALostAnswerIsReconciledFromThePlatform(t *testing.T) {
 // treats the send as unknown once the call is surely over, looks it up
 // and settles it, with no second call.
 func TestAKillDuringSubmissionIsReconciledWithoutASecondCall(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	id := r.smsDraft(5)
 	ctx := context.Background()
@@ -178,6 +181,7 @@ func TestAKillDuringSubmissionIsReconciledWithoutASecondCall(t *testing.T) {
 // A send still "submitting" in the ledger without its task recorded died
 // before sms.send: it is settled as not sent.
 func TestAKillBeforeTheTaskExistedSettlesAsNotSent(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	id := r.smsDraft(5)
 	if err := r.store.TransitionSend(context.Background(), id, db.SendTransition{From: []string{db.SendDraft}, To: db.SendSubmitting,
@@ -196,6 +200,7 @@ func TestAKillBeforeTheTaskExistedSettlesAsNotSent(t *testing.T) {
 // the task unsent, it stays unknown for a person, who may send again (a
 // new attempt, one more call).
 func TestA20000OnTheSendCallIsUnknownAndNeverRetried(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	id := r.smsDraft(5)
 	r.sb.SetFaults(sandbox.Faults{ErrorRate: 1, Only: []string{"sms.send"}})
@@ -231,6 +236,7 @@ func TestA20000OnTheSendCallIsUnknownAndNeverRetried(t *testing.T) {
 // Above the approval size a send waits for a second person; its author
 // cannot approve it, a viewer cannot send at all.
 func TestApprovalNeedsASecondPerson(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	if _, err := r.svc.SaveSettings(ctx, Settings{ConfirmTypeAbove: 10, ApprovalAbove: 15}); err != nil {
@@ -266,6 +272,7 @@ func TestApprovalNeedsASecondPerson(t *testing.T) {
 // An email send whose answer was lost is found on the platform by the
 // send key in its name.
 func TestAnUnknownEmailIsFoundByItsKey(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	mbs, err := r.client.Mailboxes(ctx)
@@ -306,6 +313,7 @@ func TestAnUnknownEmailIsFoundByItsKey(t *testing.T) {
 
 // A test SMS goes to the allow-listed numbers only, once.
 func TestATestSendGoesToTheAllowListOnly(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	id := r.smsDraft(50)
@@ -334,6 +342,7 @@ func TestATestSendGoesToTheAllowListOnly(t *testing.T) {
 // The consent check excludes the pasted mobiles whose person authorised
 // no required policy version (or is unknown), and keeps the others.
 func TestTheConsentCheckExcludesWhoHasNotAuthorised(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	runner := jobs.New(r.store, jobs.Config{Logger: testkit.Quiet(), Poll: 20 * time.Millisecond})
@@ -383,6 +392,7 @@ func TestTheConsentCheckExcludesWhoHasNotAuthorised(t *testing.T) {
 
 // Following a submitted send brings the platform's counts in.
 func TestFollowingASendBringsItsDeliveryCounts(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	id := r.smsDraft(10)
 	if _, err := r.svc.Confirm(context.Background(), id, r.mia, ""); err != nil {

@@ -15,13 +15,8 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
-
-// Deadline is how long a wait polls before it fails the test. It is
-// generous because it only matters when something is wrong: a wait that
-// holds returns as soon as it holds, and CI machines share two cores (a
-// 20,000-row import under load, the longest wait, takes well under it).
-const Deadline = 2 * time.Minute
 
 // Quiet is a logger that discards everything.
 func Quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -65,10 +60,21 @@ func Await[T any](t testing.TB, what string, get func() (T, error), ok func(T) b
 		if lastErr != nil {
 			state = lastErr.Error()
 		}
+		if len(state) > maxShown {
+			n := maxShown
+			for !utf8.RuneStart(state[n]) {
+				n--
+			}
+			state = state[:n] + "…"
+		}
 		t.Fatalf("timed out after %v waiting for %s; last seen: %s", Deadline, what, state)
 	}
 	return last
 }
+
+// maxShown is how much of the last value a failed Await shows: enough to
+// see a state, not a whole preview of rows.
+const maxShown = 1000
 
 // poll checks cond at once, then at growing intervals (1 ms up to 25 ms:
 // quick for work that is nearly done, cheap for work that is not) until it

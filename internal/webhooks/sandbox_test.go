@@ -77,6 +77,7 @@ func (r *liveRig) ok(err error) {
 // delivered to the console's receiver and applied to the copy: each
 // change shows in the lead or account it names.
 func TestEveryEventTheSandboxEmitsIsApplied(t *testing.T) {
+	t.Parallel()
 	r := newLiveRig(t)
 	ctx := context.Background()
 	types, err := r.client.BusinessTypes(ctx, jing.ObjectLead)

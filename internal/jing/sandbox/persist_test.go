@@ -42,6 +42,7 @@ func changeMembersForTest(s *Server) {
 }
 
 func TestStatePersistsAcrossRestart(t *testing.T) {
+	t.Parallel()
 	cfg := persistTestConfig(t)
 	run, err := Start(cfg, "127.0.0.1:0")
 	if err != nil {
@@ -76,6 +77,7 @@ func TestStatePersistsAcrossRestart(t *testing.T) {
 }
 
 func TestStateSavedSoonAfterAChange(t *testing.T) {
+	t.Parallel()
 	cfg := persistTestConfig(t)
 	s := New(cfg)
 	s.state.delay = 10 * time.Millisecond
@@ -99,6 +101,7 @@ func TestStateSavedSoonAfterAChange(t *testing.T) {
 }
 
 func TestUnchangedStateIsNotRewritten(t *testing.T) {
+	t.Parallel()
 	cfg := persistTestConfig(t)
 	s := New(cfg)
 	s.stopBackground()
@@ -128,6 +131,7 @@ func TestUnchangedStateIsNotRewritten(t *testing.T) {
 }
 
 func TestBrokenStateFileIsKeptAndTenantReseeded(t *testing.T) {
+	t.Parallel()
 	cfg := persistTestConfig(t)
 	var logs bytes.Buffer
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -197,6 +201,7 @@ func BenchmarkStateLoadDefaultTenant(b *testing.B) {
 // after changes, tokens issued and ids handed out, nor does it move a file
 // that does not load.
 func TestAReadOnlySandboxServesTheSavedStateAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	cfg := persistTestConfig(t)
 	run, err := Start(cfg, "127.0.0.1:0")
 	if err != nil {
