@@ -1,6 +1,8 @@
 // Package app is jingdesk's command line: it parses subcommands and
-// configuration (flags, then JINGDESK_* environment variables, then
-// defaults), wires storage, the platform and the web server, and runs them.
+// their settings (settings.go: defaults, then JINGDESK_* environment
+// variables, then flags, each read the same way), and composes the server
+// from its parts (serve.go), started in order and stopped in reverse
+// (lifecycle.go).
 package app
 
 import (
@@ -15,10 +17,20 @@ import (
 	"strings"
 )
 
-// IO is where a command reads and writes; tests pass buffers.
+// IO is where a command reads and writes, and its environment; tests
+// pass buffers and a map.
 type IO struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// LookupEnv reads an environment variable; nil: the process's own.
+	LookupEnv func(name string) (string, bool)
+}
+
+func (io IO) lookupEnv(name string) (string, bool) {
+	if io.LookupEnv == nil {
+		return os.LookupEnv(name)
+	}
+	return io.LookupEnv(name)
 }
 
 // ErrUsage marks a mistake in the command line; the usage text was printed.
@@ -154,32 +166,28 @@ func resolveVersion(v string) string {
 	return "dev"
 }
 
-// newFlagSet builds a flag set whose errors go to stderr and return ErrUsage.
+// newFlagSet builds a flag set whose -h prints to stderr.
 func newFlagSet(name string, io IO) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
 	return fs
 }
 
+// parseFlags parses the command line. -h prints the flags; a mistake is
+// an error (ErrUsage) that says what is wrong with which flag, without
+// the whole list of flags around it.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelpShown
-		}
-		return ErrUsage
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+		return errHelpShown
+	case err != nil:
+		return fmt.Errorf("%w: %w (\"jingdesk %s -h\" lists the flags)", ErrUsage, err, fs.Name())
 	}
 	return nil
-}
-
-// env returns JINGDESK_<name> or def.
-func env(name, def string) string {
-	if v, ok := os.LookupEnv("JINGDESK_" + name); ok && v != "" {
-		return v
-	}
-	return def
-}
-
-// dataFlag registers --data, defaulting to $JINGDESK_DATA or ./jingdesk-data.
-func dataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", env("DATA", "./jingdesk-data"), "data directory (env JINGDESK_DATA)")
 }

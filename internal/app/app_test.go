@@ -26,7 +26,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/auth"
@@ -69,11 +68,30 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// runCLI runs a command line in an empty environment.
 func runCLI(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
+	return runCLIEnv(t, envMap(), stdin, args...)
+}
+
+// runCLIEnv runs a command line in the environment env.
+func runCLIEnv(t *testing.T, env func(string) (string, bool), stdin string, args ...string) (string, string, error) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	err := Run(context.Background(), args, IO{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut}, Build{Version: "test"})
+	err := Run(context.Background(), args, IO{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut, LookupEnv: env}, Build{Version: "test"})
 	return out.String(), errOut.String(), err
+}
+
+// childEnv is this process's environment without its JINGDESK_ settings,
+// plus extra: a console started as a child reads only what its test gives.
+func childEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "JINGDESK_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
 }
 
 func TestUserCommands(t *testing.T) {
@@ -131,9 +149,9 @@ func TestUserCommands(t *testing.T) {
 }
 
 func TestEnvironmentSetsTheDataDirectory(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "from-env")
-	t.Setenv("JINGDESK_DATA", dir)
-	if _, _, err := runCLI(t, "a long password\n", "user", "add", "dana", "--role", "viewer", "--password-stdin"); err != nil {
+	if _, _, err := runCLIEnv(t, envMap("JINGDESK_DATA", dir), "a long password\n", "user", "add", "dana", "--role", "viewer", "--password-stdin"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "jingdesk.db")); err != nil {
@@ -164,14 +182,22 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 
 var listenURL = regexp.MustCompile(`jingdesk listening\W+url\W+(https?://[^"\s]+)`)
 
-// startServe runs `serve` in the background and returns its base URL.
+// startServe runs `serve` in the background, in an empty environment,
+// and returns its base URL.
 func startServe(t *testing.T, args ...string) (string, *syncBuffer, func() error) {
+	t.Helper()
+	return startServeEnv(t, envMap(), args...)
+}
+
+// startServeEnv runs `serve` in the environment env.
+func startServeEnv(t *testing.T, env func(string) (string, bool), args ...string) (string, *syncBuffer, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr}, Build{Version: "test"})
+		done <- Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...),
+			IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, LookupEnv: env}, Build{Version: "test"})
 	}()
 	t.Cleanup(cancel)
 	t.Cleanup(func() {
@@ -315,64 +341,10 @@ func TestServeTLSMarksCookiesSecure(t *testing.T) {
 	}
 }
 
-// In a synctest bubble, with the connections in memory: once shutdown has
-// begun and every goroutine waits, the server has not stopped, and it does
-// not for 9 s (of the bubble's time; its shutdown timeout is 10 s) until
-// the request under way has its answer.
-func TestShutdownFinishesInFlightRequests(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		ln := testkit.NewPipeListener()
-		started, release := make(chan struct{}), make(chan struct{})
-		var once sync.Once
-		free := func() { once.Do(func() { close(release) }) }
-		defer free() // a failing test still lets the handler end, and so the bubble
-		slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			close(started)
-			<-release
-			w.Write([]byte("finished"))
-		})
-		ctx, cancel := context.WithCancel(context.Background())
-		served := make(chan error, 1)
-		go func() {
-			served <- serveHTTP(ctx, ln, slow, ServeConfig{ShutdownTimeout: 10 * time.Second}, testkit.Quiet())
-		}()
-		client := ln.Client()
-		got := make(chan string, 1)
-		go func() {
-			resp, err := client.Get("http://console/")
-			if err != nil {
-				got <- "error: " + err.Error()
-				return
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			got <- string(b)
-		}()
-		<-started
-		cancel() // shutdown begins while the request is in flight
-		time.Sleep(9 * time.Second)
-		synctest.Wait()
-		select {
-		case err := <-served:
-			t.Fatalf("server stopped before the in-flight request finished: %v", err)
-		default:
-		}
-		free()
-		if body := <-got; body != "finished" {
-			t.Fatalf("in-flight request: %q", body)
-		}
-		if err := <-served; err != nil {
-			t.Fatalf("serveHTTP: %v", err)
-		}
-		client.CloseIdleConnections()
-	})
-}
-
 func TestSIGTERMStopsTheProcessCleanly(t *testing.T) {
 	t.Parallel()
 	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
-	cmd.Env = append(os.Environ(), "JINGDESK_TEST_AS_MAIN=1")
+	cmd.Env = childEnv("JINGDESK_TEST_AS_MAIN=1")
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {

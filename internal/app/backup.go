@@ -16,10 +16,10 @@ import (
 // session.key only when asked for; encrypted with --passphrase-file.
 func backupCmd(ctx context.Context, args []string, io IO, build Build) error {
 	fs := newFlagSet("backup", io)
-	data := fs.String("data", env("DATA", "./jingdesk-data"), "data directory (env JINGDESK_DATA)")
 	passFile := fs.String("passphrase-file", "", "encrypt the backup with the passphrase on this file's first line (age, scrypt)")
 	withSession := fs.Bool("with-session-key", false, "also back up session.key, so a restore keeps everyone signed in (whoever holds the backup can then sign in as anyone)")
-	if err := parseFlags(fs, args); err != nil {
+	var cfg ServeConfig
+	if err := loadSettings(fs, args, io.lookupEnv, lookup(serveSettings(&cfg), "data")); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -35,11 +35,11 @@ func backupCmd(ctx context.Context, args []string, io IO, build Build) error {
 		opts.Passphrase = pass
 	}
 	start := time.Now()
-	m, err := backup.CreateFile(ctx, *data, build.Version, fs.Arg(0), opts)
+	m, err := backup.CreateFile(ctx, cfg.Data, build.Version, fs.Arg(0), opts)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(io.Stdout, "backed up %s (schema %d, %d files) to %s in %s\n", *data, m.Schema, len(m.Files), fs.Arg(0),
+	fmt.Fprintf(io.Stdout, "backed up %s (schema %d, %d files) to %s in %s\n", cfg.Data, m.Schema, len(m.Files), fs.Arg(0),
 		time.Since(start).Round(time.Millisecond))
 	if opts.Passphrase == "" {
 		fmt.Fprintln(io.Stdout, "not encrypted: the file holds secret.key, which decrypts the platform secret; keep it safe or use --passphrase-file")
@@ -51,9 +51,9 @@ func backupCmd(ctx context.Context, args []string, io IO, build Build) error {
 // the directory held is kept in a pre-restore folder.
 func restoreCmd(ctx context.Context, args []string, io IO) error {
 	fs := newFlagSet("restore", io)
-	data := fs.String("data", env("DATA", "./jingdesk-data"), "data directory (env JINGDESK_DATA)")
 	passFile := fs.String("passphrase-file", "", "the passphrase of an encrypted backup, on this file's first line")
-	if err := parseFlags(fs, args); err != nil {
+	var cfg ServeConfig
+	if err := loadSettings(fs, args, io.lookupEnv, lookup(serveSettings(&cfg), "data")); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -67,12 +67,12 @@ func restoreCmd(ctx context.Context, args []string, io IO) error {
 			return err
 		}
 	}
-	m, err := backup.Restore(ctx, fs.Arg(0), *data, db.SchemaVersion(), pass)
+	m, err := backup.Restore(ctx, fs.Arg(0), cfg.Data, db.SchemaVersion(), pass)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(io.Stdout, "restored %s (made by jingdesk %s at %s, schema %d) into %s\n", fs.Arg(0), m.Version,
-		m.CreatedAt.Format(time.RFC3339), m.Schema, *data)
+		m.CreatedAt.Format(time.RFC3339), m.Schema, cfg.Data)
 	if m.SignsEveryoneOut() {
 		fmt.Fprintln(io.Stdout, "the backup holds no session key: everyone is signed out and signs in again (a new session.key is made at the next start)")
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -17,8 +16,7 @@ import (
 
 // checkOptions are the flags of `jingdesk check`.
 type checkOptions struct {
-	data    string
-	conn    ServeConfig // the platform connection's flags and environment, the log's
+	conn    ServeConfig // the data directory, the platform connection's settings, the log's
 	yes     bool
 	strict  bool
 	lang    string
@@ -28,39 +26,44 @@ type checkOptions struct {
 func parseCheck(args []string, io IO) (checkOptions, error) {
 	var o checkOptions
 	fs := newFlagSet("check", io)
-	fs.StringVar(&o.data, "data", env("DATA", "./jingdesk-data"), "data directory (env JINGDESK_DATA)")
-	fs.StringVar(&o.conn.JingBaseURL, "jing-base-url", env("JING_BASE_URL", ""), "platform base URL; overrides the stored settings (env JINGDESK_JING_BASE_URL)")
-	fs.StringVar(&o.conn.JingAppID, "jing-app-id", env("JING_APP_ID", ""), "platform app_id; overrides the stored settings (env JINGDESK_JING_APP_ID; the secret comes from JINGDESK_JING_APP_SECRET)")
-	fs.Int64Var(&o.conn.SandboxSeed, "sandbox-seed", envInt("SANDBOX_SEED", 1), "seed of the embedded sandbox's demo tenant, when no platform is configured (env JINGDESK_SANDBOX_SEED)")
 	fs.BoolVar(&o.yes, "yes", false, "make the calls without asking (a configured platform's quotas are spent; the embedded sandbox never asks)")
 	fs.BoolVar(&o.strict, "strict", false, "also fail on notes (lists answered without _meta)")
-	fs.StringVar(&o.lang, "lang", env("LANG", ""), "language of the output: zh-CN or en (env JINGDESK_LANG; default: en for an en_* locale in LC_ALL, LC_MESSAGES or LANG, else zh-CN)")
-	fs.StringVar(&o.conn.TimeZone, "timezone", env("TIMEZONE", "Asia/Shanghai"), "zone times are shown in (env JINGDESK_TIMEZONE)")
 	fs.DurationVar(&o.timeout, "timeout", 3*time.Minute, "give up on the calls after this long")
-	fs.StringVar(&o.conn.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format on standard error: text or json")
-	fs.StringVar(&o.conn.LogLevel, "log-level", "error", "log level on standard error: debug, info, warn or error (the report says what went wrong)")
-	if err := parseFlags(fs, args); err != nil {
+	settings := append(lookup(serveSettings(&o.conn), "data", "jing-base-url", "jing-app-id", "JINGDESK_JING_APP_SECRET",
+		"sandbox-seed", "timezone", "log-format"),
+		setting{flag: "log-level", def: "error", set: logLevel(&o.conn.LogLevel),
+			help: "log `level` on standard error: debug, info, warn or error (the report says what went wrong)"},
+		setting{flag: "lang", env: "JINGDESK_LANG", set: language(&o.lang),
+			help: "`language` of the output: zh-CN or en (default: en for an en_* locale in LC_ALL, LC_MESSAGES or LANG, else zh-CN)"})
+	if err := loadSettings(fs, args, io.lookupEnv, settings); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(io.Stderr, "unexpected argument %q\n", fs.Arg(0))
 		return o, ErrUsage
 	}
-	o.conn.JingAppSecret = env("JING_APP_SECRET", "")
 	if o.lang == "" {
-		o.lang = languageFromEnvironment()
-	}
-	if !i18n.Supported(o.lang) {
-		return o, fmt.Errorf("--lang must be %s or %s", i18n.Chinese, i18n.English)
+		o.lang = languageFromEnvironment(io)
 	}
 	return o, nil
 }
 
+// language reads --lang; "" leaves the choice to the POSIX locale.
+func language(p *string) func(string) error {
+	return func(v string) error {
+		if v != "" && !i18n.Supported(v) {
+			return fmt.Errorf("must be %s or %s", i18n.Chinese, i18n.English)
+		}
+		*p = v
+		return nil
+	}
+}
+
 // languageFromEnvironment reads the POSIX locale variables: English for
 // an en_* locale, otherwise Chinese (the console's first language).
-func languageFromEnvironment() string {
+func languageFromEnvironment(io IO) string {
 	for _, name := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		if v := os.Getenv(name); v != "" {
+		if v, _ := io.lookupEnv(name); v != "" {
 			if strings.HasPrefix(strings.ToLower(v), "en") {
 				return i18n.English
 			}
@@ -85,17 +88,13 @@ func checkCommand(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	zone, err := time.LoadLocation(o.conn.TimeZone)
-	if err != nil {
-		return fmt.Errorf("--timezone %q: %w", o.conn.TimeZone, err)
-	}
-	catalog, err := i18n.NewCatalog(zone)
+	catalog, err := i18n.NewCatalog(o.conn.TimeZone)
 	if err != nil {
 		return err
 	}
 	loc := catalog.Localizer(o.lang)
 	logger := newLogger(o.conn, io)
-	d, err := openData(ctx, o.data)
+	d, err := openData(ctx, o.conn.Data)
 	if err != nil {
 		return err
 	}

@@ -66,22 +66,33 @@ func smsSendInDataDir(t *testing.T, dir string) {
 	}
 	defer pm.Close() // saves the sandbox's state
 	client, conn := pm.Current()
+	submitSMS(t, d.store, client, conn)
+}
+
+// submitSMS creates an SMS task on the platform of client (named conn, as
+// the console names it) and keeps it in store's ledger as a submitted
+// send, not yet finished: what sms.send_detail reads back and what the
+// send follower asks after.
+func submitSMS(t *testing.T, store *db.Store, client *jing.Client, conn string) {
+	t.Helper()
+	ctx := context.Background()
 	msgs, err := client.ListSMS(ctx, jing.PageRequest{Page: 1, PerPage: 1})
 	if err != nil || len(msgs.Items) == 0 {
 		t.Fatalf("sms.list: %v", err)
 	}
-	task, err := client.CreateSMSTask(ctx, jing.SMSTaskInput{SMSID: msgs.Items[0].SMSID, Name: "check fixture", Mobiles: []string{"13800138000"}})
+	in := jing.SMSTaskInput{SMSID: msgs.Items[0].SMSID, Name: "check fixture", Mobiles: []string{"13800138000"}}
+	task, err := client.CreateSMSTask(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := d.store.CreateUser(ctx, db.NewUser{Username: "mia", PasswordHash: "x", Role: db.RoleMarketer})
+	u, err := store.CreateUser(ctx, db.NewUser{Username: "mia", PasswordHash: "x", Role: db.RoleMarketer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := d.store.CreateSend(ctx, "check-fixture", u.ID, db.SendDraftInput{Channel: "sms", Connection: conn,
-		Name: "check fixture", SMSID: msgs.Items[0].SMSID, Mobiles: []string{"13800138000"}})
+	id, err := store.CreateSend(ctx, "check-fixture", u.ID, db.SendDraftInput{Channel: "sms", Connection: conn,
+		Name: in.Name, SMSID: in.SMSID, Mobiles: in.Mobiles})
 	if err == nil {
-		err = d.store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendDraft}, To: db.SendSubmitted,
+		err = store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendDraft}, To: db.SendSubmitted,
 			Set: map[string]any{"platform_id": task}})
 	}
 	if err != nil {
@@ -90,7 +101,7 @@ func smsSendInDataDir(t *testing.T, dir string) {
 }
 
 func TestCheckUnderstandsEveryReadOfTheDefaultSandboxAndLeavesItAsItWas(t *testing.T) {
-	noPlatformEnv(t)
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	smsSendInDataDir(t, dir)
 	state, _ := os.ReadFile(filepath.Join(dir, "sandbox.json"))
@@ -170,8 +181,8 @@ func writesCalled(sb *sandbox.Running) []string {
 }
 
 func TestCheckNamesTheEndpointAndTheProblemUnderEachQuirk(t *testing.T) {
-	noPlatformEnv(t)
-	t.Setenv("JINGDESK_JING_APP_SECRET", "secret-c")
+	t.Parallel()
+	env := envMap("JINGDESK_JING_APP_SECRET", "secret-c")
 	lists := []string{"members.list", "leads.list", "crowds.list", "sms.list", "edm.list"}
 	for _, c := range []struct {
 		quirks []string
@@ -217,7 +228,7 @@ func TestCheckNamesTheEndpointAndTheProblemUnderEachQuirk(t *testing.T) {
 		name := strings.Join(c.quirks, "+")
 		sb := checkPlatform(t, c.quirks...)
 		dir := filepath.Join(t.TempDir(), "data")
-		out, errOut, err := runCLI(t, "", "check", "--data", dir, "--lang", "en", "--yes",
+		out, errOut, err := runCLIEnv(t, env, "", "check", "--data", dir, "--lang", "en", "--yes",
 			"--jing-base-url", sb.URL, "--jing-app-id", "app-c")
 		if (err != nil) != c.fails {
 			t.Errorf("%s: error %v, want failure %v\n%s\n%s", name, err, c.fails, out, errOut)
@@ -244,7 +255,7 @@ func TestCheckNamesTheEndpointAndTheProblemUnderEachQuirk(t *testing.T) {
 					t.Errorf("no-meta: %s not marked: %+v", key, lines[key])
 				}
 			}
-			if _, _, err := runCLI(t, "", "check", "--data", dir, "--yes", "--strict", "--jing-base-url", sb.URL, "--jing-app-id", "app-c"); err == nil {
+			if _, _, err := runCLIEnv(t, env, "", "check", "--data", dir, "--yes", "--strict", "--jing-base-url", sb.URL, "--jing-app-id", "app-c"); err == nil {
 				t.Error("no-meta --strict: no failure")
 			}
 		}
@@ -255,13 +266,13 @@ func TestCheckNamesTheEndpointAndTheProblemUnderEachQuirk(t *testing.T) {
 }
 
 func TestCheckAsksBeforeSpendingAPlatformsQuota(t *testing.T) {
-	noPlatformEnv(t)
-	t.Setenv("JINGDESK_JING_APP_SECRET", "secret-c")
+	t.Parallel()
+	env := envMap("JINGDESK_JING_APP_SECRET", "secret-c")
 	sb := checkPlatform(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	args := []string{"check", "--data", dir, "--lang", "en", "--jing-base-url", sb.URL, "--jing-app-id", "app-c"}
 	for _, answer := range []string{"", "n\n", "whatever\n"} {
-		out, _, err := runCLI(t, answer, args...)
+		out, _, err := runCLIEnv(t, env, answer, args...)
 		if !errors.Is(err, errNotConfirmed) || !strings.Contains(out, "Make these calls? [y/N]") ||
 			!strings.Contains(out, "Nothing was called") || !strings.Contains(out, "members.list           1 call · today 0 of 10,000") {
 			t.Fatalf("answer %q: %v\n%s", answer, err, out)
@@ -272,12 +283,12 @@ func TestCheckAsksBeforeSpendingAPlatformsQuota(t *testing.T) {
 			t.Fatalf("%s called %d times without a yes", e.Key, n)
 		}
 	}
-	out, _, err := runCLI(t, "y\n", args...)
+	out, _, err := runCLIEnv(t, env, "y\n", args...)
 	if err != nil || sb.CallsToday("members.list") != 1 {
 		t.Fatalf("with a yes: %v, %d calls\n%s", err, sb.CallsToday("members.list"), out)
 	}
 	// The next plan counts what this one spent (the console's own count).
-	out, _, _ = runCLI(t, "", args...)
+	out, _, _ = runCLIEnv(t, env, "", args...)
 	if !strings.Contains(out, "members.list           1 call · today 1 of 10,000") {
 		t.Fatalf("the second plan:\n%s", out)
 	}

@@ -156,7 +156,7 @@ func (p namedPlatform) Current() (*jing.Client, string) { return p.client, p.nam
 func startChild(t *testing.T, args []string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "JINGDESK_TEST_AS_MAIN=1", "JINGDESK_JING_APP_SECRET=sandbox")
+	cmd.Env = childEnv("JINGDESK_TEST_AS_MAIN=1", "JINGDESK_JING_APP_SECRET=sandbox")
 	cmd.Stderr = &syncBuffer{}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -16,13 +17,6 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
-
-// noPlatformEnv makes sure the host's environment names no platform.
-func noPlatformEnv(t *testing.T) {
-	for _, k := range []string{"JING_BASE_URL", "JING_APP_ID", "JING_APP_SECRET"} {
-		t.Setenv("JINGDESK_"+k, "")
-	}
-}
 
 func getBody(t *testing.T, url string) string {
 	t.Helper()
@@ -39,7 +33,7 @@ func getBody(t *testing.T, url string) string {
 const sandboxMark = "沙箱平台"
 
 func TestServeWithoutCredentialsRunsTheEmbeddedSandbox(t *testing.T) {
-	noPlatformEnv(t)
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	base, stderr, stop := startServe(t, "--data", dir)
 	if !strings.Contains(getBody(t, base+"/login"), sandboxMark) {
@@ -63,10 +57,10 @@ func TestServeWithoutCredentialsRunsTheEmbeddedSandbox(t *testing.T) {
 }
 
 func TestServeWithCredentialsConnectsToThePlatform(t *testing.T) {
-	noPlatformEnv(t)
+	t.Parallel()
 	pf := fixture.Sandbox(t, sandbox.Config{AppID: "flag-app", AppSecret: "env-secret", Persons: 100, Leads: 20})
-	t.Setenv("JINGDESK_JING_APP_SECRET", "env-secret")
-	base, stderr, stop := startServe(t, "--data", t.TempDir(), "--jing-base-url", pf.URL, "--jing-app-id", "flag-app")
+	base, stderr, stop := startServeEnv(t, envMap("JINGDESK_JING_APP_SECRET", "env-secret"),
+		"--data", t.TempDir(), "--jing-base-url", pf.URL, "--jing-app-id", "flag-app")
 	if strings.Contains(getBody(t, base+"/login"), sandboxMark) {
 		t.Fatal("the sign-in page says sandbox although credentials were given")
 	}
@@ -78,7 +72,7 @@ func TestServeWithCredentialsConnectsToThePlatform(t *testing.T) {
 }
 
 func TestServeRefusesAnInvalidCatalog(t *testing.T) {
-	noPlatformEnv(t)
+	t.Parallel()
 	cases := map[string]string{
 		`{"leads.nope": {"path": "/v1/x"}}`:         `unknown endpoint "leads.nope"`,
 		`{"leads.update": {"path": "v1/x"}}`:        `line 1: leads.update: path "v1/x" must start with /`,
@@ -102,10 +96,10 @@ func TestServeRefusesAnInvalidCatalog(t *testing.T) {
 }
 
 func TestServeRefusesABadBaseURL(t *testing.T) {
-	noPlatformEnv(t)
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	_, _, err := runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--data", dir, "--jing-base-url", "jingopenapi.jingsocial.com")
-	if err == nil || !strings.Contains(err.Error(), "--jing-base-url") {
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "-jing-base-url: must be an http:// or https:// address") {
 		t.Fatalf("bad base URL: %v", err)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -114,7 +108,7 @@ func TestServeRefusesABadBaseURL(t *testing.T) {
 }
 
 func TestServeAppliesAValidCatalog(t *testing.T) {
-	noPlatformEnv(t)
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	os.MkdirAll(dir, 0o700)
 	os.WriteFile(filepath.Join(dir, "catalog.json"), []byte(`{"leads.update": {"path": "/v1/leads/modify"},

@@ -49,10 +49,8 @@ func parseSandbox(args []string, io IO) (sandboxOptions, error) {
 	fs.StringVar(&o.catalog, "catalog", "", "catalog.json with overrides (paths, limits) to serve instead of the built-in catalog")
 	c.Quirks = sandbox.Quirks{}
 	fs.Var(c.Quirks, "quirk", "answer like an undocumented platform: NAME or NAME=ENDPOINT,… (repeatable; see the README)")
-	fs.StringVar(&o.logs.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json (env JINGDESK_LOG_FORMAT)")
-	fs.StringVar(&o.logs.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env JINGDESK_LOG_LEVEL)")
 	fs.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may finish on shutdown")
-	if err := parseFlags(fs, args); err != nil {
+	if err := loadSettings(fs, args, io.lookupEnv, lookup(serveSettings(&o.logs), "log-format", "log-level")); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {

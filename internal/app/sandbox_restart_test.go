@@ -36,10 +36,10 @@ import (
 // seconds before a kill -9 is lost, but its group_id is never handed out
 // again, so the console's link to it cannot open another crowd.
 func TestTheEmbeddedSandboxKeepsAnImportAcrossRestartsAndKills(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts the console three times")
 	}
-	noPlatformEnv(t)
 	dir := t.TempDir()
 	if _, _, err := runCLI(t, "a long password\n", "user", "add", "mia", "--role", "marketer", "--password-stdin", "--data", dir); err != nil {
 		t.Fatal(err)
@@ -157,7 +157,7 @@ var embeddedSandboxURL = regexp.MustCompile(`using the embedded sandbox"[^\n]* u
 func startConsole(t *testing.T, args []string) *console {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "JINGDESK_TEST_AS_MAIN=1")
+	cmd.Env = childEnv("JINGDESK_TEST_AS_MAIN=1")
 	c := &console{t: t, cmd: cmd, stderr: &syncBuffer{}}
 	cmd.Stderr = c.stderr
 	if err := cmd.Start(); err != nil {

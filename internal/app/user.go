@@ -52,8 +52,8 @@ func userAdd(ctx context.Context, args []string, io IO) error {
 	role := fs.String("role", "", "admin, marketer or viewer")
 	display := fs.String("display-name", "", "name shown in the header")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	data := dataFlag(fs)
-	if err := parseFlags(fs, rest); err != nil {
+	var cfg ServeConfig
+	if err := loadSettings(fs, rest, io.lookupEnv, lookup(serveSettings(&cfg), "data")); err != nil {
 		return err
 	}
 	if name == "" || !db.ValidRole(*role) || !*fromStdin {
@@ -64,7 +64,7 @@ func userAdd(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	d, err := openData(ctx, *data)
+	d, err := openData(ctx, cfg.Data)
 	if err != nil {
 		return err
 	}
@@ -86,8 +86,8 @@ func userPasswd(ctx context.Context, args []string, io IO) error {
 	name, rest := splitName(args)
 	fs := newFlagSet("user passwd", io)
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	data := dataFlag(fs)
-	if err := parseFlags(fs, rest); err != nil {
+	var cfg ServeConfig
+	if err := loadSettings(fs, rest, io.lookupEnv, lookup(serveSettings(&cfg), "data")); err != nil {
 		return err
 	}
 	if name == "" || !*fromStdin {
@@ -98,7 +98,7 @@ func userPasswd(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	d, err := openData(ctx, *data)
+	d, err := openData(ctx, cfg.Data)
 	if err != nil {
 		return err
 	}
@@ -121,11 +121,11 @@ func userPasswd(ctx context.Context, args []string, io IO) error {
 
 func userList(ctx context.Context, args []string, io IO) error {
 	fs := newFlagSet("user list", io)
-	data := dataFlag(fs)
-	if err := parseFlags(fs, args); err != nil {
+	var cfg ServeConfig
+	if err := loadSettings(fs, args, io.lookupEnv, lookup(serveSettings(&cfg), "data")); err != nil {
 		return err
 	}
-	d, err := openData(ctx, *data)
+	d, err := openData(ctx, cfg.Data)
 	if err != nil {
 		return err
 	}

@@ -145,14 +145,20 @@ type Schedule struct {
 // DefaultSchedule is a backup a day, a week of them kept.
 var DefaultSchedule = Schedule{Every: 24 * time.Hour, Keep: 7}
 
-// Run takes scheduled backups until ctx ends: every minute it looks
-// whether the newest scheduled backup is older than the interval (read
-// again each time, so a change in the settings applies), takes one if so,
-// then prunes to the retention. The first look is a minute after start:
-// start-up (migrations, the first sync) is not the moment to copy the
-// database.
-func Run(ctx context.Context, dataDir, version string, schedule func() Schedule, log *slog.Logger) {
-	tick := time.NewTicker(time.Minute)
+// LookEvery is how often a running console looks whether a scheduled
+// backup is due.
+const LookEvery = time.Minute
+
+// Run takes scheduled backups until ctx ends: every look (LookEvery in
+// the console) it looks whether the newest scheduled backup is older than
+// the interval (read again each time, so a change in the settings
+// applies), takes one if so, then prunes to the retention. The first look
+// is one look after start: start-up (migrations, the first sync) is not
+// the moment to copy the database. When ctx ends, Run returns once a
+// backup under way has ended (ctx interrupts its copy of the database)
+// and cleaned up after itself.
+func Run(ctx context.Context, look time.Duration, dataDir, version string, schedule func() Schedule, log *slog.Logger) {
+	tick := time.NewTicker(look)
 	defer tick.Stop()
 	for {
 		select {
