@@ -1,13 +1,16 @@
 // Package testkit holds what the tests of every package share: waits that
-// poll with a deadline (never a sleep that hopes the work is done), a
-// logger that writes nowhere, and Must. It imports no package of the
-// console, so the tests of any package (db and jobs included) can use it;
-// the fixtures of the console's parts (a sandbox tenant, a client of it, a
-// database, a job runner) are in testkit/fixture.
+// poll with a deadline (never a sleep that hopes the work is done), clocks
+// a test moves by hand, a logger that writes nowhere, Must, and an
+// in-memory listener for servers inside a testing/synctest bubble. It
+// imports no package of the console, so the tests of any package (db and
+// jobs included) can use it; the fixtures of the console's parts (a
+// sandbox tenant, a client of it, a database, a job runner) are in
+// testkit/fixture.
 //
 // To show that something does NOT happen, do not wait a while and look:
 // run the test in a testing/synctest bubble, where synctest.Wait returns
-// once every goroutine is blocked, so the absence is proven, not hoped.
+// once every goroutine is blocked, so the absence is proven, not hoped
+// (internal/platform's follow_test.go, internal/app's lifecycle_test.go).
 package testkit
 
 import (
@@ -60,14 +63,7 @@ func Await[T any](t testing.TB, what string, get func() (T, error), ok func(T) b
 		if lastErr != nil {
 			state = lastErr.Error()
 		}
-		if len(state) > maxShown {
-			n := maxShown
-			for !utf8.RuneStart(state[n]) {
-				n--
-			}
-			state = state[:n] + "…"
-		}
-		t.Fatalf("timed out after %v waiting for %s; last seen: %s", Deadline, what, state)
+		t.Fatalf("timed out after %v waiting for %s; last seen: %s", Deadline, what, clip(state))
 	}
 	return last
 }
@@ -75,6 +71,18 @@ func Await[T any](t testing.TB, what string, get func() (T, error), ok func(T) b
 // maxShown is how much of the last value a failed Await shows: enough to
 // see a state, not a whole preview of rows.
 const maxShown = 1000
+
+// clip cuts s to at most maxShown bytes, at a character boundary.
+func clip(s string) string {
+	if len(s) <= maxShown {
+		return s
+	}
+	n := maxShown
+	for !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
 
 // poll checks cond at once, then at growing intervals (1 ms up to 25 ms:
 // quick for work that is nearly done, cheap for work that is not) until it
