@@ -382,16 +382,6 @@ func TestUsageIsCountedInTheDatabase(t *testing.T) {
 	}
 }
 
-// closed reports whether ch is closed, without waiting.
-func closed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
-
 func TestTheConnectionNamesThePlatformAndAnnouncesASwitch(t *testing.T) {
 	t.Parallel()
 	store, box := fixture.Store(t), newBox(t)
@@ -406,20 +396,20 @@ func TestTheConnectionNamesThePlatformAndAnnouncesASwitch(t *testing.T) {
 		t.Fatal(err)
 	}
 	client, name := m.Current()
-	if !closed(changed) || name != pf.URL+" live" || client != m.Client() || m.Connection() != name {
-		t.Fatalf("after the switch: announced %v, connection %q", closed(changed), name)
+	if !testkit.Closed(changed) || name != pf.URL+" live" || client != m.Client() || m.Connection() != name {
+		t.Fatalf("after the switch: announced %v, connection %q", testkit.Closed(changed), name)
 	}
 	// A new secret for the same app_id: a new client, the same platform.
 	changed = m.Changed()
 	if _, err := m.Save(ctx, SettingsInput{BaseURL: pf.URL, AppID: "live", AppSecret: "rotated"}); err != nil {
 		t.Fatal(err)
 	}
-	if !closed(changed) || m.Connection() != name {
-		t.Fatalf("after a new secret: announced %v, connection %q", closed(changed), m.Connection())
+	if !testkit.Closed(changed) || m.Connection() != name {
+		t.Fatalf("after a new secret: announced %v, connection %q", testkit.Closed(changed), m.Connection())
 	}
 	// Settings that change nothing replace nothing.
 	changed = m.Changed()
-	if err := m.Reload(ctx); err != nil || closed(changed) {
+	if err := m.Reload(ctx); err != nil || testkit.Closed(changed) {
 		t.Fatalf("a reload without changes announced a switch (%v)", err)
 	}
 }

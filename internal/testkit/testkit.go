@@ -32,6 +32,16 @@ func Must(t testing.TB, err error) {
 	}
 }
 
+// Closed reports whether ch is closed, without waiting.
+func Closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
 // WaitFor polls cond until it holds, failing the test with what it waited
 // for after Deadline.
 func WaitFor(t testing.TB, what string, cond func() bool) {
