@@ -12,59 +12,59 @@ import (
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
 
-func (s *Server) showAccount(c echo.Context) error {
-	return s.renderAccount(c, http.StatusOK, nil)
+func (a *authArea) showAccount(c echo.Context) error {
+	return a.renderAccount(c, http.StatusOK, nil)
 }
 
-func (s *Server) renderAccount(c echo.Context, status int, errs map[string]string) error {
+func (a *authArea) renderAccount(c echo.Context, status int, errs map[string]string) error {
 	u := currentUser(c)
-	sessions, err := s.accountSessions(c)
+	sessions, err := a.accountSessions(c)
 	if err != nil {
 		return err
 	}
 	v := settings.AccountView{Username: u.Username, DisplayName: u.DisplayName, Role: u.Role, LastLoginAt: u.LastLoginAt,
 		Errors: errs, Sessions: sessions}
-	return s.render(c, status, View{Title: t(c, "settings.tab.account"), Section: "settings", Body: settings.Account(v)})
+	return a.render(c, status, View{Title: t(c, "settings.tab.account"), Section: "settings", Body: settings.Account(v)})
 }
 
 // changeOwnPassword needs the current password; the new one ends every
 // session of this user, and this browser is signed in afresh.
-func (s *Server) changeOwnPassword(c echo.Context) error {
+func (a *authArea) changeOwnPassword(c echo.Context) error {
 	u := currentUser(c)
 	if !auth.VerifyPassword(u.PasswordHash, c.FormValue("current_password")) {
-		s.audit(c, db.AuditEntry{Action: "user.password", Object: "user:" + u.Username,
+		a.audit(c, db.AuditEntry{Action: "user.password", Object: "user:" + u.Username,
 			Summary: "own password change refused: wrong current password", Outcome: db.OutcomeFailed})
-		return s.renderAccount(c, http.StatusUnprocessableEntity, map[string]string{"current_password": t(c, "account.error.current_wrong")})
+		return a.renderAccount(c, http.StatusUnprocessableEntity, map[string]string{"current_password": t(c, "account.error.current_wrong")})
 	}
 	password := c.FormValue("password")
 	if errs := validateNewPassword(c, password, c.FormValue("password_confirm")); len(errs) > 0 {
-		return s.renderAccount(c, http.StatusUnprocessableEntity, errs)
+		return a.renderAccount(c, http.StatusUnprocessableEntity, errs)
 	}
-	if err := s.setPassword(c, u.ID, password); err != nil {
+	if err := setPassword(c, a.users, u.ID, password); err != nil {
 		return err
 	}
-	if err := s.beginSignIn(c, state(c), *u); err != nil {
+	if err := a.signIns.begin(c, state(c), *u); err != nil {
 		return err
 	}
-	s.audit(c, db.AuditEntry{Action: "user.password", Object: "user:" + u.Username, Summary: "changed own password; other sessions ended"})
+	a.audit(c, db.AuditEntry{Action: "user.password", Object: "user:" + u.Username, Summary: "changed own password; other sessions ended"})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "account.password_changed"), "/settings/account")
 }
 
 // setPassword hashes and stores a new password, which ends every session
-// of the account.
-func (s *Server) setPassword(c echo.Context, id int64, password string) error {
+// of the account (the auth and users areas both set passwords).
+func setPassword(c echo.Context, users passwordStore, id int64, password string) error {
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		return err
 	}
-	_, err = s.Store.SetUserPassword(c.Request().Context(), id, hash)
+	_, err = users.SetUserPassword(c.Request().Context(), id, hash)
 	return err
 }
 
 // accountSessions lists the user's live sessions for the Account page.
-func (s *Server) accountSessions(c echo.Context) ([]settings.SessionEntry, error) {
+func (a *authArea) accountSessions(c echo.Context) ([]settings.SessionEntry, error) {
 	st := state(c)
-	list, err := s.Store.UserSessions(c.Request().Context(), st.user.ID, s.sessionLimits())
+	list, err := a.users.UserSessions(c.Request().Context(), st.user.ID, a.signIns.limits)
 	if err != nil {
 		return nil, err
 	}
@@ -84,30 +84,30 @@ func (s *Server) accountSessions(c echo.Context) ([]settings.SessionEntry, error
 
 // endOwnSession signs one of the user's sessions out; ending the one in
 // use is signing out.
-func (s *Server) endOwnSession(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
+func (a *authArea) endOwnSession(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
 	}
 	st := state(c)
 	if id == st.signIn.ID {
-		return s.logout(c)
+		return a.logout(c)
 	}
-	if err := s.Store.EndUserSession(c.Request().Context(), st.user.ID, id); err != nil {
+	if err := a.users.EndUserSession(c.Request().Context(), st.user.ID, id); err != nil {
 		return err
 	}
-	s.audit(c, db.AuditEntry{Action: "auth.session_end", Object: "user:" + st.user.Username, Summary: "signed out another session of their own"})
+	a.audit(c, db.AuditEntry{Action: "auth.session_end", Object: "user:" + st.user.Username, Summary: "signed out another session of their own"})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "account.session_ended"), "/settings/account")
 }
 
 // endOtherOwnSessions signs the user out everywhere but in this browser.
-func (s *Server) endOtherOwnSessions(c echo.Context) error {
+func (a *authArea) endOtherOwnSessions(c echo.Context) error {
 	st := state(c)
-	n, err := s.Store.EndUserSessions(c.Request().Context(), st.user.ID, st.signIn.ID)
+	n, err := a.users.EndUserSessions(c.Request().Context(), st.user.ID, st.signIn.ID)
 	if err != nil {
 		return err
 	}
-	s.audit(c, db.AuditEntry{Action: "auth.session_end", Object: "user:" + st.user.Username,
+	a.audit(c, db.AuditEntry{Action: "auth.session_end", Object: "user:" + st.user.Username,
 		Summary: "signed out their other sessions (" + strconv.FormatInt(n, 10) + ")"})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "account.sessions_ended", "Count", n), "/settings/account")
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -19,14 +20,22 @@ const (
 	auditPageSize = 50
 )
 
+// auditArea is Settings → Audit log (administrators).
+type auditArea struct {
+	*kit
+	entries interface {
+		ListAudit(ctx context.Context, f db.AuditFilter) ([]db.AuditEntry, error)
+	}
+}
+
 // showAudit lists the audit log newest first, filtered, one page at a time.
 // Paging is by id (?before=), so new entries arriving between two clicks
 // neither repeat nor skip rows the way an offset would.
-func (s *Server) showAudit(c echo.Context) error {
+func (a *auditArea) showAudit(c echo.Context) error {
 	f := auditFilterFrom(c)
 	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
 	// One more than a page tells whether an older page exists.
-	entries, err := s.Store.ListAudit(c.Request().Context(), db.AuditFilter{
+	entries, err := a.entries.ListAudit(c.Request().Context(), db.AuditFilter{
 		Action: groupPrefix(f.Group), Username: f.Username, Outcome: f.Outcome,
 		BeforeID: before, Limit: auditPageSize + 1,
 	})
@@ -44,7 +53,7 @@ func (s *Server) showAudit(c echo.Context) error {
 	for _, e := range entries {
 		v.Entries = append(v.Entries, auditEntry(state(c).loc, e))
 	}
-	return s.render(c, http.StatusOK, View{Title: t(c, "settings.tab.audit"), Section: "settings", Body: settings.Audit(v)})
+	return a.render(c, http.StatusOK, View{Title: t(c, "settings.tab.audit"), Section: "settings", Body: settings.Audit(v)})
 }
 
 // auditFilterFrom reads the filter form, dropping values it does not offer.

@@ -6,15 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
-	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
@@ -28,68 +27,33 @@ import (
 const (
 	// boardPage is how many cards a column shows at first and per "more".
 	boardPage = 20
-	// boardQueryMax bounds the search text; boardIDMax any id from a form.
-	boardQueryMax = 100
-	boardIDMax    = 100
 	// moveNoteMax bounds a closing note (sent as the latest remark).
 	moveNoteMax = 1000
-	leadObject  = "lead"
 )
-
-// showLeads: the leads area opens on the board (keeping any filter).
-func (s *Server) showLeads(c echo.Context) error {
-	to := leadsview.BoardPath
-	if q := c.Request().URL.RawQuery; q != "" {
-		to += "?" + q
-	}
-	return c.Redirect(http.StatusSeeOther, to)
-}
-
-// mayMove: marketers and administrators move cards; viewers only look.
-func mayMove(u *db.User) bool {
-	return u != nil && ui.RoleRank(u.Role) >= ui.RoleRank(db.RoleMarketer)
-}
-
-// boardResolver is the reference data's resolver, or nil when the board
-// cannot be drawn (no reference data, no leads service, no pipeline).
-func (s *Server) boardResolver() *refdata.Resolver {
-	if s.Reference == nil || s.Leads == nil {
-		return nil
-	}
-	r := s.Reference.Resolver()
-	if r == nil || len(r.BusinessTypes(leadObject)) == 0 {
-		return nil
-	}
-	return r
-}
 
 // boardFilter reads the filter from the query (GET) or the form (a move
 // carries the board's filter, for the counts it answers with). An unknown
 // business type falls back to the default one.
 func boardFilter(c echo.Context, r *refdata.Resolver) leadsview.Filter {
-	f := leadFilter(c.FormValue)
-	known := false
-	for _, bt := range r.BusinessTypes(leadObject) {
-		known = known || bt.ID == f.BusinessType
-	}
-	if !known {
+	f := leads.ReadFilter(c.FormValue)
+	if !knownBusinessType(r, f.BusinessType) {
 		f.BusinessType = r.DefaultBusinessType(leadObject)
 	}
 	return f
 }
 
+// knownBusinessType reports whether id is a business type of leads.
+func knownBusinessType(r *refdata.Resolver, id string) bool {
+	return slices.ContainsFunc(r.BusinessTypes(leadObject), func(bt refdata.Item) bool { return bt.ID == id })
+}
+
+// clip is s, or "" when longer than n bytes: an overlong value from a
+// form or a query is dropped rather than cut.
 func clip(s string, n int) string {
 	if len(s) > n {
 		return ""
 	}
 	return s
-}
-
-// storeFilter is the filter for the store; dates are whole days in zone.
-func storeFilter(f leadsview.Filter, zone *time.Location) db.LeadFilter {
-	return db.LeadFilter{BusinessType: f.BusinessType, Query: f.Query, Owner: f.Owner, Source: f.Source, LeadPool: f.LeadPool,
-		CreatedFrom: dayBounds(f.CreatedFrom, zone, false), CreatedTo: dayBounds(f.CreatedTo, zone, true),
-		UpdatedFrom: dayBounds(f.UpdatedFrom, zone, false), UpdatedTo: dayBounds(f.UpdatedTo, zone, true)}
 }
 
 // boardCtx is what shaping cards needs, built once per request.
@@ -99,25 +63,24 @@ type boardCtx struct {
 	lang    string
 	now     int64
 	canMove bool
-	closing map[string]bool // status → closes the lead (for the board's business type)
 	targets map[string][]leadsview.Target
 }
 
-func (s *Server) newBoardCtx(c echo.Context, r *refdata.Resolver) *boardCtx {
+func (a *leadsArea) newBoardCtx(c echo.Context, r *refdata.Resolver) *boardCtx {
 	loc := state(c).loc
-	return &boardCtx{r: r, loc: loc, lang: loc.Lang, now: s.Now().Unix(), canMove: mayMove(currentUser(c)),
-		closing: map[string]bool{}, targets: map[string][]leadsview.Target{}}
+	return &boardCtx{r: r, loc: loc, lang: loc.Lang, now: a.now().Unix(), canMove: mayMove(currentUser(c)),
+		targets: map[string][]leadsview.Target{}}
 }
 
 // pipeline is a business type's statuses as targets, cached per request.
-func (s *Server) pipeline(bc *boardCtx, businessType string) []leadsview.Target {
+func (a *leadsArea) pipeline(bc *boardCtx, businessType string) []leadsview.Target {
 	if t, ok := bc.targets[businessType]; ok {
 		return t
 	}
 	var out []leadsview.Target
 	for _, st := range bc.r.Statuses(businessType) {
 		out = append(out, leadsview.Target{Status: st.ID, Name: st.DisplayName(bc.lang),
-			Closing: s.Leads.ClosingStatus(businessType, st.ID)})
+			Closing: a.leads.ClosingStatus(businessType, st.ID)})
 	}
 	bc.targets[businessType] = out
 	return out
@@ -125,14 +88,14 @@ func (s *Server) pipeline(bc *boardCtx, businessType string) []leadsview.Target 
 
 // card shapes a lead for the board: the other statuses of its own
 // pipeline are its "Move to…" targets.
-func (s *Server) card(bc *boardCtx, l db.Lead) leadsview.Card {
+func (a *leadsArea) card(bc *boardCtx, l db.Lead) leadsview.Card {
 	cd := leadsview.Card{UUID: l.UUID, BusinessType: l.BusinessType, Status: l.Status, Name: l.Name, Company: l.Company,
 		StatusSince: l.StatusSince, UpdatedAt: l.UpdatedAt, Now: bc.now}
 	if l.Owner != "" {
 		cd.Owner = bc.r.Member(bc.lang, l.Owner)
 	}
 	if bc.canMove {
-		for _, t := range s.pipeline(bc, l.BusinessType) {
+		for _, t := range a.pipeline(bc, l.BusinessType) {
 			if t.Status != l.Status {
 				cd.Targets = append(cd.Targets, t)
 			}
@@ -141,40 +104,40 @@ func (s *Server) card(bc *boardCtx, l db.Lead) leadsview.Card {
 	return cd
 }
 
-func (s *Server) showLeadBoard(c echo.Context) error {
+func (a *leadsArea) showLeadBoard(c echo.Context) error {
 	title := t(c, "nav.leads")
-	r := s.boardResolver()
-	if r == nil {
-		return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.BoardPage(leadsview.Board{Unavailable: true})})
+	r, ok := a.pipelines()
+	if !ok {
+		return a.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.BoardPage(leadsview.Board{Unavailable: true})})
 	}
-	bc := s.newBoardCtx(c, r)
+	bc := a.newBoardCtx(c, r)
 	f := boardFilter(c, r)
 	// The version is read before the data, so a write racing the drawing
 	// leaves the entry under a version no later request asks for.
-	k := boardKey{version: s.Store.LeadsVersion(), resolver: r, lang: bc.lang, canMove: bc.canMove, filter: f}
-	now := s.Now()
-	parts, ok := s.board.get(k, now)
+	k := boardKey{version: a.copy.LeadsVersion(), resolver: r, lang: bc.lang, canMove: bc.canMove, filter: f}
+	now := a.now()
+	parts, ok := a.board.get(k, now)
 	if !ok {
 		var err error
-		if parts, err = s.board.draw(k, now, func() ([]byte, error) {
+		if parts, err = a.board.draw(k, now, func() ([]byte, error) {
 			// Not cancelled with this request: others may wait for it.
-			return s.drawBoard(context.WithoutCancel(c.Request().Context()), bc, f)
+			return a.drawBoard(context.WithoutCancel(c.Request().Context()), bc, f)
 		}); err != nil {
 			return err
 		}
 	}
-	return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: cachedBody(parts, csrfToken(c))})
+	return a.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: cachedBody(parts, csrfToken(c))})
 }
 
 // drawBoard renders the board's body for the cache: with the placeholder
 // as its CSRF token and nothing else of the user's but the role in bc.
-func (s *Server) drawBoard(ctx context.Context, bc *boardCtx, f leadsview.Filter) ([]byte, error) {
-	v, err := s.boardView(ctx, bc, f)
+func (a *leadsArea) drawBoard(ctx context.Context, bc *boardCtx, f leadsview.Filter) ([]byte, error) {
+	v, err := a.boardView(ctx, bc, f)
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	pd := &ui.PageData{Section: "leads", CSRF: s.board.placeholder}
+	pd := &ui.PageData{Section: "leads", CSRF: a.board.placeholder}
 	if err := leadsview.BoardPage(v).Render(ui.WithPage(ctx, pd), &buf); err != nil {
 		return nil, err
 	}
@@ -183,33 +146,20 @@ func (s *Server) drawBoard(ctx context.Context, bc *boardCtx, f leadsview.Filter
 
 // boardView reads what the board shows: the filter's choices, the copy's
 // freshness and the first page of every column.
-func (s *Server) boardView(ctx context.Context, bc *boardCtx, f leadsview.Filter) (leadsview.Board, error) {
+func (a *leadsArea) boardView(ctx context.Context, bc *boardCtx, f leadsview.Filter) (leadsview.Board, error) {
 	r := bc.r
 	// Read before the data: a change racing the drawing is reported again.
-	v := leadsview.Board{Now: bc.now, Filter: f, CanMove: bc.canMove, Seq: s.liveSeq(ctx)}
-	for _, bt := range r.BusinessTypes(leadObject) {
-		v.BusinessTypes = append(v.BusinessTypes, leadsview.Choice{Value: bt.ID, Label: bt.DisplayName(bc.lang)})
+	v := leadsview.Board{Now: bc.now, Filter: f, CanMove: bc.canMove, Seq: a.liveSeq(ctx)}
+	var err error
+	if v.FilterChoices, v.AsOf, err = a.filterChoices(ctx, r, bc.loc); err != nil {
+		return v, err
 	}
-	for _, m := range r.Members(false) {
-		v.Owners = append(v.Owners, leadsview.Choice{Value: m.ID, Label: m.DisplayName(bc.lang)})
-	}
-	for _, o := range r.Options(leadObject, "source_type") {
-		v.Sources = append(v.Sources, leadsview.Choice{Value: o.ID, Label: o.DisplayName(bc.lang)})
-	}
-	pools, err := s.poolChoices(ctx, bc.loc)
+	counts, err := a.copy.CountLeadsByStatus(ctx, f.Select(bc.loc.Zone()))
 	if err != nil {
 		return v, err
 	}
-	v.Pools = pools
-	if st, err := s.Store.LeadSync(ctx); err == nil {
-		v.AsOf = st.LastSyncedAt
-	}
-	counts, err := s.Store.CountLeadsByStatus(ctx, storeFilter(f, bc.loc.Zone()))
-	if err != nil {
-		return v, err
-	}
-	for _, st := range s.pipeline(bc, f.BusinessType) {
-		col, err := s.column(ctx, bc, f, st, counts[st.Status], 0)
+	for _, st := range a.pipeline(bc, f.BusinessType) {
+		col, err := a.column(ctx, bc, f, st, counts[st.Status], 0)
 		if err != nil {
 			return v, err
 		}
@@ -220,19 +170,19 @@ func (s *Server) boardView(ctx context.Context, bc *boardCtx, f leadsview.Filter
 }
 
 // column is a page of a status's cards from offset.
-func (s *Server) column(ctx context.Context, bc *boardCtx, f leadsview.Filter, st leadsview.Target, count, offset int) (leadsview.Column, error) {
+func (a *leadsArea) column(ctx context.Context, bc *boardCtx, f leadsview.Filter, st leadsview.Target, count, offset int) (leadsview.Column, error) {
 	col := leadsview.Column{Status: st.Status, Name: st.Name, Closing: st.Closing, Count: count, Filter: f}
 	if count == 0 && offset == 0 {
 		return col, nil
 	}
-	lf := storeFilter(f, bc.loc.Zone())
+	lf := f.Select(bc.loc.Zone())
 	lf.Status, lf.Sort, lf.Limit, lf.Offset = st.Status, "updated", boardPage, offset
-	page, total, err := s.Store.ListLeads(ctx, lf)
+	page, total, err := a.copy.ListLeads(ctx, lf)
 	if err != nil {
 		return col, err
 	}
 	for _, l := range page {
-		col.Cards = append(col.Cards, s.card(bc, l))
+		col.Cards = append(col.Cards, a.card(bc, l))
 	}
 	if next := offset + len(page); len(page) > 0 && next < total {
 		col.More = next
@@ -242,25 +192,25 @@ func (s *Server) column(ctx context.Context, bc *boardCtx, f leadsview.Filter, s
 
 // showBoardColumn is the next page of one column (the sentinel at the
 // column's end asks for it when scrolled into view).
-func (s *Server) showBoardColumn(c echo.Context) error {
-	r := s.boardResolver()
-	if r == nil {
+func (a *leadsArea) showBoardColumn(c echo.Context) error {
+	r, ok := a.pipelines()
+	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
 	}
-	bc := s.newBoardCtx(c, r)
+	bc := a.newBoardCtx(c, r)
 	f := boardFilter(c, r)
 	offset, err := strconv.Atoi(c.QueryParam("offset"))
 	if err != nil || offset < 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 	}
 	status := c.QueryParam("status")
-	for _, st := range s.pipeline(bc, f.BusinessType) {
+	for _, st := range a.pipeline(bc, f.BusinessType) {
 		if st.Status == status {
-			col, err := s.column(c.Request().Context(), bc, f, st, -1, offset)
+			col, err := a.column(c.Request().Context(), bc, f, st, -1, offset)
 			if err != nil {
 				return err
 			}
-			return s.renderFragment(c, http.StatusOK, leadsview.CardsPage(col))
+			return a.renderFragment(c, http.StatusOK, leadsview.CardsPage(col))
 		}
 	}
 	return echo.NewHTTPError(http.StatusNotFound, errNotFound)
@@ -277,22 +227,15 @@ func (s *Server) showBoardColumn(c echo.Context) error {
 //   - the lead changed on the platform since the copy the user saw: 409,
 //     the card as it now is, and nothing written;
 //   - a closing status without a note: 422, the card asking for the note.
-func (s *Server) moveLead(c echo.Context) error {
-	r := s.boardResolver()
-	if r == nil {
+func (a *leadsArea) moveLead(c echo.Context) error {
+	r, ok := a.pipelines()
+	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
 	}
-	ctx := c.Request().Context()
-	uuid := c.Param("uuid")
-	if uuid == "" || len(uuid) > boardIDMax {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	l, err := s.Store.Lead(ctx, uuid)
+	l, err := a.targetLead(c)
 	if err != nil {
-		return err // ErrNotFound → 404
+		return err
 	}
-	bc := s.newBoardCtx(c, r)
-	f := boardFilter(c, r)
 	to := strings.TrimSpace(c.FormValue("to"))
 	note := strings.TrimSpace(c.FormValue("note"))
 	if to == "" || len(to) > boardIDMax || len(note) > moveNoteMax {
@@ -302,66 +245,70 @@ func (s *Server) moveLead(c echo.Context) error {
 	if err != nil {
 		seen = l.UpdatedAt // no card time sent: the copy the board shows
 	}
-	toName, _ := r.Status(bc.lang, l.BusinessType, to)
-	entry := db.AuditEntry{Action: "lead.move", Object: "lead:" + uuid}
+	bc, f := a.newBoardCtx(c, r), boardFilter(c, r)
+	moved, err := a.leads.Move(c.Request().Context(), currentUser(c).Username, l.UUID, to, note, seen)
+	entry := db.AuditEntry{Action: "lead.move", Object: "lead:" + l.UUID}
 	fromTo := fmt.Sprintf("%q from %s to %s", l.Name, l.Status, to)
-
-	if s.Leads.ClosingStatus(l.BusinessType, to) && note == "" {
-		cd := s.card(bc, l)
-		cd.NeedsNote = &leadsview.Target{Status: to, Name: toName, Closing: true}
-		cd.Error = t(c, "leads.move.note_required", "Status", toName)
-		return s.answerMove(c, bc, f, http.StatusUnprocessableEntity, cd, ui.FlashError, cd.Error)
+	if err != nil {
+		return a.moveNotMade(c, bc, f, l, to, err, entry, fromTo)
 	}
+	entry.Summary = "moved " + fromTo
+	if note != "" {
+		entry.Summary += " with a note"
+	}
+	a.audit(c, entry)
+	name, _ := r.Status(bc.lang, moved.BusinessType, moved.Status)
+	return a.answerMove(c, bc, f, http.StatusOK, a.card(bc, moved), ui.FlashSuccess, t(c, "leads.move.moved", "Name", moved.Name, "Status", name))
+}
 
-	moved, err := s.Leads.Move(ctx, currentUser(c).Username, uuid, to, note, seen)
+// moveNotMade answers a move the leads service did not make: a closing
+// status without a note (the card asks for one), a lead changed on the
+// platform (the card as it now is) or the platform's refusal (the card
+// back in its column with the platform's sentence).
+func (a *leadsArea) moveNotMade(c echo.Context, bc *boardCtx, f leadsview.Filter, l db.Lead, to string, err error, entry db.AuditEntry, fromTo string) error {
 	var changed *leads.ChangedUpstream
 	switch {
-	case err == nil:
-		entry.Summary = "moved " + fromTo
-		if note != "" {
-			entry.Summary += " with a note"
-		}
-		s.audit(c, entry)
-		cd := s.card(bc, moved)
-		name, _ := r.Status(bc.lang, moved.BusinessType, moved.Status)
-		return s.answerMove(c, bc, f, http.StatusOK, cd, ui.FlashSuccess, t(c, "leads.move.moved", "Name", moved.Name, "Status", name))
+	case errors.Is(err, leads.ErrNoteRequired):
+		toName, _ := bc.r.Status(bc.lang, l.BusinessType, to)
+		cd := a.card(bc, l)
+		cd.NeedsNote = &leadsview.Target{Status: to, Name: toName, Closing: true}
+		cd.Error = t(c, "leads.move.note_required", "Status", toName)
+		return a.answerMove(c, bc, f, http.StatusUnprocessableEntity, cd, ui.FlashError, cd.Error)
 	case errors.As(err, &changed):
 		cur := changed.Current
 		entry.Outcome = db.OutcomeFailed
 		entry.Summary = fmt.Sprintf("move %s not sent: changed on the platform (now %s)", fromTo, cur.Status)
-		s.audit(c, entry)
-		name, _ := r.Status(bc.lang, cur.BusinessType, cur.Status)
-		cd := s.card(bc, cur)
+		a.audit(c, entry)
+		name, _ := bc.r.Status(bc.lang, cur.BusinessType, cur.Status)
+		cd := a.card(bc, cur)
 		cd.Notice = t(c, "leads.move.changed", "Status", name)
-		return s.answerMove(c, bc, f, http.StatusConflict, cd, ui.FlashError, cd.Notice)
+		return a.answerMove(c, bc, f, http.StatusConflict, cd, ui.FlashError, cd.Notice)
 	}
-	je, ok := jing.AsError(err)
+	je, ok := a.auditRefusal(c, entry, "move "+fromTo, err)
 	if !ok {
 		return err
 	}
-	entry.Outcome, entry.Summary = refusalAudit("move "+fromTo, je)
-	s.audit(c, entry)
-	if cur, err := s.Store.Lead(ctx, uuid); err == nil {
+	if cur, err := a.copy.Lead(c.Request().Context(), l.UUID); err == nil {
 		l = cur
 	}
-	cd := s.card(bc, l)
+	cd := a.card(bc, l)
 	cd.Error = bc.loc.Message(je.Message())
-	return s.answerMove(c, bc, f, http.StatusUnprocessableEntity, cd, ui.FlashError, cd.Error)
+	return a.answerMove(c, bc, f, http.StatusUnprocessableEntity, cd, ui.FlashError, cd.Error)
 }
 
 // answerMove ends a move: the out-of-band swaps for htmx, otherwise back
 // to the board with a message.
-func (s *Server) answerMove(c echo.Context, bc *boardCtx, f leadsview.Filter, status int, cd leadsview.Card, kind, msg string) error {
+func (a *leadsArea) answerMove(c echo.Context, bc *boardCtx, f leadsview.Filter, status int, cd leadsview.Card, kind, msg string) error {
 	if !isHTMX(c) {
 		return redirectWithFlash(c, kind, msg, leadsview.BoardURL(f))
 	}
 	res := leadsview.MoveResult{Card: cd}
-	counts, err := s.Store.CountLeadsByStatus(c.Request().Context(), storeFilter(f, bc.loc.Zone()))
+	counts, err := a.copy.CountLeadsByStatus(c.Request().Context(), f.Select(bc.loc.Zone()))
 	if err != nil {
 		return err
 	}
 	land := false
-	for _, st := range s.pipeline(bc, f.BusinessType) {
+	for _, st := range a.pipeline(bc, f.BusinessType) {
 		res.Counts = append(res.Counts, leadsview.Column{Status: st.Status, Count: counts[st.Status]})
 		res.Total += counts[st.Status]
 		land = land || (st.Status == cd.Status && cd.BusinessType == f.BusinessType)
@@ -374,19 +321,16 @@ func (s *Server) answerMove(c echo.Context, bc *boardCtx, f leadsview.Filter, st
 			toast = msg + " " + toast
 		}
 	}
-	return s.renderFragment(c, status, leadsview.MoveAnswer(res, land, toast))
+	return a.renderFragment(c, status, leadsview.MoveAnswer(res, land, toast))
 }
 
 // syncLeads asks for an incremental sync of the local copy now (requests
 // coalesce in the service).
-func (s *Server) syncLeads(c echo.Context) error {
-	if s.Leads == nil {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	id, err := s.Leads.RequestSync(c.Request().Context(), currentUser(c).ID, false)
+func (a *leadsArea) syncLeads(c echo.Context) error {
+	id, err := a.leads.RequestSync(c.Request().Context(), currentUser(c).ID, false)
 	if err != nil {
 		return err
 	}
-	s.audit(c, db.AuditEntry{Action: "leads.sync", Object: "leads", Summary: fmt.Sprintf("sync requested: job %d", id)})
+	a.audit(c, db.AuditEntry{Action: "leads.sync", Object: "leads", Summary: fmt.Sprintf("sync requested: job %d", id)})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.sync.started"), safeNext(c.FormValue("next")))
 }

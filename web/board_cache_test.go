@@ -109,7 +109,7 @@ func TestBoardCacheCarriesEachSessionsToken(t *testing.T) {
 	for _, name := range []string{"mia", "max", "mia"} {
 		c := h.login(name)
 		body := c.get("/leads/board").Body.String()
-		if strings.Contains(body, h.srv.board.placeholder) {
+		if strings.Contains(body, h.srv.areas.leads.board.placeholder) {
 			t.Fatal("the CSRF placeholder reached the page")
 		}
 		inputs := csrfInputRE.FindAllStringSubmatch(body, -1)
@@ -151,8 +151,8 @@ func TestBoardCacheKeepsFiltersApart(t *testing.T) {
 			}
 		}
 	}
-	if len(h.srv.board.entries) < 2 {
-		t.Fatalf("%d cached boards for two filters", len(h.srv.board.entries))
+	if len(h.srv.areas.leads.board.entries) < 2 {
+		t.Fatalf("%d cached boards for two filters", len(h.srv.areas.leads.board.entries))
 	}
 }
 

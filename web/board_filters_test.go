@@ -295,7 +295,7 @@ func TestBoardCacheKeepsPoolsApart(t *testing.T) {
 	for _, l := range leadsOf(t, h, bt) {
 		pool = cmpOr(pool, l.LeadPool)
 	}
-	before := len(h.srv.board.entries)
+	before := len(h.srv.areas.leads.board.entries)
 	for round := range 2 {
 		withPool := wantBoardCounts(t, h, c, boardPath(url.Values{"business_type": {bt}, "lead_pool": {pool}}),
 			db.LeadFilter{BusinessType: bt, LeadPool: pool}, pipe)
@@ -305,7 +305,7 @@ func TestBoardCacheKeepsPoolsApart(t *testing.T) {
 			t.Fatalf("round %d: %d leads in the pool, %d in no pool", round, withPool, other)
 		}
 	}
-	if got := len(h.srv.board.entries); got != before+2 {
+	if got := len(h.srv.areas.leads.board.entries); got != before+2 {
 		t.Fatalf("%d cached boards after two pools (%d before)", got, before)
 	}
 }

@@ -490,7 +490,7 @@ func TestBrowserReadmeScreenshot(t *testing.T) {
 	// The README shows the daily view: the pipeline board, in Chinese,
 	// on the sandbox, as a marketer sees it.
 	h, _, b := boardBrowser(t)
-	h.srv.Version = "dev" // the sidebar's foot as `go run .` shows it
+	h.srv.kit.version = "dev" // the sidebar's foot as `go run .` shows it
 	b.run("reload the board", chromedp.Navigate(b.base+leadsview.BoardPath),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="board-card"]`)))
 	if !eval[bool](b, `document.fonts.ready.then(() => true)`) {

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/templates/components"
 	errpage "github.com/jingdesk/jingdesk/templates/errors"
 )
@@ -26,13 +27,15 @@ const (
 )
 
 // handleError is echo's central error handler: it logs (5xx at Error, 4xx
-// at Warn) and shows an error page, or for htmx a toast.
-func (s *Server) handleError(err error, c echo.Context) {
+// at Warn) and shows an error page, or for htmx a toast. It is where an
+// error a handler returns reaches the user: a refusal (msg.Error) is shown
+// with its own sentence and the status of its kind (see classify).
+func (k *kit) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
 	status, why := classify(err)
-	logger := s.log(c)
+	logger := k.log(c)
 	if status >= 500 {
 		logger.Error("request failed", "status", status, "error", err)
 	} else if status != http.StatusNotFound {
@@ -47,16 +50,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.String(status, http.StatusText(status))
 		return
 	}
-	msg := t(c, string(why))
+	text := state(c).loc.Message(why)
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
 	var renderErr error
 	if isHTMX(c) {
 		c.Response().Header().Set("HX-Retarget", "#toasts")
 		c.Response().Header().Set("HX-Reswap", "beforeend")
-		renderErr = s.renderFragment(c, status, components.Toast(msg, reqID))
+		renderErr = k.renderFragment(c, status, components.Toast(text, reqID))
 	} else {
-		v := errpage.View{Status: status, Title: t(c, "error.title."+statusGroup(status)), Message: msg, RequestID: reqID}
-		renderErr = s.render(c, status, View{Title: v.Title, Body: errpage.Page(v), Bare: currentUser(c) == nil})
+		v := errpage.View{Status: status, Title: t(c, "error.title."+statusGroup(status)), Message: text, RequestID: reqID}
+		renderErr = k.render(c, status, View{Title: v.Title, Body: errpage.Page(v), Bare: currentUser(c) == nil})
 	}
 	if renderErr != nil {
 		logger.Error("render error page", "error", renderErr)
@@ -64,30 +67,80 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 }
 
-// classify maps an error to a status and the reason shown to the user.
-func classify(err error) (int, reason) {
+// classify maps an error to a status and the sentence shown to the user:
+// an error that carries its own (a service's refusal, a platform error)
+// says it; any other error is a reason of this package, never Go's text.
+func classify(err error) (int, msg.Message) {
 	var he *echo.HTTPError
-	switch {
-	case errors.As(err, &he):
-		if r, ok := he.Message.(reason); ok {
-			return he.Code, r
+	if errors.As(err, &he) {
+		if he.Code == http.StatusMethodNotAllowed {
+			return http.StatusNotFound, msg.New(string(errNotFound))
 		}
-		switch he.Code {
-		case http.StatusNotFound, http.StatusMethodNotAllowed:
-			return http.StatusNotFound, errNotFound
-		case http.StatusForbidden:
-			return he.Code, errForbidden
-		case http.StatusUnauthorized:
-			return he.Code, errSignInNeeded
-		}
-		if he.Code < 500 {
-			return he.Code, errBadRequest
-		}
-		return he.Code, errInternal
-	case errors.Is(err, db.ErrNotFound):
-		return http.StatusNotFound, errNotFound
+		return he.Code, msg.New(string(httpReason(he)))
 	}
-	return http.StatusInternalServerError, errInternal
+	if r, ok := msg.AsError(err); ok {
+		return refusalStatus(r.Kind), r.Msg
+	}
+	var carrier msg.Carrier
+	switch {
+	case errors.As(err, &carrier):
+		// The platform failed or answered what the console cannot use:
+		// its sentence names the endpoint and the request id.
+		return http.StatusBadGateway, carrier.Message()
+	case errors.Is(err, db.ErrNotFound):
+		return http.StatusNotFound, msg.New(string(errNotFound))
+	}
+	return http.StatusInternalServerError, msg.New(string(errInternal))
+}
+
+// httpReason is the reason of an echo error: the one a handler gave, or
+// one by its status (echo's own 404s and 405s, say).
+func httpReason(he *echo.HTTPError) reason {
+	if r, ok := he.Message.(reason); ok {
+		return r
+	}
+	switch he.Code {
+	case http.StatusNotFound:
+		return errNotFound
+	case http.StatusForbidden:
+		return errForbidden
+	case http.StatusUnauthorized:
+		return errSignInNeeded
+	}
+	if he.Code < 500 {
+		return errBadRequest
+	}
+	return errInternal
+}
+
+// refusalStatus is the HTTP status of a refusal's kind.
+func refusalStatus(k msg.Kind) int {
+	switch k {
+	case msg.Invalid:
+		return http.StatusUnprocessableEntity
+	case msg.Conflict:
+		return http.StatusConflict
+	case msg.Forbidden:
+		return http.StatusForbidden
+	case msg.NotFound:
+		return http.StatusNotFound
+	case msg.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
+}
+
+// userMessage is err as the user reads it, when err carries its sentence
+// (a service's refusal, msg.Error, or a platform error): the one place
+// such an error becomes words, for a handler that shows it in place (a
+// form's message, a row's notice) rather than as an error page. ok is
+// false for any other error, which the handler returns (a 500).
+func userMessage(c echo.Context, err error) (text string, ok bool) {
+	var carrier msg.Carrier
+	if err == nil || !errors.As(err, &carrier) {
+		return "", false
+	}
+	return state(c).loc.Message(carrier.Message()), true
 }
 
 func statusGroup(status int) string {

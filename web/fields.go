@@ -70,8 +70,10 @@ func treeChoices(nodes []*refdata.TreeNode, lang string) []*forms.TreeChoice {
 	return out
 }
 
-// referenceTree is the option-set picker's tree source when the server has
-// reference data (web.New makes it the default for Deps.OptionTree).
-func (s *Server) referenceTree(lang, object, fieldCode string) []*forms.TreeChoice {
-	return treeChoices(s.Reference.Resolver().TreeRoots(object, fieldCode), lang)
+// referenceTree is the option-set picker's tree source from the
+// reference data (newAreas makes it the default for Deps.OptionTree).
+func referenceTree(ref referenceSource) func(lang, object, fieldCode string) []*forms.TreeChoice {
+	return func(lang, object, fieldCode string) []*forms.TreeChoice {
+		return treeChoices(ref.Resolver().TreeRoots(object, fieldCode), lang)
+	}
 }

@@ -80,7 +80,7 @@ func TestOptionPickerUsesReferenceTrees(t *testing.T) {
 	var rig refRig
 	h := newHarness(t, withReference(t, &rig, false))
 	rig.refresh("")
-	roots := h.srv.OptionTree(i18n.Chinese, "lead", "country_region")
+	roots := h.srv.areas.forms.tree(i18n.Chinese, "lead", "country_region")
 	if len(roots) == 0 || roots[0].Label == "" || len(roots[0].Children) == 0 {
 		t.Fatalf("country_region tree from reference data: %+v", roots)
 	}

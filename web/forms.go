@@ -8,6 +8,16 @@ import (
 	"github.com/jingdesk/jingdesk/templates/forms"
 )
 
+// The forms area: the cascading option-set picker's fragment, which every
+// form built from platform fields (leads, accounts) asks for when a level
+// of an option_set field is chosen.
+type formsArea struct {
+	*kit
+	// tree is an option_set field's tree, roots first (nil when there is
+	// none): the reference data's (referenceTree) unless Deps gives one.
+	tree func(lang, object, fieldCode string) []*forms.TreeChoice
+}
+
 // maxFieldName bounds the form field name the picker is asked to post under.
 const maxFieldName = 100
 
@@ -21,10 +31,7 @@ const maxFieldName = 100
 // the field code); _path holds the values of the picker's level selects,
 // in any order (see forms.ResolvePath). A value the tree does not hold any
 // more is dropped with a message, answered 422 like any refused form input.
-func (s *Server) showOptionPicker(c echo.Context) error {
-	if s.OptionTree == nil {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
+func (a *formsArea) showOptionPicker(c echo.Context) error {
 	object, field, name := c.QueryParam("object"), c.QueryParam("field"), c.QueryParam("name")
 	if name == "" {
 		name = field
@@ -32,7 +39,7 @@ func (s *Server) showOptionPicker(c echo.Context) error {
 	if object == "" || field == "" || len(name) > maxFieldName {
 		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 	}
-	tree := s.OptionTree(state(c).loc.Lang, object, field)
+	tree := a.tree(state(c).loc.Lang, object, field)
 	if len(tree) == 0 {
 		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
 	}
@@ -51,5 +58,5 @@ func (s *Server) showOptionPicker(c echo.Context) error {
 		p.Message = t(c, "forms.picker.gone")
 		status = http.StatusUnprocessableEntity
 	}
-	return s.renderFragment(c, status, forms.OptionPicker(p))
+	return a.renderFragment(c, status, forms.OptionPicker(p))
 }

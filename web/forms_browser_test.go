@@ -71,7 +71,7 @@ func mountFormsTestPage(h *harness) {
 	s := h.srv
 	s.echo.GET("/test/forms", func(c echo.Context) error {
 		return s.render(c, http.StatusOK, View{Title: "表单", Body: formsTestPage})
-	}, s.requireAccess(Viewer))
+	}, requireAccess(Viewer))
 	s.echo.POST("/test/forms", func(c echo.Context) error {
 		posted, err := c.FormParams()
 		if err != nil {
@@ -84,7 +84,7 @@ func mountFormsTestPage(h *harness) {
 			return err
 		})
 		return s.render(c, http.StatusOK, View{Title: "已提交", Body: body})
-	}, s.requireAccess(Viewer))
+	}, requireAccess(Viewer))
 }
 
 // choose picks a value in a select as a user does (focus, change) and

@@ -16,7 +16,12 @@ import (
 	"github.com/jingdesk/jingdesk/internal/auth"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/leads"
+	"github.com/jingdesk/jingdesk/internal/refdata"
+	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/webhooks"
 )
 
 // harness is a real server on a temporary SQLite file, driven through
@@ -72,12 +77,60 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	for _, o := range opts {
 		o(&d)
 	}
+	withRequiredServices(t, &d)
 	srv, err := New(d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.Throttle().Now = clock.Now
 	return &harness{t: t, srv: srv, store: store, clock: clock}
+}
+
+// withRequiredServices gives the server, after the test's options, the
+// services web.New requires that the test did not give: real ones on the
+// harness's store, idle (a small embedded sandbox behind the platform
+// manager, a job runner never started, reference data as stored, a
+// webhook service whose worker does not run, leads and scores services
+// on runners never started). A test that uses one of
+// them gives its own through an option (withPlatform, withJobs, …).
+func withRequiredServices(t testing.TB, d *Deps) {
+	t.Helper()
+	if d.Platform == nil {
+		withPlatform(t, nil)(d)
+	}
+	if d.Jobs == nil {
+		d.Jobs = jobs.New(d.Store, jobs.Config{Logger: d.Logger})
+	}
+	if d.Reference == nil {
+		ref, err := refdata.New(context.Background(), refdata.Config{Store: d.Store, Platform: d.Platform,
+			Runner: jobs.New(d.Store, jobs.Config{Logger: d.Logger}), Logger: d.Logger, Now: d.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Reference = ref
+	}
+	if d.Webhooks == nil {
+		var hooks *webhooks.Service
+		withWebhooks(t, &hooks)(d)
+	}
+	idle := jobs.New(d.Store, jobs.Config{Logger: d.Logger}) // never started
+	if d.Leads == nil {
+		d.Leads = built[*leads.Service](t)(leads.New(leads.Config{Store: d.Store, Platform: d.Platform, Runner: idle, Logger: d.Logger, Now: d.Now}))
+	}
+	if d.Scores == nil {
+		d.Scores = built[*scores.Service](t)(scores.New(scores.Config{Store: d.Store, Platform: d.Platform, Runner: idle, Logger: d.Logger, Now: d.Now}))
+	}
+}
+
+// built returns what a constructor built, failing the test on its error.
+func built[T any](t testing.TB) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
 }
 
 // failOnMissingTranslations makes any untranslated id rendered during the

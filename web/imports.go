@@ -14,7 +14,10 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/importfile"
+	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/roles"
 	importsview "github.com/jingdesk/jingdesk/templates/imports"
 	"github.com/jingdesk/jingdesk/templates/layout"
 	"github.com/jingdesk/jingdesk/templates/ui"
@@ -41,7 +44,7 @@ func (s *Server) showImports(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := importsview.List{CanCreate: currentUser(c) != nil && ui.RoleRank(currentUser(c).Role) >= ui.RoleRank(db.RoleMarketer)}
+	v := importsview.List{CanCreate: roles.Works(currentUser(c).Role)}
 	for _, im := range list {
 		r := importsview.HistoryRow{ID: im.ID, FileName: im.FileName, Owner: im.UserName, CreatedAt: im.CreatedAt,
 			CrowdID: im.CrowdID, CrowdName: im.CrowdName, Started: im.Stage == db.ImportStarted,
@@ -188,7 +191,7 @@ func (s *Server) targetImport(c echo.Context) (db.Import, error) {
 
 // mayEditImport: its owner or an administrator changes, starts or discards it.
 func mayEditImport(u *db.User, im db.Import) bool {
-	return u != nil && (u.Role == db.RoleAdmin || (u.Role == db.RoleMarketer && u.ID == im.UserID))
+	return u != nil && roles.Works(u.Role) && (u.Role == roles.Admin || u.ID == im.UserID)
 }
 
 func (s *Server) editableImport(c echo.Context, action string) (db.Import, error) {
@@ -227,7 +230,7 @@ func (s *Server) renderImport(c echo.Context, status int, im db.Import, e *wizar
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	v := importsview.Wizard{ID: im.ID, Stage: im.Stage, FileName: im.FileName, FileSize: im.FileSize,
-		CanEdit: mayEditImport(u, im), CanDownload: mayActOnJobs(u), Facts: importFacts(c, im)}
+		CanEdit: mayEditImport(u, im), CanDownload: roles.Works(u.Role), Facts: importFacts(c, im)}
 	if e == nil {
 		e = &wizardEdits{}
 	}
@@ -852,7 +855,7 @@ func (s *Server) showImportProgress(c echo.Context) error {
 func (s *Server) importProgress(c echo.Context, im db.Import) (importsview.Progress, error) {
 	ctx := c.Request().Context()
 	p := importsview.Progress{ID: im.ID, Live: true, Total: im.Counts.Valid, Invalid: im.Counts.Invalid,
-		Duplicate: im.Counts.Duplicate, CanDownload: mayActOnJobs(currentUser(c))}
+		Duplicate: im.Counts.Duplicate, CanDownload: roles.Works(currentUser(c).Role)}
 	batches, err := s.Store.RecentImportBatches(ctx, im.ID, batchesShown)
 	if err != nil {
 		return p, err
@@ -877,11 +880,8 @@ func (s *Server) importProgress(c echo.Context, im db.Import) (importsview.Progr
 		case j.State == db.JobFailed:
 			p.Error = state(c).loc.Stored(j.Error)
 		}
-		if mayActOnJob(currentUser(c), j) {
-			p.CanPause = (j.State == db.JobQueued || j.State == db.JobRunning) && j.RequestedState == ""
-			p.CanResume = j.State == db.JobPaused || j.RequestedState == db.JobPaused
-			p.CanCancel = j.Active() && j.RequestedState != db.JobCancelled
-		}
+		offer := jobs.Offered(jobActor(c), j)
+		p.CanPause, p.CanResume, p.CanCancel = offer.Pause, offer.Resume, offer.Cancel
 	}
 	// The bar moves through every phase, each weighing what its calls
 	// take, not only when rows reach their final state.
@@ -902,31 +902,27 @@ func (s *Server) importProgress(c echo.Context, im db.Import) (importsview.Progr
 }
 
 // actOnImport pauses, resumes or cancels an import's job, for its owner or
-// an administrator, and answers with the refreshed panel.
-func (s *Server) actOnImport(a jobAction) echo.HandlerFunc {
+// an administrator (the rules of internal/jobs), and answers with the
+// refreshed panel.
+func (s *Server) actOnImport(a jobs.Action) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		im, err := s.targetImport(c)
 		if err != nil {
 			return err
 		}
 		if im.JobID == 0 {
-			return echo.NewHTTPError(http.StatusConflict, errJobState)
+			return errImportNotStarted
 		}
-		ctx := c.Request().Context()
-		j, err := s.Store.Job(ctx, im.JobID)
+		entry := db.AuditEntry{Action: "import." + string(a), Object: fmt.Sprintf("import:%d", im.ID)}
+		j, notice, err := s.areas.jobs.acts.act(c, a, im.JobID, entry, "import")
 		if err != nil {
 			return err
 		}
-		entry := db.AuditEntry{Action: "import." + a.name, Object: fmt.Sprintf("import:%d", im.ID)}
-		refused, err := s.applyJobAction(c, a, j, entry, "import")
-		status, notice := http.StatusOK, ""
-		switch {
-		case refused:
-			status, notice = http.StatusConflict, t(c, string(errJobState), "State", t(c, "jobs.state."+j.State))
-		case err != nil:
-			return err
-		default:
-			entry.Summary = fmt.Sprintf("%s the import of %q (job %d)", a.name, im.FileName, j.ID)
+		status := http.StatusOK
+		if notice != "" {
+			status = http.StatusConflict
+		} else {
+			entry.Summary = fmt.Sprintf("%s the import of %q (job %d)", a, im.FileName, j.ID)
 			s.audit(c, entry)
 		}
 		if !wantsFragment(c) {
@@ -943,6 +939,10 @@ func (s *Server) actOnImport(a jobAction) echo.HandlerFunc {
 		return s.renderFragment(c, status, importsview.Panel(p))
 	}
 }
+
+// errImportNotStarted: an import that has no job yet has nothing to pause,
+// resume or cancel (its page offers no such button).
+var errImportNotStarted = msg.Refuse(msg.Conflict, "imports.error.not_started")
 
 // --- reports ---
 

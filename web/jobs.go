@@ -5,14 +5,32 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/jobs"
 	jobsview "github.com/jingdesk/jingdesk/templates/jobs"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
+
+// The jobs area: the Jobs page, a job's page, and pausing, resuming and
+// cancelling (the rules are internal/jobs'). It is the file to copy for a
+// new area: the struct holds the kit and narrow interfaces declared here;
+// newAreas (areas.go) builds it from Deps; the route table names its
+// handlers; each handler parses, calls one method, renders.
+type jobsArea struct {
+	*kit
+	jobs jobReader
+	acts jobActs
+}
+
+// jobReader is what the jobs pages read of the store.
+type jobReader interface {
+	Job(ctx context.Context, id int64) (db.Job, error)
+	ListJobs(ctx context.Context, f db.JobFilter) ([]db.Job, error)
+	ListJobErrors(ctx context.Context, jobID int64, limit int) ([]db.JobError, error)
+}
 
 const (
 	// recentJobs is how many finished jobs the Jobs page lists.
@@ -22,99 +40,90 @@ const (
 	jobErrorsShown = 200
 )
 
-// errJobState: the job moved on (finished, or is being cancelled) before
-// the user's click arrived.
-const errJobState reason = "jobs.error.state"
-
-func (s *Server) showJobs(c echo.Context) error {
-	v, err := s.jobList(c)
+func (a *jobsArea) showJobs(c echo.Context) error {
+	v, err := a.jobList(c)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, View{Title: t(c, "nav.jobs"), Section: "jobs", Body: jobsview.Page(v)})
+	return a.render(c, http.StatusOK, View{Title: t(c, "nav.jobs"), Section: "jobs", Body: jobsview.Page(v)})
 }
 
 // showJobsTable is what the Jobs page polls while a job is active.
-func (s *Server) showJobsTable(c echo.Context) error {
-	v, err := s.jobList(c)
+func (a *jobsArea) showJobsTable(c echo.Context) error {
+	v, err := a.jobList(c)
 	if err != nil {
 		return err
 	}
-	return s.renderFragment(c, http.StatusOK, jobsview.Table(v))
+	return a.renderFragment(c, http.StatusOK, jobsview.Table(v))
 }
 
-func (s *Server) jobList(c echo.Context) (jobsview.List, error) {
+func (a *jobsArea) jobList(c echo.Context) (jobsview.List, error) {
 	ctx := c.Request().Context()
-	active, err := s.Store.ListJobs(ctx, db.JobFilter{Scope: db.JobsActive, Limit: 500})
+	active, err := a.jobs.ListJobs(ctx, db.JobFilter{Scope: db.JobsActive, Limit: 500})
 	if err != nil {
 		return jobsview.List{}, err
 	}
-	recent, err := s.Store.ListJobs(ctx, db.JobFilter{Scope: db.JobsFinished, Limit: recentJobs})
+	recent, err := a.jobs.ListJobs(ctx, db.JobFilter{Scope: db.JobsFinished, Limit: recentJobs})
 	if err != nil {
 		return jobsview.List{}, err
 	}
-	v := jobsview.List{ShowActions: mayActOnJobs(currentUser(c))}
+	v := jobsview.List{ShowActions: jobActor(c).ActsOnJobs()}
 	for _, j := range active {
-		v.Active = append(v.Active, s.jobRow(c, j))
+		v.Active = append(v.Active, a.jobRow(c, j))
 		v.Live = v.Live || j.State == db.JobQueued || j.State == db.JobRunning
 	}
 	for _, j := range recent {
-		v.Recent = append(v.Recent, s.jobRow(c, j))
+		v.Recent = append(v.Recent, a.jobRow(c, j))
 	}
 	return v, nil
 }
 
-func (s *Server) showJob(c echo.Context) error {
-	j, err := s.targetJob(c)
+func (a *jobsArea) showJob(c echo.Context) error {
+	j, err := a.targetJob(c)
 	if err != nil {
 		return err
 	}
-	errs, err := s.Store.ListJobErrors(c.Request().Context(), j.ID, jobErrorsShown+1)
+	errs, err := a.jobs.ListJobErrors(c.Request().Context(), j.ID, jobErrorsShown+1)
 	if err != nil {
 		return err
 	}
-	d := jobsview.Detail{Job: s.jobRow(c, j), ShowActions: mayActOnJobs(currentUser(c)), MoreErrors: len(errs) > jobErrorsShown}
+	d := jobsview.Detail{Job: a.jobRow(c, j), ShowActions: jobActor(c).ActsOnJobs(), MoreErrors: len(errs) > jobErrorsShown}
 	for _, e := range errs[:min(len(errs), jobErrorsShown)] {
 		d.Errors = append(d.Errors, jobsview.ItemError{At: e.At, Item: e.Item, Message: state(c).loc.Stored(e.Message)})
 	}
-	return s.render(c, http.StatusOK, View{Title: jobsview.Title(c.Request().Context(), d.Job), Section: "jobs", Body: jobsview.DetailPage(d)})
+	return a.render(c, http.StatusOK, View{Title: jobsview.Title(c.Request().Context(), d.Job), Section: "jobs", Body: jobsview.DetailPage(d)})
 }
 
 // targetJob is the job named by the :id path parameter.
-func (s *Server) targetJob(c echo.Context) (db.Job, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return db.Job{}, echo.NewHTTPError(http.StatusNotFound, errNotFound)
+func (a *jobsArea) targetJob(c echo.Context) (db.Job, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return db.Job{}, err
 	}
-	return s.Store.Job(c.Request().Context(), id)
+	return a.jobs.Job(c.Request().Context(), id)
 }
 
-// mayActOnJobs: marketers act on their own jobs, administrators on any;
-// viewers only look.
-func mayActOnJobs(u *db.User) bool {
-	return u != nil && ui.RoleRank(u.Role) >= ui.RoleRank(db.RoleMarketer)
-}
-
-func mayActOnJob(u *db.User, j db.Job) bool {
-	return mayActOnJobs(u) && (u.Role == db.RoleAdmin || j.OwnerID == u.ID)
+// jobActor is the signed-in user as the job rules (internal/jobs) see them.
+func jobActor(c echo.Context) jobs.Actor {
+	if u := currentUser(c); u != nil {
+		return jobs.Actor{ID: u.ID, Role: u.Role}
+	}
+	return jobs.Actor{}
 }
 
 // jobRow shapes a job for the screen, with the current run's speed and
 // time left and the actions the user may take on it now.
-func (s *Server) jobRow(c echo.Context, j db.Job) jobsview.Row {
+func (a *jobsArea) jobRow(c echo.Context, j db.Job) jobsview.Row {
 	r := jobsview.Row{
 		ID: j.ID, Title: j.Title, Kind: j.Kind, Owner: j.OwnerName, State: j.State, Requested: j.RequestedState,
 		Total: j.Total, Done: j.Done, Failed: j.Failed, Attempts: j.Attempts, Error: state(c).loc.Stored(j.Error),
 		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, UpdatedAt: j.UpdatedAt, FinishedAt: j.FinishedAt,
 	}
 	if j.State == db.JobRunning {
-		r.PerMinute, r.SecondsLeft = pace(j, s.Now().Unix())
+		r.PerMinute, r.SecondsLeft = pace(j, a.now().Unix())
 	}
-	if mayActOnJob(currentUser(c), j) {
-		r.CanPause = (j.State == db.JobQueued || j.State == db.JobRunning) && j.RequestedState == ""
-		r.CanResume = j.State == db.JobPaused || j.RequestedState == db.JobPaused
-		r.CanCancel = j.Active() && j.RequestedState != db.JobCancelled
-	}
+	offer := jobs.Offered(jobActor(c), j)
+	r.CanPause, r.CanResume, r.CanCancel = offer.Pause, offer.Resume, offer.Cancel
 	return r
 }
 
@@ -134,71 +143,62 @@ func pace(j db.Job, now int64) (perMinute, secondsLeft int64) {
 	return perMinute, secondsLeft
 }
 
-// jobAction is a user's request about a job.
-type jobAction struct {
-	name string // "pause", "resume" or "cancel"
-	do   func(JobService, context.Context, int64) error
-}
-
-var (
-	pauseJob  = jobAction{"pause", JobService.Pause}
-	resumeJob = jobAction{"resume", JobService.Resume}
-	cancelJob = jobAction{"cancel", JobService.Cancel}
-)
-
 // actOnJob serves POST /jobs/:id/<action>. It answers htmx with the
 // updated row (and tells the table to refresh, which restarts its polling
 // if the job became active again); a plain form goes back with a message.
-func (s *Server) actOnJob(a jobAction) echo.HandlerFunc {
+func (a *jobsArea) actOnJob(action jobs.Action) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		j, err := s.targetJob(c)
+		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		entry := db.AuditEntry{Action: "job." + a.name, Object: fmt.Sprintf("job:%d", j.ID)}
-		refused, err := s.applyJobAction(c, a, j, entry, "job")
-		if refused {
-			return s.refuseJobAction(c, j.ID)
-		}
+		entry := db.AuditEntry{Action: "job." + string(action), Object: fmt.Sprintf("job:%d", id)}
+		j, refusal, err := a.acts.act(c, action, id, entry, "job")
 		if err != nil {
 			return err
 		}
-		j, err = s.Store.Job(c.Request().Context(), j.ID)
-		if err != nil {
-			return err
+		if refusal != "" {
+			return a.refuseJobAction(c, j, refusal)
 		}
-		entry.Summary = fmt.Sprintf("%s %q (%s): now %s", a.name, j.Title, j.Kind, stateWithRequest(j))
-		s.audit(c, entry)
-		return s.answerJobChange(c, j, s.jobFlash(c, a, j))
+		entry.Summary = fmt.Sprintf("%s %q (%s): now %s", action, j.Title, j.Kind, stateWithRequest(j))
+		a.audit(c, entry)
+		return a.answerJobChange(c, j, jobFlash(c, action, j))
 	}
 }
 
-// applyJobAction does a to job j for the current user: a job that is not
-// theirs is a 403, a state that does not allow the action is refused
-// (true); either is audited with entry (what names the job's object). On
-// success the caller completes and writes the audit entry.
-func (s *Server) applyJobAction(c echo.Context, a jobAction, j db.Job, entry db.AuditEntry, what string) (refused bool, err error) {
-	if !mayActOnJob(currentUser(c), j) {
-		entry.Outcome, entry.Summary = db.OutcomeDenied, a.name+" refused: the "+what+" belongs to someone else"
-		s.audit(c, entry)
-		return false, echo.NewHTTPError(http.StatusForbidden, errForbidden)
+// jobActs is a user's pause, resume or cancel through the job runner, with
+// its refusals audited: the Jobs page and an import's page share it.
+type jobActs struct {
+	*kit
+	runner JobService
+}
+
+// act asks the job runner to do a to job id for the current user (the
+// rules are internal/jobs') and audits a refusal with entry, which names
+// the object acted on (a job, an import). A job that is not the user's is
+// the error returned (a 403); a state that does not allow the action is
+// refusal, the sentence to show beside the job as it now is. On success
+// the caller completes and writes the audit entry.
+func (ja jobActs) act(c echo.Context, a jobs.Action, id int64, entry db.AuditEntry, what string) (j db.Job, refusal string, err error) {
+	j, err = ja.runner.Act(c.Request().Context(), jobActor(c), a, id)
+	switch {
+	case errors.Is(err, jobs.ErrNotYours):
+		entry.Outcome, entry.Summary = db.OutcomeDenied, fmt.Sprintf("%s refused: the %s belongs to someone else", a, what)
+		ja.audit(c, entry)
+		return j, "", err
+	case errors.Is(err, db.ErrJobState):
+		entry.Outcome, entry.Summary = db.OutcomeFailed, fmt.Sprintf("%s refused: the job is %s", a, j.State)
+		ja.audit(c, entry)
+		text, _ := userMessage(c, err)
+		return j, text, nil
 	}
-	if s.Jobs == nil {
-		return false, errors.New("web: no job runner configured")
-	}
-	err = a.do(s.Jobs, c.Request().Context(), j.ID)
-	if errors.Is(err, db.ErrJobState) {
-		entry.Outcome, entry.Summary = db.OutcomeFailed, a.name+" refused: the job is "+j.State
-		s.audit(c, entry)
-		return true, nil
-	}
-	return false, err
+	return j, "", err
 }
 
 // jobFlash says what happened, and whether it happens now or after the
 // current step (a running job honours a pause or cancel between steps).
-func (s *Server) jobFlash(c echo.Context, a jobAction, j db.Job) string {
-	id := "jobs.flash." + a.name
+func jobFlash(c echo.Context, a jobs.Action, j db.Job) string {
+	id := "jobs.flash." + string(a)
 	if j.RequestedState != "" {
 		id += "_requested"
 	}
@@ -215,25 +215,20 @@ func stateWithRequest(j db.Job) string {
 
 // answerJobChange ends a successful action: the row for htmx, otherwise
 // back to where the form came from with a message.
-func (s *Server) answerJobChange(c echo.Context, j db.Job, flash string) error {
+func (a *jobsArea) answerJobChange(c echo.Context, j db.Job, flash string) error {
 	if wantsFragment(c) {
 		c.Response().Header().Set("HX-Trigger", "jobs-changed")
-		return s.renderFragment(c, http.StatusOK, jobsview.JobRow(s.jobRow(c, j), true))
+		return a.renderFragment(c, http.StatusOK, jobsview.JobRow(a.jobRow(c, j), true))
 	}
 	return redirectWithFlash(c, ui.FlashSuccess, flash, jobReturnPath(c))
 }
 
 // refuseJobAction shows the job as it now is, with why nothing was done.
-func (s *Server) refuseJobAction(c echo.Context, id int64) error {
-	j, err := s.Store.Job(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	msg := t(c, string(errJobState), "State", t(c, "jobs.state."+j.State))
+func (a *jobsArea) refuseJobAction(c echo.Context, j db.Job, msg string) error {
 	if wantsFragment(c) {
-		row := s.jobRow(c, j)
+		row := a.jobRow(c, j)
 		row.Notice = msg
-		return s.renderFragment(c, http.StatusConflict, jobsview.JobRow(row, true))
+		return a.renderFragment(c, http.StatusConflict, jobsview.JobRow(row, true))
 	}
 	return redirectWithFlash(c, ui.FlashError, msg, jobReturnPath(c))
 }

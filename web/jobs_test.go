@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -335,5 +336,29 @@ func TestJobPageShowsItsItemErrorsAndPollsWhileLive(t *testing.T) {
 		if rec := c.get(p); rec.Code != http.StatusNotFound {
 			t.Errorf("GET %s: %d, want 404", p, rec.Code)
 		}
+	}
+}
+
+// brokenRunner is a job runner whose every action fails for a reason that
+// is no refusal (its database is gone, say): the jobs area's narrow
+// JobService, faked.
+type brokenRunner struct{}
+
+func (brokenRunner) Act(context.Context, jobs.Actor, jobs.Action, int64) (db.Job, error) {
+	return db.Job{}, fmt.Errorf("jobs: read job: %w", errors.New("disk I/O error"))
+}
+
+// A failure that is not a refusal is an error page, without its Go text,
+// and not recorded as a refusal the user met.
+func TestARunnerFailureIsAnErrorNotARefusal(t *testing.T) {
+	h := newHarness(t, func(d *Deps) { d.Jobs = brokenRunner{} })
+	h.addUser("root", db.RoleAdmin)
+	rec := h.login("root").post("/jobs/1/pause", nil)
+	p := parsePage(t, rec.Body.String())
+	if rec.Code != http.StatusInternalServerError || !p.has("error-page") || strings.Contains(rec.Body.String(), "disk I/O") {
+		t.Fatalf("%d %q", rec.Code, p.text("error-message"))
+	}
+	if n := h.countAudit("job.pause", ""); n != 0 {
+		t.Fatalf("%d audit entries for a failure", n)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
-	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 	"github.com/jingdesk/jingdesk/templates/ui"
@@ -37,64 +36,58 @@ func leadNotes(c echo.Context, l db.Lead) leadsview.Notes {
 	return leadsview.Notes{UUID: l.UUID, Latest: latestRemark(l), CanEdit: mayMove(currentUser(c)) && !l.Voided, Seen: l.UpdatedAt}
 }
 
-// addLeadNote sends the posted note as the lead's latest_remark.
-func (s *Server) addLeadNote(c echo.Context) error {
-	l, err := s.leadFromParam(c)
+// addLeadNote sends the posted note as the lead's latest_remark (the
+// leads service refuses an empty or overlong one, or one on a voided lead).
+func (a *leadsArea) addLeadNote(c echo.Context) error {
+	l, err := a.targetLead(c)
 	if err != nil {
 		return err
 	}
 	text := c.FormValue("note")
-	note := strings.TrimSpace(text)
-	switch {
-	case l.Voided:
-		return s.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.voided"), "")
-	case note == "":
-		return s.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.required"), "")
-	case utf8.RuneCountInString(note) > leadsview.NoteMax:
-		return s.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.too_long", "Max", leadsview.NoteMax, "Count", utf8.RuneCountInString(note)), "")
-	}
 	entry := db.AuditEntry{Action: "lead.note", Object: "lead:" + l.UUID}
-	what := fmt.Sprintf("note on %q (%d characters)", l.Name, utf8.RuneCountInString(note))
-	in := jing.LeadInput{LeadFields: jing.LeadFields{LatestRemark: note}}
-	updated, err := s.Leads.Update(c.Request().Context(), currentUser(c).Username, l.UUID, in, seenParam(c, l))
+	what := fmt.Sprintf("note on %q (%d characters)", l.Name, utf8.RuneCountInString(strings.TrimSpace(text)))
+	updated, err := a.leads.AddNote(c.Request().Context(), currentUser(c).Username, l.UUID, text, seenParam(c, l))
 	var changed *leads.ChangedUpstream
 	switch {
 	case err == nil:
 		entry.Summary = what
-		s.audit(c, entry)
+		a.audit(c, entry)
 		if !isHTMX(c) {
 			return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.page.notes.saved"), leadsview.LeadPath(l.UUID))
 		}
 		n := leadNotes(c, updated)
 		n.Success = t(c, "leads.page.notes.saved")
-		return s.renderFragment(c, http.StatusOK, leadsview.NotesCard(n))
+		return a.renderFragment(c, http.StatusOK, leadsview.NotesCard(n))
 	case errors.As(err, &changed):
 		entry.Outcome, entry.Summary = db.OutcomeFailed, what+" not sent: changed on the platform"
-		s.audit(c, entry)
-		return s.noteAnswer(c, changed.Current, http.StatusConflict, text, "", t(c, "leads.page.notes.changed"))
+		a.audit(c, entry)
+		return a.noteAnswer(c, changed.Current, http.StatusConflict, text, "", t(c, "leads.page.notes.changed"))
 	}
-	je, ok := s.auditRefusal(c, entry, what, err)
+	if why, status, ok := refusedHere(c, err); ok {
+		return a.noteAnswer(c, l, status, text, why, "")
+	}
+	je, ok := a.auditRefusal(c, entry, what, err)
 	if !ok {
 		return err
 	}
-	if cur, err := s.Store.Lead(c.Request().Context(), l.UUID); err == nil {
+	if cur, err := a.copy.Lead(c.Request().Context(), l.UUID); err == nil {
 		l = cur
 	}
-	return s.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.refused", "Why", state(c).loc.Message(je.Message())), "")
+	return a.noteAnswer(c, l, http.StatusUnprocessableEntity, text, t(c, "leads.page.notes.refused", "Why", state(c).loc.Message(je.Message())), "")
 }
 
 // noteAnswer answers a note that was not written, with the typed text
 // kept: the Notes card for htmx, else the whole page.
-func (s *Server) noteAnswer(c echo.Context, l db.Lead, status int, text, msg, notice string) error {
+func (a *leadsArea) noteAnswer(c echo.Context, l db.Lead, status int, text, msg, notice string) error {
 	if isHTMX(c) {
 		n := leadNotes(c, l)
 		n.Text, n.Error, n.Notice = text, msg, notice
-		return s.renderFragment(c, status, leadsview.NotesCard(n))
+		return a.renderFragment(c, status, leadsview.NotesCard(n))
 	}
-	v, err := s.leadPage(c, l)
+	v, err := a.leadPage(c, l)
 	if err != nil {
 		return err
 	}
 	v.Notes.Text, v.Notes.Error, v.Notes.Notice = text, msg, notice
-	return s.renderLead(c, status, v)
+	return a.renderLead(c, status, v)
 }

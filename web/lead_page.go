@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,55 +27,34 @@ import (
 // the platform. Marketers change the owner and the collaborators through
 // the leads service, which re-reads the lead first (like a move).
 
-// leadFromParam is the lead of the route's :uuid (db.ErrNotFound → 404).
-func (s *Server) leadFromParam(c echo.Context) (db.Lead, error) {
-	uuid := c.Param("uuid")
-	if s.Leads == nil || uuid == "" || len(uuid) > boardIDMax {
-		return db.Lead{}, echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	return s.Store.Lead(c.Request().Context(), uuid)
-}
-
-// leadResolver is the reference data's resolver (an empty one shows ids).
-func (s *Server) leadResolver() *refdata.Resolver {
-	if s.Reference == nil {
-		return nil
-	}
-	return s.Reference.Resolver()
-}
-
-func (s *Server) showLead(c echo.Context) error {
-	l, err := s.leadFromParam(c)
+func (a *leadsArea) showLead(c echo.Context) error {
+	l, err := a.targetLead(c)
 	if err != nil {
 		return err
 	}
-	v, err := s.leadPage(c, l)
+	v, err := a.leadPage(c, l)
 	if err != nil {
 		return err
 	}
-	return s.renderLead(c, http.StatusOK, v)
+	return a.renderLead(c, http.StatusOK, v)
 }
 
-func (s *Server) renderLead(c echo.Context, status int, v leadsview.LeadPage) error {
-	return s.render(c, status, View{Title: v.Name, Section: "leads", Body: leadsview.LeadView(v)})
+func (a *leadsArea) renderLead(c echo.Context, status int, v leadsview.LeadPage) error {
+	return a.render(c, status, View{Title: v.Name, Section: "leads", Body: leadsview.LeadView(v)})
 }
 
 // leadPage shapes a lead of the local copy for its page.
-func (s *Server) leadPage(c echo.Context, l db.Lead) (leadsview.LeadPage, error) {
+func (a *leadsArea) leadPage(c echo.Context, l db.Lead) (leadsview.LeadPage, error) {
 	lang := state(c).loc.Lang
 	u := currentUser(c)
 	v := leadsview.LeadPage{UUID: l.UUID, Name: l.Name, Company: l.Company, Voided: l.Voided,
-		UpdatedAt: l.UpdatedAt, SyncedAt: l.SyncedAt, Now: s.Now().Unix(), CanEdit: mayMove(u) && !l.Voided,
+		UpdatedAt: l.UpdatedAt, SyncedAt: l.SyncedAt, Now: a.now().Unix(), CanEdit: mayMove(u) && !l.Voided,
 		OwnerID: l.Owner, CollaboratorIDs: l.Collaborators, Notes: leadNotes(c, l),
-		LiveSeq: s.liveSeq(c.Request().Context()), LiveRev: leadRev(l)} // issue 9: the page follows changes (web/live.go)
+		LiveSeq: a.liveSeq(c.Request().Context()), LiveRev: leadRev(l)} // issue 9: the page follows changes (web/live.go)
 	if v.Name == "" {
 		v.Name = l.UUID
 	}
-	r := s.leadResolver()
-	if r == nil {
-		v.BusinessType, v.Status, v.Owner = l.BusinessType, l.Status, l.Owner
-		return v, nil
-	}
+	r := a.ref.Resolver()
 	v.BusinessType = r.BusinessType(lang, leadObject, l.BusinessType)
 	v.Status, _ = r.Status(lang, l.BusinessType, l.Status)
 	steps := r.Statuses(l.BusinessType)
@@ -91,12 +70,12 @@ func (s *Server) leadPage(c echo.Context, l db.Lead) (leadsview.LeadPage, error)
 		v.Collaborators = append(v.Collaborators, leadsview.Choice{Value: id, Label: r.Member(lang, id)})
 	}
 	for _, m := range r.Members(false) {
-		if m.Status == "active" || m.ID == l.Owner || slicesContains(l.Collaborators, m.ID) {
+		if m.Status == "active" || m.ID == l.Owner || slices.Contains(l.Collaborators, m.ID) {
 			v.Members = append(v.Members, leadsview.Choice{Value: m.ID, Label: m.DisplayName(lang)})
 		}
 	}
 	v.Fields = leadFieldRows(r, lang, l, !mayMove(u), state(c).loc.DateTime)
-	hist, err := s.Store.LeadStatusHistory(c.Request().Context(), l.UUID)
+	hist, err := a.copy.LeadStatusHistory(c.Request().Context(), l.UUID)
 	if err != nil {
 		return v, err
 	}
@@ -109,15 +88,6 @@ func (s *Server) leadPage(c echo.Context, l db.Lead) (leadsview.LeadPage, error)
 		v.History = append(v.History, row)
 	}
 	return v, nil
-}
-
-func slicesContains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // leadFieldRows lists every field of the lead's business type with its
@@ -205,154 +175,9 @@ func fieldValueName(r *refdata.Resolver, lang, businessType string, it refdata.I
 	return v
 }
 
-// showLeadLink asks the platform where the lead opens on its own site
-// (leads.detail_link), on demand.
-func (s *Server) showLeadLink(c echo.Context) error {
-	l, err := s.leadFromParam(c)
-	if err != nil {
-		return err
-	}
-	ans := leadsview.Link{UUID: l.UUID}
-	client, err := s.platformClient()
-	link := ""
-	if err == nil {
-		link, err = client.LeadDetailLink(c.Request().Context(), l.UUID)
-	}
-	switch {
-	case err != nil:
-		ans.Error = platformMessage(c, err)
-	case !safeLink(link):
-		ans.Error = t(c, "leads.page.link_unsafe")
-	default:
-		ans.URL = link
-	}
-	return s.renderFragment(c, http.StatusOK, leadsview.LinkAnswer(ans))
-}
-
-// showSandboxLead is where the sandbox's leads.detail_link points (the
-// sandbox has no site of its own, so the console serves its path): the
-// lead's page, saying so.
-func (s *Server) showSandboxLead(c echo.Context) error {
-	l, err := s.leadFromParam(c)
-	if err != nil {
-		return err
-	}
-	return redirectWithFlash(c, ui.FlashInfo, t(c, "leads.page.sandbox_link"), leadsview.LeadPath(l.UUID))
-}
-
-// safeLink: an http(s) address, or a path of this host (the sandbox's).
-func safeLink(u string) bool {
-	return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") ||
-		(strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//"))
-}
-
-// errNoPlatform: the server has no platform connection.
-var errNoPlatform = errors.New("no platform connection")
-
-func (s *Server) platformClient() (*jing.Client, error) {
-	if s.Platform == nil {
-		return nil, errNoPlatform
-	}
-	client, _ := s.Platform.Current()
-	if client == nil {
-		return nil, errNoPlatform
-	}
-	return client, nil
-}
-
-// platformMessage is a platform error in the user's language.
-func platformMessage(c echo.Context, err error) string {
-	if je, ok := jing.AsError(err); ok {
-		return state(c).loc.Message(je.Message())
-	}
-	return t(c, "leads.page.platform_failed")
-}
-
-// showLeadPrivacy is the privacy consent of the lead's person, by mobile,
-// else by email (privacy.status). An unknown person has no consent on record.
-func (s *Server) showLeadPrivacy(c echo.Context) error {
-	l, err := s.leadFromParam(c)
-	if err != nil {
-		return err
-	}
-	p := leadsview.Privacy{}
-	value := ""
-	switch {
-	case l.Mobile != "":
-		p.Identity, value = jing.IdentityMobile, l.Mobile
-	case l.Email != "":
-		p.Identity, value = jing.IdentityEmail, l.Email
-	}
-	if p.Identity != "" {
-		var page jing.Page[jing.PrivacyPolicy]
-		client, err := s.platformClient()
-		if err == nil {
-			page, err = client.PrivacyStatus(c.Request().Context(), p.Identity, value, jing.PageRequest{Page: 1, PerPage: 100})
-		}
-		if je, ok := jing.AsError(err); ok && je.Kind == jing.KindBusiness && je.Code == jing.CodeBusinessFailed {
-			p.NoRecord = true
-		} else if err != nil {
-			p.Error = platformMessage(c, err)
-		}
-		anyAuth := false
-		for _, pol := range page.Items {
-			row := leadsview.PrivacyRow{Title: pol.Title}
-			for _, ver := range pol.PolicyInfos {
-				row.Versions = append(row.Versions, leadsview.PrivacyVersion{Version: ver.Version, Authorized: ver.Authorized(), At: ver.UpdatedTimestamp})
-				row.Authorized = row.Authorized || ver.Authorized()
-			}
-			anyAuth = anyAuth || row.Authorized
-			p.Policies = append(p.Policies, row)
-		}
-		if !anyAuth {
-			p.NoRecord = true
-		}
-	}
-	return s.renderFragment(c, http.StatusOK, leadsview.PrivacyCard(p))
-}
-
-// showLeadScores are the lead's identity, activity and intention scores.
-func (s *Server) showLeadScores(c echo.Context) error {
-	l, err := s.leadFromParam(c)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	var out leadsview.Scores
-	if s.Scores != nil {
-		// The service asks the platform and keeps the history in the
-		// cache, so the card draws each score's trend.
-		card, err := s.Scores.FetchOne(ctx, db.SubjectLead, l.UUID)
-		if err != nil {
-			return err
-		}
-		return s.renderFragment(c, http.StatusOK, leadsview.ScoresCard(leadScoresCard(c, card)))
-	}
-	client, err := s.platformClient()
-	if err != nil {
-		out.Error = platformMessage(c, err)
-		return s.renderFragment(c, http.StatusOK, leadsview.ScoresCard(out))
-	}
-	for _, k := range []struct {
-		kind jing.ScoreKind
-		to   *[]leadsview.ScoreRow
-	}{{jing.ScoreIdentity, &out.Identity}, {jing.ScoreActivity, &out.Activity}, {jing.ScoreIntention, &out.Intention}} {
-		items, err := client.LeadScores(ctx, k.kind, []string{l.UUID})
-		if err != nil {
-			out.Error = platformMessage(c, err)
-			break
-		}
-		for _, it := range items {
-			*k.to = append(*k.to, leadsview.ScoreRow{Model: it.Model, Score: it.Score, Grade: it.Grade, Level: it.Level})
-		}
-	}
-	sort.SliceStable(out.Intention, func(i, j int) bool { return out.Intention[i].Score > out.Intention[j].Score })
-	return s.renderFragment(c, http.StatusOK, leadsview.ScoresCard(out))
-}
-
 // setLeadOwner gives the lead to a member (leads.update owner).
-func (s *Server) setLeadOwner(c echo.Context) error {
-	l, err := s.leadFromParam(c)
+func (a *leadsArea) setLeadOwner(c echo.Context) error {
+	l, err := a.targetLead(c)
 	if err != nil {
 		return err
 	}
@@ -360,21 +185,16 @@ func (s *Server) setLeadOwner(c echo.Context) error {
 	if len(owner) > boardIDMax {
 		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 	}
-	if owner == "" {
-		// leads.update leaves empty fields out: unassigning is not a write it knows.
-		return s.leadAnswer(c, l, http.StatusUnprocessableEntity, t(c, "leads.page.owner_required"), "")
-	}
 	seen := seenParam(c, l)
 	entry := db.AuditEntry{Action: "lead.owner", Object: "lead:" + l.UUID}
 	what := fmt.Sprintf("owner of %q from %q to %q", l.Name, l.Owner, owner)
-	updated, err := s.Leads.SetOwner(c.Request().Context(), currentUser(c).Username, l.UUID, owner, seen)
-	return s.answerLeadWrite(c, l, updated, err, entry, what, "leads.page.owner_saved")
+	updated, err := a.leads.SetOwner(c.Request().Context(), currentUser(c).Username, l.UUID, owner, seen)
+	return a.answerLeadWrite(c, l, updated, err, entry, what, "leads.page.owner_saved")
 }
 
-// setLeadCollaborators makes the lead's collaborators the checked members
-// (leads.collaborators: those added and those removed).
-func (s *Server) setLeadCollaborators(c echo.Context) error {
-	l, err := s.leadFromParam(c)
+// setLeadCollaborators makes the lead's collaborators the checked members.
+func (a *leadsArea) setLeadCollaborators(c echo.Context) error {
+	l, err := a.targetLead(c)
 	if err != nil {
 		return err
 	}
@@ -382,29 +202,16 @@ func (s *Server) setLeadCollaborators(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 	}
-	want := map[string]bool{}
-	for _, id := range form["collaborator"] {
+	want := form["collaborator"]
+	for _, id := range want {
 		if id == "" || len(id) > boardIDMax || len(want) > 200 {
 			return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 		}
-		want[id] = true
 	}
-	var add, remove []string
-	for id := range want {
-		if !slicesContains(l.Collaborators, id) {
-			add = append(add, id)
-		}
-	}
-	for _, id := range l.Collaborators {
-		if !want[id] {
-			remove = append(remove, id)
-		}
-	}
-	sort.Strings(add)
 	entry := db.AuditEntry{Action: "lead.collaborators", Object: "lead:" + l.UUID}
-	what := fmt.Sprintf("collaborators of %q: add %v remove %v", l.Name, add, remove)
-	updated, err := s.Leads.SetCollaborators(c.Request().Context(), currentUser(c).Username, l.UUID, add, remove, seenParam(c, l))
-	return s.answerLeadWrite(c, l, updated, err, entry, what, "leads.page.collaborators_saved")
+	what := fmt.Sprintf("collaborators of %q from %v to %v", l.Name, l.Collaborators, want)
+	updated, err := a.leads.SetCollaborators(c.Request().Context(), currentUser(c).Username, l.UUID, want, seenParam(c, l))
+	return a.answerLeadWrite(c, l, updated, err, entry, what, "leads.page.collaborators_saved")
 }
 
 // seenParam is the lead's updated_timestamp the form was drawn from.
@@ -417,42 +224,44 @@ func seenParam(c echo.Context, l db.Lead) int64 {
 }
 
 // answerLeadWrite ends a write of the lead page: back to the page with a
-// message on success; on a change upstream (409) or a refusal (422) the
-// page as the lead now is, with the reason.
-func (s *Server) answerLeadWrite(c echo.Context, l, updated db.Lead, err error, entry db.AuditEntry, what, savedID string) error {
+// message on success; the page with the reason when the leads service
+// refused it (nothing sent); on a change upstream (409) or a platform
+// refusal (422) the page as the lead now is, with the reason.
+func (a *leadsArea) answerLeadWrite(c echo.Context, l, updated db.Lead, err error, entry db.AuditEntry, what, savedID string) error {
 	var changed *leads.ChangedUpstream
 	switch {
 	case err == nil:
 		entry.Summary = what
-		s.audit(c, entry)
+		a.audit(c, entry)
 		return redirectWithFlash(c, ui.FlashSuccess, t(c, savedID), leadsview.LeadPath(l.UUID))
 	case errors.As(err, &changed):
 		entry.Outcome, entry.Summary = db.OutcomeFailed, what+" not sent: changed on the platform"
-		s.audit(c, entry)
-		return s.leadAnswer(c, changed.Current, http.StatusConflict, "", t(c, "leads.page.changed"))
+		a.audit(c, entry)
+		return a.leadAnswer(c, changed.Current, http.StatusConflict, "", t(c, "leads.page.changed"))
 	}
-	je, ok := s.auditRefusal(c, entry, what, err)
+	if text, status, ok := refusedHere(c, err); ok {
+		return a.leadAnswer(c, l, status, text, "")
+	}
+	je, ok := a.auditRefusal(c, entry, what, err)
 	if !ok {
 		return err
 	}
-	if cur, err := s.Store.Lead(c.Request().Context(), l.UUID); err == nil {
+	if cur, err := a.copy.Lead(c.Request().Context(), l.UUID); err == nil {
 		l = cur
 	}
-	return s.leadAnswer(c, l, http.StatusUnprocessableEntity, state(c).loc.Message(je.Message()), "")
+	return a.leadAnswer(c, l, http.StatusUnprocessableEntity, state(c).loc.Message(je.Message()), "")
 }
 
 // leadAnswer renders the lead page with a message.
-func (s *Server) leadAnswer(c echo.Context, l db.Lead, status int, msg, notice string) error {
-	v, err := s.leadPage(c, l)
+func (a *leadsArea) leadAnswer(c echo.Context, l db.Lead, status int, msg, notice string) error {
+	v, err := a.leadPage(c, l)
 	if err != nil {
 		return err
 	}
 	v.Error, v.Notice = msg, notice
-	return s.renderLead(c, status, v)
+	return a.renderLead(c, status, v)
 }
 
-// auditRefusal records a lead write the platform refused and returns the
-// platform's error; ok is false when err is not one (the caller returns it).
 // refusalAudit is the audit outcome and summary of a write the platform
 // did not accept, or whose effect nobody can tell (check on the platform).
 func refusalAudit(what string, je *jing.Error) (outcome, summary string) {
@@ -467,12 +276,14 @@ func refusalAudit(what string, je *jing.Error) (outcome, summary string) {
 	return outcome, summary
 }
 
-func (s *Server) auditRefusal(c echo.Context, entry db.AuditEntry, what string, err error) (*jing.Error, bool) {
+// auditRefusal records a write the platform refused and returns the
+// platform's error; ok is false when err is not one (the caller returns it).
+func (k *kit) auditRefusal(c echo.Context, entry db.AuditEntry, what string, err error) (*jing.Error, bool) {
 	je, ok := jing.AsError(err)
 	if !ok {
 		return nil, false
 	}
 	entry.Outcome, entry.Summary = refusalAudit(what, je)
-	s.audit(c, entry)
+	k.audit(c, entry)
 	return je, true
 }

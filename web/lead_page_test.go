@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -217,7 +218,7 @@ func TestLeadPageOwnerAndCollaborators(t *testing.T) {
 	for _, m := range rig.resolver().Members(true) {
 		if m.ID != l.Owner && other == "" {
 			other = m.ID
-		} else if m.ID != l.Owner && !slicesContains(l.Collaborators, m.ID) && collab == "" {
+		} else if m.ID != l.Owner && !slices.Contains(l.Collaborators, m.ID) && collab == "" {
 			collab = m.ID
 		}
 	}
@@ -400,22 +401,4 @@ func TestLeadCreateForm(t *testing.T) {
 		t.Fatalf("platform lead %+v", p)
 	}
 	wantStatus(t, c.get(loc), http.StatusOK)
-}
-
-func TestRefusedFields(t *testing.T) {
-	for msg, want := range map[string]string{
-		"参数无效: mobile 不是有效的手机号":    "mobile",
-		"缺少必选参数: name":             "name",
-		"缺少必选参数: mobile或email":     "mobile,email",
-		"参数无效：c_number_ab12 必须是数字": "c_number_ab12",
-		"参数无效": "",
-	} {
-		got, _ := refusedFields(&jing.Error{Code: jing.CodeInvalidParameter, Msg: msg})
-		if strings.Join(got, ",") != want {
-			t.Errorf("%q → %v, want %s", msg, got, want)
-		}
-	}
-	if got, _ := refusedFields(&jing.Error{Code: jing.CodeBusinessFailed, Msg: "x: mobile y"}); got != nil {
-		t.Errorf("a business error names fields: %v", got)
-	}
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -22,7 +21,7 @@ import (
 
 // bulkBar is the bulk bar's choices: members, and every pipeline's
 // statuses that need no note.
-func (s *Server) bulkBar(r *refdata.Resolver, lang string) *leadsview.BulkBar {
+func (a *leadsArea) bulkBar(r *refdata.Resolver, lang string) *leadsview.BulkBar {
 	b := &leadsview.BulkBar{Actions: leads.BulkActions}
 	for _, m := range r.Members(true) {
 		b.Members = append(b.Members, leadsview.Choice{Value: m.ID, Label: m.DisplayName(lang)})
@@ -30,7 +29,7 @@ func (s *Server) bulkBar(r *refdata.Resolver, lang string) *leadsview.BulkBar {
 	for _, bt := range r.BusinessTypes(leadObject) {
 		g := leadsview.StatusGroup{Label: bt.DisplayName(lang)}
 		for _, st := range r.Statuses(bt.ID) {
-			if !s.Leads.ClosingStatus(bt.ID, st.ID) {
+			if !a.leads.ClosingStatus(bt.ID, st.ID) {
 				g.Statuses = append(g.Statuses, leadsview.Choice{Value: st.ID, Label: st.DisplayName(lang)})
 			}
 		}
@@ -39,79 +38,42 @@ func (s *Server) bulkBar(r *refdata.Resolver, lang string) *leadsview.BulkBar {
 	return b
 }
 
-// bulkRequest is a bulk form read and checked: the leads (of the local
-// copy, in the order chosen, each once) and the change.
-type bulkRequest struct {
-	leads  []db.Lead
-	change leads.BulkChange
-}
-
-func (s *Server) readBulk(c echo.Context) (bulkRequest, error) {
-	var br bulkRequest
+// readBulk reads a bulk form: the leads chosen (those checked, and with
+// all_on_page those of the page) and the change. The leads service checks
+// them (leads.PlanBulk).
+func readBulk(c echo.Context) ([]string, leads.BulkChange, error) {
 	form, err := c.FormParams()
 	if err != nil {
-		return br, err
+		return nil, leads.BulkChange{}, echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 	}
 	uuids := form["lead"]
 	if form.Get("all_on_page") == "1" {
 		uuids = append(uuids, form["page_lead"]...)
 	}
-	br.change = leads.BulkChange{Action: form.Get("action")}
-	switch br.change.Action {
+	change := leads.BulkChange{Action: form.Get("action")}
+	switch change.Action {
 	case leads.BulkOwner:
-		br.change.Owner = clip(form.Get("owner"), boardIDMax)
+		change.Owner = clip(form.Get("owner"), boardIDMax)
 	case leads.BulkAddCollaborators, leads.BulkRemoveCollaborators:
 		for _, m := range form["members"] {
-			if m != "" && len(m) <= boardIDMax && !slices.Contains(br.change.Members, m) {
-				br.change.Members = append(br.change.Members, m)
+			if m != "" && len(m) <= boardIDMax && !slices.Contains(change.Members, m) {
+				change.Members = append(change.Members, m)
 			}
 		}
 	case leads.BulkStatus:
-		br.change.Status = clip(form.Get("status"), boardIDMax)
+		change.Status = clip(form.Get("status"), boardIDMax)
 	}
-	if err := br.change.Check(); err != nil {
-		return br, errBulkChange
-	}
-	seen := map[string]bool{}
-	ctx := c.Request().Context()
-	for _, u := range uuids {
-		if u == "" || len(u) > boardIDMax || seen[u] {
-			continue
-		}
-		seen[u] = true
-		if len(seen) > leads.MaxBulk {
-			return br, errBulkTooMany
-		}
-		l, err := s.Store.Lead(ctx, u)
-		if errors.Is(err, db.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return br, err
-		}
-		br.leads = append(br.leads, l)
-	}
-	if len(br.leads) == 0 {
-		return br, errBulkNone
-	}
-	return br, nil
+	return uuids, change, nil
 }
 
-var (
-	errBulkChange  = errors.New("bulk: incomplete change")
-	errBulkNone    = errors.New("bulk: no leads")
-	errBulkTooMany = errors.New("bulk: too many leads")
-)
-
-// bulkRefusal answers a bulk form that cannot go on: back to the list
-// with what to fix.
-func (s *Server) bulkRefusal(c echo.Context, err error) error {
-	msg := map[error]string{errBulkChange: "leads.list.bulk.incomplete", errBulkNone: "leads.list.bulk.none",
-		errBulkTooMany: "leads.list.bulk.too_many"}[err]
-	if msg == "" {
+// bulkRefusal answers a bulk form the leads service refused: back to the
+// list with what to fix. Any other error is returned.
+func bulkRefusal(c echo.Context, err error) error {
+	text, _, ok := refusedHere(c, err)
+	if !ok {
 		return err
 	}
-	return redirectWithFlash(c, ui.FlashError, t(c, msg, "Max", leads.MaxBulk), bulkBack(c))
+	return redirectWithFlash(c, ui.FlashError, text, bulkBack(c))
 }
 
 func bulkBack(c echo.Context) string {
@@ -139,18 +101,22 @@ func describeBulk(c echo.Context, r *refdata.Resolver, ch leads.BulkChange) stri
 	return t(c, "leads.list.bulk.change.status", "Status", name)
 }
 
-func (s *Server) previewBulk(c echo.Context) error {
-	r := s.boardResolver()
-	if r == nil {
+func (a *leadsArea) previewBulk(c echo.Context) error {
+	r, ok := a.pipelines()
+	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
 	}
-	br, err := s.readBulk(c)
+	uuids, change, err := readBulk(c)
 	if err != nil {
-		return s.bulkRefusal(c, err)
+		return err
 	}
-	p := leadsview.BulkPreview{Count: len(br.leads), Change: describeBulk(c, r, br.change), Action: br.change.Action,
-		Owner: br.change.Owner, Members: br.change.Members, Status: br.change.Status, Back: bulkBack(c)}
-	for i, l := range br.leads {
+	plan, err := a.leads.PlanBulk(c.Request().Context(), uuids, change)
+	if err != nil {
+		return bulkRefusal(c, err)
+	}
+	p := leadsview.BulkPreview{Count: len(plan.Leads), Change: describeBulk(c, r, change), Action: change.Action,
+		Owner: change.Owner, Members: change.Members, Status: change.Status, Back: bulkBack(c)}
+	for i, l := range plan.Leads {
 		p.Leads = append(p.Leads, l.UUID)
 		if i < leadsview.BulkPreviewNames {
 			p.Names = append(p.Names, l.Name)
@@ -158,27 +124,24 @@ func (s *Server) previewBulk(c echo.Context) error {
 	}
 	p.More = p.Count - len(p.Names)
 	title := t(c, "leads.list.bulk.preview_title")
-	return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.BulkPreviewPage(p)})
+	return a.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.BulkPreviewPage(p)})
 }
 
-func (s *Server) runBulk(c echo.Context) error {
-	if s.boardResolver() == nil {
+func (a *leadsArea) runBulk(c echo.Context) error {
+	if _, ok := a.pipelines(); !ok {
 		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
 	}
-	br, err := s.readBulk(c)
-	if err != nil {
-		return s.bulkRefusal(c, err)
-	}
-	u := currentUser(c)
-	uuids := make([]string, len(br.leads))
-	for i, l := range br.leads {
-		uuids[i] = l.UUID
-	}
-	id, err := s.Leads.RequestBulk(c.Request().Context(), u.ID, u.Username, uuids, br.change)
+	uuids, change, err := readBulk(c)
 	if err != nil {
 		return err
 	}
-	s.audit(c, db.AuditEntry{Action: "leads.bulk", Object: "leads",
-		Summary: fmt.Sprintf("bulk %s of %d leads requested: job %d", br.change.Action, len(uuids), id)})
-	return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.list.bulk.started", "Count", len(uuids)), fmt.Sprintf("/jobs/%d", id))
+	u := currentUser(c)
+	id, plan, err := a.leads.RequestBulk(c.Request().Context(), u.ID, u.Username, uuids, change)
+	if err != nil {
+		return bulkRefusal(c, err)
+	}
+	n := len(plan.Leads)
+	a.audit(c, db.AuditEntry{Action: "leads.bulk", Object: "leads",
+		Summary: fmt.Sprintf("bulk %s of %d leads requested: job %d", change.Action, n, id)})
+	return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.list.bulk.started", "Count", n), fmt.Sprintf("/jobs/%d", id))
 }

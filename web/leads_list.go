@@ -3,8 +3,8 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -20,51 +20,23 @@ import (
 // filtered and sorted by GET parameters (bookmarkable). Viewers see mobile
 // numbers and email addresses masked (leads.Mask).
 
-// leadFilter reads the filter the board and the list share from value
-// (the query, or the form for a board's move). Overlong values and bad
-// dates are dropped rather than refused, so an old bookmark still opens.
-func leadFilter(value func(string) string) leadsview.Filter {
-	return leadsview.Filter{
-		BusinessType: clip(value("business_type"), boardIDMax),
-		Query:        clip(strings.TrimSpace(value("q")), boardQueryMax),
-		Owner:        clip(value("owner"), boardIDMax),
-		Source:       clip(value("source"), boardIDMax),
-		LeadPool:     clip(value("lead_pool"), boardIDMax),
-		CreatedFrom:  dateParam(value("created_from")),
-		CreatedTo:    dateParam(value("created_to")),
-		UpdatedFrom:  dateParam(value("updated_from")),
-		UpdatedTo:    dateParam(value("updated_to")),
-	}
-}
-
 // listFilter reads the list's filter from the query. Unknown business
 // types, statuses not of the chosen business type, bad dates and sorts are
 // dropped rather than refused, so an old bookmark still opens.
 func listFilter(c echo.Context, r *refdata.Resolver) leadsview.ListFilter {
 	f := leadsview.ListFilter{
-		Filter: leadFilter(c.QueryParam),
+		Filter: leads.ReadFilter(c.QueryParam),
 		Status: clip(c.QueryParam("status"), boardIDMax),
 		Sort:   c.QueryParam("sort"),
 	}
-	known := false
-	for _, bt := range r.BusinessTypes(leadObject) {
-		known = known || bt.ID == f.BusinessType
-	}
-	if !known {
+	if !knownBusinessType(r, f.BusinessType) {
 		f.BusinessType = ""
 	}
-	inPipeline := false
-	for _, st := range r.Statuses(f.BusinessType) {
-		inPipeline = inPipeline || st.ID == f.Status
-	}
+	inPipeline := slices.ContainsFunc(r.Statuses(f.BusinessType), func(st refdata.Item) bool { return st.ID == f.Status })
 	if f.BusinessType == "" || !inPipeline {
 		f.Status = ""
 	}
-	sortKnown := false
-	for _, s := range leadsview.ListSorts {
-		sortKnown = sortKnown || s == f.Sort
-	}
-	if !sortKnown || f.Sort == "updated" {
+	if !slices.Contains(leadsview.ListSorts, f.Sort) || f.Sort == "updated" {
 		f.Sort = ""
 	}
 	if p, err := strconv.Atoi(c.QueryParam("page")); err == nil && p > 1 {
@@ -73,50 +45,26 @@ func listFilter(c echo.Context, r *refdata.Resolver) leadsview.ListFilter {
 	return f
 }
 
-// dateParam is a YYYY-MM-DD parameter's value, "" when absent or malformed.
-func dateParam(v string) string {
-	if _, err := time.Parse(time.DateOnly, v); err != nil {
-		return ""
-	}
-	return v
-}
-
-// dayBounds is the first (end false) or last (end true) second of a
-// YYYY-MM-DD day in zone; 0 for "".
-func dayBounds(day string, zone *time.Location, end bool) int64 {
-	if day == "" {
-		return 0
-	}
-	t, err := time.ParseInLocation(time.DateOnly, day, zone)
-	if err != nil {
-		return 0
-	}
-	if end {
-		return t.AddDate(0, 0, 1).Unix() - 1
-	}
-	return t.Unix()
-}
-
 func listStoreFilter(f leadsview.ListFilter, zone *time.Location) db.LeadFilter {
-	lf := storeFilter(f.Filter, zone)
+	lf := f.Filter.Select(zone)
 	lf.Status, lf.Sort = f.Status, f.Sort
 	lf.Limit, lf.Offset = leadsview.ListPageSize, (max(f.Page, 1)-1)*leadsview.ListPageSize
 	return lf
 }
 
-func (s *Server) showLeadList(c echo.Context) error {
+func (a *leadsArea) showLeadList(c echo.Context) error {
 	title := t(c, "nav.leads")
-	r := s.boardResolver()
-	if r == nil {
-		return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.ListPage(leadsview.List{Unavailable: true})})
+	r, ok := a.pipelines()
+	if !ok {
+		return a.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.ListPage(leadsview.List{Unavailable: true})})
 	}
 	ctx := c.Request().Context()
 	loc := state(c).loc
 	lang := loc.Lang
 	f := listFilter(c, r)
-	v := leadsview.List{Now: s.Now().Unix(), Filter: f, Masked: !mayMove(currentUser(c))}
+	v := leadsview.List{Now: a.now().Unix(), Filter: f, Masked: !mayMove(currentUser(c))}
 	lf := listStoreFilter(f, loc.Zone())
-	page, total, err := s.Store.ListLeads(ctx, lf)
+	page, total, err := a.copy.ListLeads(ctx, lf)
 	if err != nil {
 		return err
 	}
@@ -126,7 +74,7 @@ func (s *Server) showLeadList(c echo.Context) error {
 		// Past the end (the list shrank since): the last page.
 		v.Filter.Page = v.Pages
 		lf.Offset = (v.Pages - 1) * leadsview.ListPageSize
-		if page, total, err = s.Store.ListLeads(ctx, lf); err != nil {
+		if page, total, err = a.copy.ListLeads(ctx, lf); err != nil {
 			return err
 		}
 		v.Total = total
@@ -140,27 +88,15 @@ func (s *Server) showLeadList(c echo.Context) error {
 		}
 	}
 	if !v.Masked {
-		v.Bulk = s.bulkBar(r, lang)
+		v.Bulk = a.bulkBar(r, lang)
 	}
 	if isHTMX(c) && c.Request().Header.Get("HX-Boosted") != "true" {
-		return s.renderFragment(c, http.StatusOK, leadsview.ListAnswer(v))
+		return a.renderFragment(c, http.StatusOK, leadsview.ListAnswer(v))
 	}
-	for _, bt := range r.BusinessTypes(leadObject) {
-		v.BusinessTypes = append(v.BusinessTypes, leadsview.Choice{Value: bt.ID, Label: bt.DisplayName(lang)})
-	}
-	for _, m := range r.Members(false) {
-		v.Owners = append(v.Owners, leadsview.Choice{Value: m.ID, Label: m.DisplayName(lang)})
-	}
-	for _, o := range r.Options(leadObject, "source_type") {
-		v.Sources = append(v.Sources, leadsview.Choice{Value: o.ID, Label: o.DisplayName(lang)})
-	}
-	if v.Pools, err = s.poolChoices(ctx, loc); err != nil {
+	if v.FilterChoices, v.AsOf, err = a.filterChoices(ctx, r, loc); err != nil {
 		return err
 	}
-	if st, err := s.Store.LeadSync(ctx); err == nil {
-		v.AsOf = st.LastSyncedAt
-	}
-	return s.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.ListPage(v)})
+	return a.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.ListPage(v)})
 }
 
 // listRow shapes a lead for the list, its ids resolved to names.
@@ -178,19 +114,33 @@ func listRow(r *refdata.Resolver, lang string, l db.Lead, masked bool) leadsview
 	return row
 }
 
-// poolChoices are the lead pools of the local copy, for the lead pool
-// filter (the list's and the board's).
-func (s *Server) poolChoices(ctx context.Context, loc *i18n.Localizer) ([]leadsview.Choice, error) {
-	pools, err := s.Store.LeadPools(ctx)
+// filterChoices are what the filter of the board and the list offers,
+// and when the copy was last brought up to date (0: never). The lead
+// pools are the copy's: the platform names none, so they are numbered,
+// with the id's start to tell them apart.
+func (a *leadsArea) filterChoices(ctx context.Context, r *refdata.Resolver, loc *i18n.Localizer) (leadsview.FilterChoices, int64, error) {
+	var fc leadsview.FilterChoices
+	for _, bt := range r.BusinessTypes(leadObject) {
+		fc.BusinessTypes = append(fc.BusinessTypes, leadsview.Choice{Value: bt.ID, Label: bt.DisplayName(loc.Lang)})
+	}
+	for _, m := range r.Members(false) {
+		fc.Owners = append(fc.Owners, leadsview.Choice{Value: m.ID, Label: m.DisplayName(loc.Lang)})
+	}
+	for _, o := range r.Options(leadObject, "source_type") {
+		fc.Sources = append(fc.Sources, leadsview.Choice{Value: o.ID, Label: o.DisplayName(loc.Lang)})
+	}
+	pools, err := a.copy.LeadPools(ctx)
 	if err != nil {
-		return nil, err
+		return fc, 0, err
 	}
-	var out []leadsview.Choice
 	for i, p := range pools {
-		// The platform names no pools: numbered, with the id's start to tell them apart.
-		out = append(out, leadsview.Choice{Value: p, Label: loc.T("leads.list.pool", "N", i+1, "ID", shortID(p))})
+		fc.Pools = append(fc.Pools, leadsview.Choice{Value: p, Label: loc.T("leads.list.pool", "N", i+1, "ID", shortID(p))})
 	}
-	return out, nil
+	var asOf int64
+	if st, err := a.copy.LeadSync(ctx); err == nil {
+		asOf = st.LastSyncedAt
+	}
+	return fc, asOf, nil
 }
 
 func shortID(id string) string {

@@ -86,38 +86,37 @@ func (m *httpMetrics) observe(route, method string, code int, d time.Duration) {
 }
 
 // showMetrics is /metrics on the main server (administrators only).
-func (s *Server) showMetrics(c echo.Context) error {
+func (a *systemArea) showMetrics(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderContentType, metricsContentType)
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	c.Response().WriteHeader(http.StatusOK)
-	return s.writeMetrics(c.Request().Context(), c.Response())
+	return a.writeMetrics(c.Request().Context(), c.Response())
 }
 
-// MetricsHandler serves the exposition without sign-in: for the separate
-// --metrics-addr listener only, never on the console's own address.
-func (s *Server) MetricsHandler() http.Handler {
+// metricsHandler serves the exposition without sign-in (Server.MetricsHandler).
+func (a *systemArea) metricsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", metricsContentType)
 		w.Header().Set("Cache-Control", "no-store")
-		if err := s.writeMetrics(r.Context(), w); err != nil {
-			s.Logger.Warn("write metrics", "error", err)
+		if err := a.writeMetrics(r.Context(), w); err != nil {
+			a.logger.Warn("write metrics", "error", err)
 		}
 	})
 }
 
 // writeMetrics writes every metric. A source that fails (the database
 // busy, say) is logged and left out; the rest is still written.
-func (s *Server) writeMetrics(ctx context.Context, out io.Writer) error {
+func (a *systemArea) writeMetrics(ctx context.Context, out io.Writer) error {
 	w := &expo{w: bufio.NewWriter(out)}
 
 	// Build and process.
 	w.family("jingdesk_build_info", "gauge", "The running build: always 1, with the stamped version, commit and date as labels.")
-	w.sample("jingdesk_build_info", []string{"version", s.Build.Version, "commit", s.Build.Commit, "date", s.Build.Date,
+	w.sample("jingdesk_build_info", []string{"version", a.build.Version, "commit", a.build.Commit, "date", a.build.Date,
 		"goversion", runtime.Version()}, 1)
 	w.family("jingdesk_start_time_seconds", "gauge", "When the process started, in Unix seconds.")
-	w.sample("jingdesk_start_time_seconds", nil, float64(s.StartedAt.UnixNano())/1e9)
+	w.sample("jingdesk_start_time_seconds", nil, float64(a.startedAt.UnixNano())/1e9)
 	w.family("jingdesk_uptime_seconds", "gauge", "Seconds since the process started.")
-	w.sample("jingdesk_uptime_seconds", nil, time.Since(s.StartedAt).Seconds())
+	w.sample("jingdesk_uptime_seconds", nil, time.Since(a.startedAt).Seconds())
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	w.family("go_goroutines", "gauge", "Number of goroutines that currently exist.")
@@ -132,9 +131,9 @@ func (s *Server) writeMetrics(ctx context.Context, out io.Writer) error {
 	w.sample("go_gc_cycles_total", nil, float64(ms.NumGC))
 
 	// HTTP requests.
-	s.metrics.mu.Lock()
-	keys := make([]requestKey, 0, len(s.metrics.requests))
-	for k := range s.metrics.requests {
+	a.metrics.mu.Lock()
+	keys := make([]requestKey, 0, len(a.metrics.requests))
+	for k := range a.metrics.requests {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b requestKey) int {
@@ -143,17 +142,17 @@ func (s *Server) writeMetrics(ctx context.Context, out io.Writer) error {
 	w.family("jingdesk_http_requests_total", "counter", "HTTP requests answered, by route pattern, method and status code.")
 	for _, k := range keys {
 		w.sample("jingdesk_http_requests_total", []string{"route", k.route, "method", k.method, "code", strconv.Itoa(k.code)},
-			float64(s.metrics.requests[k]))
+			float64(a.metrics.requests[k]))
 	}
-	routes := make([]string, 0, len(s.metrics.durations))
-	for r := range s.metrics.durations {
+	routes := make([]string, 0, len(a.metrics.durations))
+	for r := range a.metrics.durations {
 		routes = append(routes, r)
 	}
 	slices.Sort(routes)
 	const dur = "jingdesk_http_request_duration_seconds"
 	w.family(dur, "histogram", "Time to answer an HTTP request, by route pattern.")
 	for _, r := range routes {
-		h := s.metrics.durations[r]
+		h := a.metrics.durations[r]
 		var cum uint64
 		for i, le := range durationBuckets {
 			cum += h.counts[i]
@@ -163,35 +162,33 @@ func (s *Server) writeMetrics(ctx context.Context, out io.Writer) error {
 		w.sample(dur+"_sum", []string{"route", r}, h.sum)
 		w.sample(dur+"_count", []string{"route", r}, float64(h.count))
 	}
-	s.metrics.mu.Unlock()
+	a.metrics.mu.Unlock()
 
 	// The platform: calls and errors per endpoint since the current
 	// connection was made (a new connection starts again from 0).
-	if s.Platform != nil {
-		stats := s.Platform.Stats(ctx)
-		w.family("jingdesk_platform_sandbox", "gauge", "1 while the console uses the embedded sandbox instead of the platform.")
-		w.sample("jingdesk_platform_sandbox", nil, boolValue(s.Platform.Sandbox()))
-		w.family("jingdesk_platform_calls_total", "counter", "Platform API calls, by endpoint.")
-		for _, st := range stats {
-			w.sample("jingdesk_platform_calls_total", []string{"endpoint", st.Endpoint.Key}, float64(st.Calls))
-		}
-		w.family("jingdesk_platform_errors_total", "counter", "Platform API calls that failed, by endpoint.")
-		for _, st := range stats {
-			w.sample("jingdesk_platform_errors_total", []string{"endpoint", st.Endpoint.Key}, float64(st.Errors))
-		}
-		w.family("jingdesk_platform_call_duration_seconds_total", "counter", "Time spent in platform API calls, by endpoint.")
-		for _, st := range stats {
-			w.sample("jingdesk_platform_call_duration_seconds_total", []string{"endpoint", st.Endpoint.Key}, st.TotalDuration.Seconds())
-		}
-		w.family("jingdesk_platform_calls_today", "gauge", "Platform API calls today (the platform's quota day), by endpoint.")
-		for _, st := range stats {
-			w.sample("jingdesk_platform_calls_today", []string{"endpoint", st.Endpoint.Key}, float64(st.CallsToday))
-		}
+	stats := a.platform.Stats(ctx)
+	w.family("jingdesk_platform_sandbox", "gauge", "1 while the console uses the embedded sandbox instead of the platform.")
+	w.sample("jingdesk_platform_sandbox", nil, boolValue(a.platform.Sandbox()))
+	w.family("jingdesk_platform_calls_total", "counter", "Platform API calls, by endpoint.")
+	for _, st := range stats {
+		w.sample("jingdesk_platform_calls_total", []string{"endpoint", st.Endpoint.Key}, float64(st.Calls))
+	}
+	w.family("jingdesk_platform_errors_total", "counter", "Platform API calls that failed, by endpoint.")
+	for _, st := range stats {
+		w.sample("jingdesk_platform_errors_total", []string{"endpoint", st.Endpoint.Key}, float64(st.Errors))
+	}
+	w.family("jingdesk_platform_call_duration_seconds_total", "counter", "Time spent in platform API calls, by endpoint.")
+	for _, st := range stats {
+		w.sample("jingdesk_platform_call_duration_seconds_total", []string{"endpoint", st.Endpoint.Key}, st.TotalDuration.Seconds())
+	}
+	w.family("jingdesk_platform_calls_today", "gauge", "Platform API calls today (the platform's quota day), by endpoint.")
+	for _, st := range stats {
+		w.sample("jingdesk_platform_calls_today", []string{"endpoint", st.Endpoint.Key}, float64(st.CallsToday))
 	}
 
 	// Background jobs and the queue.
-	if jobs, err := s.Store.JobStateCounts(ctx); err != nil {
-		s.Logger.Warn("metrics: count jobs", "error", err)
+	if jobs, err := a.store.JobStateCounts(ctx); err != nil {
+		a.logger.Warn("metrics: count jobs", "error", err)
 	} else {
 		w.family("jingdesk_jobs", "gauge", "Background jobs, by state.")
 		for _, st := range jobStates {
@@ -202,8 +199,8 @@ func (s *Server) writeMetrics(ctx context.Context, out io.Writer) error {
 	}
 
 	// Webhook events.
-	if hooks, err := s.Store.WebhookCounts(ctx); err != nil {
-		s.Logger.Warn("metrics: count webhook events", "error", err)
+	if hooks, err := a.store.WebhookCounts(ctx); err != nil {
+		a.logger.Warn("metrics: count webhook events", "error", err)
 	} else {
 		w.family("jingdesk_webhook_events", "gauge", "Stored webhook events, by state.")
 		for _, st := range live.States {
@@ -212,7 +209,7 @@ func (s *Server) writeMetrics(ctx context.Context, out io.Writer) error {
 	}
 
 	// The database.
-	file, wal := s.Store.FileSizes()
+	file, wal := a.store.FileSizes()
 	w.family("jingdesk_database_size_bytes", "gauge", "Size of the database file and its write-ahead log.")
 	w.sample("jingdesk_database_size_bytes", []string{"file", "db"}, float64(file))
 	w.sample("jingdesk_database_size_bytes", []string{"file", "wal"}, float64(wal))

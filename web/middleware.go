@@ -10,8 +10,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/jingdesk/jingdesk/internal/roles"
 	"github.com/jingdesk/jingdesk/internal/secret"
-	"github.com/jingdesk/jingdesk/templates/ui"
 )
 
 // contentSecurityPolicy allows only our own scripts and styles: no inline
@@ -38,7 +38,7 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 
 // requestIDAndLog gives every request an id (kept from a trusted proxy's
 // X-Request-ID when it looks sane), a logger carrying it, and one access log line.
-func (s *Server) requestIDAndLog(next echo.HandlerFunc) echo.HandlerFunc {
+func (k *kit) requestIDAndLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		id := c.Request().Header.Get(echo.HeaderXRequestID)
@@ -46,7 +46,7 @@ func (s *Server) requestIDAndLog(next echo.HandlerFunc) echo.HandlerFunc {
 			id = secret.Token(9)
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
-		logger := s.Logger.With("request_id", id)
+		logger := k.logger.With("request_id", id)
 		c.Set(ctxLogger, logger)
 		err := next(c)
 		if err != nil {
@@ -68,11 +68,11 @@ func (s *Server) requestIDAndLog(next echo.HandlerFunc) echo.HandlerFunc {
 // path: ids would explode the series), method and status, and their
 // latency. It runs outermost, after the log middleware rendered any error,
 // so the status is the one the client got.
-func (s *Server) countRequests(next echo.HandlerFunc) echo.HandlerFunc {
+func (m *httpMetrics) countRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		err := next(c)
-		s.metrics.observe(c.Path(), c.Request().Method, c.Response().Status, time.Since(start))
+		m.observe(c.Path(), c.Request().Method, c.Response().Status, time.Since(start))
 		return err
 	}
 }
@@ -115,7 +115,7 @@ func usernameOf(c echo.Context) string {
 }
 
 // recoverPanics turns a handler panic into a logged 500 instead of a dropped connection.
-func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+func recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -129,7 +129,7 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 // requireAccess enforces a route's access level. Anonymous visitors are
 // sent to the sign-in page (htmx gets 401, since a redirect would swap the
 // login page into a fragment); a signed-in user without the role gets 403.
-func (s *Server) requireAccess(a Access) echo.MiddlewareFunc {
+func requireAccess(a Access) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		if a == Public {
 			return next
@@ -142,7 +142,7 @@ func (s *Server) requireAccess(a Access) echo.MiddlewareFunc {
 				}
 				return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 			}
-			if ui.RoleRank(u.Role) < ui.RoleRank(a.Role()) {
+			if !roles.AtLeast(u.Role, a.Role()) {
 				return echo.NewHTTPError(http.StatusForbidden, errForbidden)
 			}
 			return next(c)

@@ -27,47 +27,56 @@ const (
 	platformCheckTimeout = 2 * time.Minute
 )
 
-// sandbox reports whether pages are marked "Sandbox": the live platform
-// connection decides, so the banner changes as soon as the settings do.
-func (s *Server) sandbox() bool {
-	if s.Platform != nil {
-		return s.Platform.Sandbox()
-	}
-	return s.Deps.Sandbox
+// platformArea is Settings → Platform (administrators): the connection's
+// settings, the connection test, the endpoint check, the verification of
+// the platform's answers (verify.go) and the usage counters. The webhook
+// card on the same page is the webhooks area's.
+type platformArea struct {
+	*kit
+	platform    platformSettings
+	catalogFile string // where the endpoint catalog's overrides are read from
+	webhookCard func(echo.Context) *settings.WebhookCard
 }
 
-// platformManager is the manager, or a 404 on a server built without one.
-func (s *Server) platformManager() (*platform.Manager, error) {
-	if s.Platform == nil {
-		return nil, echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	return s.Platform, nil
+// platformSettings is what the page needs of the platform manager
+// (internal/platform).
+type platformSettings interface {
+	Status(ctx context.Context) (platform.Status, error)
+	Save(ctx context.Context, in platform.SettingsInput) ([]string, error)
+	ClearSecret(ctx context.Context) (bool, error)
+	Sandbox() bool
+	Client() *jing.Client
+	Connection() string
+	TestConnection(ctx context.Context) (platform.ConnectionTest, error)
+	CheckEndpoints(ctx context.Context) []jing.ProbeResult
+	Overridden() map[string][]string
+	Stats(ctx context.Context) []jing.EndpointStats
+	Today() string
+	PlanVerification(ctx context.Context) platform.VerifyPlan
+	VerifyAnswers(ctx context.Context) (platform.VerifyReport, error)
+	LastVerification(ctx context.Context) (platform.VerifyReport, bool)
 }
 
-func (s *Server) showPlatform(c echo.Context) error {
-	return s.renderPlatform(c, http.StatusOK, nil, func(*settings.PlatformView) {})
+func (a *platformArea) showPlatform(c echo.Context) error {
+	return a.renderPlatform(c, http.StatusOK, nil, func(*settings.PlatformView) {})
 }
 
 // renderPlatform renders the page from the current status; form, when not
 // nil, is the form as submitted (with its errors); edit adds results.
-func (s *Server) renderPlatform(c echo.Context, status int, form *settings.PlatformForm, edit func(*settings.PlatformView)) error {
-	m, err := s.platformManager()
+func (a *platformArea) renderPlatform(c echo.Context, status int, form *settings.PlatformForm, edit func(*settings.PlatformView)) error {
+	st, err := a.platform.Status(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	st, err := m.Status(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	v := settings.PlatformView{Conn: platformConnection(st), Form: platformForm(st), CatalogFile: s.CatalogFile,
-		Overridden: len(m.Overridden())}
-	v.Webhook = s.webhookCard(c) // issue 9: the webhook's URL and counts (web/live.go)
-	v.Verify = s.verifyCard(c, m)
+	v := settings.PlatformView{Conn: platformConnection(st), Form: platformForm(st), CatalogFile: a.catalogFile,
+		Overridden: len(a.platform.Overridden())}
+	v.Webhook = a.webhookCard(c) // issue 9: the webhook's URL and counts (web/live.go)
+	v.Verify = a.verifyCard(c)
 	if form != nil {
 		v.Form.BaseURL, v.Form.AppID, v.Form.Errors = form.BaseURL, form.AppID, form.Errors
 	}
 	edit(&v)
-	return s.render(c, status, View{Title: t(c, "platform.tab"), Section: "settings", Body: settings.Platform(v)})
+	return a.render(c, status, View{Title: t(c, "platform.tab"), Section: "settings", Body: settings.Platform(v)})
 }
 
 func platformConnection(st platform.Status) settings.PlatformConnection {
@@ -91,11 +100,7 @@ func platformForm(st platform.Status) settings.PlatformForm {
 }
 
 // savePlatform stores the settings and switches the live client.
-func (s *Server) savePlatform(c echo.Context) error {
-	m, err := s.platformManager()
-	if err != nil {
-		return err
-	}
+func (a *platformArea) savePlatform(c echo.Context) error {
 	in := platform.SettingsInput{
 		BaseURL:   strings.TrimSpace(c.FormValue("base_url")),
 		AppID:     strings.TrimSpace(c.FormValue("app_id")),
@@ -104,33 +109,33 @@ func (s *Server) savePlatform(c echo.Context) error {
 	if errs := validatePlatform(c, in); len(errs) > 0 {
 		// The typed secret is not sent back: it would land in the page.
 		form := settings.PlatformForm{BaseURL: in.BaseURL, AppID: in.AppID, Errors: errs}
-		return s.renderPlatform(c, http.StatusUnprocessableEntity, &form, func(*settings.PlatformView) {})
+		return a.renderPlatform(c, http.StatusUnprocessableEntity, &form, func(*settings.PlatformView) {})
 	}
-	changes, err := m.Save(c.Request().Context(), in)
+	changes, err := a.platform.Save(c.Request().Context(), in)
 	if err != nil {
 		return err
 	}
 	if len(changes) == 0 {
 		return redirectWithFlash(c, ui.FlashInfo, t(c, "platform.saved_nothing"), platformPath)
 	}
-	s.audit(c, db.AuditEntry{Action: "platform.settings", Object: "platform",
-		Summary: strings.Join(changes, "; ") + "; " + s.platformTarget()})
-	return redirectWithFlash(c, ui.FlashSuccess, s.connectedMessage(c), platformPath)
+	a.audit(c, db.AuditEntry{Action: "platform.settings", Object: "platform",
+		Summary: strings.Join(changes, "; ") + "; " + a.platformTarget()})
+	return redirectWithFlash(c, ui.FlashSuccess, a.connectedMessage(c), platformPath)
 }
 
 // platformTarget says where the console now calls, for the audit log.
-func (s *Server) platformTarget() string {
-	if s.Platform.Sandbox() {
+func (a *platformArea) platformTarget() string {
+	if a.platform.Sandbox() {
 		return "now using the embedded sandbox"
 	}
-	return "now using the platform at " + s.Platform.Client().BaseURL()
+	return "now using the platform at " + a.platform.Client().BaseURL()
 }
 
-func (s *Server) connectedMessage(c echo.Context) string {
-	if s.Platform.Sandbox() {
+func (a *platformArea) connectedMessage(c echo.Context) string {
+	if a.platform.Sandbox() {
 		return t(c, "platform.saved_sandbox")
 	}
-	return t(c, "platform.saved_live", "URL", s.Platform.Client().BaseURL())
+	return t(c, "platform.saved_live", "URL", a.platform.Client().BaseURL())
 }
 
 // validatePlatform checks the form; an empty base URL means the production platform.
@@ -169,47 +174,39 @@ func plainText(s string, max int) bool {
 	return true
 }
 
-func (s *Server) clearPlatformSecret(c echo.Context) error {
-	m, err := s.platformManager()
-	if err != nil {
-		return err
-	}
-	cleared, err := m.ClearSecret(c.Request().Context())
+func (a *platformArea) clearPlatformSecret(c echo.Context) error {
+	cleared, err := a.platform.ClearSecret(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	if !cleared {
 		return redirectWithFlash(c, ui.FlashInfo, t(c, "platform.saved_nothing"), platformPath)
 	}
-	s.audit(c, db.AuditEntry{Action: "platform.secret_clear", Object: "platform",
-		Summary: "stored app_secret removed; " + s.platformTarget()})
-	return redirectWithFlash(c, ui.FlashSuccess, t(c, "platform.secret.cleared")+" "+s.connectedMessage(c), platformPath)
+	a.audit(c, db.AuditEntry{Action: "platform.secret_clear", Object: "platform",
+		Summary: "stored app_secret removed; " + a.platformTarget()})
+	return redirectWithFlash(c, ui.FlashSuccess, t(c, "platform.secret.cleared")+" "+a.connectedMessage(c), platformPath)
 }
 
 // testPlatform obtains a token and makes a harmless read. htmx swaps the
 // answer under the button; without script the page comes back with it.
-func (s *Server) testPlatform(c echo.Context) error {
-	m, err := s.platformManager()
-	if err != nil {
-		return err
-	}
+func (a *platformArea) testPlatform(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), platformTestTimeout)
 	defer cancel()
-	res, err := m.TestConnection(ctx)
+	res, err := a.platform.TestConnection(ctx)
 	result := settings.ConnectionResult{OK: err == nil}
-	entry := db.AuditEntry{Action: "platform.test", Object: "platform", Summary: "connection test: " + s.platformTarget()}
+	entry := db.AuditEntry{Action: "platform.test", Object: "platform", Summary: "connection test: " + a.platformTarget()}
 	if err != nil {
 		result.Message = platformErrorText(c, err)
 		entry.Outcome, entry.Summary = db.OutcomeFailed, entry.Summary+"; failed: "+errorKind(err)
-		s.log(c).Warn("platform connection test failed", "error", err)
+		a.log(c).Warn("platform connection test failed", "error", err)
 	} else {
 		result.Message = connectionOK(c, res)
 	}
-	s.audit(c, entry)
+	a.audit(c, entry)
 	if wantsFragment(c) {
-		return s.renderFragment(c, http.StatusOK, settings.TestResult(result))
+		return a.renderFragment(c, http.StatusOK, settings.TestResult(result))
 	}
-	return s.renderPlatform(c, http.StatusOK, nil, func(v *settings.PlatformView) { v.Test = &result })
+	return a.renderPlatform(c, http.StatusOK, nil, func(v *settings.PlatformView) { v.Test = &result })
 }
 
 func connectionOK(c echo.Context, res platform.ConnectionTest) string {
@@ -249,30 +246,26 @@ func errorKind(err error) string {
 }
 
 // checkEndpoints probes every catalog entry and shows the table.
-func (s *Server) checkEndpoints(c echo.Context) error {
-	m, err := s.platformManager()
-	if err != nil {
-		return err
-	}
+func (a *platformArea) checkEndpoints(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), platformCheckTimeout)
 	defer cancel()
-	check := s.endpointCheck(c, m, m.CheckEndpoints(ctx))
+	check := a.endpointCheck(c, a.platform.CheckEndpoints(ctx))
 	var counts []string
 	for _, st := range settings.ProbeStatuses {
 		if n := check.Counts[st]; n > 0 {
 			counts = append(counts, fmt.Sprintf("%d %s", n, st))
 		}
 	}
-	s.audit(c, db.AuditEntry{Action: "platform.check", Object: "platform",
-		Summary: "endpoint check: " + strings.Join(counts, ", ") + "; " + s.platformTarget()})
+	a.audit(c, db.AuditEntry{Action: "platform.check", Object: "platform",
+		Summary: "endpoint check: " + strings.Join(counts, ", ") + "; " + a.platformTarget()})
 	if wantsFragment(c) {
-		return s.renderFragment(c, http.StatusOK, settings.CheckTable(check))
+		return a.renderFragment(c, http.StatusOK, settings.CheckTable(check))
 	}
-	return s.renderPlatform(c, http.StatusOK, nil, func(v *settings.PlatformView) { v.Check = &check })
+	return a.renderPlatform(c, http.StatusOK, nil, func(v *settings.PlatformView) { v.Check = &check })
 }
 
-func (s *Server) endpointCheck(c echo.Context, m *platform.Manager, results []jing.ProbeResult) settings.EndpointCheck {
-	overridden := m.Overridden()
+func (a *platformArea) endpointCheck(c echo.Context, results []jing.ProbeResult) settings.EndpointCheck {
+	overridden := a.platform.Overridden()
 	check := settings.EndpointCheck{Counts: map[string]int{}}
 	for _, r := range results {
 		row := settings.ProbeRow{Entry: catalogEntry(r.Endpoint, overridden), Status: string(r.Status),
@@ -306,20 +299,16 @@ func catalogEntry(e jing.Endpoint, overridden map[string][]string) settings.Cata
 }
 
 // showPlatformUsage lists the per-endpoint counters.
-func (s *Server) showPlatformUsage(c echo.Context) error {
-	m, err := s.platformManager()
-	if err != nil {
-		return err
-	}
+func (a *platformArea) showPlatformUsage(c echo.Context) error {
 	ctx := c.Request().Context()
-	st, err := m.Status(ctx)
+	st, err := a.platform.Status(ctx)
 	if err != nil {
 		return err
 	}
-	overridden := m.Overridden()
-	v := settings.UsageView{Conn: platformConnection(st), Day: m.Today()}
+	overridden := a.platform.Overridden()
+	v := settings.UsageView{Conn: platformConnection(st), Day: a.platform.Today()}
 	var latest time.Time // of the newest answer not understood
-	for _, es := range m.Stats(ctx) {
+	for _, es := range a.platform.Stats(ctx) {
 		row := settings.UsageRow{Entry: catalogEntry(es.Endpoint, overridden), CallsToday: es.CallsToday,
 			DailyQuota: es.Endpoint.DailyQuota, Calls: es.Calls, Errors: es.Errors, LastRequestID: es.LastRequestID}
 		if es.LastErr != nil {
@@ -339,5 +328,5 @@ func (s *Server) showPlatformUsage(c echo.Context) error {
 			v.LastUnrecognised = unrecognisedAnswer(c, es.LastUnrecognised, es.LastUnrecognisedAt)
 		}
 	}
-	return s.render(c, http.StatusOK, View{Title: t(c, "platform.usage.title"), Section: "settings", Body: settings.Usage(v)})
+	return a.render(c, http.StatusOK, View{Title: t(c, "platform.usage.title"), Section: "settings", Body: settings.Usage(v)})
 }

@@ -471,7 +471,7 @@ func TestQuirksWebhookBodiesLikeThePublicExamplesApply(t *testing.T) {
 // kept on Settings → Platform → Usage with its endpoint, status and excerpt.
 func TestQuirksAnswerNotUnderstoodIsOnTheUsagePage(t *testing.T) {
 	h, admin := platformAdmin(t, withPlatform(t, nil))
-	m, _ := h.srv.platformManager()
+	m := h.srv.Platform
 	if p := parsePage(t, admin.get("/settings/platform/usage").Body.String()); p.attr("usage-unrecognised", "data-count") != "0" {
 		t.Fatal("answers not understood before any was")
 	}

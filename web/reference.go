@@ -14,6 +14,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/refdata"
+	"github.com/jingdesk/jingdesk/internal/roles"
 	"github.com/jingdesk/jingdesk/templates/settings"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
@@ -35,65 +36,57 @@ type ReferenceData interface {
 // refKeyMax bounds a set key from a form or a query string.
 const refKeyMax = 300
 
-// reference is the service, or a 404 on a server built without one.
-func (s *Server) reference() (ReferenceData, error) {
-	if s.Reference == nil {
-		return nil, echo.NewHTTPError(http.StatusNotFound, errNotFound)
+// referenceArea is Settings → Reference data.
+type referenceArea struct {
+	*kit
+	ref  ReferenceData
+	jobs interface {
+		Job(ctx context.Context, id int64) (db.Job, error)
 	}
-	return s.Reference, nil
 }
 
-// mayRefresh: marketers and administrators refresh; viewers only look.
-func mayRefresh(u *db.User) bool {
-	return u != nil && ui.RoleRank(u.Role) >= ui.RoleRank(db.RoleMarketer)
-}
-
-func (s *Server) showReference(c echo.Context) error {
-	v, err := s.referenceSets(c)
+func (a *referenceArea) showReference(c echo.Context) error {
+	v, err := a.referenceSets(c)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, View{Title: t(c, "settings.tab.reference"), Section: "settings", Body: settings.Reference(v)})
+	return a.render(c, http.StatusOK, View{Title: t(c, "settings.tab.reference"), Section: "settings", Body: settings.Reference(v)})
 }
 
 // showReferenceSets is what the page polls while a refresh runs.
-func (s *Server) showReferenceSets(c echo.Context) error {
-	v, err := s.referenceSets(c)
+func (a *referenceArea) showReferenceSets(c echo.Context) error {
+	v, err := a.referenceSets(c)
 	if err != nil {
 		return err
 	}
-	return s.renderFragment(c, http.StatusOK, settings.ReferenceSetsTable(v))
+	return a.renderFragment(c, http.StatusOK, settings.ReferenceSetsTable(v))
 }
 
 // referenceSets reads the refresh job before the sets: a refresh that ends
 // in between then shows its results at once, rather than the old copy
 // with no timer left to fetch the new one.
-func (s *Server) referenceSets(c echo.Context) (settings.ReferenceSets, error) {
-	rd, err := s.reference()
-	if err != nil {
-		return settings.ReferenceSets{}, err
-	}
+func (a *referenceArea) referenceSets(c echo.Context) (settings.ReferenceSets, error) {
 	ctx := c.Request().Context()
-	refresh, err := s.activeRefresh(ctx, rd)
+	refresh, err := a.activeRefresh(ctx)
 	if err != nil {
 		return settings.ReferenceSets{}, err
 	}
-	sets, err := rd.Sets(ctx)
+	sets, err := a.ref.Sets(ctx)
 	if err != nil {
 		return settings.ReferenceSets{}, err
 	}
-	v := settings.ReferenceSets{Now: s.Now().Unix(), Refresh: refresh, CanRefresh: mayRefresh(currentUser(c))}
+	v := settings.ReferenceSets{Now: a.now().Unix(), Refresh: refresh, CanRefresh: roles.Works(currentUser(c).Role)}
 	v.Groups = groupSets(c, sets)
 	return v, nil
 }
 
 // activeRefresh is the queued or running refresh job with its progress, or nil.
-func (s *Server) activeRefresh(ctx context.Context, rd ReferenceData) (*settings.RefRefresh, error) {
-	id, ok, err := rd.ActiveRefresh(ctx)
+func (a *referenceArea) activeRefresh(ctx context.Context) (*settings.RefRefresh, error) {
+	id, ok, err := a.ref.ActiveRefresh(ctx)
 	if err != nil || !ok {
 		return nil, err
 	}
-	j, err := s.Store.Job(ctx, id)
+	j, err := a.jobs.Job(ctx, id)
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, nil
 	}
@@ -190,31 +183,27 @@ func findSet(ctx context.Context, rd ReferenceData, key string) (refdata.SetInfo
 
 // showReferenceSet is one set's entries: the fields table, an option set's
 // tree, or a plain list.
-func (s *Server) showReferenceSet(c echo.Context) error {
-	rd, err := s.reference()
-	if err != nil {
-		return err
-	}
+func (a *referenceArea) showReferenceSet(c echo.Context) error {
 	ctx := c.Request().Context()
-	si, err := findSet(ctx, rd, c.QueryParam("key"))
+	si, err := findSet(ctx, a.ref, c.QueryParam("key"))
 	if err != nil {
 		return err
 	}
-	refresh, err := s.activeRefresh(ctx, rd)
+	refresh, err := a.activeRefresh(ctx)
 	if err != nil {
 		return err
 	}
-	v := settings.ReferenceSetPage{Now: s.Now().Unix(), Set: refSet(c, si), CanRefresh: mayRefresh(currentUser(c)),
+	v := settings.ReferenceSetPage{Now: a.now().Unix(), Set: refSet(c, si), CanRefresh: roles.Works(currentUser(c).Role),
 		Refreshing: refresh != nil}
 	lang := state(c).loc.Lang
 	if si.Kind == refdata.KindOptionTree {
-		roots, err := rd.Tree(ctx, si.Key)
+		roots, err := a.ref.Tree(ctx, si.Key)
 		if err != nil {
 			return setError(err)
 		}
 		v.Tree = refNodes(roots, lang)
 	} else {
-		items, err := rd.Items(ctx, si.Key)
+		items, err := a.ref.Items(ctx, si.Key)
 		if err != nil {
 			return setError(err)
 		}
@@ -222,7 +211,7 @@ func (s *Server) showReferenceSet(c echo.Context) error {
 			v.Items = append(v.Items, refItem(it, it.Name))
 		}
 	}
-	return s.render(c, http.StatusOK, View{Title: settings.SetName(ctx, v.Set), Section: "settings", Body: settings.ReferenceSet(v)})
+	return a.render(c, http.StatusOK, View{Title: settings.SetName(ctx, v.Set), Section: "settings", Body: settings.ReferenceSet(v)})
 }
 
 // setError maps a set that vanished (the connection changed) to a 404.
@@ -254,23 +243,19 @@ func refNodes(in []*refdata.TreeNode, lang string) []*settings.RefNode {
 // Requests coalesce in the service: while one runs, asking again joins it.
 // htmx gets the table back in its refreshing state (it then polls until
 // the job ends); a plain form goes back with a message.
-func (s *Server) refreshReference(c echo.Context) error {
-	rd, err := s.reference()
-	if err != nil {
-		return err
-	}
+func (a *referenceArea) refreshReference(c echo.Context) error {
 	ctx := c.Request().Context()
 	key := strings.TrimSpace(c.FormValue("key"))
 	if key != "" {
-		if _, err := findSet(ctx, rd, key); err != nil {
+		if _, err := findSet(ctx, a.ref, key); err != nil {
 			return err
 		}
 	}
-	before, wasActive, err := rd.ActiveRefresh(ctx)
+	before, wasActive, err := a.ref.ActiveRefresh(ctx)
 	if err != nil {
 		return err
 	}
-	id, err := rd.RequestRefresh(ctx, currentUser(c).ID, key)
+	id, err := a.ref.RequestRefresh(ctx, currentUser(c).ID, key)
 	if err != nil {
 		return setError(err)
 	}
@@ -283,13 +268,13 @@ func (s *Server) refreshReference(c echo.Context) error {
 	if joined {
 		summary = fmt.Sprintf("refresh of %s requested: joined the refresh already running (job %d)", what, id)
 	}
-	s.audit(c, db.AuditEntry{Action: "refdata.refresh", Object: object, Summary: summary})
+	a.audit(c, db.AuditEntry{Action: "refdata.refresh", Object: object, Summary: summary})
 	if wantsFragment(c) {
-		v, err := s.referenceSets(c)
+		v, err := a.referenceSets(c)
 		if err != nil {
 			return err
 		}
-		return s.renderFragment(c, http.StatusOK, settings.ReferenceSetsTable(v))
+		return a.renderFragment(c, http.StatusOK, settings.ReferenceSetsTable(v))
 	}
 	msg := t(c, "refdata.flash.started")
 	if joined {

@@ -9,6 +9,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/platform"
+	"github.com/jingdesk/jingdesk/internal/roles"
 	"github.com/jingdesk/jingdesk/templates/layout"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
@@ -26,16 +28,16 @@ type View struct {
 // navigation, the body alone (the fragment being swapped); otherwise the
 // body inside its layout. It renders into a buffer first, so a template
 // error becomes a clean 500 rather than half a page with a 200.
-func (s *Server) render(c echo.Context, status int, v View) error {
-	pd := s.pageData(c, v.Title, v.Section)
+func (k *kit) render(c echo.Context, status int, v View) error {
+	pd := k.pageData(c, v.Title, v.Section)
 	ctx := ui.WithPage(c.Request().Context(), pd)
 	component := v.Body
 	if !isHTMX(c) || c.Request().Header.Get("HX-Boosted") == "true" {
 		if v.Bare {
 			component = layout.Bare(pd, v.Body)
 		} else {
-			s.fillImportsBadge(c, pd)
-			s.fillVerification(c, pd)
+			k.fillImportsBadge(c, pd)
+			k.fillVerification(c, pd)
 			component = layout.App(pd, v.Body)
 		}
 	}
@@ -72,8 +74,8 @@ func putBuffer(buf *bytes.Buffer) {
 
 // renderFragment renders a component alone, whatever kind of request it is
 // (for polling endpoints and partial updates).
-func (s *Server) renderFragment(c echo.Context, status int, component templ.Component) error {
-	pd := s.pageData(c, "", "")
+func (k *kit) renderFragment(c echo.Context, status int, component templ.Component) error {
+	pd := k.pageData(c, "", "")
 	var buf bytes.Buffer
 	if err := component.Render(ui.WithPage(c.Request().Context(), pd), &buf); err != nil {
 		return err
@@ -84,14 +86,14 @@ func (s *Server) renderFragment(c echo.Context, status int, component templ.Comp
 }
 
 // pageData is built once per request for the layout and every template.
-func (s *Server) pageData(c echo.Context, title, section string) *ui.PageData {
+func (k *kit) pageData(c echo.Context, title, section string) *ui.PageData {
 	pd := &ui.PageData{
 		Title:     title,
 		Section:   section,
 		Path:      c.Request().URL.RequestURI(),
 		CSRF:      csrfToken(c),
-		Sandbox:   s.sandbox(),
-		Version:   s.Version,
+		Sandbox:   k.chrome.Sandbox(),
+		Version:   k.version,
 		RequestID: c.Response().Header().Get(echo.HeaderXRequestID),
 		Flashes:   takeFlashes(c),
 	}
@@ -106,12 +108,12 @@ func viewUser(u db.User) *ui.User {
 }
 
 // fillImportsBadge counts what the imports nav badge shows (only when the
-// full layout is drawn, and only with the crowds service).
-func (s *Server) fillImportsBadge(c echo.Context, pd *ui.PageData) {
-	if s.Crowds == nil || pd.User == nil {
+// full layout is drawn).
+func (k *kit) fillImportsBadge(c echo.Context, pd *ui.PageData) {
+	if pd.User == nil {
 		return
 	}
-	if finished, running, err := s.Store.ImportsBadge(c.Request().Context(), pd.User.ID); err == nil {
+	if finished, running, err := k.store.ImportsBadge(c.Request().Context(), pd.User.ID); err == nil {
 		pd.ImportsFinished, pd.ImportsRunning = finished, running > 0
 	}
 }
@@ -123,4 +125,38 @@ func t(c echo.Context, id string, data ...any) string { return state(c).loc.T(id
 func redirectWithFlash(c echo.Context, kind, text, to string) error {
 	addFlash(c, kind, text)
 	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// fillVerification adds to a full page what the last verification of the
+// platform's answers says: a banner for administrators while an endpoint
+// a feature needs failed it, and on a feature's pages, for everyone, the
+// endpoints that feature needs which failed.
+func (k *kit) fillVerification(c echo.Context, pd *ui.PageData) {
+	if pd.User == nil {
+		return
+	}
+	ctx := c.Request().Context()
+	admin := pd.User.Can(roles.Admin)
+	if admin {
+		if rep, failed := k.chrome.VerificationFailures(ctx, ""); len(failed) > 0 {
+			b := &ui.VerifyBanner{At: rep.At.Unix()}
+			for _, r := range failed {
+				b.Endpoints = append(b.Endpoints, r.Endpoint)
+			}
+			pd.VerifyBanner = b
+		}
+	}
+	feature := platform.Feature(pd.Section)
+	if len(platform.FeatureEndpoints(feature)) == 0 {
+		return
+	}
+	rep, failed := k.chrome.VerificationFailures(ctx, feature)
+	if len(failed) == 0 {
+		return
+	}
+	w := &ui.FeatureWarning{Feature: pd.Section, At: rep.At.Unix(), Admin: admin}
+	for _, r := range failed {
+		w.Lines = append(w.Lines, ui.FeatureWarningLine{Endpoint: r.Endpoint, Status: string(r.Status), Field: r.Field})
+	}
+	pd.FeatureWarning = w
 }

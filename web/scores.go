@@ -429,9 +429,12 @@ func (s *Server) fetchJob(c echo.Context, q scoresview.Query, id int64) (scoresv
 	if err != nil || j.Kind != scores.FetchJobKind {
 		return scoresview.FetchJob{}, false
 	}
-	r := s.jobRow(c, j)
+	var perMinute, secondsLeft int64
+	if j.State == db.JobRunning {
+		perMinute, secondsLeft = pace(j, s.Now().Unix())
+	}
 	return scoresview.FetchJob{ID: j.ID, State: j.State, Total: j.Total, Done: j.Done, Failed: j.Failed,
-		PerMinute: r.PerMinute, SecondsLeft: r.SecondsLeft, Error: j.Error,
+		PerMinute: perMinute, SecondsLeft: secondsLeft, Error: j.Error,
 		PollURL: q.With(scoresview.PagePath, "part", "job", "job", strconv.FormatInt(j.ID, 10))}, true
 }
 

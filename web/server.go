@@ -8,16 +8,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
+	"slices"
+	"strings"
 	"time"
 
-	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/auth"
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/internal/scores"
@@ -26,7 +27,9 @@ import (
 	"github.com/jingdesk/jingdesk/templates/forms"
 )
 
-// Deps is everything the web layer needs from main.
+// Deps is everything the web layer needs from main: the one input of New,
+// which hands each area only the part it uses (web/areas.go). Store,
+// Catalog, Platform, Jobs, Reference, Webhooks, Leads and Scores are required.
 type Deps struct {
 	Store   *db.Store
 	Catalog *i18n.Catalog
@@ -46,31 +49,28 @@ type Deps struct {
 	AbsoluteTimeout time.Duration
 	// SetupToken, when not empty, lets /setup?token=… create the first administrator.
 	SetupToken string
-	// Sandbox marks every page "Sandbox" when no Platform manager is given;
-	// with one, the manager's live connection decides.
-	Sandbox bool
-	Version string
-	Jobs    JobService
+	Version    string
+	Jobs       JobService
 	// Platform holds the live platform client and its settings.
 	Platform *platform.Manager
 	// CatalogFile is where the endpoint catalog's overrides are read from (shown to administrators).
 	CatalogFile string
 	// Reference is the cached reference data and the resolver of ids to names (internal/refdata).
 	Reference ReferenceData
-	// Leads is the local copy's service: sync and moves (internal/leads); nil: the board says it is unavailable.
+	// Leads is the local copy's service: sync, moves and every write of a lead (internal/leads).
 	Leads *leads.Service
 	// Crowds is the crowds and imports service (internal/crowds); nil: those pages say they are unavailable.
 	Crowds *crowds.Service
 	// Sends is the SMS and email sends service (internal/sends); nil: those pages say they are unavailable.
 	Sends *sends.Service
-	// Scores is the score cache and its views' actions (internal/scores); nil: the page says it is unavailable.
+	// Scores is the score cache and its views' actions (internal/scores); the lead page's card reads it.
 	Scores *scores.Service
-	// Webhooks receives and applies the platform's events (internal/webhooks); nil: the receiver is 404.
+	// Webhooks receives and applies the platform's events (internal/webhooks).
 	Webhooks *webhooks.Service
 	// OptionTree is the tree of an option_set field from the reference
 	// data, roots first (nil when there is none); the cascading picker's
 	// fragment endpoint rebuilds the picker from it. Nil: the reference
-	// data's trees when Reference is set, otherwise that endpoint is 404.
+	// data's trees.
 	OptionTree func(lang, object, fieldCode string) []*forms.TreeChoice
 	Now        func() time.Time
 	// Build is what the release build stamped (Settings → System, /metrics).
@@ -83,23 +83,52 @@ type Deps struct {
 	MetricsAddr string
 }
 
-// Server holds the handlers' shared state. Nothing here is per request.
+// Server is the HTTP handler: the middleware, the route table, and the
+// areas (web/areas.go) whose handlers the table names. The handlers of
+// areas not yet given a struct of their own are still methods on Server
+// and read their services from the embedded Deps.
 type Server struct {
 	Deps
-	echo     *echo.Echo
-	sessions *sessions.CookieStore
-	throttle *auth.Throttle
-	// verifyPassword is auth.VerifyPassword; tests count the checks.
-	verifyPassword func(hash, password string) bool
-	setupMu        sync.Mutex
-	board          *boardCache
-	metrics        *httpMetrics
+	*kit
+	echo    *echo.Echo
+	signIns *signIns
+	metrics *httpMetrics
+	areas   *areas
 }
 
-// New builds the server and its route table.
+// New checks d, builds the areas from it and the route table.
 func New(d Deps) (*Server, error) {
+	d, err := d.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	k := &kit{logger: d.Logger, now: d.Now, store: d.Store, chrome: d.Platform, version: d.Version, behindProxy: d.BehindProxy}
+	s := &Server{Deps: d, kit: k, signIns: newSignIns(k, d), metrics: newHTTPMetrics()}
+	s.areas = newAreas(d, k, s.signIns, s.metrics)
+	go auth.WarmUp() // off the start-up path
+	s.echo = s.newEcho()
+	return s, nil
+}
+
+// withDefaults refuses Deps missing what every server needs, naming each
+// missing part, and fills in the defaults.
+func (d Deps) withDefaults() (Deps, error) {
 	if len(d.SessionHashKey) != 64 || len(d.SessionBlockKey) != 32 {
-		return nil, fmt.Errorf("web: session keys must be 64 and 32 bytes")
+		return d, fmt.Errorf("web: session keys must be 64 and 32 bytes")
+	}
+	var missing []string
+	for name, absent := range map[string]bool{
+		"Store": d.Store == nil, "Catalog": d.Catalog == nil, "Platform": d.Platform == nil, "Jobs": d.Jobs == nil,
+		"Reference": d.Reference == nil, "Webhooks": d.Webhooks == nil,
+		"Leads": d.Leads == nil, "Scores": d.Scores == nil,
+	} {
+		if absent {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return d, fmt.Errorf("web: Deps lacks %s", strings.Join(missing, ", "))
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -119,22 +148,18 @@ func New(d Deps) (*Server, error) {
 	if d.StartedAt.IsZero() {
 		d.StartedAt = time.Now()
 	}
-	s := &Server{Deps: d, throttle: auth.NewThrottle(5, 15*time.Minute), board: newBoardCache(), metrics: newHTTPMetrics(),
-		verifyPassword: auth.VerifyPassword}
-	go auth.WarmUp() // off the start-up path
-	if s.OptionTree == nil && s.Reference != nil {
-		s.OptionTree = s.referenceTree
-	}
-	s.sessions = newCookieStore(d)
-	s.echo = s.newEcho()
-	return s, nil
+	return d, nil
 }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
 // Throttle exposes the sign-in throttle so tests can move its clock.
-func (s *Server) Throttle() *auth.Throttle { return s.throttle }
+func (s *Server) Throttle() *auth.Throttle { return s.areas.auth.throttle }
+
+// MetricsHandler serves the /metrics exposition without sign-in: for the
+// separate --metrics-addr listener only, never on the console's own address.
+func (s *Server) MetricsHandler() http.Handler { return s.areas.system.metricsHandler() }
 
 func (s *Server) newEcho() *echo.Echo {
 	e := echo.New()
@@ -145,25 +170,16 @@ func (s *Server) newEcho() *echo.Echo {
 	if s.BehindProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	e.Use(s.countRequests, s.requestIDAndLog, s.recoverPanics, securityHeaders, s.loadSession, s.checkCSRF)
+	e.Use(s.metrics.countRequests, s.requestIDAndLog, recoverPanics, securityHeaders, s.signIns.load, s.checkCSRF)
 	for _, r := range s.Routes() {
-		e.Add(r.Method, r.Path, r.Handler, s.requireAccess(r.Access))
+		e.Add(r.Method, r.Path, r.Handler, requireAccess(r.Access))
 		s.metrics.routes[r.Path] = true
 	}
 	return e
 }
 
-// log returns the request's logger (it carries the request id).
-func (s *Server) log(c echo.Context) *slog.Logger {
-	if l, ok := c.Get(ctxLogger).(*slog.Logger); ok {
-		return l
-	}
-	return s.Logger
-}
-
-// JobService is what the web layer needs from the background job runner.
+// JobService is what the web layer needs from the background job runner:
+// a user's pause, resume or cancel, checked by the rules of internal/jobs.
 type JobService interface {
-	Pause(ctx context.Context, id int64) error
-	Resume(ctx context.Context, id int64) error
-	Cancel(ctx context.Context, id int64) error
+	Act(ctx context.Context, actor jobs.Actor, a jobs.Action, id int64) (db.Job, error)
 }

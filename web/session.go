@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"errors"
 	"io"
@@ -35,6 +36,30 @@ const (
 	ctxState  = "jingdesk.state"
 	ctxLogger = "jingdesk.logger"
 )
+
+// signIns are the server-side sessions behind the cookie: the middleware
+// that loads the visitor and their language on each request, and starting
+// and ending a sign-in (the auth area and the users area use those).
+type signIns struct {
+	*kit
+	cookies *sessions.CookieStore
+	store   sessionStore
+	catalog *i18n.Catalog
+	limits  db.SessionLimits
+}
+
+// sessionStore is what sessions need of the store.
+type sessionStore interface {
+	SessionUser(ctx context.Context, token string, lim db.SessionLimits) (db.Session, db.User, error)
+	TouchSession(ctx context.Context, id int64, addr string) error
+	CreateSession(ctx context.Context, userID int64, token, userAgent, addr string, lim db.SessionLimits) (db.Session, error)
+	EndSession(ctx context.Context, id int64) error
+}
+
+func newSignIns(k *kit, d Deps) *signIns {
+	return &signIns{kit: k, cookies: newCookieStore(d), store: d.Store, catalog: d.Catalog,
+		limits: db.SessionLimits{Idle: int64(d.IdleTimeout / time.Second), Absolute: int64(d.AbsoluteTimeout / time.Second)}}
+}
 
 func newCookieStore(d Deps) *sessions.CookieStore {
 	store := sessions.NewCookieStore(d.SessionHashKey, d.SessionBlockKey)
@@ -76,19 +101,19 @@ func currentUser(c echo.Context) *db.User {
 	return nil
 }
 
-// loadSession decodes the cookie, checks the signed-in user is still
+// load decodes the cookie, checks the signed-in user is still
 // allowed in, picks the language, and saves the cookie back (only when it
 // changed) just before the response is written.
-func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+func (si *signIns) load(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if sessionless(c.Path()) {
 			return next(c)
 		}
 		req := c.Request()
-		sess, err := s.sessions.Get(req, sessionName)
+		sess, err := si.cookies.Get(req, sessionName)
 		if err != nil {
 			// A cookie from old keys or tampered with: start afresh.
-			sess, _ = s.sessions.New(req, sessionName)
+			sess, _ = si.cookies.New(req, sessionName)
 		}
 		st := &requestState{sess: sess}
 		c.Set(ctxState, st)
@@ -96,13 +121,13 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			sess.Values[keyCSRF] = secret.Token(32)
 			st.dirty = true
 		}
-		s.authenticate(c, st)
-		st.loc = s.Catalog.Localizer(s.chooseLang(c, st))
+		si.authenticate(c, st)
+		st.loc = si.catalog.Localizer(si.chooseLang(c, st))
 		c.SetRequest(req.WithContext(i18n.WithLocalizer(req.Context(), st.loc)))
 		c.Response().Before(func() {
 			if st.dirty {
 				if err := st.sess.Save(c.Request(), c.Response().Writer); err != nil {
-					s.log(c).Error("save session", "error", err)
+					si.log(c).Error("save session", "error", err)
 				}
 			}
 		})
@@ -120,39 +145,35 @@ func sessionless(routePath string) bool {
 // server-side session of an account that may still sign in; otherwise it
 // clears the sign-in from the cookie. The timeouts are the session row's,
 // so a copied cookie cannot outlive a sign-out or extend itself.
-func (s *Server) authenticate(c echo.Context, st *requestState) {
+func (si *signIns) authenticate(c echo.Context, st *requestState) {
 	token, _ := st.sess.Values[keySession].(string)
 	if token == "" {
 		return
 	}
 	ctx := c.Request().Context()
-	sess, u, err := s.Store.SessionUser(ctx, token, s.sessionLimits())
+	sess, u, err := si.store.SessionUser(ctx, token, si.limits)
 	if err != nil || u.Disabled {
 		if err != nil && !errors.Is(err, db.ErrNotFound) {
-			s.log(c).Error("read session", "error", err)
+			si.log(c).Error("read session", "error", err)
 		}
-		s.forgetSignIn(st)
+		si.forget(st)
 		return
 	}
 	st.user, st.signIn = &u, sess
 	// Move the idle clock on at most once a minute, so most requests write nothing.
-	if s.Now().Unix()-sess.LastSeenAt >= 60 {
-		if err := s.Store.TouchSession(ctx, sess.ID, c.RealIP()); err != nil {
-			s.log(c).Warn("touch session", "error", err)
+	if si.now().Unix()-sess.LastSeenAt >= 60 {
+		if err := si.store.TouchSession(ctx, sess.ID, c.RealIP()); err != nil {
+			si.log(c).Warn("touch session", "error", err)
 		}
 	}
 }
 
-func (s *Server) sessionLimits() db.SessionLimits {
-	return db.SessionLimits{Idle: int64(s.IdleTimeout / time.Second), Absolute: int64(s.AbsoluteTimeout / time.Second)}
-}
-
-// beginSignIn starts a server-side session for u and puts its token in the
+// begin starts a server-side session for u and puts its token in the
 // cookie, with a fresh CSRF token. A session the cookie had is ended.
-func (s *Server) beginSignIn(c echo.Context, st *requestState, u db.User) error {
-	s.endSignIn(c, st)
+func (si *signIns) begin(c echo.Context, st *requestState, u db.User) error {
+	si.end(c, st)
 	token := secret.Token(32)
-	sess, err := s.Store.CreateSession(c.Request().Context(), u.ID, token, c.Request().UserAgent(), c.RealIP(), s.sessionLimits())
+	sess, err := si.store.CreateSession(c.Request().Context(), u.ID, token, c.Request().UserAgent(), c.RealIP(), si.limits)
 	if err != nil {
 		return err
 	}
@@ -163,22 +184,22 @@ func (s *Server) beginSignIn(c echo.Context, st *requestState, u db.User) error 
 	return nil
 }
 
-// endSignIn ends the server-side session (a copy of the cookie is refused
+// end ends the server-side session (a copy of the cookie is refused
 // from now on) and forgets it in the cookie.
-func (s *Server) endSignIn(c echo.Context, st *requestState) {
+func (si *signIns) end(c echo.Context, st *requestState) {
 	if st.signIn.ID != 0 {
-		if err := s.Store.EndSession(c.Request().Context(), st.signIn.ID); err != nil {
-			s.log(c).Error("end session", "error", err)
+		if err := si.store.EndSession(c.Request().Context(), st.signIn.ID); err != nil {
+			si.log(c).Error("end session", "error", err)
 		}
 	}
 	if _, had := st.sess.Values[keySession]; had {
-		s.forgetSignIn(st)
+		si.forget(st)
 	}
 }
 
-// forgetSignIn clears the sign-in from the cookie but keeps the language;
+// forget clears the sign-in from the cookie but keeps the language;
 // the CSRF token is rotated.
-func (s *Server) forgetSignIn(st *requestState) {
+func (si *signIns) forget(st *requestState) {
 	delete(st.sess.Values, keySession)
 	st.sess.Values[keyCSRF] = secret.Token(32)
 	st.user, st.signIn = nil, db.Session{}
@@ -186,14 +207,14 @@ func (s *Server) forgetSignIn(st *requestState) {
 }
 
 // chooseLang: the signed-in user's saved choice, then the session's, then Accept-Language.
-func (s *Server) chooseLang(c echo.Context, st *requestState) string {
+func (si *signIns) chooseLang(c echo.Context, st *requestState) string {
 	if st.user != nil && i18n.Supported(st.user.Lang) {
 		return st.user.Lang
 	}
 	if l, _ := st.sess.Values[keyLang].(string); i18n.Supported(l) {
 		return l
 	}
-	return s.Catalog.Match(c.Request().Header.Get("Accept-Language"))
+	return si.catalog.Match(c.Request().Header.Get("Accept-Language"))
 }
 
 func csrfToken(c echo.Context) string {
@@ -203,7 +224,7 @@ func csrfToken(c echo.Context) string {
 
 // checkCSRF refuses every unsafe method whose token (form field _csrf or
 // header X-CSRF-Token) does not match the session's, before any handler runs.
-func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+func (k *kit) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		switch c.Request().Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -224,7 +245,7 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		want := csrfToken(c)
 		if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(want)) != 1 {
-			s.log(c).Warn("csrf token missing or wrong", "path", loggedPath(c))
+			k.log(c).Warn("csrf token missing or wrong", "path", loggedPath(c))
 			return echo.NewHTTPError(http.StatusForbidden, errCSRF)
 		}
 		return next(c)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/backup"
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/templates/live"
 	"github.com/jingdesk/jingdesk/templates/settings"
 	"github.com/jingdesk/jingdesk/templates/ui"
@@ -29,44 +32,74 @@ type BuildInfo struct {
 // backupsDir is where backups are written, under the data directory.
 const backupsDir = "backups"
 
+// systemArea is Settings → System and /metrics (administrators): the
+// build, the process, the data directory, the backup schedule, and the
+// counters a monitoring system scrapes.
+type systemArea struct {
+	*kit
+	store       systemStore
+	platform    systemPlatform
+	metrics     *httpMetrics
+	build       BuildInfo
+	dataDir     string
+	startedAt   time.Time
+	metricsAddr string // the separate /metrics listener, "" when off
+}
+
+// systemStore is what the system page and the metrics read of the store
+// (and the backup schedule they write).
+type systemStore interface {
+	Path() string
+	FileSizes() (file, wal int64)
+	JobStateCounts(ctx context.Context) (map[string]int64, error)
+	WebhookCounts(ctx context.Context) (map[string]int64, error)
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+}
+
+// systemPlatform is what they show of the platform connection.
+type systemPlatform interface {
+	Status(ctx context.Context) (platform.Status, error)
+	Sandbox() bool
+	Stats(ctx context.Context) []jing.EndpointStats
+}
+
 // showSystem is Settings → System (administrators).
-func (s *Server) showSystem(c echo.Context) error {
+func (a *systemArea) showSystem(c echo.Context) error {
 	ctx := c.Request().Context()
-	now := s.Now()
-	b := s.Build
+	now := a.now()
+	b := a.build
 	v := settings.SystemView{
 		Version: b.Version, Commit: b.Commit, BuildDate: b.Date,
 		GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
-		Now:       now.Unix(), StartedAt: s.StartedAt.Unix(), UptimeSec: int64(time.Since(s.StartedAt).Seconds()),
-		DataDir:    s.DataDir,
-		MetricsURL: s.publicBase(c) + "/metrics",
+		Now:       now.Unix(), StartedAt: a.startedAt.Unix(), UptimeSec: int64(time.Since(a.startedAt).Seconds()),
+		DataDir:    a.dataDir,
+		MetricsURL: a.publicBase(c) + "/metrics",
 	}
-	if s.DataDir == "" {
-		v.DataDir = filepath.Dir(s.Store.Path())
+	if a.dataDir == "" {
+		v.DataDir = filepath.Dir(a.store.Path())
 	}
 	if abs, err := filepath.Abs(v.DataDir); err == nil {
 		v.DataDir = abs
 	}
 	v.BackupDir = filepath.Join(v.DataDir, backupsDir)
-	v.DBSize, v.WALSize = s.Store.FileSizes()
-	if s.MetricsAddr != "" {
-		v.MetricsAddrURL = "http://" + s.MetricsAddr + "/metrics"
+	v.DBSize, v.WALSize = a.store.FileSizes()
+	if a.metricsAddr != "" {
+		v.MetricsAddrURL = "http://" + a.metricsAddr + "/metrics"
 	}
-	if s.Platform != nil {
-		st, err := s.Platform.Status(ctx)
-		if err != nil {
-			return err
-		}
-		v.HasPlatform, v.Sandbox, v.PlatformURL = true, st.Sandbox, st.BaseURL
+	st, err := a.platform.Status(ctx)
+	if err != nil {
+		return err
 	}
-	jobs, err := s.Store.JobStateCounts(ctx)
+	v.HasPlatform, v.Sandbox, v.PlatformURL = true, st.Sandbox, st.BaseURL
+	jobs, err := a.store.JobStateCounts(ctx)
 	if err != nil {
 		return err
 	}
 	for _, st := range jobStates {
 		v.Jobs = append(v.Jobs, settings.SystemCount{State: st, Count: jobs[st], URL: "/jobs"})
 	}
-	hooks, err := s.Store.WebhookCounts(ctx)
+	hooks, err := a.store.WebhookCounts(ctx)
 	if err != nil {
 		return err
 	}
@@ -75,7 +108,7 @@ func (s *Server) showSystem(c echo.Context) error {
 	}
 	v.WebhooksURL = live.EventsPath
 	v.LastBackup = newestBackup(v.BackupDir)
-	sc := backup.ScheduleFrom(func(key string) (string, error) { return s.Store.Setting(ctx, key) })
+	sc := backup.ScheduleFrom(func(key string) (string, error) { return a.store.Setting(ctx, key) })
 	v.BackupEveryHours, v.BackupKeep = int(sc.Every/time.Hour), sc.Keep
 	v.BackupPassphraseFile = filepath.Join(v.DataDir, backup.PassphraseFile)
 	switch opts, err := backup.OwnOptions(v.DataDir); {
@@ -86,7 +119,7 @@ func (s *Server) showSystem(c echo.Context) error {
 	default:
 		v.BackupEncryption = settings.BackupPlain
 	}
-	return s.render(c, http.StatusOK, View{Title: t(c, "system.tab"), Section: "settings", Body: settings.System(v)})
+	return a.render(c, http.StatusOK, View{Title: t(c, "system.tab"), Section: "settings", Body: settings.System(v)})
 }
 
 // isBackupName matches the archives `jingdesk backup` and the pre-upgrade
@@ -123,20 +156,20 @@ func newestBackup(dir string) *settings.BackupFile {
 
 // saveBackupSchedule sets how often scheduled backups are taken (hours,
 // 0 for none) and how many are kept.
-func (s *Server) saveBackupSchedule(c echo.Context) error {
+func (a *systemArea) saveBackupSchedule(c echo.Context) error {
 	every, err1 := strconv.Atoi(strings.TrimSpace(c.FormValue("every_hours")))
 	keep, err2 := strconv.Atoi(strings.TrimSpace(c.FormValue("keep")))
 	if err1 != nil || err2 != nil || every < 0 || every > 24*30 || keep < 1 || keep > 365 {
 		return redirectWithFlash(c, ui.FlashError, t(c, "system.backup.schedule_invalid"), "/settings/system")
 	}
 	ctx := c.Request().Context()
-	if err := s.Store.SetSetting(ctx, backup.SettingEveryHours, strconv.Itoa(every)); err != nil {
+	if err := a.store.SetSetting(ctx, backup.SettingEveryHours, strconv.Itoa(every)); err != nil {
 		return err
 	}
-	if err := s.Store.SetSetting(ctx, backup.SettingKeep, strconv.Itoa(keep)); err != nil {
+	if err := a.store.SetSetting(ctx, backup.SettingKeep, strconv.Itoa(keep)); err != nil {
 		return err
 	}
-	s.audit(c, db.AuditEntry{Action: "backup.schedule", Object: "settings:backup",
+	a.audit(c, db.AuditEntry{Action: "backup.schedule", Object: "settings:backup",
 		Summary: fmt.Sprintf("scheduled backups every %d h, %d kept", every, keep)})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "system.backup.schedule_saved"), "/settings/system")
 }

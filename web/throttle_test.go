@@ -21,8 +21,8 @@ func TestParallelWrongPasswordsSpendOnlyTheFreeBudget(t *testing.T) {
 	var checks, settled atomic.Int64
 	gate := make(chan struct{})
 	arrived := make(chan struct{}, parallel)
-	verify := h.srv.verifyPassword
-	h.srv.verifyPassword = func(hash, pw string) bool {
+	verify := h.srv.areas.auth.verifyPassword
+	h.srv.areas.auth.verifyPassword = func(hash, pw string) bool {
 		checks.Add(1)
 		arrived <- struct{}{}
 		<-gate
@@ -49,8 +49,8 @@ func TestParallelWrongPasswordsSpendOnlyTheFreeBudget(t *testing.T) {
 	close(gate)
 	wg.Wait()
 	close(codes)
-	if n := checks.Load(); n > int64(h.srv.throttle.Free) {
-		t.Fatalf("%d of %d parallel wrong passwords reached bcrypt, want at most the %d free", n, parallel, h.srv.throttle.Free)
+	if n := checks.Load(); n > int64(h.srv.areas.auth.throttle.Free) {
+		t.Fatalf("%d of %d parallel wrong passwords reached bcrypt, want at most the %d free", n, parallel, h.srv.areas.auth.throttle.Free)
 	}
 	refused := 0
 	for code := range codes {
@@ -62,8 +62,8 @@ func TestParallelWrongPasswordsSpendOnlyTheFreeBudget(t *testing.T) {
 		t.Fatalf("%d refused with 429, want every unchecked attempt", refused)
 	}
 	// What is left of the budget, sequentially, and then the lock.
-	h.srv.verifyPassword = func(hash, pw string) bool { checks.Add(1); return verify(hash, pw) }
-	for checks.Load() < int64(h.srv.throttle.Free) {
+	h.srv.areas.auth.verifyPassword = func(hash, pw string) bool { checks.Add(1); return verify(hash, pw) }
+	for checks.Load() < int64(h.srv.areas.auth.throttle.Free) {
 		if rec := c.post("/login", url.Values{"username": {"alice"}, "password": {"wrong password!"}}); rec.Code != http.StatusUnauthorized {
 			t.Fatalf("a free attempt was refused: %d", rec.Code)
 		}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/auth"
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/roles"
 	"github.com/jingdesk/jingdesk/internal/secret"
 	"github.com/jingdesk/jingdesk/templates/settings"
 	"github.com/jingdesk/jingdesk/templates/ui"
@@ -25,8 +27,27 @@ const (
 	keyRevealPassword = "reveal_password"
 )
 
-func (s *Server) showUsers(c echo.Context) error {
-	return s.renderUsers(c, http.StatusOK, settings.UsersView{
+// usersArea is Settings → Users (administrators): accounts, their roles,
+// passwords and sessions.
+type usersArea struct {
+	*kit
+	users   userAdminStore
+	signIns *signIns
+}
+
+// userAdminStore is what managing accounts needs of the store.
+type userAdminStore interface {
+	ListUsers(ctx context.Context) ([]db.User, error)
+	CreateUser(ctx context.Context, n db.NewUser) (db.User, error)
+	User(ctx context.Context, id int64) (db.User, error)
+	SetUserRole(ctx context.Context, id int64, role string) error
+	SetUserDisabled(ctx context.Context, id int64, disabled bool) error
+	EndUserSessions(ctx context.Context, userID, keep int64) (int64, error)
+	passwordStore
+}
+
+func (a *usersArea) showUsers(c echo.Context) error {
+	return a.renderUsers(c, http.StatusOK, settings.UsersView{
 		Invite: blankInvite(),
 		Reveal: takeReveal(c),
 	})
@@ -34,8 +55,8 @@ func (s *Server) showUsers(c echo.Context) error {
 
 // renderUsers fills in the accounts and renders the page; v carries the
 // invite form as typed and any per-row message.
-func (s *Server) renderUsers(c echo.Context, status int, v settings.UsersView, rowErrors ...settings.UserEntry) error {
-	users, err := s.Store.ListUsers(c.Request().Context())
+func (a *usersArea) renderUsers(c echo.Context, status int, v settings.UsersView, rowErrors ...settings.UserEntry) error {
+	users, err := a.users.ListUsers(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -49,12 +70,12 @@ func (s *Server) renderUsers(c echo.Context, status int, v settings.UsersView, r
 		}
 		v.Users = append(v.Users, e)
 	}
-	return s.render(c, status, View{Title: t(c, "settings.tab.users"), Section: "settings", Body: settings.Users(v)})
+	return a.render(c, status, View{Title: t(c, "settings.tab.users"), Section: "settings", Body: settings.Users(v)})
 }
 
 // blankInvite is the create form before anything is typed; most new
 // accounts are marketers.
-func blankInvite() settings.InviteForm { return settings.InviteForm{Role: db.RoleMarketer} }
+func blankInvite() settings.InviteForm { return settings.InviteForm{Role: roles.Marketer} }
 
 func userEntry(u db.User, me int64) settings.UserEntry {
 	return settings.UserEntry{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: u.Role,
@@ -63,7 +84,7 @@ func userEntry(u db.User, me int64) settings.UserEntry {
 
 // createUser makes an account. An empty password field means "generate
 // one": it is shown to the administrator once, on the page that follows.
-func (s *Server) createUser(c echo.Context) error {
+func (a *usersArea) createUser(c echo.Context) error {
 	f := settings.InviteForm{
 		Username:    strings.TrimSpace(c.FormValue("username")),
 		DisplayName: strings.TrimSpace(c.FormValue("display_name")),
@@ -71,23 +92,23 @@ func (s *Server) createUser(c echo.Context) error {
 	}
 	password := c.FormValue("password")
 	if f.Errors = validateInvite(c, f, password); len(f.Errors) > 0 {
-		return s.renderUsers(c, http.StatusUnprocessableEntity, settings.UsersView{Invite: f})
+		return a.renderUsers(c, http.StatusUnprocessableEntity, settings.UsersView{Invite: f})
 	}
 	password, generated := passwordOrGenerated(password)
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		return err
 	}
-	u, err := s.Store.CreateUser(c.Request().Context(), db.NewUser{Username: f.Username, DisplayName: f.DisplayName,
+	u, err := a.users.CreateUser(c.Request().Context(), db.NewUser{Username: f.Username, DisplayName: f.DisplayName,
 		PasswordHash: hash, Role: f.Role})
 	if errors.Is(err, db.ErrConflict) {
 		f.Errors = map[string]string{"username": t(c, "users.error.username_taken", "Name", f.Username)}
-		return s.renderUsers(c, http.StatusUnprocessableEntity, settings.UsersView{Invite: f})
+		return a.renderUsers(c, http.StatusUnprocessableEntity, settings.UsersView{Invite: f})
 	}
 	if err != nil {
 		return err
 	}
-	s.audit(c, db.AuditEntry{Action: "user.create", Object: "user:" + u.Username,
+	a.audit(c, db.AuditEntry{Action: "user.create", Object: "user:" + u.Username,
 		Summary: "account created with role " + u.Role + passwordNote(generated)})
 	if generated {
 		revealOnce(c, u.Username, password)
@@ -98,13 +119,13 @@ func (s *Server) createUser(c echo.Context) error {
 // validateInvite checks the form; the password is optional (empty means generate).
 func validateInvite(c echo.Context, f settings.InviteForm, password string) map[string]string {
 	errs := map[string]string{}
-	if msg := validateUsername(c, f.Username); msg != "" {
-		errs["username"] = msg
+	if text, refused := userMessage(c, auth.CheckUsername(f.Username)); refused {
+		errs["username"] = text
 	}
 	if utf8.RuneCountInString(f.DisplayName) > 64 {
 		errs["display_name"] = t(c, "users.error.display_name_long")
 	}
-	if !db.ValidRole(f.Role) {
+	if !roles.Valid(f.Role) {
 		errs["role"] = t(c, "users.error.role")
 	}
 	if password != "" {
@@ -153,46 +174,46 @@ func takeReveal(c echo.Context) *settings.Reveal {
 }
 
 // targetUser is the account named by the :id path parameter.
-func (s *Server) targetUser(c echo.Context) (db.User, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return db.User{}, echo.NewHTTPError(http.StatusNotFound, errNotFound)
+func (a *usersArea) targetUser(c echo.Context) (db.User, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return db.User{}, err
 	}
-	return s.Store.User(c.Request().Context(), id)
+	return a.users.User(c.Request().Context(), id)
 }
 
-func (s *Server) changeUserRole(c echo.Context) error {
-	u, err := s.targetUser(c)
+func (a *usersArea) changeUserRole(c echo.Context) error {
+	u, err := a.targetUser(c)
 	if err != nil {
 		return err
 	}
 	role := c.FormValue("role")
-	if !db.ValidRole(role) {
+	if !roles.Valid(role) {
 		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 	}
 	if role == u.Role {
-		return s.answerRowChange(c, u, "")
+		return a.answerRowChange(c, u, "")
 	}
-	err = s.Store.SetUserRole(c.Request().Context(), u.ID, role)
+	err = a.users.SetUserRole(c.Request().Context(), u.ID, role)
 	if errors.Is(err, db.ErrLastAdmin) {
-		return s.refuseLastAdmin(c, u, "user.role", "role change to "+role)
+		return a.refuseLastAdmin(c, u, "user.role", "role change to "+role)
 	}
 	if err != nil {
 		return err
 	}
-	s.audit(c, db.AuditEntry{Action: "user.role", Object: "user:" + u.Username, Summary: "role " + u.Role + " → " + role})
+	a.audit(c, db.AuditEntry{Action: "user.role", Object: "user:" + u.Username, Summary: "role " + u.Role + " → " + role})
 	u.Role = role
-	return s.answerRowChange(c, u, t(c, "users.role_changed", "Name", u.Username, "Role", t(c, "role."+role)))
+	return a.answerRowChange(c, u, t(c, "users.role_changed", "Name", u.Username, "Role", t(c, "role."+role)))
 }
 
-func (s *Server) disableUser(c echo.Context) error { return s.setUserDisabled(c, true) }
+func (a *usersArea) disableUser(c echo.Context) error { return a.setUserDisabled(c, true) }
 
-func (s *Server) enableUser(c echo.Context) error { return s.setUserDisabled(c, false) }
+func (a *usersArea) enableUser(c echo.Context) error { return a.setUserDisabled(c, false) }
 
 // setUserDisabled disables (which ends the account's sessions at once) or
 // re-enables an account.
-func (s *Server) setUserDisabled(c echo.Context, disabled bool) error {
-	u, err := s.targetUser(c)
+func (a *usersArea) setUserDisabled(c echo.Context, disabled bool) error {
+	u, err := a.targetUser(c)
 	if err != nil {
 		return err
 	}
@@ -200,34 +221,34 @@ func (s *Server) setUserDisabled(c echo.Context, disabled bool) error {
 	if disabled {
 		action, summary, done = "user.disable", "account disabled; its sessions ended", "users.disabled"
 	}
-	err = s.Store.SetUserDisabled(c.Request().Context(), u.ID, disabled)
+	err = a.users.SetUserDisabled(c.Request().Context(), u.ID, disabled)
 	if errors.Is(err, db.ErrLastAdmin) {
-		return s.refuseLastAdmin(c, u, action, "disable")
+		return a.refuseLastAdmin(c, u, action, "disable")
 	}
 	if err != nil {
 		return err
 	}
-	s.audit(c, db.AuditEntry{Action: action, Object: "user:" + u.Username, Summary: summary})
+	a.audit(c, db.AuditEntry{Action: action, Object: "user:" + u.Username, Summary: summary})
 	u.Disabled = disabled
-	return s.answerRowChange(c, u, t(c, done, "Name", u.Username))
+	return a.answerRowChange(c, u, t(c, done, "Name", u.Username))
 }
 
 // endUserSessions is an administrator's "sign out everywhere": every
 // session of the account ends at once (the account itself stays usable).
-func (s *Server) endUserSessions(c echo.Context) error {
-	u, err := s.targetUser(c)
+func (a *usersArea) endUserSessions(c echo.Context) error {
+	u, err := a.targetUser(c)
 	if err != nil {
 		return err
 	}
-	n, err := s.Store.EndUserSessions(c.Request().Context(), u.ID, 0)
+	n, err := a.users.EndUserSessions(c.Request().Context(), u.ID, 0)
 	if err != nil {
 		return err
 	}
-	s.audit(c, db.AuditEntry{Action: "user.sessions_end", Object: "user:" + u.Username,
+	a.audit(c, db.AuditEntry{Action: "user.sessions_end", Object: "user:" + u.Username,
 		Summary: "signed out everywhere by an administrator (" + strconv.FormatInt(n, 10) + " sessions)"})
 	msg := t(c, "users.sessions_ended", "Name", u.Username, "Count", n)
 	if u.ID == currentUser(c).ID {
-		s.forgetSignIn(state(c))
+		a.signIns.forget(state(c))
 		return redirectWithFlash(c, ui.FlashInfo, msg, "/login")
 	}
 	return redirectWithFlash(c, ui.FlashSuccess, msg, usersPath)
@@ -235,14 +256,14 @@ func (s *Server) endUserSessions(c echo.Context) error {
 
 // refuseLastAdmin says why nothing was done, on the row for htmx or as a
 // flash otherwise, and records the refusal.
-func (s *Server) refuseLastAdmin(c echo.Context, u db.User, action, attempt string) error {
-	s.audit(c, db.AuditEntry{Action: action, Object: "user:" + u.Username, Outcome: db.OutcomeDenied,
+func (a *usersArea) refuseLastAdmin(c echo.Context, u db.User, action, attempt string) error {
+	a.audit(c, db.AuditEntry{Action: action, Object: "user:" + u.Username, Outcome: db.OutcomeDenied,
 		Summary: attempt + " refused: last active administrator"})
 	msg := t(c, "users.error.last_admin", "Name", u.Username)
 	if wantsFragment(c) {
 		row := userEntry(u, currentUser(c).ID)
 		row.Error = msg
-		return s.renderFragment(c, http.StatusConflict, settings.UserRow(row))
+		return a.renderFragment(c, http.StatusConflict, settings.UserRow(row))
 	}
 	return redirectWithFlash(c, ui.FlashError, msg, usersPath)
 }
@@ -250,7 +271,7 @@ func (s *Server) refuseLastAdmin(c echo.Context, u db.User, action, attempt stri
 // answerRowChange ends a successful row change: the new row for htmx, or
 // back to the list with a flash. An administrator who just took their own
 // access away is sent where they can still go.
-func (s *Server) answerRowChange(c echo.Context, u db.User, flash string) error {
+func (a *usersArea) answerRowChange(c echo.Context, u db.User, flash string) error {
 	if to := landingAfterSelfChange(c, u); to != "" {
 		addFlash(c, ui.FlashSuccess, flash)
 		if wantsFragment(c) {
@@ -260,7 +281,7 @@ func (s *Server) answerRowChange(c echo.Context, u db.User, flash string) error 
 		return c.Redirect(http.StatusSeeOther, to)
 	}
 	if wantsFragment(c) {
-		return s.renderFragment(c, http.StatusOK, settings.UserRow(userEntry(u, currentUser(c).ID)))
+		return a.renderFragment(c, http.StatusOK, settings.UserRow(userEntry(u, currentUser(c).ID)))
 	}
 	if flash == "" {
 		return c.Redirect(http.StatusSeeOther, usersPath)
@@ -276,7 +297,7 @@ func landingAfterSelfChange(c echo.Context, u db.User) string {
 		return ""
 	case u.Disabled:
 		return "/login"
-	case u.Role != db.RoleAdmin:
+	case u.Role != roles.Admin:
 		return "/settings/account"
 	}
 	return ""
@@ -284,8 +305,8 @@ func landingAfterSelfChange(c echo.Context, u db.User) string {
 
 // resetUserPassword sets a typed or generated password. The account's
 // sessions end at once; an administrator resetting their own keeps this one.
-func (s *Server) resetUserPassword(c echo.Context) error {
-	u, err := s.targetUser(c)
+func (a *usersArea) resetUserPassword(c echo.Context) error {
+	u, err := a.targetUser(c)
 	if err != nil {
 		return err
 	}
@@ -293,19 +314,19 @@ func (s *Server) resetUserPassword(c echo.Context) error {
 	if typed != "" {
 		if errs := validateNewPassword(c, typed, typed); len(errs) > 0 {
 			row := settings.UserEntry{ID: u.ID, PasswordError: errs["password"]}
-			return s.renderUsers(c, http.StatusUnprocessableEntity, settings.UsersView{Invite: blankInvite()}, row)
+			return a.renderUsers(c, http.StatusUnprocessableEntity, settings.UsersView{Invite: blankInvite()}, row)
 		}
 	}
 	password, generated := passwordOrGenerated(typed)
-	if err := s.setPassword(c, u.ID, password); err != nil {
+	if err := setPassword(c, a.users, u.ID, password); err != nil {
 		return err
 	}
 	if me := currentUser(c); u.ID == me.ID {
-		if err := s.beginSignIn(c, state(c), *me); err != nil {
+		if err := a.signIns.begin(c, state(c), *me); err != nil {
 			return err
 		}
 	}
-	s.audit(c, db.AuditEntry{Action: "user.password_reset", Object: "user:" + u.Username,
+	a.audit(c, db.AuditEntry{Action: "user.password_reset", Object: "user:" + u.Username,
 		Summary: "password reset by an administrator; sessions ended" + passwordNote(generated)})
 	if generated {
 		revealOnce(c, u.Username, password)

@@ -21,40 +21,32 @@ const platformVerifyTimeout = 3 * time.Minute
 // showVerifyPlan is the confirmation step of "Verify answers": what it
 // will call and spend against today's quotas. htmx swaps it into the
 // card; without script the page comes back with it.
-func (s *Server) showVerifyPlan(c echo.Context) error {
-	m, err := s.platformManager()
-	if err != nil {
-		return err
-	}
-	plan := verifyPlanView(m.Sandbox(), m.PlanVerification(c.Request().Context()))
+func (a *platformArea) showVerifyPlan(c echo.Context) error {
+	plan := verifyPlanView(a.platform.Sandbox(), a.platform.PlanVerification(c.Request().Context()))
 	if wantsFragment(c) {
-		return s.renderFragment(c, http.StatusOK, settings.VerifyPlanView(plan))
+		return a.renderFragment(c, http.StatusOK, settings.VerifyPlanView(plan))
 	}
-	return s.renderPlatform(c, http.StatusOK, nil, func(v *settings.PlatformView) { v.Verify.Plan = &plan })
+	return a.renderPlatform(c, http.StatusOK, nil, func(v *settings.PlatformView) { v.Verify.Plan = &plan })
 }
 
 // verifyAnswers runs the verification the plan announced. Without the
 // confirmation it shows the plan instead.
-func (s *Server) verifyAnswers(c echo.Context) error {
-	m, err := s.platformManager()
-	if err != nil {
-		return err
-	}
+func (a *platformArea) verifyAnswers(c echo.Context) error {
 	if c.FormValue("confirm") != "1" {
-		return s.showVerifyPlan(c)
+		return a.showVerifyPlan(c)
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), platformVerifyTimeout)
 	defer cancel()
-	rep, err := m.VerifyAnswers(ctx)
+	rep, err := a.platform.VerifyAnswers(ctx)
 	if err != nil {
 		return err
 	}
 	entry := db.AuditEntry{Action: "platform.verify", Object: "platform",
-		Summary: "answers verified: " + rep.Summary() + "; " + s.platformTarget()}
+		Summary: "answers verified: " + rep.Summary() + "; " + a.platformTarget()}
 	if len(rep.Problems()) > 0 {
 		entry.Outcome = db.OutcomeFailed
 	}
-	s.audit(c, entry)
+	a.audit(c, entry)
 	// The page comes back whole (the form is boosted, not swapped): the
 	// report, and the banner of every page, reflect the run at once.
 	if n := len(rep.Problems()); n > 0 {
@@ -64,12 +56,12 @@ func (s *Server) verifyAnswers(c echo.Context) error {
 }
 
 // verifyCard is the card's state when the page is drawn: the last report.
-func (s *Server) verifyCard(c echo.Context, m *platform.Manager) settings.VerifyCard {
-	rep, found := m.LastVerification(c.Request().Context())
+func (a *platformArea) verifyCard(c echo.Context) settings.VerifyCard {
+	rep, found := a.platform.LastVerification(c.Request().Context())
 	if !found {
 		return settings.VerifyCard{}
 	}
-	view := s.verifyReportView(c, m, rep)
+	view := a.verifyReportView(c, rep)
 	return settings.VerifyCard{Last: &view}
 }
 
@@ -83,9 +75,9 @@ func verifyPlanView(sandbox bool, p platform.VerifyPlan) settings.VerifyPlan {
 	return v
 }
 
-func (s *Server) verifyReportView(c echo.Context, m *platform.Manager, rep platform.VerifyReport) settings.VerifyReport {
+func (a *platformArea) verifyReportView(c echo.Context, rep platform.VerifyReport) settings.VerifyReport {
 	loc := state(c).loc
-	v := settings.VerifyReport{At: rep.At.Unix(), BaseURL: rep.BaseURL, Current: rep.Connection == m.Connection(),
+	v := settings.VerifyReport{At: rep.At.Unix(), BaseURL: rep.BaseURL, Current: rep.Connection == a.platform.Connection(),
 		Writes: rep.Writes, Problems: len(rep.Problems())}
 	row := func(r platform.VerifyResult) settings.VerifyRow {
 		out := settings.VerifyRow{Endpoint: r.Endpoint, Status: string(r.Status), Field: r.Field,
@@ -117,38 +109,4 @@ func (s *Server) verifyReportView(c echo.Context, m *platform.Manager, rep platf
 		v.Rows = append(v.Rows, row(r))
 	}
 	return v
-}
-
-// fillVerification adds to a full page what the last verification of the
-// platform's answers says: a banner for administrators while an endpoint
-// a feature needs failed it, and on a feature's pages, for everyone, the
-// endpoints that feature needs which failed.
-func (s *Server) fillVerification(c echo.Context, pd *ui.PageData) {
-	if s.Platform == nil || pd.User == nil {
-		return
-	}
-	ctx := c.Request().Context()
-	admin := pd.User.Can(db.RoleAdmin)
-	if admin {
-		if rep, failed := s.Platform.VerificationFailures(ctx, ""); len(failed) > 0 {
-			b := &ui.VerifyBanner{At: rep.At.Unix()}
-			for _, r := range failed {
-				b.Endpoints = append(b.Endpoints, r.Endpoint)
-			}
-			pd.VerifyBanner = b
-		}
-	}
-	feature := platform.Feature(pd.Section)
-	if len(platform.FeatureEndpoints(feature)) == 0 {
-		return
-	}
-	rep, failed := s.Platform.VerificationFailures(ctx, feature)
-	if len(failed) == 0 {
-		return
-	}
-	w := &ui.FeatureWarning{Feature: pd.Section, At: rep.At.Unix(), Admin: admin}
-	for _, r := range failed {
-		w.Lines = append(w.Lines, ui.FeatureWarningLine{Endpoint: r.Endpoint, Status: string(r.Status), Field: r.Field})
-	}
-	pd.FeatureWarning = w
 }

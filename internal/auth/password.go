@@ -3,22 +3,24 @@
 package auth
 
 import (
-	"errors"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 )
 
 // MinPasswordLen is the shortest password accepted, in characters.
 const MinPasswordLen = 10
 
-// ErrPasswordTooShort and ErrPasswordTooLong describe a rejected password.
+// ErrPasswordTooShort and ErrPasswordTooLong refuse a new password, in
+// the reader's language where a page shows them (msg.Error).
 var (
-	ErrPasswordTooShort = errors.New("password too short")
+	ErrPasswordTooShort = msg.Refuse(msg.Invalid, "user.error.password_short", msg.Int("Min", MinPasswordLen)).On("password")
 	// bcrypt ignores everything after 72 bytes; refuse rather than truncate silently.
-	ErrPasswordTooLong = errors.New("password too long")
+	ErrPasswordTooLong = msg.Refuse(msg.Invalid, "user.error.password_long").On("password")
 )
 
 // DefaultCost is the bcrypt cost of new hashes.

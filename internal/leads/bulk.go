@@ -45,8 +45,15 @@ type BulkChange struct {
 	Status  string   `json:"status,omitempty"`  // BulkStatus: the status to move to
 }
 
-// ErrBadBulk refuses a bulk change that says nothing to do.
-var ErrBadBulk = errors.New("leads: the bulk change is incomplete")
+// Refusals of a bulk change.
+var (
+	// ErrBadBulk refuses a change that says nothing to do.
+	ErrBadBulk = msg.Refuse(msg.Invalid, "leads.list.bulk.incomplete").On("action")
+	// ErrBulkNone: none of the leads chosen is in the local copy.
+	ErrBulkNone = msg.Refuse(msg.Invalid, "leads.list.bulk.none")
+	// ErrBulkTooMany: more than MaxBulk leads chosen.
+	ErrBulkTooMany = msg.Refuse(msg.Invalid, "leads.list.bulk.too_many", msg.Int("Max", MaxBulk))
+)
 
 // Check reports whether the change is complete.
 func (c BulkChange) Check() error {
@@ -72,23 +79,70 @@ type bulkParams struct {
 	Leads      []string   `json:"leads"`
 }
 
-// RequestBulk queues a bulk change of leads (uuids of the local copy) for
-// the user userID, whose name the platform calls are made on behalf of,
-// and returns the job's id.
-func (s *Service) RequestBulk(ctx context.Context, userID int64, actor string, uuids []string, c BulkChange) (int64, error) {
+// BulkPlan is a bulk change checked: the leads of the local copy it
+// touches, in the order chosen, each once.
+type BulkPlan struct {
+	Leads  []db.Lead
+	Change BulkChange
+}
+
+// UUIDs are the plan's leads' ids.
+func (p BulkPlan) UUIDs() []string {
+	out := make([]string, len(p.Leads))
+	for i, l := range p.Leads {
+		out[i] = l.UUID
+	}
+	return out
+}
+
+// PlanBulk checks a bulk change of the leads uuids (as chosen: repeats
+// and ids the copy does not hold are left out): ErrBadBulk for an
+// incomplete change, ErrBulkTooMany beyond MaxBulk leads, ErrBulkNone
+// when none is left. The preview shows the plan; RequestBulk runs it.
+func (s *Service) PlanBulk(ctx context.Context, uuids []string, c BulkChange) (BulkPlan, error) {
+	p := BulkPlan{Change: c}
 	if err := c.Check(); err != nil {
-		return 0, err
+		return p, err
 	}
-	if len(uuids) == 0 || len(uuids) > MaxBulk {
-		return 0, fmt.Errorf("%w: %d leads", ErrBadBulk, len(uuids))
+	seen := map[string]bool{}
+	for _, u := range uuids {
+		if u == "" || seen[u] {
+			continue
+		}
+		seen[u] = true
+		if len(seen) > MaxBulk {
+			return p, ErrBulkTooMany
+		}
+		l, err := s.store.Lead(ctx, u)
+		if errors.Is(err, db.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return p, err
+		}
+		p.Leads = append(p.Leads, l)
 	}
-	title := fmt.Sprintf("Bulk change of %d leads: %s", len(uuids), c.Action)
-	job, err := s.cfg.Runner.Enqueue(ctx, jobs.Spec{Kind: BulkJobKind, Title: title, OwnerID: userID, Total: int64(len(uuids)),
-		Params: bulkParams{Connection: s.connection(), Actor: actor, Change: c, Leads: uuids}})
+	if len(p.Leads) == 0 {
+		return p, ErrBulkNone
+	}
+	return p, nil
+}
+
+// RequestBulk plans a bulk change of the leads uuids (PlanBulk, with its
+// refusals) and queues it for the user userID, on whose behalf the
+// platform calls are made (actor): the job's id and the plan.
+func (s *Service) RequestBulk(ctx context.Context, userID int64, actor string, uuids []string, c BulkChange) (int64, BulkPlan, error) {
+	p, err := s.PlanBulk(ctx, uuids, c)
 	if err != nil {
-		return 0, err
+		return 0, p, err
 	}
-	return job.ID, nil
+	title := fmt.Sprintf("Bulk change of %d leads: %s", len(p.Leads), c.Action)
+	job, err := s.cfg.Runner.Enqueue(ctx, jobs.Spec{Kind: BulkJobKind, Title: title, OwnerID: userID, Total: int64(len(p.Leads)),
+		Params: bulkParams{Connection: s.connection(), Actor: actor, Change: c, Leads: p.UUIDs()}})
+	if err != nil {
+		return 0, p, err
+	}
+	return job.ID, p, nil
 }
 
 // runBulk is the bulk job's handler; the checkpoint is how many leads are done.
@@ -154,8 +208,8 @@ func (s *Service) bulkOne(ctx context.Context, client *jing.Client, actor, uuid 
 		if before.Status == c.Status {
 			return nil
 		}
-		if s.ClosingStatus(before.BusinessType, c.Status) {
-			return errors.New("a closing status needs a note: move this lead on the board")
+		if s.noteMissing(before.BusinessType, c.Status, "") {
+			return ErrNoteRequired
 		}
 		err = client.UpdateLeadStatus(wctx, uuid, c.Status)
 	default:

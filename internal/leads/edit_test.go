@@ -65,14 +65,14 @@ func TestSetOwnerAndCollaborators(t *testing.T) {
 				break
 			}
 		}
-		got, err := r.svc.SetCollaborators(ctx, "alice", l.UUID, []string{add}, nil, l.UpdatedAt)
+		got, err := r.svc.SetCollaborators(ctx, "alice", l.UUID, append(slices.Clone(l.Collaborators), add), l.UpdatedAt)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Contains(got.Collaborators, add) || !slices.Contains(r.remote(l.UUID).Collaborators, jing.MemberID(add)) {
 			t.Fatalf("collaborator %s not added: %v", add, got.Collaborators)
 		}
-		got, err = r.svc.SetCollaborators(ctx, "alice", l.UUID, nil, []string{add}, got.UpdatedAt)
+		got, err = r.svc.SetCollaborators(ctx, "alice", l.UUID, slices.DeleteFunc(slices.Clone(got.Collaborators), func(m string) bool { return m == add }), got.UpdatedAt)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,11 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 )
+
+// ErrNoteRequired refuses a move to a closing status (ClosingStatus)
+// without a note: the note says why the lead closed. Only a move on the
+// board takes one, so a bulk change to such a status refuses it too.
+var ErrNoteRequired = msg.Refuse(msg.Invalid, "leads.error.note_required").On("note")
 
 // ErrChangedUpstream means the lead changed on the platform since the
 // console last showed it; *ChangedUpstream unwraps to it.
@@ -24,7 +31,8 @@ func (c *ChangedUpstream) Error() string {
 
 func (c *ChangedUpstream) Unwrap() error { return ErrChangedUpstream }
 
-// Move sends a status change to the platform. It first re-reads the lead
+// Move sends a status change to the platform. A closing status without a
+// note is refused first (ErrNoteRequired), nothing sent. It re-reads the lead
 // (leads.query); if the platform's updated_timestamp differs from
 // seenUpdatedAt, nothing is written to the platform: the local copy is
 // updated to the platform's state and *ChangedUpstream (ErrChangedUpstream)
@@ -38,6 +46,14 @@ func (c *ChangedUpstream) Unwrap() error { return ErrChangedUpstream }
 // case the copy takes the platform's state. A lead the platform no longer
 // has is marked voided in the copy.
 func (s *Service) Move(ctx context.Context, actor string, uuid, toStatus, note string, seenUpdatedAt int64) (db.Lead, error) {
+	note = strings.TrimSpace(note)
+	l, err := s.store.Lead(ctx, uuid)
+	if err != nil {
+		return db.Lead{}, err
+	}
+	if s.noteMissing(l.BusinessType, toStatus, note) {
+		return db.Lead{}, ErrNoteRequired
+	}
 	client, _ := s.cfg.Platform.Current()
 	before, err := s.unchangedSince(ctx, client, uuid, seenUpdatedAt)
 	if err != nil {
@@ -68,6 +84,12 @@ func (s *Service) Move(ctx context.Context, actor string, uuid, toStatus, note s
 		return db.Lead{}, err
 	}
 	return s.store.Lead(ctx, uuid)
+}
+
+// noteMissing is the one rule of closing notes: a move to a closing
+// status needs one.
+func (s *Service) noteMissing(businessType, toStatus, note string) bool {
+	return note == "" && s.ClosingStatus(businessType, toStatus)
 }
 
 // unchangedSince re-reads a lead before a write. When the platform's copy

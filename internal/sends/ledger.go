@@ -10,6 +10,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/roles"
 )
 
 // Errors of the ledger's steps a user can act on.
@@ -23,7 +24,7 @@ var (
 
 // mayAct: marketers and administrators send, approve and decide.
 func mayAct(u *db.User) bool {
-	return u != nil && (u.Role == db.RoleMarketer || u.Role == db.RoleAdmin)
+	return u != nil && roles.Works(u.Role)
 }
 
 // Confirmation is what the confirmation step shows before a send goes:

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 )
 
 // Retention is how long stored events are kept after they arrived, in
@@ -24,8 +25,8 @@ var DefaultRetention = Retention{AppliedDays: 30, FailedDays: 30}
 // MaxRetentionDays bounds a setting (ten years).
 const MaxRetentionDays = 3650
 
-// ErrRetention is a retention outside 0..MaxRetentionDays.
-var ErrRetention = errors.New("webhooks: retention must be 0 to 3650 days")
+// ErrRetention refuses a retention outside 0..MaxRetentionDays.
+var ErrRetention = msg.Refuse(msg.Invalid, "live.retention.invalid", msg.Int("Max", MaxRetentionDays))
 
 const (
 	keepAppliedKey = "webhooks.keep_applied_days"

@@ -5,6 +5,8 @@ package leads
 import (
 	"net/url"
 	"strconv"
+
+	"github.com/jingdesk/jingdesk/internal/leads"
 )
 
 // BoardPath is the board; its fragments live under it.
@@ -16,48 +18,24 @@ type Choice struct {
 }
 
 // Filter is what narrows every column: the same GET parameters as the list
-// (the list adds a status, a sort and a page). Dates are as typed
-// (YYYY-MM-DD, in the server's zone).
-type Filter struct {
-	BusinessType string
-	Query        string
-	Owner        string
-	Source       string
-	LeadPool     string
-	CreatedFrom  string
-	CreatedTo    string
-	UpdatedFrom  string
-	UpdatedTo    string
-}
+// (the list adds a status, a sort and a page). It is the one lead filter
+// of internal/leads, which the board, the list and live updates share.
+type Filter = leads.Filter
 
-// Values are the filter as query parameters (empty ones left out).
-func (f Filter) Values() url.Values {
-	v := url.Values{}
-	for k, s := range map[string]string{"business_type": f.BusinessType, "q": f.Query, "owner": f.Owner, "source": f.Source,
-		"lead_pool": f.LeadPool, "created_from": f.CreatedFrom, "created_to": f.CreatedTo,
-		"updated_from": f.UpdatedFrom, "updated_to": f.UpdatedTo} {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	return v
-}
-
-// Active reports whether anything beyond the business type narrows the board.
-func (f Filter) Active() bool {
-	return f.Query != "" || f.Owner != "" || f.Source != "" || f.LeadPool != "" ||
-		f.CreatedFrom != "" || f.CreatedTo != "" || f.UpdatedFrom != "" || f.UpdatedTo != ""
-}
-
-// Board is the whole page.
-type Board struct {
-	Now           int64 // the request's clock, for ages
-	Filter        Filter
+// FilterChoices are what the filter offers, on the board and the list alike.
+type FilterChoices struct {
 	BusinessTypes []Choice
 	Owners        []Choice
 	Sources       []Choice
 	Pools         []Choice
-	Columns       []Column
+}
+
+// Board is the whole page.
+type Board struct {
+	Now    int64 // the request's clock, for ages
+	Filter Filter
+	FilterChoices
+	Columns []Column
 	// CanMove: marketers and administrators move cards; viewers only look
 	// (no drag, no menu).
 	CanMove bool

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/templates/forms"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
@@ -52,8 +53,9 @@ type LeadPage struct {
 	LiveRev string
 }
 
-// NoteMax is the longest note the "Add a note" form takes, in characters.
-const NoteMax = 500
+// NoteMax is the longest note the "Add a note" form takes, in characters
+// (the leads service refuses a longer one).
+const NoteMax = leads.NoteMax
 
 // Notes is the Notes card (also the answer of POST NotesPath for htmx):
 // the lead's latest remark from the local copy and, for marketers and

@@ -69,16 +69,13 @@ func (r Row) URL() string { return LeadPath(r.UUID) }
 
 // List is the whole list page.
 type List struct {
-	Now           int64
-	Filter        ListFilter
-	BusinessTypes []Choice
-	Statuses      []Choice // of the chosen business type (none without one)
-	Owners        []Choice
-	Pools         []Choice
-	Sources       []Choice
-	Rows          []Row
-	Total         int
-	Pages         int
+	Now    int64
+	Filter ListFilter
+	FilterChoices
+	Statuses []Choice // of the chosen business type (none without one)
+	Rows     []Row
+	Total    int
+	Pages    int
 	// Masked: mobile and email are shown masked (viewers).
 	Masked bool
 	// Bulk is the bulk bar's choices; nil for viewers (no checkboxes).

@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/roles"
 )
 
 // PageData is built once per request by the web layer.
@@ -70,21 +71,9 @@ func (u *User) Name() string {
 	return u.Username
 }
 
-// Can reports whether the user's role reaches min ("viewer" < "marketer" < "admin").
-func (u *User) Can(min string) bool { return u != nil && RoleRank(u.Role) >= RoleRank(min) }
-
-// RoleRank orders the roles; unknown roles rank below viewer.
-func RoleRank(role string) int {
-	switch role {
-	case "admin":
-		return 3
-	case "marketer":
-		return 2
-	case "viewer":
-		return 1
-	}
-	return 0
-}
+// Can reports whether the user's role reaches min (roles.AtLeast): what
+// a template asks before it shows a control.
+func (u *User) Can(min string) bool { return u != nil && roles.AtLeast(u.Role, min) }
 
 // Flash kinds.
 const (

@@ -10,6 +10,7 @@ package msg
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -104,4 +105,93 @@ func ErrorText(err error) string {
 		return c.Message().Encode()
 	}
 	return err.Error()
+}
+
+// Kind is what sort of refusal an Error is; the web layer picks the HTTP
+// status from it, so a service says "invalid" without knowing HTTP.
+type Kind int
+
+const (
+	Invalid     Kind = iota + 1 // the input is wrong: the user corrects it (422)
+	Conflict                    // the thing's state does not allow it now (409)
+	Forbidden                   // not this user's to do (403)
+	NotFound                    // it is not there (any more) (404)
+	Unavailable                 // it cannot be done on this server now (503)
+)
+
+var kindNames = [...]string{"", "invalid", "conflict", "forbidden", "not found", "unavailable"}
+
+func (k Kind) String() string {
+	if k > 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "refused"
+}
+
+// Error is a refusal a person reads: its kind, its sentence as a Message,
+// and the form field it is about. A service returns one where it refuses
+// (often as a sentinel: var ErrNoName = msg.Refuse(msg.Invalid,
+// "sends.error.no_name").On("name")), and the web layer renders it in the
+// reader's language in one place; errors.Is works on the sentinel, and on
+// Cause when the refusal stands for a lower error.
+type Error struct {
+	Kind  Kind
+	Msg   Message
+	Field string // the form field it is about; "" for the whole request
+	Cause error  // the lower error this refusal stands for, if any
+}
+
+// Refuse is a refusal of kind with the message id and args.
+func Refuse(kind Kind, id string, args ...Arg) *Error {
+	return &Error{Kind: kind, Msg: New(id, args...)}
+}
+
+// On returns a copy of e about a form field.
+func (e *Error) On(field string) *Error {
+	c := *e
+	c.Field = field
+	return &c
+}
+
+// Because returns a copy of e standing for cause (errors.Is sees it).
+func (e *Error) Because(cause error) *Error {
+	c := *e
+	c.Cause = cause
+	return &c
+}
+
+// Message makes an Error a Carrier: the sentence the user reads.
+func (e *Error) Message() Message { return e.Msg }
+
+// Unwrap is the cause, if any.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Error is for logs and the command line: the kind and the message id
+// with its text parameters, never shown to users (they read Message).
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Kind.String())
+	b.WriteString(": ")
+	b.WriteString(e.Msg.ID)
+	for _, a := range e.Msg.Args {
+		switch {
+		case a.Num != nil:
+			b.WriteString(" " + a.Name + "=" + strconv.FormatInt(*a.Num, 10))
+		case a.Msg != nil:
+			b.WriteString(" " + a.Name + "=" + a.Msg.ID)
+		case a.Text != "":
+			b.WriteString(" " + a.Name + "=" + a.Text)
+		}
+	}
+	if e.Field != "" {
+		b.WriteString(" (field " + e.Field + ")")
+	}
+	return b.String()
+}
+
+// AsError is the refusal err is or wraps, if any.
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
 }
