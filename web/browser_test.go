@@ -34,6 +34,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 )
 
@@ -183,25 +184,14 @@ next:
 // waitFor polls a condition on what the browser reported, until a deadline.
 func (b *browser) waitFor(what string, cond func() bool) {
 	b.t.Helper()
-	deadline := time.Now().Add(stepTimeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	testkit.WaitWithin(b.t, stepTimeout, what, func() bool {
+		if err := b.ctx.Err(); err != nil {
+			b.t.Fatalf("waiting for %s: %v", what, err)
+		}
 		b.mu.Lock()
-		ok := cond()
-		b.mu.Unlock()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.t.Fatalf("timed out waiting for %s", what)
-		}
-		select {
-		case <-tick.C:
-		case <-b.ctx.Done():
-			b.t.Fatalf("waiting for %s: %v", what, b.ctx.Err())
-		}
-	}
+		defer b.mu.Unlock()
+		return cond()
+	})
 }
 
 // response returns the last response seen for path (the caller holds b.mu).

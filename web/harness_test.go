@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -24,6 +22,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/refdata"
 	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/internal/sends"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 	"github.com/jingdesk/jingdesk/internal/webhooks"
 )
 
@@ -71,7 +70,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	d := Deps{
 		Store:           store,
 		Catalog:         catalog,
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:          testkit.Quiet(),
 		SessionHashKey:  []byte(strings.Repeat("h", 64)),
 		SessionBlockKey: []byte(strings.Repeat("b", 32)),
 		Version:         "test",

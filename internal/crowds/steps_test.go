@@ -15,6 +15,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/importfile"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/roles"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // The rules the wizard's steps and the crowd pages follow, here where they
@@ -401,7 +402,7 @@ func TestAFinishedImportIsSeenByItsOwner(t *testing.T) {
 // one that has ended is no error.
 func TestAValidationStoppedSaysSo(t *testing.T) {
 	r := newRigOpts(t, rigOptions{validateInRequest: 1})
-	stop(r.runner) // the job stays queued until it is stopped
+	fixture.Stop(r.runner) // the job stays queued until it is stopped
 	ctx := context.Background()
 	id, err := r.svc.Upload(ctx, r.userID, "名单.csv", strings.NewReader("手机号\n13800000001\n"))
 	if err != nil {

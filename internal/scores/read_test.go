@@ -16,6 +16,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/roles"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // cache is a service on a store filled by hand, with no platform behind
@@ -48,11 +49,11 @@ func newCache(t *testing.T) *cache {
 	t.Cleanup(func() { store.Close() })
 	c := &cache{t: t, store: store, now: time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)}
 	runner := jobs.New(store, jobs.Config{Logger: slog.New(slog.DiscardHandler)})
-	cr, err := crowds.New(crowds.Config{Store: store, Platform: fixedPlatform{}, Runner: runner, DataDir: t.TempDir()})
+	cr, err := crowds.New(crowds.Config{Store: store, Platform: fixture.Fixed{}, Runner: runner, DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.svc, err = New(Config{Store: store, Platform: fixedPlatform{}, Runner: runner, Crowds: cr, Now: func() time.Time { return c.now }})
+	c.svc, err = New(Config{Store: store, Platform: fixture.Fixed{}, Runner: runner, Crowds: cr, Now: func() time.Time { return c.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
