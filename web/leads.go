@@ -32,6 +32,7 @@ type leadsArea struct {
 	// platform itself (its link, the person's privacy consent).
 	platform liveClient
 	board    *boardCache
+	views    savedViews
 }
 
 // leadCopy is what the leads pages read of the local copy (db.Store).
@@ -138,4 +139,3 @@ func (a *leadsArea) liveSeq(ctx context.Context) int64 {
 	}
 	return last
 }
-

@@ -115,6 +115,14 @@ func (s *Server) Routes() []Route {
 		{post, "/leads/bulk/preview", Marketer, h.leads.previewBulk},
 		{post, "/leads/bulk", Marketer, h.leads.runBulk},
 
+		// Saved views of the board and the list: everyone saves their own
+		// and opens theirs and the team's; the owner (or an admin) edits.
+		{post, "/leads/views", Viewer, h.views.createView},
+		{get, "/leads/views/:id", Viewer, h.views.openView},
+		{post, "/leads/views/:id", Viewer, h.views.updateView},
+		{post, "/leads/views/:id/delete", Viewer, h.views.deleteView},
+		{post, "/leads/views/:id/default", Viewer, h.views.defaultView},
+
 		// Crowds: everyone sees the list, a crowd and its members; marketers
 		// and admins create, edit and delete (on the platform first).
 		{get, "/crowds", Viewer, h.crowds.showCrowds},
