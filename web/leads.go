@@ -33,6 +33,7 @@ type leadsArea struct {
 	platform liveClient
 	board    *boardCache
 	views    savedViews
+	exports  leadExports
 }
 
 // leadCopy is what the leads pages read of the local copy (db.Store).

@@ -114,6 +114,10 @@ func (s *Server) Routes() []Route {
 		{get, "/leads/list", Viewer, h.leads.showLeadList},
 		{post, "/leads/bulk/preview", Marketer, h.leads.previewBulk},
 		{post, "/leads/bulk", Marketer, h.leads.runBulk},
+		// The list's export: what the filter shows, masked for viewers as
+		// the list is; a large one is a job whose file its owner downloads.
+		{post, "/leads/export", Viewer, h.leads.exportLeads},
+		{get, "/leads/exports/:id/file", Viewer, h.leads.downloadExport},
 
 		// Saved views of the board and the list: everyone saves their own
 		// and opens theirs and the team's; the owner (or an admin) edits.

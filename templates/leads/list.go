@@ -91,6 +91,18 @@ func ListURL(f ListFilter) string {
 	return ListPath
 }
 
+// ExportPath exports the list (POST, with the list's query).
+const ExportPath = "/leads/export"
+
+// ExportURL is the export of the list as filtered (every page).
+func ExportURL(f ListFilter) string {
+	f.Page, f.Columns = 0, nil
+	if v := f.Values(); len(v) > 0 {
+		return ExportPath + "?" + v.Encode()
+	}
+	return ExportPath
+}
+
 // PageURL is another page of the same list.
 func PageURL(f ListFilter, page int) string {
 	f.Page = page
