@@ -2,6 +2,7 @@ package web
 
 import (
 	"github.com/jingdesk/jingdesk/internal/auth"
+	"github.com/jingdesk/jingdesk/internal/home"
 	"github.com/jingdesk/jingdesk/internal/views"
 	"github.com/jingdesk/jingdesk/templates/forms"
 )
@@ -27,6 +28,7 @@ type areas struct {
 	scores    *scoresArea
 	persons   *personsArea
 	views     *viewsArea
+	home      *homeArea
 }
 
 // newAreas is the one place each area gets its part of Deps: the services
@@ -56,6 +58,8 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		scores:  &scoresArea{kit: k, scores: d.Scores, choices: d.Store, ref: d.Reference},
 		persons: &personsArea{kit: k, people: d.Scores},
 		views:   &viewsArea{kit: k, views: saved},
+		home: &homeArea{kit: k, ref: d.Reference,
+			home: home.New(home.Config{Store: d.Store, Platform: d.Platform, DataDir: d.DataDir, Now: d.Now, Logger: d.Logger})},
 	}
 }
 

@@ -68,7 +68,7 @@ func (s *Server) Routes() []Route {
 
 		// Every signed-in user.
 		{post, "/logout", Viewer, h.auth.logout},
-		{get, "/", Viewer, h.site.home},
+		{get, "/", Viewer, h.home.showHome},
 		{get, "/leads", Viewer, h.leads.showLeads},
 		{get, "/settings", Viewer, h.site.showSettings},
 		{get, "/settings/account", Viewer, h.auth.showAccount},

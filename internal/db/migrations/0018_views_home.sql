@@ -25,3 +25,17 @@ CREATE TABLE saved_view_defaults (
 	PRIMARY KEY (user_id, page)
 );
 CREATE INDEX saved_view_defaults_view ON saved_view_defaults(view_id);
+
+-- Home's "pipeline this week" reads the status changes since a day, by
+-- time (lead_status_history_lead serves a lead's history), and each
+-- changed lead's business type: both from covering indexes, so a week of
+-- thousands of changes is read without touching the leads' wide rows
+-- (measured at 100,000 leads: 13-15 ms through the tables, 8 ms covered).
+CREATE INDEX lead_status_history_recent ON lead_status_history(at, lead_uuid, from_status, to_status);
+CREATE INDEX leads_uuid_business_type ON leads(uuid, business_type);
+
+-- Home reads the last reference refresh (a failed one is a warning) and
+-- the signed-in user's recently finished jobs, among thousands of
+-- scheduled syncs.
+CREATE INDEX jobs_kind_recent ON jobs(kind, id);
+CREATE INDEX jobs_owner_finished ON jobs(owner_id, finished_at DESC) WHERE finished_at IS NOT NULL;
