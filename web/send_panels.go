@@ -13,6 +13,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/leads"
+	"github.com/jingdesk/jingdesk/internal/sends"
 	"github.com/jingdesk/jingdesk/internal/sheet"
 	sendsview "github.com/jingdesk/jingdesk/templates/sends"
 )
@@ -101,12 +102,31 @@ func (a *sendsArea) showSendStatus(c echo.Context) error {
 		}
 		problem = t(c, "sends.delivery.refresh_failed", "Error", text)
 	}
+	if shown := c.QueryParam("shown"); shown != "" && shown != sd.State && isHTMX(c) {
+		return a.followSend(c, sd)
+	}
 	d, err := a.deliveryView(c, sd)
 	if err != nil {
 		return err
 	}
 	d.Error = problem
 	return a.renderFragment(c, http.StatusOK, sendsview.DeliveryPanel(d))
+}
+
+// followSend answers a page that polled while its send moved on (to done,
+// failed, unknown…) with the whole page at the new state in place of the
+// old: the state, the counts and the recipients follow without a reload.
+func (a *sendsArea) followSend(c echo.Context, sd db.Send) error {
+	c.Response().Header().Set("HX-Retarget", "#main")
+	c.Response().Header().Set("HX-Reswap", "innerHTML")
+	if sd.Channel == sends.EDM {
+		return a.showEmailPage(c, sd)
+	}
+	v, err := a.smsPage(c, sd, nil)
+	if err != nil {
+		return err
+	}
+	return a.renderSMSSend(c, http.StatusOK, v)
 }
 
 // --- records ---

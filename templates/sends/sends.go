@@ -46,6 +46,13 @@ func Path(id int64, action string) string {
 	return p
 }
 
+// StatusPath is the delivery fragment a page showing the send in state
+// shown polls: once the send has moved on from shown, the answer is the
+// whole page at its new state (the page follows without a reload).
+func StatusPath(id int64, shown string) string {
+	return Path(id, "status") + "?shown=" + url.QueryEscape(shown)
+}
+
 // PagePath is a send's own page by channel.
 func PagePath(channel string, id int64) string {
 	if channel == "edm" {
