@@ -165,6 +165,7 @@ func (s *Server) Routes() []Route {
 		{get, "/email/sends/:id/preview", Viewer, h.sends.previewEmail},
 
 		// Both channels: the ledger's steps and the delivery records.
+		{get, "/sends/approvals", Marketer, h.sends.showApprovals}, // the sends waiting for my approval (and mine for others')
 		{get, "/sends/:id/confirm", Marketer, h.sends.showSendConfirmation},
 		{post, "/sends/:id/confirm", Marketer, h.sends.confirmSend},
 		{post, "/sends/:id/test", Marketer, h.sends.testSend},

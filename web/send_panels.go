@@ -37,7 +37,7 @@ func (a *sendsArea) panelsView(c echo.Context, sd db.Send) (sendsview.Panels, er
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	v := sendsview.Panels{ID: sd.ID, Channel: sd.Channel, State: sd.State, Test: sd.Test, Now: a.now().Unix(),
-		CanAct: maySend(c), IsAuthor: u != nil && (u.ID == sd.CreatedBy || u.ID == sd.ConfirmedBy),
+		CanAct: maySend(c), IsAuthor: sends.Authored(u, sd),
 		AudienceCount: sd.AudienceCount, CreatedByName: sd.CreatedByName, CreatedAt: sd.CreatedAt,
 		ConfirmedAt: sd.ConfirmedAt, ApprovedByName: sd.ApprovedByName, ApprovedAt: sd.ApprovedAt,
 		SubmittedAt: sd.SubmittedAt, UpdatedAt: sd.UpdatedAt, SendTime: sd.SendTime, PlatformID: sd.PlatformID,

@@ -47,6 +47,7 @@ type sendService interface {
 	Cancel(ctx context.Context, id int64, user *db.User) error
 	Decide(ctx context.Context, id int64, user *db.User, decision string) (db.Send, error)
 	Poll(ctx context.Context, id int64) (db.Send, error)
+	Approvals(ctx context.Context, user *db.User) (sends.Approvals, error)
 	SyncRecords(ctx context.Context, id int64) (int, error)
 	Settings(ctx context.Context) (sends.Settings, error)
 	SaveSettingsText(ctx context.Context, in sends.SettingsText) (sends.Settings, error)

@@ -101,7 +101,7 @@ func (s *Service) Approve(ctx context.Context, id int64, user *db.User) (db.Send
 	if err != nil {
 		return sd, err
 	}
-	if sd.ConfirmedBy == user.ID || sd.CreatedBy == user.ID {
+	if Authored(user, sd) {
 		s.audit(ctx, user, sd, "approve", msg.New("sends.audit.own_approval").Encode(), "", db.OutcomeDenied)
 		return sd, ErrOwnApproval
 	}

@@ -288,3 +288,24 @@ func dateAndAgo(ctx context.Context, now, at int64) string {
 	}
 	return ui.DateTime(ctx, at) + " (" + ui.Ago(ctx, now, at) + ")"
 }
+
+// ApprovalsPath is the list of sends waiting for approval.
+const ApprovalsPath = "/sends/approvals"
+
+// Approvals is the approvals page: the sends the reader may approve, and
+// the reader's own sends waiting for another person.
+type Approvals struct {
+	Now    int64
+	ForYou []ApprovalRow
+	Yours  []ApprovalRow
+}
+
+// ApprovalRow is one send waiting for approval.
+type ApprovalRow struct {
+	ID      int64
+	Channel string
+	Name    string
+	Count   int64
+	By      string // who asked for it (its author)
+	At      int64  // when it was confirmed
+}
