@@ -24,7 +24,7 @@ type kit struct {
 	store  kitStore
 	// approvals counts the sends waiting for the reader's approval (the nav badge).
 	approvals approvalCounter
-	chrome pageChrome
+	chrome    pageChrome
 	// version is shown at the foot of the sidebar.
 	version string
 	// behindProxy trusts a proxy's forwarded scheme (publicBase).
