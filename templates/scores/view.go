@@ -257,7 +257,11 @@ type Page struct {
 	Since        string    // the movers' default date (YYYY-MM-DD)
 	CanFetch     bool
 	Job          *FetchJob
-	Notice       string
+	// FirstFetch: Job is the first fetch of every lead's scores.
+	FirstFetch bool
+	// FirstHint says what to do about scores never fetched (Hint…; "": nothing).
+	FirstHint string
+	Notice    string
 	Error        string
 }
 
@@ -635,3 +639,10 @@ func identityKind(ctx context.Context, kind string) string {
 	}
 	return kind
 }
+
+// What the page says where scores were never fetched and nothing fetches them.
+const (
+	HintPending = "pending" // the first fetch starts by itself once the lead copy is filled
+	HintPress   = "press"   // press Refresh
+	HintAsk     = "ask"     // ask a marketer or administrator to
+)
