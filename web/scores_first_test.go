@@ -28,7 +28,7 @@ func TestScoresPageOnTheFirstDay(t *testing.T) {
 		}
 		d.Scores = svc
 	})
-		rig.h = h
+	rig.h = h
 	rig.sync()
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("vic", db.RoleViewer)

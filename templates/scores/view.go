@@ -262,7 +262,7 @@ type Page struct {
 	// FirstHint says what to do about scores never fetched (Hint…; "": nothing).
 	FirstHint string
 	Notice    string
-	Error        string
+	Error     string
 }
 
 // Unscored is the population's ids without a score of the kind.
