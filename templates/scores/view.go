@@ -609,6 +609,7 @@ type PersonPage struct {
 	Crowds     []PersonCrowd
 	Imports    []PersonImport
 	CardURL    string
+	Lead       string // a lead of theirs in the copy (jing_uuid), if any
 }
 
 // PersonIdentity is an identity an import resolved to the person.
