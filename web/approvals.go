@@ -8,6 +8,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	sendsview "github.com/jingdesk/jingdesk/templates/sends"
+	"github.com/jingdesk/jingdesk/templates/ui"
 )
 
 // showApprovals lists the sends waiting for the reader's approval (what
@@ -28,4 +29,18 @@ func approvalRows(sds []db.Send) []sendsview.ApprovalRow {
 			By: sd.CreatedByName, At: cmp.Or(sd.ConfirmedAt, sd.CreatedAt)})
 	}
 	return out
+}
+
+// copySend edits a send that sent nothing as a new draft (the service
+// audits both) and opens the draft.
+func (a *sendsArea) copySend(c echo.Context) error {
+	sd, err := a.targetSend(c, "")
+	if err != nil {
+		return err
+	}
+	id, err := a.sends.CopyAsDraft(c.Request().Context(), sd.ID, currentUser(c))
+	if err != nil {
+		return stepDone(c, sd, err, "")
+	}
+	return backToSend(c, db.Send{ID: id, Channel: sd.Channel}, ui.FlashSuccess, t(c, "send_check.copy.done"))
 }

@@ -173,6 +173,7 @@ func (s *Server) Routes() []Route {
 		{post, "/sends/:id/reject", Marketer, h.sends.rejectSend},
 		{post, "/sends/:id/cancel", Marketer, h.sends.cancelSend},
 		{post, "/sends/:id/decide", Marketer, h.sends.decideSend},
+		{post, "/sends/:id/copy", Marketer, h.sends.copySend}, // a send that sent nothing, as a new draft
 		{get, "/sends/:id/status", Viewer, h.sends.showSendStatus},
 		{get, "/sends/:id/records", Viewer, h.sends.showSendRecords},
 		{post, "/sends/:id/records/sync", Marketer, h.sends.syncSendRecords},

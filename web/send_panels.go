@@ -37,7 +37,7 @@ func (a *sendsArea) panelsView(c echo.Context, sd db.Send) (sendsview.Panels, er
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	v := sendsview.Panels{ID: sd.ID, Channel: sd.Channel, State: sd.State, Test: sd.Test, Now: a.now().Unix(),
-		CanAct: maySend(c), IsAuthor: sends.Authored(u, sd),
+		CanAct: maySend(c), IsAuthor: sends.Authored(u, sd), CanCopy: maySend(c) && sends.Copyable(sd),
 		AudienceCount: sd.AudienceCount, CreatedByName: sd.CreatedByName, CreatedAt: sd.CreatedAt,
 		ConfirmedAt: sd.ConfirmedAt, ApprovedByName: sd.ApprovedByName, ApprovedAt: sd.ApprovedAt,
 		SubmittedAt: sd.SubmittedAt, UpdatedAt: sd.UpdatedAt, SendTime: sd.SendTime, PlatformID: sd.PlatformID,
@@ -72,7 +72,7 @@ func (a *sendsArea) panelsView(c echo.Context, sd db.Send) (sendsview.Panels, er
 func (a *sendsArea) deliveryView(c echo.Context, sd db.Send) (sendsview.Delivery, error) {
 	d := sendsview.Delivery{ID: sd.ID, Channel: sd.Channel, State: sd.State, PlatformStatus: sd.PlatformStatus,
 		Counts: sendsview.Counts(sd.Counts), CheckedAt: sd.CheckedAt, Now: a.now().Unix(), SendTime: sd.SendTime,
-		CanSync: maySend(c)}
+		CanSync: maySend(c), Locked: sd.AudienceCount}
 	reasons, err := a.ledger.SendFailureReasons(c.Request().Context(), sd.ID)
 	if err != nil {
 		return d, err

@@ -85,6 +85,7 @@ type Panels struct {
 	Now      int64
 	CanAct   bool // marketer or administrator
 	IsAuthor bool // created or confirmed it: may not approve it
+	CanCopy  bool // it sent nothing: it can be edited as a new draft
 
 	AudienceCount   int64
 	CreatedByName   string
@@ -122,7 +123,8 @@ type Delivery struct {
 	Reasons        []Reason
 	Error          string // the last look at the platform failed (a platform error's carries its request id)
 	CanSync        bool
-	Synced         int // recipients copied so far
+	Synced         int   // recipients copied so far
+	Locked         int64 // the audience frozen at the confirmation
 }
 
 // Reason is how many recipients failed for one reason.
@@ -148,6 +150,17 @@ type Confirm struct {
 	SendTime      int64
 	Typed         string
 	Error         string
+	// An email's reach as the console knows it (sends.Reach), and a
+	// precheck's refusal: the confirmation cannot be submitted.
+	Reach   Reach
+	Blocked bool
+}
+
+// Reach is what the console knows, before an email goes, of whom it reaches.
+type Reach struct {
+	Checked                   bool
+	Listed                    bool
+	Members, Known, WithEmail int64
 }
 
 // Records is one page of a send's recipients.
