@@ -1,12 +1,8 @@
 package web
 
 import (
-	"bytes"
-	"context"
-	"fmt"
 	"testing"
 
-	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
 )
 
@@ -15,29 +11,8 @@ import (
 func TestBrowserPersonPageDoesNotWrapChinesePerCharacter(t *testing.T) {
 	h, rig := newCrowdsHarness(t)
 	mia := h.addUser("mia", db.RoleMarketer)
-	ctx := context.Background()
 	people := rig.sandbox().SamplePersons(3)
-	var csv bytes.Buffer
-	csv.WriteString("手机号,姓名\n")
-	for _, p := range people {
-		fmt.Fprintf(&csv, "%s,%s\n", p.Mobile, p.Name)
-	}
-	imID, err := rig.svc.Upload(ctx, mia.ID, "二〇二六年十二月上海车展到店客户名单（第二批）.csv", &csv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, pv, err := rig.svc.ImportPreview(ctx, imID)
-	if err != nil || pv.Err != nil {
-		t.Fatalf("preview: %v %v", err, pv.Err)
-	}
-	if _, err := rig.svc.Validate(ctx, imID, mia.ID, pv.Mapping, "mobile"); err != nil {
-		t.Fatal(err)
-	}
-	jobID, err := rig.svc.Start(ctx, imID, mia.ID, "mia", crowds.Target{NewCrowd: "上海车展到店高意向客户（十二月）"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rig.waitJob(jobID)
+	importPeople(t, rig, mia, people, "二〇二六年十二月上海车展到店客户名单（第二批）.csv", "上海车展到店高意向客户（十二月）")
 
 	b := newBrowser(t, h)
 	b.signIn("mia", password("mia"))
