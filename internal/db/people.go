@@ -33,18 +33,24 @@ func (s *Store) KnownPersons(ctx context.Context, uuids []string) (map[string]Kn
 	for i, u := range uuids {
 		args[i] = u
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+leadPerson+`, l.uuid, l.name, l.mobile, l.email FROM leads l
-		WHERE l.voided = 0 AND `+leadPerson+` IN (`+placeholders(len(uuids))+`) ORDER BY l.updated_at`, args...)
+	// No ORDER BY: sorting by updated_at would walk that index and reach
+	// every row through it (three times slower); the newest lead wins below.
+	rows, err := s.read.QueryContext(ctx, `SELECT `+leadPerson+`, l.uuid, l.name, l.mobile, l.email, l.updated_at FROM leads l
+		WHERE `+leadPerson+` IN (`+placeholders(len(uuids))+`) AND l.voided = 0`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: persons of leads: %w", err)
 	}
 	defer rows.Close()
+	newest := map[string]int64{}
 	for rows.Next() {
 		var p KnownPerson
-		if err := rows.Scan(&p.UUID, &p.Lead, &p.Name, &p.Mobile, &p.Email); err != nil {
+		var updated int64
+		if err := rows.Scan(&p.UUID, &p.Lead, &p.Name, &p.Mobile, &p.Email, &updated); err != nil {
 			return nil, err
 		}
-		out[p.UUID] = p // the newest lead last, so it wins
+		if at, seen := newest[p.UUID]; !seen || updated > at {
+			out[p.UUID], newest[p.UUID] = p, updated // a person's newest lead speaks for them
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -90,7 +96,7 @@ func (s *Store) CrowdKnownMembers(ctx context.Context, groupID int64) (CrowdKnow
 	k.ListedAt = at
 	err = s.read.QueryRowContext(ctx, `WITH m AS (SELECT uuid FROM crowd_members WHERE group_id = ?1),
 		lp AS (SELECT `+leadPerson+` AS uuid, MAX(l.email != '') AS has_email FROM leads l
-			WHERE l.voided = 0 AND `+leadPerson+` IN (SELECT uuid FROM m) GROUP BY 1),
+			WHERE `+leadPerson+` IN (SELECT uuid FROM m) AND l.voided = 0 GROUP BY 1),
 		ip AS (SELECT r.uuid, MAX((i.identity_type = 'email' AND r.value != '')
 				OR COALESCE(json_extract(NULLIF(r.extra, ''), '$.email'), '') != '') AS has_email FROM import_rows r
 			JOIN imports i ON i.id = r.import_id WHERE r.uuid IN (SELECT uuid FROM m) GROUP BY r.uuid)
