@@ -333,8 +333,9 @@ func (a *crowdsArea) showCrowdMembers(c echo.Context) error {
 		return a.renderFragment(c, http.StatusOK, crowdsview.MembersFragment(out))
 	}
 	out.Page, out.Pages, out.Total = m.Page, m.Pages, m.Total
+	out.KnownOnPage, out.KnownListedAt, out.Known, out.Listed = m.KnownOnPage, m.Known.ListedAt, m.Known.Known, m.Known.Members
 	for _, it := range m.Items {
-		mem := crowdsview.Member{UUID: it.UUID, Joined: it.Joined.Unix(), Identity: it.Identity, Kind: it.Kind, Name: it.Name}
+		mem := crowdsview.Member{UUID: it.UUID, Joined: it.Joined.Unix(), Identity: it.Identity, Kind: it.Kind, Name: it.Name, Lead: it.Lead}
 		if out.Masked && (it.Kind == "mobile" || it.Kind == "email") {
 			mem.Identity = leads.Mask(it.Identity)
 		}

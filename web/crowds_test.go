@@ -309,27 +309,7 @@ func TestCrowdMembersPageThroughWithImportedIdentities(t *testing.T) {
 
 	// An import of 60 known persons into a new crowd, through the service.
 	people := rig.sandbox().SamplePersons(60)
-	var csv bytes.Buffer
-	csv.WriteString("手机号,姓名\n")
-	for _, p := range people {
-		fmt.Fprintf(&csv, "%s,%s\n", p.Mobile, p.Name)
-	}
-	imID, err := rig.svc.Upload(ctx, mia.ID, "名单.csv", &csv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, pv, err := rig.svc.ImportPreview(ctx, imID)
-	if err != nil || pv.Err != nil {
-		t.Fatalf("preview: %v %v", err, pv.Err)
-	}
-	if _, err := rig.svc.Validate(ctx, imID, mia.ID, pv.Mapping, "mobile"); err != nil {
-		t.Fatal(err)
-	}
-	jobID, err := rig.svc.Start(ctx, imID, mia.ID, "mia", crowds.Target{NewCrowd: "导入的人群"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rig.waitJob(jobID)
+	imID := importPeople(t, rig, mia, people, "名单.csv", "导入的人群")
 	im, err := h.store.Import(ctx, imID)
 	if err != nil || im.CrowdID == 0 {
 		t.Fatalf("import: %+v %v", im, err)
@@ -463,4 +443,33 @@ func TestTheServerNeedsTheCrowdsService(t *testing.T) {
 	if _, err := New(d); err == nil || !strings.Contains(err.Error(), "Crowds") {
 		t.Fatalf("New without the crowds service: %v", err)
 	}
+}
+
+// importPeople imports people (mobile and name) into a new crowd through
+// the import service, as user, and returns the import's id once it ended.
+func importPeople(t *testing.T, rig *crowdsRig, user db.User, people []sandbox.SamplePerson, fileName, crowdName string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var csv bytes.Buffer
+	csv.WriteString("手机号,姓名\n")
+	for _, p := range people {
+		fmt.Fprintf(&csv, "%s,%s\n", p.Mobile, p.Name)
+	}
+	imID, err := rig.svc.Upload(ctx, user.ID, fileName, &csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pv, err := rig.svc.ImportPreview(ctx, imID)
+	if err != nil || pv.Err != nil {
+		t.Fatalf("preview: %v %v", err, pv.Err)
+	}
+	if _, err := rig.svc.Validate(ctx, imID, user.ID, pv.Mapping, "mobile"); err != nil {
+		t.Fatal(err)
+	}
+	jobID, err := rig.svc.Start(ctx, imID, user.ID, user.Username, crowds.Target{NewCrowd: crowdName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rig.waitJob(jobID)
+	return imID
 }

@@ -145,6 +145,11 @@ func (a *sendsArea) showEmailSend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return a.showEmailPage(c, sd)
+}
+
+// showEmailPage is an email send's page, with the change form while it can change.
+func (a *sendsArea) showEmailPage(c echo.Context, sd db.Send) error {
 	var form *emailview.Form
 	if mode := emailMode(sd); mode != "" && maySend(c) {
 		f, err := a.emailFormOf(c, sd, mode)

@@ -22,7 +22,9 @@ type kit struct {
 	logger *slog.Logger
 	now    func() time.Time
 	store  kitStore
-	chrome pageChrome
+	// approvals counts the sends waiting for the reader's approval (the nav badge).
+	approvals approvalCounter
+	chrome    pageChrome
 	// version is shown at the foot of the sidebar.
 	version string
 	// behindProxy trusts a proxy's forwarded scheme (publicBase).
@@ -34,6 +36,11 @@ type kit struct {
 type kitStore interface {
 	Audit(ctx context.Context, e db.AuditEntry) error
 	ImportsBadge(ctx context.Context, userID int64) (unseenFinished, running int, err error)
+}
+
+// approvalCounter is internal/sends' count behind the approvals badge.
+type approvalCounter interface {
+	ApprovalsForYou(ctx context.Context, user *db.User) (int, error)
 }
 
 // pageChrome is what every full page shows of the platform connection:

@@ -44,7 +44,8 @@ func (a *personsArea) showPerson(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := scoresview.PersonPage{UUID: uuid, Masked: p.Masked, CardURL: scoresview.PersonPath(uuid) + "?part=scores"}
+	v := scoresview.PersonPage{UUID: uuid, Masked: p.Masked, CardURL: scoresview.PersonPath(uuid) + "?part=scores",
+		Lead: p.Lead}
 	for _, id := range p.Identities {
 		v.Identities = append(v.Identities, scoresview.PersonIdentity{Value: id.Value, Kind: id.Kind, Name: id.Name})
 	}

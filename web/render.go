@@ -37,6 +37,7 @@ func (k *kit) render(c echo.Context, status int, v View) error {
 			component = layout.Bare(pd, v.Body)
 		} else {
 			k.fillImportsBadge(c, pd)
+			k.fillApprovalsBadge(c, pd)
 			k.fillVerification(c, pd)
 			component = layout.App(pd, v.Body)
 		}
@@ -115,6 +116,16 @@ func (k *kit) fillImportsBadge(c echo.Context, pd *ui.PageData) {
 	}
 	if finished, running, err := k.store.ImportsBadge(c.Request().Context(), pd.User.ID); err == nil {
 		pd.ImportsFinished, pd.ImportsRunning = finished, running > 0
+	}
+}
+
+// fillApprovalsBadge counts the sends waiting for the reader's approval
+// (a failure leaves the badge empty: the page matters more).
+func (k *kit) fillApprovalsBadge(c echo.Context, pd *ui.PageData) {
+	if n, err := k.approvals.ApprovalsForYou(c.Request().Context(), currentUser(c)); err == nil {
+		pd.ApprovalsForYou = n
+	} else {
+		k.log(c).Warn("count the sends waiting for approval", "error", err)
 	}
 }
 

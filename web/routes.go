@@ -177,6 +177,7 @@ func (s *Server) Routes() []Route {
 		{get, "/email/sends/:id/preview", Viewer, h.sends.previewEmail},
 
 		// Both channels: the ledger's steps and the delivery records.
+		{get, "/sends/approvals", Marketer, h.sends.showApprovals}, // the sends waiting for my approval (and mine for others')
 		{get, "/sends/:id/confirm", Marketer, h.sends.showSendConfirmation},
 		{post, "/sends/:id/confirm", Marketer, h.sends.confirmSend},
 		{post, "/sends/:id/test", Marketer, h.sends.testSend},
@@ -184,6 +185,7 @@ func (s *Server) Routes() []Route {
 		{post, "/sends/:id/reject", Marketer, h.sends.rejectSend},
 		{post, "/sends/:id/cancel", Marketer, h.sends.cancelSend},
 		{post, "/sends/:id/decide", Marketer, h.sends.decideSend},
+		{post, "/sends/:id/copy", Marketer, h.sends.copySend}, // a send that sent nothing, as a new draft
 		{get, "/sends/:id/status", Viewer, h.sends.showSendStatus},
 		{get, "/sends/:id/records", Viewer, h.sends.showSendRecords},
 		{post, "/sends/:id/records/sync", Marketer, h.sends.syncSendRecords},

@@ -37,6 +37,7 @@ type scoreService interface {
 	Movers(ctx context.Context, v scores.View, since string, r scores.Reader, zone *time.Location) (scores.Movers, error)
 	FetchJob(ctx context.Context, id int64) (db.Job, error)
 	Refresh(ctx context.Context, userID int64, v scores.View) (int64, error)
+	FirstFetchState(ctx context.Context) (scores.FirstFetch, error)
 	Select(ctx context.Context, v scores.View, sel scores.Selection, r scores.Reader) (scores.Selected, error)
 	SaveAsCrowd(ctx context.Context, who scores.Actor, v scores.View, sel scores.Selection, name, description string) (int64, error)
 	RequestClear(ctx context.Context, who scores.Actor, v scores.View, sel scores.Selection, typed string) (int64, error)
@@ -71,6 +72,9 @@ func (a *scoresArea) showScores(c echo.Context) error {
 		if j, err := a.fetchJob(c, p.Q, id); err == nil {
 			p.Job = &j
 		}
+	}
+	if err := a.firstFetch(c, &p); err != nil {
+		return err
 	}
 	return a.render(c, http.StatusOK, View{Title: t(c, "nav.scores"), Section: "scores", Body: scoresview.PageView(p)})
 }
@@ -234,6 +238,36 @@ func viewItems(items []scores.Item) []scoresview.Item {
 		out[i] = scoresview.Item(it)
 	}
 	return out
+}
+
+// firstFetch shows, on a leads view, the first fetch of every lead's
+// scores while it runs; and where scores were never fetched and nothing
+// is fetching them, what to do: wait for the first fetch, press Refresh,
+// or ask someone who may.
+func (a *scoresArea) firstFetch(c echo.Context, p *scoresview.Page) error {
+	if p.NoPopulation || p.Job != nil {
+		return nil
+	}
+	ff, err := a.scores.FirstFetchState(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if ff.Job != 0 && p.Q.IsLeads() {
+		if j, err := a.fetchJob(c, p.Q, ff.Job); err == nil && j.Active() {
+			p.Job, p.FirstFetch = &j, true
+			return nil
+		}
+	}
+	switch {
+	case p.Fresh.Never == 0 && !p.CrowdNeverListed:
+	case ff.Pending && ff.Job == 0 && p.Q.IsLeads():
+		p.FirstHint = scoresview.HintPending
+	case p.CanFetch:
+		p.FirstHint = scoresview.HintPress
+	default:
+		p.FirstHint = scoresview.HintAsk
+	}
+	return nil
 }
 
 // fetchJob is a refresh's progress for the page.

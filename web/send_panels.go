@@ -13,6 +13,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/leads"
+	"github.com/jingdesk/jingdesk/internal/sends"
 	"github.com/jingdesk/jingdesk/internal/sheet"
 	sendsview "github.com/jingdesk/jingdesk/templates/sends"
 )
@@ -36,7 +37,7 @@ func (a *sendsArea) panelsView(c echo.Context, sd db.Send) (sendsview.Panels, er
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	v := sendsview.Panels{ID: sd.ID, Channel: sd.Channel, State: sd.State, Test: sd.Test, Now: a.now().Unix(),
-		CanAct: maySend(c), IsAuthor: u != nil && (u.ID == sd.CreatedBy || u.ID == sd.ConfirmedBy),
+		CanAct: maySend(c), IsAuthor: sends.Authored(u, sd), CanCopy: maySend(c) && sends.Copyable(sd),
 		AudienceCount: sd.AudienceCount, CreatedByName: sd.CreatedByName, CreatedAt: sd.CreatedAt,
 		ConfirmedAt: sd.ConfirmedAt, ApprovedByName: sd.ApprovedByName, ApprovedAt: sd.ApprovedAt,
 		SubmittedAt: sd.SubmittedAt, UpdatedAt: sd.UpdatedAt, SendTime: sd.SendTime, PlatformID: sd.PlatformID,
@@ -71,7 +72,7 @@ func (a *sendsArea) panelsView(c echo.Context, sd db.Send) (sendsview.Panels, er
 func (a *sendsArea) deliveryView(c echo.Context, sd db.Send) (sendsview.Delivery, error) {
 	d := sendsview.Delivery{ID: sd.ID, Channel: sd.Channel, State: sd.State, PlatformStatus: sd.PlatformStatus,
 		Counts: sendsview.Counts(sd.Counts), CheckedAt: sd.CheckedAt, Now: a.now().Unix(), SendTime: sd.SendTime,
-		CanSync: maySend(c)}
+		CanSync: maySend(c), Locked: sd.AudienceCount}
 	reasons, err := a.ledger.SendFailureReasons(c.Request().Context(), sd.ID)
 	if err != nil {
 		return d, err
@@ -101,12 +102,31 @@ func (a *sendsArea) showSendStatus(c echo.Context) error {
 		}
 		problem = t(c, "sends.delivery.refresh_failed", "Error", text)
 	}
+	if shown := c.QueryParam("shown"); shown != "" && shown != sd.State && isHTMX(c) {
+		return a.followSend(c, sd)
+	}
 	d, err := a.deliveryView(c, sd)
 	if err != nil {
 		return err
 	}
 	d.Error = problem
 	return a.renderFragment(c, http.StatusOK, sendsview.DeliveryPanel(d))
+}
+
+// followSend answers a page that polled while its send moved on (to done,
+// failed, unknown…) with the whole page at the new state in place of the
+// old: the state, the counts and the recipients follow without a reload.
+func (a *sendsArea) followSend(c echo.Context, sd db.Send) error {
+	c.Response().Header().Set("HX-Retarget", "#main")
+	c.Response().Header().Set("HX-Reswap", "innerHTML")
+	if sd.Channel == sends.EDM {
+		return a.showEmailPage(c, sd)
+	}
+	v, err := a.smsPage(c, sd, nil)
+	if err != nil {
+		return err
+	}
+	return a.renderSMSSend(c, http.StatusOK, v)
 }
 
 // --- records ---

@@ -47,6 +47,8 @@ type sendService interface {
 	Cancel(ctx context.Context, id int64, user *db.User) error
 	Decide(ctx context.Context, id int64, user *db.User, decision string) (db.Send, error)
 	Poll(ctx context.Context, id int64) (db.Send, error)
+	Approvals(ctx context.Context, user *db.User) (sends.Approvals, error)
+	CopyAsDraft(ctx context.Context, id int64, user *db.User) (int64, error)
 	SyncRecords(ctx context.Context, id int64) (int, error)
 	Settings(ctx context.Context) (sends.Settings, error)
 	SaveSettingsText(ctx context.Context, in sends.SettingsText) (sends.Settings, error)
@@ -181,6 +183,15 @@ func (a *sendsArea) confirmView(c echo.Context, id int64) (sendsview.Confirm, er
 	sd := cf.Send
 	v := sendsview.Confirm{ID: sd.ID, Channel: sd.Channel, Name: sd.Name, Count: cf.Count, MustType: cf.MustType,
 		NeedsApproval: cf.NeedsApproval, SendTime: sd.SendTime, Audience: a.audienceText(c, sd), Sender: sd.Sender}
+	if cf.Problem != nil {
+		text, ok := userMessage(c, cf.Problem)
+		if !ok {
+			return v, cf.Problem
+		}
+		v.Error, v.Blocked = text, true
+	}
+	r := cf.Reach
+	v.Reach = sendsview.Reach{Checked: r.Checked, Listed: r.Listed, Members: r.Members, Known: r.Known, WithEmail: r.WithEmail}
 	if sd.Channel == sends.EDM {
 		v.Message = sd.Subject
 	} else {
@@ -233,13 +244,15 @@ func (a *sendsArea) confirmSend(c echo.Context) error {
 	typed := clip(c.FormValue("typed"), 40)
 	now, err := a.sends.Confirm(c.Request().Context(), sd.ID, currentUser(c), typed)
 	switch {
-	case errors.Is(err, sends.ErrCountMismatch), errors.Is(err, sends.ErrEmptyAudience):
+	case errors.Is(err, sends.ErrCountMismatch), errors.Is(err, sends.ErrEmptyAudience), sends.RefusedByPrecheck(err):
 		v, verr := a.confirmView(c, sd.ID)
 		if verr != nil {
 			return verr
 		}
 		v.Typed = typed
-		v.Error, _ = userMessage(c, err)
+		if !v.Blocked {
+			v.Error, _ = userMessage(c, err)
+		}
 		return a.renderConfirm(c, http.StatusUnprocessableEntity, sd, v)
 	case errors.Is(err, sends.ErrNotDraft), errors.Is(err, sends.ErrStateChanged):
 		cur, lerr := a.ledger.Send(c.Request().Context(), sd.ID)

@@ -106,7 +106,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &kit{logger: d.Logger, now: d.Now, store: d.Store, chrome: d.Platform, version: d.Version, behindProxy: d.BehindProxy}
+	k := &kit{logger: d.Logger, now: d.Now, store: d.Store, approvals: d.Sends, chrome: d.Platform, version: d.Version, behindProxy: d.BehindProxy}
 	s := &Server{Deps: d, kit: k, signIns: newSignIns(k, d), metrics: newHTTPMetrics()}
 	s.areas = newAreas(d, k, s.signIns, s.metrics)
 	go auth.WarmUp() // off the start-up path

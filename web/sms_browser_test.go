@@ -85,6 +85,29 @@ func TestBrowserSMSSendToACrowd(t *testing.T) {
 	}
 	eval[bool](b, `(document.querySelector('[data-testid="send-delivery"]').scrollIntoView(), true)`)
 	b.shootImports("sms-delivery-1366x768.png")
+
+	// The page follows the delivery to its end without a reload: the
+	// state (head and panel) says done and the recipients load.
+	eval[bool](b, `(window.followMark = "same page", true)`)
+	deadline = time.Now().Add(90 * time.Second)
+	for {
+		st := eval[string](b, `(() => {
+			const p = document.querySelector('[data-testid="send-panels"]'), r = document.querySelector('[data-testid="send-records"]');
+			return (p ? p.dataset.state : "") + "|" + (r ? r.dataset.total : "") })()`)
+		if st == "done|"+strconv.FormatInt(crowd.UserCount, 10) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page did not follow the send to done with its recipients: %s", st)
+		}
+		<-time.After(250 * time.Millisecond)
+	}
+	if got := eval[string](b, `window.followMark || ""`); got != "same page" {
+		t.Error("the page was reloaded to follow the send")
+	}
+	if got := eval[string](b, `document.querySelector('.page-head [data-testid="send-state"]').dataset.state`); got != "done" {
+		t.Errorf("the page head says %q, want done", got)
+	}
 	if rig.sandbox().CallsToday("sms.send") != 2 {
 		t.Errorf("sms.send called %d times, want 2 (test + send)", rig.sandbox().CallsToday("sms.send"))
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n/msg"
+	"github.com/jingdesk/jingdesk/internal/importfile"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/platform"
@@ -354,15 +355,21 @@ func (s *Service) Refresh(ctx context.Context, groupID int64, fallback db.Crowd)
 type Members struct {
 	Page, PerPage, Total, Pages int
 	Items                       []Member
+	// KnownOnPage is how many of Items the console knows (a lead of the
+	// copy or an import); Known counts the whole crowd as last listed
+	// here (Known.ListedAt 0: never listed, so only the page is counted).
+	KnownOnPage int
+	Known       db.CrowdKnown
 }
 
 // Member is one member of a crowd.
 type Member struct {
 	UUID     string
 	Joined   time.Time
-	Identity string // the identity value an import resolved, e.g. a mobile
+	Identity string // a mobile, else an email, the console knows of them
 	Kind     string // its type
 	Name     string
+	Lead     string // a lead of theirs in the copy (jing_uuid)
 }
 
 // MembersPage fetches one page of a crowd's members from the platform; a
@@ -392,14 +399,24 @@ func (s *Service) membersPage(ctx context.Context, groupID int64, page, perPage 
 	for i, m := range p.Items {
 		uuids[i] = m.OmniUserUUID
 	}
-	known, err := s.cfg.Store.ImportedIdentities(ctx, uuids)
+	known, err := s.cfg.Store.KnownPersons(ctx, uuids)
 	if err != nil {
 		return Members{}, err
 	}
 	for _, m := range p.Items {
-		k := known[m.OmniUserUUID]
-		out.Items = append(out.Items, Member{UUID: m.OmniUserUUID, Joined: time.Unix(seconds(m.JoinedTimestamp), 0),
-			Identity: k.Value, Kind: k.Reason, Name: k.Name})
+		mem := Member{UUID: m.OmniUserUUID, Joined: time.Unix(seconds(m.JoinedTimestamp), 0)}
+		if k, ok := known[m.OmniUserUUID]; ok {
+			out.KnownOnPage++
+			mem.Name, mem.Lead = k.Name, k.Lead
+			switch {
+			case k.Mobile != "":
+				mem.Identity, mem.Kind = k.Mobile, importfile.ColMobile
+			case k.Email != "":
+				mem.Identity, mem.Kind = k.Email, importfile.ColEmail
+			}
+		}
+		out.Items = append(out.Items, mem)
 	}
-	return out, nil
+	out.Known, err = s.cfg.Store.CrowdKnownMembers(ctx, groupID)
+	return out, err
 }

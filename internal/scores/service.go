@@ -43,6 +43,9 @@ type Config struct {
 	Now      func() time.Time
 	// RefreshEvery refreshes every lead's scores on this schedule; 0: only on demand.
 	RefreshEvery time.Duration
+	// FirstFetchLook is how often the schedule looks whether the first
+	// fetch can start (default FirstFetchLook).
+	FirstFetchLook time.Duration
 }
 
 // Service is the scores service.
@@ -64,13 +67,18 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.FirstFetchLook <= 0 {
+		cfg.FirstFetchLook = FirstFetchLook
+	}
 	s := &Service{cfg: cfg, log: cfg.Logger.With("component", "scores")}
 	cfg.Runner.Register(FetchJobKind, s.runFetch)
 	cfg.Runner.Register(ClearJobKind, s.runClear)
 	return s, nil
 }
 
-// Start runs the schedule (when RefreshEvery is set) until Stop.
+// Start runs the schedule (when RefreshEvery is set) until Stop: the
+// first fetch once the lead copy is filled (first.go), then a refresh of
+// every lead's scores every RefreshEvery.
 func (s *Service) Start(ctx context.Context) {
 	if s.cfg.RefreshEvery <= 0 {
 		return
@@ -81,10 +89,15 @@ func (s *Service) Start(ctx context.Context) {
 		defer close(s.done)
 		tick := time.NewTicker(s.cfg.RefreshEvery)
 		defer tick.Stop()
+		look := time.NewTicker(s.cfg.FirstFetchLook)
+		defer look.Stop()
+		s.tryFirstFetch(ctx)
 		for {
 			select {
 			case <-ctx.Done():
 				return
+			case <-look.C:
+				s.tryFirstFetch(ctx)
 			case <-tick.C:
 				if _, err := s.RequestFetch(ctx, 0, db.ScorePopulation{}, Kinds, s.cfg.RefreshEvery); err != nil {
 					s.log.Warn("scheduled score refresh", "error", err)
@@ -92,6 +105,14 @@ func (s *Service) Start(ctx context.Context) {
 			}
 		}
 	}()
+}
+
+// tryFirstFetch starts the first fetch if it is due; a failure is logged
+// and tried again at the next look.
+func (s *Service) tryFirstFetch(ctx context.Context) {
+	if _, err := s.StartFirstFetch(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("start the first fetch of every lead's scores", "error", err)
+	}
 }
 
 // Stop ends the schedule.

@@ -34,6 +34,10 @@ type Confirmation struct {
 	Count         int64
 	MustType      bool // the count must be typed
 	NeedsApproval bool // a second person must approve
+	// Reach is what the console knows of whom an email reaches; Problem
+	// the precheck's refusal (Precheck): confirming it is refused.
+	Reach   Reach
+	Problem error
 }
 
 // PrepareConfirmation computes what confirming the draft would freeze.
@@ -50,8 +54,12 @@ func (s *Service) PrepareConfirmation(ctx context.Context, id int64) (Confirmati
 	if err != nil {
 		return Confirmation{}, err
 	}
-	return Confirmation{Send: sd, Count: n, MustType: n > st.ConfirmTypeAbove,
-		NeedsApproval: st.ApprovalAbove > 0 && n > st.ApprovalAbove && !sd.Test}, nil
+	c := Confirmation{Send: sd, Count: n, MustType: n > st.ConfirmTypeAbove,
+		NeedsApproval: st.ApprovalAbove > 0 && n > st.ApprovalAbove && !sd.Test}
+	if sd.State == db.SendDraft && n > 0 {
+		c.Reach, c.Problem = s.Precheck(ctx, sd)
+	}
+	return c, nil
 }
 
 // Confirm freezes a draft's audience and sends it, or leaves it waiting
@@ -70,6 +78,9 @@ func (s *Service) Confirm(ctx context.Context, id int64, user *db.User, typed st
 	}
 	if c.Count <= 0 {
 		return c.Send, ErrEmptyAudience
+	}
+	if c.Problem != nil {
+		return c.Send, c.Problem
 	}
 	if c.MustType && strings.ReplaceAll(strings.TrimSpace(typed), ",", "") != strconv.FormatInt(c.Count, 10) {
 		return c.Send, ErrCountMismatch
@@ -101,9 +112,16 @@ func (s *Service) Approve(ctx context.Context, id int64, user *db.User) (db.Send
 	if err != nil {
 		return sd, err
 	}
-	if sd.ConfirmedBy == user.ID || sd.CreatedBy == user.ID {
+	if Authored(user, sd) {
 		s.audit(ctx, user, sd, "approve", msg.New("sends.audit.own_approval").Encode(), "", db.OutcomeDenied)
 		return sd, ErrOwnApproval
+	}
+	if sd.State == db.SendAwaitingApproval {
+		// Checked again: the platform may have changed since the confirmation.
+		if _, err := s.Precheck(ctx, sd); err != nil {
+			s.audit(ctx, user, sd, "approve", msg.New("send_check.audit.refused", msg.Nested("Error", msg.FromError(err))).Encode(), "", db.OutcomeDenied)
+			return sd, err
+		}
 	}
 	err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendAwaitingApproval}, To: db.SendApproved,
 		Set: map[string]any{"approved_by": user.ID, "approved_at": s.cfg.Now().Unix()}})

@@ -207,6 +207,12 @@ type Members struct {
 	Items   []Member
 	Masked  bool   // mobiles and emails are masked (viewers)
 	Error   string // the platform's message when the page could not be fetched
+	// What the console knows of them: of this page, and of the whole crowd
+	// as last listed here (KnownListedAt 0: never listed).
+	KnownOnPage   int
+	KnownListedAt int64
+	Known         int64
+	Listed        int64
 }
 
 // Member is one member of a crowd.
@@ -216,6 +222,7 @@ type Member struct {
 	Identity string // the identity an import resolved, masked for viewers
 	Kind     string // its type: mobile, email, …
 	Name     string
+	Lead     string // a lead of theirs in the copy (jing_uuid)
 }
 
 func i64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -257,8 +257,12 @@ type Page struct {
 	Since        string    // the movers' default date (YYYY-MM-DD)
 	CanFetch     bool
 	Job          *FetchJob
-	Notice       string
-	Error        string
+	// FirstFetch: Job is the first fetch of every lead's scores.
+	FirstFetch bool
+	// FirstHint says what to do about scores never fetched (Hint…; "": nothing).
+	FirstHint string
+	Notice    string
+	Error     string
 }
 
 // Unscored is the population's ids without a score of the kind.
@@ -605,6 +609,7 @@ type PersonPage struct {
 	Crowds     []PersonCrowd
 	Imports    []PersonImport
 	CardURL    string
+	Lead       string // a lead of theirs in the copy (jing_uuid), if any
 }
 
 // PersonIdentity is an identity an import resolved to the person.
@@ -635,3 +640,10 @@ func identityKind(ctx context.Context, kind string) string {
 	}
 	return kind
 }
+
+// What the page says where scores were never fetched and nothing fetches them.
+const (
+	HintPending = "pending" // the first fetch starts by itself once the lead copy is filled
+	HintPress   = "press"   // press Refresh
+	HintAsk     = "ask"     // ask a marketer or administrator to
+)

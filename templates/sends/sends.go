@@ -46,6 +46,13 @@ func Path(id int64, action string) string {
 	return p
 }
 
+// StatusPath is the delivery fragment a page showing the send in state
+// shown polls: once the send has moved on from shown, the answer is the
+// whole page at its new state (the page follows without a reload).
+func StatusPath(id int64, shown string) string {
+	return Path(id, "status") + "?shown=" + url.QueryEscape(shown)
+}
+
 // PagePath is a send's own page by channel.
 func PagePath(channel string, id int64) string {
 	if channel == "edm" {
@@ -78,6 +85,7 @@ type Panels struct {
 	Now      int64
 	CanAct   bool // marketer or administrator
 	IsAuthor bool // created or confirmed it: may not approve it
+	CanCopy  bool // it sent nothing: it can be edited as a new draft
 
 	AudienceCount   int64
 	CreatedByName   string
@@ -115,7 +123,8 @@ type Delivery struct {
 	Reasons        []Reason
 	Error          string // the last look at the platform failed (a platform error's carries its request id)
 	CanSync        bool
-	Synced         int // recipients copied so far
+	Synced         int   // recipients copied so far
+	Locked         int64 // the audience frozen at the confirmation
 }
 
 // Reason is how many recipients failed for one reason.
@@ -141,6 +150,17 @@ type Confirm struct {
 	SendTime      int64
 	Typed         string
 	Error         string
+	// An email's reach as the console knows it (sends.Reach), and a
+	// precheck's refusal: the confirmation cannot be submitted.
+	Reach   Reach
+	Blocked bool
+}
+
+// Reach is what the console knows, before an email goes, of whom it reaches.
+type Reach struct {
+	Checked                   bool
+	Listed                    bool
+	Members, Known, WithEmail int64
 }
 
 // Records is one page of a send's recipients.
@@ -280,4 +300,25 @@ func dateAndAgo(ctx context.Context, now, at int64) string {
 		return "—"
 	}
 	return ui.DateTime(ctx, at) + " (" + ui.Ago(ctx, now, at) + ")"
+}
+
+// ApprovalsPath is the list of sends waiting for approval.
+const ApprovalsPath = "/sends/approvals"
+
+// Approvals is the approvals page: the sends the reader may approve, and
+// the reader's own sends waiting for another person.
+type Approvals struct {
+	Now    int64
+	ForYou []ApprovalRow
+	Yours  []ApprovalRow
+}
+
+// ApprovalRow is one send waiting for approval.
+type ApprovalRow struct {
+	ID      int64
+	Channel string
+	Name    string
+	Count   int64
+	By      string // who asked for it (its author)
+	At      int64  // when it was confirmed
 }

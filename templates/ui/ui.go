@@ -24,6 +24,9 @@ type PageData struct {
 	// whether one of theirs is running (the badge then polls).
 	ImportsFinished int
 	ImportsRunning  bool
+	// ApprovalsForYou is how many sends wait for this user's approval (the
+	// approvals nav badge; 0 for anyone who may not approve).
+	ApprovalsForYou int
 	// VerifyBanner, for administrators, lists the endpoints the features
 	// need that failed the last verification of the platform's answers.
 	VerifyBanner *VerifyBanner
