@@ -196,11 +196,12 @@ func inputAttrs(f FieldInput) templ.Attributes {
 
 // inputTypeAttrs: contact fields describe a lead, not the person typing, so
 // the browser must not fill in the user's own address or number
-// (autocomplete off). A number is text with a decimal keyboard, not
+// (autocomplete off). A mobile takes it as people type it ("+86 138-0013-8009":
+// no pattern, no 11-character cut); internal/leads normalises it. A number is text with a decimal keyboard, not
 // type=number: no spinner, no value changed by a scroll wheel, no locale
 // surprises.
 var inputTypeAttrs = map[string]templ.Attributes{
-	TypeMobile: {"type": "tel", "inputmode": "numeric", "autocomplete": "off", "pattern": "1[3-9][0-9]{9}", "maxlength": "11"},
+	TypeMobile: {"type": "tel", "inputmode": "tel", "autocomplete": "off", "maxlength": "24"},
 	TypeEmail:  {"type": "email", "autocomplete": "off", "spellcheck": "false"},
 	TypeURL:    {"type": "url", "autocomplete": "off", "spellcheck": "false", "placeholder": "https://"},
 	TypeNumber: {"type": "text", "inputmode": "decimal", "autocomplete": "off", "pattern": `-?[0-9]+(\.[0-9]+)?`},
