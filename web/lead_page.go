@@ -75,7 +75,10 @@ func (a *leadsArea) leadPage(c echo.Context, l db.Lead) (leadsview.LeadPage, err
 			v.Members = append(v.Members, leadsview.Choice{Value: m.ID, Label: m.DisplayName(lang)})
 		}
 	}
-	v.Fields = leadFieldRows(r, state(c).loc, l, !mayMove(u))
+	v.Fields = leadFieldRows(r, state(c).loc, l, !mayMove(u), func(uuid string) (string, bool) {
+		acc, err := a.copy.Account(c.Request().Context(), uuid)
+		return acc.Name, err == nil && acc.Name != ""
+	})
 	hist, err := a.copy.LeadStatusHistory(c.Request().Context(), l.UUID)
 	if err != nil {
 		return v, err
@@ -95,8 +98,10 @@ func (a *leadsArea) leadPage(c echo.Context, l db.Lead) (leadsview.LeadPage, err
 // value as names: options by name, option-set nodes by path, members by
 // name; mobile and email masked when mask is set (viewers).
 // Timestamps (created_timestamp, updated_timestamp: date fields holding
-// Unix seconds) are shown as times.
-func leadFieldRows(r *refdata.Resolver, loc *i18n.Localizer, l db.Lead, mask bool) []leadsview.FieldRow {
+// Unix seconds) are shown as times; the lifecycle stage by its name; the
+// account (所属客户) by its name (account says it, when the console knows
+// the account), else as "unknown (id)".
+func leadFieldRows(r *refdata.Resolver, loc *i18n.Localizer, l db.Lead, mask bool, account func(uuid string) (string, bool)) []leadsview.FieldRow {
 	lang := loc.Lang
 	var raw map[string]json.RawMessage
 	_ = json.Unmarshal(l.Fields, &raw) // a copy without fields shows every field empty
@@ -108,6 +113,12 @@ func leadFieldRows(r *refdata.Resolver, loc *i18n.Localizer, l db.Lead, mask boo
 				v = loc.DateTime(n)
 			} else if it.ID == forms.LifeStageField {
 				v = forms.LifeStage(loc, v)
+			} else if it.ID == accountField {
+				if name, ok := account(v); ok {
+					v = name
+				} else {
+					v = loc.T("forms.unknown_value", "ID", v) // an account the console has not seen: its id, said to be one
+				}
 			} else {
 				v = fieldValueName(r, lang, l.BusinessType, it, v)
 			}
@@ -160,6 +171,9 @@ func rawValues(raw json.RawMessage, multi bool) []string {
 	}
 	return []string{string(raw)} // a number or a boolean, as written
 }
+
+// accountField is the lead's account (所属客户), an account's id.
+const accountField = "account_id"
 
 // fieldValueName is one value of a field as the page shows it.
 func fieldValueName(r *refdata.Resolver, lang, businessType string, it refdata.Item, v string) string {
