@@ -53,6 +53,19 @@
     }
   });
 
+  // A choice among several (a heatmap cell whose selection is shown
+  // beside it) says which one is chosen: aria-current on the clicked one,
+  // removed from the others of its group (data-select-group).
+  document.addEventListener("click", function (evt) {
+    var el = evt.target.closest ? evt.target.closest("[data-select-group]") : null;
+    if (!el) { return; }
+    var group = el.getAttribute("data-select-group");
+    document.querySelectorAll("[data-select-group]").forEach(function (other) {
+      if (other.getAttribute("data-select-group") === group && other !== el) { other.removeAttribute("aria-current"); }
+    });
+    el.setAttribute("aria-current", "true");
+  });
+
   // Dismiss buttons on flash messages and toasts.
   document.addEventListener("click", function (evt) {
     var btn = evt.target.closest ? evt.target.closest("[data-dismiss]") : null;

@@ -103,7 +103,7 @@ func (a *authArea) login(c echo.Context) error {
 	if err := a.users.TouchLogin(ctx, u.ID); err != nil {
 		a.log(c).Warn("record last login", "error", err)
 	}
-	a.audit(c, db.AuditEntry{Action: "auth.login", Object: "user:" + u.Username, Summary: "signed in"})
+	a.audit(c, db.AuditEntry{Action: "auth.login", Object: "user:" + u.Username, Summary: summary("signed_in").Encode()})
 	return c.Redirect(http.StatusSeeOther, safeNext(form.Next))
 }
 

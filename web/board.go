@@ -15,6 +15,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
 	"github.com/jingdesk/jingdesk/internal/views"
@@ -258,13 +259,15 @@ func (a *leadsArea) moveLead(c echo.Context) error {
 	bc, f := a.newBoardCtx(c, r), boardFilter(c, r)
 	moved, err := a.leads.Move(c.Request().Context(), currentUser(c).Username, l.UUID, to, note, seen)
 	entry := db.AuditEntry{Action: "lead.move", Object: "lead:" + l.UUID}
-	fromTo := fmt.Sprintf("%q from %s to %s", l.Name, l.Status, to)
+	fromName, _ := r.Status(bc.lang, l.BusinessType, l.Status)
+	toName, _ := r.Status(bc.lang, l.BusinessType, to)
+	what := summary("lead_move", msg.Str("Name", l.Name), msg.Str("From", fromName), msg.Str("To", toName))
 	if err != nil {
-		return a.moveNotMade(c, bc, f, l, to, err, entry, fromTo)
+		return a.moveNotMade(c, bc, f, l, to, err, entry, what)
 	}
-	entry.Summary = "moved " + fromTo
+	entry.Summary = what.Encode()
 	if note != "" {
-		entry.Summary += " with a note"
+		entry.Summary = summary("lead_move_note", msg.Nested("Move", what)).Encode()
 	}
 	a.audit(c, entry)
 	name, _ := r.Status(bc.lang, moved.BusinessType, moved.Status)
@@ -275,7 +278,7 @@ func (a *leadsArea) moveLead(c echo.Context) error {
 // status without a note (the card asks for one), a lead changed on the
 // platform (the card as it now is) or the platform's refusal (the card
 // back in its column with the platform's sentence).
-func (a *leadsArea) moveNotMade(c echo.Context, bc *boardCtx, f leadsview.Filter, l db.Lead, to string, err error, entry db.AuditEntry, fromTo string) error {
+func (a *leadsArea) moveNotMade(c echo.Context, bc *boardCtx, f leadsview.Filter, l db.Lead, to string, err error, entry db.AuditEntry, what msg.Message) error {
 	var changed *leads.ChangedUpstream
 	switch {
 	case errors.Is(err, leads.ErrNoteRequired):
@@ -287,14 +290,14 @@ func (a *leadsArea) moveNotMade(c echo.Context, bc *boardCtx, f leadsview.Filter
 	case errors.As(err, &changed):
 		cur := changed.Current
 		entry.Outcome = db.OutcomeFailed
-		entry.Summary = fmt.Sprintf("move %s not sent: changed on the platform (now %s)", fromTo, cur.Status)
-		a.audit(c, entry)
 		name, _ := bc.r.Status(bc.lang, cur.BusinessType, cur.Status)
+		entry.Summary = summary("lead_move_stale", msg.Nested("Move", what), msg.Str("Now", name)).Encode()
+		a.audit(c, entry)
 		cd := a.card(bc, cur)
 		cd.Notice = t(c, "leads.move.changed", "Status", name)
 		return a.answerMove(c, bc, f, http.StatusConflict, cd, ui.FlashError, cd.Notice)
 	}
-	je, ok := a.auditRefusal(c, entry, "move "+fromTo, err)
+	je, ok := a.auditRefusal(c, entry, what, err)
 	if !ok {
 		return err
 	}

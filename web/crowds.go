@@ -12,6 +12,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/roles"
@@ -140,7 +141,7 @@ func crowdForm(c echo.Context) crowdsview.Form {
 // refusal (ours or the platform's) shows the list with the form as typed.
 func (a *crowdsArea) createCrowd(c echo.Context) error {
 	f := crowdForm(c)
-	what := fmt.Sprintf("create crowd %q", f.Name)
+	what := summary("crowd_create", msg.Str("Name", f.Name))
 	cr, err := a.crowds.Create(c.Request().Context(), currentUser(c).Username, f.Name, f.Description)
 	if err != nil {
 		a.auditRefusal(c, db.AuditEntry{Action: "crowd.create", Object: "crowd:new"}, what, err)
@@ -157,7 +158,7 @@ func (a *crowdsArea) createCrowd(c echo.Context) error {
 		return a.renderCrowds(c, http.StatusUnprocessableEntity, v)
 	}
 	a.audit(c, db.AuditEntry{Action: "crowd.create", Object: crowdObject(cr.GroupID),
-		Summary: fmt.Sprintf("%s (description %q): group_id %d", what, f.Description, cr.GroupID)})
+		Summary: summary("crowd_created", msg.Nested("What", what), msg.Str("Description", f.Description), msg.Int("Group", cr.GroupID)).Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "crowds.created_flash", "Name", cr.Name), crowdsview.CrowdPath(cr.GroupID))
 }
 
@@ -215,7 +216,7 @@ func (a *crowdsArea) updateCrowd(c echo.Context) error {
 	f := crowdForm(c)
 	ctx := c.Request().Context()
 	entry := db.AuditEntry{Action: "crowd.update", Object: crowdObject(cr.GroupID)}
-	what := fmt.Sprintf("crowd %q renamed to %q, description %q", cr.Name, f.Name, f.Description)
+	what := summary("crowd_update", msg.Str("Name", cr.Name), msg.Str("NewName", f.Name), msg.Str("Description", f.Description))
 	updated, err := a.crowds.Update(ctx, currentUser(c).Username, cr.GroupID, f.Name, f.Description)
 	if err != nil {
 		a.auditRefusal(c, entry, what, err)
@@ -234,7 +235,7 @@ func (a *crowdsArea) updateCrowd(c echo.Context) error {
 		v.Form = f
 		return a.renderCrowd(c, http.StatusUnprocessableEntity, v)
 	}
-	entry.Summary = what
+	entry.Summary = what.Encode()
 	a.audit(c, entry)
 	if updated.GroupID == 0 {
 		// Saved, then found gone from the platform when read back.
@@ -267,7 +268,7 @@ func (a *crowdsArea) deleteCrowd(c echo.Context) error {
 	cr, err = a.crowds.Delete(ctx, currentUser(c).Username, cr, d.Typed)
 	d.ID, d.Name, d.Members = cr.GroupID, cr.Name, cr.UserCount
 	entry := db.AuditEntry{Action: "crowd.delete", Object: crowdObject(cr.GroupID)}
-	what := fmt.Sprintf("delete crowd %q with %d members", cr.Name, cr.UserCount)
+	what := summary("crowd_delete", msg.Str("Name", cr.Name), msg.Int("Count", cr.UserCount))
 	if err != nil {
 		if errors.Is(err, crowds.ErrGone) {
 			return a.crowdGone(c, err)
@@ -280,7 +281,7 @@ func (a *crowdsArea) deleteCrowd(c echo.Context) error {
 		d.Error = text
 		return a.answerDelete(c, cr, d, http.StatusUnprocessableEntity)
 	}
-	entry.Summary = what
+	entry.Summary = what.Encode()
 	a.audit(c, entry)
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "crowds.deleted_flash", "Name", cr.Name, "Count", strconv.FormatInt(cr.UserCount, 10)),
 		crowdsview.ListPath)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/importfile"
 	importsview "github.com/jingdesk/jingdesk/templates/imports"
 	"github.com/jingdesk/jingdesk/templates/ui"
@@ -231,11 +232,12 @@ func (a *importsArea) validateImport(c echo.Context) error {
 	}
 	entry := db.AuditEntry{Action: "import.validate", Object: importObject(im.ID)}
 	if res.JobID != 0 {
-		entry.Summary = fmt.Sprintf("validating %q on %s in the background (job %d)", im.FileName, res.Identity, res.JobID)
+		entry.Summary = summary("import_validating", msg.Str("File", im.FileName), msg.Str("Identity", res.Identity), msg.Int("Job", res.JobID)).Encode()
 	} else {
 		n := res.Counts
-		entry.Summary = fmt.Sprintf("validated %q on %s: %d title rows, %d data rows, %d valid, %d invalid, %d duplicates, %d empty",
-			im.FileName, res.Identity, n.Title, n.Total, n.Valid, n.Invalid, n.Duplicate, n.Empty)
+		entry.Summary = summary("import_validated", msg.Str("File", im.FileName), msg.Str("Identity", res.Identity),
+			msg.Int("Title", int64(n.Title)), msg.Int("Total", int64(n.Total)), msg.Int("Valid", int64(n.Valid)),
+			msg.Int("Invalid", int64(n.Invalid)), msg.Int("Duplicate", int64(n.Duplicate)), msg.Int("Empty", int64(n.Empty))).Encode()
 	}
 	a.audit(c, entry)
 	return answerImport(c, im.ID)

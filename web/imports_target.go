@@ -12,6 +12,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	importsview "github.com/jingdesk/jingdesk/templates/imports"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
@@ -143,7 +144,7 @@ func (a *importsArea) startImport(c echo.Context) error {
 	}
 	if err != nil {
 		edits := &wizardEdits{target: form}
-		if je, ok := a.auditRefusal(c, entry, "create the crowd for an import", err); ok {
+		if je, ok := a.auditRefusal(c, entry, summary("import_crowd", msg.Str("File", im.FileName)), err); ok {
 			edits.tRef = je.RequestID
 		}
 		var shown bool
@@ -156,7 +157,8 @@ func (a *importsArea) startImport(c echo.Context) error {
 	if name == "" {
 		name = form.Crowd
 	}
-	entry.Summary = fmt.Sprintf("started %q (job %d): crowd %q, create missing %t", im.FileName, jobID, name, form.CreateMissing)
+	entry.Summary = summary("import_start", msg.Str("File", im.FileName), msg.Int("Job", jobID), msg.Str("Crowd", name),
+		msg.Nested("Missing", summary("create_missing."+strconv.FormatBool(form.CreateMissing)))).Encode()
 	a.audit(c, entry)
 	return answerImport(c, im.ID)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	importsview "github.com/jingdesk/jingdesk/templates/imports"
 )
 
@@ -58,7 +59,7 @@ func (a *importsArea) uploadImport(c echo.Context) error {
 			return a.refuseUpload(c, fmt.Sprintf("%q", name), err)
 		}
 		// id != 0 with an error: stored, but reading it failed; the decode step says why.
-		a.audit(c, db.AuditEntry{Action: "import.upload", Object: importObject(id), Summary: fmt.Sprintf("uploaded %q", name)})
+		a.audit(c, db.AuditEntry{Action: "import.upload", Object: importObject(id), Summary: summary("import_upload", msg.Str("File", name)).Encode()})
 		return answerImport(c, id)
 	}
 }

@@ -121,7 +121,7 @@ func jobActor(c echo.Context) jobs.Actor {
 // time left and the actions the user may take on it now.
 func (a *jobsArea) jobRow(c echo.Context, j db.Job) jobsview.Row {
 	r := jobsview.Row{
-		ID: j.ID, Title: state(c).loc.Stored(j.Title), Kind: j.Kind, Owner: j.OwnerName, State: j.State, Requested: j.RequestedState,
+		ID: j.ID, Title: jobs.StoredTitle(j.Title), Kind: j.Kind, Owner: j.OwnerName, State: j.State, Requested: j.RequestedState,
 		Total: j.Total, Done: j.Done, Failed: j.Failed, Attempts: j.Attempts, Error: state(c).loc.Stored(j.Error),
 		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, UpdatedAt: j.UpdatedAt, FinishedAt: j.FinishedAt,
 	}
@@ -166,7 +166,7 @@ func (a *jobsArea) actOnJob(action jobs.Action) echo.HandlerFunc {
 		if refusal != "" {
 			return a.refuseJobAction(c, j, refusal)
 		}
-		entry.Summary = fmt.Sprintf("%s %q (%s): now %s", action, j.Title, j.Kind, stateWithRequest(j))
+		entry.Summary = fmt.Sprintf("%s %q (%s): now %s", action, state(c).loc.Stored(jobs.StoredTitle(j.Title)), j.Kind, stateWithRequest(j))
 		a.audit(c, entry)
 		return a.answerJobChange(c, j, jobFlash(c, action, j))
 	}
@@ -208,7 +208,7 @@ func jobFlash(c echo.Context, a jobs.Action, j db.Job) string {
 	if j.RequestedState != "" {
 		id += "_requested"
 	}
-	title := jobsview.Title(c.Request().Context(), jobsview.Row{ID: j.ID, Title: j.Title})
+	title := jobsview.Title(c.Request().Context(), jobsview.Row{ID: j.ID, Title: jobs.StoredTitle(j.Title)})
 	return t(c, id, "Title", title)
 }
 

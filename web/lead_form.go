@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
 	"github.com/jingdesk/jingdesk/templates/forms"
@@ -135,17 +135,17 @@ func (a *leadsArea) saveLeadEdit(c echo.Context) error {
 	form.Before = leadValues(l, r)
 	changed, err := a.leads.SaveForm(c.Request().Context(), currentUser(c).Username, l.UUID, form, f.Seen)
 	entry := db.AuditEntry{Action: "lead.update", Object: "lead:" + l.UUID}
-	what := fmt.Sprintf("update %q: %s", l.Name, strings.Join(changed, ", "))
+	what := summary("lead_update", msg.Str("Name", l.Name), joinedNames(fieldNames(r, state(c).loc.Lang, l.BusinessType, changed)))
 	var stale *leads.ChangedUpstream
 	switch {
 	case err == nil && len(changed) == 0:
 		return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.page.form.unchanged"), leadsview.LeadPath(l.UUID))
 	case err == nil:
-		entry.Summary = what
+		entry.Summary = what.Encode()
 		a.audit(c, entry)
 		return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.page.form.saved"), leadsview.LeadPath(l.UUID))
 	case errors.As(err, &stale):
-		entry.Outcome, entry.Summary = db.OutcomeFailed, what+" not sent: changed on the platform"
+		entry.Outcome, entry.Summary = db.OutcomeFailed, notSentChanged(what)
 		a.audit(c, entry)
 		// What was typed stays; the form now answers the platform's state.
 		f.Seen = stale.Current.UpdatedAt
@@ -159,7 +159,7 @@ func (a *leadsArea) saveLeadEdit(c echo.Context) error {
 // typed: the leads service's refusals on their fields (one without a
 // field in the form above it), a platform refusal on the field it names
 // with the whole message above the form.
-func (a *leadsArea) leadFormRefused(c echo.Context, f leadsview.LeadForm, err error, entry db.AuditEntry, what string) error {
+func (a *leadsArea) leadFormRefused(c echo.Context, f leadsview.LeadForm, err error, entry db.AuditEntry, what msg.Message) error {
 	var refusals leads.FormErrors
 	if errors.As(err, &refusals) {
 		for _, r := range refusals {
@@ -229,15 +229,15 @@ func (a *leadsArea) createLead(c echo.Context) error {
 	}
 	name := strings.Join(form.Values["name"], "")
 	entry := db.AuditEntry{Action: "lead.create", Object: "lead"}
-	what := fmt.Sprintf("create %q", name)
+	what := summary("lead_create", msg.Str("Name", name))
 	l, err := a.leads.CreateFromForm(c.Request().Context(), currentUser(c).Username, f.BusinessType, form)
 	switch {
 	case err == nil:
-		entry.Object, entry.Summary = "lead:"+l.UUID, what
+		entry.Object, entry.Summary = "lead:"+l.UUID, what.Encode()
 		a.audit(c, entry)
 		return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.page.form.created", "Name", name), leadsview.LeadPath(l.UUID))
 	case errors.Is(err, db.ErrNotFound) && l.UUID != "":
-		entry.Object, entry.Summary = "lead:"+l.UUID, what+" (not yet in the local copy)"
+		entry.Object, entry.Summary = "lead:"+l.UUID, summary("lead_create_later", msg.Nested("What", what)).Encode()
 		a.audit(c, entry)
 		return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.page.form.created_later", "Name", name), leadsview.BoardPath)
 	}

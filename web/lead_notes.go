@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -11,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 	"github.com/jingdesk/jingdesk/templates/ui"
@@ -45,12 +45,12 @@ func (a *leadsArea) addLeadNote(c echo.Context) error {
 	}
 	text := c.FormValue("note")
 	entry := db.AuditEntry{Action: "lead.note", Object: "lead:" + l.UUID}
-	what := fmt.Sprintf("note on %q (%d characters)", l.Name, utf8.RuneCountInString(strings.TrimSpace(text)))
+	what := summary("lead_note", msg.Str("Name", l.Name), msg.Int("Count", int64(utf8.RuneCountInString(strings.TrimSpace(text)))))
 	updated, err := a.leads.AddNote(c.Request().Context(), currentUser(c).Username, l.UUID, text, seenParam(c, l))
 	var changed *leads.ChangedUpstream
 	switch {
 	case err == nil:
-		entry.Summary = what
+		entry.Summary = what.Encode()
 		a.audit(c, entry)
 		if !isHTMX(c) {
 			return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.page.notes.saved"), leadsview.LeadPath(l.UUID))
@@ -59,7 +59,7 @@ func (a *leadsArea) addLeadNote(c echo.Context) error {
 		n.Success = t(c, "leads.page.notes.saved")
 		return a.renderFragment(c, http.StatusOK, leadsview.NotesCard(n))
 	case errors.As(err, &changed):
-		entry.Outcome, entry.Summary = db.OutcomeFailed, what+" not sent: changed on the platform"
+		entry.Outcome, entry.Summary = db.OutcomeFailed, notSentChanged(what)
 		a.audit(c, entry)
 		return a.noteAnswer(c, changed.Current, http.StatusConflict, text, "", t(c, "leads.page.notes.changed"))
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -12,6 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
@@ -74,7 +75,10 @@ func (a *leadsArea) leadPage(c echo.Context, l db.Lead) (leadsview.LeadPage, err
 			v.Members = append(v.Members, leadsview.Choice{Value: m.ID, Label: m.DisplayName(lang)})
 		}
 	}
-	v.Fields = leadFieldRows(r, lang, l, !mayMove(u), state(c).loc.DateTime)
+	v.Fields = leadFieldRows(r, state(c).loc, l, !mayMove(u), func(uuid string) (string, bool) {
+		acc, err := a.copy.Account(c.Request().Context(), uuid)
+		return acc.Name, err == nil && acc.Name != ""
+	})
 	hist, err := a.copy.LeadStatusHistory(c.Request().Context(), l.UUID)
 	if err != nil {
 		return v, err
@@ -94,8 +98,11 @@ func (a *leadsArea) leadPage(c echo.Context, l db.Lead) (leadsview.LeadPage, err
 // value as names: options by name, option-set nodes by path, members by
 // name; mobile and email masked when mask is set (viewers).
 // Timestamps (created_timestamp, updated_timestamp: date fields holding
-// Unix seconds) are shown as times.
-func leadFieldRows(r *refdata.Resolver, lang string, l db.Lead, mask bool, dateTime func(int64) string) []leadsview.FieldRow {
+// Unix seconds) are shown as times; the lifecycle stage by its name; the
+// account (所属客户) by its name (account says it, when the console knows
+// the account), else as "unknown (id)".
+func leadFieldRows(r *refdata.Resolver, loc *i18n.Localizer, l db.Lead, mask bool, account func(uuid string) (string, bool)) []leadsview.FieldRow {
+	lang := loc.Lang
 	var raw map[string]json.RawMessage
 	_ = json.Unmarshal(l.Fields, &raw) // a copy without fields shows every field empty
 	var out []leadsview.FieldRow
@@ -103,7 +110,15 @@ func leadFieldRows(r *refdata.Resolver, lang string, l db.Lead, mask bool, dateT
 		row := leadsview.FieldRow{Code: it.ID, Label: it.DisplayName(lang), Custom: !it.Preset}
 		for _, v := range rawValues(raw[it.ID], it.Type == forms.TypeMultiSelect || it.ID == "collaborators") {
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil && it.Type == forms.TypeDate {
-				v = dateTime(n)
+				v = loc.DateTime(n)
+			} else if it.ID == forms.LifeStageField {
+				v = forms.LifeStage(loc, v)
+			} else if it.ID == accountField {
+				if name, ok := account(v); ok {
+					v = name
+				} else {
+					v = loc.T("forms.unknown_value", "ID", v) // an account the console has not seen: its id, said to be one
+				}
 			} else {
 				v = fieldValueName(r, lang, l.BusinessType, it, v)
 			}
@@ -157,6 +172,9 @@ func rawValues(raw json.RawMessage, multi bool) []string {
 	return []string{string(raw)} // a number or a boolean, as written
 }
 
+// accountField is the lead's account (所属客户), an account's id.
+const accountField = "account_id"
+
 // fieldValueName is one value of a field as the page shows it.
 func fieldValueName(r *refdata.Resolver, lang, businessType string, it refdata.Item, v string) string {
 	switch {
@@ -187,7 +205,9 @@ func (a *leadsArea) setLeadOwner(c echo.Context) error {
 	}
 	seen := seenParam(c, l)
 	entry := db.AuditEntry{Action: "lead.owner", Object: "lead:" + l.UUID}
-	what := fmt.Sprintf("owner of %q from %q to %q", l.Name, l.Owner, owner)
+	r, _ := a.pipelines()
+	lang := state(c).loc.Lang
+	what := summary("lead_owner", msg.Str("Name", l.Name), msg.Str("From", memberName(r, lang, l.Owner)), msg.Str("To", memberName(r, lang, owner)))
 	updated, err := a.leads.SetOwner(c.Request().Context(), currentUser(c).Username, l.UUID, owner, seen)
 	return a.answerLeadWrite(c, l, updated, err, entry, what, "leads.page.owner_saved")
 }
@@ -209,7 +229,10 @@ func (a *leadsArea) setLeadCollaborators(c echo.Context) error {
 		}
 	}
 	entry := db.AuditEntry{Action: "lead.collaborators", Object: "lead:" + l.UUID}
-	what := fmt.Sprintf("collaborators of %q from %v to %v", l.Name, l.Collaborators, want)
+	r, _ := a.pipelines()
+	lang := state(c).loc.Lang
+	what := summary("lead_collaborators", msg.Str("Name", l.Name), msg.Str("From", memberNames(r, lang, l.Collaborators)),
+		msg.Str("To", memberNames(r, lang, want)))
 	updated, err := a.leads.SetCollaborators(c.Request().Context(), currentUser(c).Username, l.UUID, want, seenParam(c, l))
 	return a.answerLeadWrite(c, l, updated, err, entry, what, "leads.page.collaborators_saved")
 }
@@ -227,15 +250,15 @@ func seenParam(c echo.Context, l db.Lead) int64 {
 // message on success; the page with the reason when the leads service
 // refused it (nothing sent); on a change upstream (409) or a platform
 // refusal (422) the page as the lead now is, with the reason.
-func (a *leadsArea) answerLeadWrite(c echo.Context, l, updated db.Lead, err error, entry db.AuditEntry, what, savedID string) error {
+func (a *leadsArea) answerLeadWrite(c echo.Context, l, updated db.Lead, err error, entry db.AuditEntry, what msg.Message, savedID string) error {
 	var changed *leads.ChangedUpstream
 	switch {
 	case err == nil:
-		entry.Summary = what
+		entry.Summary = what.Encode()
 		a.audit(c, entry)
 		return redirectWithFlash(c, ui.FlashSuccess, t(c, savedID), leadsview.LeadPath(l.UUID))
 	case errors.As(err, &changed):
-		entry.Outcome, entry.Summary = db.OutcomeFailed, what+" not sent: changed on the platform"
+		entry.Outcome, entry.Summary = db.OutcomeFailed, notSentChanged(what)
 		a.audit(c, entry)
 		return a.leadAnswer(c, changed.Current, http.StatusConflict, "", t(c, "leads.page.changed"))
 	}
@@ -262,23 +285,9 @@ func (a *leadsArea) leadAnswer(c echo.Context, l db.Lead, status int, msg, notic
 	return a.renderLead(c, status, v)
 }
 
-// refusalAudit is the audit outcome and summary of a write the platform
-// did not accept, or whose effect nobody can tell (check on the platform).
-func refusalAudit(what string, je *jing.Error) (outcome, summary string) {
-	outcome, verdict := db.OutcomeFailed, "refused by the platform"
-	if je.EffectUnknown() {
-		outcome, verdict = db.OutcomeUnknown, "outcome unknown, check on the platform"
-	}
-	summary = fmt.Sprintf("%s %s: %s code %d request_id %s", what, verdict, je.Kind, je.Code, je.RequestID)
-	if je.HTTPStatus != 0 {
-		summary += fmt.Sprintf(" HTTP %d", je.HTTPStatus)
-	}
-	return outcome, summary
-}
-
 // auditRefusal records a write the platform refused and returns the
 // platform's error; ok is false when err is not one (the caller returns it).
-func (k *kit) auditRefusal(c echo.Context, entry db.AuditEntry, what string, err error) (*jing.Error, bool) {
+func (k *kit) auditRefusal(c echo.Context, entry db.AuditEntry, what msg.Message, err error) (*jing.Error, bool) {
 	je, ok := jing.AsError(err)
 	if !ok {
 		return nil, false

@@ -291,13 +291,13 @@ func TestLeadEditForm(t *testing.T) {
 	l := rig.leadIn(bt, pipe[0].ID)
 	wantStatus(t, c.get(leadsview.EditPath(l.UUID)), http.StatusOK)
 
-	rec := c.post(leadsview.EditPath(l.UUID), editForm(l, r, map[string]string{"mobile": "12345", "title": "新的职务"}))
+	rec := c.post(leadsview.EditPath(l.UUID), editForm(l, r, map[string]string{"email": "not-an-address", "title": "新的职务"}))
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	body := rec.Body.String()
-	if !strings.Contains(body, `id="f-mobile-error"`) || !strings.Contains(body, "平台拒绝了此值：不是有效的手机号") {
-		t.Fatalf("the refusal is not on the mobile field:\n%s", body)
+	if !strings.Contains(body, `id="f-email-error"`) || !strings.Contains(body, "平台拒绝了此值：不是有效的邮箱") {
+		t.Fatalf("the refusal is not on the email field:\n%s", body)
 	}
-	for _, kept := range []string{`value="12345"`, `value="新的职务"`} {
+	for _, kept := range []string{`value="not-an-address"`, `value="新的职务"`} {
 		if !strings.Contains(body, kept) {
 			t.Fatalf("typed value lost: %s", kept)
 		}
@@ -310,6 +310,16 @@ func TestLeadEditForm(t *testing.T) {
 	}
 	if n := h.countAudit("lead.update", db.OutcomeFailed); n != 1 {
 		t.Fatalf("%d failed update audits", n)
+	}
+
+	// A mobile that is not one: refused on its field before the platform.
+	rec = c.post(leadsview.EditPath(l.UUID), editForm(l, r, map[string]string{"mobile": "12345", "title": "短号码"}))
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	if p := parsePage(t, rec.Body.String()); !strings.Contains(p.text("lead-form"), "请填写 11 位中国大陆手机号") {
+		t.Fatal("no refusal of the mobile in the page's language")
+	}
+	if rig.platformLead(l.UUID).Title == "短号码" {
+		t.Fatal("the platform was called with a mobile the console refuses")
 	}
 
 	// Neither mobile nor email: refused before the platform.

@@ -45,6 +45,7 @@ type leadCopy interface {
 	LeadSync(ctx context.Context) (db.LeadSyncState, error)
 	LeadPools(ctx context.Context) ([]string, error)
 	LeadStatusHistory(ctx context.Context, uuid string) ([]db.LeadStatusChange, error)
+	Account(ctx context.Context, uuid string) (db.Account, error) // a lead's account (所属客户), by the webhooks' copy
 }
 
 // leadService is what the leads pages ask of the leads service: the

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
@@ -101,6 +102,13 @@ func describeBulk(c echo.Context, r *refdata.Resolver, ch leads.BulkChange) stri
 	return t(c, "leads.list.bulk.change.status", "Status", name)
 }
 
+// revisitBulkPreview answers a reload of the preview's address (a GET of
+// what was a POST): the leads chosen were in the post, not in the address,
+// so the list comes back with a word that nothing was changed.
+func (a *leadsArea) revisitBulkPreview(c echo.Context) error {
+	return redirectWithFlash(c, ui.FlashInfo, t(c, "leads.list.bulk.preview_gone"), leadsview.ListPath)
+}
+
 func (a *leadsArea) previewBulk(c echo.Context) error {
 	r, ok := a.pipelines()
 	if !ok {
@@ -142,6 +150,7 @@ func (a *leadsArea) runBulk(c echo.Context) error {
 	}
 	n := len(plan.Leads)
 	a.audit(c, db.AuditEntry{Action: "leads.bulk", Object: "leads",
-		Summary: fmt.Sprintf("bulk %s of %d leads requested: job %d", change.Action, n, id)})
+		Summary: summary("leads_bulk", msg.Nested("Action", msg.New("leads.list.bulk.action."+change.Action)), msg.Int("Count", int64(n)),
+			msg.Int("Job", id)).Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.list.bulk.started", "Count", n), fmt.Sprintf("/jobs/%d", id))
 }

@@ -84,6 +84,9 @@ func TestLeadListBulkChangesTheOwner(t *testing.T) {
 	if !slices.Equal(names, wantNames) {
 		t.Errorf("preview names %v, want %v", names, wantNames)
 	}
+	if cls := parsePage(t, body).attr("bulk-preview-page", "class"); !strings.Contains(cls, "card-body") {
+		t.Errorf("the preview card has no padding: class %q", cls)
+	}
 	var leadsSent []string
 	for _, m := range bulkLeadRE.FindAllStringSubmatch(body, -1) {
 		leadsSent = append(leadsSent, m[1])
@@ -153,5 +156,21 @@ func TestLeadListBulkChangesTheOwner(t *testing.T) {
 	}
 	if h.countAudit("leads.bulk", "") != 1 {
 		t.Error("the bulk change is not in the audit log")
+	}
+}
+
+// Reloading the preview's address (a GET of what was a POST) is not a
+// 404: the list comes back saying nothing was changed.
+func TestReloadingTheBulkPreviewGoesBackToTheList(t *testing.T) {
+	h, _ := newBoardHarness(t)
+	h.addUser("mia", db.RoleMarketer)
+	mia := h.login("mia")
+	rec := mia.get(leadsview.BulkPreviewPath)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != leadsview.ListPath {
+		t.Fatalf("reload: %d → %q, want 303 to the list", rec.Code, rec.Header().Get("Location"))
+	}
+	page := parsePage(t, mia.get(leadsview.ListPath).Body.String())
+	if !strings.Contains(page.text("flash"), "预览不会保留") {
+		t.Errorf("the list does not say why: %q", page.text("flash"))
 	}
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/refdata"
 	"github.com/jingdesk/jingdesk/internal/roles"
@@ -259,16 +259,16 @@ func (a *referenceArea) refreshReference(c echo.Context) error {
 	if err != nil {
 		return setError(err)
 	}
-	object, what := key, "set "+key
+	object, what := key, summary("refresh_set", msg.Str("Set", key))
 	if key == "" {
-		object, what = "all", "every set"
+		object, what = "all", summary("refresh_all")
 	}
+	said := summary("refresh", msg.Nested("What", what), msg.Int("Job", id))
 	joined := wasActive && before == id
-	summary := fmt.Sprintf("refresh of %s requested: job %d", what, id)
 	if joined {
-		summary = fmt.Sprintf("refresh of %s requested: joined the refresh already running (job %d)", what, id)
+		said = summary("refresh_joined", msg.Nested("What", what), msg.Int("Job", id))
 	}
-	a.audit(c, db.AuditEntry{Action: "refdata.refresh", Object: object, Summary: summary})
+	a.audit(c, db.AuditEntry{Action: "refdata.refresh", Object: object, Summary: said.Encode()})
 	if wantsFragment(c) {
 		v, err := a.referenceSets(c)
 		if err != nil {
@@ -276,13 +276,13 @@ func (a *referenceArea) refreshReference(c echo.Context) error {
 		}
 		return a.renderFragment(c, http.StatusOK, settings.ReferenceSetsTable(v))
 	}
-	msg := t(c, "refdata.flash.started")
+	flash := t(c, "refdata.flash.started")
 	if joined {
-		msg = t(c, "refdata.flash.joined")
+		flash = t(c, "refdata.flash.joined")
 	}
 	next := settings.ReferencePath
 	if n := c.FormValue("next"); n != "" {
 		next = safeNext(n)
 	}
-	return redirectWithFlash(c, ui.FlashSuccess, msg, next)
+	return redirectWithFlash(c, ui.FlashSuccess, flash, next)
 }

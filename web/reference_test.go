@@ -223,7 +223,7 @@ func TestReferencePageListsEverySetWithCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(es) != 1 || es[0].Object != "all" || es[0].Username != "mia" || !strings.Contains(es[0].Summary, "every set") {
+	if len(es) != 1 || es[0].Object != "all" || es[0].Username != "mia" || !strings.Contains(es[0].Summary, "audit.summary.refresh_all") {
 		t.Fatalf("audit: %+v", es)
 	}
 

@@ -112,6 +112,7 @@ func (s *Server) Routes() []Route {
 		// The leads list: everyone searches, filters and pages the local
 		// copy (mobile and email masked for viewers).
 		{get, "/leads/list", Viewer, h.leads.showLeadList},
+		{get, "/leads/bulk/preview", Marketer, h.leads.revisitBulkPreview}, // a reload of the preview: back to the list
 		{post, "/leads/bulk/preview", Marketer, h.leads.previewBulk},
 		{post, "/leads/bulk", Marketer, h.leads.runBulk},
 		// The list's export: what the filter shows, masked for viewers as

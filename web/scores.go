@@ -39,7 +39,7 @@ type scoreService interface {
 	Refresh(ctx context.Context, userID int64, v scores.View) (int64, error)
 	FirstFetchState(ctx context.Context) (scores.FirstFetch, error)
 	Select(ctx context.Context, v scores.View, sel scores.Selection, r scores.Reader) (scores.Selected, error)
-	SaveAsCrowd(ctx context.Context, who scores.Actor, v scores.View, sel scores.Selection, name, description string) (int64, error)
+	SaveAsCrowd(ctx context.Context, who scores.Actor, v scores.View, sel scores.Selection, name, description, source string) (int64, error)
 	RequestClear(ctx context.Context, who scores.Actor, v scores.View, sel scores.Selection, typed string) (int64, error)
 	Export(ctx context.Context, v scores.View, sel scores.Selection, r scores.Reader, w scores.RowWriter) error
 	ExportName(v scores.View, ext string) string

@@ -55,6 +55,17 @@ func TestBrowserScoresSelectionToCrowd(t *testing.T) {
 	if got := eval[string](b, `document.querySelector('[data-testid="selection-panel"]').dataset.count`); got != cell[2] {
 		t.Fatalf("selection counts %s, the cell %s", got, cell[2])
 	}
+	// The clicked cell shows it is the one selected, and only it (issue 19).
+	selected := `[...document.querySelectorAll('[data-testid="heat-cell"][aria-current="true"]')].map(a => a.id || a.dataset.grade + a.dataset.level)`
+	if got := eval[[]string](b, selected); !slices.Equal(got, []string{"fullest"}) {
+		t.Fatalf("selected cells %v, want the clicked one", got)
+	}
+	if style := eval[string](b, `getComputedStyle(document.querySelector("#fullest")).outlineStyle`); style == "none" {
+		t.Error("the selected cell is not drawn as selected")
+	}
+	if got := eval[string](b, `document.querySelector('[data-testid="save-name"]').value`); !strings.HasPrefix(got, "Score selection · activity · ") {
+		t.Errorf("the crowd's name offered is %q, want a name in words", got)
+	}
 	persons, err := strconv.Atoi(eval[string](b, `document.querySelector('[data-testid="selection-panel"]').dataset.persons`))
 	if err != nil || persons == 0 {
 		t.Fatalf("persons: %v %d", err, persons)
@@ -64,7 +75,7 @@ func TestBrowserScoresSelectionToCrowd(t *testing.T) {
 
 	name := "评分选择 " + cell[0] + cell[1]
 	b.run("save as a crowd",
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="save-name"]`), name),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="save-name"]`), name),
 		chromedp.Click(chromedp.CSS(`[data-testid="save-crowd"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="import-progress"]`)),
 	)

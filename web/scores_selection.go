@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -83,9 +84,17 @@ func (a *scoresArea) selectionPanel(c echo.Context, v scores.View, sel scores.Se
 		return p, err
 	}
 	p.Describe = describeSelection(c, v.Kind, sel)
+	p.Name = selectionName(c, v.Kind, a.now())
 	p.Count, p.Persons = got.Count, got.Persons
 	p.Preview, p.ClearWho = viewItems(got.Preview), viewItems(got.ClearWho)
 	return p, nil
+}
+
+// selectionName is what a saved selection is called until its user names
+// it (the crowd's name offered in the form, and the import's name in the
+// history): "评分选择 · 身份 · 2026-12-07 10:30".
+func selectionName(c echo.Context, kind string, at time.Time) string {
+	return t(c, "scores.save.default_name", "Kind", t(c, "scores.save.kind."+kind), "At", state(c).loc.DateTime(at.Unix()))
 }
 
 // describeSelection is the selection in words: the kind, then each of
@@ -128,7 +137,7 @@ func (a *scoresArea) saveScoresAsCrowd(c echo.Context) error {
 		return err
 	}
 	name, desc := c.FormValue("name"), c.FormValue("description")
-	id, err := a.scores.SaveAsCrowd(c.Request().Context(), actor(c), v, sel, name, desc)
+	id, err := a.scores.SaveAsCrowd(c.Request().Context(), actor(c), v, sel, name, desc, selectionName(c, v.Kind, a.now()))
 	if err != nil {
 		why, ok := userMessage(c, err)
 		if !ok {

@@ -253,6 +253,10 @@ func TestScoresSelectionSaveAndExport(t *testing.T) {
 	}
 	rig.waitJob(im.JobID)
 	im, _ = h.store.Import(ctx, importID)
+	// The import history names it in words, in the saver's language.
+	if !strings.HasPrefix(im.FileName, "评分选择 · ") || strings.Contains(im.FileName, "scores-") {
+		t.Errorf("the import is called %q", im.FileName)
+	}
 	client, _ := rig.plat.Current()
 	var got []string
 	for m, err := range client.AllCrowdUsers(ctx, im.CrowdID) {

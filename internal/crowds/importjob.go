@@ -182,7 +182,7 @@ func (s *Service) launch(ctx context.Context, im db.Import, userID int64, actor 
 	params := importParams{ImportID: im.ID, Connection: conn, Actor: actor, CrowdID: target.CrowdID, CrowdName: target.CrowdName,
 		CrowdNew: target.CrowdNew, CreateMissing: target.CreateMissing}
 	job, err := s.cfg.Runner.EnqueueWith(ctx, jobs.Spec{Kind: ImportJobKind, OwnerID: userID, Total: im.Counts.Valid,
-		Title: fmt.Sprintf("Import %s into %s", im.FileName, target.CrowdName), Params: params},
+		Title: jobs.Title("jobs.title.import", msg.Str("File", im.FileName), msg.Str("Crowd", target.CrowdName)), Params: params},
 		func(ctx context.Context, nj db.NewJob) (db.Job, error) {
 			return s.cfg.Store.QueueImportRun(ctx, im.ID, target, nj)
 		})
@@ -611,9 +611,13 @@ func (r *importRun) importExactly(ctx context.Context, uuids []string) (map[stri
 
 // ImportUUIDs imports persons by omni_user_uuid into a crowd: the way other
 // parts of the console (a scores selection) make a crowd. It goes through
-// a generated file named fileName, so it is validated, run, reported and
-// kept in the history like any import. It returns the import's id.
+// a generated file named fileName (".csv" added when it has no such
+// ending: the file is a CSV), so it is validated, run, reported and kept
+// in the history like any import. It returns the import's id.
 func (s *Service) ImportUUIDs(ctx context.Context, userID int64, actor, fileName string, uuids []string, t Target) (int64, error) {
+	if !strings.HasSuffix(strings.ToLower(fileName), ".csv") {
+		fileName += ".csv"
+	}
 	var file strings.Builder
 	file.WriteString(importfile.ColUUID + "\n")
 	for _, u := range uuids {

@@ -104,7 +104,7 @@ type syncParams struct {
 // RequestSync queues a refresh of the crowd list (or joins the one queued).
 func (s *Service) RequestSync(ctx context.Context, userID int64) (int64, error) {
 	_, conn := s.cfg.Platform.Current()
-	return jobs.EnqueueOrJoin(ctx, s.cfg.Runner, jobs.Spec{Kind: SyncJobKind, Title: "Refresh the crowd list",
+	return jobs.EnqueueOrJoin(ctx, s.cfg.Runner, jobs.Spec{Kind: SyncJobKind, Title: jobs.Title("jobs.title.crowd_sync"),
 		OwnerID: userID, Params: syncParams{conn}}, func(p syncParams) bool { return p.Connection == conn })
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -115,7 +114,7 @@ func (s *Service) validate(ctx context.Context, im db.Import, userID int64, mapp
 	s.cancelValidation(ctx, im)
 	if background {
 		job, err := s.cfg.Runner.EnqueueWith(ctx, jobs.Spec{Kind: ValidateJobKind, OwnerID: userID,
-			Title: fmt.Sprintf("Validate %s", im.FileName), Params: validateParams{ImportID: id, Identity: identityType}},
+			Title: jobs.Title("jobs.title.validate", msg.Str("File", im.FileName)), Params: validateParams{ImportID: id, Identity: identityType}},
 			func(ctx context.Context, nj db.NewJob) (db.Job, error) {
 				return s.cfg.Store.QueueImportValidation(ctx, id, reading, nj)
 			})

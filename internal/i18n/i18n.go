@@ -138,6 +138,17 @@ func (l *Localizer) T(id string, data ...any) string {
 	return s
 }
 
+// TOr translates id when the catalogs have it, and is fallback when they
+// do not: for a code the platform may extend (a job kind, a lifecycle
+// stage) whose known values are named in the catalogs.
+func (l *Localizer) TOr(id, fallback string) string {
+	s, err := l.loc.Localize(&goi18n.LocalizeConfig{MessageID: id})
+	if err != nil || s == "" {
+		return fallback
+	}
+	return s
+}
+
 // Message renders m: its parameters formatted for this language (times in
 // the zone, numbers with separators, nested messages translated first, and
 // a text that is itself a stored message translated too).

@@ -136,7 +136,8 @@ func (s *Service) RequestBulk(ctx context.Context, userID int64, actor string, u
 	if err != nil {
 		return 0, p, err
 	}
-	title := fmt.Sprintf("Bulk change of %d leads: %s", len(p.Leads), c.Action)
+	title := jobs.Title("jobs.title.leads_bulk", msg.Int("Count", int64(len(p.Leads))),
+		msg.Nested("Action", msg.New("leads.list.bulk.action."+c.Action)))
 	job, err := s.cfg.Runner.Enqueue(ctx, jobs.Spec{Kind: BulkJobKind, Title: title, OwnerID: userID, Total: int64(len(p.Leads)),
 		Params: bulkParams{Connection: s.connection(), Actor: actor, Change: c, Leads: p.UUIDs()}})
 	if err != nil {

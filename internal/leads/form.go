@@ -3,6 +3,7 @@ package leads
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,7 +60,12 @@ var (
 	ErrFieldRequired = msg.Refuse(msg.Invalid, "leads.page.form.required")
 	ErrFieldNumber   = msg.Refuse(msg.Invalid, "leads.page.form.number")
 	ErrMobileOrEmail = msg.Refuse(msg.Invalid, "leads.page.form.mobile_or_email")
+	ErrMobile        = msg.Refuse(msg.Invalid, "leads.page.form.mobile")
 )
+
+// fieldMobile is the type of the fields that hold a mobile number (the
+// preset mobile and custom ones).
+const fieldMobile = "mobile"
 
 // FormErrors are the refusals of a form's values, each on its field
 // (msg.Error.Field): the form comes back with every one shown.
@@ -73,8 +79,24 @@ func (e FormErrors) Error() string {
 	return "leads: form refused: " + strings.Join(parts, "; ")
 }
 
+// normalised is f with its mobile numbers as the 11 digits the platform
+// keeps (NormaliseMobile); a value that is not one stays as typed, for
+// check to refuse.
+func (f Form) normalised() Form {
+	f.Values = maps.Clone(f.Values)
+	for _, fd := range f.Fields {
+		if v := f.Values[fd.Code]; fd.Type == fieldMobile && len(v) == 1 {
+			if m, ok := NormaliseMobile(v[0]); ok {
+				f.Values[fd.Code] = []string{m}
+			}
+		}
+	}
+	return f
+}
+
 // check is what the console checks before the platform: required fields,
-// numbers, and a mobile or an email (the lead's own, or posted).
+// numbers, a mobile number's form, and a mobile or an email (the lead's
+// own, or posted).
 func (f Form) check() error {
 	var errs FormErrors
 	refused := map[string]bool{}
@@ -89,6 +111,10 @@ func (f Form) check() error {
 		case fd.Type == fieldNumber && v != "":
 			if _, err := strconv.ParseFloat(v, 64); err != nil {
 				refuse(ErrFieldNumber, fd.Code)
+			}
+		case fd.Type == fieldMobile && v != "":
+			if _, ok := NormaliseMobile(v); !ok {
+				refuse(ErrMobile, fd.Code)
 			}
 		}
 	}
@@ -160,7 +186,7 @@ func (f Form) writable(editing bool) Form {
 // to the platform, after the same re-read as Update. changed lists them
 // (also with a refusal, for the audit); none changed writes nothing.
 func (s *Service) SaveForm(ctx context.Context, actor, uuid string, f Form, seenUpdatedAt int64) (changed []string, err error) {
-	f = f.writable(true)
+	f = f.writable(true).normalised()
 	if err := f.check(); err != nil {
 		return nil, err
 	}
@@ -177,7 +203,7 @@ func (s *Service) SaveForm(ctx context.Context, actor, uuid string, f Form, seen
 // yet).
 func (s *Service) CreateFromForm(ctx context.Context, actor, businessType string, f Form) (db.Lead, error) {
 	f.Before = nil
-	f = f.writable(false)
+	f = f.writable(false).normalised()
 	if err := f.check(); err != nil {
 		return db.Lead{}, err
 	}

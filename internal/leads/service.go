@@ -105,9 +105,9 @@ func (s *Service) connection() string {
 // jobTitle is what the Jobs page calls a sync (stored text, so English).
 func jobTitle(full bool) string {
 	if full {
-		return "Lead sync (full)"
+		return jobs.Title("jobs.title.lead_sync_full")
 	}
-	return "Lead sync"
+	return jobs.Title("jobs.title.lead_sync")
 }
 
 // jobParams say what a sync job does.

@@ -13,11 +13,6 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jobs"
 )
 
-// jobTitle is what the Jobs page calls a refresh. Job titles are stored
-// text, shown as they are in both languages, so this one is a stable
-// English name rather than a message in one user's language.
-const jobTitle = "Reference data refresh"
-
 // jobParams say what a refresh job refreshes.
 type jobParams struct {
 	// Connection is the platform the refresh is for; once another is live
@@ -57,9 +52,9 @@ func (s *Service) request(ctx context.Context, userID int64, p jobParams) (int64
 			return 0, err
 		}
 	}
-	title := jobTitle
+	title := jobs.Title("jobs.title.reference")
 	if p.Key != "" {
-		title += ": " + p.Key
+		title = jobs.Title("jobs.title.reference_set", msg.Str("Set", p.Key))
 	}
 	// Any pending refresh of this connection does the work.
 	return jobs.EnqueueOrJoin(ctx, s.cfg.Runner,

@@ -60,10 +60,12 @@ type Actor struct {
 
 // SaveAsCrowd imports the selection's persons into a new crowd named
 // name, through the crowd import job (so it is paced, resumable and
-// reported like any import). The name and description are checked first,
-// by the limits of a crowd, so a refused save leaves nothing behind. It
+// reported like any import). source is what the import history calls the
+// import (the web layer says it in the user's words, e.g. "评分选择 · 身份
+// · 2026-12-07 10:30"). The name and description are checked first, by
+// the limits of a crowd, so a refused save leaves nothing behind. It
 // returns the import's id.
-func (s *Service) SaveAsCrowd(ctx context.Context, who Actor, v View, sel Selection, name, description string) (int64, error) {
+func (s *Service) SaveAsCrowd(ctx context.Context, who Actor, v View, sel Selection, name, description, source string) (int64, error) {
 	name, description = strings.TrimSpace(name), strings.TrimSpace(description)
 	switch {
 	case s.cfg.Crowds == nil:
@@ -79,8 +81,10 @@ func (s *Service) SaveAsCrowd(ctx context.Context, who Actor, v View, sel Select
 	if err != nil {
 		return 0, err
 	}
-	fileName := fmt.Sprintf("scores-%s-%d.csv", v.Kind, s.cfg.Now().Unix())
-	return s.cfg.Crowds.ImportUUIDs(ctx, who.ID, who.Username, fileName, persons,
+	if source = strings.TrimSpace(source); source == "" {
+		source = fmt.Sprintf("scores-%s-%d", v.Kind, s.cfg.Now().Unix())
+	}
+	return s.cfg.Crowds.ImportUUIDs(ctx, who.ID, who.Username, source, persons,
 		crowds.Target{NewCrowd: name, Description: description})
 }
 
@@ -130,7 +134,7 @@ func (s *Service) RequestClear(ctx context.Context, who Actor, v View, sel Selec
 	}
 	_, conn := s.cfg.Platform.Current()
 	job, err := s.cfg.Runner.Enqueue(ctx, jobs.Spec{Kind: ClearJobKind, OwnerID: who.ID, Total: int64(len(persons)),
-		Title:  fmt.Sprintf("Clear the activity scores of %d persons", len(persons)),
+		Title:  jobs.Title("jobs.title.scores_clear", msg.Int("Count", int64(len(persons)))),
 		Params: clearParams{Persons: persons, Actor: who.Username, Connection: conn}})
 	if err != nil {
 		return 0, err

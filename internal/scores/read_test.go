@@ -246,11 +246,11 @@ func TestActionsRefuse(t *testing.T) {
 		err  error
 		want *msg.Error
 	}{
-		"no name":            {errOf(c.svc.SaveAsCrowd(ctx, mia, view, all, "  ", "")), ErrNoName},
-		"a long name":        {errOf(c.svc.SaveAsCrowd(ctx, mia, view, all, long(crowds.CrowdNameMax+1), "")), ErrNameTooLong},
-		"a long description": {errOf(c.svc.SaveAsCrowd(ctx, mia, view, all, "名", long(crowds.CrowdDescriptionMax+1))), ErrDescTooLong},
-		"nobody selected":    {errOf(c.svc.SaveAsCrowd(ctx, mia, view, Selection{Grades: []string{"Z"}}, "名", "")), ErrEmptySelection},
-		"no crowd chosen":    {errOf(c.svc.SaveAsCrowd(ctx, mia, View{Pop: PopCrowd}, all, "名", "")), ErrNoCrowdChosen},
+		"no name":            {errOf(c.svc.SaveAsCrowd(ctx, mia, view, all, "  ", "", "")), ErrNoName},
+		"a long name":        {errOf(c.svc.SaveAsCrowd(ctx, mia, view, all, long(crowds.CrowdNameMax+1), "", "")), ErrNameTooLong},
+		"a long description": {errOf(c.svc.SaveAsCrowd(ctx, mia, view, all, "名", long(crowds.CrowdDescriptionMax+1), "")), ErrDescTooLong},
+		"nobody selected":    {errOf(c.svc.SaveAsCrowd(ctx, mia, view, Selection{Grades: []string{"Z"}}, "名", "", "")), ErrEmptySelection},
+		"no crowd chosen":    {errOf(c.svc.SaveAsCrowd(ctx, mia, View{Pop: PopCrowd}, all, "名", "", "")), ErrNoCrowdChosen},
 		"a marketer clears":  {errOf(c.svc.RequestClear(ctx, mia, view, all, "30")), ErrNotAdmin},
 		"a wrong count":      {errOf(c.svc.RequestClear(ctx, ada, view, all, "29")), ErrCountMismatch},
 		"clearing nobody":    {errOf(c.svc.RequestClear(ctx, ada, view, Selection{Grades: []string{"Z"}}, "0")), ErrEmptySelection},

@@ -204,11 +204,14 @@ func TestSaveAsCrowdHoldsExactlyTheSelection(t *testing.T) {
 	}
 	imp, err := r.svc.SaveAsCrowd(ctx, Actor{ID: r.mia.ID, Username: "mia", Role: r.mia.Role},
 		View{Pop: PopCrowd, Crowd: group, Kind: db.ScoreIdentity}, Selection{Grades: sel.Grades, Levels: sel.Levels},
-		"高分活跃客户", "A/B × warm/hot")
+		"高分活跃客户", "A/B × warm/hot", "评分选择 · 身份 · 2026-12-07 10:30")
 	if err != nil {
 		t.Fatal(err)
 	}
 	im, _ := r.store.Import(ctx, imp)
+	if im.FileName != "评分选择 · 身份 · 2026-12-07 10:30.csv" {
+		t.Errorf("the import is called %q", im.FileName)
+	}
 	if j := r.waitJob(im.JobID); j.State != db.JobDone {
 		t.Fatalf("import %s: %s", j.State, j.Error)
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/crowds"
@@ -147,11 +148,11 @@ func (s *Service) RequestFetch(ctx context.Context, userID int64, pop db.ScorePo
 	_, conn := s.cfg.Platform.Current()
 	p := fetchParams{GroupID: pop.GroupID, BusinessType: pop.Leads.BusinessType, Status: pop.Leads.Status, Owner: pop.Leads.Owner,
 		Kinds: kinds, MaxAge: int64(max(maxAge, time.Second) / time.Second), Connection: conn}
-	title := "Fetch scores of all leads"
+	title := jobs.Title("jobs.title.scores_all")
 	if pop.GroupID != 0 {
-		title = fmt.Sprintf("Fetch scores of crowd %d", pop.GroupID)
+		title = jobs.Title("jobs.title.scores_crowd", msg.Str("Crowd", strconv.FormatInt(pop.GroupID, 10)))
 	} else if pop.Leads.BusinessType != "" {
-		title = "Fetch scores of the leads of " + pop.Leads.BusinessType
+		title = jobs.Title("jobs.title.scores_leads", msg.Str("BusinessType", pop.Leads.BusinessType))
 	}
 	return jobs.EnqueueOrJoin(ctx, s.cfg.Runner, jobs.Spec{Kind: FetchJobKind, Title: title, OwnerID: userID, Params: p},
 		func(q fetchParams) bool {

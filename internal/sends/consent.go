@@ -3,10 +3,10 @@ package sends
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 )
@@ -40,7 +40,7 @@ func (s *Service) RequestConsentCheck(ctx context.Context, id, userID int64) (in
 		return 0, err
 	}
 	job, err := s.cfg.Runner.Enqueue(ctx, jobs.Spec{Kind: ConsentJobKind, OwnerID: userID, Total: int64(len(sd.Mobiles)),
-		Title: fmt.Sprintf("Consent check of %d mobiles for %s", len(sd.Mobiles), sd.Name), Params: consentParams{id}})
+		Title: jobs.Title("jobs.title.consent", msg.Int("Count", int64(len(sd.Mobiles))), msg.Str("Send", sd.Name)), Params: consentParams{id}})
 	return job.ID, err
 }
 

@@ -17,6 +17,8 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/jingdesk/jingdesk/internal/i18n"
+
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
 
@@ -196,11 +198,12 @@ func inputAttrs(f FieldInput) templ.Attributes {
 
 // inputTypeAttrs: contact fields describe a lead, not the person typing, so
 // the browser must not fill in the user's own address or number
-// (autocomplete off). A number is text with a decimal keyboard, not
+// (autocomplete off). A mobile takes it as people type it ("+86 138-0013-8009":
+// no pattern, no 11-character cut); internal/leads normalises it. A number is text with a decimal keyboard, not
 // type=number: no spinner, no value changed by a scroll wheel, no locale
 // surprises.
 var inputTypeAttrs = map[string]templ.Attributes{
-	TypeMobile: {"type": "tel", "inputmode": "numeric", "autocomplete": "off", "pattern": "1[3-9][0-9]{9}", "maxlength": "11"},
+	TypeMobile: {"type": "tel", "inputmode": "tel", "autocomplete": "off", "maxlength": "24"},
 	TypeEmail:  {"type": "email", "autocomplete": "off", "spellcheck": "false"},
 	TypeURL:    {"type": "url", "autocomplete": "off", "spellcheck": "false", "placeholder": "https://"},
 	TypeNumber: {"type": "text", "inputmode": "decimal", "autocomplete": "off", "pattern": `-?[0-9]+(\.[0-9]+)?`},
@@ -270,7 +273,11 @@ func displayValues(ctx context.Context, f FieldInput) []string {
 			continue
 		}
 		label := v
-		if path := PathTo(f.Tree, v); path != nil {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && f.Type == TypeDate {
+			label = ui.DateTime(ctx, n) // created_timestamp and the like: Unix seconds
+		} else if f.Code == LifeStageField {
+			label = LifeStage(i18n.FromContext(ctx), v)
+		} else if path := PathTo(f.Tree, v); path != nil {
 			label = PathLabel(path)
 		} else if i := slices.IndexFunc(f.choices(), func(c Choice) bool { return c.Value == v }); i >= 0 {
 			label = f.choices()[i].Label
@@ -278,6 +285,17 @@ func displayValues(ctx context.Context, f FieldInput) []string {
 		out = append(out, label)
 	}
 	return out
+}
+
+// LifeStageField is the lead's lifecycle stage: a field the platform
+// derives and lists no options for; its documented codes (baby_lead, mql,
+// sql, customer, invalid) are named in the catalogs (forms.life_status.*).
+const LifeStageField = "life_status"
+
+// LifeStage is a lifecycle stage's name, or "unknown (code)" for a code
+// the catalogs do not name.
+func LifeStage(l *i18n.Localizer, code string) string {
+	return l.TOr("forms.life_status."+code, l.T("forms.unknown_value", "ID", code))
 }
 
 // readOnlyNote says why a field shows no control.

@@ -98,10 +98,14 @@ func pollTrigger(live bool) string {
 // Title is the job's title, or its number when it has none.
 func Title(ctx context.Context, r Row) string {
 	if r.Title != "" {
-		return r.Title
+		return ui.Stored(ctx, r.Title)
 	}
 	return ui.T(ctx, "jobs.number", "ID", r.ID)
 }
+
+// KindName is what a job kind is called; a kind the catalogs do not
+// name (a test's) shows as its code.
+func KindName(ctx context.Context, kind string) string { return ui.TOr(ctx, "jobs.kind."+kind, kind) }
 
 func stateBadge(r Row) string {
 	switch {

@@ -40,7 +40,7 @@ func BulkPreviewPage(p BulkPreview) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"card bulk-preview\" data-testid=\"bulk-preview-page\"><p data-testid=\"bulk-change\"><strong>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"card card-body bulk-preview\" data-testid=\"bulk-preview-page\"><p data-testid=\"bulk-change\"><strong>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -111,6 +111,11 @@ func T(ctx context.Context, id string, data ...any) string {
 	return i18n.FromContext(ctx).T(id, data...)
 }
 
+// TOr translates id when the catalogs have it, else is fallback.
+func TOr(ctx context.Context, id, fallback string) string {
+	return i18n.FromContext(ctx).TOr(id, fallback)
+}
+
 // Stored renders a text kept in the database (an encoded message in the
 // reader's language; older plain text as it is).
 func Stored(ctx context.Context, s string) string { return i18n.FromContext(ctx).Stored(s) }
