@@ -24,10 +24,16 @@ import (
 // types, statuses not of the chosen business type, bad dates and sorts are
 // dropped rather than refused, so an old bookmark still opens.
 func listFilter(c echo.Context, r *refdata.Resolver) leadsview.ListFilter {
+	return listFilterFrom(c.QueryParam, r)
+}
+
+// listFilterFrom reads the list's filter from query parameters (get): the
+// request's, or those of the list a bulk form came from.
+func listFilterFrom(get func(string) string, r *refdata.Resolver) leadsview.ListFilter {
 	f := leadsview.ListFilter{
-		Filter: leads.ReadFilter(c.QueryParam),
-		Status: clip(c.QueryParam("status"), boardIDMax),
-		Sort:   c.QueryParam("sort"),
+		Filter: leads.ReadFilter(get),
+		Status: clip(get("status"), boardIDMax),
+		Sort:   get("sort"),
 	}
 	if !knownBusinessType(r, f.BusinessType) {
 		f.BusinessType = ""
@@ -39,7 +45,7 @@ func listFilter(c echo.Context, r *refdata.Resolver) leadsview.ListFilter {
 	if !slices.Contains(leadsview.ListSorts, f.Sort) || f.Sort == "updated" {
 		f.Sort = ""
 	}
-	if p, err := strconv.Atoi(c.QueryParam("page")); err == nil && p > 1 {
+	if p, err := strconv.Atoi(get("page")); err == nil && p > 1 {
 		f.Page = p
 	}
 	return f
@@ -63,6 +69,7 @@ func (a *leadsArea) showLeadList(c echo.Context) error {
 	lang := loc.Lang
 	f := listFilter(c, r)
 	v := leadsview.List{Now: a.now().Unix(), Filter: f, Masked: !mayMove(currentUser(c))}
+	v.CanCreate = !v.Masked
 	lf := listStoreFilter(f, loc.Zone())
 	page, total, err := a.copy.ListLeads(ctx, lf)
 	if err != nil {
