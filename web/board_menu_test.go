@@ -1,10 +1,14 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"testing"
 
+	"golang.org/x/net/html"
+
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 )
 
@@ -58,5 +62,41 @@ func TestBoardMoveMenuOnDemand(t *testing.T) {
 	}
 	if parsePage(t, h.login("vic").get(leadsview.BoardPath).Body.String()).has("new-lead") {
 		t.Fatal("a viewer's board links to New lead")
+	}
+}
+
+// A card says how long its lead has been in its status from the
+// platform's timestamps, and how well that is known: a lead first seen
+// 102 days after its last update reads "at least 102 days", never the
+// minutes since the console's sync.
+func TestBoardTimeInStageFromThePlatform(t *testing.T) {
+	h, rig := newBoardHarness(t)
+	u := h.addUser("mia", db.RoleMarketer)
+	if err := h.store.SetUserLang(context.Background(), u.ID, i18n.Chinese); err != nil {
+		t.Fatal(err)
+	}
+	bt := rig.resolver().DefaultBusinessType("lead")
+	now := h.clock.Now().Unix()
+	const day = 86400
+	l := rig.leadIn(bt, rig.resolver().Statuses(bt)[0].ID)
+	l.UUID, l.Name, l.StatusSince = "00000000-0000-4000-8000-0000000a1b2c", "老线索", 0
+	l.CreatedAt, l.UpdatedAt = now-200*day, now-102*day
+	if err := h.store.UpsertLeads(context.Background(), []db.Lead{l}); err != nil {
+		t.Fatal(err)
+	}
+	board := parsePage(t, h.login("mia").get(leadsview.BoardPath).Body.String())
+	var age *html.Node
+	for _, c := range board.all("board-card") {
+		if attrOf(c, "data-uuid") == l.UUID {
+			if a := within(c, "card-age"); len(a) == 1 {
+				age = a[0]
+			}
+		}
+	}
+	if age == nil {
+		t.Fatal("no card, or no age on it")
+	}
+	if got := nodeText(age); got != "阶段至少 102 天" || attrOf(age, "data-precision") != "at_least" || attrOf(age, "title") == "" {
+		t.Fatalf("age %q (%s), title %q", got, attrOf(age, "data-precision"), attrOf(age, "title"))
 	}
 }
