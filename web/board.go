@@ -100,15 +100,22 @@ func (a *leadsArea) card(bc *boardCtx, l db.Lead) leadsview.Card {
 	return cd
 }
 
+// cardLead is the pipelines and the lead of a card's request (404 when
+// there are no pipelines to move in).
+func (a *leadsArea) cardLead(c echo.Context) (*refdata.Resolver, db.Lead, error) {
+	r, ok := a.pipelines()
+	if !ok {
+		return nil, db.Lead{}, echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	l, err := a.targetLead(c)
+	return r, l, err
+}
+
 // showMoveMenu is a card's "Move to…" list: the other statuses of its own
 // pipeline (htmx asks for it when the menu is first opened; without
 // script it is a page).
 func (a *leadsArea) showMoveMenu(c echo.Context) error {
-	r, ok := a.pipelines()
-	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	l, err := a.targetLead(c)
+	r, l, err := a.cardLead(c)
 	if err != nil {
 		return err
 	}
@@ -249,11 +256,7 @@ func (a *leadsArea) showBoardColumn(c echo.Context) error {
 //     the card as it now is, and nothing written;
 //   - a closing status without a note: 422, the card asking for the note.
 func (a *leadsArea) moveLead(c echo.Context) error {
-	r, ok := a.pipelines()
-	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	l, err := a.targetLead(c)
+	r, l, err := a.cardLead(c)
 	if err != nil {
 		return err
 	}

@@ -1379,7 +1379,7 @@ func stageAge(c Card) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var77 string
-		templ_7745c5c3_Var77, templ_7745c5c3_Err = templ.JoinStringErrs(ui.T(ctx, "leads.stage.hint_"+c.StagePrecision, "Time", ui.DateTime(ctx, c.StageSince)))
+		templ_7745c5c3_Var77, templ_7745c5c3_Err = templ.JoinStringErrs(ui.T(ctx, "leads.stage.hint."+c.StagePrecision, "Time", ui.DateTime(ctx, c.StageSince)))
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/leads/board.templ`, Line: 240, Col: 97}
 		}
