@@ -21,7 +21,28 @@
     return values;
   }
 
-  function list(el) { return el && el.closest ? el.closest(".board-cards") : null; }
+  // list is the column's list of cards under el: a drop anywhere on a
+  // column (its header too) lands in it.
+  function list(el) {
+    if (!el || !el.closest) { return null; }
+    var col = el.closest(".board-col");
+    return col ? col.querySelector(".board-cards") : el.closest(".board-cards");
+  }
+
+  // While a card is dragged near the left or right edge of the board
+  // (which scrolls sideways when its columns do not fit the window), the
+  // board scrolls, so every column can be reached; the nearer the edge,
+  // the faster.
+  var EDGE = 72;
+  function autoScroll(evt) {
+    var b = board();
+    if (!b || b.scrollWidth <= b.clientWidth) { return; }
+    var r = b.getBoundingClientRect();
+    if (evt.clientY < r.top || evt.clientY > r.bottom) { return; }
+    var left = evt.clientX - r.left, right = r.right - evt.clientX;
+    if (left < EDGE) { b.scrollLeft -= Math.ceil((EDGE - left) / 3); }
+    else if (right < EDGE) { b.scrollLeft += Math.ceil((EDGE - right) / 3); }
+  }
 
   // move sends a card to a status: it lands in the target column at once
   // (pending) and the server's answer puts it where it really is.
@@ -107,6 +128,7 @@
   });
 
   document.addEventListener("dragover", function (evt) {
+    if (dragged) { autoScroll(evt); }
     var target = list(evt.target);
     if (!dragged || !target || target === dragged.parentNode) { return; }
     evt.preventDefault();
@@ -142,6 +164,21 @@
     evt.preventDefault();
     askNote(card, btn.getAttribute("data-status-name") || "", function (note) { move(card, target, note); });
   });
+
+  // A card's "Move to…" list is asked for when the menu first opens: the
+  // board carries only the link to it (a page without script), which the
+  // answer (the list's form) replaces. A failed request is asked again on
+  // the next opening.
+  document.addEventListener("toggle", function (evt) {
+    var menu = evt.target;
+    if (!menu.matches || !menu.matches(".board-menu") || !menu.open || !window.htmx) { return; }
+    var link = menu.querySelector("a.board-menu-load");
+    if (!link || link.hasAttribute("aria-busy")) { return; }
+    link.setAttribute("aria-busy", "true");
+    htmx.ajax("GET", link.getAttribute("href"), { source: link, target: link, swap: "outerHTML" }).then(function () {
+      if (link.isConnected) { link.removeAttribute("aria-busy"); }
+    }, function () { link.removeAttribute("aria-busy"); });
+  }, true);
 
   // Arrow keys move between a menu's buttons; Escape closes it.
   document.addEventListener("keydown", function (evt) {

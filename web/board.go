@@ -28,8 +28,10 @@ import (
 // service (internal/leads), which re-reads the lead first.
 
 const (
-	// boardPage is how many cards a column shows at first and per "more".
-	boardPage = 20
+	// boardPage is how many cards a column shows at first and per "more"
+	// (when its end scrolls into view): a full column at 1920×1080 and
+	// twice one at 1366×768, so the page stays light.
+	boardPage = 12
 	// moveNoteMax bounds a closing note (sent as the latest remark).
 	moveNoteMax = 1000
 )
@@ -89,22 +91,48 @@ func (a *leadsArea) pipeline(bc *boardCtx, businessType string) []leadsview.Targ
 	return out
 }
 
-// card shapes a lead for the board: the other statuses of its own
-// pipeline are its "Move to…" targets.
+// card shapes a lead for the board (its "Move to…" list is asked for
+// when opened: showMoveMenu).
 func (a *leadsArea) card(bc *boardCtx, l db.Lead) leadsview.Card {
+	since, precision := leads.Stage(l)
 	cd := leadsview.Card{UUID: l.UUID, BusinessType: l.BusinessType, Status: l.Status, Name: l.Name, Company: l.Company,
-		StatusSince: l.StatusSince, UpdatedAt: l.UpdatedAt, Now: bc.now}
+		UpdatedAt: l.UpdatedAt, Now: bc.now, StageSince: since, StagePrecision: string(precision), Movable: bc.canMove}
 	if l.Owner != "" {
 		cd.Owner = bc.r.Member(bc.lang, l.Owner)
 	}
-	if bc.canMove {
-		for _, t := range a.pipeline(bc, l.BusinessType) {
-			if t.Status != l.Status {
-				cd.Targets = append(cd.Targets, t)
-			}
+	return cd
+}
+
+// cardLead is the pipelines and the lead of a card's request (404 when
+// there are no pipelines to move in).
+func (a *leadsArea) cardLead(c echo.Context) (*refdata.Resolver, db.Lead, error) {
+	r, ok := a.pipelines()
+	if !ok {
+		return nil, db.Lead{}, echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	l, err := a.targetLead(c)
+	return r, l, err
+}
+
+// showMoveMenu is a card's "Move to…" list: the other statuses of its own
+// pipeline (htmx asks for it when the menu is first opened; without
+// script it is a page).
+func (a *leadsArea) showMoveMenu(c echo.Context) error {
+	r, l, err := a.cardLead(c)
+	if err != nil {
+		return err
+	}
+	bc := a.newBoardCtx(c, r)
+	cd := a.card(bc, l)
+	for _, t := range a.pipeline(bc, l.BusinessType) {
+		if t.Status != l.Status {
+			cd.Targets = append(cd.Targets, t)
 		}
 	}
-	return cd
+	if wantsFragment(c) {
+		return a.renderFragment(c, http.StatusOK, leadsview.MoveMenu(cd))
+	}
+	return a.render(c, http.StatusOK, View{Title: t(c, "leads.move.menu"), Section: "leads", Body: leadsview.MovePage(cd)})
 }
 
 func (a *leadsArea) showLeadBoard(c echo.Context) error {
@@ -239,11 +267,7 @@ func (a *leadsArea) showBoardColumn(c echo.Context) error {
 //     the card as it now is, and nothing written;
 //   - a closing status without a note: 422, the card asking for the note.
 func (a *leadsArea) moveLead(c echo.Context) error {
-	r, ok := a.pipelines()
-	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
-	}
-	l, err := a.targetLead(c)
+	r, l, err := a.cardLead(c)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ const boardBenchLeads = 100_000
 // fillBoardLeads adds n synthetic leads to the copy, spread over the
 // sandbox's real business types and pipelines (most early in the
 // pipeline), owners and sources, so the board resolves every name.
-func fillBoardLeads(b *testing.B, h *harness, rig *boardRig, n int) {
+func fillBoardLeads(b testing.TB, h *harness, rig *boardRig, n int) {
 	b.Helper()
 	r := rig.resolver()
 	bts := r.BusinessTypes("lead")

@@ -151,6 +151,8 @@ func TestBrowserBoardKeyboardMove(t *testing.T) {
 	}
 	b.run("open the menu", chromedp.KeyEvent(kb.Enter))
 	evalUntil(b, "the menu to open", fmt.Sprintf(`String(document.querySelector("#%s details").open)`, leadsview.CardID(l.UUID)), "true")
+	// Its statuses are asked for when it opens (the board carries none).
+	b.wired(fmt.Sprintf(`#%s [data-testid="move-to"]`, leadsview.CardID(l.UUID)))
 	b.run("go to the first status", chromedp.KeyEvent(kb.ArrowDown))
 	focused := `(document.activeElement && document.activeElement.dataset.status) || ""`
 	if got := eval[string](b, focused); got != to {

@@ -61,6 +61,7 @@ type leadService interface {
 	SaveForm(ctx context.Context, actor, uuid string, f leads.Form, seenUpdatedAt int64) ([]string, error)
 	CreateFromForm(ctx context.Context, actor, businessType string, f leads.Form) (db.Lead, error)
 	PlanBulk(ctx context.Context, uuids []string, c leads.BulkChange) (leads.BulkPlan, error)
+	PlanBulkMatching(ctx context.Context, f db.LeadFilter, c leads.BulkChange) (leads.BulkPlan, error)
 	RequestBulk(ctx context.Context, userID int64, actor string, uuids []string, c leads.BulkChange) (int64, leads.BulkPlan, error)
 	LastChange(ctx context.Context) (int64, error)
 	ChangesAfter(ctx context.Context, seq int64, board *db.LeadFilter) (leads.Changes, error)

@@ -3,7 +3,9 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -37,6 +39,29 @@ func (a *leadsArea) bulkBar(r *refdata.Resolver, lang string) *leadsview.BulkBar
 		b.Statuses = append(b.Statuses, g)
 	}
 	return b
+}
+
+// bulkMatching is "all N matching" of a bulk form: the list's filter (from
+// the list the form came from) and how many it matched then (Seen).
+type bulkMatching struct {
+	Filter db.LeadFilter
+	Seen   int
+}
+
+// readBulkMatching reads "all matching" from a bulk form; nil when the
+// form chose leads one by one.
+func readBulkMatching(c echo.Context, r *refdata.Resolver) *bulkMatching {
+	if c.FormValue("all_matching") != "1" {
+		return nil
+	}
+	u, err := url.Parse(bulkBack(c))
+	if err != nil {
+		u = &url.URL{}
+	}
+	q := u.Query()
+	f := listFilterFrom(q.Get, r)
+	seen, _ := strconv.Atoi(c.FormValue("matching_seen"))
+	return &bulkMatching{Filter: listStoreFilter(f, state(c).loc.Zone()), Seen: max(seen, 0)}
 }
 
 // readBulk reads a bulk form: the leads chosen (those checked, and with
@@ -118,12 +143,19 @@ func (a *leadsArea) previewBulk(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	plan, err := a.leads.PlanBulk(c.Request().Context(), uuids, change)
+	var plan leads.BulkPlan
+	seen := 0
+	if m := readBulkMatching(c, r); m != nil {
+		seen = m.Seen
+		plan, err = a.leads.PlanBulkMatching(c.Request().Context(), m.Filter, change)
+	} else {
+		plan, err = a.leads.PlanBulk(c.Request().Context(), uuids, change)
+	}
 	if err != nil {
 		return bulkRefusal(c, err)
 	}
 	p := leadsview.BulkPreview{Count: len(plan.Leads), Change: describeBulk(c, r, change), Action: change.Action,
-		Owner: change.Owner, Members: change.Members, Status: change.Status, Back: bulkBack(c)}
+		Owner: change.Owner, Members: change.Members, Status: change.Status, Back: bulkBack(c), Seen: seen}
 	for i, l := range plan.Leads {
 		p.Leads = append(p.Leads, l.UUID)
 		if i < leadsview.BulkPreviewNames {

@@ -25,10 +25,18 @@ import (
 // types, statuses not of the chosen business type, bad dates and sorts are
 // dropped rather than refused, so an old bookmark still opens.
 func listFilter(c echo.Context, r *refdata.Resolver) leadsview.ListFilter {
+	f := listFilterFrom(c.QueryParam, r)
+	f.Columns = leadsview.ReadColumns(c.QueryParams()["cols"])
+	return f
+}
+
+// listFilterFrom reads the list's filter from query parameters (get): the
+// request's, or those of the list a bulk form came from.
+func listFilterFrom(get func(string) string, r *refdata.Resolver) leadsview.ListFilter {
 	f := leadsview.ListFilter{
-		Filter: leads.ReadFilter(c.QueryParam),
-		Status: clip(c.QueryParam("status"), boardIDMax),
-		Sort:   c.QueryParam("sort"),
+		Filter: leads.ReadFilter(get),
+		Status: clip(get("status"), boardIDMax),
+		Sort:   get("sort"),
 	}
 	if !knownBusinessType(r, f.BusinessType) {
 		f.BusinessType = ""
@@ -40,10 +48,9 @@ func listFilter(c echo.Context, r *refdata.Resolver) leadsview.ListFilter {
 	if !slices.Contains(leadsview.ListSorts, f.Sort) || f.Sort == "updated" {
 		f.Sort = ""
 	}
-	if p, err := strconv.Atoi(c.QueryParam("page")); err == nil && p > 1 {
+	if p, err := strconv.Atoi(get("page")); err == nil && p > 1 {
 		f.Page = p
 	}
-	f.Columns = leadsview.ReadColumns(c.QueryParams()["cols"])
 	return f
 }
 
@@ -82,6 +89,7 @@ func (a *leadsArea) showLeadList(c echo.Context) error {
 	lang := loc.Lang
 	f := listFilter(c, r)
 	v := leadsview.List{Now: a.now().Unix(), Filter: f, Masked: !mayMove(currentUser(c)), Dropped: droppedFilters(c, f)}
+	v.CanCreate = !v.Masked
 	lf := listStoreFilter(f, loc.Zone())
 	page, total, err := a.copy.ListLeads(ctx, lf)
 	if err != nil {

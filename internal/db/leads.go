@@ -24,9 +24,17 @@ type Lead struct {
 	Fields                                      json.RawMessage // the whole lead as the platform gave it (custom fields included)
 	CreatedAt                                   int64           // platform created_timestamp (Unix s)
 	UpdatedAt                                   int64           // platform updated_timestamp
-	// StatusSince is when it entered its current status: when first seen,
-	// when a sync saw it change, or the move the console made.
+	// StatusSince is when it entered its current status, as well as the
+	// platform's timestamps tell: the moment of a webhook's status event or
+	// of the console's move; the updated_timestamp of the answer in which
+	// a sync saw the status change; for a lead first seen, its
+	// updated_timestamp (it has held the status at least since then).
+	// StageOrigin says which (leads.Stage reads the two).
 	StatusSince int64
+	// StageOrigin is the origin of the recorded change that set
+	// StatusSince (OriginConsole, OriginWebhook, OriginSync), "" when none
+	// did (the lead was first seen with its status).
+	StageOrigin string
 	Voided      bool
 	SyncedAt    int64
 }
@@ -52,7 +60,14 @@ type LeadStatusChange struct {
 	From, To string
 	Actor    string // the console user who moved it; "" for sync and webhook
 	Origin   string // "console", "sync", "webhook"
+	// SentAt, for a console move, is when the move was sent to the
+	// platform: a webhook echo of it applied since then is this move.
+	SentAt int64
 }
+
+// echoWindow is how much earlier than the console sent a move the
+// platform's event time of its echo may be (the two clocks differ).
+const echoWindow = 120
 
 // Origins of a LeadStatusChange.
 const (
@@ -77,14 +92,16 @@ const minTrigramQuery = 3
 
 const leadColumns = `l.uuid, l.business_type, l.status, l.life_status, l.lead_pool, l.owner, l.collaborators,
 	l.name, l.mobile, l.email, l.company, l.title, l.source, l.fields, l.created_at, l.updated_at,
-	l.status_since, l.voided, l.synced_at`
+	l.status_since, l.voided, l.synced_at,
+	COALESCE((SELECT h.origin FROM lead_status_history h
+		WHERE h.lead_uuid = l.uuid AND h.at = l.status_since AND h.to_status = l.status ORDER BY h.id DESC LIMIT 1), '')`
 
 func scanLead(row interface{ Scan(...any) error }) (Lead, error) {
 	var l Lead
 	var collab, fields string
 	err := row.Scan(&l.UUID, &l.BusinessType, &l.Status, &l.LifeStatus, &l.LeadPool, &l.Owner, &collab,
 		&l.Name, &l.Mobile, &l.Email, &l.Company, &l.Title, &l.Source, &fields, &l.CreatedAt, &l.UpdatedAt,
-		&l.StatusSince, &l.Voided, &l.SyncedAt)
+		&l.StatusSince, &l.Voided, &l.SyncedAt, &l.StageOrigin)
 	if err != nil {
 		return l, err
 	}
@@ -155,6 +172,10 @@ func (s *Store) upsertLeads(ctx context.Context, connection string, syncID int64
 // SaveMovedLead writes a lead the console just moved, as re-read from the
 // platform, and records the move (c.Origin, c.Actor; c.At and c.From are
 // filled when zero) in one transaction. The lead enters its status at c.At.
+// When the platform's webhook echo of the move was applied first (the copy
+// already has the status, and the last recorded change is the webhook's
+// to that status, no earlier than c.SentAt allows), the move is not
+// recorded twice: that change is credited to c.Actor.
 func (s *Store) SaveMovedLead(ctx context.Context, l Lead, c LeadStatusChange) error {
 	defer s.leadsWritten()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -167,6 +188,9 @@ func (s *Store) SaveMovedLead(ctx context.Context, l Lead, c LeadStatusChange) e
 			c.At = w.now
 		}
 		c.To = l.Status
+		if err := claimEcho(ctx, tx, l.UUID, c); err != nil {
+			return err
+		}
 		return w.upsert(ctx, l, c)
 	})
 	if err != nil {
@@ -220,6 +244,17 @@ func (w *leadWriter) close() {
 	}
 }
 
+// firstSeenSince is when a lead first seen (by a sync, or a test's
+// fixture) entered its status, as far as the platform says: it has not
+// changed since its updated_timestamp (leads.Stage reads it as "at least
+// since"); the console's clock only when the platform gave no timestamp.
+func firstSeenSince(l Lead, now int64) int64 {
+	if l.UpdatedAt > 0 && l.UpdatedAt <= now {
+		return l.UpdatedAt
+	}
+	return now
+}
+
 // upsert writes l. A status change is recorded as c says (Origin, Actor;
 // At defaults to now); c.Origin "" records none.
 func (w *leadWriter) upsert(ctx context.Context, l Lead, c LeadStatusChange) error {
@@ -244,7 +279,7 @@ func (w *leadWriter) upsert(ctx context.Context, l Lead, c LeadStatusChange) err
 	if errors.Is(err, sql.ErrNoRows) {
 		since := l.StatusSince
 		if since == 0 {
-			since = w.now
+			since = firstSeenSince(l, w.now)
 		}
 		_, err = w.ins.ExecContext(ctx, l.UUID, l.BusinessType, l.Status, l.LifeStatus, l.LeadPool, l.Owner, collab,
 			l.Name, l.Mobile, l.Email, l.Company, l.Title, l.Source, fields, l.CreatedAt, l.UpdatedAt, since, w.now, w.syncID)
@@ -261,6 +296,11 @@ func (w *leadWriter) upsert(ctx context.Context, l Lead, c LeadStatusChange) err
 	}
 	if l.Status != status {
 		at := c.At
+		if at == 0 && l.UpdatedAt > 0 {
+			// A sync saw the change: it happened by the answer's
+			// updated_timestamp, not when the console looked.
+			at = l.UpdatedAt
+		}
 		if at == 0 {
 			at = w.now
 		}
@@ -279,6 +319,22 @@ func (w *leadWriter) upsert(ctx context.Context, l Lead, c LeadStatusChange) err
 	} else {
 		_, err = w.updTxt.ExecContext(ctx, append(args, l.Name, l.Mobile, l.Email, l.Company, l.Title, id)...)
 	}
+	return err
+}
+
+// claimEcho credits a console move's webhook echo, applied before the
+// move was saved, to the user who moved the card: the last change recorded
+// for the lead, when it is the webhook's, to the moved status, since the
+// move was sent (within echoWindow). Nothing happens otherwise.
+func claimEcho(ctx context.Context, tx *sql.Tx, uuid string, c LeadStatusChange) error {
+	if c.Origin != OriginConsole || c.SentAt == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE lead_status_history SET actor = ?, origin = ?
+		WHERE id = (SELECT id FROM lead_status_history WHERE lead_uuid = ? ORDER BY at DESC, id DESC LIMIT 1)
+			AND to_status = ? AND origin = ? AND at >= ?
+			AND EXISTS (SELECT 1 FROM leads WHERE uuid = ? AND status = ?)`,
+		c.Actor, OriginConsole, uuid, c.To, OriginWebhook, c.SentAt-echoWindow, uuid, c.To)
 	return err
 }
 

@@ -46,7 +46,9 @@ func TestLeadsUpsertListFilterSortPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	l, err := s.Lead(ctx, "L1")
-	if err != nil || l.Name != "王小明" || l.StatusSince != clock.Unix() || !slices.Equal(l.Collaborators, []string{"18402"}) ||
+	// First seen: in its status at least since its last update on the
+	// platform (not since this sync).
+	if err != nil || l.Name != "王小明" || l.StatusSince != 1000 || l.StageOrigin != "" || !slices.Equal(l.Collaborators, []string{"18402"}) ||
 		string(l.Fields) != `{"jing_uuid":"L1","c_input_x":"a"}` || l.SyncedAt != clock.Unix() {
 		t.Fatalf("lead %+v, %v", l, err)
 	}
@@ -123,17 +125,18 @@ func TestLeadsStatusChangesVoidsAndOlderAnswers(t *testing.T) {
 	s.SetClock(func() time.Time { return clock })
 	testkit.Must(t, s.UpsertLeads(ctx, leadFixture()))
 
-	// A sync sees L1 in another status: it entered it now, recorded as "sync".
+	// A sync sees L1 in another status: it entered it by the answer's
+	// updated_timestamp, recorded as "sync".
 	clock = clock.Add(time.Hour)
 	l1 := leadFixture()[0]
 	l1.Status, l1.UpdatedAt, l1.Company = "contacted", 2000, "杭州云栖智能有限公司"
 	testkit.Must(t, s.UpsertLeads(ctx, []Lead{l1}))
 	got, _ := s.Lead(ctx, "L1")
-	if got.Status != "contacted" || got.StatusSince != clock.Unix() || got.Company != "杭州云栖智能有限公司" {
+	if got.Status != "contacted" || got.StatusSince != 2000 || got.StageOrigin != OriginSync || got.Company != "杭州云栖智能有限公司" {
 		t.Fatalf("after a status change %+v", got)
 	}
 	hist, err := s.LeadStatusHistory(ctx, "L1")
-	if err != nil || len(hist) != 1 || hist[0] != (LeadStatusChange{At: clock.Unix(), From: "new", To: "contacted", Origin: OriginSync}) {
+	if err != nil || len(hist) != 1 || hist[0] != (LeadStatusChange{At: 2000, From: "new", To: "contacted", Origin: OriginSync}) {
 		t.Fatalf("history %+v, %v", hist, err)
 	}
 	// The index follows the new company name.

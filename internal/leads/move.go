@@ -60,6 +60,9 @@ func (s *Service) Move(ctx context.Context, actor string, uuid, toStatus, note s
 		return db.Lead{}, err
 	}
 	wctx := jing.WithActor(ctx, actor)
+	// The platform's echo of the move (a webhook) may be applied before
+	// the move is saved: from this moment on, it is this move.
+	sentAt := s.cfg.Now().Unix()
 	if note != "" {
 		in := jing.LeadInput{LeadFields: jing.LeadFields{LatestRemark: note}}
 		if err := client.UpdateLead(wctx, uuid, in); err != nil {
@@ -80,7 +83,7 @@ func (s *Service) Move(ctx context.Context, actor string, uuid, toStatus, note s
 		after = before
 		after.Status = toStatus
 	}
-	if err := s.store.SaveMovedLead(ctx, after, db.LeadStatusChange{Actor: actor, Origin: db.OriginConsole}); err != nil {
+	if err := s.store.SaveMovedLead(ctx, after, db.LeadStatusChange{Actor: actor, Origin: db.OriginConsole, SentAt: sentAt}); err != nil {
 		return db.Lead{}, err
 	}
 	return s.store.Lead(ctx, uuid)

@@ -71,11 +71,16 @@ type Card struct {
 	Name         string
 	Company      string
 	Owner        string // the owner's name ("" when unassigned)
-	StatusSince  int64
 	UpdatedAt    int64
 	Now          int64 // the request's clock, for the age in stage
-	// Targets are the other statuses of the pipeline, for "Move to…"
-	// (empty when the user may not move).
+	// StageSince is when the lead entered its status and StagePrecision
+	// how well that is known (leads.Stage: "exact", "about", "at_least").
+	StageSince     int64
+	StagePrecision string
+	// Movable: the user may move the card (drag, "Move to…").
+	Movable bool
+	// Targets are the other statuses of the pipeline, for "Move to…":
+	// only in the menu's own answer (MoveMenu), not on the board.
 	Targets []Target
 	// Error is why the last move was refused (the platform's own message,
 	// in the user's language); Notice says the lead changed on the platform.
@@ -94,7 +99,10 @@ type Target struct {
 }
 
 // CanMove reports whether the card has move controls.
-func (c Card) CanMove() bool { return len(c.Targets) > 0 }
+func (c Card) CanMove() bool { return c.Movable }
+
+// MenuPath is a card's "Move to…" list (asked for when opened).
+func MenuPath(uuid string) string { return "/leads/" + url.PathEscape(uuid) + "/moves" }
 
 // ColumnURL is the next page of a column's cards.
 func ColumnURL(col Column) string {

@@ -128,6 +128,8 @@ type List struct {
 	Masked bool
 	// Bulk is the bulk bar's choices; nil for viewers (no checkboxes).
 	Bulk *BulkBar
+	// CanCreate: the page links to /leads/new.
+	CanCreate bool
 	// AsOf is when the local copy was last brought up to date (0: never).
 	AsOf int64
 	// Unavailable: no reference data or no local copy yet.
@@ -219,6 +221,10 @@ type BulkPreview struct {
 	Members []string
 	Status  string
 	Back    string // the list to go back to
+	// Seen is how many leads the filter matched when the user chose "all
+	// matching" (0 otherwise): the preview says so when the copy now
+	// matches another number.
+	Seen int
 }
 
 // BulkPreviewNames is how many leads the preview names.

@@ -12,15 +12,23 @@ func Ago(ctx context.Context, now, then int64) string {
 		return "—"
 	}
 	d := now - then
-	switch {
-	case d < 60:
+	if d < 60 {
 		return T(ctx, "time.ago.now")
-	case d < 3600:
-		return plural(ctx, "time.ago.minute", "time.ago.minutes", d/60)
-	case d < 86400:
-		return plural(ctx, "time.ago.hour", "time.ago.hours", d/3600)
 	}
-	return plural(ctx, "time.ago.day", "time.ago.days", d/86400)
+	return inUnits(ctx, "time.ago.", d)
+}
+
+// inUnits says a stretch of at least a minute in whole minutes, hours or
+// days, with the messages prefix+"minute"/"minutes", "hour"/"hours",
+// "day"/"days".
+func inUnits(ctx context.Context, prefix string, seconds int64) string {
+	switch {
+	case seconds < 3600:
+		return plural(ctx, prefix+"minute", prefix+"minutes", seconds/60)
+	case seconds < 86400:
+		return plural(ctx, prefix+"hour", prefix+"hours", seconds/3600)
+	}
+	return plural(ctx, prefix+"day", prefix+"days", seconds/86400)
 }
 
 func plural(ctx context.Context, one, other string, n int64) string {
