@@ -324,6 +324,10 @@ func leadWhere(f LeadFilter, withStatus bool) (string, []any) {
 	}
 	eq("l.owner", f.Owner)
 	eq("l.lead_pool", f.LeadPool)
+	if f.LeadPool != "" {
+		// Implied, and said so the planner may use the pools' partial index.
+		conds = append(conds, "l.lead_pool != ''")
+	}
 	eq("l.source", f.Source)
 	rng := func(col string, from, to int64) {
 		if from != 0 {
@@ -395,11 +399,6 @@ const (
 // ListLeads returns one page of the leads f selects, in f's order, and how
 // many it selects in all. Voided leads are left out unless f asks for them.
 func (s *Store) ListLeads(ctx context.Context, f LeadFilter) ([]Lead, int, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = DefaultLeadLimit
-	}
-	limit = min(limit, MaxLeadLimit)
 	where, args := leadWhere(f, true)
 	var total int
 	if f.countable() {
@@ -420,24 +419,37 @@ func (s *Store) ListLeads(ctx context.Context, f LeadFilter) ([]Lead, int, error
 	if total == 0 || f.Offset >= total {
 		return nil, total, nil
 	}
+	out, err := s.LeadsPage(ctx, f)
+	return out, total, err
+}
+
+// LeadsPage is ListLeads without the count: for a caller that knows it
+// (a board column, counted with the others).
+func (s *Store) LeadsPage(ctx context.Context, f LeadFilter) ([]Lead, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultLeadLimit
+	}
+	limit = min(limit, MaxLeadLimit)
+	where, args := leadWhere(f, true)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads l`+where+leadOrder(f.Sort)+` LIMIT ? OFFSET ?`,
 		append(args, limit, max(f.Offset, 0))...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("db: list leads: %w", err)
+		return nil, fmt.Errorf("db: list leads: %w", err)
 	}
 	defer rows.Close()
 	var out []Lead
 	for rows.Next() {
 		l, err := scanLead(rows)
 		if err != nil {
-			return nil, 0, fmt.Errorf("db: list leads: %w", err)
+			return nil, fmt.Errorf("db: list leads: %w", err)
 		}
 		out = append(out, l)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("db: list leads: %w", err)
+		return nil, fmt.Errorf("db: list leads: %w", err)
 	}
-	return out, total, nil
+	return out, nil
 }
 
 // CountLeadsByStatus counts the leads f selects per status, ignoring

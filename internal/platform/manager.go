@@ -71,8 +71,16 @@ func (r resolved) identity() string {
 	if !r.complete() {
 		return "sandbox"
 	}
-	sum := sha256.Sum256([]byte(r.creds.AppSecret))
-	return r.creds.BaseURL + " " + r.creds.AppID + " " + hex.EncodeToString(sum[:8])
+	return ConnectionName(r.creds)
+}
+
+// ConnectionName is the name the console gives the platform reached with
+// creds (the local copies of its data belong to it): the base URL, the
+// app id and the start of the secret's SHA-256, so another secret for
+// the same app is another connection and the secret itself is not kept.
+func ConnectionName(creds jing.Credentials) string {
+	sum := sha256.Sum256([]byte(creds.AppSecret))
+	return creds.BaseURL + " " + creds.AppID + " " + hex.EncodeToString(sum[:8])
 }
 
 // Settings is what is stored in the console (not the overrides). The
