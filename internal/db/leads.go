@@ -376,18 +376,23 @@ func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) 
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// leadOrder is the ORDER BY of a sort; the id breaks ties so pages never
-// overlap. Time sorts read the indexes backwards.
+// leadOrder is the ORDER BY of a sort. Ties are broken in the order of
+// the sort's index (migration 0014: the key, then business type, status
+// and the other date) and last by the id, so pages never overlap and the
+// index gives the order as it is walked: a page deep in the list skips
+// index entries instead of sorting the rows (the id alone after the key
+// made SQLite sort every lead the filter selects). Time sorts read the
+// indexes backwards.
 func leadOrder(sort string) string {
 	switch sort {
 	case "created":
-		return " ORDER BY l.created_at DESC, l.id DESC"
+		return " ORDER BY l.created_at DESC, l.business_type DESC, l.status DESC, l.updated_at DESC, l.id DESC"
 	case "name":
-		return " ORDER BY l.name, l.id"
+		return " ORDER BY l.name, l.business_type, l.status, l.id"
 	case "status_since":
-		return " ORDER BY l.status_since DESC, l.id DESC"
+		return " ORDER BY l.status_since DESC, l.business_type DESC, l.status DESC, l.id DESC"
 	}
-	return " ORDER BY l.updated_at DESC, l.id DESC"
+	return " ORDER BY l.updated_at DESC, l.business_type DESC, l.status DESC, l.created_at DESC, l.id DESC"
 }
 
 // Lead page sizes.
