@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +39,13 @@ type Store struct {
 	// status history, sync state), so readers can cache what they draw
 	// from it and know when it went stale.
 	leadsVersion atomic.Int64
+	// searchSizes remembers how many leads a search matches, for the
+	// version of the copy it was counted at (Store.searchSize).
+	searchSizes struct {
+		sync.Mutex
+		version int64
+		n       map[string]int // -1: a search without the index
+	}
 }
 
 // LeadsVersion changes after every write to the lead copy. A reader takes
@@ -84,6 +92,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// driverName is modernc's SQLite driver; the query-plan test swaps in a
+// wrapper that explains every query it runs.
+var driverName = "sqlite"
+
 func openPool(path string, conns int) (*sql.DB, error) {
 	q := url.Values{}
 	// busy_timeout first so the other pragmas already wait instead of failing.
@@ -92,7 +104,7 @@ func openPool(path string, conns int) (*sql.DB, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Set("_txlock", "immediate")
-	pool, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	pool, err := sql.Open(driverName, "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}

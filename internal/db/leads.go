@@ -304,9 +304,30 @@ func (s *Store) Lead(ctx context.Context, uuid string) (Lead, error) {
 	return l, nil
 }
 
-// leadWhere builds the WHERE clause of f (without the status when
-// withStatus is false).
-func leadWhere(f LeadFilter, withStatus bool) (string, []any) {
+// leadPlan is how a query of a filter leads SQLite's planner to the index
+// that answers it without reading the whole copy (TestHotPathsUseIndexes
+// checks the plans).
+type leadPlan struct {
+	withStatus bool // the filter's status is a condition (the board's counts leave it out)
+	// counting: the query counts what the filter selects. When a filter
+	// with an index of its own is set (owner, source, pool, a date range),
+	// the business type and status are written as expressions (+col), not
+	// offered as index terms: that index holds them and counts without a
+	// row, where the planner otherwise walked the business type's whole
+	// column in leads_board, reading each lead (60,000 at 100,000 leads).
+	counting bool
+	// probeSearch: the search matches many leads (more than
+	// searchDriveMax), so its matches are collected once and probed while
+	// another index is walked, instead of each match's row being read.
+	probeSearch bool
+}
+
+// searchDriveMax is the most matches of a search that are read one by
+// one (by rowid) to apply the other filters; above it they are probed.
+const searchDriveMax = 1000
+
+// leadWhere builds the WHERE clause of f as p says.
+func leadWhere(f LeadFilter, p leadPlan) (string, []any) {
 	var conds []string
 	var args []any
 	eq := func(col, v string) {
@@ -318,9 +339,13 @@ func leadWhere(f LeadFilter, withStatus bool) (string, []any) {
 	if !f.IncludeVoided {
 		conds = append(conds, "l.voided = 0")
 	}
-	eq("l.business_type", f.BusinessType)
-	if withStatus {
-		eq("l.status", f.Status)
+	kind := "l."
+	if p.counting && f.hasOwnIndex() {
+		kind = "+l."
+	}
+	eq(kind+"business_type", f.BusinessType)
+	if p.withStatus {
+		eq(kind+"status", f.Status)
 	}
 	eq("l.owner", f.Owner)
 	eq("l.lead_pool", f.LeadPool)
@@ -342,19 +367,14 @@ func leadWhere(f LeadFilter, withStatus bool) (string, []any) {
 	rng("l.created_at", f.CreatedFrom, f.CreatedTo)
 	rng("l.updated_at", f.UpdatedFrom, f.UpdatedTo)
 	if q := strings.TrimSpace(f.Query); q != "" {
-		switch n := utf8.RuneCountInString(q); {
-		case n >= minTrigramQuery:
-			conds = append(conds, "l.id IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ?)")
-			args = append(args, ftsPhrase(q))
-		case n == minTrigramQuery-1:
-			// The trigrams q begins (values are indexed between spaces, so
-			// every occurrence begins one), any of which matches.
-			conds = append(conds, `l.id IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH
-				(SELECT coalesce(group_concat('"' || replace(term, '"', '""') || '"', ' OR '), '"'||char(1)||char(1)||char(1)||'"')
-				FROM leads_fts_terms WHERE term >= ? AND term < ? || char(1114111)))`)
-			lq := strings.ToLower(q)
-			args = append(args, lq, lq)
-		default:
+		if rowids, sargs, ok := searchRowids(q); ok {
+			id := "l.id"
+			if p.probeSearch {
+				id = "+l.id"
+			}
+			conds = append(conds, id+" IN ("+rowids+")")
+			args = append(args, sargs...)
+		} else {
 			like := "%" + likeEscaper.Replace(q) + "%"
 			var ors []string
 			for _, col := range []string{"name", "mobile", "email", "company", "title"} {
@@ -368,6 +388,86 @@ func leadWhere(f LeadFilter, withStatus bool) (string, []any) {
 		return "", nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// hasOwnIndex reports a filter one of whose conditions has an index
+// holding the business type and status (migration 0014).
+func (f LeadFilter) hasOwnIndex() bool {
+	return f.Owner != "" || f.Source != "" || f.LeadPool != "" ||
+		f.CreatedFrom != 0 || f.CreatedTo != 0 || f.UpdatedFrom != 0 || f.UpdatedTo != 0
+}
+
+// searchRowids is the SELECT of the rowids (lead ids) a search matches
+// through the trigram index: a phrase of three characters or more; of
+// two, the OR of the indexed trigrams they begin (values are indexed
+// between spaces, so every occurrence begins one). A single character
+// has no index (ok false): it is a scan.
+func searchRowids(q string) (string, []any, bool) {
+	switch n := utf8.RuneCountInString(q); {
+	case n >= minTrigramQuery:
+		return "SELECT rowid FROM leads_fts WHERE leads_fts MATCH ?", []any{ftsPhrase(q)}, true
+	case n == minTrigramQuery-1:
+		lq := strings.ToLower(q)
+		return `SELECT rowid FROM leads_fts WHERE leads_fts MATCH
+				(SELECT coalesce(group_concat('"' || replace(term, '"', '""') || '"', ' OR '), '"'||char(1)||char(1)||char(1)||'"')
+				FROM leads_fts_terms WHERE term >= ? AND term < ? || char(1114111))`, []any{lq, lq}, true
+	}
+	return "", nil, false
+}
+
+// searchMatches counts the leads (voided ones included) a search matches
+// in the trigram index alone; ok is false for a search without the index.
+func (s *Store) searchMatches(ctx context.Context, q string) (n int, ok bool, err error) {
+	rowids, args, ok := searchRowids(strings.TrimSpace(q))
+	if !ok {
+		return 0, false, nil
+	}
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (`+rowids+`)`, args...).Scan(&n); err != nil {
+		return 0, false, fmt.Errorf("db: count search matches: %w", err)
+	}
+	return n, true, nil
+}
+
+// plan is how queries of f are written: a search's size is looked up
+// first (in the trigram index alone) to choose how it is joined.
+func (s *Store) plan(ctx context.Context, f LeadFilter, p leadPlan) (leadPlan, error) {
+	if strings.TrimSpace(f.Query) == "" {
+		return p, nil
+	}
+	n, ok, err := s.searchSize(ctx, f.Query)
+	p.probeSearch = ok && n > searchDriveMax
+	return p, err
+}
+
+// searchSize is searchMatches, remembered for the copy's version: the
+// board asks it for its counts and again for each of its columns. It only
+// chooses a plan: a size counted across a write changes how a query is
+// joined, never its answer.
+func (s *Store) searchSize(ctx context.Context, q string) (int, bool, error) {
+	q = strings.TrimSpace(q)
+	v := s.LeadsVersion()
+	s.searchSizes.Lock()
+	if s.searchSizes.n == nil || s.searchSizes.version != v || len(s.searchSizes.n) > 256 {
+		s.searchSizes.version, s.searchSizes.n = v, map[string]int{}
+	}
+	n, known := s.searchSizes.n[q]
+	s.searchSizes.Unlock()
+	if known {
+		return n, n >= 0, nil
+	}
+	n, ok, err := s.searchMatches(ctx, q)
+	if err != nil {
+		return 0, false, err
+	}
+	if !ok {
+		n = -1
+	}
+	s.searchSizes.Lock()
+	if s.searchSizes.version == v {
+		s.searchSizes.n[q] = n
+	}
+	s.searchSizes.Unlock()
+	return n, ok, nil
 }
 
 // ftsPhrase quotes q as one FTS5 phrase: with the trigram tokenizer, a
@@ -404,28 +504,69 @@ const (
 // ListLeads returns one page of the leads f selects, in f's order, and how
 // many it selects in all. Voided leads are left out unless f asks for them.
 func (s *Store) ListLeads(ctx context.Context, f LeadFilter) ([]Lead, int, error) {
-	where, args := leadWhere(f, true)
-	var total int
-	if f.countable() {
-		counts, err := s.CountLeadsByStatus(ctx, f)
-		if err != nil {
-			return nil, 0, err
-		}
-		for st, n := range counts {
-			if f.Status == "" || st == f.Status {
-				total += n
-			}
-		}
-	} else {
-		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM leads l`+where, args...).Scan(&total); err != nil {
-			return nil, 0, fmt.Errorf("db: count leads: %w", err)
-		}
+	total, err := s.countLeads(ctx, f)
+	if err != nil {
+		return nil, 0, err
 	}
 	if total == 0 || f.Offset >= total {
 		return nil, total, nil
 	}
 	out, err := s.LeadsPage(ctx, f)
 	return out, total, err
+}
+
+// countLeads counts the leads f selects: from the tally when the filter
+// is by business type and status alone; for a search alone, from the
+// trigram index (its matches less the voided ones); otherwise over the
+// filter's index.
+func (s *Store) countLeads(ctx context.Context, f LeadFilter) (int, error) {
+	if f.countable() {
+		counts, err := s.CountLeadsByStatus(ctx, f)
+		if err != nil {
+			return 0, err
+		}
+		total := 0
+		for st, n := range counts {
+			if f.Status == "" || st == f.Status {
+				total += n
+			}
+		}
+		return total, nil
+	}
+	p, err := s.plan(ctx, f, leadPlan{withStatus: true, counting: true})
+	if err != nil {
+		return 0, err
+	}
+	if rest := f; rest.Query != "" {
+		rest.Query, rest.IncludeVoided = "", false
+		if n, ok, err := s.searchSize(ctx, f.Query); err != nil {
+			return 0, err
+		} else if ok && rest.countable() && rest.BusinessType == "" && rest.Status == "" {
+			return s.searchCount(ctx, f, n)
+		}
+	}
+	where, args := leadWhere(f, p)
+	var total int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM leads l`+where, args...).Scan(&total); err != nil {
+		return 0, fmt.Errorf("db: count leads: %w", err)
+	}
+	return total, nil
+}
+
+// searchCount is the count of a search alone that matches n leads in the
+// trigram index: n, less the voided leads among them unless f includes
+// them (the few voided leads are walked and probed, not the matches read).
+func (s *Store) searchCount(ctx context.Context, f LeadFilter, n int) (int, error) {
+	if f.IncludeVoided {
+		return n, nil
+	}
+	rowids, args, _ := searchRowids(strings.TrimSpace(f.Query))
+	var voided int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM leads l WHERE l.voided = 1 AND +l.id IN (`+rowids+`)`,
+		args...).Scan(&voided); err != nil {
+		return 0, fmt.Errorf("db: count leads: %w", err)
+	}
+	return n - voided, nil
 }
 
 // LeadsPage is ListLeads without the count: for a caller that knows it
@@ -436,7 +577,11 @@ func (s *Store) LeadsPage(ctx context.Context, f LeadFilter) ([]Lead, error) {
 		limit = DefaultLeadLimit
 	}
 	limit = min(limit, MaxLeadLimit)
-	where, args := leadWhere(f, true)
+	p, err := s.plan(ctx, f, leadPlan{withStatus: true})
+	if err != nil {
+		return nil, err
+	}
+	where, args := leadWhere(f, p)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads l`+where+leadOrder(f.Sort)+` LIMIT ? OFFSET ?`,
 		append(args, limit, max(f.Offset, 0))...)
 	if err != nil {
@@ -465,7 +610,11 @@ func (s *Store) CountLeadsByStatus(ctx context.Context, f LeadFilter) (map[strin
 	q, args := `SELECT status, sum(n) FROM lead_counts WHERE (? OR voided = 0) AND (? = '' OR business_type = ?) GROUP BY status`,
 		[]any{f.IncludeVoided, f.BusinessType, f.BusinessType}
 	if !f.countable() {
-		where, wargs := leadWhere(f, false)
+		p, err := s.plan(ctx, f, leadPlan{counting: true})
+		if err != nil {
+			return nil, err
+		}
+		where, wargs := leadWhere(f, p)
 		q, args = `SELECT l.status, count(*) FROM leads l`+where+` GROUP BY l.status`, wargs
 	}
 	rows, err := s.read.QueryContext(ctx, q, args...)

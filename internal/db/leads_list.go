@@ -33,7 +33,7 @@ func (s *Store) LeadsMatching(ctx context.Context, f LeadFilter, uuids []string)
 	if err != nil {
 		return nil, fmt.Errorf("db: leads matching: %w", err)
 	}
-	where, args := leadWhere(f, true)
+	where, args := leadWhere(f, leadPlan{withStatus: true})
 	rows, err := s.read.QueryContext(ctx, `WITH named AS MATERIALIZED (SELECT * FROM leads WHERE uuid IN (SELECT value FROM json_each(?)))
 		SELECT l.uuid FROM named l`+where, append([]any{string(list)}, args...)...)
 	if err != nil {

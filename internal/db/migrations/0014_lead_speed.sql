@@ -52,8 +52,10 @@ CREATE INDEX leads_board ON leads(business_type, status, voided, updated_at, cre
 -- until it has its cards, and the board's counts are read from them,
 -- all without reading a row (without them an owner's board read every
 -- lead of the business type: 60,000 rows at 100,000 leads). The pool's
--- is partial: most leads are in no pool, and a filter names one.
+-- is partial: most leads are in no pool, and a filter names one. The
+-- owner's carries the uuid: an owner's leads are a population of the
+-- scores page, joined to their score cards by it.
 DROP INDEX leads_owner;
-CREATE INDEX leads_owner ON leads(owner, voided, updated_at, business_type, status, created_at);
+CREATE INDEX leads_owner ON leads(owner, voided, updated_at, business_type, status, created_at, uuid);
 CREATE INDEX leads_source ON leads(source, voided, updated_at, business_type, status, created_at);
 CREATE INDEX leads_pool ON leads(lead_pool, voided, updated_at, business_type, status, created_at) WHERE lead_pool != '';
