@@ -71,17 +71,13 @@ func (r resolved) identity() string {
 	if !r.complete() {
 		return "sandbox"
 	}
-	return ConnectionName(r.creds)
+	sum := sha256.Sum256([]byte(r.creds.AppSecret))
+	return r.creds.BaseURL + " " + r.creds.AppID + " " + hex.EncodeToString(sum[:8])
 }
 
-// ConnectionName is the name the console gives the platform reached with
-// creds (the local copies of its data belong to it): the base URL, the
-// app id and the start of the secret's SHA-256, so another secret for
-// the same app is another connection and the secret itself is not kept.
-func ConnectionName(creds jing.Credentials) string {
-	sum := sha256.Sum256([]byte(creds.AppSecret))
-	return creds.BaseURL + " " + creds.AppID + " " + hex.EncodeToString(sum[:8])
-}
+// ConnectionName is the name the services know the platform reached with
+// creds by (Live.Current): the local copies of its data belong to it.
+func ConnectionName(creds jing.Credentials) string { return creds.BaseURL + " " + creds.AppID }
 
 // Settings is what is stored in the console (not the overrides). The
 // secret itself never leaves this package.
@@ -224,7 +220,7 @@ func (m *Manager) stopSandbox(r *sandbox.Running) error {
 // connect builds the connection r describes, starting a sandbox if needed.
 func (m *Manager) connect(r resolved) (*connection, error) {
 	c := &connection{identity: r.identity(), replaced: make(chan struct{})}
-	creds, scope := r.creds, r.creds.BaseURL+" "+r.creds.AppID
+	creds, scope := r.creds, ConnectionName(r.creds)
 	if !r.complete() {
 		sb, err := m.startSandbox()
 		if err != nil {
