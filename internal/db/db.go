@@ -35,9 +35,11 @@ type Store struct {
 	// preparing them once saves the parse on each call.
 	sessionUser *sql.Stmt
 	userByID    *sql.Stmt
-	// leadsVersion counts writes to the lead copy (leads, their counts,
-	// status history, sync state), so readers can cache what they draw
-	// from it and know when it went stale.
+	// leadsVersion counts the writes that changed the lead copy (leads,
+	// their counts, status history, sync state), so readers can cache what
+	// they draw from it and know when it went stale; a write that repeats
+	// what the copy holds (a synced page, an event already applied) leaves
+	// it, so the board's cache is not emptied by syncs that change nothing.
 	leadsVersion atomic.Int64
 	// searchSizes remembers how many leads a search matches, for the
 	// version of the copy it was counted at (Store.searchSize).

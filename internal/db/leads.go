@@ -119,7 +119,14 @@ func (s *Store) UpsertSyncedLeads(ctx context.Context, connection string, syncID
 }
 
 func (s *Store) upsertLeads(ctx context.Context, connection string, syncID int64, leads []Lead) error {
-	defer s.leadsWritten()
+	// The version moves only when a lead changed: a synced page or an
+	// answer that repeats the copy leaves what pages drew from it valid.
+	changed := false
+	defer func() {
+		if changed {
+			s.leadsWritten()
+		}
+	}()
 	if len(leads) == 0 {
 		return nil
 	}
@@ -140,9 +147,11 @@ func (s *Store) upsertLeads(ctx context.Context, connection string, syncID int64
 		defer w.close()
 		w.syncID = syncID
 		for _, l := range leads {
-			if err := w.upsert(ctx, l, LeadStatusChange{Origin: OriginSync}); err != nil {
+			c, err := w.upsert(ctx, l, LeadStatusChange{Origin: OriginSync})
+			if err != nil {
 				return fmt.Errorf("lead %s: %w", l.UUID, err)
 			}
+			changed = changed || c
 		}
 		return nil
 	})
@@ -167,7 +176,8 @@ func (s *Store) SaveMovedLead(ctx context.Context, l Lead, c LeadStatusChange) e
 			c.At = w.now
 		}
 		c.To = l.Status
-		return w.upsert(ctx, l, c)
+		_, err = w.upsert(ctx, l, c)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("db: save moved lead %s: %w", l.UUID, err)
@@ -194,7 +204,8 @@ func newLeadWriter(ctx context.Context, tx *sql.Tx, now int64) (*leadWriter, err
 		st, err = tx.PrepareContext(ctx, q)
 		return st
 	}
-	w.get = prep(`SELECT id, status, status_since, updated_at, voided, name, mobile, email, company, title FROM leads WHERE uuid = ?`)
+	w.get = prep(`SELECT id, status, status_since, updated_at, voided, name, mobile, email, company, title,
+		business_type, life_status, lead_pool, owner, collaborators, source, fields, created_at FROM leads WHERE uuid = ?`)
 	w.ins = prep(`INSERT INTO leads(uuid, business_type, status, life_status, lead_pool, owner, collaborators, name, mobile,
 		email, company, title, source, fields, created_at, updated_at, status_since, voided, voided_at, synced_at, seen_by_sync)
 		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,?,?)`)
@@ -221,26 +232,29 @@ func (w *leadWriter) close() {
 }
 
 // upsert writes l. A status change is recorded as c says (Origin, Actor;
-// At defaults to now); c.Origin "" records none.
-func (w *leadWriter) upsert(ctx context.Context, l Lead, c LeadStatusChange) error {
+// At defaults to now); c.Origin "" records none. It reports whether the
+// lead as the pages show it changed (anything but when it was synced).
+func (w *leadWriter) upsert(ctx context.Context, l Lead, c LeadStatusChange) (changed bool, err error) {
 	if l.UUID == "" {
-		return errors.New("no uuid")
+		return false, errors.New("no uuid")
 	}
 	collab, err := json.Marshal(nonNilStrings(l.Collaborators))
 	if err != nil {
-		return err
+		return false, err
 	}
 	fields := string(l.Fields)
 	if fields == "" {
 		fields = "{}"
 	}
 	var (
-		id, since, updated     int64
-		status                 string
-		voided                 bool
-		name, mob, em, co, tit string
+		id, since, updated, created         int64
+		status                              string
+		voided                              bool
+		name, mob, em, co, tit              string
+		bt, life, pool, owner, col, src, fs string
 	)
-	err = w.get.QueryRowContext(ctx, l.UUID).Scan(&id, &status, &since, &updated, &voided, &name, &mob, &em, &co, &tit)
+	err = w.get.QueryRowContext(ctx, l.UUID).Scan(&id, &status, &since, &updated, &voided, &name, &mob, &em, &co, &tit,
+		&bt, &life, &pool, &owner, &col, &src, &fs, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		since := l.StatusSince
 		if since == 0 {
@@ -248,16 +262,16 @@ func (w *leadWriter) upsert(ctx context.Context, l Lead, c LeadStatusChange) err
 		}
 		_, err = w.ins.ExecContext(ctx, l.UUID, l.BusinessType, l.Status, l.LifeStatus, l.LeadPool, l.Owner, collab,
 			l.Name, l.Mobile, l.Email, l.Company, l.Title, l.Source, fields, l.CreatedAt, l.UpdatedAt, since, w.now, w.syncID)
-		return err
+		return err == nil, err
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if l.UpdatedAt < updated && !voided {
 		// An older answer than the copy: seen, but not newer.
 		_, err = w.tx.ExecContext(ctx, `UPDATE leads SET synced_at = ?, seen_by_sync = CASE WHEN ? > 0 THEN ? ELSE seen_by_sync END
 			WHERE id = ?`, w.now, w.syncID, w.syncID, id)
-		return err
+		return false, err
 	}
 	if l.Status != status {
 		at := c.At
@@ -268,18 +282,22 @@ func (w *leadWriter) upsert(ctx context.Context, l Lead, c LeadStatusChange) err
 		if c.Origin != "" {
 			c.At, c.From, c.To = at, status, l.Status
 			if err := insertStatusChange(ctx, w.tx, l.UUID, c); err != nil {
-				return err
+				return false, err
 			}
 		}
 	}
+	sameText := name == l.Name && mob == l.Mobile && em == l.Email && co == l.Company && tit == l.Title
+	changed = !sameText || voided || l.Status != status || l.UpdatedAt != updated || l.CreatedAt != created ||
+		l.BusinessType != bt || l.LifeStatus != life || l.LeadPool != pool || l.Owner != owner || string(collab) != col ||
+		l.Source != src || fields != fs
 	args := []any{l.BusinessType, l.Status, l.LifeStatus, l.LeadPool, l.Owner, collab, l.Source, fields,
 		l.CreatedAt, l.UpdatedAt, since, w.now, w.syncID, w.syncID}
-	if name == l.Name && mob == l.Mobile && em == l.Email && co == l.Company && tit == l.Title {
+	if sameText {
 		_, err = w.upd.ExecContext(ctx, append(args, id)...)
 	} else {
 		_, err = w.updTxt.ExecContext(ctx, append(args, l.Name, l.Mobile, l.Email, l.Company, l.Title, id)...)
 	}
-	return err
+	return changed, err
 }
 
 func nonNilStrings(l []string) []string {

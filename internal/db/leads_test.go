@@ -253,3 +253,49 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// The copy's version moves when a write changes a lead, and only then: a
+// sync that lists the copy as it is leaves the board's cache valid.
+func TestLeadsVersionMovesOnlyOnChange(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	if err := s.UpsertLeads(ctx, leadFixture()); err != nil {
+		t.Fatal(err)
+	}
+	v := s.LeadsVersion()
+	if err := s.UpsertLeads(ctx, leadFixture()); err != nil {
+		t.Fatal(err)
+	}
+	if s.LeadsVersion() != v {
+		t.Fatalf("the same leads again moved the version %d → %d", v, s.LeadsVersion())
+	}
+	older := leadFixture()[:1]
+	older[0].UpdatedAt, older[0].Name = 1, "older answer"
+	if err := s.UpsertLeads(ctx, older); err != nil || s.LeadsVersion() != v {
+		t.Fatalf("an older answer moved the version (%v)", err)
+	}
+	for name, change := range map[string]func(*Lead){
+		"owner":   func(l *Lead) { l.Owner = "18409" },
+		"fields":  func(l *Lead) { l.Fields = []byte(`{"jing_uuid":"L1","c_input_x":"b"}`) },
+		"pool":    func(l *Lead) { l.LeadPool = "pool9" },
+		"status":  func(l *Lead) { l.Status = "won" },
+		"company": func(l *Lead) { l.Company = "新公司" },
+	} {
+		ls := leadFixture()[:1]
+		change(&ls[0])
+		before := s.LeadsVersion()
+		if err := s.UpsertLeads(ctx, ls); err != nil {
+			t.Fatal(err)
+		}
+		if s.LeadsVersion() == before {
+			t.Errorf("a changed %s left the version", name)
+		}
+		if err := s.UpsertLeads(ctx, leadFixture()[:1]); err != nil { // back as it was
+			t.Fatal(err)
+		}
+	}
+	before := s.LeadsVersion()
+	if err := s.UpsertLeads(ctx, []Lead{{UUID: "L9", BusinessType: "bt1", Status: "new", UpdatedAt: 5}}); err != nil || s.LeadsVersion() == before {
+		t.Fatalf("a new lead left the version (%v)", err)
+	}
+}
