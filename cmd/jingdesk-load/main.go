@@ -9,6 +9,7 @@
 //
 //	go run ./cmd/jingdesk-load                  # 100,000 leads
 //	go run ./cmd/jingdesk-load --leads 300000
+//	go run ./cmd/jingdesk-load --leads 1000000 --scale-from 100000
 //	go run ./cmd/jingdesk-load --binary ./jingdesk-old   # another build
 package main
 
@@ -30,6 +31,7 @@ import (
 func main() {
 	var o perf.Options
 	flag.IntVar(&o.Leads, "leads", 100_000, "leads in the sandbox and the console's copy")
+	flag.IntVar(&o.ScaleFrom, "scale-from", 0, "make the copy by repeating the synced copy of this many leads (minutes) instead of syncing --leads (an hour at 1,000,000)")
 	flag.StringVar(&o.Binary, "binary", "", "the jingdesk binary to measure (default: built now from this checkout)")
 	flag.IntVar(&o.Rounds, "rounds", 3, "times each page is asked (the median is reported)")
 	flag.IntVar(&o.Conns, "conns", 50, "connections of the mixed load")

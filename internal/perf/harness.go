@@ -20,11 +20,14 @@ import (
 
 // Options of a run of the harness.
 type Options struct {
-	Leads   int
-	Binary  string        // the jingdesk binary measured
-	Rounds  int           // each page is asked this many times (median reported)
-	Conns   int           // connections of the mixed load
-	LoadFor time.Duration // each of the two load phases
+	Leads int
+	// ScaleFrom, when set below Leads, makes the copy by repeating the
+	// synced copy of that many leads (ScaledCopy) instead of syncing Leads.
+	ScaleFrom int
+	Binary    string        // the jingdesk binary measured
+	Rounds    int           // each page is asked this many times (median reported)
+	Conns     int           // connections of the mixed load
+	LoadFor   time.Duration // each of the two load phases
 	// SandboxAddr is where the sandbox listens: fixed, because the copy
 	// belongs to the connection named by its URL (a cached copy is kept
 	// per address).
@@ -106,11 +109,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep := &Report{Options: o}
 	d := Dataset{Leads: o.Leads}
+	scaled := o.ScaleFrom > 0 && o.ScaleFrom < o.Leads
+	if scaled {
+		d.Leads = o.ScaleFrom
+	}
 	cfg, err := d.SandboxConfig()
 	if err != nil {
 		return nil, err
 	}
-	o.Log.Info("starting the sandbox", "leads", o.Leads)
+	o.Log.Info("starting the sandbox", "leads", d.Leads)
 	sb, err := sandbox.Start(cfg, o.SandboxAddr)
 	if err != nil {
 		return nil, err
@@ -125,7 +132,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	o.Log.Info("copying the synced copy (built when not cached)")
-	if rep.Built, err = Copy(ctx, d, sb.URL, filepath.Join(data, "jingdesk.db"), o.Log); err != nil {
+	if scaled {
+		rep.Built, err = ScaledCopy(ctx, d, o.Leads, sb.URL, filepath.Join(data, "jingdesk.db"), o.Log)
+	} else {
+		rep.Built, err = Copy(ctx, d, sb.URL, filepath.Join(data, "jingdesk.db"), o.Log)
+	}
+	if err != nil {
 		return nil, err
 	}
 	t0 := time.Now()

@@ -24,7 +24,10 @@ func kb(n int) string { return fmt.Sprintf("%.1f", float64(n)/1024) }
 // Markdown writes the report as the tables of docs/performance.md.
 func (rep *Report) Markdown(w io.Writer, command string) {
 	fmt.Fprintf(w, "%d leads, `%s`; the console started in %s", rep.Leads, command, rep.Start.Round(time.Millisecond))
-	if rep.Built {
+	if rep.ScaleFrom > 0 && rep.ScaleFrom < rep.Leads {
+		fmt.Fprintf(w, " (the copy is the %d leads synced from the sandbox, with their scores, repeated under new uuids to %d: perf.ScaledCopy)",
+			rep.ScaleFrom, rep.Leads)
+	} else if rep.Built {
 		fmt.Fprint(w, " (the copy was synced from the sandbox for this run)")
 	}
 	fmt.Fprintf(w, ".\nOne connection, each page asked %d times, the median and the slowest; every request a **cache miss** "+
