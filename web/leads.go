@@ -139,4 +139,3 @@ func (a *leadsArea) liveSeq(ctx context.Context) int64 {
 	}
 	return last
 }
-

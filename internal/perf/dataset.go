@@ -124,13 +124,19 @@ func Copy(ctx context.Context, d Dataset, sandboxURL, path string, log *slog.Log
 		return false, err
 	}
 	cached, found := d.cached(dir, sandboxURL)
+	return copyCached(cached, found, path, func(tmp string) error { return Build(ctx, d, sandboxURL, tmp, log) })
+}
+
+// copyCached copies the cached file to path, building it first with
+// build (into a temporary file, renamed when complete) unless found.
+func copyCached(cached string, found bool, path string, build func(tmp string) error) (built bool, err error) {
 	if !found {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+		if err := os.MkdirAll(filepath.Dir(cached), 0o700); err != nil {
 			return false, err
 		}
 		tmp := cached + ".building"
 		removeDB(tmp)
-		if err := Build(ctx, d, sandboxURL, tmp, log); err != nil {
+		if err := build(tmp); err != nil {
 			removeDB(tmp)
 			return false, err
 		}

@@ -29,22 +29,13 @@ func ScaledCopy(ctx context.Context, base Dataset, n int, sandboxURL, path strin
 	}
 	name := strings.TrimSuffix(base.withDefaults().cacheName(sandboxURL, db.SchemaVersion()), ".db") + fmt.Sprintf("-scaled-%d.db", n)
 	cached := filepath.Join(dir, name)
-	if _, err := os.Stat(cached); err != nil {
-		tmp := cached + ".building"
-		removeDB(tmp)
+	_, err = os.Stat(cached)
+	return copyCached(cached, err == nil, path, func(tmp string) error {
 		if _, err := Copy(ctx, base, sandboxURL, tmp, log); err != nil {
-			return false, err
+			return err
 		}
-		if err := scale(ctx, tmp, n); err != nil {
-			removeDB(tmp)
-			return false, err
-		}
-		if err := os.Rename(tmp, cached); err != nil {
-			return false, err
-		}
-		built = true
-	}
-	return built, copyFile(cached, path)
+		return scale(ctx, tmp, n)
+	})
 }
 
 // scale repeats the leads of the copy at path until it holds n.
