@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -529,7 +530,7 @@ func (s *Store) ListLeads(ctx context.Context, f LeadFilter) ([]Lead, int, error
 	if total == 0 || f.Offset >= total {
 		return nil, total, nil
 	}
-	out, err := s.LeadsPage(ctx, f)
+	out, err := s.leadsPage(ctx, f, total)
 	return out, total, err
 }
 
@@ -590,6 +591,14 @@ func (s *Store) searchCount(ctx context.Context, f LeadFilter, n int) (int, erro
 // LeadsPage is ListLeads without the count: for a caller that knows it
 // (a board column, counted with the others).
 func (s *Store) LeadsPage(ctx context.Context, f LeadFilter) ([]Lead, error) {
+	return s.leadsPage(ctx, f, -1)
+}
+
+// leadsPage reads f's page. Knowing the total (-1: not known), a page past
+// the middle is read from the other end of the order and turned round: it
+// skips at most half the leads instead of all before it (the last page of
+// 100,000 skipped 99,950 index entries).
+func (s *Store) leadsPage(ctx context.Context, f LeadFilter, total int) ([]Lead, error) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = DefaultLeadLimit
@@ -600,8 +609,15 @@ func (s *Store) LeadsPage(ctx context.Context, f LeadFilter) ([]Lead, error) {
 		return nil, err
 	}
 	where, args := leadWhere(f, p)
-	rows, err := s.read.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads l`+where+leadOrder(f.Sort)+` LIMIT ? OFFSET ?`,
-		append(args, limit, max(f.Offset, 0))...)
+	order, offset := leadOrder(f.Sort), max(f.Offset, 0)
+	fromEnd := total > 0 && offset > total/2 && offset < total
+	if fromEnd {
+		// The page is [offset, offset+limit) of total: from the end, it
+		// starts total-offset-limit in (a short last page: at 0, shorter).
+		order, offset, limit = reverseOrder(order), max(total-offset-limit, 0), min(limit, total-offset)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads l`+where+order+` LIMIT ? OFFSET ?`,
+		append(args, limit, offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list leads: %w", err)
 	}
@@ -617,7 +633,23 @@ func (s *Store) LeadsPage(ctx context.Context, f LeadFilter) ([]Lead, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("db: list leads: %w", err)
 	}
+	if fromEnd {
+		slices.Reverse(out)
+	}
 	return out, nil
+}
+
+// reverseOrder is an ORDER BY (leadOrder's) the other way round.
+func reverseOrder(order string) string {
+	keys := strings.Split(strings.TrimPrefix(order, " ORDER BY "), ", ")
+	for i, k := range keys {
+		if key, desc := strings.CutSuffix(k, " DESC"); desc {
+			keys[i] = key
+		} else {
+			keys[i] = k + " DESC"
+		}
+	}
+	return " ORDER BY " + strings.Join(keys, ", ")
 }
 
 // CountLeadsByStatus counts the leads f selects per status, ignoring

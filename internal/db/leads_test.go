@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -296,5 +297,36 @@ func TestLeadsVersionMovesOnlyOnChange(t *testing.T) {
 	before := s.LeadsVersion()
 	if err := s.UpsertLeads(ctx, []Lead{{UUID: "L9", BusinessType: "bt1", Status: "new", UpdatedAt: 5}}); err != nil || s.LeadsVersion() == before {
 		t.Fatalf("a new lead left the version (%v)", err)
+	}
+}
+
+// A page past the middle is read from the end of the order: every page of
+// every sort is the forward order's, the short last page included.
+func TestLeadPagesFromTheEndMatchTheOrder(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	ls := leadFixture()
+	for i := range 6 { // ties on every sort key, broken by the id
+		ls = append(ls, Lead{UUID: fmt.Sprintf("T%d", i), BusinessType: "bt1", Status: "new", Name: "同名",
+			CreatedAt: 100, UpdatedAt: 1000})
+	}
+	testkit.Must(t, s.UpsertLeads(ctx, ls))
+	for _, sort := range []string{"updated", "created", "name", "status_since"} {
+		for _, limit := range []int{2, 3, 4} {
+			for offset := 0; offset < len(ls)+2; offset++ {
+				f := LeadFilter{Sort: sort, Limit: limit, Offset: offset}
+				want, err := s.LeadsPage(ctx, f) // forward, from the start
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, total, err := s.ListLeads(ctx, f)
+				if err != nil || total != len(ls) {
+					t.Fatalf("total %d, %v", total, err)
+				}
+				if !slices.Equal(uuids(got), uuids(want)) {
+					t.Fatalf("sort %s, %d from %d: %v, forward %v", sort, limit, offset, uuids(got), uuids(want))
+				}
+			}
+		}
 	}
 }
