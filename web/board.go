@@ -208,7 +208,9 @@ func (a *leadsArea) boardView(ctx context.Context, bc *boardCtx, f leadsview.Fil
 	return v, nil
 }
 
-// column is a page of a status's cards from offset.
+// column is a page of a status's cards from offset. count is the
+// column's, as the board counted it with the others (-1: not known, so
+// counted here).
 func (a *leadsArea) column(ctx context.Context, bc *boardCtx, f leadsview.Filter, st leadsview.Target, count, offset int) (leadsview.Column, error) {
 	col := leadsview.Column{Status: st.Status, Name: st.Name, Closing: st.Closing, Count: count, Filter: f}
 	if count == 0 && offset == 0 {
@@ -216,7 +218,14 @@ func (a *leadsArea) column(ctx context.Context, bc *boardCtx, f leadsview.Filter
 	}
 	lf := f.Select(bc.loc.Zone())
 	lf.Status, lf.Sort, lf.Limit, lf.Offset = st.Status, "updated", boardPage, offset
-	page, total, err := a.copy.ListLeads(ctx, lf)
+	var page []db.Lead
+	var err error
+	total := count
+	if count < 0 {
+		page, total, err = a.copy.ListLeads(ctx, lf)
+	} else {
+		page, err = a.copy.LeadsPage(ctx, lf)
+	}
 	if err != nil {
 		return col, err
 	}

@@ -17,7 +17,9 @@ const boardBenchLeads = 100_000
 
 // fillBoardLeads adds n synthetic leads to the copy, spread over the
 // sandbox's real business types and pipelines (most early in the
-// pipeline), owners and sources, so the board resolves every name.
+// pipeline), owners, pools and sources, so the board resolves every
+// name, each with the whole record a synced lead carries (about 700
+// bytes: db.SyncedFields).
 func fillBoardLeads(b testing.TB, h *harness, rig *boardRig, n int) {
 	b.Helper()
 	r := rig.resolver()
@@ -43,11 +45,13 @@ func fillBoardLeads(b testing.TB, h *harness, rig *boardRig, n int) {
 		l.UpdatedAt = l.CreatedAt + rn.Int64N(now-l.CreatedAt+1)
 		if len(members) > 0 && rn.IntN(5) > 0 {
 			l.Owner = members[rn.IntN(len(members))].ID
+		} else if rn.IntN(3) > 0 {
+			l.LeadPool = fmt.Sprintf("pool%d", rn.IntN(2)) // the unassigned sit in one of two pools, or none
 		}
 		if len(sources) > 0 {
 			l.Source = sources[rn.IntN(len(sources))].ID
 		}
-		l.Fields = fmt.Appendf(nil, `{"jing_uuid":%q,"name":%q}`, l.UUID, l.Name)
+		l.Fields = db.SyncedFields(rn, l)
 		batch = append(batch, l)
 		if len(batch) == cap(batch) || i == n-1 {
 			if err := h.store.UpsertLeads(context.Background(), batch); err != nil {

@@ -183,3 +183,25 @@ func TestBoardCacheBoundsItsSize(t *testing.T) {
 		t.Fatalf("%d entries after all others expired, want 1", len(bc.entries))
 	}
 }
+
+// A sync that lists the leads as the copy holds them, or a webhook event
+// already applied, changes nothing the board shows: its cached body
+// stays the one served (one entry, still valid), where before every
+// synced page emptied it.
+func TestBoardCacheOutlivesSyncsThatChangeNothing(t *testing.T) {
+	h, rig, c, bt, pipe := boardAsMarketer(t)
+	l := rig.leadIn(bt, pipe[0].ID)
+	first := c.get("/leads/board").Body.String()
+	v := h.store.LeadsVersion()
+	cached := len(h.srv.areas.leads.board.entries)
+	if err := h.store.UpsertLeads(context.Background(), []db.Lead{l}); err != nil {
+		t.Fatal(err)
+	}
+	if h.store.LeadsVersion() != v {
+		t.Fatal("a sync of the lead as the copy holds it changed the leads version")
+	}
+	if again := c.get("/leads/board").Body.String(); again != first || len(h.srv.areas.leads.board.entries) != cached {
+		t.Fatalf("the board was drawn again after a sync that changed nothing (%d entries, were %d)",
+			len(h.srv.areas.leads.board.entries), cached)
+	}
+}

@@ -40,6 +40,7 @@ type leadsArea struct {
 type leadCopy interface {
 	Lead(ctx context.Context, uuid string) (db.Lead, error)
 	ListLeads(ctx context.Context, f db.LeadFilter) ([]db.Lead, int, error)
+	LeadsPage(ctx context.Context, f db.LeadFilter) ([]db.Lead, error)
 	CountLeadsByStatus(ctx context.Context, f db.LeadFilter) (map[string]int, error)
 	LeadsVersion() int64
 	LeadSync(ctx context.Context) (db.LeadSyncState, error)

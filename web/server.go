@@ -175,7 +175,7 @@ func (s *Server) newEcho() *echo.Echo {
 	if s.BehindProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	e.Use(s.metrics.countRequests, s.requestIDAndLog, recoverPanics, securityHeaders, s.signIns.load, s.checkCSRF)
+	e.Use(s.metrics.countRequests, s.requestIDAndLog, recoverPanics, securityHeaders, compressPages, s.signIns.load, s.checkCSRF)
 	for _, r := range s.Routes() {
 		e.Add(r.Method, r.Path, r.Handler, requireAccess(r.Access))
 		s.metrics.routes[r.Path] = true

@@ -79,7 +79,9 @@ func benchStatus(i, j int) string { return fmt.Sprintf("bt%d-st%d", i, j) }
 
 // fillLeads writes n realistic leads in big transactions: three business
 // types (60/25/15 %), six statuses each (most leads early in the pipeline),
-// 30 owners, a fifth unassigned in a pool, a year of updates.
+// 30 owners, a fifth unassigned in a pool, a year of updates, and the
+// whole lead as the platform answers it (about 700 bytes, as leads synced
+// from the sandbox carry: SyncedFields).
 func fillLeads(s *Store, n int) error {
 	rn := rand.New(rand.NewPCG(5, 5))
 	pick := func(l []string) string { return l[rn.IntN(len(l))] }
@@ -117,7 +119,7 @@ func fillLeads(s *Store, n int) error {
 			Title:   pick(benchTitles), Source: pick(benchSource),
 			CreatedAt: created, UpdatedAt: created + rn.Int64N(now-created+1),
 		}
-		l.Fields = fmt.Appendf(nil, `{"jing_uuid":%q,"name":%q,"company_id":%q,"c_input_budget":"%d"}`, l.UUID, l.Name, l.Company, rn.IntN(100)*1000)
+		l.Fields = SyncedFields(rn, l)
 		leads = append(leads, l)
 		if len(leads) == batch || i == n-1 {
 			if err := s.UpsertLeads(context.Background(), leads); err != nil {

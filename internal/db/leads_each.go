@@ -10,7 +10,11 @@ import (
 // LeadsMatching: an export holds exactly what the list shows. Rows are
 // streamed, never all in memory; an error from fn stops and is returned.
 func (s *Store) EachLead(ctx context.Context, f LeadFilter, fn func(Lead) error) error {
-	where, args := leadWhere(f, true)
+	p, err := s.plan(ctx, f, leadPlan{withStatus: true})
+	if err != nil {
+		return fmt.Errorf("db: each lead: %w", err)
+	}
+	where, args := leadWhere(f, p)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads l`+where+leadOrder(f.Sort), args...)
 	if err != nil {
 		return fmt.Errorf("db: each lead: %w", err)

@@ -8,9 +8,11 @@ import (
 
 // LeadPools are the distinct lead pools the copy's leads (not voided) sit
 // in, in id order: the list's pool filter (the platform lists no names).
+// They are read from the pools' counts the triggers keep (lead_pools), a
+// few rows, not from the leads.
 func (s *Store) LeadPools(ctx context.Context) ([]string, error) {
 	return s.queryStrings(ctx, "lead pools",
-		`SELECT DISTINCT lead_pool FROM leads WHERE voided = 0 AND lead_pool != '' ORDER BY lead_pool`)
+		`SELECT lead_pool FROM lead_pools WHERE voided = 0 AND lead_pool != '' AND n > 0 ORDER BY lead_pool`)
 }
 
 // LeadsMatching reports which of the leads uuids f selects, by the same
@@ -31,7 +33,7 @@ func (s *Store) LeadsMatching(ctx context.Context, f LeadFilter, uuids []string)
 	if err != nil {
 		return nil, fmt.Errorf("db: leads matching: %w", err)
 	}
-	where, args := leadWhere(f, true)
+	where, args := leadWhere(f, leadPlan{withStatus: true})
 	rows, err := s.read.QueryContext(ctx, `WITH named AS MATERIALIZED (SELECT * FROM leads WHERE uuid IN (SELECT value FROM json_each(?)))
 		SELECT l.uuid FROM named l`+where, append([]any{string(list)}, args...)...)
 	if err != nil {

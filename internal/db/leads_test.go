@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -253,5 +254,82 @@ func TestLeadStatusClosing(t *testing.T) {
 	}
 	if got, _ := s.LeadStatusClosing(ctx, "other", "bt1", "lost"); got {
 		t.Error("another connection's reference data counted")
+	}
+}
+
+// The copy's version moves when a write changes a lead, and only then: a
+// sync that lists the copy as it is leaves the board's cache valid.
+func TestLeadsVersionMovesOnlyOnChange(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	if err := s.UpsertLeads(ctx, leadFixture()); err != nil {
+		t.Fatal(err)
+	}
+	v := s.LeadsVersion()
+	if err := s.UpsertLeads(ctx, leadFixture()); err != nil {
+		t.Fatal(err)
+	}
+	if s.LeadsVersion() != v {
+		t.Fatalf("the same leads again moved the version %d → %d", v, s.LeadsVersion())
+	}
+	older := leadFixture()[:1]
+	older[0].UpdatedAt, older[0].Name = 1, "older answer"
+	if err := s.UpsertLeads(ctx, older); err != nil || s.LeadsVersion() != v {
+		t.Fatalf("an older answer moved the version (%v)", err)
+	}
+	for name, change := range map[string]func(*Lead){
+		"owner":   func(l *Lead) { l.Owner = "18409" },
+		"fields":  func(l *Lead) { l.Fields = []byte(`{"jing_uuid":"L1","c_input_x":"b"}`) },
+		"pool":    func(l *Lead) { l.LeadPool = "pool9" },
+		"status":  func(l *Lead) { l.Status = "won" },
+		"company": func(l *Lead) { l.Company = "新公司" },
+	} {
+		ls := leadFixture()[:1]
+		change(&ls[0])
+		before := s.LeadsVersion()
+		if err := s.UpsertLeads(ctx, ls); err != nil {
+			t.Fatal(err)
+		}
+		if s.LeadsVersion() == before {
+			t.Errorf("a changed %s left the version", name)
+		}
+		if err := s.UpsertLeads(ctx, leadFixture()[:1]); err != nil { // back as it was
+			t.Fatal(err)
+		}
+	}
+	before := s.LeadsVersion()
+	if err := s.UpsertLeads(ctx, []Lead{{UUID: "L9", BusinessType: "bt1", Status: "new", UpdatedAt: 5}}); err != nil || s.LeadsVersion() == before {
+		t.Fatalf("a new lead left the version (%v)", err)
+	}
+}
+
+// A page past the middle is read from the end of the order: every page of
+// every sort is the forward order's, the short last page included.
+func TestLeadPagesFromTheEndMatchTheOrder(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	ls := leadFixture()
+	for i := range 6 { // ties on every sort key, broken by the id
+		ls = append(ls, Lead{UUID: fmt.Sprintf("T%d", i), BusinessType: "bt1", Status: "new", Name: "同名",
+			CreatedAt: 100, UpdatedAt: 1000})
+	}
+	testkit.Must(t, s.UpsertLeads(ctx, ls))
+	for _, sort := range []string{"updated", "created", "name", "status_since"} {
+		for _, limit := range []int{2, 3, 4} {
+			for offset := 0; offset < len(ls)+2; offset++ {
+				f := LeadFilter{Sort: sort, Limit: limit, Offset: offset}
+				want, err := s.LeadsPage(ctx, f) // forward, from the start
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, total, err := s.ListLeads(ctx, f)
+				if err != nil || total != len(ls) {
+					t.Fatalf("total %d, %v", total, err)
+				}
+				if !slices.Equal(uuids(got), uuids(want)) {
+					t.Fatalf("sort %s, %d from %d: %v, forward %v", sort, limit, offset, uuids(got), uuids(want))
+				}
+			}
+		}
 	}
 }

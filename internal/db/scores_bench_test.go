@@ -16,8 +16,9 @@ var scoresFilled struct {
 }
 
 // benchScores is the 100,000-lead bench store with every lead scored
-// (identity grade, activity level) and a second, changed activity fetch
-// for a third of them (history for the movers).
+// (identity grade, activity level, intention for four products) and a
+// second, changed activity fetch for a third of them (history for the
+// movers).
 func benchScores(b *testing.B) *Store {
 	s := benchStore(b)
 	scoresFilled.once.Do(func() { scoresFilled.err = fillScores(s, benchLeads) })
@@ -41,6 +42,12 @@ func fillScores(s *Store, n int) error {
 		if err != nil {
 			return err
 		}
+		intent, err := tx.Prepare(`INSERT INTO intention_scores(subject, id, product, score, level, business_type, status, voided)
+			SELECT 'lead', uuid, ?, ?, ?, business_type, status, voided FROM leads WHERE uuid = ?`)
+		if err != nil {
+			return err
+		}
+		products, intentionLevels := []string{"p1", "p2", "p3", "p4"}, []string{"low", "medium", "high"}
 		for i := range n {
 			id := fmt.Sprintf("bench%08d", i)
 			idScore, act := rn.IntN(91)+10, rn.IntN(260)
@@ -49,6 +56,13 @@ func fillScores(s *Store, n int) error {
 			}
 			if i%3 == 0 {
 				if _, err := hist.Exec(id, max(0, act-rn.IntN(60)+20), "", 1_799_000_000); err != nil {
+					return err
+				}
+			}
+			// Every lead has intention scores for the four products, as the sandbox's do.
+			for _, p := range products {
+				sc := rn.IntN(101)
+				if _, err := intent.Exec(p, sc, intentionLevels[min(sc/34, 2)], id); err != nil {
 					return err
 				}
 			}

@@ -67,9 +67,12 @@ func (s *Store) countedFreshness(ctx context.Context, where string, args []any, 
 	return f, nil
 }
 
-// ScoreProducts lists the intention products seen in the cache for subject.
+// ScoreProducts lists the intention products seen in the cache for
+// subject, from the counts the triggers keep (intention_counts: a few
+// thousand cells, where intention_scores holds a row per id and product).
 func (s *Store) ScoreProducts(ctx context.Context, subject string) ([]string, error) {
-	return s.queryStrings(ctx, "score products", `SELECT DISTINCT product FROM intention_scores WHERE subject = ? ORDER BY 1`, subject)
+	return s.queryStrings(ctx, "score products",
+		`SELECT DISTINCT product FROM intention_counts WHERE subject = ? AND n > 0 ORDER BY 1`, subject)
 }
 
 // LeadBusinessTypes lists the distinct business types of the local copy's

@@ -188,7 +188,12 @@ var accountColumnOf = map[string]string{"name": "name", "owner": "owner", "busin
 // state. It reports whether anything changed.
 func (s *Store) ApplyObjectEvent(ctx context.Context, ev ObjectEvent) (changed bool, err error) {
 	if ev.Object == "lead" {
-		defer s.leadsWritten()
+		// Only an event that changed the lead moves the copy's version.
+		defer func() {
+			if changed {
+				s.leadsWritten()
+			}
+		}()
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		a := &applier{ctx: ctx, tx: tx, ev: ev}

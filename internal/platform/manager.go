@@ -75,6 +75,10 @@ func (r resolved) identity() string {
 	return r.creds.BaseURL + " " + r.creds.AppID + " " + hex.EncodeToString(sum[:8])
 }
 
+// ConnectionName is the name the services know the platform reached with
+// creds by (Live.Current): the local copies of its data belong to it.
+func ConnectionName(creds jing.Credentials) string { return creds.BaseURL + " " + creds.AppID }
+
 // Settings is what is stored in the console (not the overrides). The
 // secret itself never leaves this package.
 type Settings struct {
@@ -216,7 +220,7 @@ func (m *Manager) stopSandbox(r *sandbox.Running) error {
 // connect builds the connection r describes, starting a sandbox if needed.
 func (m *Manager) connect(r resolved) (*connection, error) {
 	c := &connection{identity: r.identity(), replaced: make(chan struct{})}
-	creds, scope := r.creds, r.creds.BaseURL+" "+r.creds.AppID
+	creds, scope := r.creds, ConnectionName(r.creds)
 	if !r.complete() {
 		sb, err := m.startSandbox()
 		if err != nil {

@@ -1,0 +1,85 @@
+package perf
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"time"
+)
+
+func ms(d time.Duration) string {
+	v := float64(d.Microseconds()) / 1000
+	switch {
+	case v < 1:
+		return fmt.Sprintf("%.2f", v)
+	case v < 100:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+func kb(n int) string { return fmt.Sprintf("%.1f", float64(n)/1024) }
+
+// Markdown writes the report as the tables of docs/performance.md.
+func (rep *Report) Markdown(w io.Writer, command string) {
+	fmt.Fprintf(w, "%d leads, `%s`; the console started in %s", rep.Leads, command, rep.Start.Round(time.Millisecond))
+	if rep.ScaleFrom > 0 && rep.ScaleFrom < rep.Leads {
+		fmt.Fprintf(w, " (the copy is the %d leads synced from the sandbox, with their scores, repeated under new uuids to %d: perf.ScaledCopy)",
+			rep.ScaleFrom, rep.Leads)
+	} else if rep.Built {
+		fmt.Fprint(w, " (the copy was synced from the sandbox for this run)")
+	}
+	fmt.Fprintf(w, ".\nOne connection, each page asked %d times, the median and the slowest; every request a **cache miss** "+
+		"(a path never asked before in the run) unless the row says **cache hit**. Whole requests over loopback, "+
+		"gzip asked for, the answer read to its end. The machine's load average (1 min, %d cores): %s when the pages "+
+		"were measured, %s after the load run.\n\n", rep.Rounds, runtime.NumCPU(), rep.LoadAvg[0], rep.LoadAvg[1])
+	fmt.Fprintln(w, "| Page | Cache | Median ms | Slowest ms | KB (on the wire) | Target ms | |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- |")
+	for _, m := range rep.Pages {
+		cache := "miss"
+		if m.Hit {
+			cache = "**hit**"
+		} else if m.Group == "static" {
+			cache = "—"
+		}
+		if m.Err != nil {
+			fmt.Fprintf(w, "| %s | %s | error: %s | | | | |\n", m.Name, cache, strings.ReplaceAll(m.Err.Error(), "|", "/"))
+			continue
+		}
+		target, verdict := "", ""
+		if m.Target > 0 {
+			target = fmt.Sprintf("%.0f", m.Target)
+			verdict = "met"
+			if float64(m.Median().Microseconds())/1000 > m.Target {
+				verdict = "**over**"
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s (%s) | %s | %s |\n", m.Name, cache, ms(m.Median()), ms(m.Slowest()),
+			kb(m.Bytes), kb(m.Wire), target, verdict)
+	}
+	ld := rep.Load
+	fmt.Fprintf(w, "\nMixed load: %d connections for %s of board, list and scores pages with random filters "+
+		"(%d board, %d list, %d scores requests; no board path asked twice, so **no cache hit**), then the stylesheet "+
+		"over %d connections for as long, from the same process in the same run:\n\n",
+		ld.Conns, ld.For, ld.PagesByGroup["board"], ld.PagesByGroup["list"], ld.PagesByGroup["scores"], ld.Conns)
+	fmt.Fprintln(w, "| Target | Requests/s | p50 ms | p99 ms | Errors |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- |")
+	for _, row := range []struct {
+		name string
+		f    LoadFigures
+	}{{"Board, list and scores pages, uncached", ld.Pages}, {"Static file (app.css)", ld.Static}} {
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %d |\n", row.name, row.f.PerSecond, ms(row.f.P50), ms(row.f.P99), row.f.Errors)
+	}
+	if ld.Static.PerSecond > 0 {
+		ratio := ld.Pages.PerSecond / ld.Static.PerSecond
+		verdict := "met"
+		if ratio < 0.20 {
+			verdict = "**not met**"
+		}
+		fmt.Fprintf(w, "\nPages at **%.2f** of the static file's rate (target ≥ 0.20: %s).\n", ratio, verdict)
+	}
+	mem := rep.Memory
+	fmt.Fprintf(w, "\nThe server's resident memory: %.0f MB idle after start, %.0f MB after the pages, %.0f MB after the load, peak %.0f MB "+
+		"(the sandbox runs in the harness's process, not the server's).\n", mem.Idle, mem.AfterPages, mem.AfterLoad, mem.Peak)
+}
