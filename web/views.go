@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -69,7 +68,7 @@ func (a *viewsArea) createView(c echo.Context) error {
 	if err != nil {
 		return a.refused(c, err, back)
 	}
-	a.auditView(c, "view.create", v, fmt.Sprintf("saved %s view %q (%s) as %s", v.Page, v.Name, sharing(v), v.Query))
+	a.auditView(c, "view.create", v, summary("view_create", viewArgs(v)...).Encode())
 	addFlash(c, "success", t(c, "views.flash.saved", "Name", v.Name))
 	return c.Redirect(http.StatusSeeOther, viewURL(v))
 }
@@ -88,8 +87,8 @@ func (a *viewsArea) updateView(c echo.Context) error {
 	if err != nil {
 		return a.refused(c, err, viewsBack(c))
 	}
-	a.auditView(c, "view.update", after, fmt.Sprintf("changed %s view %q (%s, %s) to %q (%s, %s)",
-		after.Page, before.Name, sharing(before), before.Query, after.Name, sharing(after), after.Query))
+	a.auditView(c, "view.update", after, summary("view_update", append(viewArgs(after), msg.Str("Before", before.Name),
+		msg.Nested("SharingBefore", msg.New("views.sharing."+sharing(before))), msg.Str("QueryBefore", before.Query))...).Encode())
 	addFlash(c, "success", t(c, "views.flash.updated", "Name", after.Name))
 	return c.Redirect(http.StatusSeeOther, viewURL(after))
 }
@@ -103,7 +102,7 @@ func (a *viewsArea) deleteView(c echo.Context) error {
 	if err != nil {
 		return a.refused(c, err, viewsBack(c))
 	}
-	a.auditView(c, "view.delete", v, fmt.Sprintf("deleted %s view %q (%s, owner %s) of %s", v.Page, v.Name, sharing(v), v.OwnerName, v.Query))
+	a.auditView(c, "view.delete", v, summary("view_delete", append(viewArgs(v), msg.Str("Owner", v.OwnerName))...).Encode())
 	addFlash(c, "success", t(c, "views.flash.deleted", "Name", v.Name))
 	return c.Redirect(http.StatusSeeOther, pagePaths[v.Page]+"?"+url.Values{views.Param: {views.NoDefault}}.Encode())
 }
@@ -118,11 +117,11 @@ func (a *viewsArea) defaultView(c echo.Context) error {
 	if err != nil {
 		return a.refused(c, err, viewsBack(c))
 	}
-	what := "made %s view %q the default"
+	what := "view_default_on"
 	if !on {
-		what = "stopped using %s view %q as the default"
+		what = "view_default_off"
 	}
-	a.auditView(c, "view.default", v, fmt.Sprintf(what, v.Page, v.Name))
+	a.auditView(c, "view.default", v, summary(what, viewArgs(v)...).Encode())
 	return c.Redirect(http.StatusSeeOther, viewURL(v))
 }
 
@@ -152,6 +151,12 @@ func viewsBack(c echo.Context) string {
 
 func (a *viewsArea) auditView(c echo.Context, action string, v views.View, summary string) {
 	a.audit(c, db.AuditEntry{Action: action, Object: "view:" + strconv.FormatInt(v.ID, 10), Summary: summary, Outcome: db.OutcomeOK})
+}
+
+// viewArgs are a view's parameters of its audit summaries (audit.summary.view_*).
+func viewArgs(v views.View) []msg.Arg {
+	return []msg.Arg{msg.Nested("Page", msg.New("views.page."+v.Page)), msg.Str("Name", v.Name),
+		msg.Nested("Sharing", msg.New("views.sharing."+sharing(v))), msg.Str("Query", v.Query)}
 }
 
 func sharing(v views.View) string {
