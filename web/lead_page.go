@@ -75,18 +75,11 @@ func (a *leadsArea) leadPage(c echo.Context, l db.Lead) (leadsview.LeadPage, err
 		}
 	}
 	v.Fields = leadFieldRows(r, lang, l, !mayMove(u), state(c).loc.DateTime)
-	hist, err := a.copy.LeadStatusHistory(c.Request().Context(), l.UUID)
+	tl, err := a.timeline(c, l, "")
 	if err != nil {
 		return v, err
 	}
-	for _, h := range hist {
-		row := leadsview.HistoryRow{At: h.At, Actor: h.Actor, Origin: h.Origin}
-		if h.From != "" {
-			row.From, _ = r.Status(lang, l.BusinessType, h.From)
-		}
-		row.To, _ = r.Status(lang, l.BusinessType, h.To)
-		v.History = append(v.History, row)
-	}
+	v.Timeline = tl
 	return v, nil
 }
 

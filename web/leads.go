@@ -42,7 +42,6 @@ type leadCopy interface {
 	LeadsVersion() int64
 	LeadSync(ctx context.Context) (db.LeadSyncState, error)
 	LeadPools(ctx context.Context) ([]string, error)
-	LeadStatusHistory(ctx context.Context, uuid string) ([]db.LeadStatusChange, error)
 }
 
 // leadService is what the leads pages ask of the leads service: the
@@ -61,6 +60,7 @@ type leadService interface {
 	RequestBulk(ctx context.Context, userID int64, actor string, uuids []string, c leads.BulkChange) (int64, leads.BulkPlan, error)
 	LastChange(ctx context.Context) (int64, error)
 	ChangesAfter(ctx context.Context, seq int64, board *db.LeadFilter) (leads.Changes, error)
+	Timeline(ctx context.Context, l db.Lead, cursor string) ([]db.TimelineEntry, string, error)
 }
 
 // referenceSource is the reference data's current resolver (never nil:
@@ -138,4 +138,3 @@ func (a *leadsArea) liveSeq(ctx context.Context) int64 {
 	}
 	return last
 }
-

@@ -100,6 +100,7 @@ func (s *Server) Routes() []Route {
 		{get, "/leads/:uuid/link", Viewer, h.leads.showLeadLink},
 		{get, "/leads/:uuid/privacy", Viewer, h.leads.showLeadPrivacy},
 		{get, "/leads/:uuid/scores", Viewer, h.leads.showLeadScores},
+		{get, "/leads/:uuid/timeline", Viewer, h.leads.showLeadTimeline}, // issue 20: the timeline's next pages
 		{post, "/leads/:uuid/owner", Marketer, h.leads.setLeadOwner},
 		{post, "/leads/:uuid/collaborators", Marketer, h.leads.setLeadCollaborators},
 		{post, "/leads/:uuid/notes", Marketer, h.leads.addLeadNote},

@@ -194,7 +194,8 @@ func newLeadWriter(ctx context.Context, tx *sql.Tx, now int64) (*leadWriter, err
 		st, err = tx.PrepareContext(ctx, q)
 		return st
 	}
-	w.get = prep(`SELECT id, status, status_since, updated_at, voided, name, mobile, email, company, title FROM leads WHERE uuid = ?`)
+	w.get = prep(`SELECT id, status, status_since, updated_at, voided, name, mobile, email, company, title,
+		owner, collaborators, CAST(COALESCE(json_extract(fields, '$.latest_remark'), '') AS TEXT) FROM leads WHERE uuid = ?`)
 	w.ins = prep(`INSERT INTO leads(uuid, business_type, status, life_status, lead_pool, owner, collaborators, name, mobile,
 		email, company, title, source, fields, created_at, updated_at, status_since, voided, voided_at, synced_at, seen_by_sync)
 		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,?,?)`)
@@ -239,9 +240,15 @@ func (w *leadWriter) upsert(ctx context.Context, l Lead, c LeadStatusChange) err
 		status                 string
 		voided                 bool
 		name, mob, em, co, tit string
+		side                   leadSide
+		sideCollab             string
 	)
-	err = w.get.QueryRowContext(ctx, l.UUID).Scan(&id, &status, &since, &updated, &voided, &name, &mob, &em, &co, &tit)
+	err = w.get.QueryRowContext(ctx, l.UUID).Scan(&id, &status, &since, &updated, &voided, &name, &mob, &em, &co, &tit,
+		&side.owner, &sideCollab, &side.remark)
 	if errors.Is(err, sql.ErrNoRows) {
+		if err := recordLeadSides(ctx, w.tx, w.now, nil, l, c); err != nil { // issue 20: the timeline
+			return err
+		}
 		since := l.StatusSince
 		if since == 0 {
 			since = w.now
@@ -271,6 +278,11 @@ func (w *leadWriter) upsert(ctx context.Context, l Lead, c LeadStatusChange) err
 				return err
 			}
 		}
+	}
+	_ = json.Unmarshal([]byte(sideCollab), &side.collab)
+	side.remark = strings.TrimSpace(side.remark)
+	if err := recordLeadSides(ctx, w.tx, w.now, &side, l, c); err != nil { // issue 20: the timeline
+		return err
 	}
 	args := []any{l.BusinessType, l.Status, l.LifeStatus, l.LeadPool, l.Owner, collab, l.Source, fields,
 		l.CreatedAt, l.UpdatedAt, since, w.now, w.syncID, w.syncID}
@@ -583,7 +595,7 @@ func (s *Store) ResetLeads(ctx context.Context, connection string) (bool, error)
 		}
 		reset = true
 		// Another tenant's leads, scores and crowd members must not mix in.
-		for _, q := range []string{`DELETE FROM leads`, `DELETE FROM lead_status_history`, `DELETE FROM score_cards`,
+		for _, q := range []string{`DELETE FROM leads`, `DELETE FROM lead_status_history`, `DELETE FROM lead_events`, `DELETE FROM score_cards`,
 			`DELETE FROM intention_scores`, `DELETE FROM score_history`, `DELETE FROM crowd_members`, `DELETE FROM crowd_members_fetched`} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
