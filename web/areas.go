@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/jingdesk/jingdesk/internal/accounts"
 	"github.com/jingdesk/jingdesk/internal/auth"
 	"github.com/jingdesk/jingdesk/templates/forms"
 )
@@ -25,6 +26,7 @@ type areas struct {
 	sends     *sendsArea
 	scores    *scoresArea
 	persons   *personsArea
+	accounts  *accountsArea
 }
 
 // newAreas is the one place each area gets its part of Deps: the services
@@ -52,6 +54,8 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		sends:   &sendsArea{kit: k, sends: d.Sends, ledger: d.Store},
 		scores:  &scoresArea{kit: k, scores: d.Scores, choices: d.Store, ref: d.Reference},
 		persons: &personsArea{kit: k, people: d.Scores},
+		// issue 20: accounts read only the local copy (no platform call).
+		accounts: &accountsArea{kit: k, accounts: accounts.New(d.Store), ref: d.Reference},
 	}
 }
 

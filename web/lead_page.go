@@ -15,6 +15,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
+	accountsview "github.com/jingdesk/jingdesk/templates/accounts"
 	"github.com/jingdesk/jingdesk/templates/forms"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 	"github.com/jingdesk/jingdesk/templates/ui"
@@ -75,12 +76,33 @@ func (a *leadsArea) leadPage(c echo.Context, l db.Lead) (leadsview.LeadPage, err
 		}
 	}
 	v.Fields = leadFieldRows(r, lang, l, !mayMove(u), state(c).loc.DateTime)
+	if err := a.linkAccount(c, v.Fields); err != nil {
+		return v, err
+	}
 	tl, err := a.timeline(c, l, "")
 	if err != nil {
 		return v, err
 	}
 	v.Timeline = tl
 	return v, nil
+}
+
+// linkAccount shows the lead's account (所属客户) by the name the console
+// knows, or "未知（id）", linked to the account's page (issue 20).
+func (a *leadsArea) linkAccount(c echo.Context, rows []leadsview.FieldRow) error {
+	for i, row := range rows {
+		if row.Code != "account_id" || len(row.Values) != 1 {
+			continue
+		}
+		id := row.Values[0]
+		names, err := a.copy.AccountNames(c.Request().Context(), []string{id})
+		if err != nil {
+			return err
+		}
+		rows[i].Values[0] = accountName(c, id, names[id])
+		rows[i].Link = accountsview.Path(id)
+	}
+	return nil
 }
 
 // leadFieldRows lists every field of the lead's business type with its

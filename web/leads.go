@@ -42,6 +42,7 @@ type leadCopy interface {
 	LeadsVersion() int64
 	LeadSync(ctx context.Context) (db.LeadSyncState, error)
 	LeadPools(ctx context.Context) ([]string, error)
+	AccountNames(ctx context.Context, ids []string) (map[string]string, error)
 }
 
 // leadService is what the leads pages ask of the leads service: the

@@ -101,6 +101,8 @@ func (s *Server) Routes() []Route {
 		{get, "/leads/:uuid/privacy", Viewer, h.leads.showLeadPrivacy},
 		{get, "/leads/:uuid/scores", Viewer, h.leads.showLeadScores},
 		{get, "/leads/:uuid/timeline", Viewer, h.leads.showLeadTimeline}, // issue 20: the timeline's next pages
+		{get, "/accounts", Viewer, h.accounts.showAccounts},              // issue 20: the accounts (客户) the console knows
+		{get, "/accounts/:uuid", Viewer, h.accounts.showAccount},
 		{post, "/leads/:uuid/owner", Marketer, h.leads.setLeadOwner},
 		{post, "/leads/:uuid/collaborators", Marketer, h.leads.setLeadCollaborators},
 		{post, "/leads/:uuid/notes", Marketer, h.leads.addLeadNote},

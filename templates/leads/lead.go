@@ -82,6 +82,7 @@ type FieldRow struct {
 	Values      []string // names, paths or the values themselves
 	Masked      bool     // contact data hidden from viewers
 	Custom      bool
+	Link        string // the value's own page (所属客户: the account's)
 }
 
 // Privacy is the privacy-consent card's fragment.
