@@ -3,6 +3,7 @@ package web
 import (
 	"github.com/jingdesk/jingdesk/internal/accounts"
 	"github.com/jingdesk/jingdesk/internal/auth"
+	"github.com/jingdesk/jingdesk/internal/search"
 	"github.com/jingdesk/jingdesk/templates/forms"
 )
 
@@ -27,6 +28,7 @@ type areas struct {
 	scores    *scoresArea
 	persons   *personsArea
 	accounts  *accountsArea
+	search    *searchArea
 }
 
 // newAreas is the one place each area gets its part of Deps: the services
@@ -56,6 +58,7 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		persons: &personsArea{kit: k, people: d.Scores},
 		// issue 20: accounts read only the local copy (no platform call).
 		accounts: &accountsArea{kit: k, accounts: accounts.New(d.Store), ref: d.Reference},
+		search:   &searchArea{kit: k, search: search.New(d.Store), ref: d.Reference},
 	}
 }
 

@@ -11,8 +11,9 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/refdata"
+	emailview "github.com/jingdesk/jingdesk/templates/email"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
-	sendsview "github.com/jingdesk/jingdesk/templates/sends"
+	smsview "github.com/jingdesk/jingdesk/templates/sms"
 )
 
 // The lead page's timeline (issue 20): the leads service gives a page of
@@ -78,7 +79,7 @@ func (w timelineWords) row(e db.TimelineEntry) leadsview.TimelineRow {
 	case db.TimelineSend:
 		id, _ := strconv.ParseInt(e.Ref, 10, 64)
 		row.Title = t(w.c, "leads.timeline.send."+e.A, "Name", e.B, "Status", t(w.c, "leads.timeline.reached."+e.C))
-		row.Link = sendsview.Path(id, "")
+		row.Link = sendPage(e.A, id)
 	case db.TimelineScore:
 		kind := t(w.c, "scores.kind."+e.A)
 		if e.C == "" {
@@ -137,4 +138,12 @@ func (w timelineWords) collaborators(before, after string) string {
 		parts = append(parts, t(w.c, "leads.timeline.collaborators_removed", "Names", strings.Join(removed, t(w.c, "leads.timeline.list_sep"))))
 	}
 	return strings.Join(parts, t(w.c, "leads.timeline.clause_sep"))
+}
+
+// sendPage is a send's page by its channel.
+func sendPage(channel string, id int64) string {
+	if channel == "edm" {
+		return emailview.SendPath(id)
+	}
+	return smsview.SendPath(id)
 }

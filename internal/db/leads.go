@@ -350,32 +350,47 @@ func leadWhere(f LeadFilter, withStatus bool) (string, []any) {
 	rng("l.created_at", f.CreatedFrom, f.CreatedTo)
 	rng("l.updated_at", f.UpdatedFrom, f.UpdatedTo)
 	if q := strings.TrimSpace(f.Query); q != "" {
-		switch n := utf8.RuneCountInString(q); {
-		case n >= minTrigramQuery:
-			conds = append(conds, "l.id IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ?)")
-			args = append(args, ftsPhrase(q))
-		case n == minTrigramQuery-1:
-			// The trigrams q begins (values are indexed between spaces, so
-			// every occurrence begins one), any of which matches.
-			conds = append(conds, `l.id IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH
-				(SELECT coalesce(group_concat('"' || replace(term, '"', '""') || '"', ' OR '), '"'||char(1)||char(1)||char(1)||'"')
-				FROM leads_fts_terms WHERE term >= ? AND term < ? || char(1114111)))`)
-			lq := strings.ToLower(q)
-			args = append(args, lq, lq)
-		default:
-			like := "%" + likeEscaper.Replace(q) + "%"
-			var ors []string
-			for _, col := range []string{"name", "mobile", "email", "company", "title"} {
-				ors = append(ors, "l."+col+` LIKE ? ESCAPE '\'`)
-				args = append(args, like)
-			}
-			conds = append(conds, "("+strings.Join(ors, " OR ")+")")
+		if match, margs, ok := ftsMatch(q); ok {
+			conds = append(conds, "l.id IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH "+match+")")
+			args = append(args, margs...)
+		} else {
+			cond, largs := leadLike(q)
+			conds, args = append(conds, cond), append(args, largs...)
 		}
 	}
 	if len(conds) == 0 {
 		return "", nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// ftsMatch is the FTS5 MATCH argument (an SQL expression and its
+// arguments) finding q: a phrase of q for three characters or more; for
+// two, the OR of the indexed trigrams they begin (values are indexed
+// between spaces, so every occurrence begins one). ok is false for one
+// character, which the index cannot find (leadLike scans).
+func ftsMatch(q string) (expr string, args []any, ok bool) {
+	switch n := utf8.RuneCountInString(q); {
+	case n >= minTrigramQuery:
+		return "?", []any{ftsPhrase(q)}, true
+	case n == minTrigramQuery-1:
+		lq := strings.ToLower(q)
+		return `(SELECT coalesce(group_concat('"' || replace(term, '"', '""') || '"', ' OR '), '"'||char(1)||char(1)||char(1)||'"')
+			FROM leads_fts_terms WHERE term >= ? AND term < ? || char(1114111))`, []any{lq, lq}, true
+	}
+	return "", nil, false
+}
+
+// leadLike is the scan finding a query too short for the index.
+func leadLike(q string) (string, []any) {
+	like := "%" + likeEscaper.Replace(q) + "%"
+	var ors []string
+	var args []any
+	for _, col := range []string{"name", "mobile", "email", "company", "title"} {
+		ors = append(ors, "l."+col+` LIKE ? ESCAPE '\'`)
+		args = append(args, like)
+	}
+	return "(" + strings.Join(ors, " OR ") + ")", args
 }
 
 // ftsPhrase quotes q as one FTS5 phrase: with the trigram tokenizer, a
