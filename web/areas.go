@@ -3,6 +3,7 @@ package web
 import (
 	"github.com/jingdesk/jingdesk/internal/accounts"
 	"github.com/jingdesk/jingdesk/internal/auth"
+	"github.com/jingdesk/jingdesk/internal/report"
 	"github.com/jingdesk/jingdesk/internal/search"
 	"github.com/jingdesk/jingdesk/templates/forms"
 )
@@ -29,6 +30,7 @@ type areas struct {
 	persons   *personsArea
 	accounts  *accountsArea
 	search    *searchArea
+	reports   *reportArea
 }
 
 // newAreas is the one place each area gets its part of Deps: the services
@@ -59,6 +61,7 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		// issue 20: accounts read only the local copy (no platform call).
 		accounts: &accountsArea{kit: k, accounts: accounts.New(d.Store), ref: d.Reference},
 		search:   &searchArea{kit: k, search: search.New(d.Store), ref: d.Reference},
+		reports:  &reportArea{kit: k, reports: report.New(d.Store), leads: d.Store, ref: d.Reference},
 	}
 }
 
