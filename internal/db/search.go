@@ -13,42 +13,16 @@ import (
 // subject or sender contains q, newest first.
 func (s *Store) SearchSends(ctx context.Context, q string, limit int) ([]Send, error) {
 	like := "%" + escapeLike(strings.TrimSpace(q)) + "%"
-	rows, err := s.read.QueryContext(ctx, `SELECT `+sendColumns+` WHERE s.name LIKE ?1 ESCAPE '\' OR s.subject LIKE ?1 ESCAPE '\'
+	return s.querySends(ctx, "search sends", `SELECT `+sendColumns+` WHERE s.name LIKE ?1 ESCAPE '\' OR s.subject LIKE ?1 ESCAPE '\'
 		OR s.sender LIKE ?1 ESCAPE '\' ORDER BY s.id DESC LIMIT ?2`, like, limit)
-	if err != nil {
-		return nil, fmt.Errorf("db: search sends: %w", err)
-	}
-	defer rows.Close()
-	var out []Send
-	for rows.Next() {
-		sd, err := scanSend(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sd)
-	}
-	return out, rows.Err()
 }
 
 // SearchImports returns up to limit imports whose file name or crowd name
 // contains q, newest first.
 func (s *Store) SearchImports(ctx context.Context, q string, limit int) ([]Import, error) {
 	like := "%" + escapeLike(strings.TrimSpace(q)) + "%"
-	rows, err := s.read.QueryContext(ctx, `SELECT `+importColumns+` WHERE i.file_name LIKE ?1 ESCAPE '\'
+	return s.queryImports(ctx, "search imports", `SELECT `+importColumns+` WHERE i.file_name LIKE ?1 ESCAPE '\'
 		OR i.crowd_name LIKE ?1 ESCAPE '\' ORDER BY i.id DESC LIMIT ?2`, like, limit)
-	if err != nil {
-		return nil, fmt.Errorf("db: search imports: %w", err)
-	}
-	defer rows.Close()
-	var out []Import
-	for rows.Next() {
-		im, err := scanImport(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, im)
-	}
-	return out, rows.Err()
 }
 
 // searchLeadWindow is how many of the newest index matches SearchLeads
