@@ -9,7 +9,7 @@ import (
 // Accounts (客户, issue 20): the catalog has no account endpoint, so the
 // console knows an account two ways: from the webhooks that deliver it
 // (the accounts table, migration 0011) and as an id a lead carries in
-// account_id (migration 0019's leads_account index).
+// account_id (migration 0015's leads_account index).
 
 // accountIDOfLead is the account id inside a lead's fields; the partial
 // index leads_account is on this expression, for leads that have one.

@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// The lead timeline (issue 20, migration 0019): notes, owner and
+// The lead timeline (issue 20, migration 0015): notes, owner and
 // collaborator changes kept as rows of lead_events when the console learns
 // of them (its own writes, webhooks, syncs), read together with the status
 // history, the sends that reached the lead and its score changes.
@@ -37,7 +37,7 @@ type LeadEvent struct {
 	UUID          string
 	At            int64
 	Kind          string
-	Before, After string // see migration 0019
+	Before, After string // see migration 0015
 	Actor, Origin string
 }
 
