@@ -25,6 +25,3 @@ CREATE INDEX send_records_recipient ON send_records(recipient, status);
 -- ids leads carry (account_id inside the lead's fields).
 CREATE INDEX leads_account ON leads(json_extract(fields, '$.account_id'))
 	WHERE json_extract(fields, '$.account_id') IS NOT NULL;
-
--- The pipeline report: the status changes of a date range.
-CREATE INDEX lead_status_history_at ON lead_status_history(at);
