@@ -21,6 +21,22 @@
     }
   });
 
+  // The header's search box (issue 20): "/" focuses it unless the user is
+  // typing somewhere; Ctrl+K (Cmd+K) focuses it from anywhere.
+  document.addEventListener("keydown", function (evt) {
+    var box = document.getElementById("global-search");
+    if (!box || evt.defaultPrevented || evt.isComposing) { return; }
+    var t = evt.target;
+    var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    var ctrlK = (evt.ctrlKey || evt.metaKey) && !evt.altKey && (evt.key === "k" || evt.key === "K");
+    var slash = evt.key === "/" && !evt.ctrlKey && !evt.metaKey && !evt.altKey && !typing;
+    if (ctrlK || slash) {
+      evt.preventDefault();
+      box.focus();
+      box.select();
+    }
+  });
+
   // Elements marked data-autosubmit submit their form when changed (the
   // language switcher); the form also has a button for use without script.
   document.addEventListener("change", function (evt) {

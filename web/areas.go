@@ -1,8 +1,11 @@
 package web
 
 import (
+	"github.com/jingdesk/jingdesk/internal/accounts"
 	"github.com/jingdesk/jingdesk/internal/auth"
 	"github.com/jingdesk/jingdesk/internal/home"
+	"github.com/jingdesk/jingdesk/internal/report"
+	"github.com/jingdesk/jingdesk/internal/search"
 	"github.com/jingdesk/jingdesk/internal/views"
 	"github.com/jingdesk/jingdesk/templates/forms"
 )
@@ -27,6 +30,9 @@ type areas struct {
 	sends     *sendsArea
 	scores    *scoresArea
 	persons   *personsArea
+	accounts  *accountsArea
+	search    *searchArea
+	reports   *reportArea
 	views     *viewsArea
 	home      *homeArea
 }
@@ -57,7 +63,11 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		sends:   &sendsArea{kit: k, sends: d.Sends, ledger: d.Store},
 		scores:  &scoresArea{kit: k, scores: d.Scores, choices: d.Store, ref: d.Reference},
 		persons: &personsArea{kit: k, people: d.Scores},
-		views:   &viewsArea{kit: k, views: saved},
+		// issue 20: accounts read only the local copy (no platform call).
+		accounts: &accountsArea{kit: k, accounts: accounts.New(d.Store), ref: d.Reference},
+		search:   &searchArea{kit: k, search: search.New(d.Store), ref: d.Reference},
+		reports:  &reportArea{kit: k, reports: report.New(d.Store), leads: d.Store, ref: d.Reference},
+		views:    &viewsArea{kit: k, views: saved},
 		home: &homeArea{kit: k, ref: d.Reference,
 			home: home.New(home.Config{Store: d.Store, Platform: d.Platform, DataDir: d.DataDir, Now: d.Now, Logger: d.Logger})},
 	}

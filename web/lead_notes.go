@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
@@ -57,7 +58,12 @@ func (a *leadsArea) addLeadNote(c echo.Context) error {
 		}
 		n := leadNotes(c, updated)
 		n.Success = t(c, "leads.page.notes.saved")
-		return a.renderFragment(c, http.StatusOK, leadsview.NotesCard(n))
+		tl, err := a.timeline(c, updated, "")
+		if err != nil {
+			return err
+		}
+		// The timeline shows the new note too (swapped out of band).
+		return a.renderFragment(c, http.StatusOK, templ.Join(leadsview.NotesCard(n), leadsview.TimelineOOB(tl)))
 	case errors.As(err, &changed):
 		entry.Outcome, entry.Summary = db.OutcomeFailed, notSentChanged(what)
 		a.audit(c, entry)

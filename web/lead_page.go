@@ -16,6 +16,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
+	accountsview "github.com/jingdesk/jingdesk/templates/accounts"
 	"github.com/jingdesk/jingdesk/templates/forms"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 	"github.com/jingdesk/jingdesk/templates/ui"
@@ -75,23 +76,34 @@ func (a *leadsArea) leadPage(c echo.Context, l db.Lead) (leadsview.LeadPage, err
 			v.Members = append(v.Members, leadsview.Choice{Value: m.ID, Label: m.DisplayName(lang)})
 		}
 	}
-	v.Fields = leadFieldRows(r, state(c).loc, l, !mayMove(u), func(uuid string) (string, bool) {
-		acc, err := a.copy.Account(c.Request().Context(), uuid)
-		return acc.Name, err == nil && acc.Name != ""
-	})
-	hist, err := a.copy.LeadStatusHistory(c.Request().Context(), l.UUID)
+	v.Fields = leadFieldRows(r, state(c).loc, l, !mayMove(u))
+	if err := a.linkAccount(c, v.Fields); err != nil {
+		return v, err
+	}
+	tl, err := a.timeline(c, l, "")
 	if err != nil {
 		return v, err
 	}
-	for _, h := range hist {
-		row := leadsview.HistoryRow{At: h.At, Actor: h.Actor, Origin: h.Origin}
-		if h.From != "" {
-			row.From, _ = r.Status(lang, l.BusinessType, h.From)
-		}
-		row.To, _ = r.Status(lang, l.BusinessType, h.To)
-		v.History = append(v.History, row)
-	}
+	v.Timeline = tl
 	return v, nil
+}
+
+// linkAccount shows the lead's account (所属客户) by the name the console
+// knows, or "未知（id）", linked to the account's page (issue 20).
+func (a *leadsArea) linkAccount(c echo.Context, rows []leadsview.FieldRow) error {
+	for i, row := range rows {
+		if row.Code != accountField || len(row.Values) != 1 {
+			continue
+		}
+		id := row.Values[0]
+		names, err := a.copy.AccountNames(c.Request().Context(), []string{id})
+		if err != nil {
+			return err
+		}
+		rows[i].Values[0] = accountName(c, id, names[id])
+		rows[i].Link = accountsview.Path(id)
+	}
+	return nil
 }
 
 // leadFieldRows lists every field of the lead's business type with its
@@ -99,9 +111,9 @@ func (a *leadsArea) leadPage(c echo.Context, l db.Lead) (leadsview.LeadPage, err
 // name; mobile and email masked when mask is set (viewers).
 // Timestamps (created_timestamp, updated_timestamp: date fields holding
 // Unix seconds) are shown as times; the lifecycle stage by its name; the
-// account (所属客户) by its name (account says it, when the console knows
-// the account), else as "unknown (id)".
-func leadFieldRows(r *refdata.Resolver, loc *i18n.Localizer, l db.Lead, mask bool, account func(uuid string) (string, bool)) []leadsview.FieldRow {
+// account (所属客户) as its id, which linkAccount turns into its name (or
+// "unknown (id)") and a link to the account's page.
+func leadFieldRows(r *refdata.Resolver, loc *i18n.Localizer, l db.Lead, mask bool) []leadsview.FieldRow {
 	lang := loc.Lang
 	var raw map[string]json.RawMessage
 	_ = json.Unmarshal(l.Fields, &raw) // a copy without fields shows every field empty
@@ -114,11 +126,7 @@ func leadFieldRows(r *refdata.Resolver, loc *i18n.Localizer, l db.Lead, mask boo
 			} else if it.ID == forms.LifeStageField {
 				v = forms.LifeStage(loc, v)
 			} else if it.ID == accountField {
-				if name, ok := account(v); ok {
-					v = name
-				} else {
-					v = loc.T("forms.unknown_value", "ID", v) // an account the console has not seen: its id, said to be one
-				}
+				// its id: linkAccount names and links it
 			} else {
 				v = fieldValueName(r, lang, l.BusinessType, it, v)
 			}

@@ -45,8 +45,7 @@ type leadCopy interface {
 	LeadsVersion() int64
 	LeadSync(ctx context.Context) (db.LeadSyncState, error)
 	LeadPools(ctx context.Context) ([]string, error)
-	LeadStatusHistory(ctx context.Context, uuid string) ([]db.LeadStatusChange, error)
-	Account(ctx context.Context, uuid string) (db.Account, error) // a lead's account (所属客户), by the webhooks' copy
+	AccountNames(ctx context.Context, ids []string) (map[string]string, error)
 }
 
 // leadService is what the leads pages ask of the leads service: the
@@ -66,6 +65,7 @@ type leadService interface {
 	RequestBulk(ctx context.Context, userID int64, actor string, uuids []string, c leads.BulkChange) (int64, leads.BulkPlan, error)
 	LastChange(ctx context.Context) (int64, error)
 	ChangesAfter(ctx context.Context, seq int64, board *db.LeadFilter) (leads.Changes, error)
+	Timeline(ctx context.Context, l db.Lead, cursor string) ([]db.TimelineEntry, string, error)
 }
 
 // referenceSource is the reference data's current resolver (never nil:

@@ -101,6 +101,13 @@ func (s *Server) Routes() []Route {
 		{get, "/leads/:uuid/privacy", Viewer, h.leads.showLeadPrivacy},
 		{get, "/leads/:uuid/scores", Viewer, h.leads.showLeadScores},
 		{get, "/leads/:uuid/moves", Marketer, h.leads.showMoveMenu},
+		{get, "/leads/:uuid/timeline", Viewer, h.leads.showLeadTimeline}, // issue 20: the timeline's next pages
+		{get, "/accounts", Viewer, h.accounts.showAccounts},              // issue 20: the accounts (客户) the console knows
+		{get, "/accounts/:uuid", Viewer, h.accounts.showAccount},
+		{get, "/search", Viewer, h.search.showSearch},              // issue 20: the header's search box
+		{get, "/reports/pipeline", Viewer, h.reports.showPipeline}, // issue 20: the pipeline report
+		{get, "/reports/pipeline/leads", Viewer, h.reports.showPipelineLeads},
+		{get, "/reports/pipeline/export", Viewer, h.reports.exportPipeline},
 		{post, "/leads/:uuid/owner", Marketer, h.leads.setLeadOwner},
 		{post, "/leads/:uuid/collaborators", Marketer, h.leads.setLeadCollaborators},
 		{post, "/leads/:uuid/notes", Marketer, h.leads.addLeadNote},

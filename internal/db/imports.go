@@ -198,9 +198,14 @@ func (s *Store) ListImports(ctx context.Context, f ImportFilter) ([]Import, erro
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	rows, err := s.read.QueryContext(ctx, q+` ORDER BY i.id DESC LIMIT ?`, append(args, f.Limit)...)
+	return s.queryImports(ctx, "list imports", q+` ORDER BY i.id DESC LIMIT ?`, append(args, f.Limit)...)
+}
+
+// queryImports runs q (SELECT importColumns …) and scans its imports.
+func (s *Store) queryImports(ctx context.Context, what, q string, args ...any) ([]Import, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("db: list imports: %w", err)
+		return nil, fmt.Errorf("db: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []Import

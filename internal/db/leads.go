@@ -230,7 +230,8 @@ func newLeadWriter(ctx context.Context, tx *sql.Tx, now int64) (*leadWriter, err
 		return st
 	}
 	w.get = prep(`SELECT id, status, status_since, updated_at, voided, name, mobile, email, company, title,
-		business_type, life_status, lead_pool, owner, collaborators, source, fields, created_at FROM leads WHERE uuid = ?`)
+		business_type, life_status, lead_pool, owner, collaborators, source, fields, created_at,
+		CAST(COALESCE(json_extract(fields, '$.latest_remark'), '') AS TEXT) FROM leads WHERE uuid = ?`)
 	w.ins = prep(`INSERT INTO leads(uuid, business_type, status, life_status, lead_pool, owner, collaborators, name, mobile,
 		email, company, title, source, fields, created_at, updated_at, status_since, voided, voided_at, synced_at, seen_by_sync)
 		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,?,?)`)
@@ -288,10 +289,14 @@ func (w *leadWriter) upsert(ctx context.Context, l Lead, c LeadStatusChange) (ch
 		voided                              bool
 		name, mob, em, co, tit              string
 		bt, life, pool, owner, col, src, fs string
+		side                                leadSide // issue 20: what the timeline compares
 	)
 	err = w.get.QueryRowContext(ctx, l.UUID).Scan(&id, &status, &since, &updated, &voided, &name, &mob, &em, &co, &tit,
-		&bt, &life, &pool, &owner, &col, &src, &fs, &created)
+		&bt, &life, &pool, &owner, &col, &src, &fs, &created, &side.remark)
 	if errors.Is(err, sql.ErrNoRows) {
+		if err := recordLeadSides(ctx, w.tx, w.now, nil, l, c); err != nil { // issue 20: the timeline
+			return false, err
+		}
 		since := l.StatusSince
 		if since == 0 {
 			since = firstSeenSince(l, w.now)
@@ -331,6 +336,11 @@ func (w *leadWriter) upsert(ctx context.Context, l Lead, c LeadStatusChange) (ch
 	changed = !sameText || voided || l.Status != status || l.UpdatedAt != updated || l.CreatedAt != created ||
 		l.BusinessType != bt || l.LifeStatus != life || l.LeadPool != pool || l.Owner != owner || string(collab) != col ||
 		l.Source != src || fields != fs
+	side.owner, side.remark = owner, strings.TrimSpace(side.remark)
+	_ = json.Unmarshal([]byte(col), &side.collab)
+	if err := recordLeadSides(ctx, w.tx, w.now, &side, l, c); err != nil { // issue 20: the timeline
+		return false, err
+	}
 	args := []any{l.BusinessType, l.Status, l.LifeStatus, l.LeadPool, l.Owner, collab, l.Source, fields,
 		l.CreatedAt, l.UpdatedAt, since, w.now, w.syncID, w.syncID}
 	if sameText {
@@ -450,13 +460,8 @@ func leadWhere(f LeadFilter, p leadPlan) (string, []any) {
 			conds = append(conds, id+" IN ("+rowids+")")
 			args = append(args, sargs...)
 		} else {
-			like := "%" + likeEscaper.Replace(q) + "%"
-			var ors []string
-			for _, col := range []string{"name", "mobile", "email", "company", "title"} {
-				ors = append(ors, "l."+col+` LIKE ? ESCAPE '\'`)
-				args = append(args, like)
-			}
-			conds = append(conds, "("+strings.Join(ors, " OR ")+")")
+			cond, largs := leadLike(q)
+			conds, args = append(conds, cond), append(args, largs...)
 		}
 	}
 	if len(conds) == 0 {
@@ -543,6 +548,18 @@ func (s *Store) searchSize(ctx context.Context, q string) (int, bool, error) {
 	}
 	s.searchSizes.Unlock()
 	return n, ok, nil
+}
+
+// leadLike is the scan finding a query too short for the index.
+func leadLike(q string) (string, []any) {
+	like := "%" + likeEscaper.Replace(q) + "%"
+	var ors []string
+	var args []any
+	for _, col := range []string{"name", "mobile", "email", "company", "title"} {
+		ors = append(ors, "l."+col+` LIKE ? ESCAPE '\'`)
+		args = append(args, like)
+	}
+	return "(" + strings.Join(ors, " OR ") + ")", args
 }
 
 // ftsPhrase quotes q as one FTS5 phrase: with the trigram tokenizer, a
@@ -855,7 +872,7 @@ func (s *Store) ResetLeads(ctx context.Context, connection string) (bool, error)
 		}
 		reset = true
 		// Another tenant's leads, scores and crowd members must not mix in.
-		for _, q := range []string{`DELETE FROM leads`, `DELETE FROM lead_status_history`, `DELETE FROM score_cards`,
+		for _, q := range []string{`DELETE FROM leads`, `DELETE FROM lead_status_history`, `DELETE FROM lead_events`, `DELETE FROM score_cards`,
 			`DELETE FROM intention_scores`, `DELETE FROM score_history`, `DELETE FROM crowd_members`, `DELETE FROM crowd_members_fetched`} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err

@@ -194,10 +194,15 @@ func (s *Store) ListSends(ctx context.Context, f SendFilter) ([]Send, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+sendColumns+` WHERE `+strings.Join(where, " AND ")+
+	return s.querySends(ctx, "list sends", `SELECT `+sendColumns+` WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY s.id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, max(f.Offset, 0))...)
+}
+
+// querySends runs q (SELECT sendColumns …) and scans its sends.
+func (s *Store) querySends(ctx context.Context, what, q string, args ...any) ([]Send, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("db: list sends: %w", err)
+		return nil, fmt.Errorf("db: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []Send

@@ -196,7 +196,7 @@ func (s *Store) ApplyObjectEvent(ctx context.Context, ev ObjectEvent) (changed b
 		}()
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		a := &applier{ctx: ctx, tx: tx, ev: ev}
+		a := &applier{ctx: ctx, tx: tx, ev: ev, now: s.unixNow()}
 		var err error
 		switch ev.Object {
 		case "lead":
@@ -228,6 +228,27 @@ type applier struct {
 	ev      ObjectEvent
 	base    int64 // the version of fields without their own: the last sync's updated_at
 	changed bool
+	now     int64 // the console's clock (lead_events.recorded_at)
+}
+
+// keep records a change of the lead on its timeline (issue 20).
+func (a *applier) keep(e LeadEvent) error {
+	e.UUID, e.At, e.Origin = a.ev.UUID, a.ev.At, OriginWebhook
+	return insertLeadEvent(a.ctx, a.tx, a.now, e)
+}
+
+// keepNote keeps the note an event brings (object_add_notes' notes, or a
+// changed latest_remark), even one older than the lead's remark: the
+// timeline keeps every note, the field only the latest.
+func (a *applier) keepNote() error {
+	note := strings.TrimSpace(a.ev.Note)
+	if v, ok := a.ev.Set["latest_remark"]; ok && note == "" {
+		note = strings.TrimSpace(text(v))
+	}
+	if note == "" {
+		return nil
+	}
+	return recordNote(a.ctx, a.tx, a.now, LeadEvent{UUID: a.ev.UUID, At: a.ev.At, Kind: LeadEventNote, After: note, Origin: OriginWebhook})
 }
 
 // newer reports whether the event is newer than field's version, and if
@@ -266,10 +287,10 @@ func text(v any) string {
 }
 
 func (a *applier) lead() error {
-	var status, collab string
+	var status, collab, owner string
 	var since int64
-	err := a.tx.QueryRowContext(a.ctx, `SELECT status, status_since, collaborators, updated_at FROM leads WHERE uuid = ?`, a.ev.UUID).
-		Scan(&status, &since, &collab, &a.base)
+	err := a.tx.QueryRowContext(a.ctx, `SELECT status, status_since, collaborators, updated_at, owner FROM leads WHERE uuid = ?`, a.ev.UUID).
+		Scan(&status, &since, &collab, &a.base, &owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		// A lead the copy did not have (created since the last sync, or an
 		// event that overtook its object_create): it starts with what the
@@ -286,7 +307,13 @@ func (a *applier) lead() error {
 	} else if err != nil {
 		return err
 	}
+	if err := a.keepNote(); err != nil {
+		return err
+	}
 	if err := a.fields("leads", "uuid", leadColumnOf, func(field string, v any) error {
+		if field == "owner" && text(v) != owner && !a.ev.Create {
+			return a.keep(LeadEvent{Kind: LeadEventOwner, Before: owner, After: text(v)})
+		}
 		if field != "lead_status" || text(v) == status {
 			return nil
 		}
@@ -393,6 +420,12 @@ func (a *applier) collaborators(current string) error {
 		return err
 	}
 	slices.Sort(list)
+	var before []string
+	_ = json.Unmarshal([]byte(current), &before)
+	e := LeadEvent{UUID: a.ev.UUID, At: a.ev.At, Origin: OriginWebhook}
+	if err := recordCollaborators(a.ctx, a.tx, a.now, e, before, list); err != nil {
+		return err
+	}
 	b, _ := json.Marshal(nonNilStrings(list))
 	_, err := a.tx.ExecContext(a.ctx, `UPDATE leads SET collaborators = ? WHERE uuid = ?`, string(b), a.ev.UUID)
 	return err

@@ -190,6 +190,7 @@ func (s *Service) runBulk(ctx context.Context, t *jobs.Task) error {
 // bulkOne re-reads a lead, applies the change on the platform and writes
 // the lead as the platform then has it to the local copy.
 func (s *Service) bulkOne(ctx context.Context, client *jing.Client, actor, uuid string, c BulkChange) error {
+	began := s.cfg.Now().Unix()
 	before, err := s.reread(ctx, client, uuid)
 	if err != nil {
 		return err
@@ -226,7 +227,7 @@ func (s *Service) bulkOne(ctx context.Context, client *jing.Client, actor, uuid 
 	if after.Status != before.Status {
 		return s.store.SaveMovedLead(ctx, after, db.LeadStatusChange{Actor: actor, Origin: db.OriginConsole})
 	}
-	return s.store.UpsertLeads(ctx, []db.Lead{after})
+	return s.store.SaveEditedLead(ctx, after, db.LeadEdit{Actor: actor, Since: began})
 }
 
 // registerBulk registers the bulk job's kind (New calls it).

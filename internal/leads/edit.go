@@ -94,7 +94,10 @@ func (s *Service) AddNote(ctx context.Context, actor, uuid, note string, seenUpd
 	case n > NoteMax:
 		return db.Lead{}, msg.Refuse(msg.Invalid, "leads.page.notes.too_long", msg.Int("Max", NoteMax), msg.Int("Count", int64(n))).On("note")
 	}
-	return s.Update(ctx, actor, uuid, jing.LeadInput{LeadFields: jing.LeadFields{LatestRemark: note}}, seenUpdatedAt)
+	in := jing.LeadInput{LeadFields: jing.LeadFields{LatestRemark: note}}
+	return s.editAs(ctx, uuid, seenUpdatedAt, func(wctx context.Context, client *jing.Client, _ db.Lead) error {
+		return client.UpdateLead(wctx, uuid, in)
+	}, db.LeadEdit{Actor: actor, Note: note})
 }
 
 func memberIDs(ids []string) []jing.MemberID {
@@ -108,6 +111,13 @@ func memberIDs(ids []string) []jing.MemberID {
 // edit is the re-read, write, re-read pattern of the lead page's writes;
 // write is given the lead as the platform has it before the write.
 func (s *Service) edit(ctx context.Context, uuid string, seenUpdatedAt int64, write func(context.Context, *jing.Client, db.Lead) error, actor string) (db.Lead, error) {
+	return s.editAs(ctx, uuid, seenUpdatedAt, write, db.LeadEdit{Actor: actor})
+}
+
+// editAs is edit with what the timeline keeps of the write (who, a note).
+func (s *Service) editAs(ctx context.Context, uuid string, seenUpdatedAt int64, write func(context.Context, *jing.Client, db.Lead) error, by db.LeadEdit) (db.Lead, error) {
+	actor := by.Actor
+	by.Since = s.cfg.Now().Unix()
 	client, _ := s.cfg.Platform.Current()
 	before, err := s.unchangedSince(ctx, client, uuid, seenUpdatedAt)
 	if err != nil {
@@ -122,7 +132,7 @@ func (s *Service) edit(ctx context.Context, uuid string, seenUpdatedAt int64, wr
 		s.log.Warn("lead written, but not re-read: the copy catches up at the next sync", "lead", uuid, "error", err)
 		return s.store.Lead(ctx, uuid)
 	}
-	if err := s.store.UpsertLeads(ctx, []db.Lead{after}); err != nil {
+	if err := s.store.SaveEditedLead(ctx, after, by); err != nil {
 		return db.Lead{}, err
 	}
 	return s.store.Lead(ctx, uuid)

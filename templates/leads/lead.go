@@ -35,7 +35,7 @@ type LeadPage struct {
 	SyncedAt        int64
 	Now             int64
 	Fields          []FieldRow
-	History         []HistoryRow
+	Timeline        Timeline // the first page (issue 20)
 	// CanEdit: marketers and administrators change the owner and the
 	// collaborators; OwnerID, Members and CollaboratorIDs feed the forms.
 	CanEdit         bool
@@ -82,14 +82,7 @@ type FieldRow struct {
 	Values      []string // names, paths or the values themselves
 	Masked      bool     // contact data hidden from viewers
 	Custom      bool
-}
-
-// HistoryRow is one recorded status change.
-type HistoryRow struct {
-	At       int64
-	From, To string
-	Actor    string
-	Origin   string
+	Link        string // the value's own page (所属客户: the account's)
 }
 
 // Privacy is the privacy-consent card's fragment.
@@ -175,15 +168,6 @@ func levelName(ctx context.Context, level string) string {
 		return "—"
 	}
 	return level
-}
-
-// originName says where a status change was seen.
-func originName(ctx context.Context, origin string) string {
-	switch origin {
-	case "console", "sync", "webhook":
-		return ui.T(ctx, "leads.page.origin."+origin)
-	}
-	return origin
 }
 
 // LeadForm is the create or edit form of a lead, built from the fields of
