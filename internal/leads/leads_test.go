@@ -60,16 +60,33 @@ type rig struct {
 
 func newRig(t *testing.T, cfg Config) *rig {
 	t.Helper()
+	return newRigOn(t, cfg, rigSetup{})
+}
+
+// rigSetup varies the rig: a clock shared by the sandbox, the client, the
+// store and the service, and a catalog for the sandbox alone (so it can
+// enforce limits the client does not know of, as a platform does).
+type rigSetup struct {
+	now            func() time.Time
+	sandboxCatalog jing.Catalog
+}
+
+func newRigOn(t *testing.T, cfg Config, setup rigSetup) *rig {
+	t.Helper()
 	r := &rig{t: t}
 	cat := fastCatalog(t)
-	sb, err := sandbox.Start(sandbox.Config{Seed: 1, Persons: 200, Leads: 40, Catalog: cat}, "127.0.0.1:0")
+	sbCat := cat
+	if !setup.sandboxCatalog.IsZero() {
+		sbCat = setup.sandboxCatalog
+	}
+	sb, err := sandbox.Start(sandbox.Config{Seed: 1, Persons: 200, Leads: 40, Catalog: sbCat, Now: setup.now}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close(context.Background()) })
 	r.sb = sb
 	r.client, err = jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: sb.URL, AppID: "sandbox", AppSecret: "sandbox"},
-		Catalog: cat, Logger: quiet(),
+		Catalog: cat, Logger: quiet(), Now: setup.now,
 		Retry: jing.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond},
 		Audit: func(_ context.Context, rec jing.WriteRecord) {
 			r.mu.Lock()
@@ -84,6 +101,10 @@ func newRig(t *testing.T, cfg Config) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.store.Close() })
+	if setup.now != nil {
+		r.store.SetClock(setup.now)
+		cfg.Now = setup.now
+	}
 	r.start(cfg)
 	return r
 }
