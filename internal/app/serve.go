@@ -20,6 +20,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/internal/secret"
 	"github.com/jingdesk/jingdesk/internal/sends"
+	"github.com/jingdesk/jingdesk/internal/upkeep"
 	"github.com/jingdesk/jingdesk/internal/webhooks"
 	"github.com/jingdesk/jingdesk/web"
 )
@@ -96,6 +97,7 @@ func (s *server) parts() []component {
 		{name: "webhook worker", start: func(ctx context.Context) error { s.webhooks.Start(ctx); return nil },
 			stop: waitFor(func() { s.webhooks.Stop() })},
 		background("send follow", func(ctx context.Context) { s.sends.Follow(ctx, s.followEvery) }),
+		background("database upkeep", s.runUpkeep),
 		{name: "web pages", start: s.buildWeb},
 		{name: "metrics listener", start: s.listenMetrics, stop: s.stopMetrics},
 		{name: "web server", start: s.listen, stop: s.shutdownWeb},
@@ -132,6 +134,17 @@ func (s *server) openDatabase(ctx context.Context) (err error) {
 // runBackups takes the scheduled backups until ctx ends.
 func (s *server) runBackups(ctx context.Context) {
 	backup.Run(ctx, s.backupLook, s.cfg.Data, s.build.Version, backupSchedule(ctx, s.data.store), s.log)
+}
+
+// runUpkeep deletes history past its retention and keeps the query
+// planner's statistics current, hourly, until ctx ends.
+func (s *server) runUpkeep(ctx context.Context) {
+	upkeep.Run(ctx, upkeep.Config{Store: s.data.store, Pruners: s.pruners(), Logger: s.log})
+}
+
+// pruners are the kinds of history with a retention of their own.
+func (s *server) pruners() []upkeep.Pruner {
+	return nil
 }
 
 func (s *server) openPlatform(ctx context.Context) (err error) {

@@ -229,8 +229,19 @@ func (s *Service) runImport(ctx context.Context, t *jobs.Task) error {
 	if _, err := s.Refresh(ctx, im.CrowdID, db.Crowd{GroupID: im.CrowdID, Name: im.CrowdName}); err != nil {
 		s.log.Warn("refresh the crowd after an import", "crowd", im.CrowdID, "error", err)
 	}
+	if im.Counts.Total >= bigImport {
+		// Its rows moved the tables' sizes a long way: let the query
+		// planner see them as they are now. Speed, not data: no failure.
+		if err := s.cfg.Store.Optimize(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("refresh the query planner's statistics after an import", "import", im.ID, "error", err)
+		}
+	}
 	return nil
 }
+
+// bigImport is the file size, in rows, after which an import refreshes the
+// query planner's statistics when it ends.
+const bigImport = 10_000
 
 // save counts the rows from their states and saves the job's progress.
 func (r *importRun) save(ctx context.Context, checkpoint string) error {

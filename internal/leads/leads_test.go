@@ -215,6 +215,11 @@ func TestFullThenIncrementalSync(t *testing.T) {
 	if st.Connection != "sandbox" || st.FullSyncedAt == 0 || st.HighWater == 0 {
 		t.Fatalf("sync state %+v", st)
 	}
+	// The planner's statistics describe the copy the sync filled, not the
+	// empty table of before.
+	if n, ok, err := r.store.StatisticsRows(ctx, "leads"); err != nil || !ok || n != 40 {
+		t.Fatalf("planner statistics for leads after a full sync: %d rows (present %v, %v); want 40", n, ok, err)
+	}
 	// The copy is the platform's lead, custom fields included.
 	l, next := r.openLead()
 	p := r.remote(l.UUID)

@@ -93,7 +93,26 @@ func (run *syncRun) all(ctx context.Context) error {
 	if run.p.Full {
 		st.FullSyncedAt = now
 	}
-	return run.s.store.SaveLeadSync(ctx, st)
+	if err := run.s.store.SaveLeadSync(ctx, st); err != nil {
+		return err
+	}
+	if run.p.Full || run.t.Counts().Done >= bigSync {
+		run.refreshStatistics(ctx)
+	}
+	return nil
+}
+
+// bigSync is how many leads an incremental sync writes before the planner's
+// statistics are worth refreshing at its end, as after every full sync.
+const bigSync = 10_000
+
+// refreshStatistics lets the query planner see the copy as it now is: the
+// board's filters choose their indexes by these statistics. A failure
+// costs speed, not data, so the sync still succeeds.
+func (run *syncRun) refreshStatistics(ctx context.Context) {
+	if err := run.s.store.Optimize(ctx); err != nil && ctx.Err() == nil {
+		run.s.log.Warn("refresh the query planner's statistics after a lead sync", "job", run.t.ID(), "error", err)
+	}
 }
 
 // walk lists the leads page by page from the checkpoint, writing each page
