@@ -37,12 +37,21 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		platform: &platformArea{kit: k, platform: d.Platform, catalogFile: d.CatalogFile, webhookCard: hooks.card},
 		webhooks: hooks,
 		system: &systemArea{kit: k, store: d.Store, platform: d.Platform, metrics: m, build: d.Build,
-			dataDir: d.DataDir, startedAt: d.StartedAt, metricsAddr: d.MetricsAddr},
+			dataDir: d.DataDir, startedAt: d.StartedAt, metricsAddr: d.MetricsAddr, history: historyOf(d)},
 		reference: &referenceArea{kit: k, ref: d.Reference, jobs: d.Store},
 		leads: &leadsArea{kit: k, copy: d.Store, leads: d.Leads, ref: d.Reference, scores: d.Scores,
 			platform: d.Platform, board: newBoardCache()},
 		forms: &formsArea{kit: k, tree: optionTree(d)},
 	}
+}
+
+// historyOf are the services that keep history with a retention.
+func historyOf(d Deps) historyKeepers {
+	h := historyKeepers{scores: d.Scores, webhooks: d.Webhooks}
+	if d.Crowds != nil {
+		h.imports = d.Crowds
+	}
+	return h
 }
 
 // optionTree is the option-set picker's tree source: Deps' own, or the

@@ -855,7 +855,7 @@ func (s *Server) showImportProgress(c echo.Context) error {
 func (s *Server) importProgress(c echo.Context, im db.Import) (importsview.Progress, error) {
 	ctx := c.Request().Context()
 	p := importsview.Progress{ID: im.ID, Live: true, Total: im.Counts.Valid, Invalid: im.Counts.Invalid,
-		Duplicate: im.Counts.Duplicate, CanDownload: roles.Works(currentUser(c).Role)}
+		Duplicate: im.Counts.Duplicate, CanDownload: roles.Works(currentUser(c).Role), RowsPrunedAt: im.RowsPrunedAt}
 	batches, err := s.Store.RecentImportBatches(ctx, im.ID, batchesShown)
 	if err != nil {
 		return p, err

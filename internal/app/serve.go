@@ -144,7 +144,10 @@ func (s *server) runUpkeep(ctx context.Context) {
 
 // pruners are the kinds of history with a retention of their own.
 func (s *server) pruners() []upkeep.Pruner {
-	return nil
+	return []upkeep.Pruner{
+		{What: "import rows", Prune: s.crowds.PruneImportRows},
+		{What: "score history", Prune: s.scores.PruneHistory},
+	}
 }
 
 func (s *server) openPlatform(ctx context.Context) (err error) {
