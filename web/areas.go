@@ -40,7 +40,7 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 			dataDir: d.DataDir, startedAt: d.StartedAt, metricsAddr: d.MetricsAddr, history: historyOf(d)},
 		reference: &referenceArea{kit: k, ref: d.Reference, jobs: d.Store},
 		leads: &leadsArea{kit: k, copy: d.Store, leads: d.Leads, ref: d.Reference, scores: d.Scores,
-			platform: d.Platform, board: newBoardCache()},
+			platform: d.Platform, board: newBoardCache(k.now)},
 		forms: &formsArea{kit: k, tree: optionTree(d)},
 	}
 }

@@ -32,11 +32,30 @@ func serve(ctx context.Context, args []string, io IO, build Build) error {
 		return err
 	}
 	s := newServer(cfg, io, build)
+	limitMemory(io, s.log)
 	if err := s.run(ctx); err != nil {
 		return err
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT
+// does not set one: as the heap nears it the collector runs sooner, so a
+// burst of large pages (a 290 KB board, many at once) does not double the
+// heap first. It is soft: a console that needs more gets more, the
+// collector then using at most half the CPU. SQLite's page caches are not
+// Go memory; they are bounded per connection (internal/db).
+const defaultMemoryLimit = 100 << 20
+
+// limitMemory applies defaultMemoryLimit unless GOMEMLIMIT is set (the
+// runtime has read it then).
+func limitMemory(io IO, log *slog.Logger) {
+	if v, ok := io.lookupEnv("GOMEMLIMIT"); ok && v != "" {
+		log.Debug("Go memory limit from GOMEMLIMIT", "limit", v)
+		return
+	}
+	debug.SetMemoryLimit(defaultMemoryLimit)
 }
 
 // server is a running jingdesk server. Its parts are filled in as they

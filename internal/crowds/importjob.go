@@ -13,6 +13,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/importfile"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/upkeep"
 )
 
 // An import job moves each valid row through the platform in phases,
@@ -230,11 +231,8 @@ func (s *Service) runImport(ctx context.Context, t *jobs.Task) error {
 		s.log.Warn("refresh the crowd after an import", "crowd", im.CrowdID, "error", err)
 	}
 	if im.Counts.Total >= bigImport {
-		// Its rows moved the tables' sizes a long way: let the query
-		// planner see them as they are now. Speed, not data: no failure.
-		if err := s.cfg.Store.Optimize(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("refresh the query planner's statistics after an import", "import", im.ID, "error", err)
-		}
+		// Its rows moved the tables' sizes a long way.
+		upkeep.AfterBigChange(ctx, s.cfg.Store, s.log.With("import", im.ID), "an import")
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/upkeep"
 )
 
 // checkpoint is where a sync got to. leads.list pages in creation order,
@@ -106,13 +107,11 @@ func (run *syncRun) all(ctx context.Context) error {
 // statistics are worth refreshing at its end, as after every full sync.
 const bigSync = 10_000
 
-// refreshStatistics lets the query planner see the copy as it now is: the
-// board's filters choose their indexes by these statistics. A failure
-// costs speed, not data, so the sync still succeeds.
+// refreshStatistics lets the query planner see the copy as it now is (the
+// board's filters choose their indexes by these statistics) and returns
+// the memory the sync used.
 func (run *syncRun) refreshStatistics(ctx context.Context) {
-	if err := run.s.store.Optimize(ctx); err != nil && ctx.Err() == nil {
-		run.s.log.Warn("refresh the query planner's statistics after a lead sync", "job", run.t.ID(), "error", err)
-	}
+	upkeep.AfterBigChange(ctx, run.s.store, run.s.log.With("job", run.t.ID()), "a lead sync")
 }
 
 // walk lists the leads page by page from the checkpoint, writing each page

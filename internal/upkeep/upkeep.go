@@ -91,3 +91,16 @@ func Once(ctx context.Context, store Optimizer, pruners []Pruner, log *slog.Logg
 		debug.FreeOSMemory()
 	}
 }
+
+// AfterBigChange refreshes the planner's statistics after a change that
+// moved a table's size a long way (a full lead sync, a big import), and
+// hands back to the system the memory the change used: a console that
+// just synced 100,000 leads holds tens of MB of free heap otherwise,
+// which the runtime would return only slowly. A failure costs speed, not
+// data: it is logged, not returned.
+func AfterBigChange(ctx context.Context, store Optimizer, log *slog.Logger, what string) {
+	if err := store.Optimize(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("refresh the query planner's statistics", "after", what, "error", err)
+	}
+	debug.FreeOSMemory()
+}
