@@ -45,8 +45,8 @@ load() {
 
 report "idle"
 reset_peak
-ok=$(miss 400 | load)
-report "burst of 400 misses" "$ok answered 200"
+ok=$(miss ${BURST:-400} | load)
+report "burst of ${BURST:-400} misses" "$ok answered 200"
 sleep 10
 report "10 s after the burst"
 reset_peak
