@@ -20,6 +20,11 @@ type areas struct {
 	reference *referenceArea
 	leads     *leadsArea
 	forms     *formsArea
+	crowds    *crowdsArea
+	imports   *importsArea
+	sends     *sendsArea
+	scores    *scoresArea
+	persons   *personsArea
 }
 
 // newAreas is the one place each area gets its part of Deps: the services
@@ -41,7 +46,12 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		reference: &referenceArea{kit: k, ref: d.Reference, jobs: d.Store},
 		leads: &leadsArea{kit: k, copy: d.Store, leads: d.Leads, ref: d.Reference, scores: d.Scores,
 			platform: d.Platform, board: newBoardCache(k.now)},
-		forms: &formsArea{kit: k, tree: optionTree(d)},
+		forms:   &formsArea{kit: k, tree: optionTree(d)},
+		crowds:  &crowdsArea{kit: k, crowds: d.Crowds, local: d.Store},
+		imports: &importsArea{kit: k, imports: d.Crowds, store: d.Store, acts: jobActs{kit: k, runner: d.Jobs}},
+		sends:   &sendsArea{kit: k, sends: d.Sends, ledger: d.Store},
+		scores:  &scoresArea{kit: k, scores: d.Scores, choices: d.Store, ref: d.Reference},
+		persons: &personsArea{kit: k, people: d.Scores},
 	}
 }
 

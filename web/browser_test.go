@@ -34,6 +34,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 )
 
@@ -183,25 +184,14 @@ next:
 // waitFor polls a condition on what the browser reported, until a deadline.
 func (b *browser) waitFor(what string, cond func() bool) {
 	b.t.Helper()
-	deadline := time.Now().Add(stepTimeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	testkit.WaitWithin(b.t, stepTimeout, what, func() bool {
+		if err := b.ctx.Err(); err != nil {
+			b.t.Fatalf("waiting for %s: %v", what, err)
+		}
 		b.mu.Lock()
-		ok := cond()
-		b.mu.Unlock()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.t.Fatalf("timed out waiting for %s", what)
-		}
-		select {
-		case <-tick.C:
-		case <-b.ctx.Done():
-			b.t.Fatalf("waiting for %s: %v", what, b.ctx.Err())
-		}
-	}
+		defer b.mu.Unlock()
+		return cond()
+	})
 }
 
 // response returns the last response seen for path (the caller holds b.mu).
@@ -256,6 +246,27 @@ func (b *browser) open(path string) {
 func eval[T any](b *browser, js string) T {
 	b.t.Helper()
 	return get(b, "evaluate "+js, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+}
+
+// wired waits until the element css is shown and htmx has processed it:
+// the swap that brought it in has settled, so its hx-* attributes, and a
+// boosted form's submit, are wired. htmx wires swapped-in content only as
+// the swap settles (20 ms after it by default, much later on a loaded
+// machine): a change dispatched on content that is visible but not yet
+// settled does nothing, and a click submits the form without htmx. Until
+// then htmx keeps its documented classes on the new content (htmx-added)
+// and on the swap's target (htmx-swapping, then htmx-settling), and it
+// removes them in the same task that wires the content.
+func (b *browser) wired(css string) {
+	b.t.Helper()
+	b.run("wait until htmx has wired "+css,
+		chromedp.WaitVisible(chromedp.CSS(css)),
+		chromedp.PollFunction[chromedp.Void](`(css) => {
+			const el = document.querySelector(css);
+			return el !== null && document.readyState === "complete" &&
+				el.closest(".htmx-added, .htmx-swapping, .htmx-settling") === null;
+		}`, chromedp.WithPollingArgs(css)),
+	)
 }
 
 func (b *browser) text(css string) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/platform"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // crowdsRig is a server with the crowds service on the embedded sandbox
@@ -88,24 +89,7 @@ func (r *crowdsRig) sync() {
 	r.waitJob(id)
 }
 
-// waitJob polls job id until it ends, failing unless it ended done.
+// waitJob waits for job id to end, failing unless it ended done.
 func (r *crowdsRig) waitJob(id int64) db.Job {
-	r.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		j, err := r.h.store.Job(context.Background(), id)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		if !j.Active() {
-			if j.State != db.JobDone {
-				r.t.Fatalf("job %d (%s) ended %s: %s", id, j.Kind, j.State, j.Error)
-			}
-			return j
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("job %d (%s) did not end", id, j.Kind)
-		}
-		<-time.After(5 * time.Millisecond)
-	}
+	return fixture.WaitJobState(r.t, r.h.store, id, db.JobDone)
 }

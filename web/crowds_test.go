@@ -417,3 +417,50 @@ func TestCrowdStaleListRefreshesInTheBackground(t *testing.T) {
 		<-time.After(10 * time.Millisecond)
 	}
 }
+
+// A crowd deleted on the platform behind the console's back: asking to
+// delete it, or confirming, goes back to the list, which no longer has it,
+// saying so by name.
+func TestCrowdGoneFromThePlatformIsSaidByName(t *testing.T) {
+	h, rig := newCrowdsHarness(t)
+	h.addUser("mia", db.RoleMarketer)
+	c := h.login("mia")
+	ctx := context.Background()
+	for _, form := range []url.Values{nil, {"confirm": {"0"}}} {
+		cr, err := rig.svc.Create(ctx, "mia", "平台上已删除", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rig.plat.Client().DeleteCrowd(ctx, cr.GroupID); err != nil {
+			t.Fatal(err)
+		}
+		rec := c.post(fmt.Sprintf("/crowds/%d/delete", cr.GroupID), form)
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/crowds" {
+			t.Fatalf("delete %v of a crowd gone: %d → %q", form, rec.Code, rec.Header().Get("Location"))
+		}
+		list := parsePage(t, c.get("/crowds").Body.String())
+		flashes := list.all("flash")
+		if len(flashes) != 1 || attrOf(flashes[0], "data-kind") != "info" || !strings.Contains(nodeText(flashes[0]), "“平台上已删除”") {
+			t.Fatalf("the list after a delete %v of a crowd gone says %d flashes", form, len(flashes))
+		}
+		for _, row := range list.all("crowd-row") {
+			if attrOf(row, "data-id") == strconv.FormatInt(cr.GroupID, 10) {
+				t.Fatal("the list still has the crowd gone from the platform")
+			}
+		}
+		if n := h.countAudit("crowd.delete", ""); n != 0 {
+			t.Fatalf("%d audit entries for a delete that found nothing to delete", n)
+		}
+	}
+}
+
+// The crowds and imports pages need the crowds service: a server without
+// it is refused at start, naming it, rather than failing on a page.
+func TestTheServerNeedsTheCrowdsService(t *testing.T) {
+	h := newHarness(t)
+	d := h.srv.Deps
+	d.Crowds = nil
+	if _, err := New(d); err == nil || !strings.Contains(err.Error(), "Crowds") {
+		t.Fatalf("New without the crowds service: %v", err)
+	}
+}

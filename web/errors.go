@@ -153,3 +153,48 @@ func statusGroup(status int) string {
 	}
 	return "400"
 }
+
+// formRefusal is a refusal as a form shows it in place: its sentence,
+// the form field it is about ("" for the whole form), and the status to
+// answer with (its kind's; a platform error's 502).
+type formRefusal struct {
+	Text, Field string
+	Status      int
+}
+
+// refusalInForm is err as a form shows it; ok is false for an error that
+// carries no sentence of its own (the handler returns it).
+func refusalInForm(c echo.Context, err error) (formRefusal, bool) {
+	text, ok := userMessage(c, err)
+	if !ok {
+		return formRefusal{}, false
+	}
+	r := formRefusal{Text: text}
+	r.Status, _ = classify(err)
+	if e, isRefusal := msg.AsError(err); isRefusal {
+		r.Field = e.Field
+	}
+	return r, true
+}
+
+// fieldMessages is a service's refusals of a whole form at once (joined
+// with errors.Join, or just one) as the form shows them: a sentence per
+// field, "" for the form as a whole. ok is false when any of them is not
+// a refusal (the handler returns err).
+func fieldMessages(c echo.Context, err error) (map[string]string, bool) {
+	errs := []error{err}
+	if joined, isJoined := err.(interface{ Unwrap() []error }); isJoined {
+		errs = joined.Unwrap()
+	}
+	out := map[string]string{}
+	for _, e := range errs {
+		r, ok := refusalInForm(c, e)
+		if !ok {
+			return nil, false
+		}
+		if _, seen := out[r.Field]; !seen {
+			out[r.Field] = r.Text
+		}
+	}
+	return out, true
+}

@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -16,12 +14,15 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/auth"
+	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
 	"github.com/jingdesk/jingdesk/internal/scores"
+	"github.com/jingdesk/jingdesk/internal/sends"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 	"github.com/jingdesk/jingdesk/internal/webhooks"
 )
 
@@ -69,7 +70,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	d := Deps{
 		Store:           store,
 		Catalog:         catalog,
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:          testkit.Quiet(),
 		SessionHashKey:  []byte(strings.Repeat("h", 64)),
 		SessionBlockKey: []byte(strings.Repeat("b", 32)),
 		Version:         "test",
@@ -91,9 +92,10 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 // services web.New requires that the test did not give: real ones on the
 // harness's store, idle (a small embedded sandbox behind the platform
 // manager, a job runner never started, reference data as stored, a
-// webhook service whose worker does not run, leads and scores services
-// on runners never started). A test that uses one of
-// them gives its own through an option (withPlatform, withJobs, …).
+// webhook service whose worker does not run, leads, scores and crowds
+// services on a runner never started, a sends service that follows
+// nothing). A test that uses one of them gives its own through an option
+// (withPlatform, withJobs, withCrowds, …).
 func withRequiredServices(t testing.TB, d *Deps) {
 	t.Helper()
 	if d.Platform == nil {
@@ -118,8 +120,16 @@ func withRequiredServices(t testing.TB, d *Deps) {
 	if d.Leads == nil {
 		d.Leads = built[*leads.Service](t)(leads.New(leads.Config{Store: d.Store, Platform: d.Platform, Runner: idle, Logger: d.Logger, Now: d.Now}))
 	}
+	if d.Crowds == nil {
+		d.Crowds = built[*crowds.Service](t)(crowds.New(crowds.Config{Store: d.Store, Platform: d.Platform, Runner: idle,
+			DataDir: t.TempDir(), Logger: d.Logger, Now: d.Now}))
+	}
 	if d.Scores == nil {
-		d.Scores = built[*scores.Service](t)(scores.New(scores.Config{Store: d.Store, Platform: d.Platform, Runner: idle, Logger: d.Logger, Now: d.Now}))
+		d.Scores = built[*scores.Service](t)(scores.New(scores.Config{Store: d.Store, Platform: d.Platform, Crowds: d.Crowds,
+			Runner: idle, Logger: d.Logger, Now: d.Now}))
+	}
+	if d.Sends == nil {
+		d.Sends = built[*sends.Service](t)(sends.New(sends.Config{Store: d.Store, Platform: d.Platform, Logger: d.Logger, Now: d.Now}))
 	}
 }
 

@@ -39,8 +39,8 @@ func TestBrowserImportWizardWithAGBKFile(t *testing.T) {
 	b.run("choose the file and upload",
 		chromedp.SetUploadFiles(chromedp.CSS(`[data-testid="upload-file"]`), []string{path}),
 		chromedp.Click(chromedp.CSS(`[data-testid="upload-submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="preview-table"]`)),
 	)
+	b.wired(`[data-testid="map-form"]`)
 	preview := b.text(`[data-testid="preview-table"]`)
 	for _, want := range []string{"张三", "李四", "钱七", "展会名片", people[0].Mobile} {
 		if !strings.Contains(preview, want) {
@@ -58,10 +58,8 @@ func TestBrowserImportWizardWithAGBKFile(t *testing.T) {
 	}
 	b.shootImports("import-preview-1366x768.png")
 
-	b.run("validate",
-		chromedp.Click(chromedp.CSS(`[data-testid="validate"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="target-form"]`)),
-	)
+	b.run("validate", chromedp.Click(chromedp.CSS(`[data-testid="validate"]`)))
+	b.wired(`[data-testid="target-form"]`)
 	if got := b.text(`[data-testid="sum-valid"]`); got != "5" {
 		t.Errorf("valid rows %q, want 5", got)
 	}
@@ -163,8 +161,9 @@ func TestBrowserImportWithATitleRowAndAStrayQuote(t *testing.T) {
 	b.run("upload the export",
 		chromedp.SetUploadFiles(chromedp.CSS(`[data-testid="upload-file"]`), []string{path}),
 		chromedp.Click(chromedp.CSS(`[data-testid="upload-submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="preview-table"]`)),
 	)
+	// The select posts on change only once htmx has wired the step.
+	b.wired(`[data-testid="header_row-select"]`)
 	if got := eval[string](b, `document.querySelector('[data-testid="header_row-select"]').value`); got != "1" {
 		t.Fatalf("header row proposed %q; the test expects the title to be taken for it", got)
 	}
@@ -175,6 +174,7 @@ func TestBrowserImportWithATitleRowAndAStrayQuote(t *testing.T) {
 	})()`)
 	evalUntil(b, "the title row to be set apart",
 		`String(document.querySelectorAll('[data-testid="title-row"]').length)`, "1")
+	b.wired(`[data-testid="map-form"]`)
 	if got := eval[string](b, `[...document.querySelectorAll('.import-col-head')].map(e => e.textContent).join("|")`); got != "客户|联系方式|备注" {
 		t.Fatalf("columns after choosing the header: %q", got)
 	}
@@ -189,8 +189,8 @@ func TestBrowserImportWithATitleRowAndAStrayQuote(t *testing.T) {
 	b.run("map the contact column to mobile and validate",
 		chromedp.SetValue(chromedp.CSS(`#col_1`), "mobile"),
 		chromedp.Click(chromedp.CSS(`[data-testid="validate"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="target-form"]`)),
 	)
+	b.wired(`[data-testid="target-form"]`)
 	if got := b.text(`[data-testid="sum-rows-in-file"]`); got != "文件共 9 行：标题行 1，表头 1 行，数据行 7。" {
 		t.Errorf("rows in the file: %q", got)
 	}

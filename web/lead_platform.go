@@ -71,10 +71,6 @@ func currentClient(p liveClient) (*jing.Client, error) {
 	return client, nil
 }
 
-// platformClient is the live client, for the pages of the areas not
-// converted yet (email).
-func (s *Server) platformClient() (*jing.Client, error) { return currentClient(s.Platform) }
-
 // platformMessage is a platform error in the user's language.
 func platformMessage(c echo.Context, err error) string {
 	if je, ok := jing.AsError(err); ok {

@@ -138,9 +138,3 @@ func (a *leadsArea) liveSeq(ctx context.Context) int64 {
 	}
 	return last
 }
-
-// leadResolver is the reference data's resolver, for the pages of the
-// areas not converted yet (scores).
-func (s *Server) leadResolver() *refdata.Resolver {
-	return s.Reference.Resolver()
-}

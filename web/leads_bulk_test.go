@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 )
 
@@ -22,24 +22,8 @@ var (
 	bulkJobRE  = regexp.MustCompile(`^/jobs/(\d+)$`)
 )
 
-// waitJob polls a job until it ends.
-func waitJob(t *testing.T, h *harness, id int64) db.Job {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		j, err := h.store.Job(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !j.Active() {
-			return j
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for job %d (%s)", id, j.State)
-		}
-		<-time.After(10 * time.Millisecond)
-	}
-}
+// waitJob waits for a job to end.
+func waitJob(t *testing.T, h *harness, id int64) db.Job { return fixture.WaitJob(t, h.store, id) }
 
 // A bulk change of owner: the preview names exactly the chosen leads and
 // the change; confirmed, a job gives each lead to the new owner on the

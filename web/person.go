@@ -1,136 +1,110 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"sort"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
-	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/scores"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 	scoresview "github.com/jingdesk/jingdesk/templates/scores"
 )
 
-// The person page (issue 8): what the console knows of one person (an
-// omni_user_uuid): the identities imports resolved to them, the local
-// crowds that list them, those imports, and their scores with trends
-// (fetched from the platform after the page, ?part=scores).
+// The persons area (issue 8): a person's page, what the console knows of
+// one person (an omni_user_uuid): the identities imports resolved to
+// them, the local crowds that list them, those imports, and their scores
+// with trends (asked of the platform after the page, ?part=scores).
+type personsArea struct {
+	*kit
+	people personReader
+}
 
-func (s *Server) showPerson(c echo.Context) error {
+// personReader is what a person's page asks of internal/scores.
+type personReader interface {
+	Person(ctx context.Context, uuid string, r scores.Reader) (scores.Person, error)
+	FetchOne(ctx context.Context, subject, id string) (scores.Card, error)
+}
+
+func (a *personsArea) showPerson(c echo.Context) error {
 	uuid := c.Param("uuid")
 	if uuid == "" || len(uuid) > boardIDMax {
 		return echo.NewHTTPError(http.StatusNotFound, errNotFound)
 	}
 	if c.QueryParam("part") == "scores" {
-		return s.showPersonScores(c, uuid)
+		return a.showPersonScores(c, uuid)
 	}
-	ctx := c.Request().Context()
-	mask := !mayMove(currentUser(c))
-	p := scoresview.PersonPage{UUID: uuid, Masked: mask, CardURL: scoresview.PersonPath(uuid) + "?part=scores"}
-	imports, err := s.Store.PersonImports(ctx, uuid)
+	r := scores.Reader{}
+	if u := currentUser(c); u != nil {
+		r.Role = u.Role
+	}
+	p, err := a.people.Person(c.Request().Context(), uuid, r)
 	if err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	for _, im := range imports {
-		v := im.Value
-		if mask {
-			v = leads.Mask(v)
-		}
-		p.Imports = append(p.Imports, scoresview.PersonImport{ID: im.ID, FileName: im.FileName, Crowd: im.CrowdName,
-			Value: v, Kind: im.Kind, Created: im.Created, At: im.At})
-		if im.Value != "" && !seen[im.Kind+im.Value] {
-			seen[im.Kind+im.Value] = true
-			p.Identities = append(p.Identities, scoresview.PersonIdentity{Value: v, Kind: im.Kind})
-		}
+	v := scoresview.PersonPage{UUID: uuid, Masked: p.Masked, CardURL: scoresview.PersonPath(uuid) + "?part=scores"}
+	for _, id := range p.Identities {
+		v.Identities = append(v.Identities, scoresview.PersonIdentity{Value: id.Value, Kind: id.Kind, Name: id.Name})
 	}
-	if known, err := s.Store.ImportedIdentities(ctx, []string{uuid}); err != nil {
-		return err
-	} else if r, ok := known[uuid]; ok && r.Name != "" {
-		// The most recent import's name column names the person.
-		for i := range p.Identities {
-			p.Identities[i].Name = r.Name
-		}
+	for _, im := range p.Imports {
+		v.Imports = append(v.Imports, scoresview.PersonImport{ID: im.ID, FileName: im.FileName, Crowd: im.CrowdName,
+			Value: im.Value, Kind: im.Kind, Created: im.Created, At: im.At})
 	}
-	crowds, err := s.Store.PersonCrowds(ctx, uuid)
-	if err != nil {
-		return err
+	for _, cr := range p.Crowds {
+		v.Crowds = append(v.Crowds, scoresview.PersonCrowd{ID: cr.GroupID, Name: cr.Name, Joined: cr.Joined})
 	}
-	for _, cr := range crowds {
-		p.Crowds = append(p.Crowds, scoresview.PersonCrowd{ID: cr.GroupID, Name: cr.Name, Joined: cr.Joined})
-	}
-	return s.render(c, http.StatusOK, View{Title: t(c, "scores.person.title"), Section: "crowds", Body: scoresview.PersonView(p)})
+	return a.render(c, http.StatusOK, View{Title: t(c, "scores.person.title"), Section: "crowds", Body: scoresview.PersonView(v)})
 }
 
 // showPersonScores is the person's scores card: asked of the platform now
 // (the cache keeps the history), or the cache with the platform's error.
-func (s *Server) showPersonScores(c echo.Context, uuid string) error {
-	if s.Scores == nil {
-		return s.renderFragment(c, http.StatusOK, scoresview.CardView(scoresview.Card{Error: t(c, "scores.unavailable")}))
-	}
-	card, err := s.Scores.FetchOne(c.Request().Context(), db.SubjectUser, uuid)
+func (a *personsArea) showPersonScores(c echo.Context, uuid string) error {
+	card, err := a.people.FetchOne(c.Request().Context(), db.SubjectUser, uuid)
 	if err != nil {
 		return err
 	}
-	return s.renderFragment(c, http.StatusOK, scoresview.CardView(scoreCard(c, card)))
+	return a.renderFragment(c, http.StatusOK, scoresview.CardView(scoreCard(c, card)))
 }
 
-// scoreCard shapes a service card: one trend per kind and model, in the
-// page's kind order, with its history drawn as a sparkline.
+// scoreCard draws a person's card: one trend per kind and model, in the
+// kinds' order, its history as a sparkline.
 func scoreCard(c echo.Context, card scores.Card) scoresview.Card {
 	var out scoresview.Card
 	if card.Error != nil {
 		out.Error = platformMessage(c, card.Error)
 	}
-	hist := map[[2]string][]float64{}
-	for _, p := range card.History {
-		k := [2]string{p.Kind, p.Model}
-		hist[k] = append(hist[k], p.Score)
+	for _, tr := range card.Trends() {
+		out.Trends = append(out.Trends, scoresview.Trend{Kind: tr.Kind, Model: tr.Model, Score: tr.Score, Band: tr.Band, At: tr.At,
+			Values: tr.Values, Spark: scoresview.SparkGeometry(tr.Values, scoresview.SparkWidth, scoresview.SparkHeight)})
 	}
-	rank := map[string]int{}
-	for i, k := range scores.Kinds {
-		rank[k] = i
-	}
-	for _, p := range card.Current {
-		vals := hist[[2]string{p.Kind, p.Model}]
-		out.Trends = append(out.Trends, scoresview.Trend{Kind: p.Kind, Model: p.Model, Score: p.Score, Band: p.Band, At: p.At,
-			Values: vals, Spark: scoresview.SparkGeometry(vals, scoresview.SparkWidth, scoresview.SparkHeight)})
-	}
-	sort.SliceStable(out.Trends, func(i, j int) bool { return rank[out.Trends[i].Kind] < rank[out.Trends[j].Kind] })
 	return out
 }
 
-// leadScoresCard shapes a lead's card for the lead page's scores card:
-// the current values by kind, each with its trend line.
+// leadScoresCard draws a lead's card on the lead page: the current
+// values by kind (intention highest first), each with its trend line.
 func leadScoresCard(c echo.Context, card scores.Card) leadsview.Scores {
 	var out leadsview.Scores
 	if card.Error != nil {
 		out.Error = platformMessage(c, card.Error)
 		out.Cached = len(card.Current) > 0
 	}
-	hist := map[[2]string][]float64{}
-	for _, p := range card.History {
-		k := [2]string{p.Kind, p.Model}
-		hist[k] = append(hist[k], p.Score)
-	}
-	for _, p := range card.Current {
-		vals := hist[[2]string{p.Kind, p.Model}]
-		row := leadsview.ScoreRow{Model: p.Model, Score: p.Score, Points: len(vals)}
-		if len(vals) >= 2 {
-			row.Trend = scoresview.Sparkline(scoresview.SparkGeometry(vals, scoresview.SparkWidth, scoresview.SparkHeight),
-				p.Kind+" "+p.Model)
+	for _, tr := range card.Trends() {
+		row := leadsview.ScoreRow{Model: tr.Model, Score: tr.Score, Points: len(tr.Values)}
+		if len(tr.Values) >= 2 {
+			row.Trend = scoresview.Sparkline(scoresview.SparkGeometry(tr.Values, scoresview.SparkWidth, scoresview.SparkHeight),
+				tr.Kind+" "+tr.Model)
 		}
-		switch p.Kind {
+		switch tr.Kind {
 		case db.ScoreIdentity:
-			row.Grade = p.Band
+			row.Grade = tr.Band
 			out.Identity = append(out.Identity, row)
 		case db.ScoreActive:
-			row.Level = p.Band
+			row.Level = tr.Band
 			out.Activity = append(out.Activity, row)
 		default:
-			row.Level = p.Band
+			row.Level = tr.Band
 			out.Intention = append(out.Intention, row)
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/internal/secret"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // withPlatform gives the server a platform manager on the harness's store:
@@ -29,7 +28,7 @@ func withPlatform(t testing.TB, box **secret.Box, edit ...func(*platform.Config)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := platform.Config{Store: d.Store, Box: b, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		cfg := platform.Config{Store: d.Store, Box: b, Logger: testkit.Quiet(),
 			Sandbox: platform.SandboxOptions{Seed: 1, Persons: 200, Leads: 40},
 			Tune: func(c *jing.Config) {
 				c.Retry = jing.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}

@@ -352,7 +352,7 @@ func TestReferenceRefreshCoalescesAndPollsOnlyWhileActive(t *testing.T) {
 // When the platform fails, every set keeps its copy and says "as of", and
 // the failure is the platform error's own translated sentence, never Go text.
 func TestReferencePlatformFailureKeepsTheCopyAndIsTranslated(t *testing.T) {
-	h, rig, c := refMarketer(t, false)
+	h, rig, _ := refMarketer(t, false)
 	rig.refresh("")
 	before := rig.set("members")
 	h.clock.Advance(time.Hour)
@@ -367,7 +367,7 @@ func TestReferencePlatformFailureKeepsTheCopyAndIsTranslated(t *testing.T) {
 		if err := h.store.SetUserLang(context.Background(), u.ID, lang); err != nil {
 			t.Fatal(err)
 		}
-		c = h.login("mia")
+		c := h.login("mia")
 		body := c.get("/settings/reference").Body.String()
 		loc := h.srv.Catalog.Localizer(lang)
 		if !strings.Contains(body, `data-testid="refdata-failing"`) {

@@ -1,43 +1,107 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
-	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/sends"
-	"github.com/jingdesk/jingdesk/internal/sheet"
 	sendsview "github.com/jingdesk/jingdesk/templates/sends"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
 
-// The shared steps of a send (issue 7), the same for SMS and email: the
+// The sends area (issue 7): the SMS pages (sms.go), the email pages
+// (email.go, email_form.go), the steps every send shares (this file: the
 // test send, the confirmation with the frozen count, the second approval,
-// cancelling, the decision on an unknown outcome, the delivery (polled)
-// and the per-recipient records. The service (internal/sends) keeps the
-// ledger exactly-once and audits every step; these handlers show it.
+// cancelling, the decision on an unknown outcome), its lifecycle panels,
+// delivery and records (send_panels.go), and Settings → Sends
+// (send_settings.go). The rules and the exactly-once ledger are
+// internal/sends'; these handlers parse, call one method, and show it.
+type sendsArea struct {
+	*kit
+	sends  sendService
+	ledger sendReader
+}
 
-// sendFromParam is the send of the route's :id; unknown is a 404.
-func (s *Server) sendFromParam(c echo.Context) (db.Send, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if s.Sends == nil || err != nil || id <= 0 {
-		return db.Send{}, echo.NewHTTPError(http.StatusNotFound, errNotFound)
+// sendService is what the area asks of internal/sends.
+type sendService interface {
+	Messages(ctx context.Context) ([]jing.SMSMessage, error)
+	Mailboxes(ctx context.Context) ([]jing.Mailbox, error)
+	Audience(ctx context.Context, sd db.Send) int64
+	CreateDraft(ctx context.Context, userID int64, channel string, d sends.Draft) (int64, error)
+	Change(ctx context.Context, id int64, user *db.User, d sends.Draft) (db.Send, error)
+	RequestConsentCheck(ctx context.Context, id, userID int64) (int64, error)
+	PrepareConfirmation(ctx context.Context, id int64) (sends.Confirmation, error)
+	Confirm(ctx context.Context, id int64, user *db.User, typed string) (db.Send, error)
+	TestSend(ctx context.Context, draftID int64, user *db.User) (db.Send, error)
+	Approve(ctx context.Context, id int64, user *db.User) (db.Send, error)
+	Reject(ctx context.Context, id int64, user *db.User, note string) error
+	Cancel(ctx context.Context, id int64, user *db.User) error
+	Decide(ctx context.Context, id int64, user *db.User, decision string) (db.Send, error)
+	Poll(ctx context.Context, id int64) (db.Send, error)
+	SyncRecords(ctx context.Context, id int64) (int, error)
+	Settings(ctx context.Context) (sends.Settings, error)
+	SaveSettingsText(ctx context.Context, in sends.SettingsText) (sends.Settings, error)
+}
+
+// sendReader is what the sends pages read of the store: the ledger, its
+// records and timeline, and the names of the crowds, users and jobs a
+// send mentions.
+type sendReader interface {
+	Send(ctx context.Context, id int64) (db.Send, error)
+	ListSends(ctx context.Context, f db.SendFilter) ([]db.Send, error)
+	SendRecords(ctx context.Context, id int64, f db.SendRecordFilter) ([]db.SendRecord, int, error)
+	SendFailureReasons(ctx context.Context, id int64) ([]db.ReasonCount, error)
+	ListAudit(ctx context.Context, f db.AuditFilter) ([]db.AuditEntry, error)
+	Crowd(ctx context.Context, groupID int64) (db.Crowd, error)
+	ListCrowds(ctx context.Context, f db.CrowdFilter) ([]db.Crowd, int, error)
+	User(ctx context.Context, id int64) (db.User, error)
+	Job(ctx context.Context, id int64) (db.Job, error)
+}
+
+// targetSend is the send of the route's :id, of channel ("" for any);
+// an unknown one, or one of the other channel, is a 404.
+func (a *sendsArea) targetSend(c echo.Context, channel string) (db.Send, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return db.Send{}, err
 	}
-	return s.Store.Send(c.Request().Context(), id)
+	sd, err := a.ledger.Send(c.Request().Context(), id)
+	if err == nil && channel != "" && sd.Channel != channel {
+		return sd, echo.NewHTTPError(http.StatusNotFound, errNotFound)
+	}
+	return sd, err
+}
+
+// maySend reports whether the signed-in user may send (internal/sends' rule).
+func maySend(c echo.Context) bool { return sends.MaySend(currentUser(c)) }
+
+// sendCrowd is a crowd a send names, as the local copy knows it (a crowd
+// it no longer has shows by its id).
+type sendCrowd struct {
+	ID      int64
+	Name    string
+	Members int64
+}
+
+func (a *sendsArea) sendCrowds(ctx context.Context, ids []int64) []sendCrowd {
+	out := make([]sendCrowd, 0, len(ids))
+	for _, g := range ids {
+		cr := sendCrowd{ID: g, Name: "#" + strconv.FormatInt(g, 10)}
+		if known, err := a.ledger.Crowd(ctx, g); err == nil {
+			cr.Name, cr.Members = known.Name, known.UserCount
+		}
+		out = append(out, cr)
+	}
+	return out
 }
 
 // sendSection is the navigation section of a channel.
@@ -46,92 +110,6 @@ func sendSection(channel string) string {
 		return "email"
 	}
 	return "sms"
-}
-
-// sendPanels is the lifecycle part of a send's page, the same for both
-// channels: state, confirmation, approval, the decision on an unknown
-// outcome, delivery and records. The channel pages put it under their own
-// content (message, audience, preview).
-func (s *Server) sendPanels(c echo.Context, sd db.Send) (templ.Component, error) {
-	v, err := s.sendPanelsView(c, sd)
-	if err != nil {
-		return nil, err
-	}
-	return sendsview.Lifecycle(v), nil
-}
-
-func (s *Server) sendPanelsView(c echo.Context, sd db.Send) (sendsview.Panels, error) {
-	ctx := c.Request().Context()
-	u := currentUser(c)
-	v := sendsview.Panels{ID: sd.ID, Channel: sd.Channel, State: sd.State, Test: sd.Test, Now: s.Now().Unix(),
-		CanAct: mayMove(u), IsAuthor: u != nil && (u.ID == sd.CreatedBy || u.ID == sd.ConfirmedBy),
-		AudienceCount: sd.AudienceCount, CreatedByName: sd.CreatedByName, CreatedAt: sd.CreatedAt,
-		ConfirmedAt: sd.ConfirmedAt, ApprovedByName: sd.ApprovedByName, ApprovedAt: sd.ApprovedAt,
-		SubmittedAt: sd.SubmittedAt, UpdatedAt: sd.UpdatedAt, SendTime: sd.SendTime, PlatformID: sd.PlatformID,
-		Evidence: state(c).loc.Stored(sd.Evidence), LastError: state(c).loc.Stored(sd.LastError), RequestID: sd.RequestID}
-	if sd.ConfirmedBy != 0 {
-		if cu, err := s.Store.User(ctx, sd.ConfirmedBy); err == nil {
-			v.ConfirmedByName = cmp.Or(cu.DisplayName, cu.Username)
-		}
-	}
-	if sd.State != db.SendDraft && sd.State != db.SendUnknown {
-		v.Evidence = ""
-	}
-	if sendsview.HasDelivery(sd.State) {
-		d, err := s.deliveryView(c, sd)
-		if err != nil {
-			return v, err
-		}
-		v.Delivery = d
-	}
-	entries, err := s.Store.ListAudit(ctx, db.AuditFilter{Object: fmt.Sprintf("send:%d", sd.ID), Limit: 200})
-	if err != nil {
-		return v, err
-	}
-	slices.Reverse(entries) // the timeline reads oldest first
-	for _, e := range entries {
-		v.Timeline = append(v.Timeline, sendsview.Event{At: e.At, User: e.Username, Action: strings.TrimPrefix(e.Action, "send."),
-			Summary: e.Summary, Outcome: e.Outcome, RequestID: e.RequestID})
-	}
-	return v, nil
-}
-
-func (s *Server) deliveryView(c echo.Context, sd db.Send) (sendsview.Delivery, error) {
-	d := sendsview.Delivery{ID: sd.ID, Channel: sd.Channel, State: sd.State, PlatformStatus: sd.PlatformStatus,
-		Counts: sendsview.Counts(sd.Counts), CheckedAt: sd.CheckedAt, Now: s.Now().Unix(), SendTime: sd.SendTime,
-		CanSync: mayMove(currentUser(c))}
-	reasons, err := s.Store.SendFailureReasons(c.Request().Context(), sd.ID)
-	if err != nil {
-		return d, err
-	}
-	for _, r := range reasons {
-		d.Reasons = append(d.Reasons, sendsview.Reason{Reason: r.Reason, Count: r.Count})
-	}
-	return d, nil
-}
-
-// sendErrorText is what a user reads for a refusal of the service or the
-// platform (with the platform's request id); ok is false for other errors.
-func sendErrorText(c echo.Context, err error) (msg, ref string, ok bool) {
-	if je, isJing := jing.AsError(err); isJing {
-		return state(c).loc.Message(je.Message()), je.RequestID, true
-	}
-	for _, k := range []struct {
-		err error
-		id  string
-	}{
-		{sends.ErrNoName, "no_name"}, {sends.ErrNoMessage, "no_message"}, {sends.ErrNoAudience, "no_audience"},
-		{sends.ErrBothAudiences, "both_audiences"}, {sends.ErrNoMailbox, "no_mailbox"}, {sends.ErrNoSubject, "no_subject"},
-		{sends.ErrPastTime, "past_time"}, {sends.ErrNotDraft, "not_draft"}, {sends.ErrCountMismatch, "count_mismatch"},
-		{sends.ErrOwnApproval, "own_approval"}, {sends.ErrNotAllowed, "not_allowed"}, {sends.ErrStateChanged, "state_changed"},
-		{sends.ErrEmptyAudience, "empty_audience"}, {sends.ErrNoTestRecipients, "no_test_recipients"},
-		{sends.ErrBadSettings, "bad_settings"}, {sends.ErrStarted, "started"}, {sends.ErrConsentNeedsList, "consent_needs_list"},
-	} {
-		if errors.Is(err, k.err) {
-			return t(c, "sends.error."+k.id), "", true
-		}
-	}
-	return "", "", false
 }
 
 // backToSend ends a step on the send's page with a flash (a full
@@ -148,23 +126,21 @@ func backToSend(c echo.Context, sd db.Send, kind, msg string) error {
 	return c.Redirect(http.StatusSeeOther, to)
 }
 
-// stepDone ends a step: refusals the user can act on go back to the
-// send's page as an error flash; other errors are errors.
-func (s *Server) stepDone(c echo.Context, sd db.Send, err error, success string) error {
+// stepDone ends a step: a refusal the user can act on (the service's or
+// the platform's) goes back to the send's page as an error flash; a step
+// the user may not take, and any other error, is returned.
+func stepDone(c echo.Context, sd db.Send, err error, success string) error {
 	if err == nil {
 		return backToSend(c, sd, ui.FlashSuccess, success)
 	}
 	if errors.Is(err, sends.ErrNotAllowed) {
-		return echo.NewHTTPError(http.StatusForbidden, errForbidden)
+		return err
 	}
-	msg, ref, ok := sendErrorText(c, err)
+	text, ok := userMessage(c, err)
 	if !ok {
 		return err
 	}
-	if ref != "" {
-		msg += " " + t(c, "sends.request_id", "ID", ref)
-	}
-	return backToSend(c, sd, ui.FlashError, msg)
+	return backToSend(c, sd, ui.FlashError, text)
 }
 
 // outcomeFlash says how a submission ended.
@@ -186,29 +162,25 @@ func outcomeFlash(c echo.Context, sd db.Send) (string, string) {
 
 // audienceText describes a send's audience: its crowds by name, or the
 // pasted list's size.
-func (s *Server) audienceText(c echo.Context, sd db.Send) string {
+func (a *sendsArea) audienceText(c echo.Context, sd db.Send) string {
 	if len(sd.Mobiles) > 0 {
 		return t(c, "sends.audience.mobiles", "Count", state(c).loc.Number(int64(len(sd.Mobiles)-len(sd.Excluded))))
 	}
-	names := make([]string, 0, len(sd.GroupIDs))
-	for _, g := range sd.GroupIDs {
-		if cr, err := s.Store.Crowd(c.Request().Context(), g); err == nil {
-			names = append(names, cr.Name)
-		} else {
-			names = append(names, "#"+strconv.FormatInt(g, 10))
-		}
+	var names []string
+	for _, cr := range a.sendCrowds(c.Request().Context(), sd.GroupIDs) {
+		names = append(names, cr.Name)
 	}
 	return t(c, "sends.audience.crowds", "Names", strings.Join(names, "、"))
 }
 
-func (s *Server) confirmView(c echo.Context, id int64) (sendsview.Confirm, error) {
-	cf, err := s.Sends.PrepareConfirmation(c.Request().Context(), id)
+func (a *sendsArea) confirmView(c echo.Context, id int64) (sendsview.Confirm, error) {
+	cf, err := a.sends.PrepareConfirmation(c.Request().Context(), id)
 	if err != nil {
 		return sendsview.Confirm{}, err
 	}
 	sd := cf.Send
 	v := sendsview.Confirm{ID: sd.ID, Channel: sd.Channel, Name: sd.Name, Count: cf.Count, MustType: cf.MustType,
-		NeedsApproval: cf.NeedsApproval, SendTime: sd.SendTime, Audience: s.audienceText(c, sd), Sender: sd.Sender}
+		NeedsApproval: cf.NeedsApproval, SendTime: sd.SendTime, Audience: a.audienceText(c, sd), Sender: sd.Sender}
 	if sd.Channel == sends.EDM {
 		v.Message = sd.Subject
 	} else {
@@ -217,9 +189,9 @@ func (s *Server) confirmView(c echo.Context, id int64) (sendsview.Confirm, error
 	return v, nil
 }
 
-func (s *Server) renderConfirm(c echo.Context, status int, sd db.Send, v sendsview.Confirm) error {
+func (a *sendsArea) renderConfirm(c echo.Context, status int, sd db.Send, v sendsview.Confirm) error {
 	if isHTMX(c) {
-		return s.renderFragment(c, status, sendsview.ConfirmBox(v))
+		return a.renderFragment(c, status, sendsview.ConfirmBox(v))
 	}
 	body := templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 		if _, err := io.WriteString(w, `<div id="`+sendsview.ConfirmID+`">`); err != nil {
@@ -231,11 +203,11 @@ func (s *Server) renderConfirm(c echo.Context, status int, sd db.Send, v sendsvi
 		_, err := io.WriteString(w, `</div>`)
 		return err
 	})
-	return s.render(c, status, View{Title: t(c, "sends.confirm.title"), Section: sendSection(sd.Channel), Body: body})
+	return a.render(c, status, View{Title: t(c, "sends.confirm.title"), Section: sendSection(sd.Channel), Body: body})
 }
 
-func (s *Server) showSendConfirmation(c echo.Context) error {
-	sd, err := s.sendFromParam(c)
+func (a *sendsArea) showSendConfirmation(c echo.Context) error {
+	sd, err := a.targetSend(c, "")
 	if err != nil {
 		return err
 	}
@@ -243,41 +215,41 @@ func (s *Server) showSendConfirmation(c echo.Context) error {
 		kind, msg := outcomeFlash(c, sd)
 		return backToSend(c, sd, kind, msg)
 	}
-	v, err := s.confirmView(c, sd.ID)
+	v, err := a.confirmView(c, sd.ID)
 	if err != nil {
 		return err
 	}
-	return s.renderConfirm(c, http.StatusOK, sd, v)
+	return a.renderConfirm(c, http.StatusOK, sd, v)
 }
 
 // confirmSend freezes the audience and sends (or waits for approval).
 // Exactly once: of racing confirmations one wins; the others, like a
 // confirmation of a send that has moved on, land on the send's page.
-func (s *Server) confirmSend(c echo.Context) error {
-	sd, err := s.sendFromParam(c)
+func (a *sendsArea) confirmSend(c echo.Context) error {
+	sd, err := a.targetSend(c, "")
 	if err != nil {
 		return err
 	}
 	typed := clip(c.FormValue("typed"), 40)
-	now, err := s.Sends.Confirm(c.Request().Context(), sd.ID, currentUser(c), typed)
+	now, err := a.sends.Confirm(c.Request().Context(), sd.ID, currentUser(c), typed)
 	switch {
 	case errors.Is(err, sends.ErrCountMismatch), errors.Is(err, sends.ErrEmptyAudience):
-		v, verr := s.confirmView(c, sd.ID)
+		v, verr := a.confirmView(c, sd.ID)
 		if verr != nil {
 			return verr
 		}
 		v.Typed = typed
-		v.Error, _, _ = sendErrorText(c, err)
-		return s.renderConfirm(c, http.StatusUnprocessableEntity, sd, v)
+		v.Error, _ = userMessage(c, err)
+		return a.renderConfirm(c, http.StatusUnprocessableEntity, sd, v)
 	case errors.Is(err, sends.ErrNotDraft), errors.Is(err, sends.ErrStateChanged):
-		cur, lerr := s.Store.Send(c.Request().Context(), sd.ID)
+		cur, lerr := a.ledger.Send(c.Request().Context(), sd.ID)
 		if lerr != nil {
 			return lerr
 		}
 		kind, msg := outcomeFlash(c, cur)
 		return backToSend(c, cur, kind, t(c, "sends.flash.already")+" "+msg)
 	case err != nil:
-		return s.stepDone(c, sd, err, "")
+		return stepDone(c, sd, err, "")
 	}
 	kind, msg := outcomeFlash(c, now)
 	return backToSend(c, now, kind, msg)
@@ -285,20 +257,18 @@ func (s *Server) confirmSend(c echo.Context) error {
 
 // --- test, approval, cancel, decision ---
 
-// testSend sends the draft's message to the test recipients only.
-func (s *Server) testSend(c echo.Context) error {
-	sd, err := s.sendFromParam(c)
+// testSend sends the draft's message to the test recipients only. For
+// htmx it answers with the lifecycle panels, saying how the test went.
+func (a *sendsArea) testSend(c echo.Context) error {
+	sd, err := a.targetSend(c, "")
 	if err != nil {
 		return err
 	}
-	ts, err := s.Sends.TestSend(c.Request().Context(), sd.ID, currentUser(c))
-	notice, link, problem, ref := "", "", "", ""
+	ts, err := a.sends.TestSend(c.Request().Context(), sd.ID, currentUser(c))
+	notice, link, problem := "", "", ""
 	if err != nil {
-		if errors.Is(err, sends.ErrNotAllowed) {
-			return echo.NewHTTPError(http.StatusForbidden, errForbidden)
-		}
 		var ok bool
-		if problem, ref, ok = sendErrorText(c, err); !ok {
+		if problem, ok = userMessage(c, err); !ok || errors.Is(err, sends.ErrNotAllowed) {
 			return err
 		}
 	} else {
@@ -312,74 +282,76 @@ func (s *Server) testSend(c echo.Context) error {
 		}
 		return backToSend(c, ts, ui.FlashSuccess, notice)
 	}
-	cur, err := s.Store.Send(c.Request().Context(), sd.ID)
+	cur, err := a.ledger.Send(c.Request().Context(), sd.ID)
 	if err != nil {
 		return err
 	}
-	v, err := s.sendPanelsView(c, cur)
+	v, err := a.panelsView(c, cur)
 	if err != nil {
 		return err
 	}
-	v.Notice, v.NoticeLink, v.Error, v.ErrorRef = notice, link, problem, ref
+	v.Notice, v.NoticeLink, v.Error = notice, link, problem
 	status := http.StatusOK
 	if problem != "" {
 		status = http.StatusUnprocessableEntity
 	}
-	return s.renderFragment(c, status, sendsview.Lifecycle(v))
+	return a.renderFragment(c, status, sendsview.Lifecycle(v))
 }
 
-func (s *Server) approveSend(c echo.Context) error {
-	sd, err := s.sendFromParam(c)
+func (a *sendsArea) approveSend(c echo.Context) error {
+	sd, err := a.targetSend(c, "")
 	if err != nil {
 		return err
 	}
-	now, err := s.Sends.Approve(c.Request().Context(), sd.ID, currentUser(c))
+	now, err := a.sends.Approve(c.Request().Context(), sd.ID, currentUser(c))
 	if errors.Is(err, sends.ErrOwnApproval) {
 		// Refused, and audited as such by the service.
-		addFlash(c, ui.FlashError, t(c, "sends.error.own_approval"))
+		text, _ := userMessage(c, err)
+		addFlash(c, ui.FlashError, text)
 		if isHTMX(c) {
 			c.Response().Header().Set("HX-Redirect", sendsview.PagePath(sd.Channel, sd.ID))
 		}
-		return s.forbiddenStep(c, sd)
+		return forbiddenStep(c, sd, text)
 	}
 	if err != nil {
-		return s.stepDone(c, sd, err, "")
+		return stepDone(c, sd, err, "")
 	}
 	kind, msg := outcomeFlash(c, now)
 	return backToSend(c, now, kind, msg)
 }
 
 // forbiddenStep answers a refused step with 403 and the send's page
-// address, the reason being in the flash the page then shows.
-func (s *Server) forbiddenStep(c echo.Context, sd db.Send) error {
+// address, the reason (why, also in the flash the page then shows) in a
+// minimal page of its own.
+func forbiddenStep(c echo.Context, sd db.Send, why string) error {
 	to := sendsview.PagePath(sd.Channel, sd.ID)
 	c.Response().Header().Set(echo.HeaderLocation, to)
 	return c.HTML(http.StatusForbidden, `<!doctype html><meta charset="utf-8"><title>403</title><p>`+
-		templ.EscapeString(t(c, "sends.error.own_approval"))+` <a href="`+to+`">`+templ.EscapeString(t(c, "sends.back"))+`</a></p>`)
+		templ.EscapeString(why)+` <a href="`+to+`">`+templ.EscapeString(t(c, "sends.back"))+`</a></p>`)
 }
 
-func (s *Server) rejectSend(c echo.Context) error {
-	sd, err := s.sendFromParam(c)
+func (a *sendsArea) rejectSend(c echo.Context) error {
+	sd, err := a.targetSend(c, "")
 	if err != nil {
 		return err
 	}
 	note := clip(strings.TrimSpace(c.FormValue("note")), 500)
-	err = s.Sends.Reject(c.Request().Context(), sd.ID, currentUser(c), note)
-	return s.stepDone(c, sd, err, t(c, "sends.flash.rejected"))
+	err = a.sends.Reject(c.Request().Context(), sd.ID, currentUser(c), note)
+	return stepDone(c, sd, err, t(c, "sends.flash.rejected"))
 }
 
-func (s *Server) cancelSend(c echo.Context) error {
-	sd, err := s.sendFromParam(c)
+func (a *sendsArea) cancelSend(c echo.Context) error {
+	sd, err := a.targetSend(c, "")
 	if err != nil {
 		return err
 	}
-	err = s.Sends.Cancel(c.Request().Context(), sd.ID, currentUser(c))
-	return s.stepDone(c, sd, err, t(c, "sends.flash.cancelled"))
+	err = a.sends.Cancel(c.Request().Context(), sd.ID, currentUser(c))
+	return stepDone(c, sd, err, t(c, "sends.flash.cancelled"))
 }
 
 // decideSend settles an unknown outcome by a person's decision.
-func (s *Server) decideSend(c echo.Context) error {
-	sd, err := s.sendFromParam(c)
+func (a *sendsArea) decideSend(c echo.Context) error {
+	sd, err := a.targetSend(c, "")
 	if err != nil {
 		return err
 	}
@@ -387,194 +359,13 @@ func (s *Server) decideSend(c echo.Context) error {
 	if decision != sends.DecideSent && decision != sends.DecideAgain {
 		return echo.NewHTTPError(http.StatusBadRequest, errBadRequest)
 	}
-	now, err := s.Sends.Decide(c.Request().Context(), sd.ID, currentUser(c), decision)
+	now, err := a.sends.Decide(c.Request().Context(), sd.ID, currentUser(c), decision)
 	if err != nil {
-		return s.stepDone(c, sd, err, "")
+		return stepDone(c, sd, err, "")
 	}
 	if decision == sends.DecideSent {
 		return backToSend(c, now, ui.FlashSuccess, t(c, "sends.flash.marked_sent"))
 	}
 	kind, msg := outcomeFlash(c, now)
 	return backToSend(c, now, kind, msg)
-}
-
-// --- delivery ---
-
-// refreshThrottle keeps the status polling of many open pages from asking
-// the platform more than once per refreshEvery per send.
-var refreshThrottle = struct {
-	sync.Mutex
-	last map[refreshKey]time.Time
-}{last: map[refreshKey]time.Time{}}
-
-type refreshKey struct {
-	s  *Server
-	id int64
-}
-
-const refreshEvery = 5 * time.Second
-
-// mayRefresh reports whether send id may be refreshed now, and if so
-// notes it (real time: the platform's sends run in real time).
-func (s *Server) mayRefresh(id int64) bool {
-	refreshThrottle.Lock()
-	defer refreshThrottle.Unlock()
-	k, now := refreshKey{s, id}, time.Now()
-	if last, ok := refreshThrottle.last[k]; ok && now.Sub(last) < refreshEvery {
-		return false
-	}
-	for key, at := range refreshThrottle.last {
-		if now.Sub(at) > time.Minute {
-			delete(refreshThrottle.last, key)
-		}
-	}
-	refreshThrottle.last[k] = now
-	return true
-}
-
-// showSendStatus is the delivery fragment, polled while the send is under
-// way: it asks the platform (at most once per 5 s per send), and once the
-// platform is done copies the recipients' outcomes.
-func (s *Server) showSendStatus(c echo.Context) error {
-	sd, err := s.sendFromParam(c)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	var problem, ref string
-	if sd.State == db.SendSubmitted && s.mayRefresh(sd.ID) {
-		now, err := s.Sends.Refresh(ctx, sd.ID)
-		if err != nil {
-			msg, r, ok := sendErrorText(c, err)
-			if !ok {
-				return err
-			}
-			problem, ref = t(c, "sends.delivery.refresh_failed", "Error", msg), r
-		} else {
-			if now.State == db.SendDone {
-				if _, err := s.Sends.SyncRecords(ctx, sd.ID); err != nil {
-					s.log(c).Warn("copy a send's records", "send", sd.ID, "error", err)
-				}
-			}
-			sd = now
-		}
-	}
-	d, err := s.deliveryView(c, sd)
-	if err != nil {
-		return err
-	}
-	d.Error, d.ErrorRef = problem, ref
-	return s.renderFragment(c, http.StatusOK, sendsview.DeliveryPanel(d))
-}
-
-// --- records ---
-
-func recordsFilter(value func(string) string) (db.SendRecordFilter, int) {
-	f := db.SendRecordFilter{Query: clip(strings.TrimSpace(value("q")), 100), Status: clip(value("status"), 20), Limit: sendsview.RecordsPageSize}
-	page := 1
-	if p, err := strconv.Atoi(value("page")); err == nil && p > 1 {
-		page = p
-	}
-	f.Offset = (page - 1) * sendsview.RecordsPageSize
-	return f, page
-}
-
-func (s *Server) recordsView(c echo.Context, sd db.Send, f db.SendRecordFilter, page int) (sendsview.Records, error) {
-	u := currentUser(c)
-	v := sendsview.Records{ID: sd.ID, Channel: sd.Channel, Q: f.Query, Status: f.Status, Page: page,
-		CanExport: mayMove(u), CanSync: mayMove(u), Submitted: sd.PlatformID != "" && sendsview.HasDelivery(sd.State)}
-	rows, total, err := s.Store.SendRecords(c.Request().Context(), sd.ID, f)
-	if err != nil {
-		return v, err
-	}
-	v.Total, v.Pages = total, (total+sendsview.RecordsPageSize-1)/sendsview.RecordsPageSize
-	mask := !mayMove(u)
-	for _, r := range rows {
-		rec := sendsview.Record{Recipient: r.Recipient, Status: r.Status, Error: r.Error, At: r.At}
-		if mask {
-			rec.Recipient = leads.Mask(r.Recipient)
-		}
-		v.Rows = append(v.Rows, rec)
-	}
-	return v, nil
-}
-
-func (s *Server) showSendRecords(c echo.Context) error {
-	sd, err := s.sendFromParam(c)
-	if err != nil {
-		return err
-	}
-	f, page := recordsFilter(c.QueryParam)
-	v, err := s.recordsView(c, sd, f, page)
-	if err != nil {
-		return err
-	}
-	if !isHTMX(c) {
-		return s.render(c, http.StatusOK, View{Title: t(c, "sends.records.title"), Section: sendSection(sd.Channel), Body: sendsview.RecordsTable(v)})
-	}
-	return s.renderFragment(c, http.StatusOK, sendsview.RecordsTable(v))
-}
-
-// syncSendRecords copies every recipient's outcome from the platform now.
-func (s *Server) syncSendRecords(c echo.Context) error {
-	sd, err := s.sendFromParam(c)
-	if err != nil {
-		return err
-	}
-	if _, err := s.Sends.SyncRecords(c.Request().Context(), sd.ID); err != nil {
-		return s.stepDone(c, sd, err, "")
-	}
-	if !isHTMX(c) {
-		return backToSend(c, sd, ui.FlashSuccess, t(c, "sends.flash.synced"))
-	}
-	v, err := s.recordsView(c, sd, db.SendRecordFilter{Limit: sendsview.RecordsPageSize}, 1)
-	if err != nil {
-		return err
-	}
-	return s.renderFragment(c, http.StatusOK, sendsview.RecordsTable(v))
-}
-
-// exportSendRecords streams the recipients matching the search as CSV
-// (UTF-8 with a BOM, so spreadsheet programs read Chinese correctly).
-func (s *Server) exportSendRecords(c echo.Context) error {
-	sd, err := s.sendFromParam(c)
-	if err != nil {
-		return err
-	}
-	f, _ := recordsFilter(c.QueryParam)
-	ctx := c.Request().Context()
-	name := t(c, "sends.records.file", "Name", sd.Name) + ".csv"
-	ascii := fmt.Sprintf("send-%d-records.csv", sd.ID)
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, sheet.CSV.ContentType())
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, rfc5987(name)))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	c.Response().WriteHeader(http.StatusOK)
-	w, err := sheet.New(c.Response(), sheet.CSV)
-	if err != nil {
-		return nil // the client went away
-	}
-	_ = w.WriteText(t(c, "sends.records.col.recipient"), t(c, "sends.records.col.status"), t(c, "sends.records.col.error"), t(c, "sends.records.col.at"))
-	const batch = 1000
-	f.Limit = batch
-	for f.Offset = 0; ; f.Offset += batch {
-		rows, _, err := s.Store.SendRecords(ctx, sd.ID, f)
-		if err != nil {
-			s.log(c).Error("export a send's records", "send", sd.ID, "error", err)
-			break
-		}
-		for _, r := range rows {
-			at := ""
-			if r.At > 0 {
-				at = state(c).loc.DateTime(r.At)
-			}
-			_ = w.WriteText(r.Recipient, t(c, "sends.rstatus."+r.Status), r.Error, at)
-		}
-		if len(rows) < batch || w.Flush() != nil {
-			break
-		}
-	}
-	_ = w.Close()
-	return nil
 }

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -214,6 +216,18 @@ func TestSendUnknownOutcomeDecision(t *testing.T) {
 	if !strings.Contains(page, `data-action="decide"`) || !strings.Contains(page, `data-action="submit"`) {
 		t.Error("the timeline lacks the steps")
 	}
+	// …in the reader's language: every step's summary is a message of the
+	// catalogs (the decision's with the evidence it was taken on), never
+	// shown encoded nor in English.
+	timeline := parsePage(t, page).text("send-timeline")
+	for _, want := range []string{"已确认，发送给 2 人", "结果未知", "没有发出 — 重新发送", "没有得到明确的答复", "平台已接受"} {
+		if !strings.Contains(timeline, want) {
+			t.Errorf("the timeline lacks %q", want)
+		}
+	}
+	if strings.Contains(timeline, "i18n:") || strings.Contains(timeline, "confirmed") || strings.Contains(timeline, "accepted") {
+		t.Errorf("the timeline shows stored messages as they are stored:\n%s", timeline)
+	}
 }
 
 func TestSendStatusPollsUntilDoneAndRecords(t *testing.T) {
@@ -314,5 +328,107 @@ func TestSendSettingsAdminOnly(t *testing.T) {
 	st, _ := rig.sends.Settings(context.Background())
 	if len(st.TestMobiles) != 1 || st.ConfirmTypeAbove != 50 || st.ApprovalAbove != 500 || len(st.TestEmails) != 1 {
 		t.Fatalf("saved %+v", st)
+	}
+}
+
+// A refusal lands on the field it is about, for both channels and the
+// settings: the form says it, marks the field, and keeps what was typed.
+func TestSendRefusalsArePlacedOnTheirField(t *testing.T) {
+	h, rig := newSendsHarness(t)
+	c := sendsSetup(t, h, rig, sends.DefaultSettings)
+	h.addUser("ada", db.RoleAdmin)
+	msgID := rig.sandbox().SMSMessageIDs("approved")[0]
+	mobile := sampleMobiles(rig, 1)[0]
+
+	for _, tc := range []struct {
+		name, field, input string
+		form               url.Values
+	}{
+		{"no name", "name", "sms-name", url.Values{"sms_id": {msgID}, "audience": {"mobiles"}, "mobiles": {mobile}}},
+		{"no message", "message", "sms-message-select", url.Values{"name": {"a"}, "audience": {"mobiles"}, "mobiles": {mobile}}},
+		{"invalid mobiles", "mobiles", "sms-mobiles", url.Values{"name": {"a"}, "sms_id": {msgID}, "audience": {"mobiles"}, "mobiles": {mobile + "\n12x45"}}},
+		{"no time", "when", "sms-send-at", url.Values{"name": {"a"}, "sms_id": {msgID}, "audience": {"mobiles"}, "mobiles": {mobile}, "when": {"later"}, "send_at": {"soon"}}},
+	} {
+		rec := c.post("/sms", tc.form)
+		p := parsePage(t, rec.Body.String())
+		if rec.Code != http.StatusUnprocessableEntity || p.attr("sms-form-error", "data-field") != tc.field ||
+			p.attr(tc.input, "aria-invalid") != "true" || p.text("sms-form-error") == "" {
+			t.Errorf("sms %s: %d, error about %q (%q), %s aria-invalid=%q", tc.name, rec.Code,
+				p.attr("sms-form-error", "data-field"), p.text("sms-form-error"), tc.input, p.attr(tc.input, "aria-invalid"))
+		}
+	}
+
+	mb, _ := mailboxes(t, rig)
+	form := emailForm("邮件", "主题", mb.MailboxID, firstCrowd(t, h).GroupID)
+	form.Set("html", "<p>x</p>")
+	form.Set("when", "at")
+	rec := c.postEmail("/email", form, "", nil)
+	p := parsePage(t, rec.Body.String())
+	if rec.Code != http.StatusUnprocessableEntity || p.attr("email-form-error", "data-field") != "when" ||
+		p.attr("email-at", "aria-invalid") != "true" || p.inputValue("subject") != "主题" {
+		t.Errorf("email without a time: %d, error about %q", rec.Code, p.attr("email-form-error", "data-field"))
+	}
+	rec = c.postEmail("/email", emailForm("文件", "主题", mb.MailboxID, firstCrowd(t, h).GroupID), "x.html", []byte{0})
+	if p := parsePage(t, rec.Body.String()); rec.Code != http.StatusUnprocessableEntity || p.attr("email-form-error", "data-field") != "file" ||
+		!strings.Contains(p.text("email-form-error"), "x.html") {
+		t.Errorf("binary file: %d, error about %q: %q", rec.Code, p.attr("email-form-error", "data-field"), p.text("email-form-error"))
+	}
+
+	// Settings: every field's refusal at once, each under its field.
+	rec = h.login("ada").post("/settings/sends", url.Values{"test_mobiles": {"12345"}, "test_emails": {"nobody"},
+		"confirm_type_above": {"-3"}, "approval_above": {"1,000"}})
+	p = parsePage(t, rec.Body.String())
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("bad settings: %d", rec.Code)
+	}
+	for input, field := range map[string]string{"settings-test-mobiles": "test_mobiles", "settings-test-emails": "test_emails", "settings-type-above": "confirm_type_above"} {
+		if p.attr(input, "aria-invalid") != "true" || p.text("settings-error-"+field) == "" {
+			t.Errorf("settings %s: not marked, or no sentence under it", field)
+		}
+	}
+	if p.attr("settings-approval-above", "aria-invalid") != "false" || p.has("settings-error-approval_above") || p.inputValue("approval_above") != "1,000" {
+		t.Error("a good threshold is refused or lost")
+	}
+	if !strings.Contains(p.text("settings-error-test_mobiles"), "12345") {
+		t.Errorf("the bad mobile is not named: %q", p.text("settings-error-test_mobiles"))
+	}
+}
+
+// failingRecords is the store, except that reading a send's records
+// fails after the first batch (a disk error halfway through an export).
+type failingRecords struct {
+	sendReader
+	calls int
+}
+
+func (f *failingRecords) SendRecords(ctx context.Context, id int64, filter db.SendRecordFilter) ([]db.SendRecord, int, error) {
+	if f.calls++; f.calls > 1 {
+		return nil, 0, errors.New("disk I/O error")
+	}
+	return f.sendReader.SendRecords(ctx, id, filter)
+}
+
+// An export that fails halfway says so in the file: a short file never
+// passes for a whole one.
+func TestSendRecordsExportSaysWhereItStopped(t *testing.T) {
+	h := newHarness(t)
+	mia := h.addUser("mia", db.RoleMarketer)
+	ctx := context.Background()
+	id, err := h.store.CreateSend(ctx, "jd-export", mia.ID, db.SendDraftInput{Channel: "sms", Name: "导出", Mobiles: []string{"13900000001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := make([]db.SendRecord, 1500)
+	for i := range recs {
+		recs[i] = db.SendRecord{Recipient: fmt.Sprintf("139%08d", i), Status: "delivered"}
+	}
+	if err := h.store.SaveSendRecords(ctx, id, recs); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.areas.sends.ledger = &failingRecords{sendReader: h.srv.areas.sends.ledger}
+	rec := h.login("mia").get("/sends/" + strconv.FormatInt(id, 10) + "/records.csv")
+	lines := strings.Split(strings.TrimSpace(rec.Body.String()), "\n")
+	if rec.Code != http.StatusOK || len(lines) != 1+1000+1 || !strings.Contains(lines[len(lines)-1], "导出在此中断") {
+		t.Fatalf("export that failed halfway: %d, %d lines, ending %q", rec.Code, len(lines), lines[len(lines)-1])
 	}
 }

@@ -29,7 +29,8 @@ import (
 
 // Deps is everything the web layer needs from main: the one input of New,
 // which hands each area only the part it uses (web/areas.go). Store,
-// Catalog, Platform, Jobs, Reference, Webhooks, Leads and Scores are required.
+// Catalog, Platform, Jobs, Reference, Webhooks, Leads, Scores, Crowds and Sends
+// are required.
 type Deps struct {
 	Store   *db.Store
 	Catalog *i18n.Catalog
@@ -59,11 +60,11 @@ type Deps struct {
 	Reference ReferenceData
 	// Leads is the local copy's service: sync, moves and every write of a lead (internal/leads).
 	Leads *leads.Service
-	// Crowds is the crowds and imports service (internal/crowds); nil: those pages say they are unavailable.
+	// Crowds is the crowds and imports service (internal/crowds).
 	Crowds *crowds.Service
-	// Sends is the SMS and email sends service (internal/sends); nil: those pages say they are unavailable.
+	// Sends is the SMS and email sends service (internal/sends).
 	Sends *sends.Service
-	// Scores is the score cache and its views' actions (internal/scores); the lead page's card reads it.
+	// Scores is the score cache, its views and their actions (internal/scores); required.
 	Scores *scores.Service
 	// Webhooks receives and applies the platform's events (internal/webhooks).
 	Webhooks *webhooks.Service
@@ -121,6 +122,7 @@ func (d Deps) withDefaults() (Deps, error) {
 		"Store": d.Store == nil, "Catalog": d.Catalog == nil, "Platform": d.Platform == nil, "Jobs": d.Jobs == nil,
 		"Reference": d.Reference == nil, "Webhooks": d.Webhooks == nil,
 		"Leads": d.Leads == nil, "Scores": d.Scores == nil,
+		"Crowds": d.Crowds == nil, "Sends": d.Sends == nil,
 	} {
 		if absent {
 			missing = append(missing, name)

@@ -30,6 +30,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/auth"
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // TestMain lets the test binary act as jingdesk itself, so a test can start
@@ -198,34 +199,51 @@ func startServeEnv(t *testing.T, env func(string) (string, bool), args ...string
 		done <- Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...),
 			IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, LookupEnv: env}, Build{Version: "test"})
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := listenURL.FindStringSubmatch(stderr.String()); m != nil {
-			var once sync.Once
-			var stopErr error
-			stop := func() error {
-				once.Do(func() {
-					cancel()
-					select {
-					case stopErr = <-done:
-					case <-time.After(10 * time.Second):
-						stopErr = errors.New("serve did not stop")
-					}
-				})
-				return stopErr
+	t.Cleanup(cancel)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", stderr.String())
+		}
+	})
+	url := awaitOutput(t, "serve to listen", stderr, listenURL, done)
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(10 * time.Second):
+				stopErr = errors.New("serve did not stop")
 			}
-			t.Cleanup(func() { stop() })
-			return m[1], stderr, stop
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v\n%s", err, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
+		})
+		return stopErr
 	}
-	cancel()
-	t.Fatalf("serve did not start:\n%s", stderr.String())
-	return "", nil, nil
+	t.Cleanup(func() { stop() })
+	return url, stderr, stop
+}
+
+// awaitOutput waits until re matches what a command wrote to out, and
+// returns its first group. The command ending first (a value on exited;
+// nil for none) fails the test at once; a failure shows the output.
+func awaitOutput(t *testing.T, what string, out *syncBuffer, re *regexp.Regexp, exited <-chan error) string {
+	t.Helper()
+	var m []string
+	defer func() {
+		if m == nil { // the test is failing: Goexit runs this
+			t.Logf("the output so far:\n%s", out.String())
+		}
+	}()
+	testkit.WaitWithin(t, 10*time.Second, what, func() bool {
+		select {
+		case err := <-exited:
+			t.Fatalf("exited before %s: %v", what, err)
+		default:
+		}
+		m = re.FindStringSubmatch(out.String())
+		return m != nil
+	})
+	return m[1]
 }
 
 func TestServeStartsPrivatelyAndPrintsTheSetupLink(t *testing.T) {
@@ -332,14 +350,8 @@ func TestSIGTERMStopsTheProcessCleanly(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !listenURL.MatchString(stderr.String()) {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("child did not start:\n%s", stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond) // polling the child's output, bounded by the deadline
-	}
+	t.Cleanup(func() { cmd.Process.Kill() }) // if it never starts or never stops
+	awaitOutput(t, "the child to listen", stderr, listenURL, nil)
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +14,8 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/platform"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // checkLine is one endpoint's result as `jingdesk check` prints it.
@@ -56,7 +56,7 @@ func smsSendInDataDir(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	pc, err := platformConfig(d, ServeConfig{SandboxSeed: 1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	pc, err := platformConfig(d, ServeConfig{SandboxSeed: 1}, testkit.Quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestCheckUnderstandsEveryReadOfTheDefaultSandboxAndLeavesItAsItWas(t *testi
 	}
 	// The console of this data directory finds the report; the sandbox's
 	// files (the running console's) are untouched.
-	store := openStoreT(t, dir)
+	store := fixture.StoreAt(t, filepath.Join(dir, "jingdesk.db"))
 	if raw, err := store.Setting(context.Background(), "platform.verify_report"); err != nil || !strings.Contains(raw, `"connection":"embedded sandbox"`) {
 		t.Fatalf("report kept: %v %.200s", err, raw)
 	}
@@ -167,13 +167,7 @@ func checkPlatform(t *testing.T, flags ...string) *sandbox.Running {
 			t.Fatal(err)
 		}
 	}
-	sb, err := sandbox.Start(sandbox.Config{AppID: "app-c", AppSecret: "secret-c", Seed: 4, Persons: 300, Leads: 60,
-		Quirks: qs}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close(context.Background()) })
-	return sb
+	return fixture.Sandbox(t, sandbox.Config{AppID: "app-c", AppSecret: "secret-c", Seed: 4, Persons: 300, Leads: 60, Quirks: qs})
 }
 
 func writesCalled(sb *sandbox.Running) []string {

@@ -16,6 +16,8 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // An import whose process is killed with SIGKILL in the middle of adding
@@ -44,17 +46,13 @@ func TestAnImportKilledMidwayResumesAfterARestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := sandbox.Start(sandbox.Config{Seed: 3, Persons: 6000, Leads: 5, Catalog: cat}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close(context.Background()) })
+	sb := fixture.Sandbox(t, sandbox.Config{Seed: 3, Persons: 6000, Leads: 5, Catalog: cat})
 	want, importID := queueImport(t, dir, sb, cat)
 
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--jing-base-url", sb.URL, "--jing-app-id", "sandbox"}
 	child := startChild(t, args)
-	store := openStoreT(t, dir)
-	waitUntil(t, 60*time.Second, "the import to add persons", func() bool {
+	store := fixture.StoreAt(t, filepath.Join(dir, "jingdesk.db"))
+	testkit.WaitWithin(t, 60*time.Second, "the import to add persons", func() bool {
 		b, _ := store.RecentImportBatches(context.Background(), importID, 5)
 		return len(b) >= 3
 	})
@@ -70,13 +68,13 @@ func TestAnImportKilledMidwayResumesAfterARestart(t *testing.T) {
 	defer func() { child.Process.Kill(); child.Wait() }()
 	// The killed process's lease has up to 30 s to run: the job must be
 	// taken again well before it ends.
-	waitUntil(t, 15*time.Second, "the import to resume", func() bool {
+	testkit.WaitWithin(t, 15*time.Second, "the import to resume", func() bool {
 		j, _ := store.Job(context.Background(), im.JobID)
 		return j.Attempts > before.Attempts
 	})
 	t.Logf("resumed %v after the restart (lease until %v after it)", time.Since(restarted).Round(time.Millisecond),
 		time.Unix(before.LeaseUntil, 0).Sub(restarted).Round(time.Second))
-	waitUntil(t, 90*time.Second, "the import to finish", func() bool {
+	testkit.WaitWithin(t, 90*time.Second, "the import to finish", func() bool {
 		im, _ = store.Import(context.Background(), importID)
 		return im.Finished()
 	})
@@ -85,7 +83,7 @@ func TestAnImportKilledMidwayResumesAfterARestart(t *testing.T) {
 		t.Fatalf("import ended %s: %s", im.JobState, j.Error)
 	}
 	var got []string
-	client := sandboxClient(t, sb, cat)
+	client := fixture.Client(t, sb.URL, cat)
 	for m, err := range client.AllCrowdUsers(context.Background(), im.CrowdID) {
 		if err != nil {
 			t.Fatal(err)
@@ -118,7 +116,7 @@ func queueImport(t *testing.T, dir string, sb *sandbox.Running, cat jing.Catalog
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := sandboxClient(t, sb, cat)
+	client := fixture.Client(t, sb.URL, cat)
 	svc, err := crowds.New(crowds.Config{Store: store, Platform: namedPlatform{client, sb.URL + " sandbox"},
 		Runner: jobs.New(store, jobs.Config{}), DataDir: dir})
 	if err != nil {
@@ -155,15 +153,6 @@ type namedPlatform struct {
 
 func (p namedPlatform) Current() (*jing.Client, string) { return p.client, p.name }
 
-func sandboxClient(t *testing.T, sb *sandbox.Running, cat jing.Catalog) *jing.Client {
-	t.Helper()
-	c, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: sb.URL, AppID: "sandbox", AppSecret: "sandbox"}, Catalog: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func startChild(t *testing.T, args []string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
@@ -173,25 +162,4 @@ func startChild(t *testing.T, args []string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	return cmd
-}
-
-func openStoreT(t *testing.T, dir string) *db.Store {
-	t.Helper()
-	s, err := db.Open(context.Background(), filepath.Join(dir, "jingdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond) // polling another process's database, bounded by the deadline
-	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // events records what the parts and the test did, in order.
@@ -49,8 +49,6 @@ func (e *events) before(t *testing.T, order ...string) {
 	}
 }
 
-func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 // recorded is a part that records its start and stop, failing its start
 // with startErr.
 func recorded(rec *events, name string, startErr error) component {
@@ -65,7 +63,7 @@ func TestPartsStartInOrderAndStopInReverseEachOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	parts := []component{recorded(rec, "database", nil), recorded(rec, "jobs", nil), {name: "pages"}, recorded(rec, "web", nil)}
 	parts[3].start = func(context.Context) error { rec.add("start web"); cancel(); return nil } // a stop asked for once all run
-	if err := (lifecycle{log: quietLog(), stopTimeout: time.Second}).run(ctx, parts, nil); err != nil {
+	if err := (lifecycle{log: testkit.Quiet(), stopTimeout: time.Second}).run(ctx, parts, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"start database", "start jobs", "start web", "stop web", "stop jobs", "stop database"}
@@ -79,7 +77,7 @@ func TestAFailedStartStopsOnlyThePartsStartedBeforeIt(t *testing.T) {
 	rec := &events{}
 	broken := errors.New("no such catalog")
 	parts := []component{recorded(rec, "database", nil), recorded(rec, "platform", broken), recorded(rec, "web", nil)}
-	err := (lifecycle{log: quietLog(), stopTimeout: time.Second}).run(context.Background(), parts, nil)
+	err := (lifecycle{log: testkit.Quiet(), stopTimeout: time.Second}).run(context.Background(), parts, nil)
 	if !errors.Is(err, broken) {
 		t.Fatalf("run: %v", err)
 	}
@@ -94,7 +92,7 @@ func TestAStartGivingUpOnAStopIsNoFailure(t *testing.T) {
 	rec := &events{}
 	ctx, cancel := context.WithCancel(context.Background())
 	slow := component{name: "reference data", start: func(ctx context.Context) error { cancel(); <-ctx.Done(); return ctx.Err() }}
-	if err := (lifecycle{log: quietLog(), stopTimeout: time.Second}).run(ctx, []component{recorded(rec, "database", nil), slow}, nil); err != nil {
+	if err := (lifecycle{log: testkit.Quiet(), stopTimeout: time.Second}).run(ctx, []component{recorded(rec, "database", nil), slow}, nil); err != nil {
 		t.Fatalf("a SIGTERM while starting made run fail: %v", err)
 	}
 	if !slices.Equal(rec.all(), []string{"start database", "stop database"}) {
@@ -109,7 +107,7 @@ func TestAPartThatCannotGoOnStopsTheOthers(t *testing.T) {
 	died := errors.New("listener closed")
 	web := recorded(rec, "web", nil)
 	web.start = func(context.Context) error { failed <- died; return nil }
-	err := (lifecycle{log: quietLog(), stopTimeout: time.Second}).run(context.Background(), []component{recorded(rec, "database", nil), web}, failed)
+	err := (lifecycle{log: testkit.Quiet(), stopTimeout: time.Second}).run(context.Background(), []component{recorded(rec, "database", nil), web}, failed)
 	if !errors.Is(err, died) {
 		t.Fatalf("run: %v", err)
 	}
@@ -129,7 +127,7 @@ func TestTheDatabaseClosesOnlyAfterABackgroundPartHasReturned(t *testing.T) {
 			rec.add("backup returned")
 		})
 		ctx, cancel := context.WithCancel(context.Background())
-		l := lifecycle{log: quietLog(), stopTimeout: time.Minute, observe: rec.add}
+		l := lifecycle{log: testkit.Quiet(), stopTimeout: time.Minute, observe: rec.add}
 		done := make(chan error, 1)
 		go func() { done <- l.run(ctx, []component{recorded(rec, "database", nil), work}, nil) }()
 		synctest.Wait()
@@ -155,7 +153,7 @@ func TestAPartThatOverrunsTheShutdownTimeoutIsReported(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		began := time.Now()
-		err := (lifecycle{log: quietLog(), stopTimeout: 20 * time.Second}).run(ctx, []component{recorded(rec, "database", nil), stuck}, nil)
+		err := (lifecycle{log: testkit.Quiet(), stopTimeout: 20 * time.Second}).run(ctx, []component{recorded(rec, "database", nil), stuck}, nil)
 		if !errors.Is(err, errStillRunning) || !strings.Contains(err.Error(), "send follow") {
 			t.Fatalf("run: %v", err)
 		}
@@ -169,40 +167,6 @@ func TestAPartThatOverrunsTheShutdownTimeoutIsReported(t *testing.T) {
 	})
 }
 
-// pipeListener is a listener of in-memory connections, so a server runs
-// inside a synctest bubble.
-type pipeListener struct {
-	conns  chan net.Conn
-	closed chan struct{}
-	once   sync.Once
-}
-
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error   { l.once.Do(func() { close(l.closed) }); return nil }
-func (l *pipeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
-
-func (l *pipeListener) dial(context.Context, string, string) (net.Conn, error) {
-	server, client := net.Pipe()
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-}
-
 // A stop waits for the request in flight, and returns once it finished.
 func TestTheWebServerStopWaitsForTheRequestInFlight(t *testing.T) {
 	t.Parallel()
@@ -213,10 +177,10 @@ func TestTheWebServerStopWaitsForTheRequestInFlight(t *testing.T) {
 			<-release
 			w.Write([]byte("finished"))
 		})
-		ln := newPipeListener()
-		srv := newHTTPServer(slow, nil, quietLog())
+		ln := testkit.NewPipeListener()
+		srv := newHTTPServer(slow, nil, testkit.Quiet())
 		srv.serve(ln, func(err error) { t.Errorf("serve: %v", err) })
-		transport := &http.Transport{DialContext: ln.dial}
+		transport := &http.Transport{DialContext: ln.Dial}
 		defer transport.CloseIdleConnections()
 		got := make(chan string, 1)
 		go func() {

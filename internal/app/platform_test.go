@@ -15,6 +15,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 func getBody(t *testing.T, url string) string {
@@ -57,11 +58,7 @@ func TestServeWithoutCredentialsRunsTheEmbeddedSandbox(t *testing.T) {
 
 func TestServeWithCredentialsConnectsToThePlatform(t *testing.T) {
 	t.Parallel()
-	pf, err := sandbox.Start(sandbox.Config{AppID: "flag-app", AppSecret: "env-secret", Persons: 100, Leads: 20}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close(context.Background())
+	pf := fixture.Sandbox(t, sandbox.Config{AppID: "flag-app", AppSecret: "env-secret", Persons: 100, Leads: 20})
 	base, stderr, stop := startServeEnv(t, envMap("JINGDESK_JING_APP_SECRET", "env-secret"),
 		"--data", t.TempDir(), "--jing-base-url", pf.URL, "--jing-app-id", "flag-app")
 	if strings.Contains(getBody(t, base+"/login"), sandboxMark) {
@@ -136,22 +133,8 @@ func runSandboxCommand(t *testing.T, args ...string) (url string, stdout *syncBu
 		done <- Run(ctx, append([]string{"sandbox", "--addr", "127.0.0.1:0"}, args...),
 			IO{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr}, Build{Version: "test"})
 	}()
-	for deadline := time.Now().Add(10 * time.Second); url == ""; {
-		if m := sandboxURL.FindStringSubmatch(stdout.String()); m != nil {
-			url = m[1]
-			break
-		}
-		select {
-		case err := <-done:
-			cancel()
-			t.Fatalf("sandbox exited early: %v\n%s", err, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("sandbox did not start:\n%s", stderr.String())
-		}
-	}
+	t.Cleanup(cancel)
+	url = awaitOutput(t, "the sandbox to listen", stdout, sandboxURL, done)
 	return url, stdout, func() {
 		t.Helper()
 		cancel()

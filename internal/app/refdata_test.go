@@ -6,31 +6,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 func TestServeLoadsReferenceDataAtStartUp(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
-	_, stderr, stop := startServe(t, "--data", dir, "--refdata-ttl", "2h")
-	store, err := db.Open(context.Background(), filepath.Join(dir, "jingdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		set, err := store.RefSet(context.Background(), "embedded sandbox", "members")
-		if err == nil && set.FetchedAt != 0 && set.ItemCount == 30 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the embedded sandbox's members were not loaded at start-up (%+v, %v)\n%s", set, err, stderr.String())
-		}
-		<-time.After(20 * time.Millisecond)
-	}
+	_, _, stop := startServe(t, "--data", dir, "--refdata-ttl", "2h")
+	store := fixture.StoreAt(t, filepath.Join(dir, "jingdesk.db"))
+	testkit.Await(t, "the embedded sandbox's members to be loaded at start-up",
+		func() (db.RefSet, error) { return store.RefSet(context.Background(), "embedded sandbox", "members") },
+		func(set db.RefSet) bool { return set.FetchedAt != 0 && set.ItemCount == 30 })
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,8 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // The embedded sandbox keeps everything a user changed through the
@@ -65,14 +67,14 @@ func TestTheEmbeddedSandboxKeepsAnImportAcrossRestartsAndKills(t *testing.T) {
 	}
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--sandbox-seed", strconv.Itoa(seed),
 		"--sandbox-changes-per-minute", "0"}
-	store := openStoreT(t, dir)
+	store := fixture.StoreAt(t, filepath.Join(dir, "jingdesk.db"))
 	ctx := context.Background()
 
 	// 1. Import through the console, into a new crowd, creating the unknown persons.
 	c := startConsole(t, args)
 	web := c.signIn("mia", "a long password")
 	importID := web.importFile("名单.csv", file.Bytes(), "重启测试人群")
-	waitUntil(t, 60*time.Second, "the import to finish", func() bool {
+	testkit.WaitWithin(t, 60*time.Second, "the import to finish", func() bool {
 		im, err := store.Import(ctx, importID)
 		return err == nil && im.Finished()
 	})
@@ -106,7 +108,7 @@ func TestTheEmbeddedSandboxKeepsAnImportAcrossRestartsAndKills(t *testing.T) {
 	if saved <= group {
 		t.Fatalf("a crowd created after the restart got group_id %d, the import's was %d", saved, group)
 	}
-	waitUntil(t, 30*time.Second, "the sandbox to save its state", func() bool {
+	testkit.WaitWithin(t, 30*time.Second, "the sandbox to save its state", func() bool {
 		b, err := os.ReadFile(filepath.Join(dir, "sandbox.json"))
 		return err == nil && bytes.Contains(b, []byte("保存后创建"))
 	})
@@ -168,7 +170,7 @@ func startConsole(t *testing.T, args []string) *console {
 		}
 	})
 	var sb string
-	waitUntil(t, 30*time.Second, "the console to start", func() bool {
+	testkit.WaitWithin(t, 30*time.Second, "the console to start", func() bool {
 		out := c.stderr.String()
 		if m := listenURL.FindStringSubmatch(out); m != nil {
 			c.url = m[1]

@@ -18,6 +18,8 @@ import (
 	"github.com/jingdesk/jingdesk/internal/backup"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // A stop that comes while a scheduled backup is being written and while
@@ -70,7 +72,7 @@ func TestAStopWaitsForTheBackupAndTheSendFollowUnderWay(t *testing.T) {
 	}
 	writer := openWhenRead(t, ledger) // the backup is copying the ledger
 	cancel()
-	waitUntil(t, 30*time.Second, "the stop to reach the scheduled backups", func() bool {
+	testkit.WaitWithin(t, 30*time.Second, "the stop to reach the scheduled backups", func() bool {
 		return rec.index("stopping scheduled backups") >= 0
 	})
 	rec.add("the backup may finish")
@@ -126,7 +128,7 @@ func submittedSend(t *testing.T, dir, url string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	submitSMS(t, openStoreT(t, dir), client, url+" sandbox")
+	submitSMS(t, fixture.StoreAt(t, filepath.Join(dir, "jingdesk.db")), client, url+" sandbox")
 }
 
 // openWhenRead opens the named pipe for writing as soon as a reader has it
@@ -134,7 +136,7 @@ func submittedSend(t *testing.T, dir, url string) {
 func openWhenRead(t *testing.T, fifo string) *os.File {
 	t.Helper()
 	var f *os.File
-	waitUntil(t, 30*time.Second, "the backup to copy "+filepath.Base(fifo), func() bool {
+	testkit.WaitWithin(t, 30*time.Second, "the backup to copy "+filepath.Base(fifo), func() bool {
 		var err error
 		f, err = os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0)
 		if err != nil && !errors.Is(err, syscall.ENXIO) {

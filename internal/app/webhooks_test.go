@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // In the embedded default the sandbox delivers its webhooks to the
@@ -17,8 +20,8 @@ func TestTheEmbeddedSandboxDeliversItsWebhooksToTheConsole(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	_, stderr, _ := startServe(t, "--data", dir, "--sandbox-changes-per-minute", "600")
-	store := openStoreT(t, dir)
-	waitUntil(t, 20*time.Second, "a webhook from the embedded sandbox to be applied", func() bool {
+	store := fixture.StoreAt(t, filepath.Join(dir, "jingdesk.db"))
+	testkit.WaitWithin(t, 20*time.Second, "a webhook from the embedded sandbox to be applied", func() bool {
 		counts, err := store.WebhookCounts(context.Background())
 		return err == nil && counts[db.EventApplied] > 0
 	})

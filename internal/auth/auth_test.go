@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -8,8 +9,13 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-func TestPasswordPolicyAndHash(t *testing.T) {
+func TestMain(m *testing.M) {
 	SetCostForTests()
+	os.Exit(m.Run())
+}
+
+func TestPasswordPolicyAndHash(t *testing.T) {
+	t.Parallel()
 	if _, err := HashPassword("short"); err != ErrPasswordTooShort {
 		t.Fatalf("short password: %v", err)
 	}
@@ -29,6 +35,7 @@ func TestPasswordPolicyAndHash(t *testing.T) {
 }
 
 func TestThrottleLocksWhenTheFreeAttemptsAreSpentAndDoubles(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_700_000_000, 0)
 	th := NewThrottle(3, 15*time.Minute)
 	th.Now = func() time.Time { return now }
@@ -64,6 +71,7 @@ func TestThrottleLocksWhenTheFreeAttemptsAreSpentAndDoubles(t *testing.T) {
 // Attempts are counted when they begin: with checks still running, the
 // budget is spent and no more are let through.
 func TestThrottleCountsAttemptsBeforeTheyAreChecked(t *testing.T) {
+	t.Parallel()
 	th := NewThrottle(5, 15*time.Minute)
 	th.InFlight = 100
 	let := 0
@@ -78,6 +86,7 @@ func TestThrottleCountsAttemptsBeforeTheyAreChecked(t *testing.T) {
 }
 
 func TestThrottleBoundsChecksInFlightPerKey(t *testing.T) {
+	t.Parallel()
 	th := NewThrottle(5, 15*time.Minute)
 	a1, _ := th.Begin("user:a", "ip:1")
 	th.Begin("user:b", "ip:1")
@@ -93,6 +102,7 @@ func TestThrottleBoundsChecksInFlightPerKey(t *testing.T) {
 // A success on one account takes its own attempt back from the address
 // (and lifts a lock that attempt armed) but keeps the other accounts'.
 func TestThrottleSuccessKeepsTheAddressCountOfOthers(t *testing.T) {
+	t.Parallel()
 	th := NewThrottle(3, 15*time.Minute)
 	for _, u := range []string{"user:x", "user:y"} {
 		a, _ := th.Begin(u, "ip:1")
@@ -115,17 +125,18 @@ func TestThrottleSuccessKeepsTheAddressCountOfOthers(t *testing.T) {
 // dummy's cost is the configured one (checked exactly), and the two
 // checks take the same time (measured).
 func TestUnknownAndKnownAccountsTakeTheSameTime(t *testing.T) {
+	// Not parallel: it measures, and sequential tests run before the
+	// parallel ones, so this package's other tests never share its cores.
 	if testing.Short() {
 		t.Skip("times bcrypt at the production cost")
 	}
-	defer func(c int) { cost = c }(cost)
-	cost = DefaultCost
-	real, err := HashPassword("a real user's password")
+	// At the production cost, whatever the cost of the other tests' hashes.
+	real, err := hashAt("a real user's password", DefaultCost)
 	if err != nil {
 		t.Fatal(err)
 	}
-	WarmUp()
-	if got, _ := bcrypt.Cost(dummyHash()); got != DefaultCost {
+	dummyHash(DefaultCost) // as WarmUp does at start-up
+	if got, _ := bcrypt.Cost(dummyHash(DefaultCost)); got != DefaultCost {
 		t.Fatalf("the dummy hash has cost %d, real hashes %d", got, DefaultCost)
 	}
 	// The other test packages share the machine's two cores, so wall
@@ -134,7 +145,7 @@ func TestUnknownAndKnownAccountsTakeTheSameTime(t *testing.T) {
 	// other processes do not add to; on an idle server that is its wall
 	// time. Five checks of each kind, interleaved, are summed.
 	timeIt := func(hash string) time.Duration {
-		return threadCPU(func() { VerifyPassword(hash, "a wrong guess here") })
+		return threadCPU(func() { verifyAt(hash, "a wrong guess here", DefaultCost) })
 	}
 	var ratio float64
 	for round := 0; round < 3; round++ {
@@ -153,6 +164,7 @@ func TestUnknownAndKnownAccountsTakeTheSameTime(t *testing.T) {
 }
 
 func TestUsernames(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]error{
 		"mia": nil, "李雷": nil, "a.b-c_d@example": nil, strings.Repeat("名", 64): nil,
 		"m": ErrUsernameLength, "": ErrUsernameLength, strings.Repeat("x", 65): ErrUsernameLength,

@@ -4,6 +4,7 @@ package auth
 
 import (
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -22,15 +23,25 @@ var (
 	ErrPasswordTooLong = msg.Refuse(msg.Invalid, "user.error.password_long").On("password")
 )
 
-// cost is bcrypt's work factor of new hashes (and of the dummy hash that
-// unknown accounts are checked against); tests lower it with SetCostForTests.
-var cost = DefaultCost
-
 // DefaultCost is the bcrypt cost of new hashes.
 const DefaultCost = 11
 
+// testCost, when set, is the cost of new hashes (and of the dummy hash
+// that unknown accounts are checked against) instead of DefaultCost. Only
+// SetCostForTests sets it, once, before any test runs; it is atomic so
+// that tests running in parallel may each call it.
+var testCost atomic.Int32
+
 // SetCostForTests makes hashing cheap in tests. Never call it elsewhere.
-func SetCostForTests() { cost = bcrypt.MinCost }
+func SetCostForTests() { testCost.Store(int32(bcrypt.MinCost)) }
+
+// cost is the bcrypt cost new hashes are made with.
+func cost() int {
+	if c := testCost.Load(); c != 0 {
+		return int(c)
+	}
+	return DefaultCost
+}
 
 // CheckPolicy validates a new password.
 func CheckPolicy(password string) error {
@@ -44,7 +55,9 @@ func CheckPolicy(password string) error {
 }
 
 // HashPassword checks the policy and returns a bcrypt hash.
-func HashPassword(password string) (string, error) {
+func HashPassword(password string) (string, error) { return hashAt(password, cost()) }
+
+func hashAt(password string, cost int) (string, error) {
 	if err := CheckPolicy(password); err != nil {
 		return "", err
 	}
@@ -58,24 +71,26 @@ func HashPassword(password string) (string, error) {
 // with (not a fixed one), computed once per cost.
 var dummyHashes sync.Map // int → []byte
 
-func dummyHash() []byte {
-	c := cost
-	if h, ok := dummyHashes.Load(c); ok {
+func dummyHash(cost int) []byte {
+	if h, ok := dummyHashes.Load(cost); ok {
 		return h.([]byte)
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte("jingdesk-no-such-user"), c)
+	h, err := bcrypt.GenerateFromPassword([]byte("jingdesk-no-such-user"), cost)
 	if err != nil {
 		panic("auth: dummy hash: " + err.Error()) // only for an invalid cost, a programming error
 	}
-	dummyHashes.Store(c, h)
+	dummyHashes.Store(cost, h)
 	return h
 }
 
 // VerifyPassword reports whether password matches hash; an empty hash
 // (unknown user) still spends the time of a real comparison.
-func VerifyPassword(hash, password string) bool {
+func VerifyPassword(hash, password string) bool { return verifyAt(hash, password, cost()) }
+
+// verifyAt is VerifyPassword with the dummy hash at cost.
+func verifyAt(hash, password string, cost int) bool {
 	if hash == "" {
-		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		bcrypt.CompareHashAndPassword(dummyHash(cost), []byte(password))
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
@@ -83,4 +98,4 @@ func VerifyPassword(hash, password string) bool {
 
 // WarmUp computes the dummy hash ahead of the first sign-in for an
 // unknown name, which would otherwise take twice as long (and tell).
-func WarmUp() { dummyHash() }
+func WarmUp() { dummyHash(cost()) }

@@ -53,6 +53,7 @@ func users(t *testing.T, dir string) []db.User {
 // could mint a signed-in cookie. By default it is left out, and restoring
 // signs everyone out.
 func TestABackupRestoresIntoAFreshDirectoryWithoutTheSessionKey(t *testing.T) {
+	t.Parallel()
 	src := dataDir(t)
 	archive := filepath.Join(t.TempDir(), "b.tar.gz")
 	m, err := CreateFile(context.Background(), src, "v1", archive, Options{})
@@ -87,6 +88,7 @@ func TestABackupRestoresIntoAFreshDirectoryWithoutTheSessionKey(t *testing.T) {
 
 // Asked for, the session key travels, and a restore keeps the sessions.
 func TestABackupWithTheSessionKey(t *testing.T) {
+	t.Parallel()
 	src := dataDir(t)
 	archive := filepath.Join(t.TempDir(), "b.tar.gz")
 	m, err := CreateFile(context.Background(), src, "v1", archive, Options{WithSessionKey: true})
@@ -107,6 +109,7 @@ func TestABackupWithTheSessionKey(t *testing.T) {
 // An encrypted backup is unreadable without its passphrase, and a wrong
 // or missing one is refused before the directory is touched.
 func TestAnEncryptedBackupNeedsItsPassphrase(t *testing.T) {
+	t.Parallel()
 	src := dataDir(t)
 	archive := filepath.Join(t.TempDir(), "b.tar.gz.age")
 	if _, err := CreateFile(context.Background(), src, "v1", archive, Options{Passphrase: "short"}); !errors.Is(err, ErrPassphraseShort) {
@@ -177,6 +180,7 @@ func archiveNames(t *testing.T, path string) []string {
 
 // A restore over an existing directory keeps what it replaces.
 func TestARestoreSetsTheReplacedFilesAside(t *testing.T) {
+	t.Parallel()
 	src := dataDir(t)
 	archive := filepath.Join(t.TempDir(), "b.tar.gz")
 	if _, err := CreateFile(context.Background(), src, "v1", archive, Options{}); err != nil {
@@ -193,6 +197,7 @@ func TestARestoreSetsTheReplacedFilesAside(t *testing.T) {
 }
 
 func TestARestoreRefusesWhatItCannotTrust(t *testing.T) {
+	t.Parallel()
 	src := dataDir(t)
 	archive := filepath.Join(t.TempDir(), "b.tar.gz")
 	if _, err := CreateFile(context.Background(), src, "v1", archive, Options{}); err != nil {
@@ -228,6 +233,7 @@ func TestARestoreRefusesWhatItCannotTrust(t *testing.T) {
 // A database older than the binary is backed up before it is migrated;
 // retention keeps the newest scheduled backups only.
 func TestUpgradeBackupsAndRetention(t *testing.T) {
+	t.Parallel()
 	dir := dataDir(t)
 	ctx := context.Background()
 	if p, err := BeforeUpgrade(ctx, dir, "v2", db.SchemaVersion()); err != nil || p != "" {
@@ -255,6 +261,7 @@ func TestUpgradeBackupsAndRetention(t *testing.T) {
 }
 
 func TestALockRefusesASecondServer(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	release, err := Lock(dir)
 	if err != nil {
@@ -274,6 +281,7 @@ func TestALockRefusesASecondServer(t *testing.T) {
 // directory has a passphrase file, and not taken at all when that file
 // is unusable (never silently unencrypted).
 func TestScheduledBackupsFollowThePassphraseFile(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := dataDir(t)
 	pf := filepath.Join(dir, PassphraseFile)

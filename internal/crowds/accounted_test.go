@@ -13,13 +13,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/importfile"
 	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // groupWatcher is the client's transport, seeing every call that names a
@@ -55,6 +56,7 @@ func (g *groupWatcher) RoundTrip(req *http.Request) (*http.Response, error) {
 // the job, a job could run before its import named the crowd and ask for
 // group 0 ("缺少必选参数: group_id").
 func TestManyImportsStartedAtOnceNeverAskForGroupZero(t *testing.T) {
+	t.Parallel()
 	watch := &groupWatcher{next: http.DefaultTransport}
 	r := newRigOpts(t, rigOptions{transport: watch, workers: 4})
 	ctx := context.Background()
@@ -140,6 +142,7 @@ func messyFile(mobiles []string) (data []byte, want map[int64]string) {
 // header, and each row under it empty, rejected with its reason and its
 // row as a spreadsheet shows it, a duplicate, or valid.
 func TestEveryRowOfAMessyFileIsAccountedFor(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	var mobiles []string
@@ -191,6 +194,7 @@ func TestEveryRowOfAMessyFileIsAccountedFor(t *testing.T) {
 // header: the list's sheet is chosen, its header found, the other sheets
 // listed; a header-only sheet reads as no rows, all accounted for.
 func TestAWorkbookWithANoteSheetAndATitle(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	people := r.sb.SamplePersons(40)
@@ -257,6 +261,7 @@ func TestAWorkbookWithANoteSheetAndATitle(t *testing.T) {
 // Validate returns at once with the job, which saves its progress and
 // leaves the import validated with the same counts as within a request.
 func TestALargeFileIsValidatedByAJob(t *testing.T) {
+	t.Parallel()
 	r := newRigOpts(t, rigOptions{validateInRequest: 1})
 	ctx := context.Background()
 	f := makeImportFile(t, r.sb, 3000)
@@ -273,8 +278,9 @@ func TestALargeFileIsValidatedByAJob(t *testing.T) {
 	if c := im.Counts; c.Total != 3000 || c.Invalid != int64(f.invalid) || c.Valid != int64(3000-f.invalid) || im.ValidateJobID != res.JobID {
 		t.Fatalf("counts %+v job %d", c, im.ValidateJobID)
 	}
-	j, _ := r.store.Job(ctx, res.JobID)
-	if j.State != db.JobDone || j.Total != int64(len(f.csv)) || j.Done != j.Total {
+	// The import is validated by the job's last step; the runner marks the
+	// job done after it returns, so the job is waited for, not read at once.
+	if j := r.waitJob(res.JobID); j.State != db.JobDone || j.Total != int64(len(f.csv)) || j.Done != j.Total {
 		t.Fatalf("validation job %+v", j)
 	}
 }
@@ -282,6 +288,7 @@ func TestALargeFileIsValidatedByAJob(t *testing.T) {
 // Reading the file another way while a validation job runs lets that
 // validation go: none of its rows stay, and it does not validate the import.
 func TestReadingAnotherWayDropsAValidationUnderWay(t *testing.T) {
+	t.Parallel()
 	r := newRigOpts(t, rigOptions{validateInRequest: 1})
 	ctx := context.Background()
 	f := makeImportFile(t, r.sb, 20000)
@@ -307,44 +314,17 @@ func TestReadingAnotherWayDropsAValidationUnderWay(t *testing.T) {
 
 func (r *rig) waitStage(id int64, stage string) db.Import {
 	r.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		im, err := r.store.Import(context.Background(), id)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		if im.Stage == stage {
-			return im
-		}
-		if time.Now().After(deadline) {
-			j, _ := r.store.Job(context.Background(), im.ValidateJobID)
-			r.t.Fatalf("import %d still %s; validation job %+v", id, im.Stage, j)
-		}
-		time.Sleep(5 * time.Millisecond) // polling the import, bounded by the deadline
-	}
+	return testkit.Await(r.t, fmt.Sprintf("import %d to be %s", id, stage),
+		func() (db.Import, error) { return r.store.Import(context.Background(), id) },
+		func(im db.Import) bool { return im.Stage == stage })
 }
 
-func (r *rig) waitJob(id int64) db.Job {
-	r.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		j, err := r.store.Job(context.Background(), id)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		if !j.Active() {
-			return j
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("job %d still %s", id, j.State)
-		}
-		time.Sleep(5 * time.Millisecond) // polling the job, bounded by the deadline
-	}
-}
+func (r *rig) waitJob(id int64) db.Job { return fixture.WaitJob(r.t, r.store, id) }
 
 // Persons the import creates carry everything the file maps: the mobile
 // matched on, the email beside it, the name and the company.
 func TestPersonsAreCreatedWithEverythingMapped(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	file := "姓名,手机号,邮箱,公司\n" +
@@ -380,6 +360,7 @@ func TestPersonsAreCreatedWithEverythingMapped(t *testing.T) {
 // it starts an estimate that knows the lookup goes one person per call
 // when the batch endpoint is disabled.
 func TestProgressByPhaseAndTheEstimate(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	f := makeImportFile(t, r.sb, 1000)
@@ -425,6 +406,7 @@ func TestProgressByPhaseAndTheEstimate(t *testing.T) {
 // A column the header does not name, filled only by rows further down than
 // the preview shows, can still be mapped by its position.
 func TestAColumnOnlyLaterRowsFillCanBeMapped(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	var b strings.Builder

@@ -13,12 +13,15 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // A backup taken while an import runs, restored into a fresh data
 // directory and started there, has the same data as the moment it was
 // taken, and the import resumes and finishes exactly.
 func TestABackupDuringAnImportRestoresAndResumes(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	// The rig's database is the data directory's, with the keys beside it.
 	os.WriteFile(filepath.Join(r.dir, "session.key"), bytes.Repeat([]byte{1}, 96), 0o600)
@@ -29,31 +32,20 @@ func TestABackupDuringAnImportRestoresAndResumes(t *testing.T) {
 	if _, err := r.svc.Start(context.Background(), id, r.userID, "mia", Target{NewCrowd: "备份中导入"}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	testkit.WaitFor(t, "the import to get going", func() bool {
 		n, _ := r.store.ImportStateCounts(context.Background(), id)
-		if n[db.RowResolved]+n[db.RowUnknown] > 3000 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the import did not get going")
-		}
-		time.Sleep(time.Millisecond) // polling the rows, bounded by the deadline
-	}
+		return n[db.RowResolved]+n[db.RowUnknown] > 3000
+	})
 	archive := filepath.Join(t.TempDir(), "running.tar.gz")
 	if _, err := backup.CreateFile(context.Background(), r.dir, "test", archive, backup.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	stop(r.runner) // the original goes away
+	fixture.Stop(r.runner) // the original goes away
 	restored := filepath.Join(t.TempDir(), "restored")
 	if _, err := backup.Restore(context.Background(), archive, restored, db.SchemaVersion(), ""); err != nil {
 		t.Fatal(err)
 	}
-	store, err := db.Open(context.Background(), filepath.Join(restored, backup.DBFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := fixture.StoreAt(t, filepath.Join(restored, backup.DBFile))
 	im, _ := store.Import(context.Background(), id)
 	if im.Finished() || im.Counts.Valid != r.mustImport(id).Counts.Valid {
 		t.Fatalf("restored import: finished %v, %d valid", im.Finished(), im.Counts.Valid)
@@ -61,26 +53,15 @@ func TestABackupDuringAnImportRestoresAndResumes(t *testing.T) {
 	// The job's lease belonged to the process that made the backup; once
 	// it has run out the restored console takes the job over.
 	store.SetClock(func() time.Time { return time.Now().Add(time.Minute) })
-	runner := jobs.New(store, jobs.Config{Logger: quiet(), Poll: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond})
-	if _, err := New(Config{Store: store, Platform: fixedPlatform{r.client}, Runner: runner, DataDir: restored, Logger: quiet(),
-		RetryDelay: time.Millisecond}); err != nil {
+	runner := jobs.New(store, jobs.Config{Logger: testkit.Quiet(), Poll: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond})
+	if _, err := New(Config{Store: store, Platform: fixture.Fixed{Client: r.client}, Runner: runner, DataDir: restored,
+		Logger: testkit.Quiet(), RetryDelay: time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	r.sb.SetFaults(sandbox.Faults{})
-	if err := runner.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer stop(runner)
-	for {
-		im, _ = store.Import(context.Background(), id)
-		if im.Finished() {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the restored import did not finish")
-		}
-		time.Sleep(5 * time.Millisecond) // polling the job, bounded by the deadline
-	}
+	fixture.Start(t, runner)
+	im = testkit.Await(t, "the restored import to finish",
+		func() (db.Import, error) { return store.Import(context.Background(), id) }, db.Import.Finished)
 	if im.JobState != db.JobDone {
 		t.Fatalf("restored import ended %s", im.JobState)
 	}

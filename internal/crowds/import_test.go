@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -20,32 +19,15 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
-
-func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-// fixedPlatform is one live connection, named "sandbox".
-type fixedPlatform struct{ client *jing.Client }
-
-func (p fixedPlatform) Current() (*jing.Client, string) { return p.client, "sandbox" }
 
 // importCatalog lifts the pacing of the endpoints an import calls (10 a
 // second on the platform), so a 20,000-row import takes seconds in a
 // test; the sandbox enforces the same lifted limits.
 func importCatalog(t testing.TB) jing.Catalog {
-	t.Helper()
-	rate := 2000.0
-	over := map[string]jing.Override{}
-	for _, e := range jing.DefaultCatalog().All() {
-		if strings.HasPrefix(e.Key, "users.") || strings.HasPrefix(e.Key, "crowds.") {
-			over[e.Key] = jing.Override{RatePerSecond: &rate}
-		}
-	}
-	cat, err := jing.DefaultCatalog().ApplyOverrides(over)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cat
+	return fixture.Catalog(t, fixture.Pace{Rate: 2000, Keys: []string{"users.", "crowds."}})
 }
 
 // rig is a 20,000-person sandbox tenant over real HTTP and a Service on a
@@ -82,28 +64,14 @@ func newRigOpts(t testing.TB, o rigOptions) *rig {
 		cat = importCatalog(t)
 	}
 	r := &rig{t: t, dir: t.TempDir(), opts: o}
-	sb, err := sandbox.Start(sandbox.Config{Seed: 7, Persons: 20000, Leads: 10, Catalog: cat}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close(context.Background()) })
-	r.sb = sb
-	var hc *http.Client
-	if o.transport != nil {
-		hc = &http.Client{Timeout: 30 * time.Second, Transport: o.transport}
-	}
-	r.client, err = jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: sb.URL, AppID: "sandbox", AppSecret: "sandbox"},
-		Catalog: cat, Logger: quiet(), HTTP: hc,
-		Retry: jing.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond,
-			MaxRateLimitWaits: 5, RateLimitDelay: time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.store, err = db.Open(context.Background(), filepath.Join(r.dir, "jingdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.store.Close() })
+	r.sb = fixture.Sandbox(t, sandbox.Config{Seed: 7, Persons: 20000, Leads: 10, Catalog: cat})
+	r.client = fixture.Client(t, r.sb.URL, cat, func(c *jing.Config) {
+		if o.transport != nil {
+			c.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: o.transport}
+		}
+		c.Retry.MaxRateLimitWaits, c.Retry.RateLimitDelay = 5, time.Millisecond
+	})
+	r.store = fixture.StoreAt(t, filepath.Join(r.dir, "jingdesk.db"))
 	u, err := r.store.CreateUser(context.Background(), db.NewUser{Username: "mia", PasswordHash: "x", Role: "marketer"})
 	if err != nil {
 		t.Fatal(err)
@@ -117,25 +85,15 @@ func newRigOpts(t testing.TB, o rigOptions) *rig {
 // process would) and starts the runner.
 func (r *rig) start() {
 	r.t.Helper()
-	r.runner = jobs.New(r.store, jobs.Config{Logger: quiet(), Poll: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond,
+	r.runner = jobs.New(r.store, jobs.Config{Logger: testkit.Quiet(), Poll: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond,
 		Workers: r.opts.workers})
-	svc, err := New(Config{Store: r.store, Platform: fixedPlatform{r.client}, Runner: r.runner, DataDir: r.dir,
-		Logger: quiet(), RetryDelay: time.Millisecond, ValidateInRequest: r.opts.validateInRequest})
+	svc, err := New(Config{Store: r.store, Platform: fixture.Fixed{Client: r.client}, Runner: r.runner, DataDir: r.dir,
+		Logger: testkit.Quiet(), RetryDelay: time.Millisecond, ValidateInRequest: r.opts.validateInRequest})
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	r.svc = svc
-	if err := r.runner.Start(context.Background()); err != nil {
-		r.t.Fatal(err)
-	}
-	runner := r.runner
-	r.t.Cleanup(func() { stop(runner) })
-}
-
-func stop(runner *jobs.Runner) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	runner.Stop(ctx)
+	fixture.Start(r.t, r.runner)
 }
 
 // importFile is a 20,000-row CSV of the tenant's persons: 3% invalid
@@ -214,26 +172,17 @@ func (r *rig) prepare(name string, data []byte) int64 {
 	return id
 }
 
+// waitImport waits for import id to finish, failing the test unless its
+// job is done.
 func (r *rig) waitImport(id int64) db.Import {
 	r.t.Helper()
-	deadline := time.Now().Add(120 * time.Second)
-	for {
-		im, err := r.store.Import(context.Background(), id)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		if im.Finished() {
-			if im.JobState != db.JobDone {
-				j, _ := r.store.Job(context.Background(), im.JobID)
-				r.t.Fatalf("import job ended %s: %s", im.JobState, j.Error)
-			}
-			return im
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("import %d did not finish", id)
-		}
-		time.Sleep(10 * time.Millisecond) // polling the job's state, bounded by the deadline
+	im := testkit.Await(r.t, fmt.Sprintf("import %d to finish", id),
+		func() (db.Import, error) { return r.store.Import(context.Background(), id) }, db.Import.Finished)
+	if im.JobState != db.JobDone {
+		j, _ := r.store.Job(context.Background(), im.JobID)
+		r.t.Fatalf("import job ended %s: %s", im.JobState, j.Error)
 	}
+	return im
 }
 
 func (r *rig) members(groupID int64) []string {
@@ -293,6 +242,7 @@ func mapsEqual(a, b map[string]int64) bool {
 }
 
 func TestA20000RowImportLandsExactlyTheKnownPersons(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 20000)
 	id := r.prepare("客户名单.csv", f.csv)
@@ -310,6 +260,7 @@ func TestA20000RowImportLandsExactlyTheKnownPersons(t *testing.T) {
 // The platform answering 20000, 20002 and dropping connections after
 // acting, each on 10% of calls, changes nothing in the outcome.
 func TestAnImportThroughPlatformFaultsHasTheSameOutcome(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 20000)
 	id := r.prepare("客户名单.csv", f.csv)
@@ -331,6 +282,7 @@ func TestAnImportThroughPlatformFaultsHasTheSameOutcome(t *testing.T) {
 // A process stopped in the middle of the crowd import (calls in flight)
 // and started again finishes the import with the same outcome.
 func TestAnImportInterruptedMidwayResumesToTheSameOutcome(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 20000)
 	id := r.prepare("客户名单.csv", f.csv)
@@ -338,18 +290,11 @@ func TestAnImportInterruptedMidwayResumesToTheSameOutcome(t *testing.T) {
 	if _, err := r.svc.Start(context.Background(), id, r.userID, "mia", Target{NewCrowd: "中断"}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	testkit.WaitFor(t, "the import to reach its crowd import phase", func() bool {
 		b, _ := r.store.RecentImportBatches(context.Background(), id, 10)
-		if len(b) >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the import never reached its crowd import phase")
-		}
-		time.Sleep(time.Millisecond) // polling the batches, bounded by the deadline
-	}
-	stop(r.runner) // the handler is cut off mid-call
+		return len(b) >= 3
+	})
+	fixture.Stop(r.runner) // the handler is cut off mid-call
 	im, _ := r.store.Import(context.Background(), id)
 	if im.Finished() {
 		t.Fatal("the import finished before the interruption; the test proves nothing")
@@ -360,6 +305,7 @@ func TestAnImportInterruptedMidwayResumesToTheSameOutcome(t *testing.T) {
 }
 
 func TestAnImportCanCreateThePersonsThePlatformDoesNotKnow(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 2000)
 	id := r.prepare("new.csv", f.csv)
@@ -390,6 +336,7 @@ func TestAnImportCanCreateThePersonsThePlatformDoesNotKnow(t *testing.T) {
 // them as already members; a second import of the same file is refused
 // unless confirmed.
 func TestAlreadyMembersAndTheSameFileTwice(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 1000)
 	ctx := context.Background()
@@ -400,7 +347,7 @@ func TestAlreadyMembersAndTheSameFileTwice(t *testing.T) {
 	im := r.waitImport(first)
 	second := r.prepare("a-copy.csv", f.csv)
 	target := Target{CrowdID: im.CrowdID}
-	if _, err := r.svc.Start(ctx, second, r.userID, "mia", target); err != ErrImportedOnce {
+	if _, err := r.svc.Start(ctx, second, r.userID, "mia", target); !errors.Is(err, ErrImportedOnce) {
 		t.Fatalf("same file again: %v, want ErrImportedOnce", err)
 	}
 	target.Again = true
@@ -419,6 +366,7 @@ func TestAlreadyMembersAndTheSameFileTwice(t *testing.T) {
 
 // Two concurrent starts of one import: one job.
 func TestAnImportStartsOnce(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 200)
 	id := r.prepare("a.csv", f.csv)
@@ -442,6 +390,7 @@ func TestAnImportStartsOnce(t *testing.T) {
 }
 
 func TestTheRejectedRowsReportOpensInExcel(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 300)
 	id := r.prepare("a.csv", append(f.csv, []byte("重复,"+firstKnownMobile(f.csv)+",\n")...))
@@ -477,6 +426,7 @@ func firstKnownMobile(csv []byte) string {
 // A used-up daily quota pauses the import until the quota resets, saying
 // so, with every row done so far kept.
 func TestAnImportWaitsForTheDailyQuota(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 3000)
 	id := r.prepare("a.csv", f.csv)
@@ -485,15 +435,7 @@ func TestAnImportWaitsForTheDailyQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	im, _ := r.store.Import(context.Background(), id)
-	deadline := time.Now().Add(30 * time.Second)
-	var j db.Job
-	for {
-		j, _ = r.store.Job(context.Background(), im.JobID)
-		if j.State == db.JobPaused || !j.Active() || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond) // polling the job, bounded by the deadline
-	}
+	j := fixture.AwaitJob(t, r.store, im.JobID, "to pause or end", func(j db.Job) bool { return j.State == db.JobPaused || !j.Active() })
 	if j.State != db.JobPaused || j.ResumeAt <= time.Now().Unix() || !strings.Contains(j.Error, `"jing.error.quota"`) {
 		t.Fatalf("job after the quota ran out: %s resume_at %d %q", j.State, j.ResumeAt, j.Error)
 	}
@@ -506,10 +448,11 @@ func TestAnImportWaitsForTheDailyQuota(t *testing.T) {
 // A file over the limit is refused once the limit is passed, not after
 // reading all of it, and leaves nothing behind.
 func TestAnOversizedUploadIsRefusedAtTheLimit(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	r.svc.cfg.MaxUpload = 1 << 20
 	body := &countingReader{r: io.LimitReader(zeroReader{}, 200<<20)}
-	if _, err := r.svc.Upload(context.Background(), r.userID, "big.csv", body); err != ErrTooLarge {
+	if _, err := r.svc.Upload(context.Background(), r.userID, "big.csv", body); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("200 MB upload: %v, want ErrTooLarge", err)
 	}
 	if body.n > 2<<20 {
@@ -542,6 +485,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // Discarding an import that never started removes it and its file.
 func TestDiscardRemovesTheImportAndItsFile(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	id := r.prepare("a.csv", []byte("手机\n13800138000\n"))
 	im, _ := r.store.Import(context.Background(), id)
@@ -559,6 +503,7 @@ func TestDiscardRemovesTheImportAndItsFile(t *testing.T) {
 // Two imports into the same crowd at once do not interfere: the crowd
 // ends with both files' persons, each import reports its own rows.
 func TestTwoImportsIntoOneCrowdAtOnce(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	f := makeImportFile(t, r.sb, 4000)
 	lines := strings.SplitAfter(string(f.csv), "\n")

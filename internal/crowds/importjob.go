@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n/msg"
@@ -40,15 +40,46 @@ type Target struct {
 	Again bool
 }
 
-// Errors of Start a user can act on.
+// Choice is an import's target as the target step's form gives it (and
+// shows again after a refused start).
+type Choice struct {
+	Crowd         string // a crowd's id; "new" or "" for a crowd to create
+	NewName       string
+	Description   string
+	CreateMissing bool
+	Again         bool
+}
+
+// ErrBadChoice: the crowd chosen is neither a crowd's id nor "new" (no
+// form of the console sends that).
+var ErrBadChoice = errors.New("crowds: the crowd chosen is not a crowd")
+
+// Target is where the choice sends the import: a crowd chosen leaves the
+// new crowd's name and description aside.
+func (c Choice) Target() (Target, error) {
+	t := Target{NewCrowd: c.NewName, Description: c.Description, CreateMissing: c.CreateMissing, Again: c.Again}
+	if c.Crowd == "" || c.Crowd == "new" {
+		return t, nil
+	}
+	id, err := strconv.ParseInt(c.Crowd, 10, 64)
+	if err != nil || id <= 0 {
+		return t, ErrBadChoice
+	}
+	t.CrowdID, t.NewCrowd, t.Description = id, "", ""
+	return t, nil
+}
+
+// Refusals of Start: the user can act on each (the field it is about is
+// the target form's).
 var (
-	ErrNotValidated = errors.New("crowds: the import has not been validated, or has started already")
-	ErrNoValidRows  = errors.New("crowds: the file has no valid rows")
-	ErrNoTarget     = errors.New("crowds: choose a crowd or name a new one")
-	ErrImportedOnce = errors.New("crowds: this file was imported before")
-	ErrNoCreate     = errors.New("crowds: persons can only be created from mobiles or emails")
-	ErrNameTooLong  = fmt.Errorf("crowds: a crowd name has at most %d characters", CrowdNameMax)
-	ErrDescTooLong  = fmt.Errorf("crowds: a crowd description has at most %d characters", CrowdDescriptionMax)
+	ErrNotValidated = msg.Refuse(msg.Conflict, "imports.error.not_validated")
+	ErrNoValidRows  = msg.Refuse(msg.Invalid, "imports.error.no_valid_rows")
+	ErrNoTarget     = msg.Refuse(msg.Invalid, "imports.error.no_target").On("crowd")
+	ErrImportedOnce = msg.Refuse(msg.Conflict, "imports.error.imported_once").On("again")
+	ErrNoCreate     = msg.Refuse(msg.Invalid, "imports.error.no_create").On("create_missing")
+	ErrNameTooLong  = msg.Refuse(msg.Invalid, "imports.error.name_long", msg.Int("Max", CrowdNameMax)).On("new_name")
+	ErrDescTooLong  = msg.Refuse(msg.Invalid, "imports.error.description_long", msg.Int("Max", CrowdDescriptionMax)).On("new_description")
+	ErrTargetGone   = msg.Refuse(msg.NotFound, "imports.error.crowd_gone").On("crowd")
 )
 
 // The platform's limits on a crowd's name and description (characters).
@@ -56,6 +87,13 @@ const (
 	CrowdNameMax        = 50
 	CrowdDescriptionMax = 200
 )
+
+// CreatesPersons reports whether an import matching on identityType may
+// create the persons the platform does not know (users.create takes
+// mobiles and emails).
+func CreatesPersons(identityType string) bool {
+	return identityType == importfile.ColMobile || identityType == importfile.ColEmail
+}
 
 // importParams are everything an import job needs besides the import's
 // rows: the job never depends on the import's target being recorded
@@ -102,11 +140,11 @@ func (s *Service) checkStart(ctx context.Context, id int64, t Target) (db.Import
 		return im, ErrNoValidRows
 	case t.CrowdID == 0 && strings.TrimSpace(t.NewCrowd) == "":
 		return im, ErrNoTarget
-	case t.CrowdID == 0 && utf8.RuneCountInString(strings.TrimSpace(t.NewCrowd)) > CrowdNameMax:
+	case t.CrowdID == 0 && tooLong(strings.TrimSpace(t.NewCrowd), CrowdNameMax):
 		return im, ErrNameTooLong
-	case t.CrowdID == 0 && utf8.RuneCountInString(t.Description) > CrowdDescriptionMax:
+	case t.CrowdID == 0 && tooLong(t.Description, CrowdDescriptionMax):
 		return im, ErrDescTooLong
-	case t.CreateMissing && im.IdentityType != importfile.ColMobile && im.IdentityType != importfile.ColEmail:
+	case t.CreateMissing && !CreatesPersons(im.IdentityType):
 		return im, ErrNoCreate
 	}
 	if !t.Again {
@@ -133,6 +171,9 @@ func (s *Service) launch(ctx context.Context, im db.Import, userID int64, actor 
 		target.CrowdID, target.CrowdName, target.CrowdNew = c.GroupID, c.Name, true
 	} else {
 		c, err := s.cfg.Store.Crowd(ctx, t.CrowdID)
+		if errors.Is(err, db.ErrNotFound) {
+			return 0, ErrTargetGone
+		}
 		if err != nil {
 			return 0, err
 		}

@@ -3,6 +3,7 @@ package crowds
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"time"
@@ -248,11 +249,16 @@ type PhaseEstimate struct {
 // Estimate says, before an import starts, what each phase will take for
 // target: the lookup (one call per person when the batch endpoint is
 // disabled), creating persons (at most every valid row, when asked) and
-// adding them to the crowd (after listing an existing crowd's members).
+// adding them to the crowd (after listing an existing crowd's members). A
+// crowd chosen that is gone meanwhile is estimated as a new one: the start
+// will say it is gone.
 func (s *Service) Estimate(ctx context.Context, im db.Import, t Target) ([]PhaseEstimate, error) {
 	var members int64
 	if t.CrowdID != 0 {
 		c, err := s.cfg.Store.Crowd(ctx, t.CrowdID)
+		if errors.Is(err, db.ErrNotFound) {
+			return s.Estimate(ctx, im, Target{CreateMissing: t.CreateMissing})
+		}
 		if err != nil {
 			return nil, err
 		}

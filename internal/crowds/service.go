@@ -10,7 +10,10 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n/msg"
@@ -116,6 +119,64 @@ func (s *Service) Freshness(ctx context.Context) (db.CrowdSync, bool, error) {
 	return st, stale, nil
 }
 
+// CopyState is how fresh the local copy of the crowd list is.
+type CopyState struct {
+	db.CrowdSync
+	Stale   bool // older than the TTL, from another connection, or never fetched
+	Syncing bool // a refresh from the platform is queued or running
+}
+
+// copyState is the copy's state; when refreshIf says so of it, a refresh
+// is asked for (joining one already queued or running) before it tells
+// whether one runs. A refresh that cannot be queued is logged: the copy
+// as it is still serves.
+func (s *Service) copyState(ctx context.Context, userID int64, refreshIf func(st db.CrowdSync, stale bool) bool) (CopyState, error) {
+	st, stale, err := s.Freshness(ctx)
+	if err != nil {
+		return CopyState{}, err
+	}
+	if refreshIf(st, stale) {
+		if _, err := s.RequestSync(ctx, userID); err != nil {
+			s.log.Warn("request a refresh of the crowd list", "error", err)
+		}
+	}
+	pending, err := s.cfg.Store.PendingJobs(ctx, SyncJobKind)
+	return CopyState{CrowdSync: st, Stale: stale, Syncing: len(pending) > 0}, err
+}
+
+// Listing is one page of the local copy of the crowd list.
+type Listing struct {
+	Crowds []db.Crowd
+	Total  int // crowds matching the search
+	Page   int // the page listed: the one asked for, or the last when that is past the end
+	Copy   CopyState
+}
+
+// List is page (1-based, perPage crowds a page) of the local copy, the
+// crowds matching query in their name or description, most recently
+// updated first. A page past the end (the list shrank since) is the last
+// page. refresh asks for a refresh from the platform when the copy is
+// stale: a page view keeps the list fresh without waiting for it.
+func (s *Service) List(ctx context.Context, userID int64, query string, page, perPage int, refresh bool) (Listing, error) {
+	cs, err := s.copyState(ctx, userID, func(_ db.CrowdSync, stale bool) bool { return refresh && stale })
+	if err != nil {
+		return Listing{}, err
+	}
+	page = max(page, 1)
+	f := db.CrowdFilter{Query: query, Limit: perPage, Offset: (page - 1) * perPage}
+	rows, total, err := s.cfg.Store.ListCrowds(ctx, f)
+	if err != nil {
+		return Listing{}, err
+	}
+	if pages := (total + perPage - 1) / perPage; page > pages && pages > 0 {
+		page, f.Offset = pages, (pages-1)*perPage
+		if rows, total, err = s.cfg.Store.ListCrowds(ctx, f); err != nil {
+			return Listing{}, err
+		}
+	}
+	return Listing{Crowds: rows, Total: total, Page: page, Copy: cs}, nil
+}
+
 // targetFreshness is how old the crowd list may be when an import's target
 // step opens before it is refreshed: a user choosing where rows go should
 // see every crowd the platform has, including one made there a minute ago.
@@ -124,23 +185,16 @@ const targetFreshness = 30 * time.Second
 // TargetCrowds are the crowds an import may go into: the whole local copy,
 // by name, and how fresh it is. With refresh (the target step opens) a
 // copy older than targetFreshness is refreshed from the platform in the
-// background (joining a refresh under way); syncing says one runs.
-func (s *Service) TargetCrowds(ctx context.Context, userID int64, refresh bool) (list []db.Crowd, st db.CrowdSync, syncing bool, err error) {
-	st, stale, err := s.Freshness(ctx)
+// background (joining a refresh under way).
+func (s *Service) TargetCrowds(ctx context.Context, userID int64, refresh bool) ([]db.Crowd, CopyState, error) {
+	cs, err := s.copyState(ctx, userID, func(st db.CrowdSync, stale bool) bool {
+		return refresh && (stale || s.cfg.Now().Sub(time.Unix(st.SyncedAt, 0)) > targetFreshness)
+	})
 	if err != nil {
-		return nil, st, false, err
+		return nil, cs, err
 	}
-	if refresh && (stale || s.cfg.Now().Sub(time.Unix(st.SyncedAt, 0)) > targetFreshness) {
-		if _, err := s.RequestSync(ctx, userID); err != nil {
-			s.log.Warn("refresh the crowd list for an import", "error", err)
-		}
-	}
-	pending, err := s.cfg.Store.PendingJobs(ctx, SyncJobKind)
-	if err != nil {
-		return nil, st, false, err
-	}
-	list, err = s.cfg.Store.CrowdsByName(ctx)
-	return list, st, len(pending) > 0, err
+	list, err := s.cfg.Store.CrowdsByName(ctx)
+	return list, cs, err
 }
 
 // runSync lists every crowd and makes the local list exactly that.
@@ -176,8 +230,38 @@ func seconds(ts int64) int64 {
 
 // --- crowd writes: the platform first, then the local copy ---
 
-// Create makes a crowd on the platform on behalf of actor and keeps it locally.
+// Refusals of a crowd's name and description, before anything reaches the
+// platform (its own limits: it would refuse them anyway).
+var (
+	ErrCrowdNameMissing     = msg.Refuse(msg.Invalid, "crowds.error.name_required").On("name")
+	ErrCrowdNameLong        = msg.Refuse(msg.Invalid, "crowds.error.name_long", msg.Int("Max", CrowdNameMax)).On("name")
+	ErrCrowdDescriptionLong = msg.Refuse(msg.Invalid, "crowds.error.description_long", msg.Int("Max", CrowdDescriptionMax)).On("description")
+)
+
+// checkCrowd refuses a name or description the platform would refuse.
+func checkCrowd(name, description string) error {
+	switch {
+	case name == "":
+		return ErrCrowdNameMissing
+	case tooLong(name, CrowdNameMax):
+		return ErrCrowdNameLong
+	case tooLong(description, CrowdDescriptionMax):
+		return ErrCrowdDescriptionLong
+	}
+	return nil
+}
+
+// tooLong: the platform counts characters, not bytes.
+func tooLong(s string, max int) bool { return utf8.RuneCountInString(s) > max }
+
+// Create makes a crowd on the platform on behalf of actor and keeps it
+// locally. The name and description are trimmed; one the platform would
+// refuse is refused first (ErrCrowdNameMissing & co.).
 func (s *Service) Create(ctx context.Context, actor, name, description string) (db.Crowd, error) {
+	name, description = strings.TrimSpace(name), strings.TrimSpace(description)
+	if err := checkCrowd(name, description); err != nil {
+		return db.Crowd{}, err
+	}
 	client, _ := s.cfg.Platform.Current()
 	id, err := client.CreateCrowd(jing.WithActor(ctx, actor), name, description)
 	if err != nil {
@@ -187,8 +271,13 @@ func (s *Service) Create(ctx context.Context, actor, name, description string) (
 		UpdatedAt: s.cfg.Now().Unix()})
 }
 
-// Update renames a crowd and sets its description.
+// Update renames a crowd and sets its description (checked as by Create).
+// A crowd found gone from the platform when read back is the zero Crowd.
 func (s *Service) Update(ctx context.Context, actor string, groupID int64, name, description string) (db.Crowd, error) {
+	name, description = strings.TrimSpace(name), strings.TrimSpace(description)
+	if err := checkCrowd(name, description); err != nil {
+		return db.Crowd{}, err
+	}
 	client, _ := s.cfg.Platform.Current()
 	if err := client.UpdateCrowd(jing.WithActor(ctx, actor), groupID, name, description); err != nil {
 		return db.Crowd{}, err
@@ -198,13 +287,48 @@ func (s *Service) Update(ctx context.Context, actor string, groupID int64, name,
 	return s.Refresh(ctx, groupID, before)
 }
 
-// Delete deletes a crowd on the platform, then locally.
-func (s *Service) Delete(ctx context.Context, actor string, groupID int64) error {
-	client, _ := s.cfg.Platform.Current()
-	if err := client.DeleteCrowd(jing.WithActor(ctx, actor), groupID); err != nil {
-		return err
+// ErrGone: the crowd is no longer on the platform (the local copy has
+// dropped it). The refusal that stands for it names the crowd.
+var ErrGone = errors.New("crowds: the crowd is no longer on the platform")
+
+// ErrWrongCount: the count typed to confirm a deletion is not the crowd's
+// member count. The refusal that stands for it says the count to type.
+var ErrWrongCount = errors.New("crowds: the count typed is not the member count")
+
+// Current is cr as the platform has it now, read again into the local
+// copy; a crowd gone from the platform is a refusal standing for ErrGone.
+func (s *Service) Current(ctx context.Context, cr db.Crowd) (db.Crowd, error) {
+	fresh, err := s.Refresh(ctx, cr.GroupID, cr)
+	if err != nil {
+		return cr, err
 	}
-	return s.cfg.Store.DeleteCrowd(ctx, groupID)
+	if fresh.GroupID == 0 {
+		return cr, msg.Refuse(msg.NotFound, "crowds.gone", msg.Str("Name", cr.Name)).Because(ErrGone)
+	}
+	return fresh, nil
+}
+
+// Delete deletes a crowd on the platform, then locally, once typed is its
+// member count as the platform has it now: the crowd is read again first,
+// so nobody confirms a count that changed meanwhile. Spaces and thousands
+// separators in typed are ignored. It returns the crowd as read; a count
+// that is not the member count is a refusal standing for ErrWrongCount,
+// and nothing is deleted.
+func (s *Service) Delete(ctx context.Context, actor string, cr db.Crowd, typed string) (db.Crowd, error) {
+	cr, err := s.Current(ctx, cr)
+	if err != nil {
+		return cr, err
+	}
+	n, perr := strconv.ParseInt(strings.NewReplacer(",", "", " ", "").Replace(typed), 10, 64)
+	if perr != nil || n != cr.UserCount {
+		return cr, msg.Refuse(msg.Invalid, "crowds.delete.wrong_count", msg.Str("Count", strconv.FormatInt(cr.UserCount, 10))).
+			On("confirm").Because(ErrWrongCount)
+	}
+	client, _ := s.cfg.Platform.Current()
+	if err := client.DeleteCrowd(jing.WithActor(ctx, actor), cr.GroupID); err != nil {
+		return cr, err
+	}
+	return cr, s.cfg.Store.DeleteCrowd(ctx, cr.GroupID)
 }
 
 // Refresh re-reads one crowd from the platform into the local copy. When
@@ -241,8 +365,17 @@ type Member struct {
 	Name     string
 }
 
-// MembersPage fetches one page of a crowd's members from the platform.
+// MembersPage fetches one page of a crowd's members from the platform; a
+// page past the end (members left since) is the last page.
 func (s *Service) MembersPage(ctx context.Context, groupID int64, page, perPage int) (Members, error) {
+	m, err := s.membersPage(ctx, groupID, max(page, 1), perPage)
+	if err == nil && m.Pages > 0 && m.Page > m.Pages {
+		return s.membersPage(ctx, groupID, m.Pages, perPage)
+	}
+	return m, err
+}
+
+func (s *Service) membersPage(ctx context.Context, groupID int64, page, perPage int) (Members, error) {
 	client, _ := s.cfg.Platform.Current()
 	p, err := client.CrowdUsers(ctx, groupID, jing.PageRequest{Page: page, PerPage: perPage})
 	if err != nil {

@@ -11,21 +11,54 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/importfile"
 )
 
-// ErrTooLarge refuses a file over the configured size.
+// ErrTooLarge: the file is over the upload limit. The refusal that stands
+// for it says the limit.
 var ErrTooLarge = errors.New("crowds: the file is larger than the upload limit")
 
 // ErrStarted refuses a change to an import that has been handed to its job.
-var ErrStarted = errors.New("crowds: the import has already started")
+var ErrStarted = msg.Refuse(msg.Conflict, "imports.error.started")
 
 // ErrNoIdentity refuses a mapping without a column for the identity to match on.
-var ErrNoIdentity = errors.New("crowds: no column is mapped to the identity to match on")
+var ErrNoIdentity = msg.Refuse(msg.Invalid, "imports.error.no_identity").On("identity")
+
+// ErrRoleTwice: two columns are mapped to the same role. The refusal that
+// stands for it names the role.
+var ErrRoleTwice = errors.New("crowds: two columns are mapped to the same role")
+
+// tooLarge is the refusal of a file over the limit.
+func (s *Service) tooLarge() error {
+	return msg.Refuse(msg.Invalid, "imports.error.too_large", msg.Nested("Size", FileSize(s.cfg.MaxUpload))).Because(ErrTooLarge)
+}
+
+// CheckUploadSize refuses, before any of it is read, a file of n bytes
+// over the upload limit (a request says its length before its body).
+func (s *Service) CheckUploadSize(n int64) error {
+	if n > s.cfg.MaxUpload {
+		return s.tooLarge()
+	}
+	return nil
+}
+
+// FileSize is a byte count as people read it (12 bytes, 3.5 KB, 100 MB).
+func FileSize(n int64) msg.Message {
+	oneDecimal := func(f float64) string { return strings.TrimSuffix(strconv.FormatFloat(f, 'f', 1, 64), ".0") }
+	switch {
+	case n >= 1<<20:
+		return msg.New("imports.size_mb", msg.Str("N", oneDecimal(float64(n)/(1<<20))))
+	case n >= 1<<10:
+		return msg.New("imports.size_kb", msg.Str("N", oneDecimal(float64(n)/(1<<10))))
+	}
+	return msg.New("imports.size_bytes", msg.Int("N", n))
+}
 
 // Upload stores an uploaded file (streamed, hashed, at most MaxUpload
 // bytes) and records an import for it, read as detected. A file the
@@ -55,7 +88,7 @@ func (s *Service) Upload(ctx context.Context, userID int64, name string, body io
 		return 0, fmt.Errorf("crowds: store upload: %w", err)
 	}
 	if n > s.cfg.MaxUpload {
-		return 0, ErrTooLarge
+		return 0, s.tooLarge()
 	}
 	// The one time this step opens the file: detection and the first rows.
 	det, smp, err := importfile.Inspect(tmp.Name(), name, previewRecords, previewBudget)
@@ -174,6 +207,40 @@ func (s *Service) saveReading(ctx context.Context, id int64, p Preview) error {
 		Mapping: p.Mapping, Preview: string(stored)})
 }
 
+// ReadingChoice is how the user asks for the file to be read, as the
+// decode step's form gives it: an encoding, a delimiter or a sheet that is
+// empty or not offered keeps how the file is read now (a sheet only
+// counts for a workbook), and HeaderRow 0 keeps the header row.
+type ReadingChoice struct {
+	Encoding, Delimiter, Sheet string
+	HeaderRow                  int
+}
+
+// ChooseReading reads an import's file the way the user chose (see
+// ReadingChoice and SetReading); mapping, when given, is kept if the
+// columns stay the same.
+func (s *Service) ChooseReading(ctx context.Context, id int64, ch ReadingChoice, mapping []string) (Preview, error) {
+	im, err := s.cfg.Store.Import(ctx, id)
+	if err != nil {
+		return Preview{}, err
+	}
+	opt := readingOptions(im)
+	if slices.Contains(importfile.Encodings, ch.Encoding) {
+		opt.Encoding = ch.Encoding
+	}
+	if d := []rune(ch.Delimiter); len(d) == 1 && slices.Contains(importfile.Delimiters, d[0]) {
+		opt.Delimiter = d[0]
+	}
+	if ch.Sheet != "" && opt.Format == importfile.FormatXLSX {
+		opt.Sheet = ch.Sheet
+	}
+	headerRow := im.HeaderRow
+	if ch.HeaderRow > 0 {
+		headerRow = ch.HeaderRow
+	}
+	return s.setReading(ctx, im, opt, headerRow, mapping)
+}
+
 // SetReading changes how an import's file is read (encoding, delimiter,
 // sheet, header row: 0 for the one detection proposes) and reads its first
 // rows again. The mapping is kept when the columns are the same, else
@@ -183,6 +250,10 @@ func (s *Service) SetReading(ctx context.Context, id int64, opt importfile.Optio
 	if err != nil {
 		return Preview{}, err
 	}
+	return s.setReading(ctx, im, opt, headerRow, mapping)
+}
+
+func (s *Service) setReading(ctx context.Context, im db.Import, opt importfile.Options, headerRow int, mapping []string) (Preview, error) {
 	if im.Stage == db.ImportStarted {
 		return Preview{}, ErrStarted
 	}
@@ -207,13 +278,26 @@ func (s *Service) SetReading(ctx context.Context, id int64, opt importfile.Optio
 	default:
 		p.Mapping = fitMapping(importfile.AutoMap(p.Header), p.Columns)
 	}
-	return p, s.saveReading(ctx, id, p)
+	return p, s.saveReading(ctx, im.ID, p)
 }
 
-// fitMapping is a mapping with a role per column.
+// fitMapping is a mapping with a role per column (a role the importer does
+// not know is no role).
 func fitMapping(m []string, columns int) []string {
 	out := make([]string, columns)
 	copy(out, m)
+	return knownRoles(out)
+}
+
+// knownRoles is m with a role the importer does not know (a form that is
+// not the console's) made no role.
+func knownRoles(m []string) []string {
+	out := slices.Clone(m)
+	for i, role := range out {
+		if !slices.Contains(importfile.Roles, role) {
+			out[i] = ""
+		}
+	}
 	return out
 }
 
@@ -275,7 +359,11 @@ func (s *Service) Discard(ctx context.Context, id int64) error {
 		return ErrStarted
 	}
 	s.cancelValidation(ctx, im)
-	if err := s.cfg.Store.DeleteImport(ctx, id); err != nil {
+	err = s.cfg.Store.DeleteImport(ctx, id)
+	if errors.Is(err, db.ErrConflict) { // started meanwhile
+		return ErrStarted
+	}
+	if err != nil {
 		return err
 	}
 	if im.FilePath != "" {

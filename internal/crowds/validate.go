@@ -1,14 +1,17 @@
 package crowds
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/importfile"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 )
@@ -38,21 +41,65 @@ type validateParams struct {
 	Identity string `json:"identity"`
 }
 
-// ValidateResult is a validation done (Counts) or under way (JobID).
+// ValidateResult is a validation done (Counts) or under way (JobID), and
+// the identity it matches on.
 type ValidateResult struct {
-	Counts db.ImportCounts
-	JobID  int64
+	Counts   db.ImportCounts
+	JobID    int64
+	Identity string
 }
 
-// Validate checks the whole file with mapping (a role per column),
-// matching on identityType (a role of importfile.MatchRoles). A small file
-// is validated at once; a large one by a job (JobID).
+// Validate checks the whole file with mapping (a role per column; nil
+// keeps the import's), matching on identityType when it is a role of
+// importfile.MatchRoles mapped to a column, else on the first such role
+// mapped. Each role names one column (ErrRoleTwice). A small file is
+// validated at once; a large one by a job (JobID).
 func (s *Service) Validate(ctx context.Context, id, userID int64, mapping []string, identityType string) (ValidateResult, error) {
 	im, err := s.cfg.Store.Import(ctx, id)
 	if err != nil {
 		return ValidateResult{}, err
 	}
-	return s.validate(ctx, im, userID, mapping, identityType, s.validateInBackground(im))
+	if im.Stage == db.ImportStarted {
+		return ValidateResult{}, ErrStarted // a second click: the first one started it
+	}
+	if mapping == nil {
+		mapping = im.Mapping
+	}
+	mapping = knownRoles(mapping)
+	if err := oneColumnEach(mapping); err != nil {
+		return ValidateResult{}, err
+	}
+	identityType = matchOn(mapping, identityType)
+	res, err := s.validate(ctx, im, userID, mapping, identityType, s.validateInBackground(im))
+	res.Identity = identityType
+	return res, err
+}
+
+// oneColumnEach refuses a mapping with a role on two columns.
+func oneColumnEach(mapping []string) error {
+	seen := map[string]bool{}
+	for _, role := range mapping {
+		if role != "" && seen[role] {
+			return msg.Refuse(msg.Invalid, "imports.error.role_twice", msg.Nested("Role", msg.New("imports.role."+role))).Because(ErrRoleTwice)
+		}
+		seen[role] = true
+	}
+	return nil
+}
+
+// matchOn is the identity an import matches on: the one chosen when it
+// can identify a person and a column holds it, else the first that can
+// and does ("" when none: nothing to match on).
+func matchOn(mapping []string, chosen string) string {
+	if slices.Contains(importfile.MatchRoles, chosen) && slices.Contains(mapping, chosen) {
+		return chosen
+	}
+	for _, role := range importfile.MatchRoles {
+		if slices.Contains(mapping, role) {
+			return role
+		}
+	}
+	return ""
 }
 
 func (s *Service) validate(ctx context.Context, im db.Import, userID int64, mapping []string, identityType string, background bool) (ValidateResult, error) {
@@ -106,16 +153,80 @@ func (s *Service) cancelValidation(ctx context.Context, im db.Import) {
 	}
 }
 
-// CancelValidation stops an import's validation under way.
-func (s *Service) CancelValidation(ctx context.Context, id int64) error {
+// CancelValidation stops an import's validation under way; stopped is
+// false when none was (it ended before the click arrived).
+func (s *Service) CancelValidation(ctx context.Context, id int64) (stopped bool, err error) {
 	im, err := s.cfg.Store.Import(ctx, id)
-	if err != nil {
-		return err
+	if err != nil || im.ValidateJobID == 0 {
+		return false, err
 	}
+	if j, err := s.cfg.Store.Job(ctx, im.ValidateJobID); err != nil || !j.Active() {
+		return false, err
+	}
+	err = s.cfg.Runner.Cancel(ctx, im.ValidateJobID)
+	if errors.Is(err, db.ErrJobState) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Validation is an import's last validation job as its page shows it: the
+// job (zero when the file was validated within the request, or never),
+// while it runs the last row read so far, and when it ended without
+// validating, why.
+type Validation struct {
+	Job   db.Job
+	Row   int64
+	Ended msg.Message
+}
+
+// Validation reads im's last validation job.
+func (s *Service) Validation(ctx context.Context, im db.Import) (Validation, error) {
 	if im.ValidateJobID == 0 {
-		return db.ErrJobState
+		return Validation{}, nil
 	}
-	return s.cfg.Runner.Cancel(ctx, im.ValidateJobID)
+	j, err := s.cfg.Store.Job(ctx, im.ValidateJobID)
+	if err != nil {
+		return Validation{}, err
+	}
+	v := Validation{Job: j}
+	switch fe := ValidationError(im); {
+	case j.Active():
+		v.Row, err = s.cfg.Store.ImportLastRow(ctx, im.ID)
+	case fe != nil:
+		v.Ended = msg.New("imports.validation_failed", msg.Nested("Error", fe.Message()))
+	case j.State == db.JobCancelled:
+		v.Ended = msg.New("imports.validation_stopped")
+	case j.State == db.JobFailed:
+		v.Ended = msg.New("imports.validation_failed", msg.Nested("Error", msg.New("imports.error."+importfile.CodeUnreadable)))
+	}
+	return v, err
+}
+
+// ReasonCount is how many rows validation refused for one reason.
+type ReasonCount struct {
+	Reason string
+	Count  int64
+}
+
+// RejectReasons are the reasons validation refused im's rows for, the
+// most frequent first.
+func (s *Service) RejectReasons(ctx context.Context, im db.Import) ([]ReasonCount, error) {
+	reasons := im.Counts.Reasons // counted when validation ended
+	if reasons == nil {          // an import validated before they were kept
+		var err error
+		if reasons, err = s.cfg.Store.ImportReasonCounts(ctx, im.ID, db.RowInvalid); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]ReasonCount, 0, len(reasons))
+	for r, n := range reasons {
+		out = append(out, ReasonCount{Reason: r, Count: n})
+	}
+	slices.SortFunc(out, func(a, b ReasonCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Reason, b.Reason))
+	})
+	return out, nil
 }
 
 // runValidate is the validation job: it reads the file from the top (a
@@ -173,7 +284,7 @@ func ValidationError(im db.Import) *importfile.Error {
 	}
 	var fe importfile.Error
 	if json.Unmarshal([]byte(im.ValidateError), &fe) != nil {
-		return &importfile.Error{Code: "unreadable"}
+		return &importfile.Error{Code: importfile.CodeUnreadable}
 	}
 	return &fe
 }

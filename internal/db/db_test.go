@@ -21,6 +21,7 @@ func openTemp(t *testing.T) *Store {
 }
 
 func TestMigrationsApplyOnceAndAreRecorded(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "test.db")
 	ctx := context.Background()
 	s, err := Open(ctx, path)
@@ -46,6 +47,7 @@ func TestMigrationsApplyOnceAndAreRecorded(t *testing.T) {
 }
 
 func TestPragmasAreSet(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	var mode string
@@ -59,6 +61,7 @@ func TestPragmasAreSet(t *testing.T) {
 }
 
 func TestRefusesADatabaseFromANewerVersion(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "test.db")
 	ctx := context.Background()
 	s, err := Open(ctx, path)
@@ -78,6 +81,7 @@ func TestRefusesADatabaseFromANewerVersion(t *testing.T) {
 }
 
 func TestUsersCreateFindAndConflict(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	u, err := s.CreateUser(ctx, NewUser{Username: "Alice", PasswordHash: "h", Role: RoleMarketer})
@@ -106,6 +110,7 @@ func TestUsersCreateFindAndConflict(t *testing.T) {
 }
 
 func TestPasswordChangeAndDisableBumpTheSessionEpoch(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	s.CreateUser(ctx, NewUser{Username: "root", PasswordHash: "h", Role: RoleAdmin})
@@ -130,6 +135,7 @@ func TestPasswordChangeAndDisableBumpTheSessionEpoch(t *testing.T) {
 }
 
 func TestTheLastActiveAdminCannotBeDemotedOrDisabled(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	root, _ := s.CreateUser(ctx, NewUser{Username: "root", PasswordHash: "h", Role: RoleAdmin})
@@ -154,6 +160,7 @@ func TestTheLastActiveAdminCannotBeDemotedOrDisabled(t *testing.T) {
 }
 
 func TestCreateFirstAdminOnlyWhenEmptyEvenWhenRacing(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -179,6 +186,7 @@ func TestCreateFirstAdminOnlyWhenEmptyEvenWhenRacing(t *testing.T) {
 }
 
 func TestAuditFiltersAndPaging(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	for i := 0; i < 7; i++ {
@@ -206,6 +214,7 @@ func TestAuditFiltersAndPaging(t *testing.T) {
 }
 
 func TestSettingsRoundTrip(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	if _, err := s.Setting(ctx, "k"); !errors.Is(err, ErrNotFound) {

@@ -5,24 +5,24 @@ import (
 	"errors"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // openJobStore opens a store on a temporary file whose clock stands still
-// at a whole second until the test moves it with the returned skew.
-func openJobStore(t *testing.T) (*Store, *atomic.Int64) {
+// at a whole second until the test moves it.
+func openJobStore(t *testing.T) (*Store, *testkit.Clock) {
 	t.Helper()
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "x.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	var skew atomic.Int64
-	start := time.Unix(1_790_000_000, 0)
-	s.SetClock(func() time.Time { return start.Add(time.Duration(skew.Load())) })
-	return s, &skew
+	clock := testkit.NewClock(time.Unix(1_790_000_000, 0))
+	s.SetClock(clock.Now)
+	return s, clock
 }
 
 func mustCreateJob(t *testing.T, s *Store, kind string, owner int64) Job {
@@ -53,6 +53,7 @@ func mustJob(t *testing.T, s *Store, id int64) Job {
 }
 
 func TestJobRunsFromQueuedToDoneWithProgressAndErrors(t *testing.T) {
+	t.Parallel()
 	s, _ := openJobStore(t)
 	ctx := context.Background()
 	u, err := s.CreateUser(ctx, NewUser{Username: "mia", DisplayName: "Mia", PasswordHash: "x", Role: RoleMarketer})
@@ -85,6 +86,7 @@ func TestJobRunsFromQueuedToDoneWithProgressAndErrors(t *testing.T) {
 }
 
 func TestClaimTakesEachQueuedJobOnceOldestFirstOfKnownKinds(t *testing.T) {
+	t.Parallel()
 	s, _ := openJobStore(t)
 	ctx := context.Background()
 	other := mustCreateJob(t, s, "other", 0)
@@ -129,6 +131,7 @@ func TestClaimTakesEachQueuedJobOnceOldestFirstOfKnownKinds(t *testing.T) {
 }
 
 func TestOnlyTheLeaseHolderMayWrite(t *testing.T) {
+	t.Parallel()
 	s, _ := openJobStore(t)
 	ctx := context.Background()
 	j := mustClaim(t, s, "w1", mustCreateJob(t, s, "k", 0).Kind)
@@ -160,6 +163,7 @@ func TestOnlyTheLeaseHolderMayWrite(t *testing.T) {
 }
 
 func TestExpiredLeasesAreRequeuedWithTheirCheckpoint(t *testing.T) {
+	t.Parallel()
 	s, clock := openJobStore(t)
 	ctx := context.Background()
 	abandoned := mustClaim(t, s, "dead", mustCreateJob(t, s, "k", 0).Kind)
@@ -173,7 +177,7 @@ func TestExpiredLeasesAreRequeuedWithTheirCheckpoint(t *testing.T) {
 	if n, err := s.RequeueOrphans(ctx, false); err != nil || n != 0 {
 		t.Fatalf("requeued %d live leases (%v)", n, err)
 	}
-	clock.Add(int64(31 * time.Second))
+	clock.Advance(31 * time.Second)
 	alive := mustClaim(t, s, "alive", mustCreateJob(t, s, "k", 0).Kind)
 	if n, err := s.RequeueOrphans(ctx, false); err != nil || n != 2 {
 		t.Fatalf("requeued %d, want 2 (%v)", n, err)
@@ -199,6 +203,7 @@ func TestExpiredLeasesAreRequeuedWithTheirCheckpoint(t *testing.T) {
 // Each case starts a job in a state, applies a user's request, and checks
 // where it lands (or that it is refused).
 func TestPauseResumeCancelTransitions(t *testing.T) {
+	t.Parallel()
 	type setup func(s *Store, id int64)
 	ctx := context.Background()
 	claim := func(s *Store, id int64) { s.ClaimJob(ctx, "w", []string{"k"}, time.Minute) }
@@ -258,6 +263,7 @@ func TestPauseResumeCancelTransitions(t *testing.T) {
 }
 
 func TestReleaseHonoursTheRequestedState(t *testing.T) {
+	t.Parallel()
 	s, _ := openJobStore(t)
 	ctx := context.Background()
 	for request, want := range map[string]string{"": JobQueued, JobPaused: JobPaused, JobCancelled: JobCancelled} {
@@ -278,6 +284,7 @@ func TestReleaseHonoursTheRequestedState(t *testing.T) {
 }
 
 func TestListJobsByScopeAndOwner(t *testing.T) {
+	t.Parallel()
 	s, clock := openJobStore(t)
 	ctx := context.Background()
 	u, _ := s.CreateUser(ctx, NewUser{Username: "mia", PasswordHash: "x", Role: RoleMarketer})
@@ -286,7 +293,7 @@ func TestListJobsByScopeAndOwner(t *testing.T) {
 	for _, j := range []Job{doneEarly, doneLate} {
 		mustClaim(t, s, "w", "k")
 		s.FinishJob(ctx, j.ID, "w", JobDone, "")
-		clock.Add(int64(time.Minute))
+		clock.Advance(time.Minute)
 	}
 	running := mustCreateJob(t, s, "k", 0)
 	mustClaim(t, s, "w", "k")

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // LeadsMatching (what live updates ask) and ListLeads and
@@ -14,6 +16,7 @@ import (
 // mixed case, one-, two- and three-character searches and dates on the
 // edges of ranges.
 func TestLeadsMatchingAgreesWithTheLists(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	s.SetClock(func() time.Time { return time.Unix(1_800_000_000, 0) })
@@ -24,8 +27,8 @@ func TestLeadsMatchingAgreesWithTheLists(t *testing.T) {
 			Company: "杭州云栖科技有限公司", CreatedAt: 100, UpdatedAt: 1200},
 		Lead{UUID: "L8", BusinessType: "bt2", Status: "won", Owner: "18403", Source: "ads", Name: "100% 云", Title: "a_b",
 			CreatedAt: 401, UpdatedAt: 799})
-	must(t, s.UpsertLeads(ctx, ls))
-	must(t, s.MarkLeadVoided(ctx, "L7", 1300))
+	testkit.Must(t, s.UpsertLeads(ctx, ls))
+	testkit.Must(t, s.MarkLeadVoided(ctx, "L7", 1300))
 	all := append(uuids(ls), "no-such-lead")
 
 	filters := []LeadFilter{

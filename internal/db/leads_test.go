@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 func uuids(ls []Lead) []string {
@@ -35,6 +37,7 @@ func leadFixture() []Lead {
 }
 
 func TestLeadsUpsertListFilterSortPage(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	clock := time.Unix(1_800_000_000, 0)
@@ -113,17 +116,18 @@ func TestLeadsUpsertListFilterSortPage(t *testing.T) {
 }
 
 func TestLeadsStatusChangesVoidsAndOlderAnswers(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	clock := time.Unix(1_800_000_000, 0)
 	s.SetClock(func() time.Time { return clock })
-	must(t, s.UpsertLeads(ctx, leadFixture()))
+	testkit.Must(t, s.UpsertLeads(ctx, leadFixture()))
 
 	// A sync sees L1 in another status: it entered it now, recorded as "sync".
 	clock = clock.Add(time.Hour)
 	l1 := leadFixture()[0]
 	l1.Status, l1.UpdatedAt, l1.Company = "contacted", 2000, "杭州云栖智能有限公司"
-	must(t, s.UpsertLeads(ctx, []Lead{l1}))
+	testkit.Must(t, s.UpsertLeads(ctx, []Lead{l1}))
 	got, _ := s.Lead(ctx, "L1")
 	if got.Status != "contacted" || got.StatusSince != clock.Unix() || got.Company != "杭州云栖智能有限公司" {
 		t.Fatalf("after a status change %+v", got)
@@ -142,7 +146,7 @@ func TestLeadsStatusChangesVoidsAndOlderAnswers(t *testing.T) {
 
 	// An older answer does not overwrite.
 	stale := leadFixture()[0]
-	must(t, s.UpsertLeads(ctx, []Lead{stale}))
+	testkit.Must(t, s.UpsertLeads(ctx, []Lead{stale}))
 	if got, _ := s.Lead(ctx, "L1"); got.Status != "contacted" || got.UpdatedAt != 2000 {
 		t.Fatalf("an older answer overwrote the copy: %+v", got)
 	}
@@ -150,18 +154,18 @@ func TestLeadsStatusChangesVoidsAndOlderAnswers(t *testing.T) {
 	// The console's move: its own history entry, with the actor.
 	clock = clock.Add(time.Hour)
 	l1.Status, l1.UpdatedAt = "won", 3000
-	must(t, s.SaveMovedLead(ctx, l1, LeadStatusChange{Actor: "alice", Origin: OriginConsole}))
+	testkit.Must(t, s.SaveMovedLead(ctx, l1, LeadStatusChange{Actor: "alice", Origin: OriginConsole}))
 	hist, _ = s.LeadStatusHistory(ctx, "L1")
 	if len(hist) != 2 || hist[1] != (LeadStatusChange{At: clock.Unix(), From: "contacted", To: "won", Actor: "alice", Origin: OriginConsole}) {
 		t.Fatalf("history after a move %+v", hist)
 	}
-	must(t, s.RecordLeadStatusChange(ctx, "L1", LeadStatusChange{From: "won", To: "won", Origin: OriginWebhook}))
+	testkit.Must(t, s.RecordLeadStatusChange(ctx, "L1", LeadStatusChange{From: "won", To: "won", Origin: OriginWebhook}))
 	if hist, _ = s.LeadStatusHistory(ctx, "L1"); len(hist) != 3 || hist[2].At != clock.Unix() {
 		t.Fatalf("recorded change %+v", hist)
 	}
 
 	// Voided: kept, left out of lists and counts unless asked for.
-	must(t, s.MarkLeadVoided(ctx, "L2", clock.Unix()))
+	testkit.Must(t, s.MarkLeadVoided(ctx, "L2", clock.Unix()))
 	if err := s.MarkLeadVoided(ctx, "nope", 1); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("voiding an unknown lead: %v", err)
 	}
@@ -181,7 +185,7 @@ func TestLeadsStatusChangesVoidsAndOlderAnswers(t *testing.T) {
 		t.Fatalf("voided lead found by search: %v", uuids(ls))
 	}
 	// Listed again by the platform (restored): no longer voided.
-	must(t, s.UpsertLeads(ctx, []Lead{leadFixture()[1]}))
+	testkit.Must(t, s.UpsertLeads(ctx, []Lead{leadFixture()[1]}))
 	if got, _ := s.Lead(ctx, "L2"); got.Voided {
 		t.Fatal("a lead the platform lists again stays voided")
 	}
@@ -193,6 +197,7 @@ func TestLeadsStatusChangesVoidsAndOlderAnswers(t *testing.T) {
 }
 
 func TestLeadsCopyFollowsTheConnection(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	if reset, err := s.ResetLeads(ctx, "sandbox"); err != nil || !reset {
@@ -202,13 +207,13 @@ func TestLeadsCopyFollowsTheConnection(t *testing.T) {
 	if err := s.UpsertSyncedLeads(ctx, "other", 7, leadFixture()); !errors.Is(err, ErrLeadCopyMoved) {
 		t.Fatalf("sync of another connection: %v", err)
 	}
-	must(t, s.UpsertSyncedLeads(ctx, "sandbox", 7, leadFixture()[:3]))
-	must(t, s.UpsertSyncedLeads(ctx, "sandbox", 8, leadFixture()[1:]))
+	testkit.Must(t, s.UpsertSyncedLeads(ctx, "sandbox", 7, leadFixture()[:3]))
+	testkit.Must(t, s.UpsertSyncedLeads(ctx, "sandbox", 8, leadFixture()[1:]))
 	if missing, err := s.LeadsNotSeenBy(ctx, 8); err != nil || !slices.Equal(missing, []string{"L1"}) {
 		t.Fatalf("not seen by sync 8: %v, %v", missing, err)
 	}
-	must(t, s.SaveLeadSync(ctx, LeadSyncState{Connection: "sandbox", FullSyncedAt: 10, HighWater: 1200, LastSyncedAt: 10}))
-	must(t, s.SaveLeadSync(ctx, LeadSyncState{Connection: "sandbox", HighWater: 900, LastSyncedAt: 20}))
+	testkit.Must(t, s.SaveLeadSync(ctx, LeadSyncState{Connection: "sandbox", FullSyncedAt: 10, HighWater: 1200, LastSyncedAt: 10}))
+	testkit.Must(t, s.SaveLeadSync(ctx, LeadSyncState{Connection: "sandbox", HighWater: 900, LastSyncedAt: 20}))
 	if st, err := s.LeadSync(ctx); err != nil || st != (LeadSyncState{"sandbox", 10, 1200, 20}) {
 		t.Fatalf("sync state %+v, %v", st, err)
 	}
@@ -230,13 +235,14 @@ func TestLeadsCopyFollowsTheConnection(t *testing.T) {
 }
 
 func TestLeadStatusClosing(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	set := RefSet{Connection: "sandbox", Key: "lead.statuses.bt1", Kind: "statuses", Object: "lead", Scope: "bt1"}
 	if _, err := s.ReplaceRefSet(ctx, set, []RefItem{{ID: "new", Name: "新线索"}, {ID: "lost", Name: "无效"}, {ID: "won", Name: "已转化"}}); err != nil {
 		t.Fatal(err)
 	}
-	must(t, s.UpsertLeads(ctx, []Lead{{UUID: "X", BusinessType: "bt1", Status: "deal", LifeStatus: "customer"}}))
+	testkit.Must(t, s.UpsertLeads(ctx, []Lead{{UUID: "X", BusinessType: "bt1", Status: "deal", LifeStatus: "customer"}}))
 	for st, want := range map[string]bool{"new": false, "lost": true, "won": true, "deal": true, "unknown": false} {
 		if got, err := s.LeadStatusClosing(ctx, "sandbox", "bt1", st); err != nil || got != want {
 			t.Errorf("%s closing: %v (%v), want %v", st, got, err, want)
@@ -244,12 +250,5 @@ func TestLeadStatusClosing(t *testing.T) {
 	}
 	if got, _ := s.LeadStatusClosing(ctx, "other", "bt1", "lost"); got {
 		t.Error("another connection's reference data counted")
-	}
-}
-
-func must(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 )
 
 func TestPlatformTokenIsOneRowThatIsReplaced(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	if _, err := s.PlatformToken(ctx); !errors.Is(err, ErrNotFound) {
@@ -43,6 +44,7 @@ func TestPlatformTokenIsOneRowThatIsReplaced(t *testing.T) {
 }
 
 func TestPlatformUsageSurvivesReopening(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "usage.db")
 	ctx := context.Background()
 	s, err := Open(ctx, path)
@@ -81,6 +83,7 @@ func TestPlatformUsageSurvivesReopening(t *testing.T) {
 }
 
 func TestConcurrentPlatformCallCountsAreExact(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	const workers, each = 20, 25
@@ -114,6 +117,7 @@ func TestConcurrentPlatformCallCountsAreExact(t *testing.T) {
 }
 
 func TestDeleteSetting(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	s.SetSetting(ctx, "k", "v")

@@ -21,6 +21,7 @@ func names(items []RefItem) []string {
 }
 
 func TestReplaceRefSetDiffsAgainstThePreviousCopy(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	clock := time.Unix(1_800_000_000, 0)
@@ -68,6 +69,7 @@ func TestReplaceRefSetDiffsAgainstThePreviousCopy(t *testing.T) {
 }
 
 func TestAFailedReplaceKeepsTheOldCopy(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	set := refSet("sandbox", "lead.statuses.bt1")
@@ -90,6 +92,7 @@ func TestAFailedReplaceKeepsTheOldCopy(t *testing.T) {
 }
 
 func TestRecordRefFailureKeepsItemsAndFetchTime(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	clock := time.Unix(1_800_000_000, 0)
@@ -130,6 +133,7 @@ func TestRecordRefFailureKeepsItemsAndFetchTime(t *testing.T) {
 }
 
 func TestRefSetsBelongToOneConnection(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	if _, err := s.ReplaceRefSet(ctx, refSet("sandbox", "members"), []RefItem{{ID: "1", Name: "沙盒成员"}}); err != nil {
@@ -149,6 +153,7 @@ func TestRefSetsBelongToOneConnection(t *testing.T) {
 }
 
 func TestDeleteRefSetsRecordsTheirEntriesAsRemoved(t *testing.T) {
+	t.Parallel()
 	s := openTemp(t)
 	ctx := context.Background()
 	set := refSet("sandbox", "lead.statuses.bt9")

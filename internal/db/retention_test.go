@@ -85,7 +85,7 @@ func rowsLeft(t *testing.T, s *Store, id int64) int64 {
 // deleted, its counts kept exactly; an import ended since, one whose job
 // still runs, and one never started keep theirs.
 func TestPruneImportRowsKeepsTheCountsAndWhatJobsStillNeed(t *testing.T) {
-	s, skew := openJobStore(t)
+	s, clock := openJobStore(t)
 	ctx := context.Background()
 	u, err := s.CreateUser(ctx, NewUser{Username: "mia", PasswordHash: "x", Role: RoleMarketer})
 	if err != nil {
@@ -102,7 +102,7 @@ func TestPruneImportRowsKeepsTheCountsAndWhatJobsStillNeed(t *testing.T) {
 	finish(oldJob)
 	before := importCounts(t, s, old.ID)
 
-	skew.Add(int64(100 * 24 * time.Hour))
+	clock.Advance(100 * 24 * time.Hour)
 	recent, recentJob := importWithRows(t, s, u.ID, "recent", 300)
 	finish(recentJob)
 	running, runningJob := importWithRows(t, s, u.ID, "running", 300)

@@ -12,6 +12,7 @@ import (
 // The maintained counts give the same summary as grouping the rows, also
 // after leads change status or are voided (the triggers follow them).
 func TestCountedAndLiveSummariesAgree(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {

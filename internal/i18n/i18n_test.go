@@ -26,6 +26,7 @@ func newTestCatalog(t *testing.T) *Catalog {
 
 // Every string exists in both languages: a key in one catalog only is a bug.
 func TestBothLanguagesHaveTheSameMessageIDs(t *testing.T) {
+	t.Parallel()
 	c := newTestCatalog(t)
 	zh, en := c.MessageIDs(Chinese), c.MessageIDs(English)
 	if len(zh) < 50 {
@@ -48,6 +49,7 @@ var literalID = regexp.MustCompile(`(?:ui\.T|\bt|\.T)\((?:ctx|c), "([a-z][a-z0-9
 
 // Every literal id used in the code has a translation.
 func TestEveryLiteralIDInTheCodeIsTranslated(t *testing.T) {
+	t.Parallel()
 	c := newTestCatalog(t)
 	known := c.MessageIDs(English)
 	root := filepath.Join("..", "..")
@@ -83,6 +85,7 @@ func TestEveryLiteralIDInTheCodeIsTranslated(t *testing.T) {
 }
 
 func TestMatchAcceptLanguage(t *testing.T) {
+	t.Parallel()
 	c := newTestCatalog(t)
 	cases := map[string]string{
 		"":                         Chinese,
@@ -102,6 +105,7 @@ func TestMatchAcceptLanguage(t *testing.T) {
 }
 
 func TestFormatting(t *testing.T) {
+	t.Parallel()
 	c := newTestCatalog(t)
 	en, zh := c.Localizer(English), c.Localizer(Chinese)
 	if got := en.Number(1234567); got != "1,234,567" {
@@ -127,6 +131,7 @@ func TestFormatting(t *testing.T) {
 }
 
 func TestMissingIDIsReported(t *testing.T) {
+	t.Parallel()
 	c := newTestCatalog(t)
 	var missing []string
 	c.OnMissing(func(lang, id string) { missing = append(missing, lang+":"+id) })

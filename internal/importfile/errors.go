@@ -6,7 +6,13 @@
 // input: malformed files produce an *Error with a stable Code, never a panic.
 package importfile
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
+)
 
 // Error is a file the importer cannot read, with a stable Code for translated messages.
 type Error struct {
@@ -26,7 +32,19 @@ func (e *Error) Error() string {
 	return msg
 }
 
-// Stable error codes; the UI maps them to translated messages.
+// Message is the error as a person reads it (msg.Carrier): the catalogs'
+// imports.error.<Code>, with the row as Line; a code without a sentence of
+// its own (one a later version wrote, a damaged record) reads as a file
+// that cannot be read this way.
+func (e *Error) Message() msg.Message {
+	if !slices.Contains(codes, e.Code) {
+		return msg.New("imports.error." + CodeUnreadable)
+	}
+	// A row number, not a count: shown as it is, without separators.
+	return msg.New("imports.error."+e.Code, msg.Str("Line", strconv.Itoa(e.Line)))
+}
+
+// Stable error codes: each has its sentence in the catalogs (imports.error.<code>).
 const (
 	CodeUnsupported = "unsupported" // extension not .csv/.tsv/.txt/.xlsx
 	CodeEmpty       = "empty"       // zero bytes, or only whitespace/BOM
@@ -35,7 +53,11 @@ const (
 	CodeXLSXLimit   = "xlsx_limit"  // .xlsx over a limit (Max* constants): refused before it exhausts the server
 	CodeSheet       = "sheet"       // the chosen sheet does not exist
 	CodeHeaderRow   = "header_row"  // the header row chosen is past the end of the file
+	CodeUnreadable  = "unreadable"  // the file cannot be read with the options chosen
 )
+
+// codes are the codes with a sentence of their own.
+var codes = []string{CodeUnsupported, CodeEmpty, CodeBinary, CodeXLSX, CodeXLSXLimit, CodeSheet, CodeHeaderRow, CodeUnreadable}
 
 // MaxRecordBytes bounds one CSV record (decoded) so that garbage input, such
 // as an unterminated quote at the top of a 100 MB file, cannot exhaust

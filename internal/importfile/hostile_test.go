@@ -251,6 +251,7 @@ func readHostile(t testing.TB, path string) hostileOutcome {
 // TestHostileChild is the child's side: detect, open the preferred sheet,
 // read every row.
 func TestHostileChild(t *testing.T) {
+	t.Parallel()
 	path := os.Getenv("JINGDESK_HOSTILE_FILE")
 	if path == "" {
 		t.Skip("run by the hostile workbook tests in a child process")
@@ -292,6 +293,7 @@ func TestHostileChild(t *testing.T) {
 }
 
 func TestHostileWorkbooks(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and reads workbooks inflating to gigabytes")
 	}

@@ -92,6 +92,7 @@ func lines(recs []Record) []int {
 }
 
 func TestEncodings(t *testing.T) {
+	t.Parallel()
 	le := xunicode.UTF16(xunicode.LittleEndian, xunicode.UseBOM)
 	be := xunicode.UTF16(xunicode.BigEndian, xunicode.UseBOM)
 	tests := []struct {
@@ -126,6 +127,7 @@ func TestEncodings(t *testing.T) {
 }
 
 func TestEncodingOverride(t *testing.T) {
+	t.Parallel()
 	// A GBK file read as UTF-8 by choice still yields valid strings.
 	p := writeFile(t, "list.csv", encode(t, simplifiedchinese.GBK, chineseCSV))
 	recs, err := Head(p, Options{Format: FormatCSV, Encoding: EncUTF8, Delimiter: ','}, 10, 1<<20)
@@ -147,6 +149,7 @@ func TestEncodingOverride(t *testing.T) {
 }
 
 func TestQuotedFieldsAndLines(t *testing.T) {
+	t.Parallel()
 	data := "name,mobile,note\r\n" +
 		"\"Zhang, San\",13800138000,\"line one\r\nline two\r\nline three\"\r\n" +
 		"\r\n" +
@@ -176,6 +179,7 @@ func TestQuotedFieldsAndLines(t *testing.T) {
 }
 
 func TestDelimiters(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, file, data string
 		want             rune
@@ -232,6 +236,7 @@ func writeXLSX(t *testing.T, name string) string {
 }
 
 func TestXLSX(t *testing.T) {
+	t.Parallel()
 	p := writeXLSX(t, "book.xlsx")
 	d, recs := readAll(t, p, "book.xlsx")
 	if d.Format != FormatXLSX || len(d.Sheets) != 2 || d.Sheets[0].Name != "Sheet1" || d.Sheets[1].Name != "客户" || d.Sheet != "Sheet1" {
@@ -274,6 +279,7 @@ func TestXLSX(t *testing.T) {
 }
 
 func TestHead(t *testing.T) {
+	t.Parallel()
 	p := writeFile(t, "h.csv", []byte("\xEF\xBB\xBF手机号,姓名\r\n"))
 	recs, err := Head(p, Options{Format: FormatCSV, Encoding: EncUTF8BOM, Delimiter: ','}, 10, 1<<20)
 	if err != nil || len(recs) != 1 || !reflect.DeepEqual(recs[0].Fields, []string{"手机号", "姓名"}) {
@@ -295,6 +301,7 @@ func errCode(err error) string {
 }
 
 func TestDetectErrors(t *testing.T) {
+	t.Parallel()
 	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
 	tests := []struct {
 		name string
@@ -335,6 +342,7 @@ func TestDetectErrors(t *testing.T) {
 }
 
 func TestRecordSize(t *testing.T) {
+	t.Parallel()
 	// An unterminated quote at line 3 costs line 3 alone, however long
 	// the rest of the file: the quoted cell gives up at MaxRecordBytes.
 	var b strings.Builder
@@ -371,6 +379,7 @@ func TestRecordSize(t *testing.T) {
 }
 
 func TestMalformedDelimiter(t *testing.T) {
+	t.Parallel()
 	p := writeFile(t, "a.csv", []byte("a,b\n"))
 	if _, err := Open(p, Options{Format: FormatCSV, Delimiter: '"'}); errCode(err) != CodeUnsupported {
 		t.Errorf("quote delimiter: %v", err)
@@ -378,6 +387,7 @@ func TestMalformedDelimiter(t *testing.T) {
 }
 
 func TestIncompleteTail(t *testing.T) {
+	t.Parallel()
 	s := []byte("a张") // 张 is 3 bytes
 	for cut := 1; cut <= len(s); cut++ {
 		want := 0
@@ -391,6 +401,7 @@ func TestIncompleteTail(t *testing.T) {
 }
 
 func TestUTF8ChunkBoundary(t *testing.T) {
+	t.Parallel()
 	// 3-byte runes straddle every chunk boundary of validUTF8File.
 	data := strings.Repeat("张三,13800138000\n", 40000)
 	p := writeFile(t, "long.csv", []byte(data))

@@ -50,6 +50,7 @@ func strayQuoteFile() (data string, broken []int) {
 // A stray quote costs the row it is on, never the rows after it: the file
 // accounts for all its rows, the broken ones by number.
 func TestStrayQuotesNeverLoseARow(t *testing.T) {
+	t.Parallel()
 	data, broken := strayQuoteFile()
 	for _, tc := range []struct {
 		name string
@@ -110,6 +111,7 @@ func TestStrayQuotesNeverLoseARow(t *testing.T) {
 }
 
 func TestQuotingCases(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		line    string
 		fields  []string
@@ -141,6 +143,7 @@ func TestQuotingCases(t *testing.T) {
 }
 
 func TestFindHeader(t *testing.T) {
+	t.Parallel()
 	rec := func(row int, cells ...string) Record { return Record{Row: row, Fields: cells} }
 	for _, tc := range []struct {
 		name       string
@@ -165,6 +168,7 @@ func TestFindHeader(t *testing.T) {
 // Workbooks as marketers get them: a note sheet before the list, a merged
 // title above the header, a sheet with a header and nothing under it.
 func TestWorkbookSheetsAndTitles(t *testing.T) {
+	t.Parallel()
 	f := excelize.NewFile()
 	defer f.Close()
 	must := func(err error) {
@@ -229,6 +233,7 @@ func TestWorkbookSheetsAndTitles(t *testing.T) {
 // A sheet with cells far to the right (a "sheet bomb" padded out to column
 // XFD) is read row by row: those rows are too wide, nothing is padded.
 func TestTooWideRows(t *testing.T) {
+	t.Parallel()
 	f := excelize.NewFile()
 	defer f.Close()
 	f.SetSheetRow("Sheet1", "A1", &[]any{"手机号"})

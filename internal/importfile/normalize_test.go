@@ -6,6 +6,7 @@ import (
 )
 
 func TestNormalize(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		role, raw, value, reason string
 	}{
@@ -56,6 +57,7 @@ func TestNormalize(t *testing.T) {
 }
 
 func TestAutoMap(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		header, want []string
 	}{
@@ -85,6 +87,7 @@ func TestAutoMap(t *testing.T) {
 }
 
 func TestEmptyRecord(t *testing.T) {
+	t.Parallel()
 	if !EmptyRecord(nil) || !EmptyRecord([]string{"", " ", "\t"}) || EmptyRecord([]string{"", "x"}) {
 		t.Error("EmptyRecord")
 	}

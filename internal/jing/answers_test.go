@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // answering is a platform that answers every business call with one fixed
@@ -31,7 +31,7 @@ func answering(t *testing.T, status int, body string) *jing.Client {
 	}))
 	t.Cleanup(srv.Close)
 	c, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: srv.URL, AppID: "a", AppSecret: "s"},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: testkit.Quiet(),
 		Retry:  jing.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, RateLimitDelay: time.Millisecond, MaxRateLimitWaits: 1}})
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +43,7 @@ func answering(t *testing.T, status int, body string) *jing.Client {
 // the endpoint, the HTTP status and the start of the answer, never a
 // success; what kind of error depends on what it says.
 func TestAnswersWithoutARecognisedCodeAreNeverSuccesses(t *testing.T) {
+	t.Parallel()
 	html404 := "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body><center><h1>404 Not Found</h1></center><hr><center>nginx</center></body></html>"
 	for _, c := range []struct {
 		name     string
@@ -106,6 +107,7 @@ func TestAnswersWithoutARecognisedCodeAreNeverSuccesses(t *testing.T) {
 // A gateway in trouble is transient: a read is retried, a write that is
 // not safe to repeat becomes "outcome unknown" with what the gateway said.
 func TestGatewayErrorsAreTransientAndRateLimitsWait(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{502, 503, 504} {
 		client := answering(t, status, "<html><body>Bad Gateway</body></html>")
 		err := client.Call(context.Background(), "members.list", jing.PageRequest{Page: 1, PerPage: 1}, nil)
@@ -126,6 +128,7 @@ func TestGatewayErrorsAreTransientAndRateLimitsWait(t *testing.T) {
 // Each sub-message of seed 003, in both languages, is the case it names:
 // what the client does about it and the sentence the user reads.
 func TestEverySubMessageOfSeed003IsClassified(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		code int
 		msg  string
@@ -188,6 +191,7 @@ func TestEverySubMessageOfSeed003IsClassified(t *testing.T) {
 
 // 40006 is a refusal of permission with a message of its own, not 20001's.
 func TestPermissionRefusalsSayWhichOne(t *testing.T) {
+	t.Parallel()
 	say := func(code int, msg string) string {
 		err := answering(t, 200, `{"code":`+strconv.Itoa(code)+`,"msg":"`+msg+`"}`).Call(context.Background(), "members.list", jing.PageRequest{}, nil)
 		e, _ := jing.AsError(err)
@@ -202,6 +206,7 @@ func TestPermissionRefusalsSayWhichOne(t *testing.T) {
 // A successful answer that lacks a field the console relies on is an error
 // naming the endpoint and the field: never an empty list, never a zero.
 func TestAnswersLackingAFieldNameTheField(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		endpoint, data, field string
 		problem               jing.Problem
@@ -249,6 +254,7 @@ func TestAnswersLackingAFieldNameTheField(t *testing.T) {
 }
 
 func TestExcerptsAreBoundedAndHoldNoCredentialsOrContacts(t *testing.T) {
+	t.Parallel()
 	body := `{"access_token":"8c1e9a4e-secret","refresh_token":"r-secret","app_secret":"shh","mobile":"13800138000","email":"wang.fang@example.cn","x":"` +
 		strings.Repeat("长", 500) + `"}`
 	ex := jing.Excerpt([]byte(body))
@@ -272,6 +278,7 @@ func TestExcerptsAreBoundedAndHoldNoCredentialsOrContacts(t *testing.T) {
 // every field the console relies on: the shapes ask nothing the platform
 // does not document.
 func TestTheDocumentedAnswersPassTheirShapes(t *testing.T) {
+	t.Parallel()
 	for file, key := range map[string]string{
 		"crowd_import_response.json":   "crowds.import",
 		"lead_create_response.json":    "leads.create",

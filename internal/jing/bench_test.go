@@ -7,10 +7,11 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/jingdesk/jingdesk/internal/jing"
-	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"testing"
 	"time"
+
+	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 )
 
 // Benchmarks of the client against the in-process sandbox over loopback HTTP.

@@ -26,6 +26,7 @@ func loadCatalogFile(t *testing.T, body string) (jing.Catalog, string, error) {
 // Every mistake in catalog.json stops loading with the file, the line,
 // the entry and the field named; nothing is ignored.
 func TestCatalogFileMistakesAreNamed(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, body string
 		want       []string // all in the error
@@ -94,6 +95,7 @@ func TestCatalogFileMistakesAreNamed(t *testing.T) {
 
 // Several mistakes are reported together, so one round of corrections fixes the file.
 func TestCatalogFileReportsEveryMistakeAtOnce(t *testing.T) {
+	t.Parallel()
 	_, _, err := loadCatalogFile(t, `{
   "leads.update": {"paht": "/v1/x", "rate_per_second": 0},
   "crowds.import": {"max_batch": 0},
@@ -111,6 +113,7 @@ func TestCatalogFileReportsEveryMistakeAtOnce(t *testing.T) {
 }
 
 func TestAValidCatalogFileChangesOnlyWhatItNames(t *testing.T) {
+	t.Parallel()
 	cat, _, err := loadCatalogFile(t, `{
   "leads.update": {"path": "/v1/leads/modify", "method": "PUT"},
   "users.identity_batch": {"disabled": true},
@@ -152,6 +155,7 @@ func TestAValidCatalogFileChangesOnlyWhatItNames(t *testing.T) {
 // A method override moves the endpoint on the client and the sandbox
 // alike: the call still works, and the old method is no longer served.
 func TestAMethodOverrideKeepsClientAndSandboxTogether(t *testing.T) {
+	t.Parallel()
 	put := http.MethodPut
 	cat, err := jing.DefaultCatalog().ApplyOverrides(map[string]jing.Override{"members.list": {Method: &put}})
 	if err != nil {
@@ -175,6 +179,7 @@ func TestAMethodOverrideKeepsClientAndSandboxTogether(t *testing.T) {
 // A platform without the refresh call: with oauth.refresh disabled every
 // renewal asks for a new pair, and the disabled entry is never called.
 func TestADisabledRefreshRenewsWithANewPair(t *testing.T) {
+	t.Parallel()
 	off := true
 	cat, err := jing.DefaultCatalog().ApplyOverrides(map[string]jing.Override{"oauth.refresh": {Disabled: &off}})
 	if err != nil {

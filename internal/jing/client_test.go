@@ -2,7 +2,6 @@ package jing_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,14 +13,8 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
-
-// offsetClock is real time shifted by an adjustable offset, so tests can
-// jump days ahead while rate windows still see time pass.
-type offsetClock struct{ off atomic.Int64 }
-
-func (c *offsetClock) Now() time.Time       { return time.Now().Add(time.Duration(c.off.Load())) }
-func (c *offsetClock) Jump(d time.Duration) { c.off.Add(int64(d)) }
 
 // countingHandler counts the requests that reach the sandbox per path.
 type countingHandler struct {
@@ -48,7 +41,7 @@ type rig struct {
 	baseURL string
 	calls   *countingHandler
 	client  *jing.Client
-	clock   *offsetClock
+	clock   *testkit.OffsetClock
 	tokens  *memTokens
 }
 
@@ -72,11 +65,11 @@ func overrideRate(rate float64) jing.Catalog {
 }
 
 func newRig(t testing.TB, opts ...rigOption) *rig {
-	clock := &offsetClock{}
+	clock := &testkit.OffsetClock{}
 	scfg := sandbox.Config{Seed: 1, Persons: 200, Leads: 50, Now: clock.Now}
 	tokens := &memTokens{}
 	ccfg := jing.Config{Credentials: jing.Credentials{AppID: "sandbox", AppSecret: "sandbox"}, Now: clock.Now,
-		Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Tokens: tokens, Logger: testkit.Quiet(),
 		Retry: jing.RetryPolicy{BaseDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond, RateLimitDelay: 20 * time.Millisecond}}
 	for _, o := range opts {
 		o(&scfg, &ccfg)
@@ -124,6 +117,7 @@ func listMembers(ctx context.Context, c *jing.Client) (jing.Page[memberItem], er
 }
 
 func TestFirstCallObtainsAndPersistsAToken(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	p, err := listMembers(context.Background(), r.client)
 	if err != nil {
@@ -147,6 +141,7 @@ func TestFirstCallObtainsAndPersistsAToken(t *testing.T) {
 }
 
 func TestTokenExpiryMidRunIsInvisibleToTheCaller(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(1000))
 	ctx := context.Background()
 	if _, err := listMembers(ctx, r.client); err != nil {
@@ -165,6 +160,7 @@ func TestTokenExpiryMidRunIsInvisibleToTheCaller(t *testing.T) {
 }
 
 func TestTwoHundredConcurrentCallersCauseOneRenewal(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(100000))
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -197,6 +193,7 @@ func TestTwoHundredConcurrentCallersCauseOneRenewal(t *testing.T) {
 }
 
 func TestANewPairAfterTheRefreshTokenExpires(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	if _, err := listMembers(ctx, r.client); err != nil {
@@ -213,6 +210,7 @@ func TestANewPairAfterTheRefreshTokenExpires(t *testing.T) {
 }
 
 func TestARateLimitStormIsPacedThrough(t *testing.T) {
+	t.Parallel()
 	// The client believes 200/s; the platform allows 20/s: most first tries get 20002.
 	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) {
 		sc.Catalog, cc.Catalog = overrideRate(20), overrideRate(200)
@@ -240,6 +238,7 @@ func TestARateLimitStormIsPacedThrough(t *testing.T) {
 }
 
 func TestPacingKeepsCallsUnderTheLimit(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(40))
 	ctx := context.Background()
 	for i := 0; i < 60; i++ {
@@ -254,6 +253,7 @@ func TestPacingKeepsCallsUnderTheLimit(t *testing.T) {
 }
 
 func TestDailyQuotaExhaustionPausesWithTheRightError(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(1000))
 	r.sb.SetDailyQuota(5)
 	ctx := context.Background()
@@ -289,6 +289,7 @@ func TestDailyQuotaExhaustionPausesWithTheRightError(t *testing.T) {
 }
 
 func TestTheClientsOwnDailyCountStopsBeforeThePlatformDoes(t *testing.T) {
+	t.Parallel()
 	q := 3
 	cat, _ := jing.DefaultCatalog().ApplyOverrides(map[string]jing.Override{"members.list": {DailyQuota: &q}})
 	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) { cc.Catalog = cat })
@@ -305,6 +306,7 @@ func TestTheClientsOwnDailyCountStopsBeforeThePlatformDoes(t *testing.T) {
 }
 
 func TestTransientErrorsOnANonIdempotentCallAreNotRetried(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(1000))
 	ctx := context.Background()
 	if _, err := listMembers(ctx, r.client); err != nil { // get a token first
@@ -336,6 +338,7 @@ func TestTransientErrorsOnANonIdempotentCallAreNotRetried(t *testing.T) {
 }
 
 func TestADroppedConnectionOnANonIdempotentCallIsOutcomeUnknown(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(1000))
 	ctx := context.Background()
 	listMembers(ctx, r.client)
@@ -351,6 +354,7 @@ func TestADroppedConnectionOnANonIdempotentCallIsOutcomeUnknown(t *testing.T) {
 }
 
 func TestAWrongPathYieldsTheInvalidPathError(t *testing.T) {
+	t.Parallel()
 	wrong := "/v1/member/lists"
 	cat, _ := jing.DefaultCatalog().ApplyOverrides(map[string]jing.Override{"members.list": {Path: &wrong}})
 	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) { cc.Catalog = cat })
@@ -362,6 +366,7 @@ func TestAWrongPathYieldsTheInvalidPathError(t *testing.T) {
 }
 
 func TestWrongCredentialsAreAnAuthErrorWithoutRetrying(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) { cc.AppSecret = "not-the-secret" })
 	err := r.client.Call(context.Background(), "members.list", jing.PageRequest{}, nil)
 	if !jing.IsKind(err, jing.KindAuth) {
@@ -373,6 +378,7 @@ func TestWrongCredentialsAreAnAuthErrorWithoutRetrying(t *testing.T) {
 }
 
 func TestADisabledEntryIsNotCalled(t *testing.T) {
+	t.Parallel()
 	off := true
 	cat, _ := jing.DefaultCatalog().ApplyOverrides(map[string]jing.Override{"members.list": {Disabled: &off}})
 	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) { cc.Catalog = cat })
@@ -385,6 +391,7 @@ func TestADisabledEntryIsNotCalled(t *testing.T) {
 }
 
 func TestWritesGoThroughTheAuditHook(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var records []jing.WriteRecord
 	r := newRig(t, fast(1000), func(sc *sandbox.Config, cc *jing.Config) {
@@ -401,6 +408,7 @@ func TestWritesGoThroughTheAuditHook(t *testing.T) {
 }
 
 func TestPagesWalksEveryItem(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(1000))
 	seen := map[int]bool{}
 	for m, err := range jing.Pages[memberItem](context.Background(), r.client, "members.list",
@@ -419,6 +427,7 @@ func TestPagesWalksEveryItem(t *testing.T) {
 }
 
 func TestStatsCountCallsAndErrors(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(1000))
 	ctx := context.Background()
 	listMembers(ctx, r.client)
@@ -449,6 +458,7 @@ func (c *ctxTokens) SaveToken(ctx context.Context, t jing.Token) error {
 }
 
 func TestTheRenewedTokenIsSavedWithALiveContext(t *testing.T) {
+	t.Parallel()
 	store := &ctxTokens{}
 	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) { cc.Tokens = store })
 	if _, err := listMembers(context.Background(), r.client); err != nil {
@@ -460,6 +470,7 @@ func TestTheRenewedTokenIsSavedWithALiveContext(t *testing.T) {
 }
 
 func TestCallsAreLoggedWithoutSecretsOrBodies(t *testing.T) {
+	t.Parallel()
 	var buf syncBuf
 	r := newRig(t, fast(1000), func(sc *sandbox.Config, cc *jing.Config) {
 		cc.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -492,6 +503,7 @@ func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(
 // each request is sent once, a transient failure or a rate limit returned
 // at once. EnsureToken obtains a token only when none is held.
 func TestASingleAttemptIsSentOnceAndATokenOnlyWhenNeeded(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, fast(1000))
 	ctx := context.Background()
 	renewed, err := r.client.EnsureToken(ctx)

@@ -18,6 +18,7 @@ import (
 // copied verbatim; the response's "string" values are the page's type
 // placeholders.
 func TestCrowdImportFixturesDecode(t *testing.T) {
+	t.Parallel()
 	var req struct {
 		GroupID       int64    `json:"group_id"`
 		OmniUserUUIDs []string `json:"omni_user_uuids"`
@@ -74,6 +75,7 @@ func rawPost(t *testing.T, r *rig, path string, body any) map[string]json.RawMes
 }
 
 func TestCrowdImportAnswersTheDocumentedStringCodeEnvelope(t *testing.T) {
+	t.Parallel()
 	r := peopleRig(t, 300, nil)
 	member := r.sb.SamplePersons(1)[0].OmniUserUUID
 	env := rawPost(t, r, "/v2/crowd/static/importByUuids", map[string]any{"group_id": oldestCrowd(t, r).GroupID, "omni_user_uuids": []string{member}})
@@ -110,6 +112,7 @@ func sampleUUIDs(r *rig, n int) []string {
 }
 
 func TestSeededCrowdsAreListedWithTheirSizes(t *testing.T) {
+	t.Parallel()
 	r := peopleRig(t, 2000, nil)
 	ctx := context.Background()
 	var names []string
@@ -132,6 +135,7 @@ func TestSeededCrowdsAreListedWithTheirSizes(t *testing.T) {
 }
 
 func TestACrowdsLifeFromCreationToDeletion(t *testing.T) {
+	t.Parallel()
 	r := peopleRig(t, 2000, nil)
 	ctx := context.Background()
 	id, err := r.client.CreateCrowd(ctx, "2026 双十一预热名单", "jingdesk 导入")
@@ -216,6 +220,7 @@ func isCode(err error, code int) bool {
 }
 
 func TestCrowdRulesAreEnforced(t *testing.T) {
+	t.Parallel()
 	r := peopleRig(t, 300, nil)
 	ctx := context.Background()
 	seeded := oldestCrowd(t, r)

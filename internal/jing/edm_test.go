@@ -44,6 +44,7 @@ func allEDM(t *testing.T, r *rig, status string) []jing.EDMSend {
 }
 
 func TestEDMValidation(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	verified, unverified := mailboxes(t, r)
 	before := len(allEDM(t, r, ""))
@@ -84,6 +85,7 @@ func TestEDMValidation(t *testing.T) {
 }
 
 func TestListEDMShowsTheSeededHistory(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	all := allEDM(t, r, "")
 	byStatus := map[string]int{}
@@ -108,6 +110,7 @@ func TestListEDMShowsTheSeededHistory(t *testing.T) {
 }
 
 func TestEDMRecordsWalkEveryRecipientOnce(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	send := allEDM(t, r, "sent")[0]
 	byStatus := map[string]int{}
@@ -134,6 +137,7 @@ func TestEDMRecordsWalkEveryRecipientOnce(t *testing.T) {
 }
 
 func TestAScheduledEDMChangesOnlyBeforeItStarts(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	ctx := context.Background()
 	crowd := seededCrowd(t, r)
@@ -177,6 +181,7 @@ func TestAScheduledEDMChangesOnlyBeforeItStarts(t *testing.T) {
 }
 
 func TestAnEDMSentNowReachesItsCrowd(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	ctx := context.Background()
 	crowd := seededCrowd(t, r)
@@ -206,6 +211,7 @@ func TestAnEDMSentNowReachesItsCrowd(t *testing.T) {
 }
 
 func TestTheSeededDraftCanBeScheduledThenDeleted(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sendsFast(nil))
 	ctx := context.Background()
 	crowd := seededCrowd(t, r)

@@ -14,23 +14,15 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // crmRig is a rig whose lead, object and member endpoints are not paced
 // to 10/s, over a tenant of n leads.
 func crmRig(t testing.TB, n int, seed int64) *rig {
 	return newRig(t, func(sc *sandbox.Config, cc *jing.Config) {
-		rate := 5000.0
-		over := map[string]jing.Override{}
-		for _, e := range jing.DefaultCatalog().All() {
-			if strings.HasPrefix(e.Key, "leads.") || strings.HasPrefix(e.Key, "objects.") || e.Key == "members.list" {
-				over[e.Key] = jing.Override{RatePerSecond: &rate}
-			}
-		}
-		cat, err := jing.DefaultCatalog().ApplyOverrides(over)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cat := fixture.Catalog(t, fixture.Pace{Keys: []string{"leads.", "objects.", "members.list"}})
 		sc.Catalog, cc.Catalog = cat, cat
 		sc.Seed, sc.Persons, sc.Leads = seed, 300, n
 	})
@@ -110,23 +102,16 @@ func fullLead(t *testing.T, m tenantMeta, mobile string) jing.LeadInput {
 		SourceName: "官网-预约演示", UTMSource: "baidu", UTMMedium: "cpc", Param1: "spring",
 		Owner: m.activeMember(t, 0).ID,
 	}}
-	must(t, in.SetCustom(m.custom(t, jing.FieldText).Code, "wx_lin2026"))
-	must(t, in.SetCustom(m.custom(t, jing.FieldNumber).Code, 35))
-	must(t, in.SetCustom(m.custom(t, jing.FieldDate).Code, "2027-01-15"))
+	testkit.Must(t, in.SetCustom(m.custom(t, jing.FieldText).Code, "wx_lin2026"))
+	testkit.Must(t, in.SetCustom(m.custom(t, jing.FieldNumber).Code, 35))
+	testkit.Must(t, in.SetCustom(m.custom(t, jing.FieldDate).Code, "2027-01-15"))
 	return in
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func jsonKeys(t *testing.T, b []byte) []string {
 	t.Helper()
 	var m map[string]json.RawMessage
-	must(t, json.Unmarshal(b, &m))
+	testkit.Must(t, json.Unmarshal(b, &m))
 	return slices.Sorted(maps.Keys(m))
 }
 
@@ -134,15 +119,16 @@ func jsonKeys(t *testing.T, b []byte) []string {
 // copied verbatim into testdata/lead_create_request.json: every documented
 // field survives a decode and encode of LeadInput, none lands in Custom.
 func TestLeadCreateRequestFixtureRoundTrips(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("testdata/lead_create_request.json")
-	must(t, err)
+	testkit.Must(t, err)
 	var in jing.LeadInput
-	must(t, json.Unmarshal(raw, &in))
+	testkit.Must(t, json.Unmarshal(raw, &in))
 	if len(in.Custom) != 0 {
 		t.Fatalf("documented fields taken for custom ones: %v", slices.Collect(maps.Keys(in.Custom)))
 	}
 	out, err := json.Marshal(in)
-	must(t, err)
+	testkit.Must(t, err)
 	if got, want := jsonKeys(t, out), jsonKeys(t, raw); !slices.Equal(got, want) {
 		t.Fatalf("field set changed:\n got %v\nwant %v", got, want)
 	}
@@ -150,11 +136,11 @@ func TestLeadCreateRequestFixtureRoundTrips(t *testing.T) {
 		t.Fatalf("fields not decoded: %+v", in.LeadFields)
 	}
 	// A custom field travels at the same level, and Clear sends "".
-	must(t, in.SetCustom("c_input_6wat4u6y", "的萨芬萨"))
+	testkit.Must(t, in.SetCustom("c_input_6wat4u6y", "的萨芬萨"))
 	in.Clear = []string{"c_select_g8l2rowh"}
 	out, _ = json.Marshal(in)
 	var flat map[string]any
-	must(t, json.Unmarshal(out, &flat))
+	testkit.Must(t, json.Unmarshal(out, &flat))
 	if flat["c_input_6wat4u6y"] != "的萨芬萨" || flat["c_select_g8l2rowh"] != "" || flat["name"] != "string" {
 		t.Fatalf("custom fields not flat: %s", out)
 	}
@@ -163,8 +149,9 @@ func TestLeadCreateRequestFixtureRoundTrips(t *testing.T) {
 // The response example of the same page (testdata/lead_create_response.json)
 // is answered verbatim by a stand-in platform: CreateLead decodes it.
 func TestLeadCreateResponseFixtureDecodes(t *testing.T) {
+	t.Parallel()
 	resp, err := os.ReadFile("testdata/lead_create_response.json")
-	must(t, err)
+	testkit.Must(t, err)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Path == "/v1/oauth2/token" {
@@ -175,7 +162,7 @@ func TestLeadCreateResponseFixtureDecodes(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: srv.URL, AppID: "x", AppSecret: "y"}})
-	must(t, err)
+	testkit.Must(t, err)
 	uuid, err := c.CreateLead(context.Background(), jing.LeadInput{LeadFields: jing.LeadFields{Name: "n"}})
 	if err != nil || uuid != "string" {
 		t.Fatalf("CreateLead over the documented answer: %q, %v", uuid, err)
@@ -183,24 +170,25 @@ func TestLeadCreateResponseFixtureDecodes(t *testing.T) {
 }
 
 func TestACreatedLeadIsListedAndQueriedWithTheSameFields(t *testing.T) {
+	t.Parallel()
 	r := crmRig(t, 80, 1)
 	ctx := context.Background()
 	m := loadMeta(t, r.client)
 	in := fullLead(t, m, "13912345678")
 	start := r.clock.Now().Unix()
 	uuid, err := r.client.CreateLead(ctx, in)
-	must(t, err)
+	testkit.Must(t, err)
 	if len(uuid) != 22 {
 		t.Fatalf("jing_uuid %q", uuid)
 	}
 	for _, key := range []jing.LeadKey{{JingUUID: uuid}, {Mobile: in.Mobile}, {Email: in.Email}} {
 		got, err := r.client.QueryLead(ctx, key)
-		must(t, err)
+		testkit.Must(t, err)
 		sameLead(t, got, uuid, in)
 	}
 	var found []jing.Lead
 	for l, err := range r.client.AllLeads(ctx, jing.LeadFilter{BusinessType: in.BusinessType, UpdatedSince: start}) {
-		must(t, err)
+		testkit.Must(t, err)
 		found = append(found, l)
 	}
 	if len(found) != 1 {
@@ -225,13 +213,14 @@ func sameLead(t *testing.T, got jing.Lead, uuid string, in jing.LeadInput) {
 }
 
 func TestLeadValidationAnswersTheDocumentedCodes(t *testing.T) {
+	t.Parallel()
 	r := crmRig(t, 80, 1)
 	ctx := context.Background()
 	m := loadMeta(t, r.client)
 	base := func() jing.LeadInput { return fullLead(t, m, "13700001111") }
 	province := m.regions[0].Child[0].JingUUID
 	other, err := r.client.LeadStatuses(ctx, m.types[1].JingUUID)
-	must(t, err)
+	testkit.Must(t, err)
 	cases := []struct {
 		name string
 		edit func(*jing.LeadInput)
@@ -276,7 +265,7 @@ func TestLeadValidationAnswersTheDocumentedCodes(t *testing.T) {
 	}
 	// The valid form of the same input passes; a second one with the same mobile is a duplicate.
 	_, err = r.client.CreateLead(ctx, base())
-	must(t, err)
+	testkit.Must(t, err)
 	_, err = r.client.CreateLead(ctx, base())
 	wantError(t, err, 40004, jing.KindBusiness, "已存在")
 	_, err = r.client.QueryLead(ctx, jing.LeadKey{Mobile: "13000000000"})
@@ -285,7 +274,7 @@ func TestLeadValidationAnswersTheDocumentedCodes(t *testing.T) {
 	expoOnly := customOnlyIn(t, r.client, m.types[1].JingUUID, m.fields)
 	in := base()
 	in.Mobile = "13700002222"
-	must(t, in.SetCustom(expoOnly, "A12"))
+	testkit.Must(t, in.SetCustom(expoOnly, "A12"))
 	_, err = r.client.CreateLead(ctx, in)
 	wantError(t, err, 40002, jing.KindInvalid, expoOnly)
 	err = r.client.UpdateLeadStatus(ctx, "NoSuchLead", m.statuses[0].JingUUID)
@@ -296,7 +285,7 @@ func TestLeadValidationAnswersTheDocumentedCodes(t *testing.T) {
 func customOnlyIn(t *testing.T, c *jing.Client, bt string, fields []jing.ObjectField) string {
 	t.Helper()
 	all, err := c.Fields(context.Background(), jing.ObjectLead, bt)
-	must(t, err)
+	testkit.Must(t, err)
 	for _, f := range all {
 		if f.Custom() && !slices.Contains(fields, f) {
 			return f.Code
@@ -328,17 +317,18 @@ func lastEvent(t *testing.T, sb *sandbox.Server, typ, uuid string) jing.WebhookE
 }
 
 func TestAStatusUpdateMovesTheLeadAndIsPushed(t *testing.T) {
+	t.Parallel()
 	r := crmRig(t, 80, 1)
 	ctx := context.Background()
 	m := loadMeta(t, r.client)
 	first, next := m.statuses[0], m.statuses[1]
 	page, err := r.client.ListLeads(ctx, jing.LeadFilter{BusinessType: m.types[0].JingUUID, LeadStatus: first.JingUUID}, jing.PageRequest{})
-	must(t, err)
+	testkit.Must(t, err)
 	if len(page.Items) == 0 {
 		t.Fatal("no lead at the first status")
 	}
 	l := page.Items[0]
-	must(t, r.client.UpdateLeadStatus(ctx, l.JingUUID, next.JingUUID))
+	testkit.Must(t, r.client.UpdateLeadStatus(ctx, l.JingUUID, next.JingUUID))
 	if !listed(t, r.client, jing.LeadFilter{LeadStatus: next.JingUUID}, l.JingUUID) ||
 		listed(t, r.client, jing.LeadFilter{LeadStatus: first.JingUUID}, l.JingUUID) {
 		t.Fatal("the lead did not move between the status lists")
@@ -357,7 +347,7 @@ func TestAStatusUpdateMovesTheLeadAndIsPushed(t *testing.T) {
 	}
 	// A converted lead keeps its status.
 	won := m.statuses[4]
-	must(t, r.client.UpdateLeadStatus(ctx, l.JingUUID, won.JingUUID))
+	testkit.Must(t, r.client.UpdateLeadStatus(ctx, l.JingUUID, won.JingUUID))
 	err = r.client.UpdateLeadStatus(ctx, l.JingUUID, first.JingUUID)
 	wantError(t, err, 40004, jing.KindBusiness, "已转化")
 	if lc := lastEvent(t, r.sb, jing.EventObjectUpdateLifeCycle, l.JingUUID); lc.ExtraData.LifeStatus != "customer" {
@@ -368,7 +358,7 @@ func TestAStatusUpdateMovesTheLeadAndIsPushed(t *testing.T) {
 func listed(t *testing.T, c *jing.Client, f jing.LeadFilter, uuid string) bool {
 	t.Helper()
 	for l, err := range c.AllLeads(context.Background(), f) {
-		must(t, err)
+		testkit.Must(t, err)
 		if l.JingUUID == uuid {
 			return true
 		}
@@ -377,6 +367,7 @@ func listed(t *testing.T, c *jing.Client, f jing.LeadFilter, uuid string) bool {
 }
 
 func TestListFiltersAndPagingWalkEveryLeadOnce(t *testing.T) {
+	t.Parallel()
 	const n = 80
 	r := crmRig(t, n, 3)
 	ctx := context.Background()
@@ -385,7 +376,7 @@ func TestListFiltersAndPagingWalkEveryLeadOnce(t *testing.T) {
 	seen := map[string]bool{}
 	for page := 1; ; page++ {
 		p, err := r.client.ListLeads(ctx, jing.LeadFilter{}, jing.PageRequest{Page: page, PerPage: 7})
-		must(t, err)
+		testkit.Must(t, err)
 		if p.Meta.TotalCount != n || p.Meta.PageCount != (n+6)/7 || p.Meta.CurrentPage != page {
 			t.Fatalf("meta %+v", p.Meta)
 		}
@@ -406,7 +397,7 @@ func TestListFiltersAndPagingWalkEveryLeadOnce(t *testing.T) {
 	total := 0
 	for _, bt := range m.types {
 		for l, err := range r.client.AllLeads(ctx, jing.LeadFilter{BusinessType: bt.JingUUID}) {
-			must(t, err)
+			testkit.Must(t, err)
 			if l.BusinessType != bt.JingUUID {
 				t.Fatalf("business type filter let %s through", l.BusinessType)
 			}
@@ -421,7 +412,7 @@ func TestListFiltersAndPagingWalkEveryLeadOnce(t *testing.T) {
 	for _, f := range []jing.LeadFilter{{LeadStatus: m.statuses[0].JingUUID}, {Owner: owner}, {UpdatedSince: since}} {
 		count := 0
 		for l, err := range r.client.AllLeads(ctx, f) {
-			must(t, err)
+			testkit.Must(t, err)
 			count++
 			if (f.LeadStatus != "" && l.LeadStatus != f.LeadStatus) || (f.Owner != "" && l.Owner != f.Owner) || l.UpdatedTimestamp < f.UpdatedSince {
 				t.Fatalf("filter %+v let %+v through", f, l)
@@ -436,12 +427,13 @@ func TestListFiltersAndPagingWalkEveryLeadOnce(t *testing.T) {
 }
 
 func TestTheSameSeedGivesTheSameLeads(t *testing.T) {
+	t.Parallel()
 	pageOf := func(seed int64) string {
 		r := crmRig(t, 80, seed)
 		p, err := r.client.ListLeads(context.Background(), jing.LeadFilter{}, jing.PageRequest{Page: 2, PerPage: 30})
-		must(t, err)
+		testkit.Must(t, err)
 		b, err := json.Marshal(p.Items)
-		must(t, err)
+		testkit.Must(t, err)
 		return string(b)
 	}
 	a, b, c := pageOf(7), pageOf(7), pageOf(8)
@@ -454,16 +446,17 @@ func TestTheSameSeedGivesTheSameLeads(t *testing.T) {
 }
 
 func TestUpdatesChangeOwnersAndCollaborators(t *testing.T) {
+	t.Parallel()
 	r := crmRig(t, 80, 1)
 	ctx := context.Background()
 	m := loadMeta(t, r.client)
 	in := fullLead(t, m, "15800002222")
 	uuid, err := r.client.CreateLead(ctx, in)
-	must(t, err)
+	testkit.Must(t, err)
 	// A field change and a cleared field: object_update with [before, after].
-	must(t, r.client.UpdateLead(ctx, uuid, jing.LeadInput{LeadFields: jing.LeadFields{Title: "采购经理"}, Clear: []string{"company_id"}}))
+	testkit.Must(t, r.client.UpdateLead(ctx, uuid, jing.LeadInput{LeadFields: jing.LeadFields{Title: "采购经理"}, Clear: []string{"company_id"}}))
 	got, err := r.client.QueryLead(ctx, jing.LeadKey{JingUUID: uuid})
-	must(t, err)
+	testkit.Must(t, err)
 	if got.Title != "采购经理" || got.CompanyID != "" || got.Name != in.Name {
 		t.Fatalf("after update: %+v", got.LeadFields)
 	}
@@ -472,7 +465,7 @@ func TestUpdatesChangeOwnersAndCollaborators(t *testing.T) {
 		t.Fatalf("update pushed as %+v", ch)
 	}
 	// Clearing the owner puts the lead in the public pool.
-	must(t, r.client.UpdateLead(ctx, uuid, jing.LeadInput{Clear: []string{"owner"}}))
+	testkit.Must(t, r.client.UpdateLead(ctx, uuid, jing.LeadInput{Clear: []string{"owner"}}))
 	got, _ = r.client.QueryLead(ctx, jing.LeadKey{JingUUID: uuid})
 	if got.Owner != "" || got.LeadPool == "" {
 		t.Fatalf("unassigned lead: owner %q pool %q", got.Owner, got.LeadPool)
@@ -481,8 +474,8 @@ func TestUpdatesChangeOwnersAndCollaborators(t *testing.T) {
 		t.Fatalf("owner change action %q", ev.ActionKeyword)
 	}
 	a, b := m.activeMember(t, 1).ID, m.activeMember(t, 2).ID
-	must(t, r.client.UpdateCollaborators(ctx, uuid, []jing.MemberID{a, b}, nil))
-	must(t, r.client.UpdateCollaborators(ctx, uuid, nil, []jing.MemberID{a}))
+	testkit.Must(t, r.client.UpdateCollaborators(ctx, uuid, []jing.MemberID{a, b}, nil))
+	testkit.Must(t, r.client.UpdateCollaborators(ctx, uuid, nil, []jing.MemberID{a}))
 	got, _ = r.client.QueryLead(ctx, jing.LeadKey{JingUUID: uuid})
 	if !slices.Equal(got.Collaborators, []jing.MemberID{b}) {
 		t.Fatalf("collaborators %v", got.Collaborators)

@@ -8,14 +8,16 @@ import (
 	"testing"
 
 	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 func TestOptionSetIsACountryProvinceCityTree(t *testing.T) {
+	t.Parallel()
 	r := crmRig(t, 20, 1)
 	ctx := context.Background()
 	for _, object := range []string{jing.ObjectLead, jing.ObjectAccount} {
 		tree, err := r.client.OptionSet(ctx, object, "country_region")
-		must(t, err)
+		testkit.Must(t, err)
 		if tree.Depth() != 3 || len(tree) < 3 || tree[0].Name != "中国" || len(tree[0].Child) < 8 {
 			t.Fatalf("%s country_region: depth %d, %d countries", object, tree.Depth(), len(tree))
 		}
@@ -35,7 +37,7 @@ func TestOptionSetIsACountryProvinceCityTree(t *testing.T) {
 	}
 	m := loadMeta(t, r.client)
 	products, err := r.client.OptionSet(ctx, jing.ObjectLead, m.custom(t, jing.FieldOptionSet).Code)
-	must(t, err)
+	testkit.Must(t, err)
 	if products.Depth() != 2 {
 		t.Fatalf("custom option set depth %d", products.Depth())
 	}
@@ -44,6 +46,7 @@ func TestOptionSetIsACountryProvinceCityTree(t *testing.T) {
 }
 
 func TestBusinessTypesFieldsAndOptions(t *testing.T) {
+	t.Parallel()
 	r := crmRig(t, 20, 1)
 	ctx := context.Background()
 	m := loadMeta(t, r.client)
@@ -51,7 +54,7 @@ func TestBusinessTypesFieldsAndOptions(t *testing.T) {
 		t.Fatalf("lead business types %+v", m.types)
 	}
 	accounts, err := r.client.BusinessTypes(ctx, jing.ObjectAccount)
-	must(t, err)
+	testkit.Must(t, err)
 	if len(accounts) == 0 || accounts[0].JingUUID == m.types[0].JingUUID {
 		t.Fatalf("account business types %+v", accounts)
 	}
@@ -67,7 +70,7 @@ func TestBusinessTypesFieldsAndOptions(t *testing.T) {
 		t.Fatalf("pipeline %s", got)
 	}
 	statusOptions, err := r.client.SourceOptions(ctx, jing.ObjectLead, "lead_status")
-	must(t, err)
+	testkit.Must(t, err)
 	if len(statusOptions) != len(m.statuses) || statusOptions[0].JingUUID != m.statuses[0].JingUUID {
 		t.Fatalf("lead_status options %+v", statusOptions)
 	}
@@ -76,9 +79,9 @@ func TestBusinessTypesFieldsAndOptions(t *testing.T) {
 	}
 	// Every documented writable field is a writable preset field.
 	raw, err := os.ReadFile("testdata/lead_create_request.json")
-	must(t, err)
+	testkit.Must(t, err)
 	var documented map[string]any
-	must(t, json.Unmarshal(raw, &documented))
+	testkit.Must(t, json.Unmarshal(raw, &documented))
 	byCode := map[string]jing.ObjectField{}
 	for _, f := range m.fields {
 		byCode[f.Code] = f
@@ -102,13 +105,13 @@ func TestBusinessTypesFieldsAndOptions(t *testing.T) {
 		}
 	}
 	sizes, err := r.client.CustomOptions(ctx, jing.ObjectLead, m.custom(t, jing.FieldSelect).Code)
-	must(t, err)
+	testkit.Must(t, err)
 	if len(sizes) < 3 {
 		t.Fatalf("custom select options %+v", sizes)
 	}
 	// Business types differ in their custom fields.
 	expo, err := r.client.Fields(ctx, jing.ObjectLead, m.types[1].JingUUID)
-	must(t, err)
+	testkit.Must(t, err)
 	if len(expo) <= len(m.fields) {
 		t.Fatalf("%s has %d fields, the default %d", m.types[1].Name, len(expo), len(m.fields))
 	}

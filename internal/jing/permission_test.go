@@ -13,6 +13,7 @@ import (
 // it a permission refusal (not retried, not a token problem) and says
 // which interface; the rest keep working.
 func TestAnEndpointTheTenantWasNotGrantedIsAPermissionRefusal(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) {
 		sc.Permissions = sandbox.Permissions{Denied: []string{"members.list"}}
 	})
@@ -53,6 +54,7 @@ func TestAnEndpointTheTenantWasNotGrantedIsAPermissionRefusal(t *testing.T) {
 // A platform that does not allow this server's IP refuses everything,
 // token calls included, with 40006 "IP无权访问".
 func TestAnAddressThePlatformDoesNotAllowIsAPermissionRefusal(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, func(sc *sandbox.Config, cc *jing.Config) {
 		sc.Permissions = sandbox.Permissions{IPNotAllowed: true}
 	})

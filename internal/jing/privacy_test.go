@@ -15,6 +15,7 @@ import (
 // privacy_status_response.json are the examples of
 // ../shared/seeds/000_43b747f4b0a4c89a.txt (查询用户授权状态), copied verbatim.
 func TestPrivacyStatusFixturesDecode(t *testing.T) {
+	t.Parallel()
 	var req struct {
 		Identity struct {
 			IdentityType  string `json:"identity_type"`
@@ -65,6 +66,7 @@ func samplesByConsent(t *testing.T, r *rig) (with, without sandbox.SamplePerson)
 }
 
 func TestPrivacyStatusShowsWhatThePersonAuthorized(t *testing.T) {
+	t.Parallel()
 	r := peopleRig(t, 300, nil)
 	ctx := context.Background()
 	with, without := samplesByConsent(t, r)
@@ -121,6 +123,7 @@ func authorizedVersions(t *testing.T, r *rig, p sandbox.SamplePerson) int {
 
 // The sandbox answers with exactly the documented members, at every level.
 func TestSandboxPrivacyAnswerHasTheDocumentedShape(t *testing.T) {
+	t.Parallel()
 	r := peopleRig(t, 300, nil)
 	with, _ := samplesByConsent(t, r)
 	var got json.RawMessage

@@ -2,13 +2,12 @@ package jing_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // clientCatalog gives the client (not the sandbox) a corrected catalog, as
@@ -29,6 +28,7 @@ func probeAudits(n *atomic.Int32) rigOption {
 }
 
 func TestProbeFindsTheMethodsTheSandboxServes(t *testing.T) {
+	t.Parallel()
 	var audits atomic.Int32
 	r := newRig(t, probeAudits(&audits))
 	ctx := context.Background()
@@ -65,6 +65,7 @@ func TestProbeFindsTheMethodsTheSandboxServes(t *testing.T) {
 }
 
 func TestProbeReportsAWrongPath(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, probeCatalog(t, map[string]jing.Override{"members.list": {Path: probePtr("/v1/member/query")}}))
 	res := r.client.Probe(context.Background(), "members.list")
 	if res.Status != jing.ProbePathNotFound || res.Code != jing.CodeInvalidParameter || res.RequestID == "" {
@@ -76,6 +77,7 @@ func TestProbeReportsAWrongPath(t *testing.T) {
 }
 
 func TestProbeWithAWrongSecretIsAnAuthFailure(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, func(_ *sandbox.Config, cc *jing.Config) { cc.AppSecret = "wrong" })
 	res := r.client.Probe(context.Background(), "members.list")
 	if res.Status != jing.ProbeAuthFailed || !jing.IsKind(res.Err, jing.KindAuth) {
@@ -87,6 +89,7 @@ func TestProbeWithAWrongSecretIsAnAuthFailure(t *testing.T) {
 }
 
 func TestProbeIsNotRetried(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	if res := r.client.Probe(ctx, "members.list"); res.Status != jing.ProbeReachable {
@@ -103,6 +106,7 @@ func TestProbeIsNotRetried(t *testing.T) {
 }
 
 func TestProbeSkipsADisabledEntry(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, probeCatalog(t, map[string]jing.Override{"members.list": {Disabled: probePtr(true)}}))
 	res := r.client.Probe(context.Background(), "members.list")
 	if res.Status != jing.ProbeDisabled || r.calls.count("/v1/member/list") != 0 || r.sb.Issued() != 0 {
@@ -111,8 +115,9 @@ func TestProbeSkipsADisabledEntry(t *testing.T) {
 }
 
 func TestProbeOfAnUnreachablePlatformIsUnavailable(t *testing.T) {
+	t.Parallel()
 	dead, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: "http://127.0.0.1:1", AppID: "sandbox", AppSecret: "sandbox"},
-		Retry: jing.RetryPolicy{MaxAttempts: 1}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Retry: jing.RetryPolicy{MaxAttempts: 1}, Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

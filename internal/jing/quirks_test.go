@@ -13,20 +13,13 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // quirkRig is a sandbox answering with quirks, every endpoint unpaced.
 func quirkRig(t *testing.T, qs sandbox.Quirks, opts ...rigOption) *rig {
 	t.Helper()
-	rate := 5000.0
-	over := map[string]jing.Override{}
-	for _, e := range jing.DefaultCatalog().All() {
-		over[e.Key] = jing.Override{RatePerSecond: &rate}
-	}
-	cat, err := jing.DefaultCatalog().ApplyOverrides(over)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := fixture.Catalog(t, fixture.Pace{})
 	return newRig(t, append([]rigOption{func(sc *sandbox.Config, cc *jing.Config) {
 		sc.Catalog, cc.Catalog, sc.Quirks = cat, cat, qs
 	}}, opts...)...)
@@ -43,6 +36,7 @@ func quirks(t *testing.T, flags ...string) sandbox.Quirks {
 }
 
 func TestQuirkFlagsAreCheckedAndComposable(t *testing.T) {
+	t.Parallel()
 	qs := quirks(t, "no-meta", "items-renamed=crowds.list,members.list", "json-404=leads.update")
 	if !qs.On(sandbox.QuirkNoMeta, "leads.list") || !qs.On(sandbox.QuirkItemsRenamed, "crowds.list") || qs.On(sandbox.QuirkItemsRenamed, "leads.list") {
 		t.Fatalf("quirks %v", qs)
@@ -60,6 +54,7 @@ func TestQuirkFlagsAreCheckedAndComposable(t *testing.T) {
 // Without _meta the client asks for pages until a short one: the copy is
 // whole, and that _meta was missing is logged once per endpoint.
 func TestListsWithoutMetaAreWalkedToTheEnd(t *testing.T) {
+	t.Parallel()
 	var logs syncBuf
 	r := quirkRig(t, quirks(t, "no-meta"), func(_ *sandbox.Config, cc *jing.Config) {
 		cc.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -113,6 +108,7 @@ func TestListsWithoutMetaAreWalkedToTheEnd(t *testing.T) {
 // A platform that ignores the page asked for, or whose pages never end,
 // fails the walk: a copy is never taken as complete when it is not.
 func TestAWalkThatCannotEndFails(t *testing.T) {
+	t.Parallel()
 	r := quirkRig(t, quirks(t, "no-meta"), func(_ *sandbox.Config, cc *jing.Config) { cc.MaxPages = 3 })
 	ctx := context.Background()
 	n := 0
@@ -145,6 +141,7 @@ func TestAWalkThatCannotEndFails(t *testing.T) {
 }
 
 func TestAListWithItsArrayRenamedIsAnErrorNotAnEmptyList(t *testing.T) {
+	t.Parallel()
 	r := quirkRig(t, quirks(t, "items-renamed"))
 	ctx := context.Background()
 	for _, call := range []func() error{
@@ -168,6 +165,7 @@ func TestAListWithItsArrayRenamedIsAnErrorNotAnEmptyList(t *testing.T) {
 // created persons are found by their identities afterwards, with the
 // identity batch or, when it is disabled, users.query one by one.
 func TestCreatedPersonsAreResolvedWhenTheAnswerHasNoUUID(t *testing.T) {
+	t.Parallel()
 	for _, disabled := range []bool{false, true} {
 		r := quirkRig(t, quirks(t, "no-user-uuid"))
 		if disabled {
@@ -202,6 +200,7 @@ func TestCreatedPersonsAreResolvedWhenTheAnswerHasNoUUID(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestStringCodeOfSuccessIsNotTakenForARefusal(t *testing.T) {
+	t.Parallel()
 	r := quirkRig(t, quirks(t, "string-code=crowds.import"))
 	ctx := context.Background()
 	crowd := oldestCrowd(t, r)
@@ -217,6 +216,7 @@ func TestStringCodeOfSuccessIsNotTakenForARefusal(t *testing.T) {
 }
 
 func TestNotFoundQuirksAreAPathNotFound(t *testing.T) {
+	t.Parallel()
 	for _, q := range []string{"html-404", "json-404"} {
 		r := quirkRig(t, quirks(t, q+"=leads.update"))
 		ctx := context.Background()
@@ -242,6 +242,7 @@ func TestNotFoundQuirksAreAPathNotFound(t *testing.T) {
 }
 
 func TestNoCodeAndEmptyAnswersAreNeverSuccesses(t *testing.T) {
+	t.Parallel()
 	for _, q := range []string{"no-code=leads.update,leads.list", "empty-answer=leads.update,leads.list"} {
 		r := quirkRig(t, quirks(t, q))
 		ctx := context.Background()
@@ -268,23 +269,16 @@ func TestNoCodeAndEmptyAnswersAreNeverSuccesses(t *testing.T) {
 // With webhook-objects the sandbox's events look like the public examples
 // and still decode.
 func TestWebhookBodiesLikeThePublicExamplesDecode(t *testing.T) {
+	t.Parallel()
 	got := make(chan []byte, 100)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		got <- b
 	}))
 	t.Cleanup(receiver.Close)
-	sb, err := sandbox.Start(sandbox.Config{Seed: 1, Persons: 200, Leads: 20, WebhookURL: receiver.URL,
-		Quirks: quirks(t, "webhook-objects")}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close(context.Background()) })
-	client, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: sb.URL, AppID: "sandbox", AppSecret: "sandbox"},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb := fixture.Sandbox(t, sandbox.Config{Seed: 1, Persons: 200, Leads: 20, WebhookURL: receiver.URL,
+		Quirks: quirks(t, "webhook-objects")})
+	client := fixture.Client(t, sb.URL, jing.Catalog{})
 	lead := listedLead(t, client)
 	if err := client.UpdateLead(context.Background(), lead, jing.LeadInput{LeadFields: jing.LeadFields{Title: "经理"}}); err != nil {
 		t.Fatal(err)

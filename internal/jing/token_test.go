@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // A refresh rotates the refresh token: the client stores the new one with
 // its own 30 days, renews with it next time, and the old one is refused.
 func TestARefreshStoresTheRotatedRefreshToken(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	if _, err := listMembers(ctx, r.client); err != nil {
@@ -57,6 +59,7 @@ func TestARefreshStoresTheRotatedRefreshToken(t *testing.T) {
 // A refresh answer without refresh_token keeps the token in use rather
 // than losing it.
 func TestARefreshAnswerWithoutARefreshTokenKeepsTheOldOne(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
@@ -69,7 +72,7 @@ func TestARefreshAnswerWithoutARefreshTokenKeepsTheOldOne(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	clock := &offsetClock{}
+	clock := &testkit.OffsetClock{}
 	tokens := &memTokens{}
 	c, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: srv.URL, AppID: "x", AppSecret: "y"}, Now: clock.Now, Tokens: tokens})
 	if err != nil {

@@ -42,6 +42,7 @@ func newPersons(n int) []jing.PersonInput {
 }
 
 func TestCreatedPersonsAreFoundByMobileAndEmail(t *testing.T) {
+	t.Parallel()
 	r := peopleRig(t, 300, nil)
 	ctx := context.Background()
 	in := newPersons(3)
@@ -70,6 +71,7 @@ func TestCreatedPersonsAreFoundByMobileAndEmail(t *testing.T) {
 }
 
 func TestRecreatingAKnownIdentityMergesIntoThatPerson(t *testing.T) {
+	t.Parallel()
 	r := peopleRig(t, 300, nil)
 	ctx := context.Background()
 	first, err := r.client.CreatePersons(ctx, newPersons(1)[:1])
@@ -101,6 +103,7 @@ func TestRecreatingAKnownIdentityMergesIntoThatPerson(t *testing.T) {
 }
 
 func TestUpdatePersonsWritesFieldsOfKnownPersonsOnly(t *testing.T) {
+	t.Parallel()
 	r := peopleRig(t, 300, nil)
 	ctx := context.Background()
 	created, _ := r.client.CreatePersons(ctx, newPersons(2))
@@ -120,6 +123,7 @@ func TestUpdatePersonsWritesFieldsOfKnownPersonsOnly(t *testing.T) {
 }
 
 func TestPersonBatchesAreSplitAtMaxBatch(t *testing.T) {
+	t.Parallel()
 	r := peopleRig(t, 300, nil)
 	res, err := r.client.CreatePersons(context.Background(), newPersons(250))
 	if err != nil {
@@ -157,6 +161,7 @@ func lookupValues(known map[string]string, unknown int) []string {
 }
 
 func TestIdentityBatchOf250IsSplitIntoThreeCalls(t *testing.T) {
+	t.Parallel()
 	r := peopleRig(t, 300, nil)
 	want := createdMobiles(t, r, 240)
 	got, err := r.client.ResolveIdentities(context.Background(), jing.IdentityMobile, lookupValues(want, 10))
@@ -175,6 +180,7 @@ func TestIdentityBatchOf250IsSplitIntoThreeCalls(t *testing.T) {
 }
 
 func TestResolvingFallsBackToQueryWhenIdentityBatchIsDisabled(t *testing.T) {
+	t.Parallel()
 	off := true
 	r := peopleRig(t, 300, map[string]jing.Override{"users.identity_batch": {Disabled: &off}})
 	want := createdMobiles(t, r, 20)
@@ -196,6 +202,7 @@ func TestResolvingFallsBackToQueryWhenIdentityBatchIsDisabled(t *testing.T) {
 }
 
 func TestUserCallsAreValidatedAsThePlatformDoes(t *testing.T) {
+	t.Parallel()
 	r := peopleRig(t, 300, nil)
 	ctx := context.Background()
 	cases := []struct {

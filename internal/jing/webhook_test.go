@@ -37,6 +37,7 @@ func readWebhook(t *testing.T, name string) (jing.WebhookEvent, []byte) {
 }
 
 func TestDecodeWebhookAccountCreateFixture(t *testing.T) {
+	t.Parallel()
 	ev, _ := readWebhook(t, "webhook_account_object_create.json")
 	if ev.MID != "124" || ev.EventCategory != jing.EventCategoryObject || ev.EventType != jing.EventObjectCreate ||
 		ev.ActionKeyword != jing.EventObjectCreate || ev.CreateTime != 1673262057 {
@@ -75,6 +76,7 @@ func TestDecodeWebhookAccountCreateFixture(t *testing.T) {
 }
 
 func TestDecodeWebhookBothEncodingsAgree(t *testing.T) {
+	t.Parallel()
 	str, _ := readWebhook(t, "webhook_lead_object_update.json")
 	obj, _ := readWebhook(t, "webhook_lead_object_update_objects.json")
 	if !reflect.DeepEqual(str, obj) {
@@ -90,6 +92,7 @@ func TestDecodeWebhookBothEncodingsAgree(t *testing.T) {
 }
 
 func TestWebhookChangesOnUpdate(t *testing.T) {
+	t.Parallel()
 	ev, _ := readWebhook(t, "webhook_lead_object_update.json")
 	changes := ev.ExtraData.Changes()
 	want := map[string]jing.Change{
@@ -104,6 +107,7 @@ func TestWebhookChangesOnUpdate(t *testing.T) {
 // TestWebhookChangesOfBuiltEvent covers events the sandbox builds in
 // memory, whose values are Go slices rather than decoded []any.
 func TestWebhookChangesOfBuiltEvent(t *testing.T) {
+	t.Parallel()
 	x := jing.WebhookExtraData{
 		MappingData:     map[string]any{"lead_status": []string{"s1", "s2"}, "mobile": []any{"13800000000"}, "owner": 18404},
 		MappingDataText: map[string]any{"lead_status": []string{"新线索", "已联系"}},
@@ -122,6 +126,7 @@ func TestWebhookChangesOfBuiltEvent(t *testing.T) {
 // TestWebhookMarshalRoundTrip: Marshal writes the platform's shape
 // (mapping data as JSON strings) and decodes back to the same event.
 func TestWebhookMarshalRoundTrip(t *testing.T) {
+	t.Parallel()
 	names, _ := filepath.Glob(filepath.Join("testdata", "webhook_*.json"))
 	if len(names) < 3 {
 		t.Fatalf("fixtures: %v", names)
@@ -157,6 +162,7 @@ func TestWebhookMarshalRoundTrip(t *testing.T) {
 }
 
 func TestWebhookDedupKey(t *testing.T) {
+	t.Parallel()
 	ev, raw := readWebhook(t, "webhook_account_object_create.json")
 	// The same event re-sent with its keys in another order (Go sorts map keys).
 	var generic map[string]any
@@ -191,6 +197,7 @@ func TestWebhookDedupKey(t *testing.T) {
 }
 
 func TestDecodeWebhookTolerance(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"empty mapping string": `{"event_type":"object_voids","extra_data":{"mapping_data":"","mapping_data_text":null}}`,
 		"PHP empty array":      `{"event_type":"object_voids","extra_data":{"mapping_data":"[]","mapping_data_text":[]}}`,
@@ -210,6 +217,7 @@ func TestDecodeWebhookTolerance(t *testing.T) {
 }
 
 func TestDecodeWebhookKeepsUnknownFields(t *testing.T) {
+	t.Parallel()
 	body := `{"event_type":"object_add_notes","mid":7,"trace":"t-1","extra_data":{"entity_id":"E","c_region":{"a":1}}}`
 	ev, err := jing.DecodeWebhook([]byte(body))
 	if err != nil {
@@ -226,6 +234,7 @@ func TestDecodeWebhookKeepsUnknownFields(t *testing.T) {
 }
 
 func TestDecodeWebhookRejects(t *testing.T) {
+	t.Parallel()
 	for name, body := range map[string]string{
 		"not JSON":         `{"event_type":`,
 		"no event type":    `{"mid":"124","extra_data":{}}`,

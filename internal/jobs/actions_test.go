@@ -12,6 +12,7 @@ import (
 )
 
 func TestWhoMayActOnWhichJob(t *testing.T) {
+	t.Parallel()
 	mine := db.Job{ID: 1, OwnerID: 7, State: db.JobRunning}
 	theirs := db.Job{ID: 2, OwnerID: 8, State: db.JobRunning}
 	cases := []struct {
@@ -37,6 +38,7 @@ func TestWhoMayActOnWhichJob(t *testing.T) {
 }
 
 func TestWhatEachStateOffers(t *testing.T) {
+	t.Parallel()
 	admin := Actor{ID: 1, Role: roles.Admin}
 	cases := []struct {
 		state, requested string
@@ -59,6 +61,7 @@ func TestWhatEachStateOffers(t *testing.T) {
 }
 
 func TestActChecksTheRulesAndSaysWhyItRefused(t *testing.T) {
+	t.Parallel()
 	store := openStore(t, filepath.Join(t.TempDir(), "jobs.db"))
 	ctx := context.Background()
 	r := New(store, testConfig())

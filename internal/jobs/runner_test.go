@@ -4,18 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n/msg"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // countKind exists only in tests: it "processes" items 1..Items in batches,
@@ -170,7 +169,7 @@ func openStore(t *testing.T, path string) *db.Store {
 // testConfig polls only once an hour: a job that starts at all started
 // because Enqueue (or Resume) woke a worker.
 func testConfig() Config {
-	return Config{Workers: 2, Heartbeat: 20 * time.Millisecond, Poll: time.Hour, Logger: slog.New(slog.DiscardHandler)}
+	return Config{Workers: 2, Heartbeat: 20 * time.Millisecond, Poll: time.Hour, Logger: testkit.Quiet()}
 }
 
 func startRunner(t *testing.T, store *db.Store, cfg Config, l *ledger) *Runner {
@@ -202,18 +201,6 @@ func enqueue(t *testing.T, r *Runner, p countParams) int64 {
 	return j.ID
 }
 
-// waitFor polls cond until it holds, failing the test after a deadline.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-time.After(5 * time.Millisecond)
-	}
-}
-
 func jobOf(t *testing.T, s *db.Store, id int64) db.Job {
 	t.Helper()
 	j, err := s.Job(context.Background(), id)
@@ -225,17 +212,8 @@ func jobOf(t *testing.T, s *db.Store, id int64) db.Job {
 
 func waitJob(t *testing.T, s *db.Store, id int64, what string, cond func(db.Job) bool) db.Job {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		j := jobOf(t, s, id)
-		if cond(j) {
-			return j
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for job %d %s; it is %+v", id, what, j)
-		}
-		<-time.After(5 * time.Millisecond)
-	}
+	return testkit.Await(t, fmt.Sprintf("job %d %s", id, what),
+		func() (db.Job, error) { return s.Job(context.Background(), id) }, cond)
 }
 
 func waitState(t *testing.T, s *db.Store, id int64, state string) db.Job {
@@ -256,6 +234,7 @@ func wantItems(t *testing.T, got, want []int) {
 }
 
 func TestJobRunsToDoneWithCountsAndItemErrors(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	l := newLedger(false)
 	r := startRunner(t, s, testConfig(), l)
@@ -272,6 +251,7 @@ func TestJobRunsToDoneWithCountsAndItemErrors(t *testing.T) {
 }
 
 func TestAStoppedJobResumesInANewRunnerFromItsCheckpoint(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "x.db")
 	s1 := openStore(t, path)
 	first := newLedger(true)
@@ -314,6 +294,7 @@ func heldJob(t *testing.T, cfg Config) (*db.Store, *Runner, *ledger, int64) {
 }
 
 func TestPauseThenResumeContinuesFromTheCheckpoint(t *testing.T) {
+	t.Parallel()
 	s, r, l, id := heldJob(t, testConfig())
 	if err := r.Pause(context.Background(), id); err != nil {
 		t.Fatal(err)
@@ -336,6 +317,7 @@ func TestPauseThenResumeContinuesFromTheCheckpoint(t *testing.T) {
 // A pause asked for by another process (straight in the database) reaches
 // the worker through its heartbeat.
 func TestHeartbeatBringsAPauseFromElsewhere(t *testing.T) {
+	t.Parallel()
 	s, _, l, id := heldJob(t, testConfig())
 	if err := s.RequestPause(context.Background(), id); err != nil {
 		t.Fatal(err)
@@ -347,6 +329,7 @@ func TestHeartbeatBringsAPauseFromElsewhere(t *testing.T) {
 }
 
 func TestCancelStopsARunningJobAndAQueuedOneNeverStarts(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig()
 	cfg.Workers = 1
 	s, r, l, running := heldJob(t, cfg)
@@ -375,6 +358,7 @@ func TestCancelStopsARunningJobAndAQueuedOneNeverStarts(t *testing.T) {
 }
 
 func TestHandlerErrorFailsTheJobKeepingWhatItCounted(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	r := startRunner(t, s, testConfig(), newLedger(false))
 	id := enqueue(t, r, countParams{Items: 10, Batch: 3, BadItems: []int{2}, FailAt: 5})
@@ -392,6 +376,7 @@ func TestHandlerErrorFailsTheJobKeepingWhatItCounted(t *testing.T) {
 }
 
 func TestAPanickingHandlerFailsItsJobOnly(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	r := New(s, testConfig())
 	r.Register("test.panic", func(ctx context.Context, t *Task) error { panic("boom") })
@@ -432,15 +417,16 @@ func abandon(t *testing.T, s *db.Store) int64 {
 	return j.ID
 }
 
-// skewClock makes s's clock run ahead of real time by what the test adds
-// to the returned duration (leases are judged by the store's clock).
-func skewClock(s *db.Store) *atomic.Int64 {
-	var skew atomic.Int64
-	s.SetClock(func() time.Time { return time.Now().Add(time.Duration(skew.Load())) })
-	return &skew
+// skewClock makes s's clock run ahead of real time by what the test
+// jumps it (leases are judged by the store's clock).
+func skewClock(s *db.Store) *testkit.OffsetClock {
+	var clock testkit.OffsetClock
+	s.SetClock(clock.Now)
+	return &clock
 }
 
 func TestAnExpiredLeaseLetsAnotherWorkerTakeTheJob(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	skew := skewClock(s)
 	id := abandon(t, s)
@@ -453,7 +439,7 @@ func TestAnExpiredLeaseLetsAnotherWorkerTakeTheJob(t *testing.T) {
 	if j := jobOf(t, s, id); j.State != db.JobRunning || j.LeaseOwner != "ghost" {
 		t.Fatalf("a job with a live lease was taken: %+v", j)
 	}
-	skew.Add(int64(time.Minute))
+	skew.Jump(time.Minute)
 	j := waitState(t, s, id, db.JobDone)
 	wantItems(t, l.items(id), span(5, 10))
 	if j.Done != 10 || j.Attempts != 2 {
@@ -462,10 +448,11 @@ func TestAnExpiredLeaseLetsAnotherWorkerTakeTheJob(t *testing.T) {
 }
 
 func TestStartResumesTheJobsOfACrashedProcess(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	skew := skewClock(s)
 	id := abandon(t, s)
-	skew.Add(int64(time.Minute)) // the process is restarted after the lease ran out
+	skew.Jump(time.Minute) // the process is restarted after the lease ran out
 	l := newLedger(false)
 	startRunner(t, s, testConfig(), l) // polls hourly: only Start can have requeued it
 	waitState(t, s, id, db.JobDone)
@@ -477,6 +464,7 @@ func TestStartResumesTheJobsOfACrashedProcess(t *testing.T) {
 // its 30-second lease still running; a runner without that knowledge
 // leaves it alone (the test before shows it takes it once the lease ends).
 func TestASoleRunnerResumesACrashedProcesssJobsAtOnce(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	id := abandon(t, s)
 	l := newLedger(false)
@@ -499,6 +487,7 @@ func TestASoleRunnerResumesACrashedProcesssJobsAtOnce(t *testing.T) {
 }
 
 func TestTwoWorkersRunTwoJobsAtATime(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	l := newLedger(true)
 	r := startRunner(t, s, testConfig(), l)
@@ -517,7 +506,7 @@ func TestTwoWorkersRunTwoJobsAtATime(t *testing.T) {
 		}
 		return n
 	}
-	waitFor(t, "two jobs running", func() bool { return states()[db.JobRunning] == 2 })
+	testkit.WaitFor(t, "two jobs running", func() bool { return states()[db.JobRunning] == 2 })
 	if n := states(); n[db.JobQueued] != 4 {
 		t.Fatalf("states with both workers busy: %v", n)
 	}
@@ -534,6 +523,7 @@ func TestTwoWorkersRunTwoJobsAtATime(t *testing.T) {
 // Concurrent requests for the same work become one job; a request the
 // pending job does not cover gets a job of its own.
 func TestEnqueueOrJoinCoalescesConcurrentRequests(t *testing.T) {
+	t.Parallel()
 	store := openStore(t, filepath.Join(t.TempDir(), "jobs.db"))
 	r := New(store, testConfig()) // not started: the jobs stay queued
 	r.Register(countKind, newLedger(false).handle)
@@ -574,12 +564,13 @@ func TestEnqueueOrJoinCoalescesConcurrentRequests(t *testing.T) {
 // reason and the time, and the runner queues it again by itself after that
 // time, resuming from the checkpoint: no item twice, none missed.
 func TestAJobThatWaitsResumesByItselfAfterItsTime(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	skew := skewClock(s)
 	cfg := testConfig()
 	cfg.Poll = 10 * time.Millisecond
 	l := newLedger(false)
-	l.now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	l.now = skew.Now
 	r := startRunner(t, s, cfg, l)
 	id := enqueue(t, r, countParams{Items: 10, Batch: 3, WaitAt: 5})
 
@@ -588,12 +579,12 @@ func TestAJobThatWaitsResumesByItselfAfterItsTime(t *testing.T) {
 		t.Fatalf("waiting job: %+v", j)
 	}
 	// Not before its time, although the runner sweeps every 10 ms.
-	skew.Add(int64(30 * time.Second))
+	skew.Jump(30 * time.Second)
 	r.resumeDue(context.Background())
 	if j := jobOf(t, s, id); j.State != db.JobPaused {
 		t.Fatalf("resumed before its time: %+v", j)
 	}
-	skew.Add(int64(31 * time.Second))
+	skew.Jump(31 * time.Second)
 	j = waitState(t, s, id, db.JobDone)
 	wantItems(t, l.items(id), span(1, 10))
 	if j.Done != 10 || j.Error != "" || j.ResumeAt != 0 {
@@ -605,19 +596,20 @@ func TestAJobThatWaitsResumesByItselfAfterItsTime(t *testing.T) {
 // (the platform's quota) is paused until then with that error's message,
 // not failed, and resumes where it stopped.
 func TestAQuotaErrorPausesTheJobUntilItsTime(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	skew := skewClock(s)
 	cfg := testConfig()
 	cfg.Poll = 10 * time.Millisecond
 	l := newLedger(false)
-	l.now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	l.now = skew.Now
 	r := startRunner(t, s, cfg, l)
 	id := enqueue(t, r, countParams{Items: 10, Batch: 3, QuotaAt: 5})
 	j := waitState(t, s, id, db.JobPaused)
 	if m, ok := msg.Decode(j.Error); !ok || m.ID != "jing.error.quota" || j.ResumeAt < time.Now().Add(50*time.Second).Unix() {
 		t.Fatalf("job after the quota error: %+v", j)
 	}
-	skew.Add(int64(61 * time.Second))
+	skew.Jump(61 * time.Second)
 	j = waitState(t, s, id, db.JobDone)
 	wantItems(t, l.items(id), span(1, 10))
 	if j.Done != 10 || j.Error != "" {
@@ -627,17 +619,18 @@ func TestAQuotaErrorPausesTheJobUntilItsTime(t *testing.T) {
 
 // A user's pause of a waiting job keeps it paused past its time.
 func TestPausingAWaitingJobCancelsItsResumption(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "x.db"))
 	skew := skewClock(s)
 	l := newLedger(false)
-	l.now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	l.now = skew.Now
 	r := startRunner(t, s, testConfig(), l)
 	id := enqueue(t, r, countParams{Items: 10, Batch: 3, WaitAt: 5})
 	waitState(t, s, id, db.JobPaused)
 	if err := r.Pause(context.Background(), id); err != nil {
 		t.Fatal(err)
 	}
-	skew.Add(int64(2 * time.Minute))
+	skew.Jump(2 * time.Minute)
 	r.resumeDue(context.Background())
 	if j := jobOf(t, s, id); j.State != db.JobPaused || j.ResumeAt != 0 {
 		t.Fatalf("a paused job resumed by itself: %+v", j)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // The change feed: what changed after a seq, as the copy has it now, in
@@ -13,6 +14,7 @@ import (
 // store's predicate) and the columns' counts; a lead gone from the copy
 // is reported gone.
 func TestChangesAfter(t *testing.T) {
+	t.Parallel()
 	svc := bulkService(t, 0)
 	ctx := context.Background()
 	start, err := svc.LastChange(ctx)
@@ -30,7 +32,7 @@ func TestChangesAfter(t *testing.T) {
 		}
 		ls = append(ls, db.Lead{UUID: fmt.Sprintf("C%03d", i), BusinessType: "bt", Status: fmt.Sprint("st", i%3), Owner: owner})
 	}
-	must(t, svc.store.UpsertLeads(ctx, ls))
+	testkit.Must(t, svc.store.UpsertLeads(ctx, ls))
 	last, _ := svc.LastChange(ctx)
 
 	board := db.LeadFilter{BusinessType: "bt", Owner: "18402"}

@@ -26,6 +26,7 @@ func (r *rig) activeMembers() []string {
 }
 
 func TestSetOwnerAndCollaborators(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, Config{})
 	ctx := context.Background()
 	r.sync(true)

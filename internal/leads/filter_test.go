@@ -12,6 +12,7 @@ import (
 // A filter reads what it writes; overlong values and bad dates are
 // dropped; Active ignores the business type.
 func TestFilterReadsWhatItWrites(t *testing.T) {
+	t.Parallel()
 	f := Filter{BusinessType: "bt1", Query: "云栖 科技", Owner: "18401", Source: "web", LeadPool: "p1",
 		CreatedFrom: "2026-01-02", CreatedTo: "2026-01-31", UpdatedFrom: "2026-02-01", UpdatedTo: "2026-02-28"}
 	v := f.Values()
@@ -39,6 +40,7 @@ func TestFilterReadsWhatItWrites(t *testing.T) {
 // Select makes days whole days in the zone: from the first second of the
 // first day to the last second of the last.
 func TestFilterSelectsWholeDaysInTheZone(t *testing.T) {
+	t.Parallel()
 	zone, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		t.Fatal(err)

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,32 +14,14 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
-
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // fastCatalog lifts the pacing of the lead endpoints, so tests do not wait on it.
 func fastCatalog(t testing.TB) jing.Catalog {
-	t.Helper()
-	rate := 5000.0
-	over := map[string]jing.Override{}
-	for _, e := range jing.DefaultCatalog().All() {
-		if strings.HasPrefix(e.Key, "leads.") {
-			over[e.Key] = jing.Override{RatePerSecond: &rate}
-		}
-	}
-	cat, err := jing.DefaultCatalog().ApplyOverrides(over)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cat
+	return fixture.Catalog(t, fixture.Pace{Keys: []string{"leads."}})
 }
-
-// fixedPlatform is one live connection, named "sandbox".
-type fixedPlatform struct{ client *jing.Client }
-
-func (p fixedPlatform) Current() (*jing.Client, string) { return p.client, "sandbox" }
-func (p fixedPlatform) Changed() <-chan struct{}        { return nil }
 
 // rig is a sandbox tenant (40 leads) over real HTTP, a client of it whose
 // writes are audited into audits, and a Service on a temporary database.
@@ -79,28 +58,16 @@ func newRigOn(t *testing.T, cfg Config, setup rigSetup) *rig {
 	if !setup.sandboxCatalog.IsZero() {
 		sbCat = setup.sandboxCatalog
 	}
-	sb, err := sandbox.Start(sandbox.Config{Seed: 1, Persons: 200, Leads: 40, Catalog: sbCat, Now: setup.now}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close(context.Background()) })
-	r.sb = sb
-	r.client, err = jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: sb.URL, AppID: "sandbox", AppSecret: "sandbox"},
-		Catalog: cat, Logger: quiet(), Now: setup.now,
-		Retry: jing.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond},
-		Audit: func(_ context.Context, rec jing.WriteRecord) {
+	r.sb = fixture.Sandbox(t, sandbox.Config{Seed: 1, Persons: 200, Leads: 40, Catalog: sbCat, Now: setup.now})
+	r.client = fixture.Client(t, r.sb.URL, cat, fixture.Attempts(2), func(c *jing.Config) {
+		c.Now = setup.now
+		c.Audit = func(_ context.Context, rec jing.WriteRecord) {
 			r.mu.Lock()
 			r.audits = append(r.audits, rec)
 			r.mu.Unlock()
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.store, err = db.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.store.Close() })
+		}
+	})
+	r.store = fixture.Store(t)
 	if setup.now != nil {
 		r.store.SetClock(setup.now)
 		cfg.Now = setup.now
@@ -112,24 +79,14 @@ func newRigOn(t *testing.T, cfg Config, setup rigSetup) *rig {
 // start builds a runner and a service on the rig's store, and starts the runner.
 func (r *rig) start(cfg Config) {
 	r.t.Helper()
-	r.runner = jobs.New(r.store, jobs.Config{Logger: quiet(), Poll: 50 * time.Millisecond})
-	cfg.Store, cfg.Platform, cfg.Runner, cfg.Logger = r.store, fixedPlatform{r.client}, r.runner, quiet()
+	r.runner = jobs.New(r.store, jobs.Config{Logger: testkit.Quiet(), Poll: 50 * time.Millisecond})
+	cfg.Store, cfg.Platform, cfg.Runner, cfg.Logger = r.store, fixture.Fixed{Client: r.client}, r.runner, testkit.Quiet()
 	svc, err := New(cfg)
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	r.svc = svc
-	if err := r.runner.Start(context.Background()); err != nil {
-		r.t.Fatal(err)
-	}
-	runner := r.runner
-	r.t.Cleanup(func() { stopRunner(runner) })
-}
-
-func stopRunner(runner *jobs.Runner) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	runner.Stop(ctx)
+	fixture.Start(r.t, r.runner)
 }
 
 // sync requests a sync and waits for its job to finish done.
@@ -139,30 +96,7 @@ func (r *rig) sync(full bool) db.Job {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	return r.waitJob(id, db.JobDone)
-}
-
-func (r *rig) waitJob(id int64, state string) db.Job {
-	r.t.Helper()
-	var j db.Job
-	waitFor(r.t, "sync job to finish", func() bool {
-		var err error
-		j, err = r.store.Job(context.Background(), id)
-		return err == nil && j.State == state
-	})
-	return j
-}
-
-// waitFor polls cond until it holds, failing the test after a deadline.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-time.After(5 * time.Millisecond)
-	}
+	return fixture.WaitJobState(r.t, r.store, id, db.JobDone)
 }
 
 func (r *rig) local(uuid string) db.Lead {
@@ -205,6 +139,7 @@ func (r *rig) openLead() (db.Lead, string) {
 }
 
 func TestFullThenIncrementalSync(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, Config{pageSize: 10})
 	ctx := context.Background()
 	job := r.sync(true)
@@ -262,6 +197,7 @@ func TestFullThenIncrementalSync(t *testing.T) {
 }
 
 func TestInterruptedSyncResumesFromItsCheckpoint(t *testing.T) {
+	t.Parallel()
 	stopped := make(chan struct{})
 	var r *rig
 	r = newRig(t, Config{pageSize: 5, afterPage: func(ctx context.Context, page int) {
@@ -269,7 +205,7 @@ func TestInterruptedSyncResumesFromItsCheckpoint(t *testing.T) {
 			// The process stops during the job: the runner interrupts it
 			// and puts it back in the queue.
 			runner := r.runner
-			go func() { stopRunner(runner); close(stopped) }()
+			go func() { fixture.Stop(runner); close(stopped) }()
 			<-ctx.Done()
 		}
 	}})
@@ -295,7 +231,7 @@ func TestInterruptedSyncResumesFromItsCheckpoint(t *testing.T) {
 		pages = append(pages, page)
 		mu.Unlock()
 	}})
-	j = r.waitJob(id, db.JobDone)
+	j = fixture.WaitJobState(t, r.store, id, db.JobDone)
 	mu.Lock()
 	defer mu.Unlock()
 	if !slices.Equal(pages, []int{4, 5, 6, 7, 8}) {
@@ -310,6 +246,7 @@ func TestInterruptedSyncResumesFromItsCheckpoint(t *testing.T) {
 }
 
 func TestVoidedLeadIsMarkedNotDeleted(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, Config{})
 	ctx := context.Background()
 	r.sync(true)
@@ -337,6 +274,7 @@ func TestVoidedLeadIsMarkedNotDeleted(t *testing.T) {
 }
 
 func TestMove(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, Config{})
 	ctx := context.Background()
 	r.sync(true)
@@ -422,73 +360,35 @@ func TestMove(t *testing.T) {
 	})
 }
 
-// switchPlatform is a live connection the test replaces by hand.
-type switchPlatform struct {
-	mu       sync.Mutex
-	client   *jing.Client
-	name     string
-	replaced chan struct{}
-}
-
-func (p *switchPlatform) Current() (*jing.Client, string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.client, p.name
-}
-
-func (p *switchPlatform) Changed() <-chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.replaced
-}
-
-func (p *switchPlatform) use(c *jing.Client, name string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.client, p.name = c, name
-	close(p.replaced)
-	p.replaced = make(chan struct{})
-}
-
 func TestStartFillsTheCopyAndASwitchReplacesIt(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, Config{})
 	ctx := context.Background()
 	// A second platform: another tenant (another seed), 30 leads.
-	sb2, err := sandbox.Start(sandbox.Config{Seed: 2, Persons: 100, Leads: 30, Catalog: fastCatalog(t)}, "127.0.0.1:0")
+	sb2 := fixture.Sandbox(t, sandbox.Config{Seed: 2, Persons: 100, Leads: 30, Catalog: fastCatalog(t)})
+	client2 := fixture.Client(t, sb2.URL, fastCatalog(t))
+	plat := fixture.NewSwitchable(r.client, "sandbox")
+	runner := jobs.New(r.store, jobs.Config{Logger: testkit.Quiet(), Poll: 50 * time.Millisecond})
+	svc, err := New(Config{Store: r.store, Platform: plat, Runner: runner, Logger: testkit.Quiet(), SyncEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { sb2.Close(context.Background()) })
-	client2, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: sb2.URL, AppID: "sandbox", AppSecret: "sandbox"},
-		Catalog: fastCatalog(t), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	plat := &switchPlatform{client: r.client, name: "sandbox", replaced: make(chan struct{})}
-	runner := jobs.New(r.store, jobs.Config{Logger: quiet(), Poll: 50 * time.Millisecond})
-	svc, err2 := New(Config{Store: r.store, Platform: plat, Runner: runner, Logger: quiet(), SyncEvery: time.Hour})
-	if err2 != nil {
-		t.Fatal(err2)
-	}
-	stopRunner(r.runner) // the rig's own service stays idle
-	if err := runner.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stopRunner(runner) })
+	fixture.Stop(r.runner) // the rig's own service stays idle
+	fixture.Start(t, runner)
 	if err := svc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Stop)
-	waitFor(t, "the empty copy to be filled", func() bool {
+	testkit.WaitFor(t, "the empty copy to be filled", func() bool {
 		st, _ := r.store.LeadSync(ctx)
 		n, _ := r.store.CountLeads(ctx)
 		return st.FullSyncedAt > 0 && n == 40
 	})
 	ls, _, _ := r.store.ListLeads(ctx, db.LeadFilter{Limit: 1})
-	must(t, r.store.RecordLeadStatusChange(ctx, ls[0].UUID, db.LeadStatusChange{From: "a", To: "b", Origin: db.OriginWebhook}))
+	testkit.Must(t, r.store.RecordLeadStatusChange(ctx, ls[0].UUID, db.LeadStatusChange{From: "a", To: "b", Origin: db.OriginWebhook}))
 
-	plat.use(client2, "other")
-	waitFor(t, "the copy to follow the new connection", func() bool {
+	plat.Use(client2, "other")
+	testkit.WaitFor(t, "the copy to follow the new connection", func() bool {
 		st, _ := r.store.LeadSync(ctx)
 		n, _ := r.store.CountLeads(ctx)
 		return st.Connection == "other" && st.FullSyncedAt > 0 && n == 30
@@ -498,12 +398,5 @@ func TestStartFillsTheCopyAndASwitchReplacesIt(t *testing.T) {
 	}
 	if hist, _ := r.store.LeadStatusHistory(ctx, ls[0].UUID); len(hist) != 0 {
 		t.Fatalf("history of the previous platform kept: %+v", hist)
-	}
-}
-
-func must(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }

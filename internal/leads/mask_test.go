@@ -6,6 +6,7 @@ import (
 )
 
 func TestMask(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"", ""},
 		{"13812345678", "138****5678"},

@@ -10,25 +10,9 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
-
-// testClock is a clock the test moves by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
 
 // A full sync that uses up the platform's daily leads.list quota waits for
 // the reset (China's midnight) instead of failing, day after day,, joins the syncs asked for
@@ -36,7 +20,7 @@ func (c *testClock) set(t time.Time) {
 // after the last one it saved: nothing is listed twice, nothing is missed.
 func TestASyncThatMeetsTheDailyQuotaWaitsForTheResetAndResumes(t *testing.T) {
 	shanghai := time.FixedZone("CST", 8*3600)
-	clock := &testClock{now: time.Date(2026, 11, 21, 15, 0, 0, 0, shanghai)}
+	clock := testkit.NewClock(time.Date(2026, 11, 21, 15, 0, 0, 0, shanghai))
 	quota := 3
 	sbCat, err := fastCatalog(t).ApplyOverrides(map[string]jing.Override{"leads.list": {DailyQuota: &quota}})
 	if err != nil {
@@ -55,7 +39,7 @@ func TestASyncThatMeetsTheDailyQuotaWaitsForTheResetAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := r.waitJob(id, db.JobPaused)
+	j := fixture.AwaitJob(t, r.store, id, "to wait for the quota", func(j db.Job) bool { return j.State == db.JobPaused || !j.Active() })
 	reset := time.Date(2026, 11, 22, 0, 0, 0, 0, shanghai)
 	if j.ResumeAt != reset.Unix() || !strings.Contains(j.Error, `"jing.error.quota"`) || !strings.Contains(j.Error, "leads.list") {
 		t.Fatalf("job when the quota ran out: %s, resume_at %d (want %d), %q", j.State, j.ResumeAt, reset.Unix(), j.Error)
@@ -76,17 +60,17 @@ func TestASyncThatMeetsTheDailyQuotaWaitsForTheResetAndResumes(t *testing.T) {
 
 	// Each day's quota takes three more pages: the walk waits a second
 	// night and ends on the third day.
-	clock.set(reset.Add(time.Second))
+	clock.Advance(reset.Add(time.Second).Sub(clock.Now()))
 	next := reset.AddDate(0, 0, 1)
-	waitFor(t, "the sync to wait a second night", func() bool {
+	testkit.WaitFor(t, "the sync to wait a second night", func() bool {
 		j, err = r.store.Job(ctx, id)
 		return err == nil && (j.ResumeAt == next.Unix() || !j.Active())
 	})
 	if j.State != db.JobPaused || !strings.Contains(j.Checkpoint, `"page":6`) {
 		t.Fatalf("job on the second day: %s, resume_at %d (want %d), checkpoint %s", j.State, j.ResumeAt, next.Unix(), j.Checkpoint)
 	}
-	clock.set(next.Add(time.Second))
-	j = r.waitJob(id, db.JobDone)
+	clock.Advance(next.Add(time.Second).Sub(clock.Now()))
+	j = fixture.WaitJobState(t, r.store, id, db.JobDone)
 	mu.Lock()
 	walked := slices.Clone(pages)
 	mu.Unlock()

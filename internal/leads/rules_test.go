@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +13,8 @@ import (
 	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // writes is how many writes the rig's client has made to the platform.
@@ -56,6 +57,7 @@ func (r *rig) closingStatus(bt string) string {
 // What the console can tell before calling the platform it refuses itself,
 // as a refusal a page shows in its reader's words, and sends nothing.
 func TestWritesRefusedBeforeThePlatform(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, Config{})
 	ctx := context.Background()
 	r.sync(true)
@@ -101,12 +103,13 @@ func TestWritesRefusedBeforeThePlatform(t *testing.T) {
 	}
 
 	// A voided lead takes no note.
-	must(t, r.store.MarkLeadVoided(ctx, l.UUID, 1))
+	testkit.Must(t, r.store.MarkLeadVoided(ctx, l.UUID, 1))
 	_, err = r.svc.AddNote(ctx, "alice", l.UUID, "还在吗", l.UpdatedAt)
 	refusal("a note on a voided lead", err, ErrLeadVoided)
 }
 
 func TestCollaboratorChange(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ have, want, add, remove []string }{
 		{nil, nil, nil, nil},
 		{[]string{"a", "b"}, []string{"b", "a"}, nil, nil},
@@ -125,17 +128,13 @@ func TestCollaboratorChange(t *testing.T) {
 // to call: planning needs only the copy.
 func bulkService(t *testing.T, n int) *Service {
 	t.Helper()
-	store, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "bulk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := fixture.Store(t)
 	var ls []db.Lead
 	for i := range n {
 		ls = append(ls, db.Lead{UUID: fmt.Sprintf("L%03d", i), BusinessType: "bt", Status: "st", Name: fmt.Sprint("线索", i)})
 	}
-	must(t, store.UpsertLeads(context.Background(), ls))
-	svc, err := New(Config{Store: store, Platform: fixedPlatform{}, Runner: jobs.New(store, jobs.Config{Logger: quiet()}), Logger: quiet()})
+	testkit.Must(t, store.UpsertLeads(context.Background(), ls))
+	svc, err := New(Config{Store: store, Platform: fixture.Fixed{}, Runner: jobs.New(store, jobs.Config{Logger: testkit.Quiet()}), Logger: testkit.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +145,7 @@ func bulkService(t *testing.T, n int) *Service {
 // each once, unknown ones left out; an incomplete change, no leads or too
 // many are refused; RequestBulk queues the plan.
 func TestPlanBulk(t *testing.T) {
+	t.Parallel()
 	svc := bulkService(t, 3)
 	ctx := context.Background()
 	owner := BulkChange{Action: BulkOwner, Owner: "18401"}
@@ -199,6 +199,7 @@ func TestPlanBulk(t *testing.T) {
 // The form's rules: required fields, numbers, a mobile or an email (the
 // lead's own counts), only the changed fields sent, emptied ones cleared.
 func TestFormRules(t *testing.T) {
+	t.Parallel()
 	fields := []FormField{{Code: "name", Type: "text", Required: true}, {Code: "mobile", Type: "mobile"}, {Code: "email", Type: "email"},
 		{Code: "c_number_1", Type: "number"}, {Code: "c_multi", Type: "multi_select"}, {Code: "title", Type: "text"}}
 	refused := func(f Form) map[string]string {
@@ -257,6 +258,7 @@ func TestFormRules(t *testing.T) {
 // A form that changes nothing writes nothing; one the console refuses
 // sends nothing.
 func TestSaveFormWritesOnlyChanges(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, Config{})
 	ctx := context.Background()
 	r.sync(true)
@@ -285,6 +287,7 @@ func TestSaveFormWritesOnlyChanges(t *testing.T) {
 }
 
 func TestRefusedFields(t *testing.T) {
+	t.Parallel()
 	for m, want := range map[string]string{
 		"参数无效: mobile 不是有效的手机号":    "mobile",
 		"缺少必选参数: name":             "name",

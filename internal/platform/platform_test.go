@@ -5,11 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,17 +17,9 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/secret"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
-
-func newStore(t *testing.T) *db.Store {
-	t.Helper()
-	s, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "jingdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 func newBox(t *testing.T) *secret.Box {
 	t.Helper()
@@ -43,20 +33,13 @@ func newBox(t *testing.T) *secret.Box {
 // startPlatform runs a sandbox standing in for a real platform, with its own credentials.
 func startPlatform(t *testing.T, appID, appSecret string) *sandbox.Running {
 	t.Helper()
-	sb, err := sandbox.Start(sandbox.Config{AppID: appID, AppSecret: appSecret, Seed: 2, Persons: 200, Leads: 40}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close(context.Background()) })
-	return sb
+	return fixture.Sandbox(t, sandbox.Config{AppID: appID, AppSecret: appSecret, Seed: 2, Persons: 200, Leads: 40})
 }
-
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // open builds a Manager with a small embedded sandbox and quick retries.
 func open(t *testing.T, store *db.Store, box *secret.Box, edit ...func(*Config)) *Manager {
 	t.Helper()
-	cfg := Config{Store: store, Box: box, Logger: quiet(), Sandbox: SandboxOptions{Seed: 1, Persons: 200, Leads: 40},
+	cfg := Config{Store: store, Box: box, Logger: testkit.Quiet(), Sandbox: SandboxOptions{Seed: 1, Persons: 200, Leads: 40},
 		Tune: func(c *jing.Config) {
 			c.Retry = jing.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}
 		}}
@@ -78,7 +61,8 @@ func listMembers(ctx context.Context, c *jing.Client) (jing.Page[json.RawMessage
 }
 
 func TestTheTokenRowHoldsNoPlaintextToken(t *testing.T) {
-	store, box := newStore(t), newBox(t)
+	t.Parallel()
+	store, box := fixture.Store(t), newBox(t)
 	pf := startPlatform(t, "app-1", "secret-1")
 	m := open(t, store, box)
 	ctx := context.Background()
@@ -116,7 +100,8 @@ func TestTheTokenRowHoldsNoPlaintextToken(t *testing.T) {
 }
 
 func TestTheTokenSurvivesARestart(t *testing.T) {
-	store, box := newStore(t), newBox(t)
+	t.Parallel()
+	store, box := fixture.Store(t), newBox(t)
 	pf := startPlatform(t, "app-2", "secret-2")
 	ctx := context.Background()
 	first := open(t, store, box)
@@ -156,7 +141,8 @@ func fakePlatform(t *testing.T) *httptest.Server {
 }
 
 func TestTheAuditHookRecordsWritesWithThePlatformsRequestID(t *testing.T) {
-	store, box := newStore(t), newBox(t)
+	t.Parallel()
+	store, box := fixture.Store(t), newBox(t)
 	srv := fakePlatform(t)
 	m := open(t, store, box, func(c *Config) { c.Overrides = Overrides{BaseURL: srv.URL, AppID: "a", AppSecret: "s"} })
 	ctx := jing.WithActor(context.Background(), "mia")
@@ -177,7 +163,8 @@ func TestTheAuditHookRecordsWritesWithThePlatformsRequestID(t *testing.T) {
 }
 
 func TestAFailedWriteIsAuditedAsFailed(t *testing.T) {
-	store, box := newStore(t), newBox(t)
+	t.Parallel()
+	store, box := fixture.Store(t), newBox(t)
 	m := open(t, store, box)
 	// An empty body: the platform refuses it, and says so with a request id.
 	err := m.Client().Call(jing.WithActor(context.Background(), "li"), "leads.create", map[string]string{}, nil)
@@ -193,7 +180,8 @@ func TestAFailedWriteIsAuditedAsFailed(t *testing.T) {
 }
 
 func TestSavingCredentialsSwitchesAtOnceAndClearingReturnsToTheSandbox(t *testing.T) {
-	store, box := newStore(t), newBox(t)
+	t.Parallel()
+	store, box := fixture.Store(t), newBox(t)
 	m := open(t, store, box)
 	ctx := context.Background()
 	embedded := m.SandboxServer()
@@ -238,7 +226,8 @@ func TestSavingCredentialsSwitchesAtOnceAndClearingReturnsToTheSandbox(t *testin
 }
 
 func TestOverridesWinAndAreLocked(t *testing.T) {
-	store, box := newStore(t), newBox(t)
+	t.Parallel()
+	store, box := fixture.Store(t), newBox(t)
 	pf := startPlatform(t, "env-app", "env-secret")
 	m := open(t, store, box, func(c *Config) {
 		c.Overrides = Overrides{BaseURL: pf.URL, AppID: "env-app", AppSecret: "env-secret"}
@@ -261,7 +250,8 @@ func TestOverridesWinAndAreLocked(t *testing.T) {
 }
 
 func TestASecretSealedWithAnotherKeyIsReportedAndTheSandboxUsed(t *testing.T) {
-	store, box := newStore(t), newBox(t)
+	t.Parallel()
+	store, box := fixture.Store(t), newBox(t)
 	other, _ := secret.NewBox(bytes.Repeat([]byte{9}, 32))
 	sealed, _ := other.Seal("lost")
 	ctx := context.Background()
@@ -275,7 +265,8 @@ func TestASecretSealedWithAnotherKeyIsReportedAndTheSandboxUsed(t *testing.T) {
 }
 
 func TestTheSecretIsStoredSealed(t *testing.T) {
-	store, box := newStore(t), newBox(t)
+	t.Parallel()
+	store, box := fixture.Store(t), newBox(t)
 	m := open(t, store, box)
 	ctx := context.Background()
 	pf := startPlatform(t, "x", "the-secret-value")
@@ -303,7 +294,8 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 func TestTheLogsCarryNoSecrets(t *testing.T) {
-	store, box := newStore(t), newBox(t)
+	t.Parallel()
+	store, box := fixture.Store(t), newBox(t)
 	logs := &lockedBuffer{}
 	pf := startPlatform(t, "log-app", "log-secret-9f2")
 	m := open(t, store, box, func(c *Config) {
@@ -332,7 +324,8 @@ func TestTheLogsCarryNoSecrets(t *testing.T) {
 }
 
 func TestCheckEndpointsCoversTheCatalogInOrder(t *testing.T) {
-	store, box := newStore(t), newBox(t)
+	t.Parallel()
+	store, box := fixture.Store(t), newBox(t)
 	wrong := "/v1/member/query"
 	cat, err := jing.DefaultCatalog().ApplyOverrides(map[string]jing.Override{"members.list": {Path: &wrong}})
 	if err != nil {
@@ -369,7 +362,8 @@ func TestCheckEndpointsCoversTheCatalogInOrder(t *testing.T) {
 }
 
 func TestUsageIsCountedInTheDatabase(t *testing.T) {
-	store, box := newStore(t), newBox(t)
+	t.Parallel()
+	store, box := fixture.Store(t), newBox(t)
 	m := open(t, store, box)
 	ctx := context.Background()
 	for range 3 {
@@ -388,18 +382,9 @@ func TestUsageIsCountedInTheDatabase(t *testing.T) {
 	}
 }
 
-// closed reports whether ch is closed, without waiting.
-func closed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
-
 func TestTheConnectionNamesThePlatformAndAnnouncesASwitch(t *testing.T) {
-	store, box := newStore(t), newBox(t)
+	t.Parallel()
+	store, box := fixture.Store(t), newBox(t)
 	m := open(t, store, box)
 	ctx := context.Background()
 	if m.Connection() != "embedded sandbox" {
@@ -411,20 +396,20 @@ func TestTheConnectionNamesThePlatformAndAnnouncesASwitch(t *testing.T) {
 		t.Fatal(err)
 	}
 	client, name := m.Current()
-	if !closed(changed) || name != pf.URL+" live" || client != m.Client() || m.Connection() != name {
-		t.Fatalf("after the switch: announced %v, connection %q", closed(changed), name)
+	if !testkit.Closed(changed) || name != pf.URL+" live" || client != m.Client() || m.Connection() != name {
+		t.Fatalf("after the switch: announced %v, connection %q", testkit.Closed(changed), name)
 	}
 	// A new secret for the same app_id: a new client, the same platform.
 	changed = m.Changed()
 	if _, err := m.Save(ctx, SettingsInput{BaseURL: pf.URL, AppID: "live", AppSecret: "rotated"}); err != nil {
 		t.Fatal(err)
 	}
-	if !closed(changed) || m.Connection() != name {
-		t.Fatalf("after a new secret: announced %v, connection %q", closed(changed), m.Connection())
+	if !testkit.Closed(changed) || m.Connection() != name {
+		t.Fatalf("after a new secret: announced %v, connection %q", testkit.Closed(changed), m.Connection())
 	}
 	// Settings that change nothing replace nothing.
 	changed = m.Changed()
-	if err := m.Reload(ctx); err != nil || closed(changed) {
+	if err := m.Reload(ctx); err != nil || testkit.Closed(changed) {
 		t.Fatalf("a reload without changes announced a switch (%v)", err)
 	}
 }

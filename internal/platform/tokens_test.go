@@ -7,6 +7,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // refreshWith asks pf to refresh with token, as another client would.
@@ -24,7 +25,8 @@ func refreshWith(t *testing.T, pf *sandbox.Running, appID, appSecret, token stri
 // shows: the console stores it (encrypted) and, after a restart, renews
 // with it; the refresh token it replaced is refused.
 func TestARotatedRefreshTokenIsKeptAcrossARestart(t *testing.T) {
-	store, box := newStore(t), newBox(t)
+	t.Parallel()
+	store, box := fixture.Store(t), newBox(t)
 	pf := startPlatform(t, "app-r", "secret-r")
 	ctx := context.Background()
 	tokens := &tokenStore{store: store, box: box, scope: pf.URL + " app-r"}
@@ -80,7 +82,8 @@ func TestARotatedRefreshTokenIsKeptAcrossARestart(t *testing.T) {
 // The embedded sandbox keeps the tokens it issued in its state: a console
 // restart reuses its stored pair instead of asking for a new one.
 func TestTheEmbeddedSandboxHonoursTheStoredTokenAfterARestart(t *testing.T) {
-	store, box := newStore(t), newBox(t)
+	t.Parallel()
+	store, box := fixture.Store(t), newBox(t)
 	state := filepath.Join(t.TempDir(), "sandbox.json")
 	withState := func(c *Config) { c.Sandbox.StatePath = state }
 	ctx := context.Background()

@@ -12,6 +12,8 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/secret"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // smsSendOnRecord makes an SMS task on the live connection's platform and
@@ -75,6 +77,7 @@ func resultOf(rep VerifyReport, key string) VerifyResult {
 }
 
 func TestEveryReadOnlyEndpointIsVerifiedAndNoWrite(t *testing.T) {
+	t.Parallel()
 	var want []string
 	for _, e := range jing.DefaultCatalog().All() {
 		if !e.Write && !strings.HasPrefix(e.Key, "oauth.") {
@@ -103,7 +106,8 @@ func TestEveryReadOnlyEndpointIsVerifiedAndNoWrite(t *testing.T) {
 }
 
 func TestVerifyUnderstandsTheSandboxSpendsWhatItSaidAndWritesNothing(t *testing.T) {
-	store := newStore(t)
+	t.Parallel()
+	store := fixture.Store(t)
 	m := open(t, store, newBox(t))
 	ctx := context.Background()
 	sb := m.SandboxServer().Server
@@ -154,7 +158,8 @@ func TestVerifyUnderstandsTheSandboxSpendsWhatItSaidAndWritesNothing(t *testing.
 }
 
 func TestAFailedEndpointFailsTheFeaturesThatNeedItUntilVerifiedAgain(t *testing.T) {
-	store := newStore(t)
+	t.Parallel()
+	store := fixture.Store(t)
 	m := open(t, store, newBox(t))
 	ctx := context.Background()
 	m.SandboxServer().SetQuirks(quirks(t, "items-renamed=crowds.list"))
@@ -203,7 +208,8 @@ func TestAFailedEndpointFailsTheFeaturesThatNeedItUntilVerifiedAgain(t *testing.
 }
 
 func TestAReportOfAnotherConnectionSaysNothingOfThisOne(t *testing.T) {
-	store := newStore(t)
+	t.Parallel()
+	store := fixture.Store(t)
 	m := open(t, store, newBox(t))
 	ctx := context.Background()
 	m.SandboxServer().SetQuirks(quirks(t, "no-code=leads.list"))
@@ -230,12 +236,7 @@ func TestAReportOfAnotherConnectionSaysNothingOfThisOne(t *testing.T) {
 func quirkyPlatform(t *testing.T, cfg sandbox.Config) *sandbox.Running {
 	t.Helper()
 	cfg.AppID, cfg.AppSecret, cfg.Seed, cfg.Persons, cfg.Leads = "app-v", "secret-v", 2, 200, 40
-	pf, err := sandbox.Start(cfg, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pf.Close(context.Background()) })
-	return pf
+	return fixture.Sandbox(t, cfg)
 }
 
 // A platform that is not the embedded sandbox, with the console's own
@@ -253,6 +254,7 @@ func openOn(t *testing.T, pf *sandbox.Running, store *db.Store, overrides map[st
 }
 
 func TestVerifySaysWhatEachRefusalIs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	on := true
 	// Two paths swapped: each endpoint's body goes to the other's method,
@@ -262,7 +264,7 @@ func TestVerifySaysWhatEachRefusalIs(t *testing.T) {
 		Permissions: sandbox.Permissions{Denied: []string{"edm.list"}},
 		Faults:      sandbox.Faults{ErrorRate: 1, Only: []string{"sms.list"}},
 		Quirks:      quirks(t, "html-404=members.list")})
-	m := openOn(t, pf, newStore(t), map[string]jing.Override{
+	m := openOn(t, pf, fixture.Store(t), map[string]jing.Override{
 		"crowds.list":       {Disabled: &on},
 		"leads.query":       {Path: &queryPath},
 		"leads.status_list": {Path: &statusPath},
@@ -304,8 +306,9 @@ func TestVerifySaysWhatEachRefusalIs(t *testing.T) {
 }
 
 func TestATokenNotUnderstoodNamesTheTokenEndpointAndStopsEverything(t *testing.T) {
+	t.Parallel()
 	pf := quirkyPlatform(t, sandbox.Config{Quirks: quirks(t, "string-code")})
-	m := openOn(t, pf, newStore(t), nil)
+	m := openOn(t, pf, fixture.Store(t), nil)
 	rep, err := m.VerifyAnswers(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -329,9 +332,10 @@ func TestATokenNotUnderstoodNamesTheTokenEndpointAndStopsEverything(t *testing.T
 }
 
 func TestTheQuotaOfTheDayIsSaidAndRespected(t *testing.T) {
+	t.Parallel()
 	pf := quirkyPlatform(t, sandbox.Config{DailyQuota: 1})
 	one := 1
-	m := openOn(t, pf, newStore(t), map[string]jing.Override{"edm.mailboxes": {DailyQuota: &one}})
+	m := openOn(t, pf, fixture.Store(t), map[string]jing.Override{"edm.mailboxes": {DailyQuota: &one}})
 	ctx := context.Background()
 	if _, err := m.VerifyAnswers(ctx); err != nil {
 		t.Fatal(err)
@@ -373,7 +377,7 @@ func BenchmarkLastVerification(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := Open(context.Background(), Config{Store: store, Box: bx, Logger: quiet(),
+	m, err := Open(context.Background(), Config{Store: store, Box: bx, Logger: testkit.Quiet(),
 		Sandbox: SandboxOptions{Seed: 1, Persons: 200, Leads: 40}})
 	if err != nil {
 		b.Fatal(err)

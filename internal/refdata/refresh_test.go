@@ -13,6 +13,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // sandboxSets reads the tenant's metadata straight through the client and
@@ -23,17 +24,17 @@ func sandboxSets(t *testing.T, c *jing.Client) map[string]int {
 	want := map[string]int{}
 	for _, object := range []string{jing.ObjectLead, jing.ObjectAccount} {
 		bts, err := c.BusinessTypes(ctx, object)
-		must(t, err)
+		testkit.Must(t, err)
 		want[object+".business_types"] = len(bts)
 		var union []jing.ObjectField
 		for _, bt := range bts {
 			if object == jing.ObjectLead {
 				sts, err := c.LeadStatuses(ctx, bt.JingUUID)
-				must(t, err)
+				testkit.Must(t, err)
 				want["lead.statuses."+bt.JingUUID] = len(sts)
 			}
 			fs, err := c.Fields(ctx, object, bt.JingUUID)
-			must(t, err)
+			testkit.Must(t, err)
 			want[object+".fields."+bt.JingUUID] = len(fs)
 			for _, f := range fs {
 				if !slices.ContainsFunc(union, func(u jing.ObjectField) bool { return u.Code == f.Code }) {
@@ -46,7 +47,7 @@ func sandboxSets(t *testing.T, c *jing.Client) map[string]int {
 		}
 	}
 	members, err := c.AllMembers(ctx)
-	must(t, err)
+	testkit.Must(t, err)
 	want["members"] = len(members)
 	return want
 }
@@ -57,17 +58,17 @@ func addChoices(t *testing.T, c *jing.Client, want map[string]int, object string
 	switch {
 	case f.Type == jing.FieldOptionSet:
 		tree, err := c.OptionSet(ctx, object, f.Code)
-		must(t, err)
+		testkit.Must(t, err)
 		want[object+".tree."+f.Code] = countNodes(tree)
 	case f.Type != jing.FieldSelect && f.Type != jing.FieldMultiSelect,
 		f.Code == "business_type", f.Code == "lead_status": // their own sets
 	case f.Custom():
 		opts, err := c.CustomOptions(ctx, object, f.Code)
-		must(t, err)
+		testkit.Must(t, err)
 		want[object+".options."+f.Code] = len(opts)
 	case f.Writable == 1:
 		opts, err := c.SourceOptions(ctx, object, f.Code)
-		must(t, err)
+		testkit.Must(t, err)
 		want[object+".options."+f.Code] = len(opts)
 	default: // life_status, lead_pool, collaborators: derived by the platform, no options listed
 		_, err := c.SourceOptions(ctx, object, f.Code)
@@ -86,6 +87,7 @@ func countNodes(tree jing.OptionTree) int {
 }
 
 func TestAFullRefreshFillsEverySet(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, false)
 	if got := r.sets(); len(got) != 3 || !got["members"].FetchedAt.IsZero() || !got["members"].Stale {
 		t.Fatalf("before any refresh: %+v, want the three fixed sets, not loaded yet", got)
@@ -120,7 +122,7 @@ func TestAFullRefreshFillsEverySet(t *testing.T) {
 func checkLeafPath(t *testing.T, r *rig, c *jing.Client) {
 	t.Helper()
 	tree, err := c.OptionSet(context.Background(), jing.ObjectLead, "country_region")
-	must(t, err)
+	testkit.Must(t, err)
 	var jinzhong string
 	for _, leaf := range tree.Leaves() {
 		if leaf.Name == "晋中市" {
@@ -141,7 +143,7 @@ func checkLeafPath(t *testing.T, r *rig, c *jing.Client) {
 		t.Fatalf("%d leaves cached, the platform has %d", leaves, len(tree.Leaves()))
 	}
 	roots, err := r.svc.Tree(context.Background(), "lead.tree.country_region")
-	must(t, err)
+	testkit.Must(t, err)
 	if len(roots) != len(tree) || roots[0].Name != "中国" || len(roots[0].Children) != len(tree[0].Child) {
 		t.Fatalf("tree roots %+v", roots)
 	}
@@ -152,21 +154,22 @@ func firstStatus(t *testing.T, c *jing.Client) (first, second jing.LeadStatus, b
 	t.Helper()
 	ctx := context.Background()
 	bts, err := c.BusinessTypes(ctx, jing.ObjectLead)
-	must(t, err)
+	testkit.Must(t, err)
 	sts, err := c.LeadStatuses(ctx, bts[0].JingUUID)
-	must(t, err)
+	testkit.Must(t, err)
 	return sts[0], sts[1], bts[0].JingUUID
 }
 
 func TestTheDiffNamesTheRenameAndTheRemoval(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, false)
 	r.refresh("", db.JobDone)
 	first, _, bt := firstStatus(t, r.client)
 	sources, err := r.client.SourceOptions(context.Background(), jing.ObjectLead, "source_type")
-	must(t, err)
+	testkit.Must(t, err)
 	removed := sources[2]
-	must(t, r.sb.RenameLeadStatus(bt, first.JingUUID, "首次接触"))
-	must(t, r.sb.RemoveOption(jing.ObjectLead, "source_type", removed.JingUUID))
+	testkit.Must(t, r.sb.RenameLeadStatus(bt, first.JingUUID, "首次接触"))
+	testkit.Must(t, r.sb.RemoveOption(jing.ObjectLead, "source_type", removed.JingUUID))
 
 	r.clock.Advance(time.Hour)
 	r.refresh("", db.JobDone)
@@ -201,20 +204,21 @@ func sameChange(a, b *Change) bool {
 }
 
 func TestAFailingEndpointKeepsTheOldCopyOfItsSetsAndUpdatesTheOthers(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, false)
 	r.refresh("", db.JobDone)
 	before := r.sets()
 	first, _, bt := firstStatus(t, r.client)
-	must(t, r.sb.RenameLeadStatus(bt, first.JingUUID, "首次接触"))
+	testkit.Must(t, r.sb.RenameLeadStatus(bt, first.JingUUID, "首次接触"))
 
 	// This deployment's catalog has custom_options at a path the platform
 	// does not know: every custom select field's options fail.
 	wrong := "/v1/object/customOptionSet/lists"
-	r.fake.use(newClient(t, r.sb.URL, fastCatalog(t, map[string]jing.Override{"objects.custom_options": {Path: &wrong}})), "sandbox")
+	r.fake.Use(newClient(t, r.sb.URL, fastCatalog(t, map[string]jing.Override{"objects.custom_options": {Path: &wrong}})), "sandbox")
 	r.clock.Advance(time.Hour)
 	job := r.refresh("", db.JobDone)
 	errs, err := r.store.ListJobErrors(context.Background(), job.ID, 0)
-	must(t, err)
+	testkit.Must(t, err)
 	var failedKeys []string
 	for _, e := range errs {
 		failedKeys = append(failedKeys, e.Item)
@@ -253,6 +257,7 @@ func isPresetField(r *rig, s SetInfo) bool {
 }
 
 func TestAnUnreachablePlatformFailsTheJobAndKeepsEverySet(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, false)
 	r.refresh("", db.JobDone)
 	before := r.sets()
@@ -262,8 +267,8 @@ func TestAnUnreachablePlatformFailsTheJobAndKeepsEverySet(t *testing.T) {
 
 	// The same platform, now unreachable: nothing listens on its address.
 	down := startSandbox(t, 1, sandbox.Faults{})
-	must(t, down.Close(context.Background()))
-	r.fake.use(newClient(t, down.URL, jing.Catalog{}), "sandbox")
+	testkit.Must(t, down.Close(context.Background()))
+	r.fake.Use(newClient(t, down.URL, jing.Catalog{}), "sandbox")
 	r.clock.Advance(time.Hour)
 	job := r.refresh("", db.JobFailed)
 	if job.Failed != job.Total || job.Done != 0 {
@@ -280,6 +285,7 @@ func TestAnUnreachablePlatformFailsTheJobAndKeepsEverySet(t *testing.T) {
 }
 
 func TestConcurrentRequestsCoalesceIntoOneJob(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, true)
 	ids := make([]int64, 10)
 	var wg sync.WaitGroup
@@ -315,11 +321,12 @@ func TestConcurrentRequestsCoalesceIntoOneJob(t *testing.T) {
 }
 
 func TestASingleSetRefreshTouchesThatSetAlone(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, false)
 	r.refresh("", db.JobDone)
 	loaded := r.clock.Now()
 	first, _, bt := firstStatus(t, r.client)
-	must(t, r.sb.RenameLeadStatus(bt, first.JingUUID, "首次接触"))
+	testkit.Must(t, r.sb.RenameLeadStatus(bt, first.JingUUID, "首次接触"))
 	r.clock.Advance(time.Minute)
 	job := r.refresh("lead.statuses."+bt, db.JobDone)
 	if job.Total != 1 || job.Done != 1 {
@@ -340,9 +347,10 @@ func TestASingleSetRefreshTouchesThatSetAlone(t *testing.T) {
 }
 
 func TestStartRefreshesWhenNothingIsLoadedOrTheTTLHasPassed(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, false)
 	ctx := context.Background()
-	must(t, r.svc.Start(ctx))
+	testkit.Must(t, r.svc.Start(ctx))
 	id, ok, err := r.svc.ActiveRefresh(ctx)
 	if err != nil || !ok {
 		t.Fatalf("nothing loaded: start-up requested no refresh (%v)", err)
@@ -353,7 +361,7 @@ func TestStartRefreshesWhenNothingIsLoadedOrTheTTLHasPassed(t *testing.T) {
 	// A restart an hour later: everything is fresh, nothing to do.
 	r.clock.Advance(time.Hour)
 	_, again := r.service()
-	must(t, again.Start(ctx))
+	testkit.Must(t, again.Start(ctx))
 	if _, ok, _ := again.ActiveRefresh(ctx); ok {
 		t.Fatal("a restart within the TTL requested a refresh")
 	}
@@ -383,13 +391,14 @@ func TestStartRefreshesWhenNothingIsLoadedOrTheTTLHasPassed(t *testing.T) {
 }
 
 func TestTheBackgroundCheckRefreshesOnTheTTLAndBacksOffAfterFailures(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, false, func(c *Config) { c.CheckEvery = 10 * time.Millisecond })
 	r.refresh("", db.JobDone)
 	ctx := context.Background()
-	must(t, r.svc.Start(ctx))
+	testkit.Must(t, r.svc.Start(ctx))
 	first := latestJob(t, r)
 	r.clock.Advance(7 * time.Hour)
-	waitFor(t, "the background check to start a refresh", func() bool { return latestJob(t, r).ID != first.ID })
+	testkit.WaitFor(t, "the background check to start a refresh", func() bool { return latestJob(t, r).ID != first.ID })
 	r.waitJob(latestJob(t, r).ID, db.JobDone)
 
 	rows, _ := r.store.RefSets(ctx, "sandbox")
@@ -415,24 +424,25 @@ func latestJob(t *testing.T, r *rig) db.Job {
 }
 
 func TestTheRefreshResumesAfterTheSetsItHadDone(t *testing.T) {
+	t.Parallel()
 	r := sandboxRig(t, true)
 	// A run stopped after the three fixed sets, as its checkpoint says.
 	done := []string{"lead.business_types", "account.business_types", "members"}
 	cp := fmt.Sprintf(`{"done":["%s","%s","%s"],"fetched":3}`, done[0], done[1], done[2])
 	ctx := context.Background()
 	id, err := r.svc.RequestRefresh(ctx, 0, "")
-	must(t, err)
+	testkit.Must(t, err)
 	claimed, err := r.store.ClaimJob(ctx, "crashed", []string{JobKind}, time.Second)
-	must(t, err)
+	testkit.Must(t, err)
 	for _, sp := range fixedSpecs() {
 		items, err := fetch(ctx, r.client, sp)
-		must(t, err)
+		testkit.Must(t, err)
 		_, err = r.store.ReplaceRefSet(ctx, sp.row("sandbox"), items)
-		must(t, err)
+		testkit.Must(t, err)
 	}
 	_, err = r.store.SaveProgress(ctx, claimed.ID, "crashed", db.JobProgress{Total: 3, Done: 3, Checkpoint: cp})
-	must(t, err)
-	must(t, r.store.ReleaseJob(ctx, claimed.ID, "crashed"))
+	testkit.Must(t, err)
+	testkit.Must(t, r.store.ReleaseJob(ctx, claimed.ID, "crashed"))
 	r.clock.Advance(time.Minute)
 
 	r.startRunner()

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // store puts sets straight into the rig's database and rebuilds the index
@@ -25,7 +26,7 @@ func (r *rig) storeSets(sets map[db.RefSet][]db.RefItem) {
 }
 
 func resolverRig(t *testing.T) *rig {
-	r := newRig(t, newFakePlatform(nil, "p"), true)
+	r := newRig(t, fixture.NewSwitchable(nil, "p"), true)
 	r.storeSets(map[db.RefSet][]db.RefItem{
 		{Key: "lead.business_types", Kind: KindBusinessTypes, Object: "lead"}: {
 			{ID: "bt2", Name: "展会线索", Sort: 1}, {ID: "bt1", Name: "预设业务类型", NameEn: "Default", Preset: true, Sort: 2}},
@@ -50,6 +51,7 @@ func resolverRig(t *testing.T) *rig {
 }
 
 func TestTheResolverGivesFullPathsNamesAndOrder(t *testing.T) {
+	t.Parallel()
 	res := resolverRig(t).svc.Resolver()
 	for _, c := range []struct{ got, want string }{
 		{res.OptionPath("zh-CN", "lead", "country_region", "jz"), "中国 / 山西省 / 晋中市"},
@@ -93,6 +95,7 @@ func TestTheResolverGivesFullPathsNamesAndOrder(t *testing.T) {
 }
 
 func TestTheResolverNeverRendersAnUnknownIdBlank(t *testing.T) {
+	t.Parallel()
 	res := resolverRig(t).svc.Resolver()
 	for _, lang := range []string{"zh-CN", "en"} {
 		want := Unknown(lang, "x9")
@@ -124,6 +127,7 @@ func TestTheResolverNeverRendersAnUnknownIdBlank(t *testing.T) {
 }
 
 func TestEnglishFallsBackToTheChineseName(t *testing.T) {
+	t.Parallel()
 	res := resolverRig(t).svc.Resolver()
 	for _, c := range []struct{ got, want string }{
 		{res.BusinessType("en", "lead", "bt1"), "Default"},
@@ -153,7 +157,7 @@ func TestEnglishFallsBackToTheChineseName(t *testing.T) {
 // options and unknown ids, per operation, against an index built from
 // SQLite with a tenant's worth of reference data.
 func BenchmarkResolve10000(b *testing.B) {
-	r := newRig(b, newFakePlatform(nil, "p"), true)
+	r := newRig(b, fixture.NewSwitchable(nil, "p"), true)
 	sets, ids := benchData()
 	r.storeSets(sets)
 	res := r.svc.Resolver()

@@ -14,6 +14,8 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/internal/secret"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 // openManager connects a platform.Manager on the rig's database: the
@@ -21,28 +23,27 @@ import (
 func openManager(t *testing.T, store *db.Store) *platform.Manager {
 	t.Helper()
 	box, err := secret.NewBox(bytes.Repeat([]byte{7}, 32))
-	must(t, err)
+	testkit.Must(t, err)
 	m, err := platform.Open(context.Background(), platform.Config{Store: store, Box: box, Catalog: fastCatalog(t, nil),
-		Sandbox: platform.SandboxOptions{Seed: 1, Persons: 200, Leads: 40}, Logger: quiet(),
+		Sandbox: platform.SandboxOptions{Seed: 1, Persons: 200, Leads: 40}, Logger: testkit.Quiet(),
 		Tune: func(c *jing.Config) {
 			c.Retry = jing.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}
 		}})
-	must(t, err)
+	testkit.Must(t, err)
 	t.Cleanup(func() { m.Close() })
 	return m
 }
 
 func TestAConnectionSwitchHidesTheOldPlatformsDataAndRefreshesAtOnce(t *testing.T) {
-	store, err := db.Open(context.Background(), t.TempDir()+"/jingdesk.db")
-	must(t, err)
-	t.Cleanup(func() { store.Close() })
+	t.Parallel()
+	store := fixture.Store(t)
 	m := openManager(t, store)
-	r := &rig{t: t, store: store, plat: m, clock: &testClock{now: time.Unix(1_800_000_000, 0)}}
+	r := &rig{t: t, store: store, plat: m, clock: testkit.NewClock(time.Unix(1_800_000_000, 0))}
 	store.SetClock(r.clock.Now)
 	r.runner, r.svc = r.service()
 	r.startRunner()
 	ctx := context.Background()
-	must(t, r.svc.Start(ctx))
+	testkit.Must(t, r.svc.Start(ctx))
 	id, ok, err := r.svc.ActiveRefresh(ctx)
 	if !ok || err != nil {
 		t.Fatalf("no refresh at the first start (%v)", err)
@@ -67,11 +68,11 @@ func TestAConnectionSwitchHidesTheOldPlatformsDataAndRefreshesAtOnce(t *testing.
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { open.Do(func() { close(gate) }) }) // runs first: held calls return before the server closes
 	_, err = m.Save(ctx, platform.SettingsInput{BaseURL: srv.URL, AppID: "app2", AppSecret: "s2"})
-	must(t, err)
+	testkit.Must(t, err)
 	if m.Connection() == sandboxConn {
 		t.Fatal("the connection did not change")
 	}
-	waitFor(t, "the index to follow the switch", func() bool { return r.svc.Resolver().Connection() == m.Connection() })
+	testkit.WaitFor(t, "the index to follow the switch", func() bool { return r.svc.Resolver().Connection() == m.Connection() })
 	sets := r.sets()
 	for key, s := range sets {
 		if !s.FetchedAt.IsZero() || s.Count != 0 || len(r.items(key)) != 0 {

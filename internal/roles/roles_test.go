@@ -8,6 +8,7 @@ import (
 )
 
 func TestRanking(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		role, min string
 		want      bool
@@ -31,6 +32,7 @@ func TestRanking(t *testing.T) {
 // The store keeps the same three names: a role added to one list and not
 // the other would be stored but never allowed anything, or the reverse.
 func TestTheStoreKnowsTheSameRoles(t *testing.T) {
+	t.Parallel()
 	for _, r := range All() {
 		if !db.ValidRole(r) || !Valid(r) {
 			t.Errorf("%q: store %v, roles %v", r, db.ValidRole(r), Valid(r))

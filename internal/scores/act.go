@@ -2,10 +2,11 @@ package scores
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
@@ -14,32 +15,89 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jobs"
 )
 
-// Errors of the actions a user can act on.
+// Refusals of the actions on a selection.
 var (
-	ErrEmptySelection = errors.New("scores: the selection has nobody in it")
-	ErrCountMismatch  = errors.New("scores: the count typed is not the selection's size")
-	ErrNotAdmin       = errors.New("scores: only an administrator can clear activity scores")
-	ErrNoCrowds       = errors.New("scores: saving as a crowd is not available")
+	ErrEmptySelection = msg.Refuse(msg.Invalid, "scores.err.empty")
+	ErrNoCrowdChosen  = msg.Refuse(msg.Invalid, "scores.error.no_crowd").On("crowd")
+	ErrNoCrowds       = msg.Refuse(msg.Unavailable, "scores.err.no_crowds")
+	ErrNoName         = msg.Refuse(msg.Invalid, "scores.save.name_required").On("name")
+	ErrNameTooLong    = msg.Refuse(msg.Invalid, "scores.save.name_long", msg.Int("Max", crowds.CrowdNameMax)).On("name")
+	ErrDescTooLong    = msg.Refuse(msg.Invalid, "scores.save.description_long",
+		msg.Int("Max", crowds.CrowdDescriptionMax)).On("description")
+	ErrNotAdmin      = msg.Refuse(msg.Forbidden, "scores.err.not_admin")
+	ErrCountMismatch = msg.Refuse(msg.Invalid, "scores.err.count_mismatch").On("count")
 )
 
-// SaveAsCrowd imports the selection's persons into a new crowd, through
-// the crowd import job (so it is paced, resumable and reported like any
-// import). It returns the import's id.
-func (s *Service) SaveAsCrowd(ctx context.Context, userID int64, actor string, q db.ScoreQuery, sel db.ScoreSelection,
-	name, description string) (int64, error) {
-	if s.cfg.Crowds == nil {
-		return 0, ErrNoCrowds
+// refreshAge is how old a score a refresh asked for on a page asks again.
+const refreshAge = time.Hour
+
+// Refresh queues the refresh a user asks for on a view: every kind of
+// its population's scores older than an hour (joining the same refresh
+// already under way). A crowd view needs its crowd.
+func (s *Service) Refresh(ctx context.Context, userID int64, v View) (int64, error) {
+	if v.Unchosen() {
+		return 0, ErrNoCrowdChosen
 	}
-	persons, err := s.cfg.Store.SelectedPersons(ctx, q, sel)
+	return s.RequestFetch(ctx, userID, v.population(), Kinds, refreshAge)
+}
+
+// FetchJob is a refresh's job, for its progress on the page: a job of
+// another kind is not found.
+func (s *Service) FetchJob(ctx context.Context, id int64) (db.Job, error) {
+	j, err := s.cfg.Store.Job(ctx, id)
+	if err == nil && j.Kind != FetchJobKind {
+		return db.Job{}, db.ErrNotFound
+	}
+	return j, err
+}
+
+// Actor is who acts on a selection.
+type Actor struct {
+	ID       int64
+	Username string
+	Role     string
+}
+
+// SaveAsCrowd imports the selection's persons into a new crowd named
+// name, through the crowd import job (so it is paced, resumable and
+// reported like any import). The name and description are checked first,
+// by the limits of a crowd, so a refused save leaves nothing behind. It
+// returns the import's id.
+func (s *Service) SaveAsCrowd(ctx context.Context, who Actor, v View, sel Selection, name, description string) (int64, error) {
+	name, description = strings.TrimSpace(name), strings.TrimSpace(description)
+	switch {
+	case s.cfg.Crowds == nil:
+		return 0, ErrNoCrowds
+	case name == "":
+		return 0, ErrNoName
+	case utf8.RuneCountInString(name) > crowds.CrowdNameMax:
+		return 0, ErrNameTooLong
+	case utf8.RuneCountInString(description) > crowds.CrowdDescriptionMax:
+		return 0, ErrDescTooLong
+	}
+	persons, err := s.selectedPersons(ctx, v, sel)
 	if err != nil {
 		return 0, err
 	}
-	if len(persons) == 0 {
-		return 0, ErrEmptySelection
+	fileName := fmt.Sprintf("scores-%s-%d.csv", v.Kind, s.cfg.Now().Unix())
+	return s.cfg.Crowds.ImportUUIDs(ctx, who.ID, who.Username, fileName, persons,
+		crowds.Target{NewCrowd: name, Description: description})
+}
+
+// selectedPersons are the selection's persons; none is a refusal.
+func (s *Service) selectedPersons(ctx context.Context, v View, sel Selection) ([]string, error) {
+	if v.Unchosen() {
+		return nil, ErrNoCrowdChosen
 	}
-	fileName := fmt.Sprintf("scores-%s-%d.csv", q.Kind, s.cfg.Now().Unix())
-	return s.cfg.Crowds.ImportUUIDs(ctx, userID, actor, fileName, persons,
-		crowds.Target{NewCrowd: strings.TrimSpace(name), Description: description})
+	ds, err := sel.query()
+	if err != nil {
+		return nil, err
+	}
+	persons, err := s.cfg.Store.SelectedPersons(ctx, v.query(), ds)
+	if err == nil && len(persons) == 0 {
+		err = ErrEmptySelection
+	}
+	return persons, err
 }
 
 // --- clearing activity ---
@@ -50,34 +108,32 @@ type clearParams struct {
 	Connection string   `json:"connection"`
 }
 
+// clearCountMax bounds the count typed (a count of persons has far fewer digits).
+const clearCountMax = 20
+
 // RequestClear queues the clearing of the selection's persons' activity
-// scores (destructive: the points are gone). Only an administrator may,
-// and the count typed must be the selection's number of persons.
-func (s *Service) RequestClear(ctx context.Context, user *db.User, q db.ScoreQuery, sel db.ScoreSelection, typed string) (int64, error) {
-	if user == nil || user.Role != db.RoleAdmin {
+// scores. It is destructive (the points are gone), so only an
+// administrator may, and the count typed ("1,204" or "1204") must be the
+// selection's number of persons: the user says how many they will clear.
+// It returns the job's id.
+func (s *Service) RequestClear(ctx context.Context, who Actor, v View, sel Selection, typed string) (int64, error) {
+	if !MayClear(who.Role) {
 		return 0, ErrNotAdmin
 	}
-	persons, err := s.cfg.Store.SelectedPersons(ctx, q, sel)
+	persons, err := s.selectedPersons(ctx, v, sel)
 	if err != nil {
 		return 0, err
 	}
-	if len(persons) == 0 {
-		return 0, ErrEmptySelection
-	}
-	if strings.ReplaceAll(strings.TrimSpace(typed), ",", "") != strconv.Itoa(len(persons)) {
+	count := strings.ReplaceAll(strings.TrimSpace(typed), ",", "")
+	if len(count) > clearCountMax || count != strconv.Itoa(len(persons)) {
 		return 0, ErrCountMismatch
 	}
 	_, conn := s.cfg.Platform.Current()
-	job, err := s.cfg.Runner.Enqueue(ctx, jobs.Spec{Kind: ClearJobKind, OwnerID: user.ID, Total: int64(len(persons)),
+	job, err := s.cfg.Runner.Enqueue(ctx, jobs.Spec{Kind: ClearJobKind, OwnerID: who.ID, Total: int64(len(persons)),
 		Title:  fmt.Sprintf("Clear the activity scores of %d persons", len(persons)),
-		Params: clearParams{Persons: persons, Actor: user.Username, Connection: conn}})
+		Params: clearParams{Persons: persons, Actor: who.Username, Connection: conn}})
 	if err != nil {
 		return 0, err
-	}
-	if err := s.cfg.Store.Audit(ctx, db.AuditEntry{UserID: user.ID, Username: user.Username, Action: "scores.clear",
-		Object: fmt.Sprintf("job:%d", job.ID), Summary: fmt.Sprintf("asked to clear the activity scores of %d persons", len(persons)),
-		Outcome: db.OutcomeOK}); err != nil {
-		s.log.Error("write audit log", "error", err)
 	}
 	return job.ID, nil
 }
@@ -91,9 +147,9 @@ func (s *Service) runClear(ctx context.Context, t *jobs.Task) error {
 	if err := t.Params(&p); err != nil {
 		return err
 	}
-	client, conn := s.cfg.Platform.Current()
-	if conn != p.Connection {
-		return errors.New("the platform connection changed since the clearing was asked for")
+	client, err := s.clientFor(p.Connection)
+	if err != nil {
+		return err
 	}
 	next, _ := strconv.Atoi(t.Checkpoint())
 	wctx := jing.WithActor(ctx, p.Actor)

@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,18 +16,9 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
-
-type fixedPlatform struct{ client *jing.Client }
-
-func (p fixedPlatform) Current() (*jing.Client, string) { return p.client, "sandbox" }
-
-// clock is a movable time shared by the sandbox and the service, so that
-// scores can drift and cached ones go stale.
-type clock struct{ off atomic.Int64 }
-
-func (c *clock) now() time.Time      { return time.Now().Add(time.Duration(c.off.Load())) }
-func (c *clock) add(d time.Duration) { c.off.Add(int64(d)) }
 
 type rig struct {
 	t      *testing.T
@@ -37,7 +26,9 @@ type rig struct {
 	client *jing.Client
 	store  *db.Store
 	dir    string
-	clock  *clock
+	// clock is shared by the sandbox and the services, so that scores
+	// drift and cached ones go stale.
+	clock  *testkit.OffsetClock
 	runner *jobs.Runner
 	svc    *Service
 	crowds *crowds.Service
@@ -47,32 +38,11 @@ type rig struct {
 
 func newRig(t *testing.T, persons int) *rig {
 	t.Helper()
-	r := &rig{t: t, dir: t.TempDir(), clock: &clock{}}
-	rate := 5000.0
-	over := map[string]jing.Override{}
-	for _, e := range jing.DefaultCatalog().All() {
-		over[e.Key] = jing.Override{RatePerSecond: &rate}
-	}
-	cat, err := jing.DefaultCatalog().ApplyOverrides(over)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.sb, err = sandbox.Start(sandbox.Config{Seed: 11, Persons: persons, Leads: 300, Catalog: cat, Now: r.clock.now}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.sb.Close(context.Background()) })
-	r.client, err = jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: r.sb.URL, AppID: "sandbox", AppSecret: "sandbox"},
-		Catalog: cat, Logger: slog.New(slog.DiscardHandler), Now: r.clock.now,
-		Retry: jing.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.store, err = db.Open(context.Background(), filepath.Join(r.dir, "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.store.Close() })
+	r := &rig{t: t, dir: t.TempDir(), clock: &testkit.OffsetClock{}}
+	cat := fixture.Catalog(t, fixture.Pace{})
+	r.sb = fixture.Sandbox(t, sandbox.Config{Seed: 11, Persons: persons, Leads: 300, Catalog: cat, Now: r.clock.Now})
+	r.client = fixture.Client(t, r.sb.URL, cat, func(c *jing.Config) { c.Now = r.clock.Now })
+	r.store = fixture.StoreAt(t, filepath.Join(r.dir, "test.db"))
 	r.admin, _ = r.store.CreateUser(context.Background(), db.NewUser{Username: "ada", PasswordHash: "x", Role: db.RoleAdmin})
 	r.mia, _ = r.store.CreateUser(context.Background(), db.NewUser{Username: "mia", PasswordHash: "x", Role: db.RoleMarketer})
 	r.start()
@@ -83,28 +53,18 @@ func newRig(t *testing.T, persons int) *rig {
 // (re)started process does.
 func (r *rig) start() {
 	r.t.Helper()
-	r.runner = jobs.New(r.store, jobs.Config{Logger: slog.New(slog.DiscardHandler), Poll: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond})
+	r.runner = jobs.New(r.store, jobs.Config{Logger: testkit.Quiet(), Poll: 20 * time.Millisecond, Heartbeat: 50 * time.Millisecond})
 	var err error
-	r.crowds, err = crowds.New(crowds.Config{Store: r.store, Platform: fixedPlatform{r.client}, Runner: r.runner, DataDir: r.dir,
-		RetryDelay: time.Millisecond, Now: r.clock.now})
+	r.crowds, err = crowds.New(crowds.Config{Store: r.store, Platform: fixture.Fixed{Client: r.client}, Runner: r.runner, DataDir: r.dir,
+		RetryDelay: time.Millisecond, Now: r.clock.Now})
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.svc, err = New(Config{Store: r.store, Platform: fixedPlatform{r.client}, Runner: r.runner, Crowds: r.crowds, Now: r.clock.now})
+	r.svc, err = New(Config{Store: r.store, Platform: fixture.Fixed{Client: r.client}, Runner: r.runner, Crowds: r.crowds, Now: r.clock.Now})
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if err := r.runner.Start(context.Background()); err != nil {
-		r.t.Fatal(err)
-	}
-	runner := r.runner
-	r.t.Cleanup(func() { stop(runner) })
-}
-
-func stop(runner *jobs.Runner) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	runner.Stop(ctx)
+	fixture.Start(r.t, r.runner)
 }
 
 // bigCrowd makes a crowd of the tenant's first n persons on the platform.
@@ -126,23 +86,7 @@ func (r *rig) bigCrowd(n int) (int64, []string) {
 	return id, uuids
 }
 
-func (r *rig) waitJob(id int64) db.Job {
-	r.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		j, err := r.store.Job(context.Background(), id)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		if !j.Active() {
-			return j
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("job %d did not end", id)
-		}
-		time.Sleep(5 * time.Millisecond) // polling the job, bounded by the deadline
-	}
-}
+func (r *rig) waitJob(id int64) db.Job { return fixture.WaitJob(r.t, r.store, id) }
 
 func (r *rig) fetch(pop db.ScorePopulation, kinds ...string) db.Job {
 	r.t.Helper()
@@ -162,6 +106,7 @@ func (r *rig) calls(kind string) int { return r.sb.CallsToday("scores.user_" + k
 // A 20,000-person crowd: every score fetched once (200 calls of 100),
 // across an interruption; a second fetch asks only for what went stale.
 func TestTheCacheFetchesEachScoreOnceAndThenOnlyWhatIsStale(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, 20000)
 	group, members := r.bigCrowd(20000)
 	pop := db.ScorePopulation{GroupID: group}
@@ -169,14 +114,8 @@ func TestTheCacheFetchesEachScoreOnceAndThenOnlyWhatIsStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for r.calls("identity") < 50 {
-		if time.Now().After(deadline) {
-			t.Fatal("the fetch did not start")
-		}
-		time.Sleep(time.Millisecond) // polling the sandbox's count, bounded by the deadline
-	}
-	stop(r.runner) // interrupted mid-fetch
+	testkit.WaitFor(t, "the fetch to start", func() bool { return r.calls("identity") >= 50 })
+	fixture.Stop(r.runner) // interrupted mid-fetch
 	if j, _ := r.store.Job(context.Background(), id); j.State != db.JobQueued {
 		t.Fatalf("interrupted job: %s", j.State)
 	}
@@ -191,7 +130,7 @@ func TestTheCacheFetchesEachScoreOnceAndThenOnlyWhatIsStale(t *testing.T) {
 	if n := r.calls("active"); n != 200 {
 		t.Fatalf("activity calls %d, want 200", n)
 	}
-	total, stale, _ := r.store.CountScorePopulation(context.Background(), pop, db.ScoreIdentity, r.clock.now().Add(-time.Hour).Unix())
+	total, stale, _ := r.store.CountScorePopulation(context.Background(), pop, db.ScoreIdentity, r.clock.Now().Add(-time.Hour).Unix())
 	if total != int64(len(members)) || stale != 0 {
 		t.Fatalf("population %d, stale %d", total, stale)
 	}
@@ -201,7 +140,7 @@ func TestTheCacheFetchesEachScoreOnceAndThenOnlyWhatIsStale(t *testing.T) {
 	}
 	// Everything is now older than an hour. (The sandbox's daily call
 	// count may start again at its midnight: count the job's ids instead.)
-	r.clock.add(2 * time.Hour)
+	r.clock.Jump(2 * time.Hour)
 	if j := r.fetch(pop, db.ScoreIdentity); j.Done != int64(len(members)) {
 		t.Fatalf("after going stale: %d ids fetched, want %d", j.Done, len(members))
 	}
@@ -210,6 +149,7 @@ func TestTheCacheFetchesEachScoreOnceAndThenOnlyWhatIsStale(t *testing.T) {
 // The summary's figures add up: histogram and bands to the scored, the
 // matrix to those with both a grade and a level; top and bottom are ordered.
 func TestTheSummaryAddsUp(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, 2000)
 	group, members := r.bigCrowd(1500)
 	pop := db.ScorePopulation{GroupID: group}
@@ -247,6 +187,7 @@ func TestTheSummaryAddsUp(t *testing.T) {
 
 // Saving a selection as a crowd gives the crowd exactly the selection.
 func TestSaveAsCrowdHoldsExactlyTheSelection(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, 2000)
 	group, _ := r.bigCrowd(1000)
 	pop := db.ScorePopulation{GroupID: group}
@@ -261,7 +202,9 @@ func TestSaveAsCrowdHoldsExactlyTheSelection(t *testing.T) {
 	if n, _ := r.store.CountScored(ctx, q, sel); n != int64(len(want)) {
 		t.Fatalf("count %d, persons %d", n, len(want))
 	}
-	imp, err := r.svc.SaveAsCrowd(ctx, r.mia.ID, "mia", q, sel, "高分活跃客户", "A/B × warm/hot")
+	imp, err := r.svc.SaveAsCrowd(ctx, Actor{ID: r.mia.ID, Username: "mia", Role: r.mia.Role},
+		View{Pop: PopCrowd, Crowd: group, Kind: db.ScoreIdentity}, Selection{Grades: sel.Grades, Levels: sel.Levels},
+		"高分活跃客户", "A/B × warm/hot")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,6 +229,7 @@ func TestSaveAsCrowdHoldsExactlyTheSelection(t *testing.T) {
 // Leads: the selection's persons come from the leads' omni_user_uuid, and
 // the per-status figures add up.
 func TestLeadPopulations(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, 2000)
 	ctx := context.Background()
 	var leads []db.Lead
@@ -323,12 +267,13 @@ func TestLeadPopulations(t *testing.T) {
 // Activity drifts day by day on the platform: fetching again later
 // records the changes, and movers name who rose and fell since then.
 func TestMoversSinceADate(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, 2000)
 	group, _ := r.bigCrowd(500)
 	pop := db.ScorePopulation{GroupID: group}
 	r.fetch(pop, db.ScoreActive)
-	then := r.clock.now().Unix()
-	r.clock.add(10 * 24 * time.Hour)
+	then := r.clock.Now().Unix()
+	r.clock.Jump(10 * 24 * time.Hour)
 	r.fetch(pop, db.ScoreActive)
 	rising, falling, err := r.store.ScoreMovers(context.Background(), db.ScoreQuery{Pop: pop, Kind: db.ScoreActive}, then, 5)
 	if err != nil {
@@ -349,6 +294,7 @@ func TestMoversSinceADate(t *testing.T) {
 // Clearing activity: administrators only, the count typed, every person's
 // outcome; the cache then reads 0.
 func TestClearingActivityScores(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, 2000)
 	group, _ := r.bigCrowd(300)
 	pop := db.ScorePopulation{GroupID: group}
@@ -358,13 +304,16 @@ func TestClearingActivityScores(t *testing.T) {
 	sel := db.ScoreSelection{Levels: []string{"hot", "warm"}}
 	persons, _ := r.store.SelectedPersons(ctx, q, sel)
 	n := strconv.Itoa(len(persons))
-	if _, err := r.svc.RequestClear(ctx, &r.mia, q, sel, n); !errors.Is(err, ErrNotAdmin) {
+	view, picked := View{Pop: PopCrowd, Crowd: group, Kind: db.ScoreActive}, Selection{Levels: sel.Levels}
+	mia := Actor{ID: r.mia.ID, Username: r.mia.Username, Role: r.mia.Role}
+	admin := Actor{ID: r.admin.ID, Username: r.admin.Username, Role: r.admin.Role}
+	if _, err := r.svc.RequestClear(ctx, mia, view, picked, n); !errors.Is(err, ErrNotAdmin) {
 		t.Fatalf("a marketer cleared: %v", err)
 	}
-	if _, err := r.svc.RequestClear(ctx, &r.admin, q, sel, "1"); !errors.Is(err, ErrCountMismatch) {
+	if _, err := r.svc.RequestClear(ctx, admin, view, picked, "1"); !errors.Is(err, ErrCountMismatch) {
 		t.Fatalf("a wrong count: %v", err)
 	}
-	id, err := r.svc.RequestClear(ctx, &r.admin, q, sel, n)
+	id, err := r.svc.RequestClear(ctx, admin, view, picked, n)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/platform"
@@ -137,6 +138,20 @@ func (s *Service) RequestFetch(ctx context.Context, userID int64, pop db.ScorePo
 		})
 }
 
+// ErrConnectionChanged ends a job asked for on another platform
+// connection: its ids mean nothing on the platform now connected.
+var ErrConnectionChanged = msg.Refuse(msg.Conflict, "scores.error.connection_changed")
+
+// clientFor is the live platform client, if it is still the connection
+// conn a job was asked for on.
+func (s *Service) clientFor(conn string) (*jing.Client, error) {
+	client, now := s.cfg.Platform.Current()
+	if now != conn {
+		return nil, ErrConnectionChanged
+	}
+	return client, nil
+}
+
 // batch is how many ids one score call carries (the platform's limit).
 const batch = 100
 
@@ -149,9 +164,9 @@ func (s *Service) runFetch(ctx context.Context, t *jobs.Task) error {
 	if err := t.Params(&p); err != nil {
 		return err
 	}
-	client, conn := s.cfg.Platform.Current()
-	if conn != p.Connection {
-		return errors.New("the platform connection changed since the fetch was asked for")
+	client, err := s.clientFor(p.Connection)
+	if err != nil {
+		return err
 	}
 	pop := p.population()
 	if pop.GroupID != 0 && t.Checkpoint() == "" {
@@ -245,48 +260,4 @@ func fetch(ctx context.Context, client *jing.Client, subject, kind string, ids [
 		out[i] = db.FetchedScore{ID: g.ID, Model: g.Model, Score: g.Score, Band: band}
 	}
 	return out, nil
-}
-
-// Card is one id's scores now and their history, for a lead's or a
-// person's page.
-type Card struct {
-	Current []db.ScorePoint // the latest of each kind and model
-	History []db.ScorePoint // oldest first, by kind and model
-	Error   error           // the platform could not be asked; the cache is shown
-}
-
-// FetchOne asks the platform for one id's scores of every kind, records
-// them in the cache (so its history grows) and returns its card. When the
-// platform cannot be asked, the cached card comes with the error.
-func (s *Service) FetchOne(ctx context.Context, subject, id string) (Card, error) {
-	client, _ := s.cfg.Platform.Current()
-	var card Card
-	for _, kind := range Kinds {
-		got, err := fetch(ctx, client, subject, kind, []string{id})
-		if err != nil {
-			card.Error = err
-			break
-		}
-		if _, err := s.cfg.Store.SaveScores(ctx, subject, kind, []string{id}, got, s.cfg.Now().Unix()); err != nil {
-			return card, err
-		}
-	}
-	hist, err := s.cfg.Store.ScoreHistory(ctx, subject, id)
-	if err != nil {
-		return card, err
-	}
-	card.History = hist
-	latest := map[[2]string]db.ScorePoint{}
-	var order [][2]string
-	for _, p := range hist {
-		k := [2]string{p.Kind, p.Model}
-		if _, seen := latest[k]; !seen {
-			order = append(order, k)
-		}
-		latest[k] = p
-	}
-	for _, k := range order {
-		card.Current = append(card.Current, latest[k])
-	}
-	return card, nil
 }

@@ -8,6 +8,7 @@ import (
 )
 
 func TestKeyIsCreatedOnceWithPrivateMode(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "k")
 	a, err := LoadOrCreateKey(path, 32)
 	if err != nil {
@@ -30,6 +31,7 @@ func TestKeyIsCreatedOnceWithPrivateMode(t *testing.T) {
 }
 
 func TestBoxRoundTripAndTamper(t *testing.T) {
+	t.Parallel()
 	key, _ := LoadOrCreateKey(filepath.Join(t.TempDir(), "k"), 32)
 	box, _ := NewBox(key)
 	sealed, err := box.Seal("app-secret-值")

@@ -14,10 +14,6 @@ import (
 // ConsentJobKind is the kind of the privacy-consent check on the jobs runner.
 const ConsentJobKind = "sends.consent"
 
-// ErrConsentNeedsList: the consent check works on a pasted list of
-// mobiles; a crowd's members are not known by mobile before sending.
-var ErrConsentNeedsList = errors.New("sends: the consent check needs a pasted list of mobiles")
-
 type consentParams struct {
 	SendID int64 `json:"send_id"`
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
@@ -48,7 +48,7 @@ func (s *Service) reconcileOne(ctx context.Context, sd db.Send) error {
 		if err != nil {
 			return err
 		}
-		s.audit(ctx, nil, sd, "unknown", "the console stopped during the submission", "", db.OutcomeFailed)
+		s.audit(ctx, nil, sd, "unknown", msg.New("sends.audit.stopped").Encode(), "", db.OutcomeFailed)
 		sd.State = db.SendUnknown
 	}
 	client, _ := s.cfg.Platform.Current()
@@ -131,24 +131,21 @@ const (
 // Decide settles an unknown send by a person's decision, recorded with
 // the evidence they saw.
 func (s *Service) Decide(ctx context.Context, id int64, user *db.User, decision string) (db.Send, error) {
-	if !mayAct(user) {
-		return db.Send{}, ErrNotAllowed
-	}
-	sd, err := s.cfg.Store.Send(ctx, id)
+	sd, err := s.actOn(ctx, user, id)
 	if err != nil {
 		return sd, err
 	}
 	switch decision {
 	case DecideSent:
 		err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendUnknown}, To: db.SendDone,
-			Set: map[string]any{"evidence": msg.New("sends.evidence.marked_sent", msg.Str("Before", sd.Evidence),
+			Set: map[string]any{"evidence": msg.New("sends.evidence.marked_sent", stored("Before", sd.Evidence),
 				msg.Str("User", user.Username)).Encode()}})
 	case DecideAgain:
 		// A new attempt has its own name on the platform, so a late
 		// appearance of the first one can still be told apart.
 		err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendUnknown}, To: db.SendApproved,
 			Set: map[string]any{"attempt": sd.Attempt + 1, "platform_id": "", "platform_status": "",
-				"evidence": msg.New("sends.evidence.sent_again", msg.Str("Before", sd.Evidence), msg.Str("User", user.Username)).Encode()}})
+				"evidence": msg.New("sends.evidence.sent_again", stored("Before", sd.Evidence), msg.Str("User", user.Username)).Encode()}})
 	default:
 		return sd, fmt.Errorf("sends: unknown decision %q", decision)
 	}
@@ -158,7 +155,7 @@ func (s *Service) Decide(ctx context.Context, id int64, user *db.User, decision 
 	if err != nil {
 		return sd, err
 	}
-	s.audit(ctx, user, sd, "decide", msg.New("sends.audit.decided", msg.Str("Decision", decision), msg.Str("Evidence", sd.Evidence)).Encode(), "", "")
+	s.audit(ctx, user, sd, "decide", msg.New("sends.audit.decided", msg.Nested("Decision", msg.New("sends.unknown."+decision)), stored("Evidence", sd.Evidence)).Encode(), "", "")
 	if decision == DecideAgain {
 		return s.Submit(ctx, id, user)
 	}
@@ -198,7 +195,7 @@ func (s *Service) Refresh(ctx context.Context, id int64) (db.Send, error) {
 	}
 	if finished(status) && sd.State == db.SendSubmitted {
 		if err := s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendSubmitted}, To: db.SendDone}); err == nil {
-			s.audit(ctx, nil, sd, "done", fmt.Sprintf("the platform finished: %d delivered, %d failed", c.Delivered, c.Failed), "", "")
+			s.audit(ctx, nil, sd, "done", msg.New("sends.audit.done", msg.Int("Delivered", c.Delivered), msg.Int("Failed", c.Failed)).Encode(), "", "")
 		}
 	}
 	return s.cfg.Store.Send(ctx, id)
@@ -264,7 +261,10 @@ func (s *Service) Follow(ctx context.Context, interval time.Duration) {
 		}
 		if open, err := s.cfg.Store.ListSends(ctx, db.SendFilter{States: []string{db.SendSubmitted}, Tests: true, Limit: 100}); err == nil {
 			for _, sd := range open {
-				s.follow(ctx, sd)
+				s.polls.note(sd.ID)
+				if _, err := s.keepUp(ctx, sd.ID); err != nil && ctx.Err() == nil {
+					s.log.Warn("refresh a send", "send", sd.ID, "error", err)
+				}
 			}
 		}
 		select {
@@ -275,121 +275,84 @@ func (s *Service) Follow(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// follow brings one submitted send up to date; once the platform has
-// finished with it, its recipients' outcomes are copied for searching.
-func (s *Service) follow(ctx context.Context, sd db.Send) {
-	now, err := s.Refresh(ctx, sd.ID)
+// Poll is a send as a page that polls its delivery shows it: a submitted
+// send is brought up to date when neither a page nor the follower asked
+// the platform about it in the last PollEvery; otherwise, and in any
+// other state, the send as stored. However many pages poll, the platform
+// is asked about a send at most once per PollEvery. On an error the send
+// as stored comes with it.
+func (s *Service) Poll(ctx context.Context, id int64) (db.Send, error) {
+	sd, err := s.cfg.Store.Send(ctx, id)
+	if err != nil || sd.State != db.SendSubmitted || !s.polls.take(id) {
+		return sd, err
+	}
+	now, err := s.keepUp(ctx, id)
 	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Warn("refresh a send", "send", sd.ID, "error", err)
-		}
-		return
+		return sd, err
+	}
+	return now, nil
+}
+
+// keepUp brings one submitted send up to date: its status and counts
+// (Refresh) and, once the platform has finished with it, its recipients'
+// outcomes, copied for searching (a failure there is logged: the counts
+// stand, and Records → Sync copies them again).
+func (s *Service) keepUp(ctx context.Context, id int64) (db.Send, error) {
+	now, err := s.Refresh(ctx, id)
+	if err != nil {
+		return now, err
 	}
 	if now.State == db.SendDone {
-		if _, err := s.SyncRecords(ctx, sd.ID); err != nil && ctx.Err() == nil {
-			s.log.Warn("copy a send's records", "send", sd.ID, "error", err)
+		if _, err := s.SyncRecords(ctx, id); err != nil && ctx.Err() == nil {
+			s.log.Warn("copy a send's records", "send", id, "error", err)
 		}
 	}
+	return now, nil
 }
 
-// --- test sends ---
+// PollEvery is the least time between two questions to the platform
+// about one send's delivery (Poll).
+const PollEvery = 5 * time.Second
 
-// ErrNoTestRecipients refuses a test send when Settings name none.
-var ErrNoTestRecipients = errors.New("sends: no test recipients are set (Settings → Sends)")
-
-// TestSend sends a draft's message to the allow-listed test recipients
-// only, through the same ledger (a test send of its own, exactly once).
-// For email, the test addresses are put in a crowd of their own on the
-// platform first ("jingdesk 测试收件人"), since email sends go to crowds.
-func (s *Service) TestSend(ctx context.Context, draftID int64, user *db.User) (db.Send, error) {
-	if !mayAct(user) {
-		return db.Send{}, ErrNotAllowed
-	}
-	sd, err := s.cfg.Store.Send(ctx, draftID)
-	if err != nil {
-		return sd, err
-	}
-	st, err := s.Settings(ctx)
-	if err != nil {
-		return sd, err
-	}
-	_, conn := s.cfg.Platform.Current()
-	in := db.SendDraftInput{Channel: sd.Channel, Test: true, Connection: conn, Name: "[测试] " + sd.Name, SMSID: sd.SMSID,
-		Content: sd.Content, Signature: sd.Signature, Subject: "[测试] " + sd.Subject, MailboxID: sd.MailboxID, Sender: sd.Sender}
-	switch sd.Channel {
-	case SMS:
-		if len(st.TestMobiles) == 0 {
-			return sd, ErrNoTestRecipients
-		}
-		in.Mobiles = st.TestMobiles
-	case EDM:
-		if len(st.TestEmails) == 0 {
-			return sd, ErrNoTestRecipients
-		}
-		group, err := s.testCrowd(ctx, user.Username, st.TestEmails)
-		if err != nil {
-			return sd, err
-		}
-		in.GroupIDs = []int64{group}
-	}
-	id, err := s.cfg.Store.CreateSend(ctx, NewKey(), user.ID, in)
-	if err != nil {
-		return sd, err
-	}
-	count := int64(len(st.TestMobiles))
-	if sd.Channel == EDM {
-		count = int64(len(st.TestEmails))
-	}
-	err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendDraft}, To: db.SendApproved,
-		Set: map[string]any{"confirmed_by": user.ID, "confirmed_at": s.cfg.Now().Unix(), "audience_count": count}})
-	if err != nil {
-		return sd, err
-	}
-	test, _ := s.cfg.Store.Send(ctx, id)
-	s.audit(ctx, user, test, "test", fmt.Sprintf("test of send %d to %d allow-listed recipients", sd.ID, count), "", "")
-	return s.Submit(ctx, id, user)
+// pollThrottle remembers when the platform was last asked about each
+// send, in real time whatever the service's clock: the platform's sends
+// progress in real time.
+type pollThrottle struct {
+	mu   sync.Mutex
+	now  func() time.Time
+	last map[int64]time.Time
 }
 
-// testCrowdName is the platform crowd test emails go to.
-const testCrowdName = "jingdesk 测试收件人"
+func newPollThrottle() *pollThrottle {
+	return &pollThrottle{now: time.Now, last: map[int64]time.Time{}}
+}
 
-// testCrowd makes sure the test crowd exists and holds the test addresses.
-func (s *Service) testCrowd(ctx context.Context, actor string, emails []string) (int64, error) {
-	client, _ := s.cfg.Platform.Current()
-	wctx := jing.WithActor(ctx, actor)
-	var group int64
-	for c, err := range client.AllCrowds(ctx, testCrowdName) {
-		if err != nil {
-			return 0, err
+// take reports whether send id may be asked about now, and if so notes it.
+func (t *pollThrottle) take(id int64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	if last, ok := t.last[id]; ok && now.Sub(last) < PollEvery {
+		return false
+	}
+	t.noteLocked(id, now)
+	return true
+}
+
+// note records that send id is being asked about now.
+func (t *pollThrottle) note(id int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.noteLocked(id, t.now())
+}
+
+// noteLocked notes id at now, forgetting sends not asked about for a
+// minute (the map stays as small as the sends being watched).
+func (t *pollThrottle) noteLocked(id int64, now time.Time) {
+	for k, at := range t.last {
+		if now.Sub(at) > time.Minute {
+			delete(t.last, k)
 		}
-		if c.Name == testCrowdName {
-			group = c.GroupID
-		}
 	}
-	if group == 0 {
-		var err error
-		if group, err = client.CreateCrowd(wctx, testCrowdName, "Test recipients of jingdesk's email test sends"); err != nil {
-			return 0, err
-		}
-	}
-	in := make([]jing.PersonInput, len(emails))
-	for i, e := range emails {
-		in[i] = jing.PersonInput{Identities: []jing.Identity{{Type: jing.IdentityEmail, Value: e, Name: "邮箱"}}}
-	}
-	res, err := client.CreatePersons(wctx, in)
-	if err != nil {
-		return 0, err
-	}
-	var uuids []string
-	for _, ok := range res.Success {
-		uuids = append(uuids, ok.OmniUserUUID)
-	}
-	if len(res.Failure) > 0 {
-		return 0, fmt.Errorf("sends: the platform refused test address %v: %s",
-			res.Failure[0].Identities, strings.TrimSpace(res.Failure[0].Reason))
-	}
-	if _, err := client.ImportToCrowd(wctx, group, uuids); err != nil {
-		return 0, err
-	}
-	return group, nil
+	t.last[id] = now
 }

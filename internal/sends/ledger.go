@@ -3,7 +3,6 @@ package sends
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -13,18 +12,19 @@ import (
 	"github.com/jingdesk/jingdesk/internal/roles"
 )
 
-// Errors of the ledger's steps a user can act on.
-var (
-	ErrCountMismatch = errors.New("sends: the count typed is not the audience's size")
-	ErrOwnApproval   = errors.New("sends: a send must be approved by someone other than who confirmed it")
-	ErrNotAllowed    = errors.New("sends: this role cannot send")
-	ErrStateChanged  = errors.New("sends: the send has moved on meanwhile")
-	ErrEmptyAudience = errors.New("sends: the audience is empty")
-)
-
-// mayAct: marketers and administrators send, approve and decide.
-func mayAct(u *db.User) bool {
+// MaySend reports whether u may send, approve, cancel and decide:
+// marketers and administrators.
+func MaySend(u *db.User) bool {
 	return u != nil && roles.Works(u.Role)
+}
+
+// actOn is send id for a step user takes: refused (ErrNotAllowed) unless
+// they may send.
+func (s *Service) actOn(ctx context.Context, user *db.User, id int64) (db.Send, error) {
+	if !MaySend(user) {
+		return db.Send{}, ErrNotAllowed
+	}
+	return s.cfg.Store.Send(ctx, id)
 }
 
 // Confirmation is what the confirmation step shows before a send goes:
@@ -58,7 +58,7 @@ func (s *Service) PrepareConfirmation(ctx context.Context, id int64) (Confirmati
 // for a second person's approval. typed is the count the user typed (it
 // must equal the audience size when the rules ask for it).
 func (s *Service) Confirm(ctx context.Context, id int64, user *db.User, typed string) (db.Send, error) {
-	if !mayAct(user) {
+	if !MaySend(user) {
 		return db.Send{}, ErrNotAllowed
 	}
 	c, err := s.PrepareConfirmation(ctx, id)
@@ -87,7 +87,7 @@ func (s *Service) Confirm(ctx context.Context, id int64, user *db.User, typed st
 	if err != nil {
 		return c.Send, err
 	}
-	s.audit(ctx, user, c.Send, "confirm", fmt.Sprintf("confirmed for %d recipients; %s", c.Count, to), "", "")
+	s.audit(ctx, user, c.Send, "confirm", msg.New("sends.audit.confirmed", msg.Int("Count", c.Count), stateArg(to)).Encode(), "", "")
 	if to == db.SendAwaitingApproval {
 		return s.cfg.Store.Send(ctx, id)
 	}
@@ -97,15 +97,12 @@ func (s *Service) Confirm(ctx context.Context, id int64, user *db.User, typed st
 // Approve lets a send that waits for approval go: by a marketer or
 // administrator other than who confirmed it.
 func (s *Service) Approve(ctx context.Context, id int64, user *db.User) (db.Send, error) {
-	if !mayAct(user) {
-		return db.Send{}, ErrNotAllowed
-	}
-	sd, err := s.cfg.Store.Send(ctx, id)
+	sd, err := s.actOn(ctx, user, id)
 	if err != nil {
 		return sd, err
 	}
 	if sd.ConfirmedBy == user.ID || sd.CreatedBy == user.ID {
-		s.audit(ctx, user, sd, "approve", "refused: approving one's own send", "", db.OutcomeDenied)
+		s.audit(ctx, user, sd, "approve", msg.New("sends.audit.own_approval").Encode(), "", db.OutcomeDenied)
 		return sd, ErrOwnApproval
 	}
 	err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendAwaitingApproval}, To: db.SendApproved,
@@ -116,16 +113,13 @@ func (s *Service) Approve(ctx context.Context, id int64, user *db.User) (db.Send
 	if err != nil {
 		return sd, err
 	}
-	s.audit(ctx, user, sd, "approve", fmt.Sprintf("approved for %d recipients", sd.AudienceCount), "", "")
+	s.audit(ctx, user, sd, "approve", msg.New("sends.audit.approved", msg.Int("Count", sd.AudienceCount)).Encode(), "", "")
 	return s.Submit(ctx, id, user)
 }
 
 // Reject sends a send waiting for approval back to its author as a draft.
 func (s *Service) Reject(ctx context.Context, id int64, user *db.User, note string) error {
-	if !mayAct(user) {
-		return ErrNotAllowed
-	}
-	sd, err := s.cfg.Store.Send(ctx, id)
+	sd, err := s.actOn(ctx, user, id)
 	if err != nil {
 		return err
 	}
@@ -135,7 +129,7 @@ func (s *Service) Reject(ctx context.Context, id int64, user *db.User, note stri
 		return ErrStateChanged
 	}
 	if err == nil {
-		s.audit(ctx, user, sd, "reject", "sent back to draft: "+note, "", "")
+		s.audit(ctx, user, sd, "reject", msg.New("sends.audit.rejected", msg.Str("Note", note)).Encode(), "", "")
 	}
 	return err
 }
@@ -143,21 +137,18 @@ func (s *Service) Reject(ctx context.Context, id int64, user *db.User, note stri
 // Cancel withdraws a send that has not gone to the platform. A scheduled
 // email the platform has not started is deleted there first.
 func (s *Service) Cancel(ctx context.Context, id int64, user *db.User) error {
-	if !mayAct(user) {
-		return ErrNotAllowed
-	}
-	sd, err := s.cfg.Store.Send(ctx, id)
+	sd, err := s.actOn(ctx, user, id)
 	if err != nil {
 		return err
 	}
 	from := []string{db.SendDraft, db.SendAwaitingApproval, db.SendApproved}
-	if sd.Channel == EDM && sd.State == db.SendSubmitted && sd.PlatformStatus == "scheduled" {
+	if scheduledOnPlatform(sd) {
 		client, _ := s.cfg.Platform.Current()
 		rctx, reqID := jing.CaptureRequestID(jing.WithActor(ctx, user.Username))
 		if err := client.DeleteEDM(rctx, sd.PlatformID); err != nil {
 			return err
 		}
-		s.audit(ctx, user, sd, "cancel", "scheduled email deleted on the platform", reqID(), "")
+		s.audit(ctx, user, sd, "cancel", msg.New("sends.audit.deleted_scheduled").Encode(), reqID(), "")
 		from = []string{db.SendSubmitted}
 	}
 	err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: from, To: db.SendCancelled})
@@ -165,7 +156,7 @@ func (s *Service) Cancel(ctx context.Context, id int64, user *db.User) error {
 		return ErrStateChanged
 	}
 	if err == nil {
-		s.audit(ctx, user, sd, "cancel", "cancelled before sending", "", "")
+		s.audit(ctx, user, sd, "cancel", msg.New("sends.audit.cancelled").Encode(), "", "")
 	}
 	return err
 }
@@ -232,7 +223,7 @@ func (s *Service) submit(ctx context.Context, sd db.Send, user *db.User, actor s
 	switch {
 	case err == nil:
 		set["platform_status"], set["submitted_at"], set["last_error"] = status, s.cfg.Now().Unix(), ""
-		s.settle(ctx, sd, user, db.SendSubmitted, set, "submit", "accepted by the platform: "+status, "")
+		s.settle(ctx, sd, user, db.SendSubmitted, set, "submit", msg.New("sends.audit.accepted", msg.Nested("Status", msg.New("sends.pstatus."+status))).Encode(), "")
 	case notSent(err):
 		set["last_error"] = msg.ErrorText(err)
 		s.settle(ctx, sd, user, db.SendFailed, set, "submit",
@@ -342,28 +333,15 @@ func notSent(err error) bool {
 	return false
 }
 
-// ErrStarted refuses a change to an email the platform has started sending.
-var ErrStarted = errors.New("sends: the platform has started this send; it can no longer change")
-
-// UpdateScheduled changes a scheduled email the platform has not started:
-// its content and time on the platform first (edm.update), then the ledger.
-// The audience stays as confirmed.
-func (s *Service) UpdateScheduled(ctx context.Context, id int64, user *db.User, d Draft) (db.Send, error) {
-	if !mayAct(user) {
-		return db.Send{}, ErrNotAllowed
-	}
-	sd, err := s.cfg.Store.Send(ctx, id)
-	if err != nil {
-		return sd, err
-	}
-	if sd.Channel != EDM || sd.State != db.SendSubmitted || sd.PlatformStatus != "scheduled" {
-		return sd, ErrStarted
-	}
+// updateScheduled changes a scheduled email the platform has not
+// started: its content and time on the platform first (edm.update), then
+// the ledger. Its name and audience stay as confirmed; it keeps a time.
+func (s *Service) updateScheduled(ctx context.Context, sd db.Send, user *db.User, d Draft) (db.Send, error) {
 	d.GroupIDs, d.Name = sd.GroupIDs, sd.Name
-	if d.SendTime == 0 || d.SendTime <= s.cfg.Now().Unix() {
+	if d.SendTime == 0 {
 		return sd, ErrPastTime
 	}
-	if err := s.check(EDM, d); err != nil {
+	if err := checkDraft(EDM, d, s.cfg.Now().Unix()); err != nil {
 		return sd, err
 	}
 	client, _ := s.cfg.Platform.Current()
@@ -379,9 +357,9 @@ func (s *Service) UpdateScheduled(ctx context.Context, id int64, user *db.User, 
 	if err != nil {
 		return sd, err
 	}
-	if err := s.cfg.Store.UpdateScheduledSend(ctx, id, d.Subject, d.MailboxID, mb.Address, d.HTML, d.SendTime); err != nil {
+	if err := s.cfg.Store.UpdateScheduledSend(ctx, sd.ID, d.Subject, d.MailboxID, mb.Address, d.HTML, d.SendTime); err != nil {
 		return sd, err
 	}
-	s.audit(ctx, user, sd, "update", "scheduled email changed on the platform", reqID(), "")
-	return s.cfg.Store.Send(ctx, id)
+	s.audit(ctx, user, sd, "update", msg.New("sends.audit.updated_scheduled").Encode(), reqID(), "")
+	return s.cfg.Store.Send(ctx, sd.ID)
 }

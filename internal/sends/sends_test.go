@@ -3,8 +3,6 @@ package sends
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,11 +12,9 @@ import (
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
-
-type fixedPlatform struct{ client *jing.Client }
-
-func (p fixedPlatform) Current() (*jing.Client, string) { return p.client, "sandbox" }
 
 // rig is a sandbox tenant over real HTTP, a client of it, and a Service
 // on a temporary database with three users.
@@ -35,32 +31,10 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	rate := 5000.0
-	over := map[string]jing.Override{}
-	for _, e := range jing.DefaultCatalog().All() {
-		over[e.Key] = jing.Override{RatePerSecond: &rate}
-	}
-	cat, err := jing.DefaultCatalog().ApplyOverrides(over)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.Start(sandbox.Config{Seed: 5, Persons: 300, Leads: 5, Catalog: cat}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close(context.Background()) })
-	r := &rig{t: t, sb: sb}
-	r.client, err = jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: sb.URL, AppID: "sandbox", AppSecret: "sandbox"},
-		Catalog: cat, Logger: slog.New(slog.DiscardHandler),
-		Retry: jing.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.store, err = db.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.store.Close() })
+	cat := fixture.Catalog(t, fixture.Pace{})
+	r := &rig{t: t, sb: fixture.Sandbox(t, sandbox.Config{Seed: 5, Persons: 300, Leads: 5, Catalog: cat})}
+	r.client = fixture.Client(t, r.sb.URL, cat)
+	r.store = fixture.Store(t)
 	r.mia, r.lei, r.vic = r.user("mia", db.RoleMarketer), r.user("lei", db.RoleMarketer), r.user("vic", db.RoleViewer)
 	r.svc = r.newService()
 	return r
@@ -68,7 +42,7 @@ func newRig(t *testing.T) *rig {
 
 // newService is the service as a (re)started process builds it.
 func (r *rig) newService() *Service {
-	svc, err := New(Config{Store: r.store, Platform: fixedPlatform{r.client}})
+	svc, err := New(Config{Store: r.store, Platform: fixture.Fixed{Client: r.client}})
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -111,6 +85,7 @@ func (r *rig) send(id int64) db.Send {
 
 // Fifty concurrent confirmations of one send: one task, one sms.send.
 func TestConcurrentConfirmationsCallThePlatformOnce(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	id := r.smsDraft(20)
 	var wg sync.WaitGroup
@@ -141,6 +116,7 @@ func TestConcurrentConfirmationsCallThePlatformOnce(t *testing.T) {
 // the send unknown; a restarted console finds the task sending on the
 // platform and settles it, without a second sms.send.
 func TestALostAnswerIsReconciledFromThePlatform(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	id := r.smsDraft(5)
 	r.sb.SetFaults(sandbox.Faults{DropRate: 1, Only: []string{"sms.send"}})
@@ -169,6 +145,7 @@ func TestALostAnswerIsReconciledFromThePlatform(t *testing.T) {
 // treats the send as unknown once the call is surely over, looks it up
 // and settles it, with no second call.
 func TestAKillDuringSubmissionIsReconciledWithoutASecondCall(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	id := r.smsDraft(5)
 	ctx := context.Background()
@@ -204,6 +181,7 @@ func TestAKillDuringSubmissionIsReconciledWithoutASecondCall(t *testing.T) {
 // A send still "submitting" in the ledger without its task recorded died
 // before sms.send: it is settled as not sent.
 func TestAKillBeforeTheTaskExistedSettlesAsNotSent(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	id := r.smsDraft(5)
 	if err := r.store.TransitionSend(context.Background(), id, db.SendTransition{From: []string{db.SendDraft}, To: db.SendSubmitting,
@@ -222,6 +200,7 @@ func TestAKillBeforeTheTaskExistedSettlesAsNotSent(t *testing.T) {
 // the task unsent, it stays unknown for a person, who may send again (a
 // new attempt, one more call).
 func TestA20000OnTheSendCallIsUnknownAndNeverRetried(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	id := r.smsDraft(5)
 	r.sb.SetFaults(sandbox.Faults{ErrorRate: 1, Only: []string{"sms.send"}})
@@ -257,6 +236,7 @@ func TestA20000OnTheSendCallIsUnknownAndNeverRetried(t *testing.T) {
 // Above the approval size a send waits for a second person; its author
 // cannot approve it, a viewer cannot send at all.
 func TestApprovalNeedsASecondPerson(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	if _, err := r.svc.SaveSettings(ctx, Settings{ConfirmTypeAbove: 10, ApprovalAbove: 15}); err != nil {
@@ -292,6 +272,7 @@ func TestApprovalNeedsASecondPerson(t *testing.T) {
 // An email send whose answer was lost is found on the platform by the
 // send key in its name.
 func TestAnUnknownEmailIsFoundByItsKey(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	mbs, err := r.client.Mailboxes(ctx)
@@ -332,6 +313,7 @@ func TestAnUnknownEmailIsFoundByItsKey(t *testing.T) {
 
 // A test SMS goes to the allow-listed numbers only, once.
 func TestATestSendGoesToTheAllowListOnly(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
 	id := r.smsDraft(50)
@@ -360,17 +342,15 @@ func TestATestSendGoesToTheAllowListOnly(t *testing.T) {
 // The consent check excludes the pasted mobiles whose person authorised
 // no required policy version (or is unknown), and keeps the others.
 func TestTheConsentCheckExcludesWhoHasNotAuthorised(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	ctx := context.Background()
-	runner := jobs.New(r.store, jobs.Config{Logger: slog.New(slog.DiscardHandler), Poll: 20 * time.Millisecond})
-	svc, err := New(Config{Store: r.store, Platform: fixedPlatform{r.client}, Runner: runner})
+	runner := jobs.New(r.store, jobs.Config{Logger: testkit.Quiet(), Poll: 20 * time.Millisecond})
+	svc, err := New(Config{Store: r.store, Platform: fixture.Fixed{Client: r.client}, Runner: runner})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := runner.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { runner.Stop(ctx) })
+	fixture.Start(t, runner)
 	var mobiles []string
 	never := map[string]bool{}
 	for _, p := range r.sb.SamplePersons(60) {
@@ -388,20 +368,7 @@ func TestTheConsentCheckExcludesWhoHasNotAuthorised(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		j, _ := r.store.Job(ctx, job)
-		if !j.Active() {
-			if j.State != db.JobDone {
-				t.Fatalf("consent job %s: %s", j.State, j.Error)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the consent check did not finish")
-		}
-		time.Sleep(5 * time.Millisecond) // polling the job, bounded by the deadline
-	}
+	fixture.WaitJobState(t, r.store, job, db.JobDone)
 	sd := r.send(id)
 	ex := map[string]bool{}
 	for _, m := range sd.Excluded {
@@ -425,6 +392,7 @@ func TestTheConsentCheckExcludesWhoHasNotAuthorised(t *testing.T) {
 
 // Following a submitted send brings the platform's counts in.
 func TestFollowingASendBringsItsDeliveryCounts(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	id := r.smsDraft(10)
 	if _, err := r.svc.Confirm(context.Background(), id, r.mia, ""); err != nil {
@@ -434,15 +402,6 @@ func TestFollowingASendBringsItsDeliveryCounts(t *testing.T) {
 	done := make(chan struct{})
 	go func() { r.svc.Follow(ctx, 50*time.Millisecond); close(done) }()
 	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		sd := r.send(id)
-		if sd.Counts.Total == 10 && sd.Counts.Delivered > 0 && sd.CheckedAt > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("counts never came: %+v (%s)", sd.Counts, sd.PlatformStatus)
-		}
-		time.Sleep(20 * time.Millisecond) // polling the ledger, bounded by the deadline
-	}
+	testkit.Await(t, "the send's delivery counts", func() (db.Send, error) { return r.store.Send(context.Background(), id) },
+		func(sd db.Send) bool { return sd.Counts.Total == 10 && sd.Counts.Delivered > 0 && sd.CheckedAt > 0 })
 }

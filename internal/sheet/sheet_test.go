@@ -20,6 +20,7 @@ var dangerous = []string{
 }
 
 func TestEveryDangerousPrefixIsTextInCSV(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	w, err := New(&buf, CSV)
 	if err != nil {
@@ -63,6 +64,7 @@ func TestEveryDangerousPrefixIsTextInCSV(t *testing.T) {
 
 // In a workbook, text is a string cell, never a formula: it keeps its exact value.
 func TestEveryDangerousPrefixIsTextInXLSX(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	w, err := New(&buf, XLSX)
 	if err != nil {
@@ -101,6 +103,7 @@ func TestEveryDangerousPrefixIsTextInXLSX(t *testing.T) {
 }
 
 func TestAnUnknownFormatIsAnError(t *testing.T) {
+	t.Parallel()
 	if _, err := New(&bytes.Buffer{}, "ods"); err == nil {
 		t.Fatal("no error")
 	}

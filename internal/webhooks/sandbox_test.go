@@ -7,33 +7,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
-
-// steppingClock moves a minute at each step, so that every change has an
-// event time of its own (create_time is in whole seconds).
-type steppingClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *steppingClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *steppingClock) step() {
-	c.mu.Lock()
-	c.now = c.now.Add(time.Minute)
-	c.mu.Unlock()
-}
 
 // liveRig is a sandbox delivering its webhooks to the service's receiver,
 // and a client of the sandbox's API.
@@ -43,7 +25,9 @@ type liveRig struct {
 	store  *db.Store
 	sb     *sandbox.Server
 	client *jing.Client
-	clock  *steppingClock
+	// clock moves a minute at each settle, so that every change has an
+	// event time of its own (create_time is in whole seconds).
+	clock *testkit.Clock
 }
 
 func newLiveRig(t *testing.T) *liveRig {
@@ -56,17 +40,9 @@ func newLiveRig(t *testing.T) *liveRig {
 		}
 	}))
 	t.Cleanup(receiver.Close)
-	clock := &steppingClock{now: time.Now()}
-	running, err := sandbox.Start(sandbox.Config{Seed: 21, Persons: 300, Leads: 60, WebhookURL: receiver.URL, Now: clock.Now},
-		"127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { running.Close(context.Background()) })
-	client, err := jing.New(jing.Config{Credentials: jing.Credentials{BaseURL: running.URL, AppID: "sandbox", AppSecret: "sandbox"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	clock := testkit.NewClock(time.Now())
+	running := fixture.Sandbox(t, sandbox.Config{Seed: 21, Persons: 300, Leads: 60, WebhookURL: receiver.URL, Now: clock.Now})
+	client := fixture.Client(t, running.URL, jing.Catalog{})
 	return &liveRig{t: t, svc: svc, store: store, sb: running.Server, client: client, clock: clock}
 }
 
@@ -74,15 +50,9 @@ func newLiveRig(t *testing.T) *liveRig {
 // moves the clock on.
 func (r *liveRig) settle() {
 	r.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for r.sb.PendingEvents() > 0 {
-		if time.Now().After(deadline) {
-			r.t.Fatal("the sandbox did not deliver its events")
-		}
-		time.Sleep(2 * time.Millisecond) // delivery is over HTTP; bounded by the deadline
-	}
+	testkit.WaitFor(r.t, "the sandbox to deliver its events", func() bool { return r.sb.PendingEvents() == 0 })
 	applyAll(r.t, r.svc)
-	r.clock.step()
+	r.clock.Advance(time.Minute)
 }
 
 func (r *liveRig) lead(uuid string) (db.Lead, map[string]any) {
@@ -107,6 +77,7 @@ func (r *liveRig) ok(err error) {
 // delivered to the console's receiver and applied to the copy: each
 // change shows in the lead or account it names.
 func TestEveryEventTheSandboxEmitsIsApplied(t *testing.T) {
+	t.Parallel()
 	r := newLiveRig(t)
 	ctx := context.Background()
 	types, err := r.client.BusinessTypes(ctx, jing.ObjectLead)

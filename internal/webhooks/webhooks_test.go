@@ -7,7 +7,6 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,15 +15,12 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/secret"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
 func newService(t *testing.T) (*Service, *db.Store) {
 	t.Helper()
-	store, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := fixture.Store(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	box, err := secret.NewBox(key)
@@ -55,6 +51,7 @@ func applyAll(t *testing.T, svc *Service) {
 // The documentation's account example, posted verbatim, is an account of
 // the local copy with its fields (mapping_data as a JSON string).
 func TestTheDocumentedAccountEventLandsAsAnAccount(t *testing.T) {
+	t.Parallel()
 	svc, store := newService(t)
 	body, err := os.ReadFile("../jing/testdata/webhook_account_object_create.json")
 	if err != nil {
@@ -89,6 +86,7 @@ func TestTheDocumentedAccountEventLandsAsAnAccount(t *testing.T) {
 // A lead's object_create (mapping_data as an object, as some tenants get
 // it) makes the lead; an update after it changes what it names.
 func TestALeadCreateAndUpdateLandInTheCopy(t *testing.T) {
+	t.Parallel()
 	svc, store := newService(t)
 	g := newGen(1)
 	receive(t, svc, g.create("lead-1", 100))
@@ -111,6 +109,7 @@ func TestALeadCreateAndUpdateLandInTheCopy(t *testing.T) {
 // Unknown and unreadable events are kept with the reason, change nothing,
 // and can be queued again.
 func TestUnknownAndUnreadableEventsAreKept(t *testing.T) {
+	t.Parallel()
 	svc, store := newService(t)
 	if _, err := svc.Receive(context.Background(), []byte(`{not json`)); err == nil {
 		t.Fatal("a malformed body was accepted")
@@ -129,6 +128,7 @@ func TestUnknownAndUnreadableEventsAreKept(t *testing.T) {
 // 1,000 events over 20 leads, delivered shuffled with a fifth of them
 // twice, give exactly the state in-order delivery gives.
 func TestShuffledAndRepeatedEventsGiveTheInOrderState(t *testing.T) {
+	t.Parallel()
 	events := newGen(7).history(20, 1000)
 	inOrder, store1 := newService(t)
 	for _, e := range events {
@@ -300,6 +300,7 @@ func contains(l []string, v string) bool {
 // kept for their state's retention after they arrived; pending ones
 // always; 0 keeps forever.
 func TestEventsPastTheirRetentionArePruned(t *testing.T) {
+	t.Parallel()
 	svc, store := newService(t)
 	ctx := context.Background()
 	now := time.Unix(1_790_000_000, 0)

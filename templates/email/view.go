@@ -15,8 +15,6 @@ import (
 const (
 	ListPath = "/email"
 	NewPath  = "/email/new"
-	// HTMLMax is the largest HTML body, uploaded or pasted (2 MB).
-	HTMLMax = 2 << 20
 )
 
 // SendPath is one send's page; PreviewPath its HTML, served for the sandboxed frame.

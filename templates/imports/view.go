@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/jingdesk/jingdesk/internal/crowds"
+	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/importfile"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
@@ -90,10 +91,7 @@ type Column struct {
 }
 
 // ReasonCount is how many rows validation refused for one reason.
-type ReasonCount struct {
-	Reason string
-	Count  int64
-}
+type ReasonCount = crowds.ReasonCount
 
 // CrowdOption is a local crowd the import may go into.
 type CrowdOption struct {
@@ -151,14 +149,9 @@ type Phase struct {
 	OneByOne    bool
 }
 
-// TargetForm is the user's choice of target, kept across a refused start.
-type TargetForm struct {
-	Crowd         string // "new" or a crowd id
-	NewName       string
-	Description   string
-	CreateMissing bool
-	Again         bool
-}
+// TargetForm is the user's choice of target, kept across a refused start
+// (the crowds service reads it: crowds.Choice.Target).
+type TargetForm = crowds.Choice
 
 // Facts are what the history keeps of an import.
 type Facts struct {
@@ -326,15 +319,10 @@ func statusClass(s Status) string {
 	return "badge"
 }
 
-// FileSize reads a byte count as people do.
+// FileSize reads a byte count as people do (the words are the crowds
+// service's, which says the upload limit in the same way).
 func FileSize(ctx context.Context, n int64) string {
-	switch {
-	case n >= 1<<20:
-		return ui.T(ctx, "imports.size_mb", "N", oneDecimal(float64(n)/(1<<20)))
-	case n >= 1<<10:
-		return ui.T(ctx, "imports.size_kb", "N", oneDecimal(float64(n)/(1<<10)))
-	}
-	return ui.T(ctx, "imports.size_bytes", "N", ui.Num(ctx, n))
+	return i18n.FromContext(ctx).Message(crowds.FileSize(n))
 }
 
 // reasonCodes are the reasons the console words itself; any other reason
@@ -477,10 +465,6 @@ func field(fields []string, i int) string {
 		return ""
 	}
 	return fields[i]
-}
-
-func oneDecimal(f float64) string {
-	return strings.TrimSuffix(strconv.FormatFloat(f, 'f', 1, 64), ".0")
 }
 
 // toneIf colours a count only when there is something to see.

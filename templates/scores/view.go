@@ -6,13 +6,13 @@ package scores
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
 
@@ -34,12 +34,12 @@ func PersonPath(uuid string) string { return "/persons/" + url.PathEscape(uuid) 
 // LeadPath is a lead's page.
 func LeadPath(uuid string) string { return "/leads/" + url.PathEscape(uuid) }
 
-// Populations the chooser offers.
+// Populations the chooser offers (internal/scores says what each holds).
 const (
-	PopCrowd = "crowd" // a crowd's members (persons)
-	PopType  = "type"  // a business type's leads
-	PopLeads = "leads" // leads by business type, status and owner
-	PopAll   = "all"   // every lead
+	PopCrowd = scores.PopCrowd
+	PopType  = scores.PopType
+	PopLeads = scores.PopLeads
+	PopAll   = scores.PopAll
 )
 
 // Kinds, as the platform names them.
@@ -53,19 +53,11 @@ const (
 var Kinds = []string{KindIdentity, KindActive, KindIntention}
 
 // TopN is how many rows the top and bottom tables hold.
-const TopN = 20
+const TopN = scores.Shown
 
-// Query is the page's address: the population, the kind and the table's sort.
-type Query struct {
-	Pop          string
-	Crowd        int64
-	BusinessType string
-	Status       string
-	Owner        string
-	Kind         string
-	Product      string
-	Sort         string // "score" (default) or "name"
-}
+// Query is the page's view (internal/scores reads and checks it) with
+// its address: the population, the kind and the tables' sort.
+type Query scores.View
 
 // Values is the query as URL values (empty ones left out).
 func (q Query) Values() url.Values {
@@ -114,18 +106,16 @@ func (q Query) With(path string, kv ...string) string {
 }
 
 // IsLeads reports whether the population is leads (not a crowd).
-func (q Query) IsLeads() bool { return q.Pop != PopCrowd }
+func (q Query) IsLeads() bool { return scores.View(q).IsLeads() }
 
 // Choice is one option of a select.
 type Choice struct {
 	Value, Label string
 }
 
-// Selection is the part of a view a user picked.
-type Selection struct {
-	Grades, Levels, Bands []string
-	Min, Max              string // as typed ("" when open)
-}
+// Selection is the part of a view a user picked (internal/scores reads
+// and checks it), with its address.
+type Selection scores.Selection
 
 // Empty reports whether nothing narrows it.
 func (s Selection) Empty() bool {
@@ -185,17 +175,9 @@ func HiddenFields(q Query, sel Selection) []Hidden {
 	return out
 }
 
-// Item is one scored id in a table.
-type Item struct {
-	ID       string
-	Name     string // a lead's name, or the identity an import resolved (masked for viewers)
-	Status   string // a lead's status, by name
-	Score    float64
-	Band     string
-	Grade    string
-	Level    string
-	IsPerson bool
-}
+// Item is one scored id in a table: a lead with its name and status, or
+// a person named by the identity an import resolved (masked for viewers).
+type Item scores.Item
 
 // Href is the item's page.
 func (it Item) Href() string {
@@ -585,13 +567,6 @@ func moverDelta(m Mover) string {
 		return "+" + FmtScore(d)
 	}
 	return FmtScore(d)
-}
-
-func pct(n, of int64) string {
-	if of <= 0 {
-		return "0%"
-	}
-	return fmt.Sprintf("%.0f%%", float64(n)/float64(of)*100)
 }
 
 func sortLink(q Query, key string) string { return q.With(PagePath, "sort", key) + "#scores-tables" }

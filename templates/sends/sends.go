@@ -99,8 +99,7 @@ type Panels struct {
 
 	Notice     string // a success line (e.g. the test send went)
 	NoticeLink string
-	Error      string // a refusal to show above the actions
-	ErrorRef   string // its request id, when the platform gave one
+	Error      string // a refusal to show above the actions (a platform error's carries its request id)
 }
 
 // Delivery is the delivery fragment: polled every PollEvery until done.
@@ -114,8 +113,7 @@ type Delivery struct {
 	Now            int64
 	SendTime       int64
 	Reasons        []Reason
-	Error          string
-	ErrorRef       string
+	Error          string // the last look at the platform failed (a platform error's carries its request id)
 	CanSync        bool
 	Synced         int // recipients copied so far
 }
@@ -210,6 +208,22 @@ func RecordStatuses(channel string) []string {
 		return []string{"delivered", "opened", "clicked", "bounced", "failed"}
 	}
 	return []string{"pending", "sent", "delivered", "failed"}
+}
+
+// invalid is a field's aria-invalid: whether it has an error.
+func invalid(err string) string {
+	if err != "" {
+		return "true"
+	}
+	return "false"
+}
+
+// describedBy is what describes field: its hint, and its error when it has one.
+func describedBy(field, err string) string {
+	if err != "" {
+		return field + "-hint " + field + "-error"
+	}
+	return field + "-hint"
 }
 
 // SettingsForm is the Settings → Sends form as typed.

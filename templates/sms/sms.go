@@ -149,10 +149,13 @@ type Form struct {
 	Zone        string
 	Messages    []Message
 	Error       string
-	ErrorRef    string
+	Field       string // the field Error is about, if one
 	Example     string // who the preview is filled for
 	MessagesErr string
 }
+
+// Refused reports whether field is the one the error is about.
+func (f Form) Refused(field string) bool { return f.Field == field }
 
 // Selected reports whether the message is the one chosen.
 func (f Form) Selected(id string) bool { return f.SMSID == id }
@@ -203,3 +206,11 @@ type Consent struct {
 func i64(n int64) string { return strconv.FormatInt(n, 10) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// ariaInvalid is an aria-invalid value.
+func ariaInvalid(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}

@@ -9,6 +9,7 @@ import (
 var errNoName = Refuse(Invalid, "sends.error.no_name").On("name")
 
 func TestARefusalIsASentinelAndCarriesItsMessage(t *testing.T) {
+	t.Parallel()
 	wrapped := fmt.Errorf("sends: create: %w", errNoName)
 	if !errors.Is(wrapped, errNoName) {
 		t.Fatal("errors.Is does not find the sentinel through a wrap")
@@ -26,6 +27,7 @@ func TestARefusalIsASentinelAndCarriesItsMessage(t *testing.T) {
 }
 
 func TestBecauseKeepsTheLowerError(t *testing.T) {
+	t.Parallel()
 	lower := errors.New("db: job state")
 	r := Refuse(Conflict, "jobs.error.state", Nested("State", New("jobs.state.done"))).Because(lower)
 	if !errors.Is(r, lower) {

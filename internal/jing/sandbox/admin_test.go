@@ -7,6 +7,7 @@ import (
 )
 
 func TestMetadataChangesAsAnAdministratorWouldMakeThem(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Seed: 1, Persons: 50, Leads: 10})
 	bt := s.tenant.Objects.Lead.BusinessTypes[0]
 	status := bt.Stages[1]

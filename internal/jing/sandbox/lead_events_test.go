@@ -55,6 +55,7 @@ func newEventSandbox(seed int64) *Server {
 // Over many platform-side changes every event type the documentation lists
 // for leads and accounts is emitted, and none other.
 func TestPlatformSideChangesEmitEveryDocumentedEventType(t *testing.T) {
+	t.Parallel()
 	s := newEventSandbox(11)
 	s.mu.Lock()
 	for range 3000 {
@@ -84,6 +85,7 @@ func TestPlatformSideChangesEmitEveryDocumentedEventType(t *testing.T) {
 // A lead created through the API is announced as the lead-creation page
 // lists it: the new person, the lead, its lifecycle, its source.
 func TestLeadCreationEmitsTheDocumentedSequence(t *testing.T) {
+	t.Parallel()
 	s := newEventSandbox(12)
 	bt := s.tenant.Objects.Lead.defaultBusinessType()
 	src := s.tenant.Objects.Lead.Options["source_type"][0]
@@ -132,6 +134,7 @@ func createLeadNow(t *testing.T, s *Server, body map[string]any) {
 // Owner and pool changes are separate events: a lead that leaves its owner
 // for the pool, one moved between pools, and one taken from the pool.
 func TestOwnerAndPoolChangesAreSeparateEvents(t *testing.T) {
+	t.Parallel()
 	s := newEventSandbox(13)
 	pools := s.LeadPools()
 	var owned *lead
@@ -175,6 +178,7 @@ func TestOwnerAndPoolChangesAreSeparateEvents(t *testing.T) {
 
 // A lead linked to an account is object_relation on both sides, not an update.
 func TestARelationIsAnnouncedForTheLeadAndBothAccounts(t *testing.T) {
+	t.Parallel()
 	s := newEventSandbox(14)
 	l := s.tenant.Leads.Leads[0]
 	before := l.Fields["account_id"]
@@ -207,6 +211,7 @@ func TestARelationIsAnnouncedForTheLeadAndBothAccounts(t *testing.T) {
 // A voided lead leaves the API and comes back whole when restored, in its
 // place in object_id order; both are announced, and both survive a save.
 func TestAVoidedLeadIsRestored(t *testing.T) {
+	t.Parallel()
 	s := newEventSandbox(15)
 	l := s.tenant.Leads.Leads[5]
 	queued(t, s)
@@ -241,6 +246,7 @@ func TestAVoidedLeadIsRestored(t *testing.T) {
 // Account changes on the platform's console are delivered as the account
 // events of seed 004: create, update, owner change, void.
 func TestAccountChangesAreAnnounced(t *testing.T) {
+	t.Parallel()
 	s := newEventSandbox(16)
 	uuid, err := s.CreateAccount("杭州云帆数据服务有限公司")
 	if err != nil {

@@ -34,6 +34,7 @@ func BenchmarkSeedLeads(b *testing.B) {
 // conversions, some leads wait in the public pool, ids and contacts are
 // unique, and everything falls in the last 180 days.
 func TestSeededLeadsAreRealistic(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Seed: 5, Persons: 300, Leads: 3000})
 	tn := s.tenant
 	byStage := map[string]int{}
@@ -75,6 +76,7 @@ func TestSeededLeadsAreRealistic(t *testing.T) {
 // Platform-side changes really change leads and push the matching events;
 // statuses move forward, and converted leads stay converted.
 func TestPlatformSideChangesArePushed(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Seed: 9, Persons: 200, Leads: 60})
 	before := map[string]int{}
 	for _, l := range s.tenant.Leads.Leads {
@@ -115,6 +117,7 @@ func TestPlatformSideChangesArePushed(t *testing.T) {
 // The tenant is persisted as JSON by the sandbox's state file: leads and
 // metadata come back whole, and lookups work on the loaded copy.
 func TestLeadsSurviveAJSONRoundTrip(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Seed: 3, Persons: 100, Leads: 40})
 	raw, err := json.Marshal(s.tenant)
 	if err != nil {
@@ -137,6 +140,7 @@ func TestLeadsSurviveAJSONRoundTrip(t *testing.T) {
 // An API creation pushes object_create as documented: [value] per field,
 // labels for ids (the region as 国家/省/市), China time, the tenant's mid.
 func TestCreationIsPushedWithLabels(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Seed: 2, Persons: 100, Leads: 20})
 	meta := &s.tenant.Objects.Lead
 	bt := meta.defaultBusinessType()

@@ -18,6 +18,7 @@ func seededPeople(seed int64, n int) *peopleState {
 }
 
 func TestSeedPeopleIsDeterministic(t *testing.T) {
+	t.Parallel()
 	a, b, other := seededPeople(7, 500), seededPeople(7, 500), seededPeople(8, 500)
 	if !reflect.DeepEqual(a.Persons, b.Persons) || !reflect.DeepEqual(a.Crowds, b.Crowds) ||
 		!reflect.DeepEqual(a.Policies, b.Policies) || a.ConsentSalt != b.ConsentSalt {
@@ -34,6 +35,7 @@ func TestSeedPeopleIsDeterministic(t *testing.T) {
 }
 
 func TestSeededPersonsAreRealisticAndUnique(t *testing.T) {
+	t.Parallel()
 	const n = 3000
 	p := seededPeople(1, n)
 	if p.personCount() != n || p.Seeded != n {
@@ -69,6 +71,7 @@ func TestSeededPersonsAreRealisticAndUnique(t *testing.T) {
 }
 
 func TestSeededCrowdsHoldDistinctKnownMembersInJoiningOrder(t *testing.T) {
+	t.Parallel()
 	p := seededPeople(1, 20000)
 	if len(p.Crowds) != len(crowdSeeds) {
 		t.Fatalf("%d crowds", len(p.Crowds))
@@ -105,6 +108,7 @@ func TestSeededCrowdsHoldDistinctKnownMembersInJoiningOrder(t *testing.T) {
 }
 
 func TestEnsurePersonFindsMergesOrCreates(t *testing.T) {
+	t.Parallel()
 	p := seededPeople(1, 300)
 	ensure := func(name, mobile, email string, wantCreated bool) personContact {
 		t.Helper()
@@ -140,6 +144,7 @@ func TestEnsurePersonFindsMergesOrCreates(t *testing.T) {
 // The tenant is persisted as JSON: after loading, the unexported indexes
 // must come back by themselves.
 func TestPeopleStateWorksAfterAJSONRoundTrip(t *testing.T) {
+	t.Parallel()
 	p := seededPeople(3, 400)
 	raw, err := json.Marshal(p)
 	if err != nil {
@@ -166,6 +171,7 @@ func TestPeopleStateWorksAfterAJSONRoundTrip(t *testing.T) {
 }
 
 func TestConsentHistoryCoversPartOfTheSeededPersonsOnly(t *testing.T) {
+	t.Parallel()
 	p := seededPeople(1, 2000)
 	with := 0
 	for i := range p.Persons {

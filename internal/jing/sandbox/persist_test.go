@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // The tenant's parts are being filled in by several domains at once, so
@@ -40,6 +42,7 @@ func changeMembersForTest(s *Server) {
 }
 
 func TestStatePersistsAcrossRestart(t *testing.T) {
+	t.Parallel()
 	cfg := persistTestConfig(t)
 	run, err := Start(cfg, "127.0.0.1:0")
 	if err != nil {
@@ -74,6 +77,7 @@ func TestStatePersistsAcrossRestart(t *testing.T) {
 }
 
 func TestStateSavedSoonAfterAChange(t *testing.T) {
+	t.Parallel()
 	cfg := persistTestConfig(t)
 	s := New(cfg)
 	s.state.delay = 10 * time.Millisecond
@@ -81,7 +85,7 @@ func TestStateSavedSoonAfterAChange(t *testing.T) {
 	defer s.stopBackground()
 
 	changeMembersForTest(s)
-	pollFor(t, "the change saved", func() bool {
+	testkit.WaitFor(t, "the change saved", func() bool {
 		b, err := os.ReadFile(cfg.StatePath)
 		return err == nil && strings.Contains(string(b), "欧阳测试")
 	})
@@ -90,13 +94,14 @@ func TestStateSavedSoonAfterAChange(t *testing.T) {
 	s.tenant.Members[1].Name = "经由事件"
 	s.emit(testLeadEvent(1))
 	s.mu.Unlock()
-	pollFor(t, "the emitted change saved", func() bool {
+	testkit.WaitFor(t, "the emitted change saved", func() bool {
 		b, err := os.ReadFile(cfg.StatePath)
 		return err == nil && strings.Contains(string(b), "经由事件")
 	})
 }
 
 func TestUnchangedStateIsNotRewritten(t *testing.T) {
+	t.Parallel()
 	cfg := persistTestConfig(t)
 	s := New(cfg)
 	s.stopBackground()
@@ -126,6 +131,7 @@ func TestUnchangedStateIsNotRewritten(t *testing.T) {
 }
 
 func TestBrokenStateFileIsKeptAndTenantReseeded(t *testing.T) {
+	t.Parallel()
 	cfg := persistTestConfig(t)
 	var logs bytes.Buffer
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -195,6 +201,7 @@ func BenchmarkStateLoadDefaultTenant(b *testing.B) {
 // after changes, tokens issued and ids handed out, nor does it move a file
 // that does not load.
 func TestAReadOnlySandboxServesTheSavedStateAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	cfg := persistTestConfig(t)
 	run, err := Start(cfg, "127.0.0.1:0")
 	if err != nil {

@@ -119,6 +119,7 @@ func (r *restartable) createPersons(mobiles ...string) []string {
 // Everything changed through the API is there after a clean restart:
 // a crowd, its members, the persons an import created, a lead.
 func TestEveryChangeThroughTheAPISurvivesARestart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := startRestartable(t, persistTestConfig(t))
 	defer r.Stop()
@@ -155,6 +156,7 @@ func TestEveryChangeThroughTheAPISurvivesARestart(t *testing.T) {
 // a few seconds), but no id handed out before the kill is handed out
 // again: a console's link to the lost crowd never opens another one.
 func TestIDsAreNotHandedOutTwiceAfterAKill(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cfg := persistTestConfig(t)
 	rate := 2000.0
@@ -221,6 +223,7 @@ func (r *restartable) createLead(ctx context.Context, mobile string) (string, in
 // A ledger that cannot be read makes every counter jump far ahead rather
 // than risk handing an id out twice, and is kept aside.
 func TestAnUnreadableLedgerMakesCountersJump(t *testing.T) {
+	t.Parallel()
 	cfg := persistTestConfig(t)
 	r := startRestartable(t, cfg)
 	first, err := r.c.CreateCrowd(context.Background(), "之前", "")
@@ -248,6 +251,7 @@ func TestAnUnreadableLedgerMakesCountersJump(t *testing.T) {
 // ids handed out at run time come from the system's random source, not
 // the seed: two sandboxes of one seed create different ids.
 func TestRunTimeUUIDsDoNotRepeatTheSeed(t *testing.T) {
+	t.Parallel()
 	a, b := New(Config{Seed: 4, Persons: 50, Leads: 5}), New(Config{Seed: 4, Persons: 50, Leads: 5})
 	if a.newUUID() == b.newUUID() {
 		t.Fatal("two sandboxes of one seed drew the same run-time id")
@@ -271,6 +275,7 @@ func TestRunTimeUUIDsDoNotRepeatTheSeed(t *testing.T) {
 // console's stored pair works after a restart and after a kill -9, and so
 // does a refresh token rotated just before the kill.
 func TestTokensSurviveRestartsAndKills(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := startRestartable(t, persistTestConfig(t))
 	defer r.Stop()

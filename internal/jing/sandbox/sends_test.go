@@ -16,6 +16,7 @@ func seededSends(seed int64) sendState {
 }
 
 func TestSeedSendsIsDeterministicFastAndRealistic(t *testing.T) {
+	t.Parallel()
 	a := seededSends(1)
 	b, other := seededSends(1), seededSends(2)
 	ja, _ := json.Marshal(a)
@@ -54,6 +55,7 @@ func smsStates(st *sendState, task *smsTask, elapsed time.Duration) smsSendDetai
 }
 
 func TestSMSDeliveriesProgressToAFinalState(t *testing.T) {
+	t.Parallel()
 	st := seededSends(3)
 	task := &smsTask{TaskID: "TASK", Total: 2000, StartMS: sendsEpoch.UnixMilli()}
 	var prev smsSendDetail
@@ -93,6 +95,7 @@ func TestSMSDeliveriesProgressToAFinalState(t *testing.T) {
 }
 
 func TestEDMOutcomesHaveRealisticRates(t *testing.T) {
+	t.Parallel()
 	st := seededSends(4)
 	send := &edmSend{EDMID: "EDM", Total: 5000, StartMS: sendsEpoch.UnixMilli()}
 	if f := st.edmFigures(send, send.StartMS+200); f.Delivered+f.Bounced+f.Failed != 0 {
@@ -120,6 +123,7 @@ func TestEDMOutcomesHaveRealisticRates(t *testing.T) {
 }
 
 func TestSeededEDMHistoryHasEveryKindOfSend(t *testing.T) {
+	t.Parallel()
 	st := seededSends(1)
 	now := sendsEpoch.UnixMilli()
 	seen := map[string]int{}
@@ -136,6 +140,7 @@ func TestSeededEDMHistoryHasEveryKindOfSend(t *testing.T) {
 }
 
 func TestScoresAreStableRealisticAndClearable(t *testing.T) {
+	t.Parallel()
 	st := seededSends(5)
 	grades, levels := map[string]int{}, map[string]int{}
 	const n = 20000
@@ -180,6 +185,7 @@ func TestScoresAreStableRealisticAndClearable(t *testing.T) {
 }
 
 func TestSendStateWorksAfterAJSONRoundTrip(t *testing.T) {
+	t.Parallel()
 	st := seededSends(7)
 	st.ActivityCleared = map[string]int64{"p": 5}
 	raw, err := json.Marshal(st)
@@ -216,6 +222,7 @@ func BenchmarkSMSSendDetail5000(b *testing.B) {
 // Activity points move with the days, the same way for the same day, so a
 // console fetching again later sees movers; the level follows the points.
 func TestActivityScoresDriftDayByDay(t *testing.T) {
+	t.Parallel()
 	st := sendState{Salt: 9}
 	moved := 0
 	for i := range 200 {
