@@ -53,10 +53,10 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		platform: &platformArea{kit: k, platform: d.Platform, catalogFile: d.CatalogFile, webhookCard: hooks.card},
 		webhooks: hooks,
 		system: &systemArea{kit: k, store: d.Store, platform: d.Platform, metrics: m, build: d.Build,
-			dataDir: d.DataDir, startedAt: d.StartedAt, metricsAddr: d.MetricsAddr},
+			dataDir: d.DataDir, startedAt: d.StartedAt, metricsAddr: d.MetricsAddr, history: historyOf(d)},
 		reference: &referenceArea{kit: k, ref: d.Reference, jobs: d.Store},
 		leads: &leadsArea{kit: k, copy: d.Store, leads: d.Leads, ref: d.Reference, scores: d.Scores,
-			platform: d.Platform, board: newBoardCache(), views: saved, exports: d.LeadExports},
+			platform: d.Platform, board: newBoardCache(k.now), views: saved, exports: d.LeadExports},
 		forms:   &formsArea{kit: k, tree: optionTree(d)},
 		crowds:  &crowdsArea{kit: k, crowds: d.Crowds, local: d.Store},
 		imports: &importsArea{kit: k, imports: d.Crowds, store: d.Store, acts: jobActs{kit: k, runner: d.Jobs}},
@@ -71,6 +71,15 @@ func newAreas(d Deps, k *kit, si *signIns, m *httpMetrics) *areas {
 		home: &homeArea{kit: k, ref: d.Reference,
 			home: home.New(home.Config{Store: d.Store, Platform: d.Platform, DataDir: d.DataDir, Now: d.Now, Logger: d.Logger})},
 	}
+}
+
+// historyOf are the services that keep history with a retention.
+func historyOf(d Deps) historyKeepers {
+	h := historyKeepers{scores: d.Scores, webhooks: d.Webhooks}
+	if d.Crowds != nil {
+		h.imports = d.Crowds
+	}
+	return h
 }
 
 // optionTree is the option-set picker's tree source: Deps' own, or the

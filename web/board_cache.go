@@ -26,8 +26,11 @@ import (
 const (
 	// boardCacheTTL bounds how stale "time in stage" ages may get.
 	boardCacheTTL = 20 * time.Second
-	// boardCacheMax bounds memory: a large board is a few hundred KB.
-	boardCacheMax = 64
+	// boardCacheMax bounds the entries, boardCacheBytes their size: a
+	// board at 100,000 leads is about 290 KB, so 64 of them held 18 MB
+	// for good after a burst of filters (issue 18's idle RSS).
+	boardCacheMax   = 64
+	boardCacheBytes = 6 << 20
 )
 
 // boardKey is everything the board's body depends on besides the time.
@@ -43,6 +46,7 @@ type boardKey struct {
 // token goes between the parts.
 type boardEntry struct {
 	parts [][]byte
+	size  int
 	at    time.Time
 }
 
@@ -50,6 +54,11 @@ type boardCache struct {
 	mu      sync.Mutex
 	entries map[boardKey]boardEntry
 	order   []boardKey // oldest first, for eviction
+	size    int        // bytes held
+	// sweep empties the cache once its entries have expired, so an idle
+	// console holds none of them (nil while none is scheduled).
+	sweep *time.Timer
+	clock func() time.Time // the server's, for the sweep
 	// placeholder stands for the CSRF token in a cached body. It is random
 	// per process and never sent, so no user data can contain it.
 	placeholder string
@@ -58,12 +67,12 @@ type boardCache struct {
 	flight singleflight.Group
 }
 
-func newBoardCache() *boardCache {
+func newBoardCache(clock func() time.Time) *boardCache {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
 		panic(err) // crypto/rand does not fail on supported systems
 	}
-	return &boardCache{entries: map[boardKey]boardEntry{}, placeholder: "csrf-placeholder-" + hex.EncodeToString(b)}
+	return &boardCache{entries: map[boardKey]boardEntry{}, placeholder: "csrf-placeholder-" + hex.EncodeToString(b), clock: clock}
 }
 
 // get is the body for k when drawn less than the TTL before now.
@@ -78,25 +87,60 @@ func (bc *boardCache) get(k boardKey, now time.Time) ([][]byte, bool) {
 }
 
 // put keeps a body, dropping expired entries and then the oldest ones
-// beyond the bound.
+// beyond the bounds.
 func (bc *boardCache) put(k boardKey, parts [][]byte, now time.Time) {
 	bc.mu.Lock()
 	defer bc.mu.Unlock()
 	kept := bc.order[:0]
 	for _, o := range bc.order {
 		if o == k || now.Sub(bc.entries[o].at) >= boardCacheTTL {
-			delete(bc.entries, o)
+			bc.drop(o)
 			continue
 		}
 		kept = append(kept, o)
 	}
-	bc.entries[k] = boardEntry{parts: parts, at: now}
+	e := boardEntry{parts: parts, at: now}
+	for _, p := range parts {
+		e.size += len(p)
+	}
+	bc.entries[k] = e
+	bc.size += e.size
 	kept = append(kept, k)
-	for len(kept) > boardCacheMax {
-		delete(bc.entries, kept[0])
+	for len(kept) > boardCacheMax || bc.size > boardCacheBytes && len(kept) > 1 {
+		bc.drop(kept[0])
 		kept = kept[1:]
 	}
 	bc.order = kept
+	if bc.sweep == nil {
+		bc.sweep = time.AfterFunc(boardCacheTTL, bc.sweepExpired)
+	}
+}
+
+// drop forgets k's entry (its key stays in order: the caller's to cut).
+func (bc *boardCache) drop(k boardKey) {
+	bc.size -= bc.entries[k].size
+	delete(bc.entries, k)
+}
+
+// sweepExpired drops what expired meanwhile, and comes back while
+// anything is left.
+func (bc *boardCache) sweepExpired() {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	now := bc.clock()
+	kept := bc.order[:0]
+	for _, o := range bc.order {
+		if now.Sub(bc.entries[o].at) >= boardCacheTTL || now.Before(bc.entries[o].at) {
+			bc.drop(o)
+			continue
+		}
+		kept = append(kept, o)
+	}
+	bc.order = kept
+	bc.sweep = nil
+	if len(kept) > 0 {
+		bc.sweep = time.AfterFunc(boardCacheTTL, bc.sweepExpired)
+	}
 }
 
 // draw runs render once for concurrent misses of k, and keeps its body

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/db"
@@ -159,8 +160,8 @@ func TestBoardCacheKeepsFiltersApart(t *testing.T) {
 // The cache holds at most boardCacheMax bodies, dropping the oldest, and
 // forgets expired ones.
 func TestBoardCacheBoundsItsSize(t *testing.T) {
-	bc := newBoardCache()
 	now := time.Unix(1_790_000_000, 0)
+	bc := newBoardCache(func() time.Time { return now })
 	key := func(i int) boardKey { return boardKey{version: int64(i)} }
 	for i := range boardCacheMax + 6 {
 		bc.put(key(i), [][]byte{[]byte("body")}, now)
@@ -204,4 +205,45 @@ func TestBoardCacheOutlivesSyncsThatChangeNothing(t *testing.T) {
 		t.Fatalf("the board was drawn again after a sync that changed nothing (%d entries, were %d)",
 			len(h.srv.areas.leads.board.entries), cached)
 	}
+}
+
+// The cache holds at most boardCacheBytes, dropping the oldest bodies
+// (always keeping the newest), and once its bodies expired an idle
+// console holds none: the sweep empties it without another request.
+func TestBoardCacheBoundsItsBytesAndEmptiesWhenIdle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bc := newBoardCache(time.Now)
+		body := make([]byte, boardCacheBytes/4+1)
+		for i := range 6 {
+			bc.put(boardKey{version: int64(i)}, [][]byte{body}, time.Now())
+		}
+		if n, size, _ := bc.held(); n != 3 || size != 3*len(body) {
+			t.Fatalf("%d bodies of %d bytes kept (%d bytes), want the 3 newest within %d bytes", n, len(body), size, boardCacheBytes)
+		}
+		if _, ok := bc.get(boardKey{version: 5}, time.Now()); !ok {
+			t.Fatal("the newest body was dropped")
+		}
+		time.Sleep(boardCacheTTL - time.Second)
+		bc.put(boardKey{version: 9}, [][]byte{[]byte("late")}, time.Now())
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n, size, _ := bc.held(); n != 1 || size != len("late") {
+			t.Fatalf("after the first bodies expired: %d entries, %d bytes; want the late one only", n, size)
+		}
+		time.Sleep(boardCacheTTL)
+		synctest.Wait()
+		if n, size, pending := bc.held(); n != 0 || size != 0 || pending {
+			t.Fatalf("idle after every body expired: %d entries, %d bytes, sweep pending %v", n, size, pending)
+		}
+	})
+}
+
+// held is what the cache holds: bodies, bytes, and whether a sweep is due.
+func (bc *boardCache) held() (n, size int, sweepPending bool) {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	if len(bc.order) != len(bc.entries) {
+		panic("board cache: order and entries disagree")
+	}
+	return len(bc.entries), bc.size, bc.sweep != nil
 }

@@ -65,7 +65,7 @@ func (a *importsArea) replaceImportBody(c echo.Context, im db.Import) error {
 func (a *importsArea) importProgress(c echo.Context, im db.Import) (importsview.Progress, error) {
 	u := currentUser(c)
 	p := importsview.Progress{ID: im.ID, Live: true, Total: im.Counts.Valid, Invalid: im.Counts.Invalid,
-		Duplicate: im.Counts.Duplicate, CanDownload: roles.Works(u.Role)}
+		Duplicate: im.Counts.Duplicate, CanDownload: roles.Works(u.Role), RowsPrunedAt: im.RowsPrunedAt}
 	run, err := a.imports.Run(c.Request().Context(), im, u.ID, batchesShown)
 	if err != nil {
 		return p, err

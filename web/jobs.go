@@ -128,6 +128,9 @@ func (a *jobsArea) jobRow(c echo.Context, j db.Job) jobsview.Row {
 	if j.State == db.JobRunning {
 		r.PerMinute, r.SecondsLeft = pace(j, a.now().Unix())
 	}
+	if j.State == db.JobPaused {
+		r.WaitUntil = j.ResumeAt
+	}
 	offer := jobs.Offered(jobActor(c), j)
 	r.CanPause, r.CanResume, r.CanCancel = offer.Pause, offer.Resume, offer.Cancel
 	return r

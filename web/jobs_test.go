@@ -12,6 +12,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 )
 
@@ -360,5 +361,35 @@ func TestARunnerFailureIsAnErrorNotARefusal(t *testing.T) {
 	}
 	if n := h.countAudit("job.pause", ""); n != 0 {
 		t.Fatalf("%d audit entries for a failure", n)
+	}
+}
+
+// A job waiting for the platform's daily quota says so, in the reader's
+// language, with the time it resumes by itself and why; it is no failure.
+func TestAJobWaitingForTheQuotaSaysUntilWhen(t *testing.T) {
+	h, users := jobHarness(t)
+	j := h.addJob(users["mia"], "Lead sync", db.JobRunning)
+	until := time.Date(2026, 11, 22, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	why := msg.New("jing.error.quota", msg.Str("Endpoint", "leads.list"), msg.Time("Until", until)).Encode()
+	if err := h.store.WaitJob(context.Background(), j.ID, "test-worker", until.Unix(), why); err != nil {
+		t.Fatal(err)
+	}
+	c := h.login("mia")
+	p := parsePage(t, c.get(fmt.Sprintf("/jobs/%d", j.ID)).Body.String())
+	if got := p.text("job-state"); got != "Waiting" {
+		t.Errorf("state badge %q, want Waiting", got)
+	}
+	if p.attr("job-waiting", "data-until") != fmt.Sprint(until.Unix()) || !strings.HasPrefix(p.text("job-waiting"), "Waiting until ") {
+		t.Errorf("waiting notice %q (until %q)", p.text("job-waiting"), p.attr("job-waiting", "data-until"))
+	}
+	if reason := p.text("job-wait-reason"); !strings.Contains(reason, "leads.list") || strings.Contains(reason, "jing.error") {
+		t.Errorf("the reason reads %q, want the quota message naming leads.list", reason)
+	}
+	if p.has("job-error") {
+		t.Error("a waiting job is shown as failed")
+	}
+	list := parsePage(t, c.get("/jobs").Body.String())
+	if !strings.HasPrefix(list.text("job-wait-until"), "until ") {
+		t.Errorf("the jobs list says %q under the state, want until when", list.text("job-wait-until"))
 	}
 }

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -49,7 +52,13 @@ func (k *kit) requestIDAndLog(next echo.HandlerFunc) echo.HandlerFunc {
 		logger := k.logger.With("request_id", id)
 		c.Set(ctxLogger, logger)
 		err := next(c)
-		if err != nil {
+		gone := clientGone(c, err)
+		switch {
+		case gone:
+			// Nobody is left to read an answer, and nothing failed here:
+			// recorded (and counted by /metrics) as 499, not as an error.
+			c.Response().Status = StatusClientClosedRequest
+		case err != nil:
 			c.Error(err) // renders the error now, so the status below is the real one
 		}
 		status := c.Response().Status
@@ -57,11 +66,30 @@ func (k *kit) requestIDAndLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Request().URL.Path == "/healthz" || strings.HasPrefix(c.Request().URL.Path, "/static/") {
 			level = slog.LevelDebug
 		}
-		logger.Log(c.Request().Context(), level, "request",
-			"method", c.Request().Method, "path", loggedPath(c), "status", status,
-			"duration_ms", float64(time.Since(start).Microseconds())/1000, "user", usernameOf(c))
+		attrs := []any{"method", c.Request().Method, "path", loggedPath(c), "status", status,
+			"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "user", usernameOf(c)}
+		if gone && err != nil {
+			attrs = append(attrs, "client_gone", err.Error())
+		}
+		logger.Log(c.Request().Context(), level, "request", attrs...)
 		return nil
 	}
+}
+
+// StatusClientClosedRequest is the status a request is recorded with when
+// its client went away before the answer was written (nginx's 499): the
+// client's choice, not a failure of the server.
+const StatusClientClosedRequest = 499
+
+// clientGone reports whether the client of c went away: it closed the
+// connection (the request's context is cancelled; the handler's error is
+// then usually "context canceled" or SQLite's "interrupted"), or writing
+// the answer failed on a broken connection.
+func clientGone(c echo.Context, err error) bool {
+	if errors.Is(c.Request().Context().Err(), context.Canceled) {
+		return true
+	}
+	return err != nil && (errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET))
 }
 
 // countRequests feeds /metrics: requests per route pattern (not the raw

@@ -234,6 +234,7 @@ func (s *Server) Routes() []Route {
 		{post, "/settings/sends", Admin, h.sends.saveSendSettings},
 		{get, "/settings/system", Admin, h.system.showSystem},
 		{post, "/settings/system/backups", Admin, h.system.saveBackupSchedule},
+		{post, "/settings/system/retention", Admin, h.system.saveRetention},
 		{get, "/metrics", Admin, h.system.showMetrics},
 
 		// The platform connection: settings, the connection test, the endpoint

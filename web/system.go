@@ -17,6 +17,8 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/platform"
+	"github.com/jingdesk/jingdesk/internal/retention"
+	"github.com/jingdesk/jingdesk/internal/webhooks"
 	"github.com/jingdesk/jingdesk/templates/live"
 	"github.com/jingdesk/jingdesk/templates/settings"
 	"github.com/jingdesk/jingdesk/templates/ui"
@@ -39,6 +41,7 @@ type systemArea struct {
 	*kit
 	store       systemStore
 	platform    systemPlatform
+	history     historyKeepers
 	metrics     *httpMetrics
 	build       BuildInfo
 	dataDir     string
@@ -55,7 +58,28 @@ type systemStore interface {
 	WebhookCounts(ctx context.Context) (map[string]int64, error)
 	Setting(ctx context.Context, key string) (string, error)
 	SetSetting(ctx context.Context, key, value string) error
+	Space(ctx context.Context) ([]db.TableSpace, error)
 }
+
+// historyKeepers are the services that own a kind of history and how long
+// it is kept (days, 0: forever). Imports is nil without the crowds service.
+type historyKeepers struct {
+	imports interface {
+		ImportRowsRetention(ctx context.Context) (int, error)
+		SaveImportRowsRetention(ctx context.Context, days int) error
+	}
+	scores interface {
+		HistoryRetention(ctx context.Context) (int, error)
+		SaveHistoryRetention(ctx context.Context, days int) error
+	}
+	webhooks interface {
+		Retention(ctx context.Context) (webhooks.Retention, error)
+	}
+}
+
+// spaceTimeout bounds measuring the tables (it reads every page of the
+// file): past it the page says it could not measure, and shows the rest.
+const spaceTimeout = 5 * time.Second
 
 // systemPlatform is what they show of the platform connection.
 type systemPlatform interface {
@@ -107,6 +131,9 @@ func (a *systemArea) showSystem(c echo.Context) error {
 		v.Webhooks = append(v.Webhooks, settings.SystemCount{State: st, Count: hooks[st], URL: live.EventsURL(st, 0)})
 	}
 	v.WebhooksURL = live.EventsPath
+	if err := a.fillStorage(c, &v); err != nil {
+		return err
+	}
 	v.LastBackup = newestBackup(v.BackupDir)
 	sc := backup.ScheduleFrom(func(key string) (string, error) { return a.store.Setting(ctx, key) })
 	v.BackupEveryHours, v.BackupKeep = int(sc.Every/time.Hour), sc.Keep
@@ -121,6 +148,78 @@ func (a *systemArea) showSystem(c echo.Context) error {
 	}
 	return a.render(c, http.StatusOK, View{Title: t(c, "system.tab"), Section: "settings", Body: settings.System(v)})
 }
+
+// fillStorage is what takes the room in the database, table by table, and
+// how long each kind of history is kept.
+func (a *systemArea) fillStorage(c echo.Context, v *settings.SystemView) error {
+	ctx := c.Request().Context()
+	measure, cancel := context.WithTimeout(ctx, spaceTimeout)
+	defer cancel()
+	space, err := a.store.Space(measure)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		a.log(c).Warn("measure the database's tables", "error", err)
+		v.SpaceUnmeasured = true
+	case err != nil:
+		return err
+	}
+	for _, t := range space {
+		v.Space = append(v.Space, settings.TableSpace{Table: t.Table, Rows: t.Rows, Bytes: t.Bytes, IndexBytes: t.IndexBytes, Analyzed: t.Analyzed})
+	}
+	k := &v.Keep
+	k.ImportRows = -1
+	if a.history.imports != nil {
+		if k.ImportRows, err = a.history.imports.ImportRowsRetention(ctx); err != nil {
+			return err
+		}
+	}
+	if k.ScoreHistory, err = a.history.scores.HistoryRetention(ctx); err != nil {
+		return err
+	}
+	r, err := a.history.webhooks.Retention(ctx)
+	k.WebhooksApplied, k.WebhooksFailed = r.AppliedDays, r.FailedDays
+	return err
+}
+
+// saveRetention sets how long import rows and score history are kept
+// (days, 0: forever); the hourly upkeep applies it.
+func (a *systemArea) saveRetention(c echo.Context) error {
+	ctx := c.Request().Context()
+	// Both are read before either is saved: a refused one changes nothing.
+	scores, err := formDays(c, "keep_score_history_days")
+	imports := -1
+	if err == nil && a.history.imports != nil {
+		imports, err = formDays(c, "keep_import_rows_days")
+	}
+	if err == nil {
+		err = a.history.scores.SaveHistoryRetention(ctx, scores)
+	}
+	if err == nil && a.history.imports != nil {
+		err = a.history.imports.SaveImportRowsRetention(ctx, imports)
+	}
+	if text, refused := userMessage(c, err); refused {
+		return redirectWithFlash(c, ui.FlashError, text, systemPath+"#retention")
+	}
+	if err != nil {
+		return err
+	}
+	a.audit(c, db.AuditEntry{Action: "retention.save", Object: "settings:retention",
+		Summary: fmt.Sprintf("history kept: score history %d days, import rows %d days (0: forever, -1: no imports)", scores, imports)})
+	return redirectWithFlash(c, ui.FlashSuccess, t(c, "system.retention.saved"), systemPath+"#retention")
+}
+
+// formDays is a retention field: a whole number of days in range, or
+// retention.ErrDays.
+func formDays(c echo.Context, name string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(c.FormValue(name)))
+	if err != nil || !retention.Valid(n) {
+		return 0, retention.ErrDays
+	}
+	return n, nil
+}
+
+// systemPath is Settings → System.
+const systemPath = "/settings/system"
 
 // isBackupName matches the archives `jingdesk backup` and the pre-upgrade
 // backup write: jingdesk-*.tar.gz and pre-upgrade-*.tar.gz (.tar.gz.age encrypted).

@@ -15,6 +15,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/backup"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"golang.org/x/net/html"
 )
 
 func withSystem(dataDir string) harnessOption {
@@ -167,5 +168,100 @@ func TestTheBackupScheduleIsASetting(t *testing.T) {
 	h.addUser("mia", db.RoleMarketer)
 	if rec := h.login("mia").post("/settings/system/backups", url.Values{"every_hours": {"1"}, "keep": {"1"}}); rec.Code != http.StatusForbidden {
 		t.Fatalf("a marketer: %d", rec.Code)
+	}
+}
+
+// spaceRow is the Storage card's row of table.
+func spaceRow(p page, table string) *html.Node {
+	for _, n := range p.all("system-space-row") {
+		if attrOf(n, "data-table") == table {
+			return n
+		}
+	}
+	return nil
+}
+
+// The System page shows what takes the room, table by table (rows, bytes,
+// planner statistics, how long it is kept), and the retention of import
+// rows and score history is a setting an administrator changes there;
+// nonsense and other roles are refused.
+func TestTheSystemPageShowsTheSpaceAndTheRetention(t *testing.T) {
+	var rig crowdsRig
+	h, admin := platformAdmin(t, withCrowdsRunner(t, &rig, false), withSystem(t.TempDir()))
+	ctx := context.Background()
+	root, _ := h.store.UserByName(ctx, "root")
+	if err := h.store.SetUserLang(ctx, root.ID, i18n.English); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		got := []db.FetchedScore{{ID: "a", Model: "m", Score: float64(i)}, {ID: "b", Model: "m", Score: float64(10 + i)}}
+		if _, err := h.store.SaveScores(ctx, db.SubjectLead, db.ScoreIdentity, []string{"a", "b"}, got, int64(1_790_000_000+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.store.Optimize(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	p := parsePage(t, admin.get("/settings/system").Body.String())
+	history := spaceRow(p, "score_history")
+	if history == nil {
+		t.Fatal("the Storage card has no score_history row")
+	}
+	if rows := attrOf(within(history, "space-rows")[0], "data-rows"); rows != "6" {
+		t.Errorf("score_history shows %s rows, want 6", rows)
+	}
+	if b := attrOf(within(history, "space-bytes")[0], "data-bytes"); b == "" || b == "0" {
+		t.Errorf("score_history takes %q bytes", b)
+	}
+	if kept := nodeText(within(history, "space-kept")[0]); kept != "365 days" {
+		t.Errorf("score_history is kept %q, want the default 365 days", kept)
+	}
+	if a := attrOf(within(history, "space-statistics")[0], "data-analyzed"); a != "true" {
+		t.Errorf("score_history statistics: %s, want current after Optimize", a)
+	}
+	if kept := nodeText(within(spaceRow(p, "import_rows"), "space-kept")[0]); kept != "90 days" {
+		t.Errorf("import_rows is kept %q, want the default 90 days", kept)
+	}
+	if p.inputValue("keep_import_rows_days") != "90" || p.inputValue("keep_score_history_days") != "365" {
+		t.Errorf("the form shows %q and %q", p.inputValue("keep_import_rows_days"), p.inputValue("keep_score_history_days"))
+	}
+
+	save := func(c *client, imports, scores string, opts ...reqOption) int {
+		return c.post("/settings/system/retention", url.Values{"keep_import_rows_days": {imports}, "keep_score_history_days": {scores}}, opts...).Code
+	}
+	if code := save(admin, "30", "0"); code != http.StatusSeeOther {
+		t.Fatalf("save: %d", code)
+	}
+	kept := func() (int, int) {
+		i, _ := rig.svc.ImportRowsRetention(ctx)
+		s, _ := h.srv.Scores.HistoryRetention(ctx)
+		return i, s
+	}
+	if i, s := kept(); i != 30 || s != 0 {
+		t.Fatalf("retention after saving: import rows %d, score history %d; want 30 and 0", i, s)
+	}
+	if h.countAudit("retention.save", "") != 1 {
+		t.Error("the change is not in the audit log")
+	}
+	p = parsePage(t, admin.get("/settings/system").Body.String())
+	if kept := nodeText(within(spaceRow(p, "score_history"), "space-kept")[0]); kept != "forever" {
+		t.Errorf("score_history is kept %q after saving 0", kept)
+	}
+	for _, bad := range [][2]string{{"-1", "10"}, {"abc", "10"}, {"10", "3651"}} {
+		save(admin, bad[0], bad[1])
+		if i, s := kept(); i != 30 || s != 0 {
+			t.Fatalf("a refused change %q was saved: %d, %d", bad, i, s)
+		}
+	}
+	if code := save(admin, "1", "1", noCSRF()); code != http.StatusForbidden {
+		t.Errorf("without a CSRF token: %d", code)
+	}
+	h.addUser("mia", db.RoleMarketer)
+	if code := save(h.login("mia"), "1", "1"); code != http.StatusForbidden {
+		t.Errorf("a marketer: %d", code)
+	}
+	if i, s := kept(); i != 30 || s != 0 {
+		t.Fatalf("a refused request changed the retention: %d, %d", i, s)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/internal/secret"
 	"github.com/jingdesk/jingdesk/internal/sends"
+	"github.com/jingdesk/jingdesk/internal/upkeep"
 	"github.com/jingdesk/jingdesk/internal/webhooks"
 	"github.com/jingdesk/jingdesk/web"
 )
@@ -33,11 +34,30 @@ func serve(ctx context.Context, args []string, io IO, build Build) error {
 		return err
 	}
 	s := newServer(cfg, io, build)
+	limitMemory(io, s.log)
 	if err := s.run(ctx); err != nil {
 		return err
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT
+// does not set one: as the heap nears it the collector runs sooner, so a
+// burst of large pages (a 290 KB board, many at once) does not double the
+// heap first. It is soft: a console that needs more gets more, the
+// collector then using at most half the CPU. SQLite's page caches are not
+// Go memory; they are bounded per connection (internal/db).
+const defaultMemoryLimit = 100 << 20
+
+// limitMemory applies defaultMemoryLimit unless GOMEMLIMIT is set (the
+// runtime has read it then).
+func limitMemory(io IO, log *slog.Logger) {
+	if v, ok := io.lookupEnv("GOMEMLIMIT"); ok && v != "" {
+		log.Debug("Go memory limit from GOMEMLIMIT", "limit", v)
+		return
+	}
+	debug.SetMemoryLimit(defaultMemoryLimit)
 }
 
 // server is a running jingdesk server. Its parts are filled in as they
@@ -99,6 +119,7 @@ func (s *server) parts() []component {
 		{name: "webhook worker", start: func(ctx context.Context) error { s.webhooks.Start(ctx); return nil },
 			stop: waitFor(func() { s.webhooks.Stop() })},
 		background("send follow", func(ctx context.Context) { s.sends.Follow(ctx, s.followEvery) }),
+		background("database upkeep", s.runUpkeep),
 		{name: "web pages", start: s.buildWeb},
 		{name: "metrics listener", start: s.listenMetrics, stop: s.stopMetrics},
 		{name: "web server", start: s.listen, stop: s.shutdownWeb},
@@ -135,6 +156,20 @@ func (s *server) openDatabase(ctx context.Context) (err error) {
 // runBackups takes the scheduled backups until ctx ends.
 func (s *server) runBackups(ctx context.Context) {
 	backup.Run(ctx, s.backupLook, s.cfg.Data, s.build.Version, backupSchedule(ctx, s.data.store), s.log)
+}
+
+// runUpkeep deletes history past its retention and keeps the query
+// planner's statistics current, hourly, until ctx ends.
+func (s *server) runUpkeep(ctx context.Context) {
+	upkeep.Run(ctx, upkeep.Config{Store: s.data.store, Pruners: s.pruners(), Logger: s.log})
+}
+
+// pruners are the kinds of history with a retention of their own.
+func (s *server) pruners() []upkeep.Pruner {
+	return []upkeep.Pruner{
+		{What: "import rows", Prune: s.crowds.PruneImportRows},
+		{What: "score history", Prune: s.scores.PruneHistory},
+	}
 }
 
 func (s *server) openPlatform(ctx context.Context) (err error) {

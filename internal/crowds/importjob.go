@@ -13,6 +13,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/importfile"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/upkeep"
 )
 
 // An import job moves each valid row through the platform in phases,
@@ -270,8 +271,16 @@ func (s *Service) runImport(ctx context.Context, t *jobs.Task) error {
 	if _, err := s.Refresh(ctx, im.CrowdID, db.Crowd{GroupID: im.CrowdID, Name: im.CrowdName}); err != nil {
 		s.log.Warn("refresh the crowd after an import", "crowd", im.CrowdID, "error", err)
 	}
+	if im.Counts.Total >= bigImport {
+		// Its rows moved the tables' sizes a long way.
+		upkeep.AfterBigChange(ctx, s.cfg.Store, s.log.With("import", im.ID), "an import")
+	}
 	return nil
 }
+
+// bigImport is the file size, in rows, after which an import refreshes the
+// query planner's statistics when it ends.
+const bigImport = 10_000
 
 // save counts the rows from their states and saves the job's progress.
 func (r *importRun) save(ctx context.Context, checkpoint string) error {

@@ -65,7 +65,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	read, err := openPool(path, max(4, runtime.NumCPU()))
+	read, err := openPool(path, max(readers, runtime.NumCPU()))
 	if err != nil {
 		write.Close()
 		return nil, err
@@ -98,6 +98,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // wrapper that explains every query it runs.
 var driverName = "sqlite"
 
+// Memory per connection (issue 18). Each connection keeps a page cache of
+// its own; the file's pages are in the kernel's cache anyway, so a larger
+// one saves a read syscall per page, not a disk read. Measured at 100,000
+// leads (docs/performance.md, "Memory"): 16 MiB per connection made a
+// board miss no faster than 2 MiB and grew RSS by tens of MB across the
+// five connections, so each keeps cacheKiB. Memory-mapped I/O stays off:
+// it would count the whole file, as it is read, in the process's RSS.
+const (
+	cacheKiB        = 2048
+	sqliteHeapLimit = 24 << 20
+	readers         = 4 // the read pool's connections: concurrent readers under WAL
+)
+
 func openPool(path string, conns int) (*sql.DB, error) {
 	q := url.Values{}
 	// busy_timeout first so the other pragmas already wait instead of failing.
@@ -105,6 +118,12 @@ func openPool(path string, conns int) (*sql.DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cacheKiB))
+	q.Add("_pragma", "mmap_size(0)")
+	// All of SQLite's memory in the process (caches, sorts, statements),
+	// over which it frees cache pages before taking more: a burst of
+	// deep, sorted list pages left 40 MB of it behind without a bound.
+	q.Add("_pragma", fmt.Sprintf("soft_heap_limit(%d)", sqliteHeapLimit))
 	q.Set("_txlock", "immediate")
 	pool, err := sql.Open(driverName, "file:"+path+"?"+q.Encode())
 	if err != nil {

@@ -62,6 +62,9 @@ type Import struct {
 	ValidatedAt   int64
 	StartedAt     int64
 	SeenAt        int64
+	// RowsPrunedAt is when the row records were deleted past their
+	// retention (their counts kept); 0 while they are there.
+	RowsPrunedAt int64
 	// From the job: its state ("" before it exists) and when it finished.
 	JobState      string
 	JobFinishedAt int64
@@ -109,7 +112,7 @@ const importColumns = `i.id, i.user_id, COALESCE(NULLIF(u.display_name, ''), u.u
 	i.preview, i.identity_type, i.rows_total, i.rows_empty, i.rows_invalid, i.rows_duplicate, i.rows_valid,
 	i.rows_title, i.lines_total, i.rows_multiline, i.multiline_rows, i.invalid_reasons,
 	i.crowd_id, i.crowd_name, i.crowd_new, i.create_missing, COALESCE(i.job_id, 0), COALESCE(i.validate_job_id, 0),
-	i.validate_error, i.phases, i.created_at, i.validated_at, i.started_at, i.seen_at, COALESCE(j.state, ''), COALESCE(j.finished_at, 0)
+	i.validate_error, i.phases, i.created_at, i.validated_at, i.started_at, i.seen_at, i.rows_pruned_at, COALESCE(j.state, ''), COALESCE(j.finished_at, 0)
 	FROM imports i LEFT JOIN users u ON u.id = i.user_id LEFT JOIN jobs j ON j.id = i.job_id`
 
 func scanImport(row interface{ Scan(...any) error }) (Import, error) {
@@ -120,7 +123,7 @@ func scanImport(row interface{ Scan(...any) error }) (Import, error) {
 		&im.FileSHA256, &im.Format, &im.Encoding, &im.Delimiter, &im.Sheet, &im.HeaderRow, &header, &mapping, &im.Preview,
 		&im.IdentityType, &c.Total, &c.Empty, &c.Invalid, &c.Duplicate, &c.Valid, &c.Title, &c.Lines, &c.Multiline, &multiline, &reasons,
 		&im.CrowdID, &im.CrowdName, &im.CrowdNew, &im.CreateMissing, &im.JobID, &im.ValidateJobID, &im.ValidateError, &im.Phases,
-		&im.CreatedAt, &im.ValidatedAt, &im.StartedAt, &im.SeenAt, &im.JobState, &im.JobFinishedAt)
+		&im.CreatedAt, &im.ValidatedAt, &im.StartedAt, &im.SeenAt, &im.RowsPrunedAt, &im.JobState, &im.JobFinishedAt)
 	if err != nil {
 		return Import{}, err
 	}
@@ -480,7 +483,8 @@ func (s *Store) SetImportPhases(ctx context.Context, id int64, phases string) er
 // import_rows_phase index, so the count reads the index alone, in order.
 func (s *Store) ImportPhaseCounts(ctx context.Context, id int64) (map[string]int64, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT state, created, reason, COUNT(*) FROM import_rows INDEXED BY import_rows_phase
-		WHERE import_id = ? GROUP BY state, created, reason`, id)
+		WHERE import_id = ? GROUP BY state, created, reason
+		UNION ALL SELECT state, created, reason, n FROM import_row_tallies WHERE import_id = ?`, id, id)
 	if err != nil {
 		return nil, fmt.Errorf("db: import %d phase counts: %w", id, err)
 	}
@@ -596,14 +600,17 @@ func (s *Store) MarkAlreadyMembers(ctx context.Context, id int64, uuids []string
 
 // ImportStateCounts counts an import's rows per state.
 func (s *Store) ImportStateCounts(ctx context.Context, id int64) (map[string]int64, error) {
-	return s.queryCounts(ctx, fmt.Sprintf("import %d counts", id), `SELECT state, COUNT(*) FROM import_rows WHERE import_id = ? GROUP BY state`, id)
+	return s.queryCounts(ctx, fmt.Sprintf("import %d counts", id), `SELECT state, SUM(n) FROM (
+		SELECT state, COUNT(*) AS n FROM import_rows WHERE import_id = ? GROUP BY state
+		UNION ALL SELECT state, n FROM import_row_tallies WHERE import_id = ?) GROUP BY state`, id, id)
 }
 
 // ImportReasonCounts counts an import's rows in state per reason (the
 // validation step's "invalid by reason").
 func (s *Store) ImportReasonCounts(ctx context.Context, id int64, state string) (map[string]int64, error) {
-	return s.queryCounts(ctx, fmt.Sprintf("import %d reasons", id),
-		`SELECT reason, COUNT(*) FROM import_rows WHERE import_id = ? AND state = ? GROUP BY reason`, id, state)
+	return s.queryCounts(ctx, fmt.Sprintf("import %d reasons", id), `SELECT reason, SUM(n) FROM (
+		SELECT reason, COUNT(*) AS n FROM import_rows WHERE import_id = ? AND state = ? GROUP BY reason
+		UNION ALL SELECT reason, n FROM import_row_tallies WHERE import_id = ? AND state = ?) GROUP BY reason`, id, state, id, state)
 }
 
 // ImportedIdentities maps uuids to the identity values imports resolved

@@ -122,13 +122,17 @@ func (s *Store) Job(ctx context.Context, id int64) (Job, error) {
 	return j, nil
 }
 
-// PendingJobs are the queued and running jobs of kind, oldest first.
+// PendingJobs are the jobs of kind that will run by themselves, oldest
+// first: queued, running, or waiting for a known time (a quota's reset).
 // Services that run one job of a kind at a time use it to join the job
-// under way instead of queueing another (a paused job does not count: it
-// may stay paused for as long as its owner likes).
+// under way instead of queueing another: a sync asked for every five
+// minutes while one waits for midnight is that one, not a pile of new
+// ones all resuming at the reset. A job a user paused does not count: it
+// may stay paused for as long as its owner likes.
 func (s *Store) PendingJobs(ctx context.Context, kind string) ([]Job, error) {
 	jobs, err := s.queryJobs(ctx, `SELECT `+jobColumns+`
-		WHERE j.kind = ? AND j.state IN ('queued','running') ORDER BY j.id`, kind)
+		WHERE j.kind = ? AND (j.state IN ('queued','running') OR j.state = 'paused' AND j.resume_at > 0)
+		ORDER BY j.id`, kind)
 	if err != nil {
 		return nil, fmt.Errorf("db: pending %s jobs: %w", kind, err)
 	}

@@ -39,10 +39,28 @@ type rig struct {
 
 func newRig(t *testing.T, cfg Config) *rig {
 	t.Helper()
+	return newRigOn(t, cfg, rigSetup{})
+}
+
+// rigSetup varies the rig: a clock shared by the sandbox, the client, the
+// store and the service, and a catalog for the sandbox alone (so it can
+// enforce limits the client does not know of, as a platform does).
+type rigSetup struct {
+	now            func() time.Time
+	sandboxCatalog jing.Catalog
+}
+
+func newRigOn(t *testing.T, cfg Config, setup rigSetup) *rig {
+	t.Helper()
 	r := &rig{t: t}
 	cat := fastCatalog(t)
-	r.sb = fixture.Sandbox(t, sandbox.Config{Seed: 1, Persons: 200, Leads: 40, Catalog: cat})
+	sbCat := cat
+	if !setup.sandboxCatalog.IsZero() {
+		sbCat = setup.sandboxCatalog
+	}
+	r.sb = fixture.Sandbox(t, sandbox.Config{Seed: 1, Persons: 200, Leads: 40, Catalog: sbCat, Now: setup.now})
 	r.client = fixture.Client(t, r.sb.URL, cat, fixture.Attempts(2), func(c *jing.Config) {
+		c.Now = setup.now
 		c.Audit = func(_ context.Context, rec jing.WriteRecord) {
 			r.mu.Lock()
 			r.audits = append(r.audits, rec)
@@ -50,6 +68,10 @@ func newRig(t *testing.T, cfg Config) *rig {
 		}
 	})
 	r.store = fixture.Store(t)
+	if setup.now != nil {
+		r.store.SetClock(setup.now)
+		cfg.Now = setup.now
+	}
 	r.start(cfg)
 	return r
 }
@@ -127,6 +149,11 @@ func TestFullThenIncrementalSync(t *testing.T) {
 	st, _ := r.store.LeadSync(ctx)
 	if st.Connection != "sandbox" || st.FullSyncedAt == 0 || st.HighWater == 0 {
 		t.Fatalf("sync state %+v", st)
+	}
+	// The planner's statistics describe the copy the sync filled, not the
+	// empty table of before.
+	if n, ok, err := r.store.StatisticsRows(ctx, "leads"); err != nil || !ok || n != 40 {
+		t.Fatalf("planner statistics for leads after a full sync: %d rows (present %v, %v); want 40", n, ok, err)
 	}
 	// The copy is the platform's lead, custom fields included.
 	l, next := r.openLead()

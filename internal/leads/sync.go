@@ -10,6 +10,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/upkeep"
 )
 
 // checkpoint is where a sync got to. leads.list pages in creation order,
@@ -93,7 +94,24 @@ func (run *syncRun) all(ctx context.Context) error {
 	if run.p.Full {
 		st.FullSyncedAt = now
 	}
-	return run.s.store.SaveLeadSync(ctx, st)
+	if err := run.s.store.SaveLeadSync(ctx, st); err != nil {
+		return err
+	}
+	if run.p.Full || run.t.Counts().Done >= bigSync {
+		run.refreshStatistics(ctx)
+	}
+	return nil
+}
+
+// bigSync is how many leads an incremental sync writes before the planner's
+// statistics are worth refreshing at its end, as after every full sync.
+const bigSync = 10_000
+
+// refreshStatistics lets the query planner see the copy as it now is (the
+// board's filters choose their indexes by these statistics) and returns
+// the memory the sync used.
+func (run *syncRun) refreshStatistics(ctx context.Context) {
+	upkeep.AfterBigChange(ctx, run.s.store, run.s.log.With("job", run.t.ID()), "a lead sync")
 }
 
 // walk lists the leads page by page from the checkpoint, writing each page

@@ -2,12 +2,10 @@ package webhooks
 
 import (
 	"context"
-	"errors"
-	"strconv"
 	"time"
 
-	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n/msg"
+	"github.com/jingdesk/jingdesk/internal/retention"
 )
 
 // Retention is how long stored events are kept after they arrived, in
@@ -23,14 +21,14 @@ type Retention struct {
 var DefaultRetention = Retention{AppliedDays: 30, FailedDays: 30}
 
 // MaxRetentionDays bounds a setting (ten years).
-const MaxRetentionDays = 3650
+const MaxRetentionDays = retention.MaxDays
 
 // ErrRetention refuses a retention outside 0..MaxRetentionDays.
 var ErrRetention = msg.Refuse(msg.Invalid, "live.retention.invalid", msg.Int("Max", MaxRetentionDays))
 
-const (
-	keepAppliedKey = "webhooks.keep_applied_days"
-	keepFailedKey  = "webhooks.keep_failed_days"
+var (
+	keepApplied = retention.Setting{Key: "webhooks.keep_applied_days", Default: DefaultRetention.AppliedDays}
+	keepFailed  = retention.Setting{Key: "webhooks.keep_failed_days", Default: DefaultRetention.FailedDays}
 )
 
 // pruneEvery is how often the worker deletes events past their retention.
@@ -38,31 +36,23 @@ const pruneEvery = time.Hour
 
 // Retention reads the setting (the default when none was saved).
 func (s *Service) Retention(ctx context.Context) (Retention, error) {
-	r := DefaultRetention
-	for key, dst := range map[string]*int{keepAppliedKey: &r.AppliedDays, keepFailedKey: &r.FailedDays} {
-		v, err := s.cfg.Store.Setting(ctx, key)
-		if errors.Is(err, db.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return r, err
-		}
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 && n <= MaxRetentionDays {
-			*dst = n
-		}
+	applied, err := keepApplied.Days(ctx, s.cfg.Store)
+	if err != nil {
+		return DefaultRetention, err
 	}
-	return r, nil
+	failed, err := keepFailed.Days(ctx, s.cfg.Store)
+	return Retention{AppliedDays: applied, FailedDays: failed}, err
 }
 
 // SaveRetention stores the setting; the next prune applies it.
 func (s *Service) SaveRetention(ctx context.Context, r Retention) error {
-	if r.AppliedDays < 0 || r.AppliedDays > MaxRetentionDays || r.FailedDays < 0 || r.FailedDays > MaxRetentionDays {
+	if !retention.Valid(r.AppliedDays) || !retention.Valid(r.FailedDays) {
 		return ErrRetention
 	}
-	if err := s.cfg.Store.SetSetting(ctx, keepAppliedKey, strconv.Itoa(r.AppliedDays)); err != nil {
+	if err := keepApplied.Save(ctx, s.cfg.Store, r.AppliedDays); err != nil {
 		return err
 	}
-	return s.cfg.Store.SetSetting(ctx, keepFailedKey, strconv.Itoa(r.FailedDays))
+	return keepFailed.Save(ctx, s.cfg.Store, r.FailedDays)
 }
 
 // Prune deletes the events past their retention and says how many.
@@ -71,12 +61,9 @@ func (s *Service) Prune(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	now := s.cfg.Now()
 	cutoff := func(days int) int64 {
-		if days == 0 {
-			return 0
-		}
-		return now.AddDate(0, 0, -days).Unix()
+		c, _ := retention.Cutoff(s.cfg.Now(), days) // 0: keep them all
+		return c
 	}
 	n, err := s.cfg.Store.PruneWebhookEvents(ctx, cutoff(r.AppliedDays), cutoff(r.FailedDays))
 	if n > 0 {

@@ -256,6 +256,9 @@ type Progress struct {
 	CanResume   bool
 	CanCancel   bool
 	CanDownload bool
+	// RowsPrunedAt is when the rows were deleted past their retention
+	// (the counts stay; nothing left to download); 0 while they are there.
+	RowsPrunedAt int64
 }
 
 // Path is an import's address, or one of its actions'.

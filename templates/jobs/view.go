@@ -29,12 +29,19 @@ type Row struct {
 	StartedAt   int64
 	UpdatedAt   int64
 	FinishedAt  int64
-	Error       string
+	// WaitUntil is when a job waiting for a known time (the platform's
+	// daily quota resets at China's midnight) resumes by itself; 0 for a
+	// job a user paused, or one not waiting. Error then says why it waits.
+	WaitUntil int64
+	Error     string
 	// What the viewing user may do with it now.
 	CanPause, CanResume, CanCancel bool
 	// Notice explains a refused action on the row itself.
 	Notice string
 }
+
+// Waiting reports whether the job is paused until a time it resumes at by itself.
+func (r Row) Waiting() bool { return r.State == "paused" && r.WaitUntil > 0 }
 
 // Active reports whether the job is unfinished.
 func (r Row) Active() bool { return r.State == "queued" || r.State == "running" || r.State == "paused" }
@@ -126,6 +133,9 @@ func stateBadge(r Row) string {
 func stateLabel(ctx context.Context, r Row) string {
 	if r.Requested != "" {
 		return ui.T(ctx, "jobs.requested."+r.Requested)
+	}
+	if r.Waiting() {
+		return ui.T(ctx, "jobs.state.waiting")
 	}
 	return ui.T(ctx, "jobs.state."+r.State)
 }
