@@ -38,6 +38,7 @@ func auditPage(t *testing.T, c *client, path string) (string, []string) {
 }
 
 func TestAuditLogShowsSignInsAndAccountChangesNewestFirst(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	alice := h.addUser("alice", db.RoleViewer)
@@ -59,6 +60,7 @@ func TestAuditLogShowsSignInsAndAccountChangesNewestFirst(t *testing.T) {
 }
 
 func TestAuditFiltersByOutcomeActionGroupAndUsername(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, root := h.addEnglishAdmin("root")
 	alice := h.addUser("alice", db.RoleViewer)
@@ -101,6 +103,7 @@ func TestAuditFiltersByOutcomeActionGroupAndUsername(t *testing.T) {
 }
 
 func TestAuditPagingWalksEveryEntryOnceAndKeepsTheFilter(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	ctx := context.Background()
@@ -152,6 +155,7 @@ func TestAuditPagingWalksEveryEntryOnceAndKeepsTheFilter(t *testing.T) {
 }
 
 func TestAuditLogEscapesHTMLFromUsers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	admin.post("/settings/users", url.Values{"username": {"<b>eve"}, "display_name": {"<script>alert(1)</script>"},
@@ -172,6 +176,7 @@ func TestAuditLogEscapesHTMLFromUsers(t *testing.T) {
 }
 
 func TestAuditLogIsForAdministratorsOnly(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	if rec := h.login("mia").get("/settings/audit"); rec.Code != http.StatusForbidden {

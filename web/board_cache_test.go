@@ -41,6 +41,7 @@ func onBoardIn(body, uuid, status string) bool {
 // A move through the handler shows on the next board at once, and once
 // the TTL has passed the ages are drawn anew.
 func TestBoardCacheFollowsMovesAndExpires(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	from, to := pipe[0].ID, pipe[1].ID
 	l := rig.leadIn(bt, from)
@@ -67,6 +68,7 @@ func TestBoardCacheFollowsMovesAndExpires(t *testing.T) {
 // A write to the copy that does not go through the board (a sync's
 // upsert) shows at once too.
 func TestBoardCacheFollowsStoreWrites(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	c.get("/leads/board")
@@ -86,6 +88,7 @@ func TestBoardCacheFollowsStoreWrites(t *testing.T) {
 // A viewer and a marketer each get their own body: the viewer's has no
 // move controls, whoever asked first.
 func TestBoardCacheKeepsRolesApart(t *testing.T) {
+	t.Parallel()
 	h, _ := newBoardHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	h.addUser("mia", db.RoleMarketer)
@@ -102,6 +105,7 @@ func TestBoardCacheKeepsRolesApart(t *testing.T) {
 
 // Every CSRF token on a cached board is the requesting session's own.
 func TestBoardCacheCarriesEachSessionsToken(t *testing.T) {
+	t.Parallel()
 	h, _ := newBoardHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("max", db.RoleMarketer)
@@ -130,6 +134,7 @@ func TestBoardCacheCarriesEachSessionsToken(t *testing.T) {
 
 // Two filters are kept apart.
 func TestBoardCacheKeepsFiltersApart(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	searched := "/leads/board?q=" + url.QueryEscape(l.Company)
@@ -159,6 +164,7 @@ func TestBoardCacheKeepsFiltersApart(t *testing.T) {
 // The cache holds at most boardCacheMax bodies, dropping the oldest, and
 // forgets expired ones.
 func TestBoardCacheBoundsItsSize(t *testing.T) {
+	t.Parallel()
 	bc := newBoardCache()
 	now := time.Unix(1_790_000_000, 0)
 	key := func(i int) boardKey { return boardKey{version: int64(i)} }

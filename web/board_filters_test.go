@@ -74,6 +74,7 @@ func wantBoardCounts(t *testing.T, h *harness, c *client, path string, lf db.Lea
 }
 
 func TestBoardFiltersNarrowTheColumns(t *testing.T) {
+	t.Parallel()
 	h, _, c, bt, items := boardAsMarketer(t)
 	var pipe []string
 	for _, it := range items {
@@ -166,6 +167,7 @@ func TestBoardFiltersNarrowTheColumns(t *testing.T) {
 
 // Load more asks for the next page under the same filter.
 func TestBoardLoadMoreKeepsTheFilter(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -226,6 +228,7 @@ func TestBoardLoadMoreKeepsTheFilter(t *testing.T) {
 
 // The board⇄list toggle keeps the filters both understand.
 func TestBoardListToggleKeepsTheFilter(t *testing.T) {
+	t.Parallel()
 	h, _, c, bt, pipe := boardAsMarketer(t)
 	zone := boardZone(t)
 	mine := leadsOf(t, h, bt)
@@ -286,6 +289,7 @@ func TestBoardListToggleKeepsTheFilter(t *testing.T) {
 
 // Two boards differing only by the lead pool are cached apart.
 func TestBoardCacheKeepsPoolsApart(t *testing.T) {
+	t.Parallel()
 	h, _, c, bt, items := boardAsMarketer(t)
 	var pipe []string
 	for _, it := range items {

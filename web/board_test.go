@@ -178,6 +178,7 @@ func moveForm(bt, to string, seen int64, note string) url.Values {
 // page of cards each, no mobile or email on cards; /leads leads to it; a
 // search narrows every column.
 func TestBoardListsColumnsInPipelineOrderWithCounts(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -275,6 +276,7 @@ func TestBoardListsColumnsInPipelineOrderWithCounts(t *testing.T) {
 
 // Scrolling a column to its end loads its next page.
 func TestBoardColumnLoadsMore(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -331,6 +333,7 @@ func TestBoardColumnLoadsMore(t *testing.T) {
 // A move is sent to the platform; the answer lands the card in its new
 // column and updates the counts.
 func TestBoardMoveChangesThePlatform(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	from, to := pipe[0].ID, pipe[1].ID
 	l := rig.leadIn(bt, from)
@@ -377,6 +380,7 @@ func TestBoardMoveChangesThePlatform(t *testing.T) {
 // back in its column with the platform's message in the user's language,
 // nothing changed anywhere.
 func TestBoardMoveRefusedByThePlatform(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	r := rig.resolver()
 	from := pipe[0].ID
@@ -427,6 +431,7 @@ func containsStatus(items []refdata.Item, id string) bool {
 // Someone changed the lead on the platform after the copy was made: 409,
 // the card as it now is, and the move not written.
 func TestBoardMoveOfALeadChangedUpstream(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	if err := rig.platform().UpdateLeadStatus(context.Background(), l.UUID, pipe[2].ID); err != nil {
@@ -452,6 +457,7 @@ func TestBoardMoveOfALeadChangedUpstream(t *testing.T) {
 // A closing status needs a note: without one, 422 asking for it; with
 // one, the note becomes the lead's latest remark on the platform.
 func TestBoardMoveToAClosingStatusNeedsANote(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	board := c.get("/leads/board").Body.String()
 	invalid := rig.statusNamed(bt, "无效")
@@ -487,6 +493,7 @@ func TestBoardMoveToAClosingStatusNeedsANote(t *testing.T) {
 
 // Viewers see the board without any move control, and cannot post a move.
 func TestBoardViewerCannotMove(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -511,6 +518,7 @@ func TestBoardViewerCannotMove(t *testing.T) {
 
 // "Sync now" asks the leads service for a sync and comes back to the board.
 func TestBoardSyncNow(t *testing.T) {
+	t.Parallel()
 	h, _, c, bt, _ := boardAsMarketer(t)
 	body := c.get("/leads/board").Body.String()
 	if !strings.Contains(body, `data-testid="board-sync"`) || !strings.Contains(body, "本地副本更新于") {

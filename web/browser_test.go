@@ -80,12 +80,63 @@ type browser struct {
 
 func newBrowser(t *testing.T, h *harness) *browser {
 	t.Helper()
-	path := chromiumPath(t)
+	root := sharedChromium(t)
 	ts := httptest.NewServer(h.srv) // 127.0.0.1 on a free port
 	t.Cleanup(ts.Close)
-	profile := t.TempDir()
 
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), browserTestTimeout)
+	// Each test has a browser context of its own in the one Chromium
+	// (cookies, storage and cache apart, like a separate profile) and one
+	// tab in it; a second tab a test opens shares that context.
+	ctx, cancelTimeout := context.WithTimeout(root, browserTestTimeout)
+	tabCtx, cancelTab := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	// Cleanups run last-registered first: the tab and its context are
+	// closed before the server goes away.
+	t.Cleanup(func() {
+		cancelTab()
+		cancelTimeout()
+	})
+
+	b := &browser{t: t, base: ts.URL, ctx: tabCtx}
+	if err := chromedp.Listen(tabCtx, b.record); err != nil {
+		t.Fatalf("open a tab in Chromium: %v", err)
+	}
+	// The browser starts in English, whatever the machine's locale.
+	if _, err := chromedp.Call(tabCtx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
+		Headers: network.Headers{"Accept-Language": "en-US,en;q=0.9"},
+	}); err != nil {
+		t.Fatalf("set Accept-Language: %v", err)
+	}
+	return b
+}
+
+// chromium is the one headless Chromium the browser tests share: started
+// by the first test that needs it, stopped by TestMain after the last.
+// Starting a browser costs seconds of CPU; a browser context per test
+// keeps the tests as apart as a browser each did.
+var chromium struct {
+	once sync.Once
+	ctx  context.Context // the first tab's context: every test's tab is made from it
+	err  error
+	stop func()
+}
+
+// sharedChromium returns the shared browser's root context, starting it on
+// first use (or skips, or fails, as chromiumPath says).
+func sharedChromium(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath(t)
+	chromium.once.Do(func() { chromium.err = startChromium(path) })
+	if chromium.err != nil {
+		t.Fatalf("start Chromium (%s): %v", path, chromium.err)
+	}
+	return chromium.ctx
+}
+
+func startChromium(path string) error {
+	profile, err := os.MkdirTemp("", "jingdesk-chromium-")
+	if err != nil {
+		return err
+	}
 	// DefaultExecAllocatorOptions has --headless, --no-first-run,
 	// --disable-background-networking and --disable-sync already.
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -97,34 +148,42 @@ func newBrowser(t *testing.T, h *harness) *browser {
 		chromedp.UserDataDir(profile),
 		// A desktop window: below 900 px the sidebar folds to icons only.
 		chromedp.WindowSize(1366, 768),
-		// No name resolves: the only server this browser can reach is ours.
+		// No name resolves: the only servers this browser can reach are ours.
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
 		// Loopback test servers with httptest's certificate (a stand-in
 		// for a remote image host) are reached like any https site, so a
 		// test counts the requests they receive, not failed handshakes.
 		chromedp.Flag("ignore-certificate-errors", true),
+		// Tabs of tests running in parallel are all "in the background":
+		// their timers and rendering must not be throttled.
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
 	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
-	// Cleanups run last-registered first: the browser has exited (cancelAlloc
-	// waits for it) before its profile directory and the server go away.
-	t.Cleanup(func() {
-		cancelTab()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelFirst := chromedp.NewContext(allocCtx)
+	chromium.ctx = ctx
+	chromium.stop = func() {
+		cancelFirst() // the first context started the browser: this stops it and waits
 		cancelAlloc()
-		cancelTimeout()
-	})
+		os.RemoveAll(profile)
+	}
+	// The first Run starts the process.
+	if _, err := chromedp.Run(ctx, chromedp.Steps()); err != nil {
+		chromium.stop()
+		return err
+	}
+	return nil
+}
 
-	b := &browser{t: t, base: ts.URL, ctx: tabCtx}
-	if err := chromedp.Listen(tabCtx, b.record); err != nil {
-		t.Fatalf("start Chromium (%s): %v", path, err)
+// TestMain stops the shared Chromium, if a test started it, after the last
+// test has run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if chromium.stop != nil {
+		chromium.stop()
 	}
-	// The browser starts in English, whatever the machine's locale.
-	if _, err := chromedp.Call(tabCtx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
-		Headers: network.Headers{"Accept-Language": "en-US,en;q=0.9"},
-	}); err != nil {
-		t.Fatalf("set Accept-Language: %v", err)
-	}
-	return b
+	os.Exit(code)
 }
 
 // record runs in the tab's event loop: it must only append, under the lock.
@@ -368,6 +427,7 @@ func (b *browser) wantNav(lang string) {
 
 // a) First run: setup, sign out, sign in, switch language, sign out.
 func TestBrowserFirstRunSignInAndLanguage(t *testing.T) {
+	t.Parallel()
 	const token = "first-run-token-0123456789"
 	h := newHarness(t, withSetupToken(token))
 	b := newBrowser(t, h)
@@ -496,6 +556,7 @@ func signedInChinese(t *testing.T, opts ...harnessOption) *browser {
 
 // b) The layout renders at the two desktop sizes people use.
 func TestBrowserLayoutAtDesktopSizes(t *testing.T) {
+	t.Parallel()
 	b := signedInChinese(t)
 	dir := screenshotDir(t)
 	for _, size := range [][2]int{{1366, 768}, {1920, 1080}} {
@@ -508,6 +569,7 @@ func TestBrowserLayoutAtDesktopSizes(t *testing.T) {
 
 // The README's picture: the signed-in Leads page, 1366×768, in Chinese.
 func TestBrowserReadmeScreenshot(t *testing.T) {
+	t.Parallel()
 	// The README shows the daily view: the pipeline board, in Chinese,
 	// on the sandbox, as a marketer sees it.
 	h, _, b := boardBrowser(t)
@@ -530,6 +592,7 @@ var htmxVersion = regexp.MustCompile(`htmx\.org (\S+)`)
 // c) No CSP violations or script errors on any page; htmx is loaded and
 // app.js puts the CSRF token on its requests.
 func TestBrowserNoCSPViolationsAndHtmxSendsCSRF(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := h.addUser("mia", db.RoleMarketer)
 	b := newBrowser(t, h)
@@ -630,6 +693,7 @@ func header(h network.Headers, name string) string {
 // d) A session that ended in another tab: the next htmx request gets 401
 // and app.js takes the browser to the sign-in page, which leads back.
 func TestBrowserExpiredSessionSendsHtmxToLogin(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	b := newBrowser(t, h)

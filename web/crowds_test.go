@@ -31,6 +31,7 @@ func crowdIDs(body string) []string {
 }
 
 func TestCrowdListShowsTheDemoCrowdsWithCountsAndSearches(t *testing.T) {
+	t.Parallel()
 	h, _ := newCrowdsHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -92,6 +93,7 @@ func TestCrowdListShowsTheDemoCrowdsWithCountsAndSearches(t *testing.T) {
 }
 
 func TestCrowdListPagesAndShowsAnEmptyState(t *testing.T) {
+	t.Parallel()
 	h, _ := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -131,6 +133,7 @@ func TestCrowdListPagesAndShowsAnEmptyState(t *testing.T) {
 }
 
 func TestCrowdViewerIsRefusedEveryWrite(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -171,6 +174,7 @@ func firstCrowd(t *testing.T, h *harness) db.Crowd {
 var locationCrowd = regexp.MustCompile(`^/crowds/(\d+)$`)
 
 func TestCrowdCreateRenameAndDelete(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -288,6 +292,7 @@ func uuids(ps []sandbox.SamplePerson) []string {
 }
 
 func TestCrowdUnknownIDIsNotFound(t *testing.T) {
+	t.Parallel()
 	h, _ := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -302,6 +307,7 @@ func TestCrowdUnknownIDIsNotFound(t *testing.T) {
 }
 
 func TestCrowdMembersPageThroughWithImportedIdentities(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	mia := h.addUser("mia", db.RoleMarketer)
 	h.addUser("vic", db.RoleViewer)
@@ -378,6 +384,7 @@ func TestCrowdMembersPageThroughWithImportedIdentities(t *testing.T) {
 }
 
 func TestCrowdStaleListRefreshesInTheBackground(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -422,6 +429,7 @@ func TestCrowdStaleListRefreshesInTheBackground(t *testing.T) {
 // delete it, or confirming, goes back to the list, which no longer has it,
 // saying so by name.
 func TestCrowdGoneFromThePlatformIsSaidByName(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -457,6 +465,7 @@ func TestCrowdGoneFromThePlatformIsSaidByName(t *testing.T) {
 // The crowds and imports pages need the crowds service: a server without
 // it is refused at start, naming it, rather than failing on a page.
 func TestTheServerNeedsTheCrowdsService(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	d := h.srv.Deps
 	d.Crowds = nil

@@ -84,6 +84,7 @@ func emailForm(name, subject, mailbox string, crowd int64) url.Values {
 const markedEmail = `<html><body><h1 id="email-marker-7f3a">双十一预热</h1><p>{name}您好</p></body></html>`
 
 func TestEmailDraftWithPastedHTMLAndWithAnUploadedFile(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -160,6 +161,7 @@ func TestEmailDraftWithPastedHTMLAndWithAnUploadedFile(t *testing.T) {
 }
 
 func TestEmailRefusalsKeepWhatWasTypedAndOnlyVerifiedMailboxesSend(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -214,6 +216,7 @@ func TestEmailRefusalsKeepWhatWasTypedAndOnlyVerifiedMailboxesSend(t *testing.T)
 }
 
 func TestEmailPreviewHasItsOwnStrictHeaders(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("vic", db.RoleViewer)
@@ -259,6 +262,7 @@ func zoneTime(h *harness, at time.Time) string {
 }
 
 func TestEmailScheduledIsConfirmedChangedOnThePlatformThenDeleted(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -362,6 +366,7 @@ func userNamed(t *testing.T, h *harness, name string) *db.User {
 }
 
 func TestEmailFunnelGeometry(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in   []int64
 		want []float64
@@ -380,6 +385,7 @@ func TestEmailFunnelGeometry(t *testing.T) {
 }
 
 func TestEmailFunnelIsDrawnFromTheCounts(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	vic := h.addUser("vic", db.RoleViewer)
 	mb, _ := mailboxes(t, rig)
@@ -411,6 +417,7 @@ func TestEmailFunnelIsDrawnFromTheCounts(t *testing.T) {
 }
 
 func TestEmailViewerCannotCreateOrChange(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("vic", db.RoleViewer)

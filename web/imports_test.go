@@ -112,6 +112,7 @@ func countIn(t *testing.T, body, id string) int64 {
 // The preview shows the rows as decoded: a GBK file is detected and reads
 // correctly; read as UTF-8 it shows the replacement characters.
 func TestImportPreviewShowsRowsAsDecoded(t *testing.T) {
+	t.Parallel()
 	h, _ := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -185,6 +186,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // Files that cannot be imported are refused on the upload page with what
 // is wrong; an oversized body is refused before it is read.
 func TestImportUploadRefusals(t *testing.T) {
+	t.Parallel()
 	h := newSmallUploadHarness(t, 1024)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -268,6 +270,7 @@ func validate(t *testing.T, c *client, id int64, form url.Values) {
 }
 
 func TestImportValidationSummaryAndRejectedReport(t *testing.T) {
+	t.Parallel()
 	h, _ := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -337,6 +340,7 @@ func personsCSV(mobiles []string) []byte {
 }
 
 func TestImportRunsIntoANewCrowd(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -454,6 +458,7 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 // Viewers look but cannot upload, start or download; another marketer
 // cannot take over someone's import.
 func TestImportAccess(t *testing.T) {
+	t.Parallel()
 	h, _ := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("max", db.RoleMarketer)

@@ -104,6 +104,7 @@ func mustNotContain(t *testing.T, body string, unwanted ...string) {
 }
 
 func TestJobsPageListsActiveJobsFirstWithLiveProgress(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	finished := h.addJob(users["bob"], "Import spring fair", db.JobDone)
 	running := h.addJob(users["mia"], "Sync leads", db.JobRunning)
@@ -131,12 +132,14 @@ func TestJobsPageListsActiveJobsFirstWithLiveProgress(t *testing.T) {
 }
 
 func TestJobsPageWithoutJobsSaysWhatWillAppear(t *testing.T) {
+	t.Parallel()
 	h, _ := jobHarness(t)
 	body := h.login("mia").get("/jobs").Body.String()
 	mustContain(t, body, `data-testid="empty-state"`, "No background jobs yet", "Syncing leads from the platform")
 }
 
 func TestJobsTablePollsOnlyWhileAJobIsQueuedOrRunning(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	c := h.login("mia")
 	polls := func() bool {
@@ -173,6 +176,7 @@ func TestJobsTablePollsOnlyWhileAJobIsQueuedOrRunning(t *testing.T) {
 }
 
 func TestMarketerPausesResumesAndCancelsOwnJobs(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	c := h.login("mia")
 	queued := h.addJob(users["mia"], "Send SMS", db.JobQueued)
@@ -220,6 +224,7 @@ func TestMarketerPausesResumesAndCancelsOwnJobs(t *testing.T) {
 }
 
 func TestMarketerCannotActOnSomeoneElsesJob(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	theirs := h.addJob(users["bob"], "Bob's import", db.JobQueued)
 	mine := h.addJob(users["mia"], "Mia's import", db.JobQueued)
@@ -251,6 +256,7 @@ func snapshotJobs(t *testing.T, h *harness) string {
 }
 
 func TestAdminActsOnAnyJobAndPlainFormsComeBackWithAMessage(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	paused := h.addJob(users["mia"], "Weekly sync", db.JobPaused)
 	running := h.addJob(users["bob"], "Email blast", db.JobRunning)
@@ -277,6 +283,7 @@ func TestAdminActsOnAnyJobAndPlainFormsComeBackWithAMessage(t *testing.T) {
 }
 
 func TestViewerSeesJobsButMayNotAct(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	j := h.addJob(users["mia"], "Sync leads", db.JobQueued)
 	c := h.login("vic")
@@ -294,6 +301,7 @@ func TestViewerSeesJobsButMayNotAct(t *testing.T) {
 }
 
 func TestActionOnAFinishedJobIsRefusedOnItsRow(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	j := h.addJob(users["mia"], "Old import", db.JobDone)
 	rec := h.login("mia").post(jobPath(j, "pause"), nil, htmx())
@@ -313,6 +321,7 @@ func TestActionOnAFinishedJobIsRefusedOnItsRow(t *testing.T) {
 }
 
 func TestJobPageShowsItsItemErrorsAndPollsWhileLive(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	running := h.addJob(users["mia"], "Send SMS", db.JobRunning)
 	h.progress(running, db.JobProgress{Total: 10, Done: 3, Failed: 2, Errors: []db.JobError{
@@ -351,6 +360,7 @@ func (brokenRunner) Act(context.Context, jobs.Actor, jobs.Action, int64) (db.Job
 // A failure that is not a refusal is an error page, without its Go text,
 // and not recorded as a refusal the user met.
 func TestARunnerFailureIsAnErrorNotARefusal(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(d *Deps) { d.Jobs = brokenRunner{} })
 	h.addUser("root", db.RoleAdmin)
 	rec := h.login("root").post("/jobs/1/pause", nil)

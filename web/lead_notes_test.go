@@ -33,6 +33,7 @@ func noteForm(note string, seen int64) url.Values {
 // A note reaches the platform and the copy, with the card answered for
 // htmx and a flash for a plain post; the page shows it.
 func TestLeadNoteAdded(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	page := c.get(leadsview.LeadPath(l.UUID)).Body.String()
@@ -73,6 +74,7 @@ func TestLeadNoteAdded(t *testing.T) {
 
 // An empty or too long note is 422 with the text kept; nothing is written.
 func TestLeadNoteValidation(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	before := rig.platformLead(l.UUID).LatestRemark
@@ -105,6 +107,7 @@ func TestLeadNoteValidation(t *testing.T) {
 // A lead that changed on the platform: 409 with its current note, the
 // text kept, and nothing written.
 func TestLeadNoteChangedUpstream(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	before := rig.platformLead(l.UUID).LatestRemark
@@ -140,6 +143,7 @@ func TestLeadNoteChangedUpstream(t *testing.T) {
 
 // Viewers see the note but no form; their post is 403.
 func TestLeadNoteViewer(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	ls, _, err := h.store.ListLeads(context.Background(), db.LeadFilter{Limit: 50})
 	if err != nil {
@@ -172,6 +176,7 @@ func TestLeadNoteViewer(t *testing.T) {
 
 // A failing platform: 422 with the translated error and the text kept.
 func TestLeadNotePlatformRefusal(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	rig.ref.sandbox().SetFaults(sandbox.Faults{ErrorRate: 1})

@@ -34,6 +34,7 @@ func fieldValue(t *testing.T, body, code string) (string, bool) {
 // ids: select options, members, the status with its pipeline position;
 // the card on the board links to it.
 func TestLeadPageShowsResolvedNames(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	r := rig.resolver()
 	checked, paths := 0, 0
@@ -95,6 +96,7 @@ func TestLeadPageShowsResolvedNames(t *testing.T) {
 
 // A move through the board shows in the page's history; an unknown lead is 404.
 func TestLeadPageHistoryAndNotFound(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	wantStatus(t, c.post(leadsview.MovePath(l.UUID), moveForm(bt, pipe[1].ID, l.UpdatedAt, ""), htmx()), http.StatusOK)
@@ -108,6 +110,7 @@ func TestLeadPageHistoryAndNotFound(t *testing.T) {
 
 // Viewers see mobile and email masked, and no forms; their posts are 403.
 func TestLeadPageMasksContactsForViewers(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -144,6 +147,7 @@ func TestLeadPageMasksContactsForViewers(t *testing.T) {
 // platform does not know has no consent on record; a failing platform is
 // a translated message.
 func TestLeadPagePrivacyAndScores(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	ls, _, err := h.store.ListLeads(context.Background(), db.LeadFilter{Limit: 60})
 	if err != nil {
@@ -196,6 +200,7 @@ func TestLeadPagePrivacyAndScores(t *testing.T) {
 
 // "View on the platform" answers the sandbox's link.
 func TestLeadPageLink(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	body := c.get(leadsview.LeadPath(l.UUID)+"/link", htmx()).Body.String()
@@ -212,6 +217,7 @@ func TestLeadPageLink(t *testing.T) {
 // The owner changes on the platform and in the copy, audited; a lead that
 // changed upstream is shown as it is now and nothing is written.
 func TestLeadPageOwnerAndCollaborators(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	var other, collab string
@@ -286,6 +292,7 @@ func editForm(l db.Lead, r *refdata.Resolver, change map[string]string) url.Valu
 // the platform; a field the platform cannot write is never sent; a good
 // edit reaches the platform and the copy.
 func TestLeadEditForm(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	r := rig.resolver()
 	l := rig.leadIn(bt, pipe[0].ID)
@@ -377,6 +384,7 @@ func TestLeadEditForm(t *testing.T) {
 // The create form makes the lead on the platform and in the copy; a name
 // is required before the platform is asked.
 func TestLeadCreateForm(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	wantStatus(t, c.get(leadsview.NewLeadURL(bt)), http.StatusOK)
 	form := url.Values{"name": {""}, "mobile": {"13966667777"}, "lead_status": {pipe[0].ID}, "company_id": {"新建测试有限公司"}}

@@ -138,4 +138,3 @@ func (a *leadsArea) liveSeq(ctx context.Context) int64 {
 	}
 	return last
 }
-

@@ -30,6 +30,7 @@ func waitJob(t *testing.T, h *harness, id int64) db.Job { return fixture.WaitJob
 // platform (read back through the client) and in the copy, recording a
 // lead the platform no longer has as the job's item error.
 func TestLeadListBulkChangesTheOwner(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("vic", db.RoleViewer)

@@ -103,6 +103,7 @@ func walkList(t *testing.T, c *client, q url.Values) []string {
 }
 
 func TestLeadList(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("vic", db.RoleViewer)

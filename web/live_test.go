@@ -15,6 +15,7 @@ import (
 // Settings → Platform shows administrators the full receiving URL, with
 // the secret, and the counts; nobody else sees the secret anywhere.
 func TestLiveWebhookCardShowsTheURLToAdminsOnly(t *testing.T) {
+	t.Parallel()
 	h, rig := newLiveHarness(t)
 	sec := rig.secret()
 	rig.deliver("wrong", []byte(`{}`))
@@ -46,6 +47,7 @@ func TestLiveWebhookCardShowsTheURLToAdminsOnly(t *testing.T) {
 // Rotating makes a new secret at once: the old URL is a 404, the new one
 // takes events; the audit log records the rotation without the value.
 func TestLiveRotateWebhookSecret(t *testing.T) {
+	t.Parallel()
 	h, rig := newLiveHarness(t)
 	old := rig.secret()
 	h.addUser("ada", db.RoleAdmin)
@@ -90,6 +92,7 @@ func TestLiveRotateWebhookSecret(t *testing.T) {
 // The events page lists newest first, filters by state, and shows one
 // event's body as text (it is untrusted).
 func TestLiveWebhookEventsPage(t *testing.T) {
+	t.Parallel()
 	h, rig := newLiveHarness(t)
 	bt := rig.resolver().DefaultBusinessType("lead")
 	pipe := rig.resolver().Statuses(bt)
@@ -152,6 +155,7 @@ func TestLiveWebhookEventsPage(t *testing.T) {
 
 // "Apply again" puts a failed or unknown event back in the queue, audited.
 func TestLiveRequeueWebhookEvents(t *testing.T) {
+	t.Parallel()
 	h, rig := newLiveHarness(t)
 	rig.deliver(rig.secret(), []byte(`{broken`))
 	rig.deliver(rig.secret(), []byte(`{"event_type":"object_frobnicate","create_time":7,"extra_data":{"object_name":"lead","entity_id":"u1"}}`))
@@ -197,6 +201,7 @@ func TestLiveRequeueWebhookEvents(t *testing.T) {
 // /leads/changes: a starting point, then the leads written after it; for
 // the board, the card and every column's count under its filter.
 func TestLiveLeadChangesForTheBoard(t *testing.T) {
+	t.Parallel()
 	h, rig := newLiveHarness(t)
 	bt := rig.resolver().DefaultBusinessType("lead")
 	pipe := rig.resolver().Statuses(bt)

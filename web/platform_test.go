@@ -75,6 +75,7 @@ func saveCredentials(t *testing.T, c *client, base, appID, appSecret string) {
 }
 
 func TestPlatformSettingsAreForAdministrators(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	h.addUser("mia", db.RoleMarketer)
 	mia := h.login("mia")
@@ -95,6 +96,7 @@ func TestPlatformSettingsAreForAdministrators(t *testing.T) {
 }
 
 func TestTheSecretIsSealedAndNeverRenderedBack(t *testing.T) {
+	t.Parallel()
 	var box *secret.Box
 	h, admin := platformAdmin(t, withPlatform(t, &box))
 	const secretValue = "s3cr3t-Value-7Qx"
@@ -138,6 +140,7 @@ func TestTheSecretIsSealedAndNeverRenderedBack(t *testing.T) {
 }
 
 func TestTestConnectionSucceedsAndFailsInTheUsersLanguage(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	rec := admin.post("/settings/platform/test", nil, htmx())
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-ok="true"`) || !strings.Contains(rec.Body.String(), "30 名成员") {
@@ -167,6 +170,7 @@ func TestTestConnectionSucceedsAndFailsInTheUsersLanguage(t *testing.T) {
 }
 
 func TestCheckEndpointsListsEveryEntryAndAWrongPath(t *testing.T) {
+	t.Parallel()
 	wrong := "/v1/member/query"
 	cat, err := jing.DefaultCatalog().ApplyOverrides(map[string]jing.Override{"members.list": {Path: &wrong}})
 	if err != nil {
@@ -204,6 +208,7 @@ func TestCheckEndpointsListsEveryEntryAndAWrongPath(t *testing.T) {
 }
 
 func TestTheSandboxBannerFollowsTheConnection(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	const banner = `class="sandbox-banner"`
 	if !strings.Contains(admin.get("/leads/board").Body.String(), banner) {
@@ -230,6 +235,7 @@ func TestTheSandboxBannerFollowsTheConnection(t *testing.T) {
 }
 
 func TestLockedSettingsAreReadOnly(t *testing.T) {
+	t.Parallel()
 	pf := otherPlatform(t, "env-app", "env-secret")
 	_, admin := platformAdmin(t, withPlatform(t, nil, func(c *platform.Config) {
 		c.Overrides = platform.Overrides{BaseURL: pf.URL, AppID: "env-app", AppSecret: "env-secret"}
@@ -249,6 +255,7 @@ func TestLockedSettingsAreReadOnly(t *testing.T) {
 }
 
 func TestUsagePageShowsEveryEndpointWithItsQuota(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	for range 2 {
 		if err := h.srv.Platform.Client().Call(context.Background(), "members.list", jing.PageRequest{Page: 1, PerPage: 1}, nil); err != nil {
@@ -280,6 +287,7 @@ func TestUsagePageShowsEveryEndpointWithItsQuota(t *testing.T) {
 // what Deps lacks (a page that could not work is not left to a 404 or a
 // nil pointer on first use).
 func TestNewRefusesDepsWithoutTheRequiredServices(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	d := h.srv.Deps
 	d.Platform, d.Webhooks = nil, nil
@@ -294,6 +302,7 @@ func TestNewRefusesDepsWithoutTheRequiredServices(t *testing.T) {
 }
 
 func TestPlatformPagesHaveNoInlineScriptOrStyle(t *testing.T) {
+	t.Parallel()
 	_, admin := platformAdmin(t, withPlatform(t, nil))
 	pages := map[string]string{
 		"connection": admin.get("/settings/platform").Body.String(),
@@ -317,6 +326,7 @@ func TestPlatformPagesHaveNoInlineScriptOrStyle(t *testing.T) {
 }
 
 func TestInvalidSettingsAreRefusedWithTranslatedMessages(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	admin.get("/settings/platform") // the form's page (its webhook card makes the webhook's secret on first view)
 	before := snapshot(t, h)

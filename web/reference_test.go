@@ -173,6 +173,7 @@ func refMarketer(t *testing.T, hold bool) (*harness, *refRig, *client) {
 // "Refresh all" every set is listed, grouped by object, with its count,
 // its age and "as of".
 func TestReferencePageListsEverySetWithCounts(t *testing.T) {
+	t.Parallel()
 	h, rig, c := refMarketer(t, false)
 	rec := c.get("/settings/reference")
 	wantStatus(t, rec, http.StatusOK)
@@ -237,6 +238,7 @@ func TestReferencePageListsEverySetWithCounts(t *testing.T) {
 
 // Viewers look but have no buttons, and a refresh from them is refused.
 func TestReferenceViewersSeeNoRefreshButtons(t *testing.T) {
+	t.Parallel()
 	var rig refRig
 	h := newHarness(t, withReference(t, &rig, false))
 	h.addUser("vic", db.RoleViewer)
@@ -270,6 +272,7 @@ func TestReferenceViewersSeeNoRefreshButtons(t *testing.T) {
 // Two requests while one refresh is queued make one job; the table polls
 // while it is pending and stops once it ended.
 func TestReferenceRefreshCoalescesAndPollsOnlyWhileActive(t *testing.T) {
+	t.Parallel()
 	h, rig, c := refMarketer(t, true)
 	frag := c.get("/settings/reference/sets", htmx()).Body.String()
 	if !strings.Contains(frag, `data-live="false"`) || strings.Contains(frag, "hx-trigger") || strings.Contains(frag, "hx-get") {
@@ -352,6 +355,7 @@ func TestReferenceRefreshCoalescesAndPollsOnlyWhileActive(t *testing.T) {
 // When the platform fails, every set keeps its copy and says "as of", and
 // the failure is the platform error's own translated sentence, never Go text.
 func TestReferencePlatformFailureKeepsTheCopyAndIsTranslated(t *testing.T) {
+	t.Parallel()
 	h, rig, _ := refMarketer(t, false)
 	rig.refresh("")
 	before := rig.set("members")
@@ -400,6 +404,7 @@ func TestReferencePlatformFailureKeepsTheCopyAndIsTranslated(t *testing.T) {
 
 // The option-set browser nests country → province → city, with counts.
 func TestReferenceTreeBrowser(t *testing.T) {
+	t.Parallel()
 	_, rig, c := refMarketer(t, false)
 	rig.refresh("")
 	const key = "lead.tree.country_region"
@@ -449,6 +454,7 @@ func TestReferenceTreeBrowser(t *testing.T) {
 // The fields table lists code, name, type, preset or custom, required and
 // writable, and marks the custom types the API cannot write.
 func TestReferenceFieldsTableMarksUnwritableTypes(t *testing.T) {
+	t.Parallel()
 	_, rig, c := refMarketer(t, false)
 	rig.refresh("")
 	set := rig.firstSet(refdata.KindFields, "lead")
@@ -490,6 +496,7 @@ func TestReferenceFieldsTableMarksUnwritableTypes(t *testing.T) {
 // A refresh that changed a set says what changed: a summary, and the
 // names before and after.
 func TestReferenceShowsTheLastChange(t *testing.T) {
+	t.Parallel()
 	_, rig, c := refMarketer(t, false)
 	rig.refresh("")
 	statuses := rig.firstSet(refdata.KindStatuses, "lead")

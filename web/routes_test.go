@@ -32,6 +32,7 @@ func isUnsafe(method string) bool {
 // The route table is walked, so a route added later is covered without
 // anyone remembering to add it here.
 func TestEveryProtectedRouteSendsAnonymousToLogin(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, r := range h.srv.Routes() {
 		if r.Access == Public {
@@ -53,6 +54,7 @@ func TestEveryProtectedRouteSendsAnonymousToLogin(t *testing.T) {
 }
 
 func TestRolesAreEnforcedOnEveryRoute(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	h.addUser("mia", db.RoleMarketer)
@@ -86,6 +88,7 @@ func TestRolesAreEnforcedOnEveryRoute(t *testing.T) {
 }
 
 func TestStateChangesWithoutTheRightCSRFTokenAreRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	admin := h.login("root")
@@ -171,6 +174,7 @@ func snapshot(t *testing.T, h *harness) string {
 }
 
 func TestHealthNeedsNoSession(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	rec := h.anon().get("/healthz")
 	if rec.Code != http.StatusOK || strings.TrimSpace(rec.Body.String()) != `{"status":"ok"}` {
@@ -179,6 +183,7 @@ func TestHealthNeedsNoSession(t *testing.T) {
 }
 
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	c := h.login("root")
@@ -203,6 +208,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 }
 
 func TestPagesHaveNoInlineScriptOrStyle(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	c := h.login("root")
@@ -220,6 +226,7 @@ func TestPagesHaveNoInlineScriptOrStyle(t *testing.T) {
 }
 
 func TestRenderFragmentForHtmxAndFullPageOtherwise(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	c := h.login("root")
@@ -238,6 +245,7 @@ func TestRenderFragmentForHtmxAndFullPageOtherwise(t *testing.T) {
 }
 
 func TestErrorsShowAPageOrAToastWithoutGoErrorText(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	c := h.login("root")

@@ -69,6 +69,7 @@ func sendState(t *testing.T, h *harness, id int64) db.Send {
 }
 
 func TestSendConfirmRequiresTypedCount(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.Settings{ConfirmTypeAbove: 2})
 	id, _ := mobilesDraft(t, c, rig, 3)
@@ -108,6 +109,7 @@ func TestSendConfirmRequiresTypedCount(t *testing.T) {
 }
 
 func TestSendConcurrentConfirmCallsOnce(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	id, _ := mobilesDraft(t, c, rig, 2)
@@ -136,6 +138,7 @@ func TestSendConcurrentConfirmCallsOnce(t *testing.T) {
 }
 
 func TestSendApprovalBySomeoneElse(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.Settings{ConfirmTypeAbove: 1000, ApprovalAbove: 1})
 	h.addUser("ned", db.RoleMarketer)
@@ -180,6 +183,7 @@ func TestSendApprovalBySomeoneElse(t *testing.T) {
 }
 
 func TestSendUnknownOutcomeDecision(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	id, _ := mobilesDraft(t, c, rig, 2)
@@ -231,6 +235,7 @@ func TestSendUnknownOutcomeDecision(t *testing.T) {
 }
 
 func TestSendStatusPollsUntilDoneAndRecords(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	h.addUser("vic", db.RoleViewer)
@@ -285,6 +290,7 @@ func TestSendStatusPollsUntilDoneAndRecords(t *testing.T) {
 }
 
 func TestSendTestSendNeedsRecipients(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	id, _ := mobilesDraft(t, c, rig, 2)
@@ -306,6 +312,7 @@ func TestSendTestSendNeedsRecipients(t *testing.T) {
 }
 
 func TestSendSettingsAdminOnly(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("ada", db.RoleAdmin)
@@ -334,6 +341,7 @@ func TestSendSettingsAdminOnly(t *testing.T) {
 // A refusal lands on the field it is about, for both channels and the
 // settings: the form says it, marks the field, and keeps what was typed.
 func TestSendRefusalsArePlacedOnTheirField(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	h.addUser("ada", db.RoleAdmin)
@@ -411,6 +419,7 @@ func (f *failingRecords) SendRecords(ctx context.Context, id int64, filter db.Se
 // An export that fails halfway says so in the file: a short file never
 // passes for a whole one.
 func TestSendRecordsExportSaysWhereItStopped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	mia := h.addUser("mia", db.RoleMarketer)
 	ctx := context.Background()

@@ -14,6 +14,7 @@ import (
 )
 
 func TestSMSParts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		n, parts int
 	}{{0, 0}, {1, 1}, {70, 1}, {71, 2}, {134, 2}, {135, 3}, {201, 3}, {202, 4}} {
@@ -29,6 +30,7 @@ func TestSMSParts(t *testing.T) {
 }
 
 func TestSMSDraftCreateAndEdit(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	h.addUser("vic", db.RoleViewer)

@@ -32,6 +32,7 @@ func text(html string) string {
 }
 
 func TestSystemPageShowsBuildDataJobsAndBackups(t *testing.T) {
+	t.Parallel()
 	dataDir := t.TempDir()
 	h, admin := platformAdmin(t, withPlatform(t, nil), withSystem(dataDir))
 	ctx := context.Background()
@@ -125,6 +126,7 @@ func humanBytesForTest(n int64) string {
 }
 
 func TestSystemPageIsForAdministrators(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withSystem(t.TempDir()))
 	h.addUser("vic", db.RoleViewer)
 	h.addUser("mia", db.RoleMarketer)
@@ -148,6 +150,7 @@ func TestSystemPageIsForAdministrators(t *testing.T) {
 // The scheduled backups' interval and retention are settings an
 // administrator changes on the System page; nonsense is refused.
 func TestTheBackupScheduleIsASetting(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withSystem(t.TempDir()))
 	ctx := context.Background()
 	if !strings.Contains(admin.get("/settings/system").Body.String(), `name="every_hours" min="0" max="720" value="24"`) {

@@ -63,6 +63,7 @@ func expectRedirect(t *testing.T, rec *httptest.ResponseRecorder, want string) {
 }
 
 func TestAdminCreatesAUserWhoCanSignInWithTheTypedPassword(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	rec := admin.post("/settings/users", url.Values{"username": {"alice"}, "display_name": {"Alice Wang"},
@@ -85,6 +86,7 @@ func TestAdminCreatesAUserWhoCanSignInWithTheTypedPassword(t *testing.T) {
 }
 
 func TestGeneratedPasswordIsShownOnceAndWorks(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	expectRedirect(t, admin.post("/settings/users", url.Values{"username": {"bob"}, "role": {"viewer"}}), "/settings/users")
@@ -99,6 +101,7 @@ func TestGeneratedPasswordIsShownOnceAndWorks(t *testing.T) {
 }
 
 func TestInviteFormErrorsAre422AndKeepWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	h.addUser("alice", db.RoleViewer)
@@ -139,6 +142,7 @@ func TestInviteFormErrorsAre422AndKeepWhatWasTyped(t *testing.T) {
 }
 
 func TestRoleChangeTakesEffectOnTheUsersNextRequest(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	mia := h.addUser("mia", db.RoleMarketer)
@@ -172,6 +176,7 @@ func TestRoleChangeTakesEffectOnTheUsersNextRequest(t *testing.T) {
 }
 
 func TestDisablingEndsTheUsersLiveSessionAtOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	alice := h.addUser("alice", db.RoleMarketer)
@@ -196,6 +201,7 @@ func TestDisablingEndsTheUsersLiveSessionAtOnce(t *testing.T) {
 }
 
 func TestPasswordResetEndsTheUsersSessionsAndTheNewPasswordWorks(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	alice := h.addUser("alice", db.RoleViewer)
@@ -214,6 +220,7 @@ func TestPasswordResetEndsTheUsersSessionsAndTheNewPasswordWorks(t *testing.T) {
 }
 
 func TestPasswordResetCanGenerateOneAndRefusesAWeakOne(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	alice := h.addUser("alice", db.RoleViewer)
@@ -234,6 +241,7 @@ func TestPasswordResetCanGenerateOneAndRefusesAWeakOne(t *testing.T) {
 }
 
 func TestAdminResettingTheirOwnPasswordStaysSignedIn(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, root := h.addEnglishAdmin("root")
 	other := h.login("root")
@@ -247,6 +255,7 @@ func TestAdminResettingTheirOwnPasswordStaysSignedIn(t *testing.T) {
 }
 
 func TestTheLastAdminCannotDemoteOrDisableThemself(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, root := h.addEnglishAdmin("root")
 	before := snapshotUsers(t, h)
@@ -283,6 +292,7 @@ func snapshotUsers(t *testing.T, h *harness) string {
 }
 
 func TestAnAdminWhoDemotesThemselfLandsOnTheirOwnAccount(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, root := h.addEnglishAdmin("root")
 	h.addUser("ada", db.RoleAdmin)
@@ -296,6 +306,7 @@ func TestAnAdminWhoDemotesThemselfLandsOnTheirOwnAccount(t *testing.T) {
 }
 
 func TestUserActionsOnAnUnknownAccountAre404(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	for _, path := range []string{"/settings/users/999/role", "/settings/users/999/disable", "/settings/users/abc/enable", "/settings/users/0/password"} {
@@ -306,6 +317,7 @@ func TestUserActionsOnAnUnknownAccountAre404(t *testing.T) {
 }
 
 func TestUsersPageEscapesWhatAdminsTyped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	expectRedirect(t, admin.post("/settings/users", url.Values{"username": {"<b>eve"}, "display_name": {"<script>alert(1)</script>"},
@@ -324,6 +336,7 @@ var untranslated = regexp.MustCompile(`>\s*(users|audit|role)\.[a-z_.]+\s*<|&lt;
 // Message ids built at run time (roles, outcomes, groups) escape the
 // catalog's literal-id check; rendering both languages catches a gap.
 func TestAdminPagesShowNoUntranslatedIDs(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, lang := range []string{"en", "zh-CN"} {
 		u := h.addUser("root-"+lang, db.RoleAdmin)
