@@ -88,7 +88,7 @@ func TestAuditFiltersByOutcomeActionGroupAndUsername(t *testing.T) {
 			if strings.Join(codes, ",") != strings.Join(tc.want, ",") {
 				t.Fatalf("listed %v, want %v", codes, tc.want)
 			}
-			if len(tc.want) == 0 && !strings.Contains(body, `data-testid="empty-state"`) {
+			if len(tc.want) == 0 && !hasTestID(body, "empty-state") {
 				t.Fatal("no empty state when nothing matches")
 			}
 		})
@@ -122,7 +122,7 @@ func TestAuditPagingWalksEveryEntryOnceAndKeepsTheFilter(t *testing.T) {
 	for path != "" {
 		body, codes := auditPage(t, admin, html.UnescapeString(path))
 		pages++
-		if pages > 1 && !strings.Contains(body, `data-testid="audit-newest"`) {
+		if pages > 1 && !hasTestID(body, "audit-newest") {
 			t.Fatal("a later page has no way back to the newest entries")
 		}
 		for _, m := range regexp.MustCompile(`entry \d+`).FindAllString(body, -1) {

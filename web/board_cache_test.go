@@ -94,10 +94,10 @@ func TestBoardCacheKeepsRolesApart(t *testing.T) {
 	h.addUser("mia", db.RoleMarketer)
 	vic, mia := h.login("vic"), h.login("mia")
 	for round := range 2 {
-		if body := vic.get("/leads/board").Body.String(); strings.Contains(body, `data-testid="move-menu"`) {
+		if body := vic.get("/leads/board").Body.String(); hasTestID(body, "move-menu") {
 			t.Fatalf("round %d: the viewer's board has move controls", round)
 		}
-		if body := mia.get("/leads/board").Body.String(); !strings.Contains(body, `data-testid="move-menu"`) {
+		if body := mia.get("/leads/board").Body.String(); !hasTestID(body, "move-menu") {
 			t.Fatalf("round %d: the marketer's board has no move controls", round)
 		}
 	}

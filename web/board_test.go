@@ -234,7 +234,7 @@ func TestBoardListsColumnsInPipelineOrderWithCounts(t *testing.T) {
 			t.Errorf("card %s lacks its owner's name", l.UUID)
 		}
 	}
-	if !strings.Contains(body, `data-testid="move-menu"`) || !strings.Contains(body, `draggable="true"`) {
+	if !hasTestID(body, "move-menu") || !strings.Contains(body, `draggable="true"`) {
 		t.Error("a marketer's board has no move controls")
 	}
 
@@ -318,11 +318,11 @@ func TestBoardColumnLoadsMore(t *testing.T) {
 	if strings.Contains(board, `data-uuid="`+want[0]+`"`) {
 		t.Fatal("the second page repeats a card of the first")
 	}
-	hasMore := strings.Contains(body, `data-testid="load-more"`)
+	hasMore := hasTestID(body, "load-more")
 	if hasMore != (stored[status] > 2*boardPage) {
 		t.Fatalf("sentinel after the second page: %v, with %d leads", hasMore, stored[status])
 	}
-	if strings.Contains(body, `data-testid="move-menu"`) {
+	if hasTestID(body, "move-menu") {
 		t.Fatal("a viewer's cards have a move menu")
 	}
 	if rec := c.get("/leads/board/column?status=nope&offset=0"); rec.Code != http.StatusNotFound {
@@ -399,7 +399,7 @@ func TestBoardMoveRefusedByThePlatform(t *testing.T) {
 	rec := c.post(leadsview.MovePath(l.UUID), moveForm(bt, foreign, l.UpdatedAt, ""), htmx())
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	body := rec.Body.String()
-	if !strings.Contains(body, `hx-swap-oob="afterbegin:#cards-`+from+`"`) || !strings.Contains(body, `data-testid="card-error"`) {
+	if !strings.Contains(body, `hx-swap-oob="afterbegin:#cards-`+from+`"`) || !hasTestID(body, "card-error") {
 		t.Fatalf("the card does not come back to %s with an error:\n%s", from, body)
 	}
 	if !strings.Contains(body, "平台返回") || !strings.Contains(body, "不是该线索业务类型的线索状态") {
@@ -440,7 +440,7 @@ func TestBoardMoveOfALeadChangedUpstream(t *testing.T) {
 	rec := c.post(leadsview.MovePath(l.UUID), moveForm(bt, pipe[1].ID, l.UpdatedAt, ""), htmx())
 	wantStatus(t, rec, http.StatusConflict)
 	body := rec.Body.String()
-	if !strings.Contains(body, `hx-swap-oob="afterbegin:#cards-`+pipe[2].ID+`"`) || !strings.Contains(body, `data-testid="card-notice"`) {
+	if !strings.Contains(body, `hx-swap-oob="afterbegin:#cards-`+pipe[2].ID+`"`) || !hasTestID(body, "card-notice") {
 		t.Fatalf("the card is not shown in its current column with a notice:\n%s", body)
 	}
 	if !strings.Contains(body, "平台上已有更改：现在处于“"+pipe[2].Name+"”") {
@@ -472,7 +472,7 @@ func TestBoardMoveToAClosingStatusNeedsANote(t *testing.T) {
 	rec := c.post(leadsview.MovePath(l.UUID), moveForm(bt, invalid, l.UpdatedAt, "  "), htmx())
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	body := rec.Body.String()
-	if !strings.Contains(body, `data-testid="note-form"`) || !strings.Contains(body, "“无效”会关闭线索：请先填写备注") {
+	if !hasTestID(body, "note-form") || !strings.Contains(body, "“无效”会关闭线索：请先填写备注") {
 		t.Fatalf("no request for a note:\n%s", body)
 	}
 	if !strings.Contains(body, `hx-swap-oob="afterbegin:#cards-`+pipe[0].ID+`"`) {
@@ -498,7 +498,7 @@ func TestBoardViewerCannotMove(t *testing.T) {
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
 	body := c.get("/leads/board").Body.String()
-	if !strings.Contains(body, `data-testid="board-card"`) {
+	if !hasTestID(body, "board-card") {
 		t.Fatal("a viewer sees no cards")
 	}
 	for _, bad := range []string{`data-testid="move-menu"`, `draggable="true"`, `data-testid="board-sync"`, `id="board-note-dialog"`} {
@@ -521,7 +521,7 @@ func TestBoardSyncNow(t *testing.T) {
 	t.Parallel()
 	h, _, c, bt, _ := boardAsMarketer(t)
 	body := c.get("/leads/board").Body.String()
-	if !strings.Contains(body, `data-testid="board-sync"`) || !strings.Contains(body, "本地副本更新于") {
+	if !hasTestID(body, "board-sync") || !strings.Contains(body, "本地副本更新于") {
 		t.Fatal("no freshness or sync button for a marketer")
 	}
 	next := leadsview.BoardURL(leadsview.Filter{BusinessType: bt})

@@ -60,7 +60,7 @@ func TestCrowdListShowsTheDemoCrowdsWithCountsAndSearches(t *testing.T) {
 			t.Fatalf("row of %q lacks its name, link or count %d:\n%s", cr.Name, cr.UserCount, rest)
 		}
 	}
-	if !strings.Contains(body, `data-testid="crowds-asof"`) || strings.Contains(body, `data-testid="crowds-syncing"`) {
+	if !hasTestID(body, "crowds-asof") || hasTestID(body, "crowds-syncing") {
 		t.Fatal("a fresh list shows no as-of line, or says it is refreshing")
 	}
 	// The viewer sees no controls that change anything.
@@ -87,7 +87,7 @@ func TestCrowdListShowsTheDemoCrowdsWithCountsAndSearches(t *testing.T) {
 		t.Fatal("polling changes the address bar")
 	}
 	rec = c.get("/crowds?q=" + url.QueryEscape("没有这个人群"))
-	if !strings.Contains(rec.Body.String(), `data-testid="crowds-empty-search"`) || len(crowdIDs(rec.Body.String())) != 0 {
+	if !hasTestID(rec.Body.String(), "crowds-empty-search") || len(crowdIDs(rec.Body.String())) != 0 {
 		t.Fatal("a search matching nothing does not say so")
 	}
 }
@@ -114,7 +114,7 @@ func TestCrowdListPagesAndShowsAnEmptyState(t *testing.T) {
 		t.Fatal("first page lacks its count or the next page link")
 	}
 	third := c.get("/crowds/table?page=3", htmx()).Body.String()
-	if ids := crowdIDs(third); len(ids) != 20 || ids[19] != "90000" || strings.Contains(third, `data-testid="page-next"`) {
+	if ids := crowdIDs(third); len(ids) != 20 || ids[19] != "90000" || hasTestID(third, "page-next") {
 		t.Fatalf("last page: %v", ids)
 	}
 	// Past the end: the last page.
@@ -126,8 +126,8 @@ func TestCrowdListPagesAndShowsAnEmptyState(t *testing.T) {
 		t.Fatal(err)
 	}
 	empty := c.get("/crowds").Body.String()
-	if !strings.Contains(empty, `data-testid="empty-state"`) || !strings.Contains(empty, `href="/imports/new"`) ||
-		!strings.Contains(empty, `data-testid="crowd-new-form"`) {
+	if !hasTestID(empty, "empty-state") || !strings.Contains(empty, `href="/imports/new"`) ||
+		!hasTestID(empty, "crowd-new-form") {
 		t.Fatal("no crowds: no empty state with the way to create or import one")
 	}
 }
@@ -195,7 +195,7 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 		t.Fatalf("local copy: %+v %v", local, err)
 	}
 	page := c.get(rec.Header().Get("Location")).Body.String()
-	if !strings.Contains(page, "双十一预热") || !strings.Contains(page, `data-testid="crowd-edit-form"`) ||
+	if !strings.Contains(page, "双十一预热") || !hasTestID(page, "crowd-edit-form") ||
 		!strings.Contains(page, `hx-get="/crowds/`+m[1]+`/members"`) || !strings.Contains(page, `class="flash flash-success"`) {
 		t.Fatal("the new crowd's page lacks its name, its edit form, the members fragment or the flash")
 	}
@@ -209,7 +209,7 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 	// A name already used: the form again, with what was typed and the platform's words.
 	rec = c.post("/crowds", url.Values{"name": {"白皮书下载用户"}, "description": {"我的描述 <b>"}})
 	body := rec.Body.String()
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, `data-testid="crowd-new-error"`) ||
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestID(body, "crowd-new-error") ||
 		!strings.Contains(body, "人群名称已存在") || !strings.Contains(body, "40004") ||
 		!strings.Contains(body, `value="白皮书下载用户"`) || !strings.Contains(body, `value="我的描述 &lt;b&gt;"`) {
 		t.Fatalf("duplicate name: %d\n%s", rec.Code, body)
@@ -219,7 +219,7 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 	}
 	// An empty name never reaches the platform.
 	if rec := c.post("/crowds", url.Values{"name": {"  "}}); rec.Code != http.StatusUnprocessableEntity ||
-		!strings.Contains(rec.Body.String(), `data-testid="crowd-new-error"`) {
+		!hasTestID(rec.Body.String(), "crowd-new-error") {
 		t.Fatalf("empty name: %d", rec.Code)
 	}
 
@@ -257,7 +257,7 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 	}
 	for _, wrong := range []string{"", "6", "all"} {
 		rec = c.post(path+"/delete", url.Values{"confirm": {wrong}})
-		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `data-testid="crowd-delete-error"`) {
+		if rec.Code != http.StatusUnprocessableEntity || !hasTestID(rec.Body.String(), "crowd-delete-error") {
 			t.Fatalf("confirm %q: %d", wrong, rec.Code)
 		}
 	}
@@ -344,19 +344,19 @@ func TestCrowdMembersPageThroughWithImportedIdentities(t *testing.T) {
 
 	c := h.login("mia")
 	page := c.get(path).Body.String()
-	if !strings.Contains(page, `data-testid="crowd-import"`) || !strings.Contains(page, "名单.csv") || !strings.Contains(page, `href="/imports/`+strconv.FormatInt(imID, 10)+`"`) {
+	if !hasTestID(page, "crowd-import") || !strings.Contains(page, "名单.csv") || !strings.Contains(page, `href="/imports/`+strconv.FormatInt(imID, 10)+`"`) {
 		t.Fatal("the crowd page does not list the import that fed it")
 	}
 
 	first := c.get(path+"/members", htmx()).Body.String()
-	if strings.Contains(first, "<html") || strings.Count(first, `data-testid="member-row"`) != 50 ||
+	if strings.Contains(first, "<html") || countTestID(first, "member-row") != 50 ||
 		!strings.Contains(first, `data-pages="2"`) || !strings.Contains(first, `data-total="60"`) ||
 		!strings.Contains(first, `hx-get="`+path+`/members?page=2"`) {
 		t.Fatalf("first page of members:\n%.2000s", first)
 	}
 	second := c.get(path+"/members?page=2", htmx()).Body.String()
-	if strings.Count(second, `data-testid="member-row"`) != 10 || !strings.Contains(second, `data-testid="members-prev"`) ||
-		strings.Contains(second, `data-testid="members-next"`) {
+	if countTestID(second, "member-row") != 10 || !hasTestID(second, "members-prev") ||
+		hasTestID(second, "members-next") {
 		t.Fatal("second page of members")
 	}
 	// Members are named by the identity the import resolved; viewers see it masked.
@@ -377,8 +377,8 @@ func TestCrowdMembersPageThroughWithImportedIdentities(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := c.get(path+"/members", htmx())
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-testid="members-error"`) ||
-		!strings.Contains(rec.Body.String(), `data-testid="members-retry"`) || !strings.Contains(rec.Body.String(), "40004") {
+	if rec.Code != http.StatusOK || !hasTestID(rec.Body.String(), "members-error") ||
+		!hasTestID(rec.Body.String(), "members-retry") || !strings.Contains(rec.Body.String(), "40004") {
 		t.Fatalf("members with the platform failing: %d\n%s", rec.Code, rec.Body.String())
 	}
 }
@@ -406,7 +406,7 @@ func TestCrowdStaleListRefreshesInTheBackground(t *testing.T) {
 		if st, _ := h.store.CrowdSyncState(ctx); st.SyncedAt == before.SyncedAt {
 			t.Fatal("a stale list asked for no refresh")
 		}
-	} else if !strings.Contains(body, `hx-trigger="every 2s"`) || !strings.Contains(body, `data-testid="crowds-syncing"`) {
+	} else if !strings.Contains(body, `hx-trigger="every 2s"`) || !hasTestID(body, "crowds-syncing") {
 		t.Fatal("the table does not poll while the refresh runs")
 	}
 	deadline := time.Now().Add(10 * time.Second)

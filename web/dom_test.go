@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // page is a rendered page parsed, to assert through the DOM (data-testid).
@@ -186,3 +187,49 @@ func options(sel *html.Node) []*html.Node {
 
 // within returns the elements under n with data-testid id.
 func within(n *html.Node, id string) []*html.Node { return page{doc: n}.all(id) }
+
+// parseHTML parses a rendered page, or an htmx fragment, for the DOM
+// queries below, which need no test to fail (the parser accepts any input).
+// A fragment is parsed as a <template>'s content, where a lone <tr> or
+// <option> is kept as it is (in a page's body the parser would drop it).
+func parseHTML(body string) page {
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(body)), "<!doctype") {
+		doc, _ := html.Parse(strings.NewReader(body))
+		return page{doc: doc}
+	}
+	root := &html.Node{Type: html.DocumentNode}
+	nodes, _ := html.ParseFragment(strings.NewReader(body), &html.Node{Type: html.ElementNode, Data: "template", DataAtom: atom.Template})
+	for _, n := range nodes {
+		root.AppendChild(n)
+	}
+	return page{doc: root}
+}
+
+// hasTestID reports whether the page or fragment body has an element with
+// data-testid id: an element, not the words in some text or attribute.
+func hasTestID(body, id string) bool { return parseHTML(body).has(id) }
+
+// countTestID is how many elements of body have data-testid id.
+func countTestID(body, id string) int { return len(parseHTML(body).all(id)) }
+
+// testIDText is the text of body's first element with data-testid id ("" if none).
+func testIDText(body, id string) string { return parseHTML(body).text(id) }
+
+// The queries find what a page and a fragment hold, rows and options too.
+func TestParseHTMLFindsElementsOfPagesAndFragments(t *testing.T) {
+	t.Parallel()
+	rows := `<tr data-testid="row"><td data-testid="cell">a</td></tr><tr data-testid="row"><td>b</td></tr>`
+	if n := countTestID(rows, "row"); n != 2 {
+		t.Errorf("a fragment of two rows: %d rows found", n)
+	}
+	if got := testIDText(rows, "cell"); got != "a" {
+		t.Errorf("cell text %q, want a", got)
+	}
+	if !hasTestID(`<option data-testid="o" value="1">x</option>`, "o") {
+		t.Error("a lone option not found")
+	}
+	full := `<!DOCTYPE html><html><body><table><tr data-testid="row"></tr></table><p>data-testid="fake"</p></body></html>`
+	if countTestID(full, "row") != 1 || hasTestID(full, "fake") {
+		t.Error("a page: want its one row, and no element for text that looks like an attribute")
+	}
+}

@@ -149,13 +149,13 @@ func TestEmailDraftWithPastedHTMLAndWithAnUploadedFile(t *testing.T) {
 
 	// The list shows them, newest first, with a funnel each.
 	list := c.get("/email").Body.String()
-	if n := strings.Count(list, `data-testid="email-row"`); n != 3 {
+	if n := countTestID(list, "email-row"); n != 3 {
 		t.Errorf("the list shows %d sends, want 3", n)
 	}
 	if strings.Index(list, "GBK 文件") > strings.Index(list, "双十一 | 星辰汽车限时礼遇") {
 		t.Error("the list is not newest first")
 	}
-	if !strings.Contains(list, `data-testid="email-funnel"`) || !strings.Contains(list, mb.Address) {
+	if !hasTestID(list, "email-funnel") || !strings.Contains(list, mb.Address) {
 		t.Error("the list lacks the funnels or the mailboxes")
 	}
 }
@@ -175,7 +175,7 @@ func TestEmailRefusalsKeepWhatWasTypedAndOnlyVerifiedMailboxesSend(t *testing.T)
 	form.Set("html", `<p class="x">保留我</p>`)
 	rec := c.postEmail("/email", form, "", nil)
 	body := rec.Body.String()
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, `data-testid="email-form-error"`) {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestID(body, "email-form-error") {
 		t.Fatalf("no subject: %d\n%s", rec.Code, body)
 	}
 	for _, want := range []string{`value="十月月刊"`, `&lt;p class=&#34;x&#34;&gt;保留我&lt;/p&gt;`,
@@ -188,7 +188,7 @@ func TestEmailRefusalsKeepWhatWasTypedAndOnlyVerifiedMailboxesSend(t *testing.T)
 	// An uploaded file's content is kept in the box after a refusal elsewhere.
 	rec = c.postEmail("/email", emailForm("", "主题", mb.MailboxID, crowd.GroupID), "keep.html", []byte(`<p>文件内容</p>`))
 	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "&lt;p&gt;文件内容&lt;/p&gt;") ||
-		!strings.Contains(rec.Body.String(), `data-testid="email-file-note"`) {
+		!hasTestID(rec.Body.String(), "email-file-note") {
 		t.Fatalf("no name, with a file: %d\n%s", rec.Code, rec.Body.String())
 	}
 
@@ -200,7 +200,7 @@ func TestEmailRefusalsKeepWhatWasTypedAndOnlyVerifiedMailboxesSend(t *testing.T)
 		"unverified": {"name": {"a"}, "subject": {"b"}, "mailbox_id": {unverified.MailboxID}, "html": {"<p>x</p>"}, "group_id": {strconv.FormatInt(crowd.GroupID, 10)}},
 	} {
 		rec := c.postEmail("/email", f, "", nil)
-		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `data-testid="email-form-error"`) {
+		if rec.Code != http.StatusUnprocessableEntity || !hasTestID(rec.Body.String(), "email-form-error") {
 			t.Errorf("%s: %d", name, rec.Code)
 		}
 	}
@@ -348,7 +348,7 @@ func TestEmailScheduledIsConfirmedChangedOnThePlatformThenDeleted(t *testing.T) 
 	// It can no longer change.
 	rec = c.postEmail(emailview.SendPath(id), url.Values{"subject": {"再改"}, "mailbox_id": {mb.MailboxID},
 		"html": {"<p>x</p>"}, "when": {"at"}, "send_at": {zoneTime(h, later)}}, "", nil)
-	if rec.Code != http.StatusConflict || strings.Contains(rec.Body.String(), `data-testid="email-form"`) {
+	if rec.Code != http.StatusConflict || hasTestID(rec.Body.String(), "email-form") {
 		t.Fatalf("update after cancel: %d", rec.Code)
 	}
 	if h.countAudit("send.update", db.OutcomeDenied) != 1 {
@@ -411,7 +411,7 @@ func TestEmailFunnelIsDrawnFromTheCounts(t *testing.T) {
 			t.Errorf("the funnel lacks %s", want)
 		}
 	}
-	if strings.Contains(body, `data-testid="email-new"`) {
+	if hasTestID(body, "email-new") {
 		t.Error("a viewer is offered New email")
 	}
 }
@@ -437,7 +437,7 @@ func TestEmailViewerCannotCreateOrChange(t *testing.T) {
 		t.Errorf("viewer new form: %d, want 403", rec.Code)
 	}
 	page := vic.get(emailview.SendPath(id))
-	if page.Code != http.StatusOK || strings.Contains(page.Body.String(), `data-testid="email-form"`) {
+	if page.Code != http.StatusOK || hasTestID(page.Body.String(), "email-form") {
 		t.Errorf("viewer's send page: %d, with a form", page.Code)
 	}
 	if after := snapshot(t, h); after != before {

@@ -323,7 +323,7 @@ func TestImportValidationSummaryAndRejectedReport(t *testing.T) {
 
 	// Back to mapping keeps the mapping chosen.
 	rec = c.post(fmt.Sprintf("/imports/%d/reading", id), url.Values{"back": {"1"}}, htmx())
-	if !strings.Contains(rec.Body.String(), `data-testid="map-form"`) || !strings.Contains(rec.Body.String(), `value="name" selected`) {
+	if !hasTestID(rec.Body.String(), "map-form") || !strings.Contains(rec.Body.String(), `value="name" selected`) {
 		t.Error("back to mapping does not show the mapping step with the chosen roles")
 	}
 }
@@ -384,7 +384,7 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 	}
 
 	page := c.get(fmt.Sprintf("/imports/%d", id)).Body.String()
-	if !strings.Contains(page, `data-testid="import-result"`) || !strings.Contains(page, `data-testid="import-percent">100%<`) {
+	if !hasTestID(page, "import-result") || !strings.Contains(page, `data-testid="import-percent">100%<`) {
 		t.Fatalf("finished import page lacks the result:\n%s", page)
 	}
 	for testid, want := range map[string]int64{"result-imported": 6, "result-not_found": 2, "result-failed": 0} {
@@ -393,7 +393,7 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 			t.Errorf("%s shows %v, want %d", testid, m, want)
 		}
 	}
-	if !strings.Contains(page, `data-testid="fact-crowd"`) || !strings.Contains(page, "春季展会客户") {
+	if !hasTestID(page, "fact-crowd") || !strings.Contains(page, "春季展会客户") {
 		t.Error("the facts do not name the crowd")
 	}
 	if regexp.MustCompile(`data-testid="imports-badge"[^>]*>1</span>`).MatchString(c.get("/jobs").Body.String()) {
@@ -431,12 +431,12 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 	// The same file again: recognised, and only imported when confirmed.
 	again := uploadOK(t, c, "春季展会-副本.csv", file)
 	page = c.get(fmt.Sprintf("/imports/%d", again)).Body.String()
-	if !strings.Contains(page, `data-testid="previous-imports"`) {
+	if !hasTestID(page, "previous-imports") {
 		t.Error("the same file uploaded again is not recognised")
 	}
 	validate(t, c, again, url.Values{"col_0": {"name"}, "col_1": {"mobile"}, "identity": {"mobile"}})
 	target := url.Values{"crowd": {strconv.FormatInt(im.CrowdID, 10)}}
-	if !strings.Contains(c.get(fmt.Sprintf("/imports/%d", again)).Body.String(), `data-testid="again"`) {
+	if !hasTestID(c.get(fmt.Sprintf("/imports/%d", again)).Body.String(), "again") {
 		t.Error("no confirmation asked for a file imported before")
 	}
 	rec = c.post(fmt.Sprintf("/imports/%d/start", again), target, htmx())
@@ -478,11 +478,11 @@ func TestImportAccess(t *testing.T) {
 		t.Errorf("viewer start: %d", rec.Code)
 	}
 	page := vic.get(fmt.Sprintf("/imports/%d", id))
-	if page.Code != http.StatusOK || strings.Contains(page.Body.String(), `data-testid="target-form"`) ||
-		strings.Contains(page.Body.String(), `data-testid="download-rejected"`) {
+	if page.Code != http.StatusOK || hasTestID(page.Body.String(), "target-form") ||
+		hasTestID(page.Body.String(), "download-rejected") {
 		t.Errorf("viewer sees the import with actions: %d", page.Code)
 	}
-	if list := vic.get("/imports").Body.String(); strings.Contains(list, `data-testid="new-import"`) {
+	if list := vic.get("/imports").Body.String(); hasTestID(list, "new-import") {
 		t.Error("viewer is offered a new import")
 	}
 	max := h.login("max")

@@ -135,7 +135,7 @@ func TestLeadPageMasksContactsForViewers(t *testing.T) {
 	if got, _ := fieldValue(t, body, "mobile"); got != leads.Mask(l.Mobile) {
 		t.Fatalf("mobile shown as %q, want %q", got, leads.Mask(l.Mobile))
 	}
-	if strings.Contains(body, `data-testid="owner-form"`) {
+	if hasTestID(body, "owner-form") {
 		t.Fatal("a viewer has the owner form")
 	}
 	rec := c.post(leadsview.LeadPath(l.UUID)+"/owner", url.Values{"owner": {"x"}, "seen": {strconv.FormatInt(l.UpdatedAt, 10)}})
@@ -184,7 +184,7 @@ func TestLeadPagePrivacyAndScores(t *testing.T) {
 		t.Fatal(err)
 	}
 	rig.fullSync()
-	if body := c.get(leadsview.LeadPath(uuid)+"/privacy", htmx()).Body.String(); !strings.Contains(body, `data-testid="privacy-none"`) {
+	if body := c.get(leadsview.LeadPath(uuid)+"/privacy", htmx()).Body.String(); !hasTestID(body, "privacy-none") {
 		t.Fatalf("no 'no consent' state:\n%s", body)
 	}
 
@@ -263,7 +263,7 @@ func TestLeadPageOwnerAndCollaborators(t *testing.T) {
 	rec = c.post(leadsview.LeadPath(l.UUID)+"/owner", url.Values{"owner": {l.Owner}, "seen": {strconv.FormatInt(cur.UpdatedAt-1, 10)}})
 	// (The sandbox stamps whole seconds: the form is one drawn before the change.)
 	wantStatus(t, rec, http.StatusConflict)
-	if !strings.Contains(rec.Body.String(), `data-testid="lead-notice"`) {
+	if !hasTestID(rec.Body.String(), "lead-notice") {
 		t.Fatalf("no notice:\n%s", rec.Body.String())
 	}
 	if got := string(rig.platformLead(l.UUID).Owner); got != other {
@@ -309,7 +309,7 @@ func TestLeadEditForm(t *testing.T) {
 			t.Fatalf("typed value lost: %s", kept)
 		}
 	}
-	if !strings.Contains(body, `data-testid="lead-form-error"`) {
+	if !hasTestID(body, "lead-form-error") {
 		t.Fatal("no message above the form")
 	}
 	if got := rig.platformLead(l.UUID).Title; got == "新的职务" {

@@ -47,10 +47,10 @@ func TestLeadListBulkChangesTheOwner(t *testing.T) {
 	}
 
 	page := getList(t, mia, url.Values{"sort": {"name"}})
-	if !strings.Contains(page.body, `data-testid="bulk-bar"`) || !strings.Contains(page.body, `data-testid="lead-check"`) {
+	if !hasTestID(page.body, "bulk-bar") || !hasTestID(page.body, "lead-check") {
 		t.Fatal("the marketer's list has no bulk bar or checkboxes")
 	}
-	if p := getList(t, vic, nil); strings.Contains(p.body, `data-testid="bulk-bar"`) || strings.Contains(p.body, `data-testid="lead-check"`) {
+	if p := getList(t, vic, nil); hasTestID(p.body, "bulk-bar") || hasTestID(p.body, "lead-check") {
 		t.Error("the viewer's list has a bulk bar or checkboxes")
 	}
 	members := r.Members(true)

@@ -125,7 +125,7 @@ func TestLiveWebhookEventsPage(t *testing.T) {
 	if strings.Contains(page, "<script>alert(1)") || !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Fatalf("the body is not escaped:\n%s", excerpt(page, "webhook-body"))
 	}
-	if !strings.Contains(page, `data-testid="webhook-event-reason"`) {
+	if !hasTestID(page, "webhook-event-reason") {
 		t.Fatal("the event page lacks the reason")
 	}
 	if admin.get("/settings/webhooks/999999").Code != http.StatusNotFound || admin.get("/settings/webhooks/x").Code != http.StatusNotFound {
@@ -166,7 +166,7 @@ func TestLiveRequeueWebhookEvents(t *testing.T) {
 	}
 	h.addUser("ada", db.RoleAdmin)
 	admin := h.login("ada")
-	if !strings.Contains(admin.get("/settings/webhooks").Body.String(), `data-testid="requeue-all"`) {
+	if !hasTestID(admin.get("/settings/webhooks").Body.String(), "requeue-all") {
 		t.Fatal("no Apply again for all")
 	}
 	rec := admin.post("/settings/webhooks/requeue", url.Values{"id": {itoa64(failed[0].ID)}, "next": {"/settings/webhooks?state=failed"}})

@@ -87,7 +87,7 @@ func TestPlatformSettingsAreForAdministrators(t *testing.T) {
 	}
 	rec := admin.get("/settings/platform")
 	body := rec.Body.String()
-	if rec.Code != http.StatusOK || !strings.Contains(body, `data-testid="platform-mode"`) || !strings.Contains(body, "沙箱") {
+	if rec.Code != http.StatusOK || !hasTestID(body, "platform-mode") || !strings.Contains(body, "沙箱") {
 		t.Fatalf("admin: %d\n%s", rec.Code, body)
 	}
 	if !strings.Contains(body, `href="/settings/platform"`) || !strings.Contains(body, "/srv/jingdesk-data/catalog.json") {
@@ -109,7 +109,7 @@ func TestTheSecretIsSealedAndNeverRenderedBack(t *testing.T) {
 	if strings.Contains(page, secretValue) {
 		t.Fatal("the page renders the secret")
 	}
-	if !strings.Contains(page, `data-testid="secret-state"`) || !strings.Contains(page, "已设置") || !strings.Contains(page, "app-9") {
+	if !hasTestID(page, "secret-state") || !strings.Contains(page, "已设置") || !strings.Contains(page, "app-9") {
 		t.Fatal("the page does not say the secret is set")
 	}
 	// A form refused for another field does not echo the typed secret either.
@@ -160,7 +160,7 @@ func TestTestConnectionSucceedsAndFailsInTheUsersLanguage(t *testing.T) {
 		}
 	}
 	// Without script the page comes back with the result in it.
-	if page := admin.post("/settings/platform/test", nil).Body.String(); !strings.Contains(page, `data-testid="platform-test-result"`) ||
+	if page := admin.post("/settings/platform/test", nil).Body.String(); !hasTestID(page, "platform-test-result") ||
 		!strings.Contains(page, "<!doctype html>") {
 		t.Fatal("the no-script test does not render the page with its result")
 	}
@@ -191,8 +191,8 @@ func TestCheckEndpointsListsEveryEntryAndAWrongPath(t *testing.T) {
 			t.Errorf("no row for %s", e.Key)
 		}
 	}
-	if strings.Count(body, `data-testid="check-row"`) != len(cat.All()) {
-		t.Fatalf("%d rows for %d entries", strings.Count(body, `data-testid="check-row"`), len(cat.All()))
+	if countTestID(body, "check-row") != len(cat.All()) {
+		t.Fatalf("%d rows for %d entries", countTestID(body, "check-row"), len(cat.All()))
 	}
 	if !strings.Contains(body, `data-endpoint="members.list" data-status="path_not_found"`) || !strings.Contains(body, "平台上不存在此路径") {
 		t.Fatal("members.list is not reported as path not found")
@@ -202,7 +202,7 @@ func TestCheckEndpointsListsEveryEntryAndAWrongPath(t *testing.T) {
 			t.Errorf("%s is not reachable", key)
 		}
 	}
-	if !strings.Contains(body, `data-testid="overridden"`) || !strings.Contains(body, "暂定") || !strings.Contains(body, "有文档") {
+	if !hasTestID(body, "overridden") || !strings.Contains(body, "暂定") || !strings.Contains(body, "有文档") {
 		t.Fatal("the overridden or documented/provisional badges are missing")
 	}
 }
@@ -265,8 +265,8 @@ func TestUsagePageShowsEveryEndpointWithItsQuota(t *testing.T) {
 	h.srv.Platform.Client().Call(context.Background(), "leads.create", map[string]string{}, nil) // refused: an error to show
 	rec := admin.get("/settings/platform/usage")
 	body := rec.Body.String()
-	if rec.Code != http.StatusOK || strings.Count(body, `data-testid="usage-row"`) != len(jing.DefaultCatalog().All()) {
-		t.Fatalf("usage: %d, %d rows", rec.Code, strings.Count(body, `data-testid="usage-row"`))
+	if rec.Code != http.StatusOK || countTestID(body, "usage-row") != len(jing.DefaultCatalog().All()) {
+		t.Fatalf("usage: %d, %d rows", rec.Code, countTestID(body, "usage-row"))
 	}
 	row := body[strings.Index(body, `data-endpoint="members.list"`):]
 	row = row[:strings.Index(row, "</tr>")]
@@ -275,7 +275,7 @@ func TestUsagePageShowsEveryEndpointWithItsQuota(t *testing.T) {
 	}
 	lead := body[strings.Index(body, `data-endpoint="leads.create"`):]
 	lead = lead[:strings.Index(lead, "</tr>")]
-	if !strings.Contains(lead, `data-testid="last-error"`) {
+	if !hasTestID(lead, "last-error") {
 		t.Fatalf("leads.create shows no last error: %s", lead)
 	}
 	if !strings.Contains(body, `data-testid="token-renewals">1<`) {
@@ -320,7 +320,7 @@ func TestPlatformPagesHaveNoInlineScriptOrStyle(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(pages["check"], `data-testid="check-table"`) {
+	if !hasTestID(pages["check"], "check-table") {
 		t.Fatal("the no-script check does not show its table")
 	}
 }

@@ -264,7 +264,7 @@ func TestReferenceViewersSeeNoRefreshButtons(t *testing.T) {
 	}
 	rig.refresh("")
 	set := rig.firstSet(refdata.KindFields, "lead")
-	if strings.Contains(vic.get("/settings/reference/set?key="+url.QueryEscape(set.Key)).Body.String(), `data-testid="refresh-set"`) {
+	if hasTestID(vic.get("/settings/reference/set?key="+url.QueryEscape(set.Key)).Body.String(), "refresh-set") {
 		t.Error("viewer sees a refresh button on a set's page")
 	}
 }
@@ -338,7 +338,7 @@ func TestReferenceRefreshCoalescesAndPollsOnlyWhileActive(t *testing.T) {
 	rig.waitIdle()
 	frag = c.get("/settings/reference/sets", htmx()).Body.String()
 	if !strings.Contains(frag, `data-live="false"`) || strings.Contains(frag, "hx-trigger") ||
-		strings.Contains(frag, `data-testid="refdata-progress"`) || strings.Contains(frag, `" disabled`) {
+		hasTestID(frag, "refdata-progress") || strings.Contains(frag, `" disabled`) {
 		t.Fatalf("finished refresh: the table still polls or shows progress:\n%s", frag)
 	}
 	if len(jobsOfKind()) != 1 {
@@ -374,7 +374,7 @@ func TestReferencePlatformFailureKeepsTheCopyAndIsTranslated(t *testing.T) {
 		c := h.login("mia")
 		body := c.get("/settings/reference").Body.String()
 		loc := h.srv.Catalog.Localizer(lang)
-		if !strings.Contains(body, `data-testid="refdata-failing"`) {
+		if !hasTestID(body, "refdata-failing") {
 			t.Errorf("%s: no notice that refreshes failed", lang)
 		}
 		for _, s := range rig.sets() {

@@ -73,7 +73,7 @@ func TestRolesAreEnforcedOnEveryRoute(t *testing.T) {
 				if rec.Code != http.StatusForbidden {
 					t.Fatalf("%s got %d, want 403", role, rec.Code)
 				}
-				if !isUnsafe(r.Method) && !strings.Contains(rec.Body.String(), `data-testid="error-page"`) {
+				if !isUnsafe(r.Method) && !hasTestID(rec.Body.String(), "error-page") {
 					t.Fatal("no 403 page rendered")
 				}
 				if after := snapshot(t, h); after != before {
@@ -236,7 +236,7 @@ func TestRenderFragmentForHtmxAndFullPageOtherwise(t *testing.T) {
 	if !strings.Contains(full.Body.String(), "<!doctype html>") || !strings.Contains(boosted.Body.String(), "<!doctype html>") {
 		t.Fatal("full page or boosted navigation lacks the layout")
 	}
-	if strings.Contains(frag.Body.String(), "<html") || !strings.Contains(frag.Body.String(), `data-testid="empty-state"`) {
+	if strings.Contains(frag.Body.String(), "<html") || !hasTestID(frag.Body.String(), "empty-state") {
 		t.Fatal("htmx fragment is not the body alone")
 	}
 	if !strings.Contains(frag.Header().Get("Vary"), "HX-Request") {
@@ -250,7 +250,7 @@ func TestErrorsShowAPageOrAToastWithoutGoErrorText(t *testing.T) {
 	h.addUser("root", db.RoleAdmin)
 	c := h.login("root")
 	rec := c.get("/no/such/page")
-	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), `data-testid="error-page"`) {
+	if rec.Code != http.StatusNotFound || !hasTestID(rec.Body.String(), "error-page") {
 		t.Fatalf("404 page: %d", rec.Code)
 	}
 	rec = c.get("/no/such/page", htmx())

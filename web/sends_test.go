@@ -75,7 +75,7 @@ func TestSendConfirmRequiresTypedCount(t *testing.T) {
 	id, _ := mobilesDraft(t, c, rig, 3)
 	rec := c.get("/sends/"+strconv.FormatInt(id, 10)+"/confirm", htmx())
 	body := rec.Body.String()
-	if rec.Code != http.StatusOK || !strings.Contains(body, `data-testid="confirm-typed"`) || !strings.Contains(body, `data-count="3"`) {
+	if rec.Code != http.StatusOK || !hasTestID(body, "confirm-typed") || !strings.Contains(body, `data-count="3"`) {
 		t.Fatalf("confirmation: %d\n%s", rec.Code, body)
 	}
 	if !strings.Contains(body, `hx-disabled-elt`) {
@@ -83,7 +83,7 @@ func TestSendConfirmRequiresTypedCount(t *testing.T) {
 	}
 	path := "/sends/" + strconv.FormatInt(id, 10) + "/confirm"
 	rec = c.post(path, url.Values{"typed": {"30"}}, htmx())
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `data-testid="confirm-error"`) ||
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestID(rec.Body.String(), "confirm-error") ||
 		!strings.Contains(rec.Body.String(), `value="30"`) {
 		t.Fatalf("wrong count: %d\n%s", rec.Code, rec.Body.String())
 	}
@@ -103,7 +103,7 @@ func TestSendConfirmRequiresTypedCount(t *testing.T) {
 		t.Fatalf("second confirm: %d, %d calls", rec.Code, rig.sandbox().CallsToday("sms.send"))
 	}
 	page := c.get("/sms/sends/" + strconv.FormatInt(id, 10)).Body.String()
-	if !strings.Contains(page, `data-testid="send-delivery"`) || !strings.Contains(page, `data-polling="true"`) {
+	if !hasTestID(page, "send-delivery") || !strings.Contains(page, `data-polling="true"`) {
 		t.Fatalf("the page does not show the delivery\n%s", page)
 	}
 }
@@ -152,7 +152,7 @@ func TestSendApprovalBySomeoneElse(t *testing.T) {
 		}
 	}
 	rec := c.get("/sends/"+sid+"/confirm", htmx())
-	if !strings.Contains(rec.Body.String(), `data-testid="confirm-needs-approval"`) {
+	if !hasTestID(rec.Body.String(), "confirm-needs-approval") {
 		t.Fatalf("no approval notice\n%s", rec.Body.String())
 	}
 	c.post("/sends/"+sid+"/confirm", url.Values{})
@@ -160,7 +160,7 @@ func TestSendApprovalBySomeoneElse(t *testing.T) {
 		t.Fatalf("state %s", sd.State)
 	}
 	page := c.get("/sms/sends/" + sid).Body.String()
-	if !strings.Contains(page, `data-testid="send-own"`) || strings.Contains(page, `data-testid="send-approve"`) {
+	if !hasTestID(page, "send-own") || hasTestID(page, "send-approve") {
 		t.Fatal("the author is offered the approval")
 	}
 	rec = c.post("/sends/"+sid+"/approve", url.Values{})
@@ -171,7 +171,7 @@ func TestSendApprovalBySomeoneElse(t *testing.T) {
 		t.Error("the refusal is not explained")
 	}
 	other := h.login("ned")
-	if !strings.Contains(other.get("/sms/sends/"+sid).Body.String(), `data-testid="send-approve"`) {
+	if !hasTestID(other.get("/sms/sends/"+sid).Body.String(), "send-approve") {
 		t.Fatal("another marketer is not offered the approval")
 	}
 	if rec := other.post("/sends/"+sid+"/approve", url.Values{}); rec.Code != http.StatusSeeOther {
@@ -274,7 +274,7 @@ func TestSendStatusPollsUntilDoneAndRecords(t *testing.T) {
 	}
 	viewer := h.login("vic")
 	body = viewer.get("/sends/"+sid+"/records", htmx()).Body.String()
-	if strings.Contains(body, mobiles[0]) || !strings.Contains(body, `data-testid="record-row"`) {
+	if strings.Contains(body, mobiles[0]) || !hasTestID(body, "record-row") {
 		t.Fatal("records not masked for a viewer")
 	}
 	if rec := viewer.get("/sends/" + sid + "/records.csv"); rec.Code != http.StatusForbidden {
@@ -303,7 +303,7 @@ func TestSendTestSendNeedsRecipients(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec = c.post("/sends/"+sid+"/test", url.Values{}, htmx())
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-testid="send-notice-link"`) {
+	if rec.Code != http.StatusOK || !hasTestID(rec.Body.String(), "send-notice-link") {
 		t.Fatalf("test send: %d\n%s", rec.Code, rec.Body.String())
 	}
 	if n := rig.sandbox().CallsToday("sms.send"); n != 1 || sendState(t, h, id).State != db.SendDraft {

@@ -35,7 +35,7 @@ func TestSMSDraftCreateAndEdit(t *testing.T) {
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	h.addUser("vic", db.RoleViewer)
 	list := c.get("/sms").Body.String()
-	if !strings.Contains(list, `data-testid="sms-message"`) || !strings.Contains(list, `class="sms-var"`) || !strings.Contains(list, `data-testid="sms-sends-empty"`) {
+	if !hasTestID(list, "sms-message") || !strings.Contains(list, `class="sms-var"`) || !hasTestID(list, "sms-sends-empty") {
 		t.Fatal("the SMS page lacks the messages or the empty sends")
 	}
 	if rec := h.login("vic").get("/sms/new"); rec.Code != http.StatusForbidden {
@@ -68,7 +68,7 @@ func TestSMSDraftCreateAndEdit(t *testing.T) {
 	id := smsDraft(t, c, rig, url.Values{"name": {"试驾"}, "audience": {"crowds"}, "group_id": {strconv.FormatInt(crowd.GroupID, 10)}})
 	sid := strconv.FormatInt(id, 10)
 	page := c.get("/sms/sends/" + sid).Body.String()
-	if !strings.Contains(page, `data-size="`+strconv.FormatInt(crowd.UserCount, 10)+`"`) || !strings.Contains(page, `data-testid="sms-consent-crowds"`) {
+	if !strings.Contains(page, `data-size="`+strconv.FormatInt(crowd.UserCount, 10)+`"`) || !hasTestID(page, "sms-consent-crowds") {
 		t.Fatalf("draft page lacks the size or the consent note\n%s", page)
 	}
 	rec = c.post("/sms/sends/"+sid, url.Values{"name": {"试驾二"}, "sms_id": {msg}, "audience": {"mobiles"}, "mobiles": {strings.Join(good, ",")}})
@@ -79,7 +79,7 @@ func TestSMSDraftCreateAndEdit(t *testing.T) {
 		t.Fatalf("updated %+v", sd)
 	}
 	rec = c.post("/sms/sends/"+sid, url.Values{"name": {""}, "sms_id": {msg}, "audience": {"mobiles"}, "mobiles": {good[0]}})
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `data-testid="sms-form-error"`) {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestID(rec.Body.String(), "sms-form-error") {
 		t.Fatalf("update without a name: %d", rec.Code)
 	}
 	c.post("/sends/"+sid+"/confirm", url.Values{})
@@ -87,7 +87,7 @@ func TestSMSDraftCreateAndEdit(t *testing.T) {
 	if rec.Code != http.StatusSeeOther || sendState(t, h, id).Name != "试驾二" {
 		t.Fatalf("update after confirm: %d", rec.Code)
 	}
-	if !strings.Contains(c.get("/sms").Body.String(), `data-testid="sms-send-row"`) {
+	if !hasTestID(c.get("/sms").Body.String(), "sms-send-row") {
 		t.Error("the send is not listed")
 	}
 }

@@ -73,7 +73,7 @@ func TestAdminCreatesAUserWhoCanSignInWithTheTypedPassword(t *testing.T) {
 	if !strings.Contains(page, "Account alice created.") || !strings.Contains(page, "Alice Wang") {
 		t.Fatal("no confirmation or new row on the users page")
 	}
-	if strings.Contains(page, `data-testid="password-reveal"`) {
+	if hasTestID(page, "password-reveal") {
 		t.Fatal("a typed password must not be revealed")
 	}
 	if u := h.user("alice"); u.Role != db.RoleMarketer || u.DisplayName != "Alice Wang" {
@@ -261,7 +261,7 @@ func TestTheLastAdminCannotDemoteOrDisableThemself(t *testing.T) {
 	before := snapshotUsers(t, h)
 	const msg = "Nothing was changed: root is the last active administrator."
 	rec := admin.post(userURL(root, "role"), url.Values{"role": {"viewer"}}, htmx())
-	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), msg) || !strings.Contains(rec.Body.String(), `data-testid="user-row"`) {
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), msg) || !hasTestID(rec.Body.String(), "user-row") {
 		t.Fatalf("htmx demotion: %d\n%s", rec.Code, rec.Body.String())
 	}
 	expectRedirect(t, admin.post(userURL(root, "disable"), nil), "/settings/users")
