@@ -54,7 +54,7 @@ func TestAuditLogShowsSignInsAndAccountChangesNewestFirst(t *testing.T) {
 		}
 	}
 	es, _ := h.store.ListAudit(context.Background(), db.AuditFilter{Limit: 1})
-	if es[0].RequestID == "" || !strings.Contains(body, es[0].RequestID) {
+	if es[0].RequestID == "" || !hasTestIDText(body, "audit-row", es[0].RequestID) {
 		t.Error("request id not shown")
 	}
 }

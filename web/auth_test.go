@@ -65,7 +65,7 @@ func TestFailedLoginsAreThrottledPerAccountAndAddress(t *testing.T) {
 	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("locked account: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 	}
-	if !strings.Contains(rec.Body.String(), "15") {
+	if !hasTestIDText(rec.Body.String(), "login-error", "15") {
 		t.Fatalf("no wait time shown: %s", rec.Body.String())
 	}
 	// The first address is locked for other accounts too.

@@ -80,7 +80,7 @@ func TestBoardCacheFollowsStoreWrites(t *testing.T) {
 	if h.store.LeadsVersion() == v {
 		t.Fatal("an upsert did not change the leads version")
 	}
-	if body := c.get("/leads/board").Body.String(); !strings.Contains(body, l.Name) {
+	if body := c.get("/leads/board").Body.String(); !hasTestIDText(body, "card-name", l.Name) {
 		t.Fatal("the board does not show the upserted name")
 	}
 }

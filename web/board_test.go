@@ -230,7 +230,7 @@ func TestBoardListsColumnsInPipelineOrderWithCounts(t *testing.T) {
 		if l.Mobile != "" && strings.Contains(body, l.Mobile) || l.Email != "" && strings.Contains(body, l.Email) {
 			t.Fatalf("card %s shows a mobile or an email", l.UUID)
 		}
-		if l.Owner != "" && !strings.Contains(body, r.Member("zh-CN", l.Owner)) {
+		if l.Owner != "" && !hasTestIDText(body, "card-owner", r.Member("zh-CN", l.Owner)) {
 			t.Errorf("card %s lacks its owner's name", l.UUID)
 		}
 	}
@@ -402,7 +402,7 @@ func TestBoardMoveRefusedByThePlatform(t *testing.T) {
 	if !strings.Contains(body, `hx-swap-oob="afterbegin:#cards-`+from+`"`) || !hasTestID(body, "card-error") {
 		t.Fatalf("the card does not come back to %s with an error:\n%s", from, body)
 	}
-	if !strings.Contains(body, "平台返回") || !strings.Contains(body, "不是该线索业务类型的线索状态") {
+	if !hasTestIDText(body, "card-error", "平台返回") || !hasTestIDText(body, "card-error", "不是该线索业务类型的线索状态") {
 		t.Fatalf("the platform's message is not shown in Chinese:\n%s", body)
 	}
 	if strings.Contains(body, "jing leads.") || strings.Contains(body, "status_update:") {
@@ -443,7 +443,7 @@ func TestBoardMoveOfALeadChangedUpstream(t *testing.T) {
 	if !strings.Contains(body, `hx-swap-oob="afterbegin:#cards-`+pipe[2].ID+`"`) || !hasTestID(body, "card-notice") {
 		t.Fatalf("the card is not shown in its current column with a notice:\n%s", body)
 	}
-	if !strings.Contains(body, "平台上已有更改：现在处于“"+pipe[2].Name+"”") {
+	if !hasTestIDText(body, "card-notice", "平台上已有更改：现在处于“"+pipe[2].Name+"”") {
 		t.Fatalf("the notice does not name the current status %s:\n%s", pipe[2].Name, body)
 	}
 	if got := rig.platformLead(l.UUID).LeadStatus; got != pipe[2].ID {
@@ -472,7 +472,7 @@ func TestBoardMoveToAClosingStatusNeedsANote(t *testing.T) {
 	rec := c.post(leadsview.MovePath(l.UUID), moveForm(bt, invalid, l.UpdatedAt, "  "), htmx())
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	body := rec.Body.String()
-	if !hasTestID(body, "note-form") || !strings.Contains(body, "“无效”会关闭线索：请先填写备注") {
+	if !hasTestID(body, "note-form") || !hasTestIDText(body, "card-error", "“无效”会关闭线索：请先填写备注") {
 		t.Fatalf("no request for a note:\n%s", body)
 	}
 	if !strings.Contains(body, `hx-swap-oob="afterbegin:#cards-`+pipe[0].ID+`"`) {
@@ -521,7 +521,7 @@ func TestBoardSyncNow(t *testing.T) {
 	t.Parallel()
 	h, _, c, bt, _ := boardAsMarketer(t)
 	body := c.get("/leads/board").Body.String()
-	if !hasTestID(body, "board-sync") || !strings.Contains(body, "本地副本更新于") {
+	if !hasTestID(body, "board-sync") || !hasTestIDText(body, "board-asof", "本地副本更新于") {
 		t.Fatal("no freshness or sync button for a marketer")
 	}
 	next := leadsview.BoardURL(leadsview.Filter{BusinessType: bt})

@@ -72,12 +72,12 @@ func TestCrowdListShowsTheDemoCrowdsWithCountsAndSearches(t *testing.T) {
 
 	// The search narrows (name or description), as a page and as the table.
 	rec = c.get("/crowds?q=" + url.QueryEscape("经销商"))
-	if ids := crowdIDs(rec.Body.String()); len(ids) != 1 || !strings.Contains(rec.Body.String(), "华东区经销商联系人") {
+	if ids := crowdIDs(rec.Body.String()); len(ids) != 1 || !hasTestIDText(rec.Body.String(), "crowd-name", "华东区经销商联系人") {
 		t.Fatalf("search by name: %v", ids)
 	}
 	rec = c.get("/crowds/table?q="+url.QueryEscape("白皮书"), htmx())
 	frag := rec.Body.String()
-	if strings.Contains(frag, "<html") || len(crowdIDs(frag)) != 1 || !strings.Contains(frag, "白皮书下载用户") {
+	if strings.Contains(frag, "<html") || len(crowdIDs(frag)) != 1 || !hasTestIDText(frag, "crowd-name", "白皮书下载用户") {
 		t.Fatalf("table fragment for a search: %s", frag)
 	}
 	if got := rec.Header().Get("HX-Push-Url"); got != "/crowds?q="+url.QueryEscape("白皮书") {
@@ -110,7 +110,7 @@ func TestCrowdListPagesAndShowsAnEmptyState(t *testing.T) {
 	if ids := crowdIDs(first); len(ids) != 50 || ids[0] != "90119" {
 		t.Fatalf("first page: %d rows from %v", len(ids), ids[:1])
 	}
-	if !strings.Contains(first, "1–50") || !strings.Contains(first, "120") || !strings.Contains(first, `href="/crowds?page=2"`) {
+	if !hasTestIDText(first, "crowds-total", "1–50") || !hasTestIDText(first, "crowds-total", "120") || !strings.Contains(first, `href="/crowds?page=2"`) {
 		t.Fatal("first page lacks its count or the next page link")
 	}
 	third := c.get("/crowds/table?page=3", htmx()).Body.String()
@@ -195,7 +195,7 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 		t.Fatalf("local copy: %+v %v", local, err)
 	}
 	page := c.get(rec.Header().Get("Location")).Body.String()
-	if !strings.Contains(page, "双十一预热") || !hasTestID(page, "crowd-edit-form") ||
+	if !hasTestIDText(page, "crowd-title", "双十一预热") || !hasTestID(page, "crowd-edit-form") ||
 		!strings.Contains(page, `hx-get="/crowds/`+m[1]+`/members"`) || !strings.Contains(page, `class="flash flash-success"`) {
 		t.Fatal("the new crowd's page lacks its name, its edit form, the members fragment or the flash")
 	}
@@ -210,7 +210,7 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 	rec = c.post("/crowds", url.Values{"name": {"白皮书下载用户"}, "description": {"我的描述 <b>"}})
 	body := rec.Body.String()
 	if rec.Code != http.StatusUnprocessableEntity || !hasTestID(body, "crowd-new-error") ||
-		!strings.Contains(body, "人群名称已存在") || !strings.Contains(body, "40004") ||
+		!hasTestIDText(body, "crowd-new-error", "人群名称已存在") || !hasTestIDText(body, "crowd-new-error", "40004") ||
 		!strings.Contains(body, `value="白皮书下载用户"`) || !strings.Contains(body, `value="我的描述 &lt;b&gt;"`) {
 		t.Fatalf("duplicate name: %d\n%s", rec.Code, body)
 	}
@@ -237,7 +237,7 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 	}
 	// Renaming to a name in use: refused, input kept.
 	rec = c.post(path, url.Values{"name": {"测试人群"}, "description": {"保留"}})
-	if body := rec.Body.String(); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "人群名称已存在") ||
+	if body := rec.Body.String(); rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(body, "crowd-edit-error", "人群名称已存在") ||
 		!strings.Contains(body, `value="测试人群"`) || !strings.Contains(body, `value="保留"`) {
 		t.Fatalf("rename to a used name: %d", rec.Code)
 	}
@@ -251,8 +251,8 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 	}
 	rec = c.post(path+"/delete", nil, htmx())
 	body = rec.Body.String()
-	if rec.Code != http.StatusOK || strings.Contains(body, "<html") || !strings.Contains(body, "双十一预热（改）") ||
-		!strings.Contains(body, "7") || !strings.Contains(body, `name="confirm"`) {
+	if rec.Code != http.StatusOK || strings.Contains(body, "<html") || !hasTestIDText(body, "crowd-delete-confirm", "双十一预热（改）") ||
+		!hasTestIDText(body, "crowd-delete-confirm-submit", "7") || !strings.Contains(body, `name="confirm"`) {
 		t.Fatalf("confirmation: %d\n%s", rec.Code, body)
 	}
 	for _, wrong := range []string{"", "6", "all"} {
@@ -344,7 +344,7 @@ func TestCrowdMembersPageThroughWithImportedIdentities(t *testing.T) {
 
 	c := h.login("mia")
 	page := c.get(path).Body.String()
-	if !hasTestID(page, "crowd-import") || !strings.Contains(page, "名单.csv") || !strings.Contains(page, `href="/imports/`+strconv.FormatInt(imID, 10)+`"`) {
+	if !hasTestID(page, "crowd-import") || !hasTestIDText(page, "crowd-import", "名单.csv") || !strings.Contains(page, `href="/imports/`+strconv.FormatInt(imID, 10)+`"`) {
 		t.Fatal("the crowd page does not list the import that fed it")
 	}
 
@@ -362,12 +362,12 @@ func TestCrowdMembersPageThroughWithImportedIdentities(t *testing.T) {
 	// Members are named by the identity the import resolved; viewers see it masked.
 	all := first + second
 	p := people[0]
-	if !strings.Contains(all, p.Mobile) || !strings.Contains(all, p.Name) {
+	if !hasTestIDText(all, "member-identity", p.Mobile) || !hasTestIDText(all, "member-name", p.Name) {
 		t.Fatalf("member %s shown without the imported mobile %s", p.OmniUserUUID, p.Mobile)
 	}
 	v := h.login("vic")
 	masked := v.get(path+"/members", htmx()).Body.String() + v.get(path+"/members?page=2", htmx()).Body.String()
-	if strings.Contains(masked, p.Mobile) || !strings.Contains(masked, leads.Mask(p.Mobile)) {
+	if strings.Contains(masked, p.Mobile) || !hasTestIDText(masked, "member-identity", leads.Mask(p.Mobile)) {
 		t.Fatal("viewer sees an unmasked mobile")
 	}
 
@@ -378,7 +378,7 @@ func TestCrowdMembersPageThroughWithImportedIdentities(t *testing.T) {
 	}
 	rec := c.get(path+"/members", htmx())
 	if rec.Code != http.StatusOK || !hasTestID(rec.Body.String(), "members-error") ||
-		!hasTestID(rec.Body.String(), "members-retry") || !strings.Contains(rec.Body.String(), "40004") {
+		!hasTestID(rec.Body.String(), "members-retry") || !hasTestIDText(rec.Body.String(), "members-error", "40004") {
 		t.Fatalf("members with the platform failing: %d\n%s", rec.Code, rec.Body.String())
 	}
 }

@@ -233,3 +233,14 @@ func TestParseHTMLFindsElementsOfPagesAndFragments(t *testing.T) {
 		t.Error("a page: want its one row, and no element for text that looks like an attribute")
 	}
 }
+
+// hasTestIDText reports whether an element of body with data-testid id
+// shows want in its text (white space folded as a reader sees it).
+func hasTestIDText(body, id, want string) bool {
+	for _, n := range parseHTML(body).all(id) {
+		if strings.Contains(nodeText(n), want) {
+			return true
+		}
+	}
+	return false
+}

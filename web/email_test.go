@@ -142,7 +142,7 @@ func TestEmailDraftWithPastedHTMLAndWithAnUploadedFile(t *testing.T) {
 
 	// One that does not declare it is refused, clearly, and keeps the form.
 	rec := c.postEmail("/email", emailForm("无声明", "无声明的 GBK", mb.MailboxID, crowd.GroupID), "plain.html", gbk(t, "<p>尊敬的车主</p>"))
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "UTF-8") ||
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "email-form-error", "UTF-8") ||
 		!strings.Contains(rec.Body.String(), `value="无声明的 GBK"`) {
 		t.Fatalf("undeclared GBK: %d\n%s", rec.Code, rec.Body.String())
 	}
@@ -155,7 +155,7 @@ func TestEmailDraftWithPastedHTMLAndWithAnUploadedFile(t *testing.T) {
 	if strings.Index(list, "GBK 文件") > strings.Index(list, "双十一 | 星辰汽车限时礼遇") {
 		t.Error("the list is not newest first")
 	}
-	if !hasTestID(list, "email-funnel") || !strings.Contains(list, mb.Address) {
+	if !hasTestID(list, "email-funnel") || !hasTestIDText(list, "email-mailbox", mb.Address) {
 		t.Error("the list lacks the funnels or the mailboxes")
 	}
 }

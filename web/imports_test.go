@@ -127,7 +127,7 @@ func TestImportPreviewShowsRowsAsDecoded(t *testing.T) {
 
 	id = uploadOK(t, c, "展会名单.csv", gbk(t, "姓名,手机号\n张三,13800000001\n李四,13800000002\n"))
 	page = c.get(fmt.Sprintf("/imports/%d", id)).Body.String()
-	if !strings.Contains(page, "张三") || !strings.Contains(page, "李四") {
+	if !hasTestIDText(page, "header_row-select", "张三") || !hasTestIDText(page, "header_row-select", "李四") {
 		t.Fatalf("GBK preview does not show the names decoded:\n%s", page)
 	}
 	if !regexp.MustCompile(`<option value="gb18030" selected>[^<]*自动识别`).MatchString(page) {
@@ -142,7 +142,7 @@ func TestImportPreviewShowsRowsAsDecoded(t *testing.T) {
 		t.Fatalf("reading as utf-8: %d", rec.Code)
 	}
 	body := rec.Body.String()
-	if !strings.Contains(body, "\uFFFD") || strings.Contains(body, "张三") {
+	if !hasTestIDText(body, "header_row-select", "\uFFFD") || strings.Contains(body, "张三") {
 		t.Error("read as UTF-8, the preview must show the mojibake (U+FFFD), not the names")
 	}
 	if strings.Contains(body, "<html") {
@@ -150,7 +150,7 @@ func TestImportPreviewShowsRowsAsDecoded(t *testing.T) {
 	}
 	// Back to the right encoding: the names are back.
 	rec = c.post(fmt.Sprintf("/imports/%d/reading", id), url.Values{"encoding": {"gb18030"}}, htmx())
-	if !strings.Contains(rec.Body.String(), "张三") {
+	if !hasTestIDText(rec.Body.String(), "header_row-select", "张三") {
 		t.Error("back on gb18030 the names do not show")
 	}
 
@@ -199,8 +199,8 @@ func TestImportUploadRefusals(t *testing.T) {
 	req.ContentLength = int64(body.Len())
 	req.Header.Set("Content-Type", ct)
 	rec := c.do(req)
-	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "文件太大") ||
-		!strings.Contains(rec.Body.String(), "1 KB") {
+	if rec.Code != http.StatusRequestEntityTooLarge || !hasTestIDText(rec.Body.String(), "upload-error", "文件太大") ||
+		!hasTestIDText(rec.Body.String(), "upload-error", "1 KB") {
 		t.Fatalf("oversized upload: %d\n%s", rec.Code, rec.Body.String())
 	}
 	if counted.n > 32<<10 {
@@ -209,7 +209,7 @@ func TestImportUploadRefusals(t *testing.T) {
 
 	// Just over the limit (within the slack): the stream stops at the limit.
 	rec = c.upload("over.csv", bytes.Repeat([]byte("x"), 2000))
-	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "文件太大") {
+	if rec.Code != http.StatusRequestEntityTooLarge || !hasTestIDText(rec.Body.String(), "upload-error", "文件太大") {
 		t.Fatalf("upload over the limit: %d", rec.Code)
 	}
 
@@ -223,7 +223,7 @@ func TestImportUploadRefusals(t *testing.T) {
 		{"list.pdf", []byte("%PDF-1.4"), "不支持这种文件类型"},
 	} {
 		rec := c.upload(tc.name, tc.data)
-		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.want) {
+		if rec.Code != http.StatusBadRequest || !hasTestIDText(rec.Body.String(), "upload-error", tc.want) {
 			t.Errorf("%s: %d, want 400 with %q\n%s", tc.name, rec.Code, tc.want, rec.Body.String())
 		}
 	}
@@ -278,7 +278,7 @@ func TestImportValidationSummaryAndRejectedReport(t *testing.T) {
 
 	// Nothing mapped to an identity: a clear message, the step kept.
 	rec := c.post(fmt.Sprintf("/imports/%d/validate", id), url.Values{"col_0": {""}, "col_1": {"name"}}, htmx())
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请指定用于识别用户的列") {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "map-form", "请指定用于识别用户的列") {
 		t.Fatalf("validate without an identity: %d", rec.Code)
 	}
 
@@ -357,7 +357,7 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 
 	// No target: asked for one, the choices kept.
 	rec := c.post(fmt.Sprintf("/imports/%d/start", id), url.Values{"crowd": {"new"}, "new_description": {"来自展会"}}, htmx())
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请选择一个人群") ||
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "target-error", "请选择一个人群") ||
 		!strings.Contains(rec.Body.String(), `value="来自展会"`) {
 		t.Fatalf("start without a target: %d", rec.Code)
 	}
@@ -393,7 +393,7 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 			t.Errorf("%s shows %v, want %d", testid, m, want)
 		}
 	}
-	if !hasTestID(page, "fact-crowd") || !strings.Contains(page, "春季展会客户") {
+	if !hasTestID(page, "fact-crowd") || !hasTestIDText(page, "fact-crowd", "春季展会客户") {
 		t.Error("the facts do not name the crowd")
 	}
 	if regexp.MustCompile(`data-testid="imports-badge"[^>]*>1</span>`).MatchString(c.get("/jobs").Body.String()) {
@@ -424,7 +424,7 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 	}
 	// The history lists it with its counts.
 	list := c.get("/imports").Body.String()
-	if !strings.Contains(list, "春季展会.csv") || !strings.Contains(list, "已完成") {
+	if !hasTestIDText(list, "import-row", "春季展会.csv") || !hasTestIDText(list, "import-status", "已完成") {
 		t.Error("the history does not list the finished import")
 	}
 
@@ -440,7 +440,7 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 		t.Error("no confirmation asked for a file imported before")
 	}
 	rec = c.post(fmt.Sprintf("/imports/%d/start", again), target, htmx())
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "这个文件以前导入过") {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "target-error", "这个文件以前导入过") {
 		t.Fatalf("start of a file imported before without confirming: %d", rec.Code)
 	}
 	target.Set("again", "1")

@@ -50,7 +50,7 @@ func TestLeadPageShowsResolvedNames(t *testing.T) {
 			if !strings.Contains(body, `data-testid="lead-name">`+html.EscapeString(l.Name)) {
 				t.Fatalf("no name %q", l.Name)
 			}
-			if !strings.Contains(body, html.EscapeString(st.Name)) {
+			if !hasTestIDText(body, "lead-field", html.EscapeString(st.Name)) {
 				t.Fatalf("no status name %q", st.Name)
 			}
 			for _, f := range r.Fields("lead", bt) {
@@ -101,7 +101,7 @@ func TestLeadPageHistoryAndNotFound(t *testing.T) {
 	l := rig.leadIn(bt, pipe[0].ID)
 	wantStatus(t, c.post(leadsview.MovePath(l.UUID), moveForm(bt, pipe[1].ID, l.UpdatedAt, ""), htmx()), http.StatusOK)
 	body := c.get(leadsview.LeadPath(l.UUID)).Body.String()
-	if !strings.Contains(body, html.EscapeString(pipe[0].Name+" → "+pipe[1].Name)) || !strings.Contains(body, "mia") {
+	if !hasTestIDText(body, "lead-history-entry", html.EscapeString(pipe[0].Name+" → "+pipe[1].Name)) || !hasTestIDText(body, "lead-history-entry", "mia") {
 		t.Fatalf("history lacks the move:\n%s", body)
 	}
 	wantStatus(t, c.get("/leads/no-such-lead"), http.StatusNotFound)
@@ -301,7 +301,7 @@ func TestLeadEditForm(t *testing.T) {
 	rec := c.post(leadsview.EditPath(l.UUID), editForm(l, r, map[string]string{"mobile": "12345", "title": "新的职务"}))
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	body := rec.Body.String()
-	if !strings.Contains(body, `id="f-mobile-error"`) || !strings.Contains(body, "平台拒绝了此值：不是有效的手机号") {
+	if !strings.Contains(body, `id="f-mobile-error"`) || !hasTestIDText(body, "lead-form", "平台拒绝了此值：不是有效的手机号") {
 		t.Fatalf("the refusal is not on the mobile field:\n%s", body)
 	}
 	for _, kept := range []string{`value="12345"`, `value="新的职务"`} {

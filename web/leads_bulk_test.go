@@ -92,7 +92,7 @@ func TestLeadListBulkChangesTheOwner(t *testing.T) {
 	if !slices.Equal(leadsSent, chosen) {
 		t.Errorf("the confirm form sends %v, want %v", leadsSent, chosen)
 	}
-	if !strings.Contains(body, `data-count="4"`) || !strings.Contains(body, html.EscapeString(r.Member("zh-Hans", to))) {
+	if !strings.Contains(body, `data-count="4"`) || !hasTestIDText(body, "bulk-change", html.EscapeString(r.Member("zh-Hans", to))) {
 		t.Error("the preview does not say how many leads and who the new owner is")
 	}
 	for _, u := range chosen[:3] {
@@ -149,7 +149,7 @@ func TestLeadListBulkChangesTheOwner(t *testing.T) {
 	if len(errs) != 1 || errs[0].Item != ghost.UUID || errs[0].Message == "" {
 		t.Errorf("job errors %+v, want one for %s", errs, ghost.UUID)
 	}
-	if rec := mia.get(m[0]); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), ghost.UUID) {
+	if rec := mia.get(m[0]); rec.Code != http.StatusOK || !hasTestIDText(rec.Body.String(), "job-error-row", ghost.UUID) {
 		t.Errorf("the job's page (%d) does not list the failed lead", rec.Code)
 	}
 	if h.countAudit("leads.bulk", "") != 1 {

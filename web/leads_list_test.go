@@ -148,7 +148,7 @@ func TestLeadList(t *testing.T) {
 		}
 		// Owners resolve to names, not ids.
 		for _, uuid := range p.uuids {
-			if o := byUUID[uuid].Owner; o != "" && !strings.Contains(p.body, html.EscapeString(r.Member("zh-Hans", o))) {
+			if o := byUUID[uuid].Owner; o != "" && !hasTestIDText(p.body, "lead-owner", html.EscapeString(r.Member("zh-Hans", o))) {
 				t.Errorf("owner %s of %s not shown by name", o, uuid)
 			}
 		}
@@ -322,7 +322,7 @@ func TestLeadList(t *testing.T) {
 		if checked == 0 {
 			t.Fatal("no lead on the page has a mobile number")
 		}
-		if !strings.Contains(masked.body, "****") {
+		if !hasTestIDText(masked.body, "lead-mobile", "****") {
 			t.Error("no masked value on the viewer's page")
 		}
 	})

@@ -109,7 +109,7 @@ func TestLiveWebhookEventsPage(t *testing.T) {
 	if len(rows) != 3 || rows[0][2] != db.EventUnknown || rows[1][2] != db.EventApplied || rows[2][2] != db.EventFailed {
 		t.Fatalf("rows newest first: %v", rows)
 	}
-	if !strings.Contains(body, "unknown event type object_frobnicate") || !strings.Contains(body, "object_update_status") {
+	if !hasTestIDText(body, "webhook-row", "unknown event type object_frobnicate") || !hasTestIDText(body, "webhook-row", "object_update_status") {
 		t.Fatal("the table lacks the type or the reason")
 	}
 	body = admin.get("/settings/webhooks?state=failed").Body.String()

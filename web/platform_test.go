@@ -87,10 +87,10 @@ func TestPlatformSettingsAreForAdministrators(t *testing.T) {
 	}
 	rec := admin.get("/settings/platform")
 	body := rec.Body.String()
-	if rec.Code != http.StatusOK || !hasTestID(body, "platform-mode") || !strings.Contains(body, "沙箱") {
+	if rec.Code != http.StatusOK || !hasTestID(body, "platform-mode") || !hasTestIDText(body, "platform-mode", "沙箱") {
 		t.Fatalf("admin: %d\n%s", rec.Code, body)
 	}
-	if !strings.Contains(body, `href="/settings/platform"`) || !strings.Contains(body, "/srv/jingdesk-data/catalog.json") {
+	if !strings.Contains(body, `href="/settings/platform"`) || !hasTestIDText(body, "endpoint-check-card", "/srv/jingdesk-data/catalog.json") {
 		t.Fatal("no Platform tab, or the catalog file is not named")
 	}
 }
@@ -101,7 +101,7 @@ func TestTheSecretIsSealedAndNeverRenderedBack(t *testing.T) {
 	h, admin := platformAdmin(t, withPlatform(t, &box))
 	const secretValue = "s3cr3t-Value-7Qx"
 	pf := otherPlatform(t, "app-9", secretValue)
-	if body := admin.get("/settings/platform").Body.String(); !strings.Contains(body, "未设置") {
+	if body := admin.get("/settings/platform").Body.String(); !hasTestIDText(body, "secret-state", "未设置") {
 		t.Fatal("the secret is not shown as not set")
 	}
 	saveCredentials(t, admin, pf.URL, "app-9", secretValue)
@@ -109,7 +109,7 @@ func TestTheSecretIsSealedAndNeverRenderedBack(t *testing.T) {
 	if strings.Contains(page, secretValue) {
 		t.Fatal("the page renders the secret")
 	}
-	if !hasTestID(page, "secret-state") || !strings.Contains(page, "已设置") || !strings.Contains(page, "app-9") {
+	if !hasTestID(page, "secret-state") || !hasTestIDText(page, "secret-state", "已设置") || !hasTestIDText(page, "platform-connection", "app-9") {
 		t.Fatal("the page does not say the secret is set")
 	}
 	// A form refused for another field does not echo the typed secret either.
@@ -143,7 +143,7 @@ func TestTestConnectionSucceedsAndFailsInTheUsersLanguage(t *testing.T) {
 	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	rec := admin.post("/settings/platform/test", nil, htmx())
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-ok="true"`) || !strings.Contains(rec.Body.String(), "30 名成员") {
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-ok="true"`) || !hasTestIDText(rec.Body.String(), "platform-test-result", "30 名成员") {
 		t.Fatalf("test against the embedded sandbox: %d\n%s", rec.Code, rec.Body.String())
 	}
 	pf := otherPlatform(t, "app-t", "right-secret")
@@ -194,7 +194,7 @@ func TestCheckEndpointsListsEveryEntryAndAWrongPath(t *testing.T) {
 	if countTestID(body, "check-row") != len(cat.All()) {
 		t.Fatalf("%d rows for %d entries", countTestID(body, "check-row"), len(cat.All()))
 	}
-	if !strings.Contains(body, `data-endpoint="members.list" data-status="path_not_found"`) || !strings.Contains(body, "平台上不存在此路径") {
+	if !strings.Contains(body, `data-endpoint="members.list" data-status="path_not_found"`) || !hasTestIDText(body, "check-row", "平台上不存在此路径") {
 		t.Fatal("members.list is not reported as path not found")
 	}
 	for _, key := range []string{"oauth.token", "oauth.refresh"} {
@@ -202,7 +202,7 @@ func TestCheckEndpointsListsEveryEntryAndAWrongPath(t *testing.T) {
 			t.Errorf("%s is not reachable", key)
 		}
 	}
-	if !hasTestID(body, "overridden") || !strings.Contains(body, "暂定") || !strings.Contains(body, "有文档") {
+	if !hasTestID(body, "overridden") || !hasTestIDText(body, "check-row", "暂定") || !hasTestIDText(body, "check-row", "有文档") {
 		t.Fatal("the overridden or documented/provisional badges are missing")
 	}
 }
@@ -270,7 +270,7 @@ func TestUsagePageShowsEveryEndpointWithItsQuota(t *testing.T) {
 	}
 	row := body[strings.Index(body, `data-endpoint="members.list"`):]
 	row = row[:strings.Index(row, "</tr>")]
-	if !strings.Contains(row, `<progress value="2" max="10000"`) || !strings.Contains(row, "2 / 10,000") {
+	if !strings.Contains(row, `<progress value="2" max="10000"`) || !hasTestIDText(row, "calls-today", "2 / 10,000") {
 		t.Fatalf("members.list row: %s", row)
 	}
 	lead := body[strings.Index(body, `data-endpoint="leads.create"`):]
@@ -340,7 +340,7 @@ func TestInvalidSettingsAreRefusedWithTranslatedMessages(t *testing.T) {
 			t.Errorf("no message %s", id)
 		}
 	}
-	if !strings.Contains(body, "app_id 不能包含空格") || snapshot(t, h) != before || !h.srv.Platform.Sandbox() {
+	if !hasTestIDText(body, "platform-form", "app_id 不能包含空格") || snapshot(t, h) != before || !h.srv.Platform.Sandbox() {
 		t.Fatal("refused settings were stored or switched the connection")
 	}
 }

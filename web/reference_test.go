@@ -179,7 +179,7 @@ func TestReferencePageListsEverySetWithCounts(t *testing.T) {
 	wantStatus(t, rec, http.StatusOK)
 	body := rec.Body.String()
 	row := refRow(t, body, "lead.business_types")
-	if !strings.Contains(row, `data-loaded="false"`) || !strings.Contains(row, "尚未加载") || !strings.Contains(row, "刷新后即可使用") {
+	if !strings.Contains(row, `data-loaded="false"`) || !hasTestIDText(row, "refset-not-loaded", "尚未加载") || !hasTestIDText(row, "refset-not-loaded", "刷新后即可使用") {
 		t.Fatalf("a never-loaded set does not say so:\n%s", row)
 	}
 	if !strings.Contains(body, `href="/settings/reference" aria-current="page"`) {
@@ -231,7 +231,7 @@ func TestReferencePageListsEverySetWithCounts(t *testing.T) {
 	// Three hours later the page says so, by the request's clock.
 	h.clock.Advance(3 * time.Hour)
 	row = refRow(t, c.get("/settings/reference").Body.String(), "members")
-	if !strings.Contains(row, "3 小时前") {
+	if !hasTestIDText(row, "refset-age", "3 小时前") {
 		t.Fatalf("age after 3 hours:\n%s", row)
 	}
 }
@@ -254,7 +254,7 @@ func TestReferenceViewersSeeNoRefreshButtons(t *testing.T) {
 			t.Errorf("viewer's page contains %s", bad)
 		}
 	}
-	if !strings.Contains(refRow(t, body, "members"), "营销人员或管理员可以刷新") {
+	if !hasTestIDText(refRow(t, body, "members"), "refset-not-loaded", "营销人员或管理员可以刷新") {
 		t.Error("a never-loaded set does not tell a viewer who can load it")
 	}
 	rec = vic.post("/settings/reference/refresh", url.Values{"key": {"members"}}, htmx())
@@ -324,7 +324,7 @@ func TestReferenceRefreshCoalescesAndPollsOnlyWhileActive(t *testing.T) {
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/settings/reference" {
 		t.Fatalf("plain post: %d %s", rec.Code, rec.Header().Get("Location"))
 	}
-	if body := c.get("/settings/reference").Body.String(); !strings.Contains(body, "已有刷新在进行") {
+	if body := c.get("/settings/reference").Body.String(); !hasTestIDText(body, "flash", "已有刷新在进行") {
 		t.Error("no message that the request joined the running refresh")
 	}
 	// From a set's own page, the post comes back to that page.
@@ -386,13 +386,13 @@ func TestReferencePlatformFailureKeepsTheCopyAndIsTranslated(t *testing.T) {
 			if !ok {
 				t.Fatalf("set %s: the failure is not a platform error: %v", s.Key, s.LastErr)
 			}
-			if want := html.EscapeString(loc.Message(e.Message())); !strings.Contains(row, want) {
+			if want := html.EscapeString(loc.Message(e.Message())); !hasTestIDText(row, "refset-error", want) {
 				t.Errorf("%s: set %s does not show %q:\n%s", lang, s.Key, want, row)
 			}
 			if strings.Contains(row, html.EscapeString(s.LastError)) || strings.Contains(row, "jing ") {
 				t.Errorf("%s: set %s shows Go error text:\n%s", lang, s.Key, row)
 			}
-			if !strings.Contains(row, `data-loaded="true"`) || !strings.Contains(row, loc.DateTime(s.FetchedAt.Unix())) {
+			if !strings.Contains(row, `data-loaded="true"`) || !hasTestIDText(row, "refset-asof", loc.DateTime(s.FetchedAt.Unix())) {
 				t.Errorf("%s: set %s lost its copy or its \"as of\":\n%s", lang, s.Key, row)
 			}
 		}
@@ -425,7 +425,7 @@ func TestReferenceTreeBrowser(t *testing.T) {
 	rec := c.get("/settings/reference/set?key=" + url.QueryEscape(key))
 	wantStatus(t, rec, http.StatusOK)
 	body := rec.Body.String()
-	if !strings.Contains(body, `data-kind="option_tree"`) || !strings.Contains(body, "选项集 · 国家/地区") {
+	if !strings.Contains(body, `data-kind="option_tree"`) || !hasTestIDText(body, "refset-detail", "选项集 · 国家/地区") {
 		t.Fatal("not the tree's page")
 	}
 	at := 0
@@ -443,7 +443,7 @@ func TestReferenceTreeBrowser(t *testing.T) {
 			t.Fatalf("node %s does not show its name", n.node.ID)
 		}
 	}
-	if !strings.Contains(body, "下级 "+itoa(len(china.Children))+" 项") {
+	if !hasTestIDText(body, "tree-node", "下级 "+itoa(len(china.Children))+" 项") {
 		t.Error("中国 does not say how many provinces it holds")
 	}
 	if strings.Count(body, "<details") < 1+len(china.Children) {
@@ -472,7 +472,7 @@ func TestReferenceFieldsTableMarksUnwritableTypes(t *testing.T) {
 	for _, f := range items {
 		row := codeRow(t, body, f.ID)
 		unwritable := !f.Preset && (f.Type == "department" || f.Type == "multi_department" || f.Type == "image" || f.Type == "look_up")
-		if got := strings.Contains(row, "无法通过接口写入"); got != unwritable {
+		if got := hasTestIDText(row, "field-unwritable", "无法通过接口写入"); got != unwritable {
 			t.Errorf("field %s (%s, preset %v): marked unwritable %v, want %v", f.ID, f.Type, f.Preset, got, unwritable)
 		}
 		if unwritable {
@@ -525,14 +525,14 @@ func TestReferenceShowsTheLastChange(t *testing.T) {
 		}
 	}
 	row = refRow(t, body, "lead.options.source_type")
-	if !strings.Contains(row, "1 项变化：删除 1 项") || !strings.Contains(row, "<del>"+options[0].Name+"</del>") {
+	if !hasTestIDText(row, "refset-change", "1 项变化：删除 1 项") || !strings.Contains(row, "<del>"+options[0].Name+"</del>") {
 		t.Errorf("options row does not show the removal:\n%s", row)
 	}
 	if row := refRow(t, body, "members"); !strings.Contains(row, "未发现变化") {
 		t.Errorf("an unchanged set shows a change:\n%s", row)
 	}
 	page := c.get("/settings/reference/set?key=" + url.QueryEscape(statuses.Key)).Body.String()
-	if !strings.Contains(page, "深度沟通") || !strings.Contains(page, "改名 1 项") {
+	if !hasTestIDText(page, "refset-change", "深度沟通") || !hasTestIDText(page, "refset-change", "改名 1 项") {
 		t.Error("the set's page lacks the renamed status or the change")
 	}
 }

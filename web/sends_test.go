@@ -167,7 +167,7 @@ func TestSendApprovalBySomeoneElse(t *testing.T) {
 	if rec.Code != http.StatusForbidden || rig.sandbox().CallsToday("sms.send") != 0 || sendState(t, h, id).State != db.SendAwaitingApproval {
 		t.Fatalf("own approval: %d, %d calls", rec.Code, rig.sandbox().CallsToday("sms.send"))
 	}
-	if !strings.Contains(c.get("/sms/sends/"+sid).Body.String(), "不能审批自己") {
+	if !hasTestIDText(c.get("/sms/sends/"+sid).Body.String(), "send-timeline", "不能审批自己") {
 		t.Error("the refusal is not explained")
 	}
 	other := h.login("ned")
@@ -269,7 +269,7 @@ func TestSendStatusPollsUntilDoneAndRecords(t *testing.T) {
 	}
 	q := mobiles[1][3:9]
 	body = c.get("/sends/"+sid+"/records?q="+q, htmx()).Body.String()
-	if !strings.Contains(body, mobiles[1]) || strings.Contains(body, mobiles[0]) && !strings.Contains(mobiles[0], q) {
+	if !hasTestIDText(body, "record-recipient", mobiles[1]) || strings.Contains(body, mobiles[0]) && !strings.Contains(mobiles[0], q) {
 		t.Fatalf("search %q:\n%s", q, body)
 	}
 	viewer := h.login("vic")
@@ -296,7 +296,7 @@ func TestSendTestSendNeedsRecipients(t *testing.T) {
 	id, _ := mobilesDraft(t, c, rig, 2)
 	sid := strconv.FormatInt(id, 10)
 	rec := c.post("/sends/"+sid+"/test", url.Values{}, htmx())
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "设置 → 发送") {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "send-error", "设置 → 发送") {
 		t.Fatalf("no test recipients: %d\n%s", rec.Code, rec.Body.String())
 	}
 	if _, err := rig.sends.SaveSettings(context.Background(), sends.Settings{TestMobiles: sampleMobiles(rig, 1), ConfirmTypeAbove: 1000}); err != nil {
@@ -324,7 +324,7 @@ func TestSendSettingsAdminOnly(t *testing.T) {
 		t.Fatalf("admin: %d", rec.Code)
 	}
 	rec := a.post("/settings/sends", url.Values{"test_mobiles": {"12345"}, "confirm_type_above": {"1000"}, "approval_above": {"0"}})
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "12345") {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "settings-test-mobiles", "12345") {
 		t.Fatalf("bad mobile: %d", rec.Code)
 	}
 	m := sampleMobiles(rig, 1)[0]

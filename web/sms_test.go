@@ -46,15 +46,15 @@ func TestSMSDraftCreateAndEdit(t *testing.T) {
 	// No name, and invalid mobiles: refused, everything kept.
 	rec := c.post("/sms", url.Values{"sms_id": {msg}, "audience": {"mobiles"}, "mobiles": {good[0] + "\n12x45"}})
 	body := rec.Body.String()
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "12x45") || !strings.Contains(body, `data-invalid="1"`) || !strings.Contains(body, `data-valid="1"`) {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(body, "sms-mobiles", "12x45") || !strings.Contains(body, `data-invalid="1"`) || !strings.Contains(body, `data-valid="1"`) {
 		t.Fatalf("invalid mobiles: %d\n%s", rec.Code, body)
 	}
 	rec = c.post("/sms", url.Values{"sms_id": {msg}, "audience": {"mobiles"}, "mobiles": {strings.Join(good, "\n")}})
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请填写发送名称") || !strings.Contains(rec.Body.String(), good[1]) {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "sms-form-error", "请填写发送名称") || !hasTestIDText(rec.Body.String(), "sms-mobiles", good[1]) {
 		t.Fatalf("no name: %d", rec.Code)
 	}
 	rec = c.post("/sms", url.Values{"name": {"试驾"}, "sms_id": {msg}, "audience": {"crowds"}})
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请至少选择一个人群") {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "sms-form-error", "请至少选择一个人群") {
 		t.Fatalf("no audience: %d", rec.Code)
 	}
 	crowds, _, _ := h.store.ListCrowds(context.Background(), db.CrowdFilter{})

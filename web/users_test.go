@@ -70,7 +70,7 @@ func TestAdminCreatesAUserWhoCanSignInWithTheTypedPassword(t *testing.T) {
 		"role": {"marketer"}, "password": {"alice's chosen passphrase"}})
 	expectRedirect(t, rec, "/settings/users")
 	page := admin.get("/settings/users").Body.String()
-	if !strings.Contains(page, "Account alice created.") || !strings.Contains(page, "Alice Wang") {
+	if !hasTestIDText(page, "flash", "Account alice created.") || !hasTestIDText(page, "user-row", "Alice Wang") {
 		t.Fatal("no confirmation or new row on the users page")
 	}
 	if hasTestID(page, "password-reveal") {
@@ -123,7 +123,7 @@ func TestInviteFormErrorsAre422AndKeepWhatWasTyped(t *testing.T) {
 			if rec.Code != http.StatusUnprocessableEntity {
 				t.Fatalf("got %d, want 422", rec.Code)
 			}
-			if !strings.Contains(body, tc.wantMessage) {
+			if !hasTestIDText(body, "invite-form", tc.wantMessage) {
 				t.Fatalf("message %q not shown", tc.wantMessage)
 			}
 			for _, kept := range []string{`value="` + tc.username + `"`, `value="Typed Name"`} {
@@ -161,7 +161,7 @@ func TestRoleChangeTakesEffectOnTheUsersNextRequest(t *testing.T) {
 	}
 	// A plain form post redirects back with a flash.
 	expectRedirect(t, admin.post(userURL(mia, "role"), url.Values{"role": {"viewer"}}), "/settings/users")
-	if !strings.Contains(admin.get("/settings/users").Body.String(), "mia is now: Viewer.") {
+	if !hasTestIDText(admin.get("/settings/users").Body.String(), "flash", "mia is now: Viewer.") {
 		t.Fatal("no flash after the role change")
 	}
 	if rec := miaBrowser.get("/settings/audit"); rec.Code != http.StatusForbidden {
@@ -182,7 +182,7 @@ func TestDisablingEndsTheUsersLiveSessionAtOnce(t *testing.T) {
 	alice := h.addUser("alice", db.RoleMarketer)
 	aliceBrowser := h.login("alice")
 	rec := admin.post(userURL(alice, "disable"), nil, htmx())
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Disabled") || !strings.Contains(rec.Body.String(), "Re-enable") {
+	if rec.Code != http.StatusOK || !hasTestIDText(rec.Body.String(), "user-row", "Disabled") || !hasTestIDText(rec.Body.String(), "user-row", "Re-enable") {
 		t.Fatalf("htmx disable: %d\n%s", rec.Code, rec.Body.String())
 	}
 	rec = aliceBrowser.get("/leads/board")
@@ -191,7 +191,7 @@ func TestDisablingEndsTheUsersLiveSessionAtOnce(t *testing.T) {
 	}
 	h.expectSignIn("alice", password("alice"), http.StatusUnauthorized, "disabled user signed in")
 	expectRedirect(t, admin.post(userURL(alice, "enable"), nil), "/settings/users")
-	if !strings.Contains(admin.get("/settings/users").Body.String(), "alice is enabled again") {
+	if !hasTestIDText(admin.get("/settings/users").Body.String(), "flash", "alice is enabled again") {
 		t.Fatal("no flash after re-enabling")
 	}
 	h.expectSignIn("alice", password("alice"), http.StatusSeeOther, "re-enabled user cannot sign in")
@@ -225,7 +225,7 @@ func TestPasswordResetCanGenerateOneAndRefusesAWeakOne(t *testing.T) {
 	admin, _ := h.addEnglishAdmin("root")
 	alice := h.addUser("alice", db.RoleViewer)
 	rec := admin.post(userURL(alice, "password"), url.Values{"password": {"tiny-pw"}})
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "at least 10 characters") {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "user-row", "at least 10 characters") {
 		t.Fatalf("weak reset password: %d", rec.Code)
 	}
 	if strings.Contains(rec.Body.String(), "tiny-pw") {
@@ -261,12 +261,12 @@ func TestTheLastAdminCannotDemoteOrDisableThemself(t *testing.T) {
 	before := snapshotUsers(t, h)
 	const msg = "Nothing was changed: root is the last active administrator."
 	rec := admin.post(userURL(root, "role"), url.Values{"role": {"viewer"}}, htmx())
-	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), msg) || !hasTestID(rec.Body.String(), "user-row") {
+	if rec.Code != http.StatusConflict || !hasTestIDText(rec.Body.String(), "row-error", msg) || !hasTestID(rec.Body.String(), "user-row") {
 		t.Fatalf("htmx demotion: %d\n%s", rec.Code, rec.Body.String())
 	}
 	expectRedirect(t, admin.post(userURL(root, "disable"), nil), "/settings/users")
 	page := admin.get("/settings/users")
-	if page.Code != http.StatusOK || !strings.Contains(page.Body.String(), msg) {
+	if page.Code != http.StatusOK || !hasTestIDText(page.Body.String(), "flash", msg) {
 		t.Fatalf("refusal not shown after a plain post: %d", page.Code)
 	}
 	if after := snapshotUsers(t, h); after != before {
@@ -300,7 +300,7 @@ func TestAnAdminWhoDemotesThemselfLandsOnTheirOwnAccount(t *testing.T) {
 	if rec.Code != http.StatusNoContent || rec.Header().Get("HX-Redirect") != "/settings/account" {
 		t.Fatalf("self-demotion over htmx: %d %q", rec.Code, rec.Header().Get("HX-Redirect"))
 	}
-	if rec := admin.get("/settings/account"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "root is now: Marketer.") {
+	if rec := admin.get("/settings/account"); rec.Code != http.StatusOK || !hasTestIDText(rec.Body.String(), "flash", "root is now: Marketer.") {
 		t.Fatalf("account page after self-demotion: %d", rec.Code)
 	}
 }
