@@ -247,7 +247,7 @@ func TestBoardListToggleKeepsTheFilter(t *testing.T) {
 	// Board → list: every board filter.
 	board := c.get(leadsview.BoardURL(f)).Body.String()
 	toList := leadsview.ListURL(leadsview.ListFilter{Filter: f})
-	if !strings.Contains(board, `href="`+esc(toList)+`"`) {
+	if !hasAttrOn(board, "view-list", `href="`+esc(toList)+`"`) {
 		m := hrefRE("view-list").FindStringSubmatch(board)
 		t.Fatalf("the board's list link is %v, want %s", m, toList)
 	}
@@ -273,7 +273,7 @@ func TestBoardListToggleKeepsTheFilter(t *testing.T) {
 	lfl := leadsview.ListFilter{Filter: f, Status: pipe[0].ID, Sort: "name"}
 	list := getList(t, c, lfl.Values()).body
 	toBoard := leadsview.BoardURL(f)
-	if !strings.Contains(list, `href="`+esc(toBoard)+`"`) {
+	if !hasAttrOn(list, "view-board", `href="`+esc(toBoard)+`"`) {
 		m := hrefRE("view-board").FindStringSubmatch(list)
 		t.Fatalf("the list's board link is %v, want %s", m, toBoard)
 	}

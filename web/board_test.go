@@ -234,7 +234,7 @@ func TestBoardListsColumnsInPipelineOrderWithCounts(t *testing.T) {
 			t.Errorf("card %s lacks its owner's name", l.UUID)
 		}
 	}
-	if !hasTestID(body, "move-menu") || !strings.Contains(body, `draggable="true"`) {
+	if !hasTestID(body, "move-menu") || !hasAttrOn(body, "board-card", `draggable="true"`) {
 		t.Error("a marketer's board has no move controls")
 	}
 
@@ -269,7 +269,7 @@ func TestBoardListsColumnsInPipelineOrderWithCounts(t *testing.T) {
 			t.Errorf("searched column %s counts %d, the store %d", st, shown[st], narrowed[st])
 		}
 	}
-	if !strings.Contains(body, `data-uuid="`+l.UUID+`"`) {
+	if !hasAttrOn(body, "board-card", `data-uuid="`+l.UUID+`"`) {
 		t.Error("the searched-for lead is not on the board")
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/html"
+
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
@@ -19,13 +21,11 @@ import (
 	"github.com/jingdesk/jingdesk/internal/leads"
 )
 
-var crowdRowRe = regexp.MustCompile(`data-testid="crowd-row" data-id="(\d+)"`)
-
-// crowdIDs are the ids of the crowd rows a page shows, in order.
+// crowdIDs are the group ids of the crowd rows of a page or fragment, in order.
 func crowdIDs(body string) []string {
 	var out []string
-	for _, m := range crowdRowRe.FindAllStringSubmatch(body, -1) {
-		out = append(out, m[1])
+	for _, r := range parseHTML(body).all("crowd-row") {
+		out = append(out, attrOf(r, "data-id"))
 	}
 	return out
 }
@@ -47,17 +47,19 @@ func TestCrowdListShowsTheDemoCrowdsWithCountsAndSearches(t *testing.T) {
 	if got := len(crowdIDs(body)); got != total {
 		t.Fatalf("%d rows, want %d", got, total)
 	}
+	rows := map[string]*html.Node{}
+	for _, r := range parseHTML(body).all("crowd-row") {
+		rows[attrOf(r, "data-id")] = r
+	}
 	for _, cr := range local {
-		row := fmt.Sprintf(`data-id="%d"`, cr.GroupID)
-		at := strings.Index(body, row)
-		if at < 0 {
+		r := rows[strconv.FormatInt(cr.GroupID, 10)]
+		if r == nil {
 			t.Fatalf("crowd %q not listed", cr.Name)
 		}
-		rest := body[at:]
-		rest = rest[:strings.Index(rest, "</tr>")]
-		if !strings.Contains(rest, ">"+cr.Name+"<") || !strings.Contains(rest, fmt.Sprintf(`data-count="%d"`, cr.UserCount)) ||
-			!strings.Contains(rest, fmt.Sprintf(`href="/crowds/%d"`, cr.GroupID)) {
-			t.Fatalf("row of %q lacks its name, link or count %d:\n%s", cr.Name, cr.UserCount, rest)
+		name, members := within(r, "crowd-name"), within(r, "crowd-members")
+		if len(name) != 1 || nodeText(name[0]) != cr.Name || attrOf(name[0], "href") != fmt.Sprintf("/crowds/%d", cr.GroupID) ||
+			len(members) != 1 || attrOf(members[0], "data-count") != strconv.FormatInt(cr.UserCount, 10) {
+			t.Fatalf("row of %q lacks its name, link or count %d", cr.Name, cr.UserCount)
 		}
 	}
 	if !hasTestID(body, "crowds-asof") || hasTestID(body, "crowds-syncing") {
@@ -110,7 +112,7 @@ func TestCrowdListPagesAndShowsAnEmptyState(t *testing.T) {
 	if ids := crowdIDs(first); len(ids) != 50 || ids[0] != "90119" {
 		t.Fatalf("first page: %d rows from %v", len(ids), ids[:1])
 	}
-	if !hasTestIDText(first, "crowds-total", "1–50") || !hasTestIDText(first, "crowds-total", "120") || !strings.Contains(first, `href="/crowds?page=2"`) {
+	if !hasTestIDText(first, "crowds-total", "1–50") || !hasTestIDText(first, "crowds-total", "120") || !hasAttrOn(first, "page-next", `href="/crowds?page=2"`) {
 		t.Fatal("first page lacks its count or the next page link")
 	}
 	third := c.get("/crowds/table?page=3", htmx()).Body.String()
@@ -196,10 +198,10 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 	}
 	page := c.get(rec.Header().Get("Location")).Body.String()
 	if !hasTestIDText(page, "crowd-title", "双十一预热") || !hasTestID(page, "crowd-edit-form") ||
-		!strings.Contains(page, `hx-get="/crowds/`+m[1]+`/members"`) || !strings.Contains(page, `class="flash flash-success"`) {
+		!hasAttrOn(page, "crowd-members", `hx-get="/crowds/`+m[1]+`/members"`) || !hasAttrOn(page, "flash", `class="flash flash-success"`) {
 		t.Fatal("the new crowd's page lacks its name, its edit form, the members fragment or the flash")
 	}
-	if !strings.Contains(c.get("/crowds").Body.String(), `data-id="`+m[1]+`"`) {
+	if !hasAttrOn(c.get("/crowds").Body.String(), "crowd-row", `data-id="`+m[1]+`"`) {
 		t.Fatal("the new crowd is not in the list")
 	}
 	if n := h.countAudit("crowd.create", db.OutcomeOK); n != 1 {
@@ -211,7 +213,7 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 	body := rec.Body.String()
 	if rec.Code != http.StatusUnprocessableEntity || !hasTestID(body, "crowd-new-error") ||
 		!hasTestIDText(body, "crowd-new-error", "人群名称已存在") || !hasTestIDText(body, "crowd-new-error", "40004") ||
-		!strings.Contains(body, `value="白皮书下载用户"`) || !strings.Contains(body, `value="我的描述 &lt;b&gt;"`) {
+		!hasAttrOn(body, "crowd-name-input", `value="白皮书下载用户"`) || !hasAttrOn(body, "crowd-description-input", `value="我的描述 &lt;b&gt;"`) {
 		t.Fatalf("duplicate name: %d\n%s", rec.Code, body)
 	}
 	if n := h.countAudit("crowd.create", db.OutcomeFailed); n != 1 {
@@ -238,7 +240,7 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 	// Renaming to a name in use: refused, input kept.
 	rec = c.post(path, url.Values{"name": {"测试人群"}, "description": {"保留"}})
 	if body := rec.Body.String(); rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(body, "crowd-edit-error", "人群名称已存在") ||
-		!strings.Contains(body, `value="测试人群"`) || !strings.Contains(body, `value="保留"`) {
+		!hasAttrOn(body, "crowd-name-input", `value="测试人群"`) || !hasAttrOn(body, "crowd-description-input", `value="保留"`) {
 		t.Fatalf("rename to a used name: %d", rec.Code)
 	}
 	if n := h.countAudit("crowd.update", ""); n != 2 {
@@ -252,7 +254,7 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 	rec = c.post(path+"/delete", nil, htmx())
 	body = rec.Body.String()
 	if rec.Code != http.StatusOK || strings.Contains(body, "<html") || !hasTestIDText(body, "crowd-delete-confirm", "双十一预热（改）") ||
-		!hasTestIDText(body, "crowd-delete-confirm-submit", "7") || !strings.Contains(body, `name="confirm"`) {
+		!hasTestIDText(body, "crowd-delete-confirm-submit", "7") || !hasAttrOn(body, "crowd-delete-count", `name="confirm"`) {
 		t.Fatalf("confirmation: %d\n%s", rec.Code, body)
 	}
 	for _, wrong := range []string{"", "6", "all"} {
@@ -350,8 +352,8 @@ func TestCrowdMembersPageThroughWithImportedIdentities(t *testing.T) {
 
 	first := c.get(path+"/members", htmx()).Body.String()
 	if strings.Contains(first, "<html") || countTestID(first, "member-row") != 50 ||
-		!strings.Contains(first, `data-pages="2"`) || !strings.Contains(first, `data-total="60"`) ||
-		!strings.Contains(first, `hx-get="`+path+`/members?page=2"`) {
+		!hasAttrOn(first, "members-fragment", `data-pages="2"`) || !hasAttrOn(first, "members-fragment", `data-total="60"`) ||
+		!hasAttrOn(first, "members-next", `hx-get="`+path+`/members?page=2"`) {
 		t.Fatalf("first page of members:\n%.2000s", first)
 	}
 	second := c.get(path+"/members?page=2", htmx()).Body.String()
@@ -413,7 +415,7 @@ func TestCrowdStaleListRefreshesInTheBackground(t *testing.T) {
 	for {
 		frag := c.get("/crowds/table?poll=1", htmx()).Body.String()
 		if !strings.Contains(frag, `data-syncing="true"`) {
-			if !strings.Contains(frag, fmt.Sprintf(`data-id="%d"`, id)) || strings.Contains(frag, "every 2s") {
+			if !hasAttrOn(frag, "crowd-row", fmt.Sprintf(`data-id="%d"`, id)) || strings.Contains(frag, "every 2s") {
 				t.Fatalf("after the refresh the table lacks the new crowd or still polls")
 			}
 			break

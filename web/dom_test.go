@@ -1,6 +1,7 @@
 package web
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -239,6 +240,34 @@ func TestParseHTMLFindsElementsOfPagesAndFragments(t *testing.T) {
 func hasTestIDText(body, id, want string) bool {
 	for _, n := range parseHTML(body).all(id) {
 		if strings.Contains(nodeText(n), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasTestIDWholeText reports whether an element of body with data-testid
+// id shows exactly want (white space folded).
+func hasTestIDWholeText(body, id, want string) bool {
+	for _, n := range parseHTML(body).all(id) {
+		if nodeText(n) == strings.Join(strings.Fields(want), " ") {
+			return true
+		}
+	}
+	return false
+}
+
+var attrPair = regexp.MustCompile(`^([a-zA-Z:-]+)="([^"]*)"$`)
+
+// hasAttrOn reports whether an element of body with data-testid id has the
+// attribute pair, written as in HTML (`data-count="7"`, value escaped).
+func hasAttrOn(body, id, pair string) bool {
+	m := attrPair.FindStringSubmatch(pair)
+	if m == nil {
+		return false
+	}
+	for _, n := range parseHTML(body).all(id) {
+		if attrOf(n, m[1]) == html.UnescapeString(m[2]) {
 			return true
 		}
 	}

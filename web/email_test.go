@@ -143,7 +143,7 @@ func TestEmailDraftWithPastedHTMLAndWithAnUploadedFile(t *testing.T) {
 	// One that does not declare it is refused, clearly, and keeps the form.
 	rec := c.postEmail("/email", emailForm("无声明", "无声明的 GBK", mb.MailboxID, crowd.GroupID), "plain.html", gbk(t, "<p>尊敬的车主</p>"))
 	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "email-form-error", "UTF-8") ||
-		!strings.Contains(rec.Body.String(), `value="无声明的 GBK"`) {
+		!hasAttrOn(rec.Body.String(), "email-subject-input", `value="无声明的 GBK"`) {
 		t.Fatalf("undeclared GBK: %d\n%s", rec.Code, rec.Body.String())
 	}
 
@@ -326,7 +326,7 @@ func TestEmailScheduledIsConfirmedChangedOnThePlatformThenDeleted(t *testing.T) 
 	// A time in the past is refused, and the form keeps what was typed.
 	rec = c.postEmail(emailview.SendPath(id), url.Values{"subject": {"过去的主题"}, "mailbox_id": {mb.MailboxID},
 		"html": {"<p>x</p>"}, "when": {"at"}, "send_at": {"2020-01-01T09:00"}}, "", nil)
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `value="过去的主题"`) {
+	if rec.Code != http.StatusUnprocessableEntity || !hasAttrOn(rec.Body.String(), "email-subject-input", `value="过去的主题"`) {
 		t.Fatalf("past time: %d", rec.Code)
 	}
 

@@ -400,7 +400,7 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 		t.Error("the badge still counts the import after it was viewed")
 	}
 	frag := c.get(fmt.Sprintf("/imports/%d/progress", id), htmx()).Body.String()
-	if strings.Contains(frag, "hx-trigger") || !strings.Contains(frag, `data-live="false"`) {
+	if strings.Contains(frag, "hx-trigger") || !hasAttrOn(frag, "import-progress", `data-live="false"`) {
 		t.Error("a finished import's panel must not poll")
 	}
 

@@ -146,7 +146,7 @@ func TestJobsTablePollsOnlyWhileAJobIsQueuedOrRunning(t *testing.T) {
 		t.Helper()
 		rec := c.get("/jobs/table", htmx())
 		body := rec.Body.String()
-		if rec.Code != http.StatusOK || strings.Contains(body, "<html") || !strings.Contains(body, `id="jobs-table"`) {
+		if rec.Code != http.StatusOK || strings.Contains(body, "<html") || !hasAttrOn(body, "jobs-table", `id="jobs-table"`) {
 			t.Fatalf("table fragment: %d\n%s", rec.Code, body)
 		}
 		// Even when idle it listens for actions taken on the page.
@@ -332,7 +332,7 @@ func TestJobPageShowsItsItemErrorsAndPollsWhileLive(t *testing.T) {
 	body := c.get(fmt.Sprintf("/jobs/%d", running.ID)).Body.String()
 	mustContain(t, body, "+86 138 0000 0001", "number is on the blocklist", "carrier rejected the message",
 		"2 failed", `<progress value="5" max="10"`, `hx-trigger="every 2s"`, `data-testid="job-pause"`)
-	if frag := c.get(fmt.Sprintf("/jobs/%d", running.ID), htmx()).Body.String(); strings.Contains(frag, "<html") || !strings.Contains(frag, `id="job-detail"`) {
+	if frag := c.get(fmt.Sprintf("/jobs/%d", running.ID), htmx()).Body.String(); strings.Contains(frag, "<html") || !hasAttrOn(frag, "job-detail", `id="job-detail"`) {
 		t.Fatalf("polled detail is not the fragment:\n%s", frag)
 	}
 

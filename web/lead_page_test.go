@@ -161,7 +161,7 @@ func TestLeadPagePrivacyAndScores(t *testing.T) {
 		if strings.Contains(body, "privacy-error") || strings.Contains(body, "<html") {
 			t.Fatalf("privacy fragment:\n%s", body)
 		}
-		if strings.Contains(body, `data-authorized="true"`) {
+		if hasAttrOn(body, "privacy-version", `data-authorized="true"`) {
 			policies = true
 			break
 		}
@@ -204,7 +204,7 @@ func TestLeadPageLink(t *testing.T) {
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	body := c.get(leadsview.LeadPath(l.UUID)+"/link", htmx()).Body.String()
-	if !strings.Contains(body, `href="/sandbox/leads/`+l.UUID+`"`) {
+	if !hasAttrOn(body, "lead-link-anchor", `href="/sandbox/leads/`+l.UUID+`"`) {
 		t.Fatalf("link:\n%s", body)
 	}
 	// The console serves the sandbox's path: back to the lead, saying why.

@@ -188,7 +188,7 @@ func TestLeadList(t *testing.T) {
 				t.Errorf("lead %s (%s) does not match %q", u, byUUID[u].Company, sub)
 			}
 		}
-		if !strings.Contains(p.body, `value="`+sub+`"`) {
+		if !hasAttrOn(p.body, "list-q", `value="`+sub+`"`) {
 			t.Error("the search box does not keep the query")
 		}
 	})
@@ -345,8 +345,8 @@ func TestLeadList(t *testing.T) {
 			}
 		}
 		full := getList(t, vic, url.Values{"business_type": {bt}})
-		if !strings.Contains(full.body, "<html") || !strings.Contains(full.body, `id="list-filters"`) ||
-			!strings.Contains(full.body, `hx-get="/leads/list"`) || !strings.Contains(full.body, `hx-push-url="true"`) {
+		if !strings.Contains(full.body, "<html") || !hasAttrOn(full.body, "list-filters", `id="list-filters"`) ||
+			!hasAttrOn(full.body, "list-filters", `hx-get="/leads/list"`) || !strings.Contains(full.body, `hx-push-url="true"`) {
 			t.Error("the full page lacks the htmx filter form")
 		}
 	})

@@ -24,7 +24,7 @@ func TestLiveWebhookCardShowsTheURLToAdminsOnly(t *testing.T) {
 	h.addUser("mia", db.RoleMarketer)
 	admin := h.login("ada")
 	body := admin.get("/settings/platform").Body.String()
-	if !strings.Contains(body, `value="http://example.com/webhooks/jing/`+sec+`"`) {
+	if !hasAttrOn(body, "webhook-url", `value="http://example.com/webhooks/jing/`+sec+`"`) {
 		t.Fatalf("the card does not show the URL with the secret:\n%s", excerpt(body, "webhook-card"))
 	}
 	for _, want := range []string{`data-testid="webhook-rejected">1<`, `<dd data-state="failed"><a href="/settings/webhooks?state=failed">1</a>`,
@@ -230,7 +230,7 @@ func TestLiveLeadChangesForTheBoard(t *testing.T) {
 		t.Fatalf("changes: %+v", ans)
 	}
 	card := ans.Leads[0].Card
-	if !strings.Contains(card, `id="`+leadsview.CardID(l.UUID)+`"`) || !strings.Contains(card, `data-status="`+pipe[1].ID+`"`) ||
+	if !hasAttrOn(card, "board-card", `id="`+leadsview.CardID(l.UUID)+`"`) || !hasAttrOn(card, "board-card", `data-status="`+pipe[1].ID+`"`) ||
 		strings.Contains(card, `data-movable`) {
 		t.Fatalf("card for a viewer: %s", card)
 	}
@@ -246,7 +246,7 @@ func TestLiveLeadChangesForTheBoard(t *testing.T) {
 	// The lead page starts from the seq and its revision; after the change
 	// the revision differs.
 	page := c.get(leadsview.LeadPath(l.UUID)).Body.String()
-	if !strings.Contains(page, `data-live-lead="`+l.UUID+`"`) || !liveSeqRE.MatchString(page) || !strings.Contains(page, `data-live-rev="`+ans.Leads[0].Rev+`"`) {
+	if !hasAttrOn(page, "lead-live-notice", `data-live-lead="`+l.UUID+`"`) || !liveSeqRE.MatchString(page) || !hasAttrOn(page, "lead-live-notice", `data-live-rev="`+ans.Leads[0].Rev+`"`) {
 		t.Fatalf("lead page lacks its live notice:\n%s", excerpt(page, "lead-live-notice"))
 	}
 	if anon := h.anon().get("/leads/changes?after=0"); anon.Code == http.StatusOK {

@@ -143,7 +143,7 @@ func TestTestConnectionSucceedsAndFailsInTheUsersLanguage(t *testing.T) {
 	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	rec := admin.post("/settings/platform/test", nil, htmx())
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-ok="true"`) || !hasTestIDText(rec.Body.String(), "platform-test-result", "30 名成员") {
+	if rec.Code != http.StatusOK || !hasAttrOn(rec.Body.String(), "platform-test-result", `data-ok="true"`) || !hasTestIDText(rec.Body.String(), "platform-test-result", "30 名成员") {
 		t.Fatalf("test against the embedded sandbox: %d\n%s", rec.Code, rec.Body.String())
 	}
 	pf := otherPlatform(t, "app-t", "right-secret")
@@ -151,7 +151,7 @@ func TestTestConnectionSucceedsAndFailsInTheUsersLanguage(t *testing.T) {
 	admin.post("/lang", url.Values{"lang": {"en"}, "next": {"/settings/platform"}})
 	rec = admin.post("/settings/platform/test", nil, htmx())
 	body := rec.Body.String()
-	if !strings.Contains(body, `data-ok="false"`) || !strings.Contains(body, "The platform refused this console&#39;s credentials") {
+	if !hasAttrOn(body, "platform-test-result", `data-ok="false"`) || !strings.Contains(body, "The platform refused this console&#39;s credentials") {
 		t.Fatalf("wrong secret: %s", body)
 	}
 	for _, goText := range []string{"jing oauth", "auth (code", "request_id=", "dial tcp", "%!"} {
@@ -187,7 +187,7 @@ func TestCheckEndpointsListsEveryEntryAndAWrongPath(t *testing.T) {
 		t.Fatalf("check: %d (want the table alone)", rec.Code)
 	}
 	for _, e := range cat.All() {
-		if !strings.Contains(body, `data-endpoint="`+e.Key+`"`) {
+		if !hasAttrOn(body, "check-row", `data-endpoint="`+e.Key+`"`) {
 			t.Errorf("no row for %s", e.Key)
 		}
 	}
@@ -219,7 +219,7 @@ func TestTheSandboxBannerFollowsTheConnection(t *testing.T) {
 	if strings.Contains(admin.get("/leads/board").Body.String(), banner) {
 		t.Fatal("the banner stays after switching to credentials")
 	}
-	if rec := admin.post("/settings/platform/test", nil, htmx()); !strings.Contains(rec.Body.String(), `data-ok="true"`) || pf.Issued() != 1 {
+	if rec := admin.post("/settings/platform/test", nil, htmx()); !hasAttrOn(rec.Body.String(), "platform-test-result", `data-ok="true"`) || pf.Issued() != 1 {
 		t.Fatalf("the switched client does not reach the configured platform: %s (issued %d)", rec.Body.String(), pf.Issued())
 	}
 	rec := admin.post("/settings/platform/secret/clear", nil)

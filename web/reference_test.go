@@ -188,7 +188,7 @@ func TestReferencePageListsEverySetWithCounts(t *testing.T) {
 
 	rec = c.post("/settings/reference/refresh", nil, htmx())
 	wantStatus(t, rec, http.StatusOK)
-	if frag := rec.Body.String(); strings.Contains(frag, "<html") || !strings.Contains(frag, `id="refdata-sets"`) {
+	if frag := rec.Body.String(); strings.Contains(frag, "<html") || !hasAttrOn(frag, "refdata-sets", `id="refdata-sets"`) {
 		t.Fatalf("htmx refresh did not answer with the sets fragment:\n%s", frag)
 	}
 	rig.waitIdle()
@@ -275,7 +275,7 @@ func TestReferenceRefreshCoalescesAndPollsOnlyWhileActive(t *testing.T) {
 	t.Parallel()
 	h, rig, c := refMarketer(t, true)
 	frag := c.get("/settings/reference/sets", htmx()).Body.String()
-	if !strings.Contains(frag, `data-live="false"`) || strings.Contains(frag, "hx-trigger") || strings.Contains(frag, "hx-get") {
+	if !hasAttrOn(frag, "refdata-sets", `data-live="false"`) || strings.Contains(frag, "hx-trigger") || strings.Contains(frag, "hx-get") {
 		t.Fatalf("idle table polls:\n%s", frag)
 	}
 
@@ -337,7 +337,7 @@ func TestReferenceRefreshCoalescesAndPollsOnlyWhileActive(t *testing.T) {
 	rig.start()
 	rig.waitIdle()
 	frag = c.get("/settings/reference/sets", htmx()).Body.String()
-	if !strings.Contains(frag, `data-live="false"`) || strings.Contains(frag, "hx-trigger") ||
+	if !hasAttrOn(frag, "refdata-sets", `data-live="false"`) || strings.Contains(frag, "hx-trigger") ||
 		hasTestID(frag, "refdata-progress") || strings.Contains(frag, `" disabled`) {
 		t.Fatalf("finished refresh: the table still polls or shows progress:\n%s", frag)
 	}
@@ -425,7 +425,7 @@ func TestReferenceTreeBrowser(t *testing.T) {
 	rec := c.get("/settings/reference/set?key=" + url.QueryEscape(key))
 	wantStatus(t, rec, http.StatusOK)
 	body := rec.Body.String()
-	if !strings.Contains(body, `data-kind="option_tree"`) || !hasTestIDText(body, "refset-detail", "选项集 · 国家/地区") {
+	if !hasAttrOn(body, "refset-detail", `data-kind="option_tree"`) || !hasTestIDText(body, "refset-detail", "选项集 · 国家/地区") {
 		t.Fatal("not the tree's page")
 	}
 	at := 0

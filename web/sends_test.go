@@ -75,7 +75,7 @@ func TestSendConfirmRequiresTypedCount(t *testing.T) {
 	id, _ := mobilesDraft(t, c, rig, 3)
 	rec := c.get("/sends/"+strconv.FormatInt(id, 10)+"/confirm", htmx())
 	body := rec.Body.String()
-	if rec.Code != http.StatusOK || !hasTestID(body, "confirm-typed") || !strings.Contains(body, `data-count="3"`) {
+	if rec.Code != http.StatusOK || !hasTestID(body, "confirm-typed") || !hasAttrOn(body, "confirm-count", `data-count="3"`) {
 		t.Fatalf("confirmation: %d\n%s", rec.Code, body)
 	}
 	if !strings.Contains(body, `hx-disabled-elt`) {
@@ -84,7 +84,7 @@ func TestSendConfirmRequiresTypedCount(t *testing.T) {
 	path := "/sends/" + strconv.FormatInt(id, 10) + "/confirm"
 	rec = c.post(path, url.Values{"typed": {"30"}}, htmx())
 	if rec.Code != http.StatusUnprocessableEntity || !hasTestID(rec.Body.String(), "confirm-error") ||
-		!strings.Contains(rec.Body.String(), `value="30"`) {
+		!hasAttrOn(rec.Body.String(), "confirm-typed", `value="30"`) {
 		t.Fatalf("wrong count: %d\n%s", rec.Code, rec.Body.String())
 	}
 	if n := rig.sandbox().CallsToday("sms.send"); n != 0 || sendState(t, h, id).State != db.SendDraft {
@@ -103,7 +103,7 @@ func TestSendConfirmRequiresTypedCount(t *testing.T) {
 		t.Fatalf("second confirm: %d, %d calls", rec.Code, rig.sandbox().CallsToday("sms.send"))
 	}
 	page := c.get("/sms/sends/" + strconv.FormatInt(id, 10)).Body.String()
-	if !hasTestID(page, "send-delivery") || !strings.Contains(page, `data-polling="true"`) {
+	if !hasTestID(page, "send-delivery") || !hasAttrOn(page, "send-delivery", `data-polling="true"`) {
 		t.Fatalf("the page does not show the delivery\n%s", page)
 	}
 }
@@ -243,7 +243,7 @@ func TestSendStatusPollsUntilDoneAndRecords(t *testing.T) {
 	sid := strconv.FormatInt(id, 10)
 	c.post("/sends/"+sid+"/confirm", url.Values{})
 	rec := c.get("/sends/"+sid+"/status", htmx())
-	if !strings.Contains(rec.Body.String(), `data-polling="true"`) || !strings.Contains(rec.Body.String(), `hx-trigger="every 5s"`) {
+	if !hasAttrOn(rec.Body.String(), "send-delivery", `data-polling="true"`) || !hasAttrOn(rec.Body.String(), "send-delivery", `hx-trigger="every 5s"`) {
 		t.Fatalf("status while sending:\n%s", rec.Body.String())
 	}
 	deadline := time.Now().Add(90 * time.Second)
@@ -261,10 +261,10 @@ func TestSendStatusPollsUntilDoneAndRecords(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	body := c.get("/sends/"+sid+"/status", htmx()).Body.String()
-	if !strings.Contains(body, `data-polling="false"`) || strings.Contains(body, "hx-trigger") {
+	if !hasAttrOn(body, "send-delivery", `data-polling="false"`) || strings.Contains(body, "hx-trigger") {
 		t.Fatalf("status when done still polls:\n%s", body)
 	}
-	if rec := c.post("/sends/"+sid+"/records/sync", url.Values{}, htmx()); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-total="3"`) {
+	if rec := c.post("/sends/"+sid+"/records/sync", url.Values{}, htmx()); rec.Code != http.StatusOK || !hasAttrOn(rec.Body.String(), "send-records", `data-total="3"`) {
 		t.Fatalf("sync: %d\n%s", rec.Code, rec.Body.String())
 	}
 	q := mobiles[1][3:9]
@@ -320,7 +320,7 @@ func TestSendSettingsAdminOnly(t *testing.T) {
 		t.Fatalf("marketer: %d", rec.Code)
 	}
 	a := h.login("ada")
-	if rec := a.get("/settings/sends"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `value="1000"`) {
+	if rec := a.get("/settings/sends"); rec.Code != http.StatusOK || !hasAttrOn(rec.Body.String(), "settings-type-above", `value="1000"`) {
 		t.Fatalf("admin: %d", rec.Code)
 	}
 	rec := a.post("/settings/sends", url.Values{"test_mobiles": {"12345"}, "confirm_type_above": {"1000"}, "approval_above": {"0"}})

@@ -46,7 +46,7 @@ func TestSMSDraftCreateAndEdit(t *testing.T) {
 	// No name, and invalid mobiles: refused, everything kept.
 	rec := c.post("/sms", url.Values{"sms_id": {msg}, "audience": {"mobiles"}, "mobiles": {good[0] + "\n12x45"}})
 	body := rec.Body.String()
-	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(body, "sms-mobiles", "12x45") || !strings.Contains(body, `data-invalid="1"`) || !strings.Contains(body, `data-valid="1"`) {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(body, "sms-mobiles", "12x45") || !hasAttrOn(body, "sms-mobiles-check", `data-invalid="1"`) || !hasAttrOn(body, "sms-mobiles-check", `data-valid="1"`) {
 		t.Fatalf("invalid mobiles: %d\n%s", rec.Code, body)
 	}
 	rec = c.post("/sms", url.Values{"sms_id": {msg}, "audience": {"mobiles"}, "mobiles": {strings.Join(good, "\n")}})
@@ -68,7 +68,7 @@ func TestSMSDraftCreateAndEdit(t *testing.T) {
 	id := smsDraft(t, c, rig, url.Values{"name": {"试驾"}, "audience": {"crowds"}, "group_id": {strconv.FormatInt(crowd.GroupID, 10)}})
 	sid := strconv.FormatInt(id, 10)
 	page := c.get("/sms/sends/" + sid).Body.String()
-	if !strings.Contains(page, `data-size="`+strconv.FormatInt(crowd.UserCount, 10)+`"`) || !hasTestID(page, "sms-consent-crowds") {
+	if !hasAttrOn(page, "sms-size", `data-size="`+strconv.FormatInt(crowd.UserCount, 10)+`"`) || !hasTestID(page, "sms-consent-crowds") {
 		t.Fatalf("draft page lacks the size or the consent note\n%s", page)
 	}
 	rec = c.post("/sms/sends/"+sid, url.Values{"name": {"试驾二"}, "sms_id": {msg}, "audience": {"mobiles"}, "mobiles": {strings.Join(good, ",")}})
