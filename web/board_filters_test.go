@@ -209,10 +209,7 @@ func TestBoardLoadMoreKeepsTheFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got, want []string
-	for _, m := range cardRE.FindAllStringSubmatch(rec.Body.String(), -1) {
-		got = append(got, m[1])
-	}
+	got, want := cardUUIDs(rec.Body.String()), []string(nil)
 	for _, l := range next {
 		want = append(want, l.UUID)
 	}
@@ -221,7 +218,7 @@ func TestBoardLoadMoreKeepsTheFilter(t *testing.T) {
 	}
 	// Without the filter the next page differs when the filter narrows.
 	unfiltered := leadsview.ColumnURL(leadsview.Column{Status: status, More: boardPage, Filter: leadsview.Filter{BusinessType: bt, LeadPool: "no-such-pool"}})
-	if cards := cardRE.FindAllStringSubmatch(c.get(unfiltered, htmx()).Body.String(), -1); len(cards) != 0 {
+	if cards := cardUUIDs(c.get(unfiltered, htmx()).Body.String()); len(cards) != 0 {
 		t.Fatalf("a pool with no leads shows %d cards on its next page", len(cards))
 	}
 }

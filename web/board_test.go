@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,20 +138,19 @@ func (r *boardRig) localLead(uuid string) db.Lead {
 	return l
 }
 
-var (
-	columnRE = regexp.MustCompile(`data-testid="board-column" data-status="([^"]*)"`)
-	countRE  = regexp.MustCompile(`id="count-([^"]*)" data-testid="column-count" data-count="(\d+)"`)
-	cardRE   = regexp.MustCompile(`data-testid="board-card" data-uuid="([^"]*)"`)
-)
-
+// counts are the board's column counts by status (each column-count's id
+// is count-<status>).
 func counts(body string) map[string]int {
 	out := map[string]int{}
-	for _, m := range countRE.FindAllStringSubmatch(body, -1) {
-		n, _ := strconv.Atoi(m[2])
-		out[m[1]] = n
+	for _, c := range parseHTML(body).all("column-count") {
+		n, _ := strconv.Atoi(attrOf(c, "data-count"))
+		out[strings.TrimPrefix(attrOf(c, "id"), "count-")] = n
 	}
 	return out
 }
+
+// cardUUIDs are the leads of the board's cards, in order.
+func cardUUIDs(body string) []string { return testIDAttrs(body, "board-card", "data-uuid") }
 
 // boardAsMarketer is a marketer on the synced board (holding its CSRF
 // token), with the default business type and its pipeline.
@@ -200,10 +198,7 @@ func TestBoardListsColumnsInPipelineOrderWithCounts(t *testing.T) {
 	for _, st := range r.Statuses(bt) {
 		want = append(want, st.ID)
 	}
-	var got []string
-	for _, m := range columnRE.FindAllStringSubmatch(body, -1) {
-		got = append(got, m[1])
-	}
+	got := testIDAttrs(body, "board-column", "data-status")
 	if strings.Join(got, ",") != strings.Join(want, ",") || len(got) < 3 {
 		t.Fatalf("columns %v, want the pipeline %v", got, want)
 	}
@@ -221,12 +216,12 @@ func TestBoardListsColumnsInPipelineOrderWithCounts(t *testing.T) {
 	if total == 0 {
 		t.Fatal("the synced copy has no leads on the default board")
 	}
-	cards := cardRE.FindAllStringSubmatch(body, -1)
+	cards := cardUUIDs(body)
 	if len(cards) == 0 || len(cards) > boardPage*len(want) {
 		t.Fatalf("%d cards on the board", len(cards))
 	}
-	for _, m := range cards[:min(len(cards), 20)] {
-		l := rig.localLead(m[1])
+	for _, uuid := range cards[:min(len(cards), 20)] {
+		l := rig.localLead(uuid)
 		if l.Mobile != "" && strings.Contains(body, l.Mobile) || l.Email != "" && strings.Contains(body, l.Email) {
 			t.Fatalf("card %s shows a mobile or an email", l.UUID)
 		}
@@ -248,8 +243,8 @@ func TestBoardListsColumnsInPipelineOrderWithCounts(t *testing.T) {
 		other = bts[0].ID
 	}
 	body = c.get("/leads/board?business_type=" + url.QueryEscape(other)).Body.String()
-	if m := columnRE.FindStringSubmatch(body); m == nil || m[1] != r.Statuses(other)[0].ID {
-		t.Fatalf("business type %s: first column %v, want %s", other, m, r.Statuses(other)[0].ID)
+	if cols := testIDAttrs(body, "board-column", "data-status"); len(cols) == 0 || cols[0] != r.Statuses(other)[0].ID {
+		t.Fatalf("business type %s: columns %v, want %s first", other, cols, r.Statuses(other)[0].ID)
 	}
 
 	// A search narrows every column, and the counts follow the store's.
@@ -304,10 +299,7 @@ func TestBoardColumnLoadsMore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, m := range cardRE.FindAllStringSubmatch(body, -1) {
-		got = append(got, m[1])
-	}
+	got := cardUUIDs(body)
 	var want []string
 	for _, l := range next {
 		want = append(want, l.UUID)

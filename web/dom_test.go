@@ -273,3 +273,23 @@ func hasAttrOn(body, id, pair string) bool {
 	}
 	return false
 }
+
+// testIDAttrs is the attribute key of every element of body with
+// data-testid id, in document order.
+func testIDAttrs(body, id, key string) []string {
+	var out []string
+	for _, n := range parseHTML(body).all(id) {
+		out = append(out, attrOf(n, key))
+	}
+	return out
+}
+
+// testIDTexts is the text of every element of body with data-testid id, in
+// document order.
+func testIDTexts(body, id string) []string {
+	var out []string
+	for _, n := range parseHTML(body).all(id) {
+		out = append(out, nodeText(n))
+	}
+	return out
+}

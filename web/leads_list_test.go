@@ -5,7 +5,6 @@ import (
 	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,13 +15,6 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
-)
-
-var (
-	listRowRE    = regexp.MustCompile(`data-testid="lead-row" data-uuid="([^"]*)"`)
-	listTotalRE  = regexp.MustCompile(`data-testid="leads-table" data-total="(\d+)"`)
-	listMobileRE = regexp.MustCompile(`data-testid="lead-mobile">([^<]*)<`)
-	listEmailRE  = regexp.MustCompile(`data-testid="lead-email">([^<]*)<`)
 )
 
 // listPage is one page of the list as the client sees it.
@@ -41,14 +33,12 @@ func getList(t *testing.T, c *client, q url.Values, opts ...reqOption) listPage 
 	rec := c.get(path, opts...)
 	wantStatus(t, rec, http.StatusOK)
 	p := listPage{body: rec.Body.String()}
-	m := listTotalRE.FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("%s: no table in the answer", path)
+	total := testIDAttrs(p.body, "leads-table", "data-total")
+	if len(total) != 1 {
+		t.Fatalf("%s: %d tables in the answer, want 1", path, len(total))
 	}
-	p.total, _ = strconv.Atoi(m[1])
-	for _, r := range listRowRE.FindAllStringSubmatch(p.body, -1) {
-		p.uuids = append(p.uuids, r[1])
-	}
+	p.total, _ = strconv.Atoi(total[0])
+	p.uuids = testIDAttrs(p.body, "lead-row", "data-uuid")
 	return p
 }
 
@@ -295,19 +285,19 @@ func TestLeadList(t *testing.T) {
 		if !slices.Equal(full.uuids, masked.uuids) {
 			t.Fatal("viewer and marketer see different leads")
 		}
-		fm, mm := listMobileRE.FindAllStringSubmatch(full.body, -1), listMobileRE.FindAllStringSubmatch(masked.body, -1)
-		fe, me := listEmailRE.FindAllStringSubmatch(full.body, -1), listEmailRE.FindAllStringSubmatch(masked.body, -1)
+		fm, mm := testIDTexts(full.body, "lead-mobile"), testIDTexts(masked.body, "lead-mobile")
+		fe, me := testIDTexts(full.body, "lead-email"), testIDTexts(masked.body, "lead-email")
 		if len(fm) != len(full.uuids) || len(mm) != len(full.uuids) || len(fe) != len(full.uuids) || len(me) != len(full.uuids) {
 			t.Fatal("a row lacks its mobile or email cell")
 		}
 		checked := 0
 		for i, u := range full.uuids {
 			l := byUUID[u]
-			if fm[i][1] != html.EscapeString(l.Mobile) || fe[i][1] != html.EscapeString(l.Email) {
-				t.Errorf("marketer sees %q %q for %s, want %q %q", fm[i][1], fe[i][1], u, l.Mobile, l.Email)
+			if fm[i] != l.Mobile || fe[i] != l.Email {
+				t.Errorf("marketer sees %q %q for %s, want %q %q", fm[i], fe[i], u, l.Mobile, l.Email)
 			}
-			if mm[i][1] != html.EscapeString(leads.Mask(l.Mobile)) || me[i][1] != html.EscapeString(leads.Mask(l.Email)) {
-				t.Errorf("viewer sees %q %q for %s", mm[i][1], me[i][1], u)
+			if mm[i] != leads.Mask(l.Mobile) || me[i] != leads.Mask(l.Email) {
+				t.Errorf("viewer sees %q %q for %s", mm[i], me[i], u)
 			}
 			if l.Mobile != "" {
 				checked++
