@@ -13,12 +13,6 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 )
 
-var (
-	auditRowRE   = regexp.MustCompile(`data-testid="audit-row"`)
-	auditCodeRE  = regexp.MustCompile(`<code class="small muted">([^<]+)</code>`)
-	auditOlderRE = regexp.MustCompile(`href="([^"]+)" data-testid="audit-older"`)
-)
-
 // auditPage loads an audit page and returns its body and the action codes listed, in order.
 func auditPage(t *testing.T, c *client, path string) (string, []string) {
 	t.Helper()
@@ -27,11 +21,8 @@ func auditPage(t *testing.T, c *client, path string) (string, []string) {
 		t.Fatalf("GET %s: %d", path, rec.Code)
 	}
 	body := rec.Body.String()
-	var codes []string
-	for _, m := range auditCodeRE.FindAllStringSubmatch(body, -1) {
-		codes = append(codes, m[1])
-	}
-	if n := len(auditRowRE.FindAllString(body, -1)); n != len(codes) {
+	codes := testIDTexts(body, "audit-action")
+	if n := countTestID(body, "audit-row"); n != len(codes) {
 		t.Fatalf("%d rows but %d action codes", n, len(codes))
 	}
 	return body, codes
@@ -135,8 +126,8 @@ func TestAuditPagingWalksEveryEntryOnceAndKeepsTheFilter(t *testing.T) {
 			t.Fatalf("page of %d rows", len(codes))
 		}
 		path = ""
-		if m := auditOlderRE.FindStringSubmatch(body); m != nil {
-			path = m[1]
+		if older := testIDAttrs(body, "audit-older", "href"); len(older) == 1 {
+			path = older[0]
 		}
 	}
 	if pages != 3 || len(seen) != total-1 { // the sign-in is the one entry without "entry N"
@@ -144,11 +135,11 @@ func TestAuditPagingWalksEveryEntryOnceAndKeepsTheFilter(t *testing.T) {
 	}
 	// The older link keeps the filter.
 	body, codes := auditPage(t, admin, "/settings/audit?outcome=failed")
-	m := auditOlderRE.FindStringSubmatch(body)
-	if len(codes) != auditPageSize || m == nil || !strings.Contains(m[1], "outcome=failed") {
-		t.Fatalf("filtered first page: %d rows, older link %v", len(codes), m)
+	older := testIDAttrs(body, "audit-older", "href")
+	if len(codes) != auditPageSize || len(older) != 1 || !strings.Contains(older[0], "outcome=failed") {
+		t.Fatalf("filtered first page: %d rows, older link %v", len(codes), older)
 	}
-	body, _ = auditPage(t, admin, html.UnescapeString(m[1]))
+	body, _ = auditPage(t, admin, older[0])
 	if strings.Contains(body, "badge-success") {
 		t.Fatal("the second filtered page holds entries outside the filter")
 	}
