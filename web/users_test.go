@@ -52,8 +52,6 @@ func userURL(u db.User, action string) string {
 	return fmt.Sprintf("/settings/users/%d/%s", u.ID, action)
 }
 
-var revealedPassword = regexp.MustCompile(`data-testid="revealed-password">([^<]+)<`)
-
 // expectRedirect fails unless rec is a 303 to want.
 func expectRedirect(t *testing.T, rec *httptest.ResponseRecorder, want string) {
 	t.Helper()
@@ -90,14 +88,14 @@ func TestGeneratedPasswordIsShownOnceAndWorks(t *testing.T) {
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	expectRedirect(t, admin.post("/settings/users", url.Values{"username": {"bob"}, "role": {"viewer"}}), "/settings/users")
-	m := revealedPassword.FindStringSubmatch(admin.get("/settings/users").Body.String())
-	if m == nil || len(m[1]) < 16 {
-		t.Fatalf("generated password not shown: %v", m)
+	shown := testIDTexts(admin.get("/settings/users").Body.String(), "revealed-password")
+	if len(shown) != 1 || len(shown[0]) < 16 {
+		t.Fatalf("generated password not shown: %v", shown)
 	}
-	if again := admin.get("/settings/users").Body.String(); strings.Contains(again, m[1]) {
+	if again := admin.get("/settings/users").Body.String(); strings.Contains(again, shown[0]) {
 		t.Fatal("the generated password was shown a second time")
 	}
-	h.expectSignIn("bob", m[1], http.StatusSeeOther, "generated password does not work")
+	h.expectSignIn("bob", shown[0], http.StatusSeeOther, "generated password does not work")
 }
 
 func TestInviteFormErrorsAre422AndKeepWhatWasTyped(t *testing.T) {
@@ -233,11 +231,11 @@ func TestPasswordResetCanGenerateOneAndRefusesAWeakOne(t *testing.T) {
 	}
 	h.expectSignIn("alice", password("alice"), http.StatusSeeOther, "a refused reset changed the password")
 	expectRedirect(t, admin.post(userURL(alice, "password"), url.Values{"password": {""}}), "/settings/users")
-	m := revealedPassword.FindStringSubmatch(admin.get("/settings/users").Body.String())
-	if m == nil {
+	shown := testIDTexts(admin.get("/settings/users").Body.String(), "revealed-password")
+	if len(shown) != 1 {
 		t.Fatal("generated password not shown")
 	}
-	h.expectSignIn("alice", m[1], http.StatusSeeOther, "generated password refused")
+	h.expectSignIn("alice", shown[0], http.StatusSeeOther, "generated password refused")
 }
 
 func TestAdminResettingTheirOwnPasswordStaysSignedIn(t *testing.T) {
