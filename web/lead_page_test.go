@@ -23,11 +23,12 @@ import (
 // fieldValue is the text of a field's value on the lead page.
 func fieldValue(t *testing.T, body, code string) (string, bool) {
 	t.Helper()
-	m := regexp.MustCompile(`data-field="` + regexp.QuoteMeta(code) + `" data-testid="lead-field">([\s\S]*?)</dd>`).FindStringSubmatch(body)
-	if m == nil {
-		return "", false
+	for _, f := range parseHTML(body).all("lead-field") {
+		if attrOf(f, "data-field") == code {
+			return nodeText(f), true
+		}
 	}
-	return html.UnescapeString(strings.TrimSpace(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(m[1], ""))), true
+	return "", false
 }
 
 // The page lists every field of the lead's business type with names, not
