@@ -16,11 +16,7 @@ import (
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 )
 
-var (
-	bulkNameRE = regexp.MustCompile(`<li data-testid="bulk-name">([^<]*)</li>`)
-	bulkLeadRE = regexp.MustCompile(`<input type="hidden" name="lead" value="([^"]*)"`)
-	bulkJobRE  = regexp.MustCompile(`^/jobs/(\d+)$`)
-)
+var bulkJobRE = regexp.MustCompile(`^/jobs/(\d+)$`)
 
 // waitJob waits for a job to end.
 func waitJob(t *testing.T, h *harness, id int64) db.Job { return fixture.WaitJob(t, h.store, id) }
@@ -75,20 +71,14 @@ func TestLeadListBulkChangesTheOwner(t *testing.T) {
 	rec := mia.post(leadsview.BulkPreviewPath, form)
 	wantStatus(t, rec, http.StatusOK)
 	body := rec.Body.String()
-	var names, wantNames []string
-	for _, m := range bulkNameRE.FindAllStringSubmatch(body, -1) {
-		names = append(names, html.UnescapeString(m[1]))
-	}
+	names, wantNames := testIDTexts(body, "bulk-name"), []string(nil)
 	for _, u := range chosen {
 		wantNames = append(wantNames, rig.localLead(u).Name)
 	}
 	if !slices.Equal(names, wantNames) {
 		t.Errorf("preview names %v, want %v", names, wantNames)
 	}
-	var leadsSent []string
-	for _, m := range bulkLeadRE.FindAllStringSubmatch(body, -1) {
-		leadsSent = append(leadsSent, m[1])
-	}
+	leadsSent := testIDAttrs(body, "bulk-lead", "value")
 	if !slices.Equal(leadsSent, chosen) {
 		t.Errorf("the confirm form sends %v, want %v", leadsSent, chosen)
 	}
