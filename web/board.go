@@ -10,12 +10,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
+	"github.com/jingdesk/jingdesk/internal/views"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 	"github.com/jingdesk/jingdesk/templates/ui"
 )
@@ -110,15 +112,21 @@ func (a *leadsArea) showLeadBoard(c echo.Context) error {
 	if !ok {
 		return a.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.BoardPage(leadsview.Board{Unavailable: true})})
 	}
+	if gone, err := defaultViewRedirect(c, a.views, views.Board); gone || err != nil {
+		return err
+	}
 	bc := a.newBoardCtx(c, r)
 	f := boardFilter(c, r)
+	bar, err := viewsBar(c, a.views, views.Board, f.Values())
+	if err != nil {
+		return err
+	}
 	// The version is read before the data, so a write racing the drawing
 	// leaves the entry under a version no later request asks for.
 	k := boardKey{version: a.copy.LeadsVersion(), resolver: r, lang: bc.lang, canMove: bc.canMove, filter: f}
 	now := a.now()
 	parts, ok := a.board.get(k, now)
 	if !ok {
-		var err error
 		if parts, err = a.board.draw(k, now, func() ([]byte, error) {
 			// Not cancelled with this request: others may wait for it.
 			return a.drawBoard(context.WithoutCancel(c.Request().Context()), bc, f)
@@ -126,7 +134,9 @@ func (a *leadsArea) showLeadBoard(c echo.Context) error {
 			return err
 		}
 	}
-	return a.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: cachedBody(parts, csrfToken(c))})
+	// The views bar is the reader's own, so it is drawn outside the cache.
+	body := templ.Join(leadsview.Views(bar, false), cachedBody(parts, csrfToken(c)))
+	return a.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: body})
 }
 
 // drawBoard renders the board's body for the cache: with the placeholder

@@ -40,10 +40,14 @@ func withBoard(t testing.TB, rig *boardRig) harnessOption {
 
 // newBoardHarness is a server with the reference data refreshed and the
 // local copy fully synced from the sandbox.
-func newBoardHarness(t testing.TB) (*harness, *boardRig) {
+func newBoardHarness(t testing.TB, more ...func(*boardRig) harnessOption) (*harness, *boardRig) {
 	t.Helper()
 	var rig boardRig
-	h := newHarness(t, withBoard(t, &rig))
+	opts := []harnessOption{withBoard(t, &rig)}
+	for _, m := range more {
+		opts = append(opts, m(&rig))
+	}
+	h := newHarness(t, opts...)
 	rig.h = h
 	rig.ref.refresh("")
 	rig.fullSync()

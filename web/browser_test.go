@@ -317,8 +317,8 @@ func jsString(s string) string {
 
 // navLabels are the sidebar's labels in each language, in order.
 var navLabels = map[string][]string{
-	i18n.English: {"Leads", "Crowds", "Imports", "SMS", "Email", "Scores", "Settings"},
-	i18n.Chinese: {"线索", "人群", "导入", "短信", "邮件", "评分", "设置"},
+	i18n.English: {"Home", "Leads", "Crowds", "Imports", "SMS", "Email", "Scores", "Settings"},
+	i18n.Chinese: {"首页", "线索", "人群", "导入", "短信", "邮件", "评分", "设置"},
 }
 
 // wantNav checks the page is in lang: its <html lang> and the sidebar's labels.
@@ -347,7 +347,7 @@ func TestBrowserFirstRunSignInAndLanguage(t *testing.T) {
 	)
 	b.load("create the administrator", chromedp.Click(chromedp.CSS(`form[action="/setup"] button[type=submit]`)))
 	b.wantSignedIn(name)
-	b.wantLocation("/leads/board")
+	b.wantLocation("/") // Home
 	b.wantText(".flash-success", "Welcome, admin")
 	b.wantNav(i18n.English)
 
@@ -356,13 +356,13 @@ func TestBrowserFirstRunSignInAndLanguage(t *testing.T) {
 	b.wantText(".flash-info", "You have signed out.")
 
 	b.signIn(name, pw)
-	b.wantLocation("/leads/board")
+	b.wantLocation("/")
 	b.wantNav(i18n.English)
 
 	b.switchLang(i18n.Chinese)
-	b.wantLocation("/leads/board") // the switch comes back to the same page
+	b.wantLocation("/") // the switch comes back to the same page
 	b.wantNav(i18n.Chinese)
-	b.wantText("h1", "线索")
+	b.wantText("h1", "今日")
 
 	b.signOut()
 	b.wantText("h1", "登录") // the choice outlives the sign-in
@@ -603,7 +603,7 @@ func TestBrowserExpiredSessionSendsHtmxToLogin(t *testing.T) {
 	h.addUser("vic", db.RoleViewer)
 	b := newBrowser(t, h)
 	b.signIn("vic", password("vic"))
-	b.wantLocation("/leads/board")
+	b.wantLocation("/")
 
 	// A second tab shares the cookies; signing out there ends the session.
 	other, cancel := chromedp.NewContext(b.ctx)
@@ -620,14 +620,14 @@ func TestBrowserExpiredSessionSendsHtmxToLogin(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.sidebar a[href="/crowds"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/login"] #password`)),
 	)
-	b.wantLocation("/login?next=%2Fleads%2Fboard")
+	b.wantLocation("/login?next=%2F")
 	b.waitFor("the 401 answer to the htmx request", func() bool {
 		r := b.response("/crowds")
 		return r != nil && r.Status == 401
 	})
 
 	b.fillSignIn("vic", password("vic"))
-	b.wantLocation("/leads/board")
+	b.wantLocation("/")
 	// Chromium logs the 401 and htmx reports it as an error: both expected.
 	b.assertNoProblems("status of 401", "Response Status Error Code 401 from /crowds")
 }

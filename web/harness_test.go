@@ -116,6 +116,9 @@ func withRequiredServices(t testing.TB, d *Deps) {
 	if d.Leads == nil {
 		d.Leads = built[*leads.Service](t)(leads.New(leads.Config{Store: d.Store, Platform: d.Platform, Runner: idle, Logger: d.Logger, Now: d.Now}))
 	}
+	if d.LeadExports == nil {
+		withLeadExports(t, idle, 0)(d)
+	}
 	if d.Crowds == nil {
 		d.Crowds = built[*crowds.Service](t)(crowds.New(crowds.Config{Store: d.Store, Platform: d.Platform, Runner: idle,
 			DataDir: t.TempDir(), Logger: d.Logger, Now: d.Now}))

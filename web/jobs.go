@@ -23,6 +23,9 @@ type jobsArea struct {
 	*kit
 	jobs jobReader
 	acts jobActs
+	// download is where a finished job's file is fetched by u ("": none),
+	// for the kinds that write one (a large lead export).
+	download func(u *db.User, j db.Job) string
 }
 
 // jobReader is what the jobs pages read of the store.
@@ -88,6 +91,9 @@ func (a *jobsArea) showJob(c echo.Context) error {
 		return err
 	}
 	d := jobsview.Detail{Job: a.jobRow(c, j), ShowActions: jobActor(c).ActsOnJobs(), MoreErrors: len(errs) > jobErrorsShown}
+	if a.download != nil {
+		d.Download = a.download(currentUser(c), j)
+	}
 	for _, e := range errs[:min(len(errs), jobErrorsShown)] {
 		d.Errors = append(d.Errors, jobsview.ItemError{At: e.At, Item: e.Item, Message: state(c).loc.Stored(e.Message)})
 	}
@@ -115,7 +121,7 @@ func jobActor(c echo.Context) jobs.Actor {
 // time left and the actions the user may take on it now.
 func (a *jobsArea) jobRow(c echo.Context, j db.Job) jobsview.Row {
 	r := jobsview.Row{
-		ID: j.ID, Title: j.Title, Kind: j.Kind, Owner: j.OwnerName, State: j.State, Requested: j.RequestedState,
+		ID: j.ID, Title: state(c).loc.Stored(j.Title), Kind: j.Kind, Owner: j.OwnerName, State: j.State, Requested: j.RequestedState,
 		Total: j.Total, Done: j.Done, Failed: j.Failed, Attempts: j.Attempts, Error: state(c).loc.Stored(j.Error),
 		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, UpdatedAt: j.UpdatedAt, FinishedAt: j.FinishedAt,
 	}

@@ -32,6 +32,8 @@ type leadsArea struct {
 	// platform itself (its link, the person's privacy consent).
 	platform liveClient
 	board    *boardCache
+	views    savedViews
+	exports  leadExports
 }
 
 // leadCopy is what the leads pages read of the local copy (db.Store).

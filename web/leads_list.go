@@ -13,6 +13,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/refdata"
+	"github.com/jingdesk/jingdesk/internal/views"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 )
 
@@ -42,7 +43,22 @@ func listFilter(c echo.Context, r *refdata.Resolver) leadsview.ListFilter {
 	if p, err := strconv.Atoi(c.QueryParam("page")); err == nil && p > 1 {
 		f.Page = p
 	}
+	f.Columns = leadsview.ReadColumns(c.QueryParams()["cols"])
 	return f
+}
+
+// droppedFilters are the business type and status the query named that
+// listFilter dropped because the pipeline no longer has them (an old
+// bookmark or saved view): the list says so instead of silently
+// widening.
+func droppedFilters(c echo.Context, f leadsview.ListFilter) []string {
+	var out []string
+	for _, p := range []struct{ name, kept string }{{"business_type", f.BusinessType}, {"status", f.Status}} {
+		if asked := clip(c.QueryParam(p.name), boardIDMax); asked != "" && asked != p.kept {
+			out = append(out, asked)
+		}
+	}
+	return out
 }
 
 func listStoreFilter(f leadsview.ListFilter, zone *time.Location) db.LeadFilter {
@@ -58,11 +74,14 @@ func (a *leadsArea) showLeadList(c echo.Context) error {
 	if !ok {
 		return a.render(c, http.StatusOK, View{Title: title, Section: "leads", Body: leadsview.ListPage(leadsview.List{Unavailable: true})})
 	}
+	if gone, err := defaultViewRedirect(c, a.views, views.List); gone || err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	loc := state(c).loc
 	lang := loc.Lang
 	f := listFilter(c, r)
-	v := leadsview.List{Now: a.now().Unix(), Filter: f, Masked: !mayMove(currentUser(c))}
+	v := leadsview.List{Now: a.now().Unix(), Filter: f, Masked: !mayMove(currentUser(c)), Dropped: droppedFilters(c, f)}
 	lf := listStoreFilter(f, loc.Zone())
 	page, total, err := a.copy.ListLeads(ctx, lf)
 	if err != nil {
@@ -89,6 +108,9 @@ func (a *leadsArea) showLeadList(c echo.Context) error {
 	}
 	if !v.Masked {
 		v.Bulk = a.bulkBar(r, lang)
+	}
+	if v.Views, err = viewsBar(c, a.views, views.List, v.Filter.Values()); err != nil {
+		return err
 	}
 	if isHTMX(c) && c.Request().Header.Get("HX-Boosted") != "true" {
 		return a.renderFragment(c, http.StatusOK, leadsview.ListAnswer(v))

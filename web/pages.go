@@ -32,10 +32,6 @@ func (a *siteArea) serveStatic(c echo.Context) error {
 	return nil
 }
 
-func (a *siteArea) home(c echo.Context) error {
-	return c.Redirect(http.StatusSeeOther, "/leads")
-}
-
 func (a *siteArea) showSettings(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/settings/account")
 }

@@ -68,7 +68,7 @@ func (s *Server) Routes() []Route {
 
 		// Every signed-in user.
 		{post, "/logout", Viewer, h.auth.logout},
-		{get, "/", Viewer, h.site.home},
+		{get, "/", Viewer, h.home.showHome},
 		{get, "/leads", Viewer, h.leads.showLeads},
 		{get, "/settings", Viewer, h.site.showSettings},
 		{get, "/settings/account", Viewer, h.auth.showAccount},
@@ -114,6 +114,18 @@ func (s *Server) Routes() []Route {
 		{get, "/leads/list", Viewer, h.leads.showLeadList},
 		{post, "/leads/bulk/preview", Marketer, h.leads.previewBulk},
 		{post, "/leads/bulk", Marketer, h.leads.runBulk},
+		// The list's export: what the filter shows, masked for viewers as
+		// the list is; a large one is a job whose file its owner downloads.
+		{post, "/leads/export", Viewer, h.leads.exportLeads},
+		{get, "/leads/exports/:id/file", Viewer, h.leads.downloadExport},
+
+		// Saved views of the board and the list: everyone saves their own
+		// and opens theirs and the team's; the owner (or an admin) edits.
+		{post, "/leads/views", Viewer, h.views.createView},
+		{get, "/leads/views/:id", Viewer, h.views.openView},
+		{post, "/leads/views/:id", Viewer, h.views.updateView},
+		{post, "/leads/views/:id/delete", Viewer, h.views.deleteView},
+		{post, "/leads/views/:id/default", Viewer, h.views.defaultView},
 
 		// Crowds: everyone sees the list, a crowd and its members; marketers
 		// and admins create, edit and delete (on the platform first).

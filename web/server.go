@@ -19,6 +19,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/leadexport"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/internal/scores"
@@ -60,6 +61,8 @@ type Deps struct {
 	Reference ReferenceData
 	// Leads is the local copy's service: sync, moves and every write of a lead (internal/leads).
 	Leads *leads.Service
+	// LeadExports writes the leads list as CSV or xlsx, as a job when large (internal/leadexport).
+	LeadExports *leadexport.Service
 	// Crowds is the crowds and imports service (internal/crowds).
 	Crowds *crowds.Service
 	// Sends is the SMS and email sends service (internal/sends).
@@ -121,7 +124,7 @@ func (d Deps) withDefaults() (Deps, error) {
 	for name, absent := range map[string]bool{
 		"Store": d.Store == nil, "Catalog": d.Catalog == nil, "Platform": d.Platform == nil, "Jobs": d.Jobs == nil,
 		"Reference": d.Reference == nil, "Webhooks": d.Webhooks == nil,
-		"Leads": d.Leads == nil, "Scores": d.Scores == nil,
+		"Leads": d.Leads == nil, "Scores": d.Scores == nil, "LeadExports": d.LeadExports == nil,
 		"Crowds": d.Crowds == nil, "Sends": d.Sends == nil,
 	} {
 		if absent {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/i18n"
 	"github.com/jingdesk/jingdesk/internal/jobs"
+	"github.com/jingdesk/jingdesk/internal/leadexport"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/internal/refdata"
@@ -52,6 +54,7 @@ type server struct {
 	runner      *jobs.Runner
 	refdata     *refdata.Service
 	leads       *leads.Service
+	exports     *leadexport.Service
 	crowds      *crowds.Service
 	sends       *sends.Service
 	scores      *scores.Service
@@ -152,6 +155,15 @@ func (s *server) wireServices(ctx context.Context) (err error) {
 	if s.leads, err = leads.New(leads.Config{Store: store, Platform: pm, Runner: s.runner, Logger: log, SyncEvery: s.cfg.LeadSyncEvery}); err != nil {
 		return err
 	}
+	// The lead list's export writes its headers in the reader's language.
+	catalog, err := i18n.NewCatalog(s.cfg.TimeZone)
+	if err != nil {
+		return err
+	}
+	if s.exports, err = leadexport.New(leadexport.Config{Store: store, Runner: s.runner, Catalog: catalog, Names: s.refdata.Resolver,
+		Dir: filepath.Join(s.data.path, "exports"), Logger: log}); err != nil {
+		return err
+	}
 	if s.crowds, err = crowds.New(crowds.Config{Store: store, Platform: pm, Runner: s.runner, DataDir: s.data.path,
 		MaxUpload: s.cfg.ImportMaxMB << 20, Logger: log}); err != nil {
 		return err
@@ -219,6 +231,7 @@ func (s *server) buildWeb(ctx context.Context) error {
 		CatalogFile:     s.data.catalogFile(),
 		Reference:       s.refdata,
 		Leads:           s.leads,
+		LeadExports:     s.exports,
 		Crowds:          s.crowds,
 		Sends:           s.sends,
 		Scores:          s.scores,

@@ -51,6 +51,9 @@ type List struct {
 	Live bool
 	// ShowActions is false for viewers, who see no action buttons at all.
 	ShowActions bool
+	// Download is where the job's file is fetched ("": the job writes none,
+	// or the reader may not have it).
+	Download string
 }
 
 // ItemError is one item a job could not do.
@@ -66,6 +69,9 @@ type Detail struct {
 	Errors      []ItemError
 	MoreErrors  bool // more item errors exist than are listed
 	ShowActions bool
+	// Download is where the job's file is fetched ("": the job writes none,
+	// or the reader may not have it).
+	Download string
 }
 
 // Live reports whether the detail should poll for progress.

@@ -2,7 +2,9 @@ package leads
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // ListPath is the list of leads: a table with search, filters, sort and pages.
@@ -25,6 +27,37 @@ type ListFilter struct {
 	Status string
 	Sort   string // "" is "updated"
 	Page   int    // 1-based; 0 or 1 is the first
+	// Columns are the columns shown besides the name, in ListColumns'
+	// order; nil: all of them.
+	Columns []string
+}
+
+// ListColumns are the list's columns a reader may hide (the name always
+// shows), in the table's order.
+var ListColumns = []string{"company", "title", "status", "owner", "business_type", "mobile", "email", "updated", "created"}
+
+// ReadColumns reads the shown columns from the "cols" parameter's values
+// (each a comma-separated list): unknown names are dropped; none, or
+// all, is nil (every column).
+func ReadColumns(values []string) []string {
+	var out []string
+	for _, col := range ListColumns {
+		for _, v := range values {
+			if slices.Contains(strings.Split(v, ","), col) {
+				out = append(out, col)
+				break
+			}
+		}
+	}
+	if len(out) == len(ListColumns) {
+		return nil
+	}
+	return out
+}
+
+// Shows reports whether the list shows column col.
+func (f ListFilter) Shows(col string) bool {
+	return f.Columns == nil || slices.Contains(f.Columns, col)
 }
 
 // Values are the list's filter as query parameters (empty ones left out).
@@ -35,6 +68,9 @@ func (f ListFilter) Values() url.Values {
 	}
 	if f.Sort != "" && f.Sort != "updated" {
 		v.Set("sort", f.Sort)
+	}
+	if f.Columns != nil {
+		v.Set("cols", strings.Join(f.Columns, ","))
 	}
 	if f.Page > 1 {
 		v.Set("page", strconv.Itoa(f.Page))
@@ -53,6 +89,18 @@ func ListURL(f ListFilter) string {
 		return ListPath + "?" + v.Encode()
 	}
 	return ListPath
+}
+
+// ExportPath exports the list (POST, with the list's query).
+const ExportPath = "/leads/export"
+
+// ExportURL is the export of the list as filtered (every page).
+func ExportURL(f ListFilter) string {
+	f.Page, f.Columns = 0, nil
+	if v := f.Values(); len(v) > 0 {
+		return ExportPath + "?" + v.Encode()
+	}
+	return ExportPath
 }
 
 // PageURL is another page of the same list.
@@ -84,6 +132,12 @@ type List struct {
 	AsOf int64
 	// Unavailable: no reference data or no local copy yet.
 	Unavailable bool
+	// Views is the saved views bar.
+	Views ViewsBar
+	// Dropped are the filters the URL named that no longer exist (a
+	// status or business type gone from the pipeline since it was saved):
+	// their ids, shown in a notice; the list opens without them.
+	Dropped []string
 }
 
 // Row is one lead of the list, its ids resolved to names.
