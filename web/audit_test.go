@@ -13,12 +13,6 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 )
 
-var (
-	auditRowRE   = regexp.MustCompile(`data-testid="audit-row"`)
-	auditCodeRE  = regexp.MustCompile(`<code class="small muted">([^<]+)</code>`)
-	auditOlderRE = regexp.MustCompile(`href="([^"]+)" data-testid="audit-older"`)
-)
-
 // auditPage loads an audit page and returns its body and the action codes listed, in order.
 func auditPage(t *testing.T, c *client, path string) (string, []string) {
 	t.Helper()
@@ -27,17 +21,15 @@ func auditPage(t *testing.T, c *client, path string) (string, []string) {
 		t.Fatalf("GET %s: %d", path, rec.Code)
 	}
 	body := rec.Body.String()
-	var codes []string
-	for _, m := range auditCodeRE.FindAllStringSubmatch(body, -1) {
-		codes = append(codes, m[1])
-	}
-	if n := len(auditRowRE.FindAllString(body, -1)); n != len(codes) {
+	codes := testIDTexts(body, "audit-action")
+	if n := countTestID(body, "audit-row"); n != len(codes) {
 		t.Fatalf("%d rows but %d action codes", n, len(codes))
 	}
 	return body, codes
 }
 
 func TestAuditLogShowsSignInsAndAccountChangesNewestFirst(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	alice := h.addUser("alice", db.RoleViewer)
@@ -53,12 +45,13 @@ func TestAuditLogShowsSignInsAndAccountChangesNewestFirst(t *testing.T) {
 		}
 	}
 	es, _ := h.store.ListAudit(context.Background(), db.AuditFilter{Limit: 1})
-	if es[0].RequestID == "" || !strings.Contains(body, es[0].RequestID) {
+	if es[0].RequestID == "" || !hasTestIDText(body, "audit-row", es[0].RequestID) {
 		t.Error("request id not shown")
 	}
 }
 
 func TestAuditFiltersByOutcomeActionGroupAndUsername(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, root := h.addEnglishAdmin("root")
 	alice := h.addUser("alice", db.RoleViewer)
@@ -86,7 +79,7 @@ func TestAuditFiltersByOutcomeActionGroupAndUsername(t *testing.T) {
 			if strings.Join(codes, ",") != strings.Join(tc.want, ",") {
 				t.Fatalf("listed %v, want %v", codes, tc.want)
 			}
-			if len(tc.want) == 0 && !strings.Contains(body, `data-testid="empty-state"`) {
+			if len(tc.want) == 0 && !hasTestID(body, "empty-state") {
 				t.Fatal("no empty state when nothing matches")
 			}
 		})
@@ -101,6 +94,7 @@ func TestAuditFiltersByOutcomeActionGroupAndUsername(t *testing.T) {
 }
 
 func TestAuditPagingWalksEveryEntryOnceAndKeepsTheFilter(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	ctx := context.Background()
@@ -119,7 +113,7 @@ func TestAuditPagingWalksEveryEntryOnceAndKeepsTheFilter(t *testing.T) {
 	for path != "" {
 		body, codes := auditPage(t, admin, html.UnescapeString(path))
 		pages++
-		if pages > 1 && !strings.Contains(body, `data-testid="audit-newest"`) {
+		if pages > 1 && !hasTestID(body, "audit-newest") {
 			t.Fatal("a later page has no way back to the newest entries")
 		}
 		for _, m := range regexp.MustCompile(`entry \d+`).FindAllString(body, -1) {
@@ -132,8 +126,8 @@ func TestAuditPagingWalksEveryEntryOnceAndKeepsTheFilter(t *testing.T) {
 			t.Fatalf("page of %d rows", len(codes))
 		}
 		path = ""
-		if m := auditOlderRE.FindStringSubmatch(body); m != nil {
-			path = m[1]
+		if older := testIDAttrs(body, "audit-older", "href"); len(older) == 1 {
+			path = older[0]
 		}
 	}
 	if pages != 3 || len(seen) != total-1 { // the sign-in is the one entry without "entry N"
@@ -141,17 +135,18 @@ func TestAuditPagingWalksEveryEntryOnceAndKeepsTheFilter(t *testing.T) {
 	}
 	// The older link keeps the filter.
 	body, codes := auditPage(t, admin, "/settings/audit?outcome=failed")
-	m := auditOlderRE.FindStringSubmatch(body)
-	if len(codes) != auditPageSize || m == nil || !strings.Contains(m[1], "outcome=failed") {
-		t.Fatalf("filtered first page: %d rows, older link %v", len(codes), m)
+	older := testIDAttrs(body, "audit-older", "href")
+	if len(codes) != auditPageSize || len(older) != 1 || !strings.Contains(older[0], "outcome=failed") {
+		t.Fatalf("filtered first page: %d rows, older link %v", len(codes), older)
 	}
-	body, _ = auditPage(t, admin, html.UnescapeString(m[1]))
+	body, _ = auditPage(t, admin, older[0])
 	if strings.Contains(body, "badge-success") {
 		t.Fatal("the second filtered page holds entries outside the filter")
 	}
 }
 
 func TestAuditLogEscapesHTMLFromUsers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	admin.post("/settings/users", url.Values{"username": {"<b>eve"}, "display_name": {"<script>alert(1)</script>"},
@@ -172,6 +167,7 @@ func TestAuditLogEscapesHTMLFromUsers(t *testing.T) {
 }
 
 func TestAuditLogIsForAdministratorsOnly(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	if rec := h.login("mia").get("/settings/audit"); rec.Code != http.StatusForbidden {

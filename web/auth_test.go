@@ -13,6 +13,7 @@ import (
 )
 
 func TestLoginSucceedsAndIsAudited(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleMarketer)
 	c := h.anon()
@@ -30,6 +31,7 @@ func TestLoginSucceedsAndIsAudited(t *testing.T) {
 }
 
 func TestLoginRejectsOffSiteNext(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	for _, next := range []string{"//evil.example/x", "https://evil.example/", `/\evil.example`, "javascript:alert(1)"} {
@@ -42,6 +44,7 @@ func TestLoginRejectsOffSiteNext(t *testing.T) {
 }
 
 func TestFailedLoginsAreThrottledPerAccountAndAddress(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	c := h.anon()
@@ -62,7 +65,7 @@ func TestFailedLoginsAreThrottledPerAccountAndAddress(t *testing.T) {
 	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("locked account: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 	}
-	if !strings.Contains(rec.Body.String(), "15") {
+	if !hasTestIDText(rec.Body.String(), "login-error", "15") {
 		t.Fatalf("no wait time shown: %s", rec.Body.String())
 	}
 	// The first address is locked for other accounts too.
@@ -82,6 +85,7 @@ func TestFailedLoginsAreThrottledPerAccountAndAddress(t *testing.T) {
 }
 
 func TestDisabledUserCannotSignIn(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	u := h.addUser("alice", db.RoleViewer)
@@ -93,6 +97,7 @@ func TestDisabledUserCannotSignIn(t *testing.T) {
 }
 
 func TestLogoutEndsTheSession(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	c := h.login("alice")
@@ -105,6 +110,7 @@ func TestLogoutEndsTheSession(t *testing.T) {
 }
 
 func TestIdleAndAbsoluteTimeouts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	c := h.login("alice")
@@ -131,6 +137,7 @@ func TestIdleAndAbsoluteTimeouts(t *testing.T) {
 }
 
 func TestPasswordChangeEndsOtherSessionsButNotThisOne(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	laptop, phone := h.login("alice"), h.login("alice")
@@ -148,6 +155,7 @@ func TestPasswordChangeEndsOtherSessionsButNotThisOne(t *testing.T) {
 }
 
 func TestOwnPasswordChangeNeedsCurrentPassword(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	c := h.login("alice")
@@ -162,6 +170,7 @@ func TestOwnPasswordChangeNeedsCurrentPassword(t *testing.T) {
 }
 
 func TestSetupTokenWorksOnceAndOnlyOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withSetupToken("the-setup-token"))
 	c := h.anon()
 	if rec := c.get("/setup?token=wrong"); rec.Code != http.StatusNotFound {
@@ -206,6 +215,7 @@ func TestSetupTokenWorksOnceAndOnlyOnce(t *testing.T) {
 }
 
 func TestConcurrentSetupCreatesOneAdmin(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withSetupToken("tok"))
 	var wg sync.WaitGroup
 	var created sync.Map
@@ -228,6 +238,7 @@ func TestConcurrentSetupCreatesOneAdmin(t *testing.T) {
 }
 
 func TestLanguageFollowsAcceptLanguageThenChoiceIsRememberedPerUser(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	c := h.anon()
@@ -254,6 +265,7 @@ func TestLanguageFollowsAcceptLanguageThenChoiceIsRememberedPerUser(t *testing.T
 }
 
 func TestTamperedSessionCookieIsIgnored(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleAdmin)
 	c := h.login("alice")
@@ -267,6 +279,7 @@ func TestTamperedSessionCookieIsIgnored(t *testing.T) {
 }
 
 func TestForwardedForCannotDodgeTheAddressThrottle(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	c := h.anon()

@@ -88,6 +88,7 @@ func (r *boardRig) waitPlatformStatus(uuid, status string) {
 // dispatched on the card and the column, exactly as a mouse drag fires
 // them; board.js handles them like any drag.
 func TestBrowserBoardDragMovesACard(t *testing.T) {
+	t.Parallel()
 	rig, b, bt, l, to := boardBrowserMove(t)
 
 	for _, p := range eval[[]string](b, layoutCheck) {
@@ -137,6 +138,7 @@ func shootBoard(b *browser, name string) {
 // Move a card with the keyboard only: Tab to its "Move to…", Enter to
 // open it, the arrow key to the next status, Enter to move.
 func TestBrowserBoardKeyboardMove(t *testing.T) {
+	t.Parallel()
 	rig, b, _, l, to := boardBrowserMove(t)
 
 	summary := fmt.Sprintf(`String(document.activeElement === document.querySelector("#%s summary"))`, leadsview.CardID(l.UUID))
@@ -169,6 +171,7 @@ func TestBrowserBoardKeyboardMove(t *testing.T) {
 
 // Scrolling a column to its end loads its next cards, until all are there.
 func TestBrowserBoardLoadsMoreOnScroll(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	bt := rig.resolver().DefaultBusinessType("lead")
 	status := rig.resolver().Statuses(bt)[0].ID
@@ -204,6 +207,7 @@ func TestBrowserBoardLoadsMoreOnScroll(t *testing.T) {
 // A card whose lead changed on the platform meanwhile: the drop is not
 // written; the card goes to the column the platform has it in, saying so.
 func TestBrowserBoardMoveOfALeadChangedUpstream(t *testing.T) {
+	t.Parallel()
 	rig, b, bt, l, to := boardBrowserMove(t)
 	now := rig.resolver().Statuses(bt)[2]
 	if err := rig.platform().UpdateLeadStatus(context.Background(), l.UUID, now.ID); err != nil {

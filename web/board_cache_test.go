@@ -42,6 +42,7 @@ func onBoardIn(body, uuid, status string) bool {
 // A move through the handler shows on the next board at once, and once
 // the TTL has passed the ages are drawn anew.
 func TestBoardCacheFollowsMovesAndExpires(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	from, to := pipe[0].ID, pipe[1].ID
 	l := rig.leadIn(bt, from)
@@ -68,6 +69,7 @@ func TestBoardCacheFollowsMovesAndExpires(t *testing.T) {
 // A write to the copy that does not go through the board (a sync's
 // upsert) shows at once too.
 func TestBoardCacheFollowsStoreWrites(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	c.get("/leads/board")
@@ -79,7 +81,7 @@ func TestBoardCacheFollowsStoreWrites(t *testing.T) {
 	if h.store.LeadsVersion() == v {
 		t.Fatal("an upsert did not change the leads version")
 	}
-	if body := c.get("/leads/board").Body.String(); !strings.Contains(body, l.Name) {
+	if body := c.get("/leads/board").Body.String(); !hasTestIDText(body, "card-name", l.Name) {
 		t.Fatal("the board does not show the upserted name")
 	}
 }
@@ -87,15 +89,16 @@ func TestBoardCacheFollowsStoreWrites(t *testing.T) {
 // A viewer and a marketer each get their own body: the viewer's has no
 // move controls, whoever asked first.
 func TestBoardCacheKeepsRolesApart(t *testing.T) {
+	t.Parallel()
 	h, _ := newBoardHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	h.addUser("mia", db.RoleMarketer)
 	vic, mia := h.login("vic"), h.login("mia")
 	for round := range 2 {
-		if body := vic.get("/leads/board").Body.String(); strings.Contains(body, `data-testid="move-menu"`) {
+		if body := vic.get("/leads/board").Body.String(); hasTestID(body, "move-menu") {
 			t.Fatalf("round %d: the viewer's board has move controls", round)
 		}
-		if body := mia.get("/leads/board").Body.String(); !strings.Contains(body, `data-testid="move-menu"`) {
+		if body := mia.get("/leads/board").Body.String(); !hasTestID(body, "move-menu") {
 			t.Fatalf("round %d: the marketer's board has no move controls", round)
 		}
 	}
@@ -103,6 +106,7 @@ func TestBoardCacheKeepsRolesApart(t *testing.T) {
 
 // Every CSRF token on a cached board is the requesting session's own.
 func TestBoardCacheCarriesEachSessionsToken(t *testing.T) {
+	t.Parallel()
 	h, _ := newBoardHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("max", db.RoleMarketer)
@@ -131,6 +135,7 @@ func TestBoardCacheCarriesEachSessionsToken(t *testing.T) {
 
 // Two filters are kept apart.
 func TestBoardCacheKeepsFiltersApart(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	searched := "/leads/board?q=" + url.QueryEscape(l.Company)
@@ -160,6 +165,7 @@ func TestBoardCacheKeepsFiltersApart(t *testing.T) {
 // The cache holds at most boardCacheMax bodies, dropping the oldest, and
 // forgets expired ones.
 func TestBoardCacheBoundsItsSize(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_790_000_000, 0)
 	bc := newBoardCache(func() time.Time { return now })
 	key := func(i int) boardKey { return boardKey{version: int64(i)} }

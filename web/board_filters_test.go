@@ -74,6 +74,7 @@ func wantBoardCounts(t *testing.T, h *harness, c *client, path string, lf db.Lea
 }
 
 func TestBoardFiltersNarrowTheColumns(t *testing.T) {
+	t.Parallel()
 	h, _, c, bt, items := boardAsMarketer(t)
 	var pipe []string
 	for _, it := range items {
@@ -166,6 +167,7 @@ func TestBoardFiltersNarrowTheColumns(t *testing.T) {
 
 // Load more asks for the next page under the same filter.
 func TestBoardLoadMoreKeepsTheFilter(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -207,10 +209,7 @@ func TestBoardLoadMoreKeepsTheFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got, want []string
-	for _, m := range cardRE.FindAllStringSubmatch(rec.Body.String(), -1) {
-		got = append(got, m[1])
-	}
+	got, want := cardUUIDs(rec.Body.String()), []string(nil)
 	for _, l := range next {
 		want = append(want, l.UUID)
 	}
@@ -219,13 +218,14 @@ func TestBoardLoadMoreKeepsTheFilter(t *testing.T) {
 	}
 	// Without the filter the next page differs when the filter narrows.
 	unfiltered := leadsview.ColumnURL(leadsview.Column{Status: status, More: boardPage, Filter: leadsview.Filter{BusinessType: bt, LeadPool: "no-such-pool"}})
-	if cards := cardRE.FindAllStringSubmatch(c.get(unfiltered, htmx()).Body.String(), -1); len(cards) != 0 {
+	if cards := cardUUIDs(c.get(unfiltered, htmx()).Body.String()); len(cards) != 0 {
 		t.Fatalf("a pool with no leads shows %d cards on its next page", len(cards))
 	}
 }
 
 // The board⇄list toggle keeps the filters both understand.
 func TestBoardListToggleKeepsTheFilter(t *testing.T) {
+	t.Parallel()
 	h, _, c, bt, pipe := boardAsMarketer(t)
 	zone := boardZone(t)
 	mine := leadsOf(t, h, bt)
@@ -244,7 +244,7 @@ func TestBoardListToggleKeepsTheFilter(t *testing.T) {
 	// Board → list: every board filter.
 	board := c.get(leadsview.BoardURL(f)).Body.String()
 	toList := leadsview.ListURL(leadsview.ListFilter{Filter: f})
-	if !strings.Contains(board, `href="`+esc(toList)+`"`) {
+	if !hasAttrOn(board, "view-list", `href="`+esc(toList)+`"`) {
 		m := hrefRE("view-list").FindStringSubmatch(board)
 		t.Fatalf("the board's list link is %v, want %s", m, toList)
 	}
@@ -270,7 +270,7 @@ func TestBoardListToggleKeepsTheFilter(t *testing.T) {
 	lfl := leadsview.ListFilter{Filter: f, Status: pipe[0].ID, Sort: "name"}
 	list := getList(t, c, lfl.Values()).body
 	toBoard := leadsview.BoardURL(f)
-	if !strings.Contains(list, `href="`+esc(toBoard)+`"`) {
+	if !hasAttrOn(list, "view-board", `href="`+esc(toBoard)+`"`) {
 		m := hrefRE("view-board").FindStringSubmatch(list)
 		t.Fatalf("the list's board link is %v, want %s", m, toBoard)
 	}
@@ -286,6 +286,7 @@ func TestBoardListToggleKeepsTheFilter(t *testing.T) {
 
 // Two boards differing only by the lead pool are cached apart.
 func TestBoardCacheKeepsPoolsApart(t *testing.T) {
+	t.Parallel()
 	h, _, c, bt, items := boardAsMarketer(t)
 	var pipe []string
 	for _, it := range items {

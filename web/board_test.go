@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -143,20 +142,19 @@ func (r *boardRig) localLead(uuid string) db.Lead {
 	return l
 }
 
-var (
-	columnRE = regexp.MustCompile(`data-testid="board-column" data-status="([^"]*)"`)
-	countRE  = regexp.MustCompile(`id="count-([^"]*)" data-testid="column-count" data-count="(\d+)"`)
-	cardRE   = regexp.MustCompile(`data-testid="board-card" data-uuid="([^"]*)"`)
-)
-
+// counts are the board's column counts by status (each column-count's id
+// is count-<status>).
 func counts(body string) map[string]int {
 	out := map[string]int{}
-	for _, m := range countRE.FindAllStringSubmatch(body, -1) {
-		n, _ := strconv.Atoi(m[2])
-		out[m[1]] = n
+	for _, c := range parseHTML(body).all("column-count") {
+		n, _ := strconv.Atoi(attrOf(c, "data-count"))
+		out[strings.TrimPrefix(attrOf(c, "id"), "count-")] = n
 	}
 	return out
 }
+
+// cardUUIDs are the leads of the board's cards, in order.
+func cardUUIDs(body string) []string { return testIDAttrs(body, "board-card", "data-uuid") }
 
 // boardAsMarketer is a marketer on the synced board (holding its CSRF
 // token), with the default business type and its pipeline.
@@ -182,6 +180,7 @@ func moveForm(bt, to string, seen int64, note string) url.Values {
 // page of cards each, no mobile or email on cards; /leads leads to it; a
 // search narrows every column.
 func TestBoardListsColumnsInPipelineOrderWithCounts(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -203,10 +202,7 @@ func TestBoardListsColumnsInPipelineOrderWithCounts(t *testing.T) {
 	for _, st := range r.Statuses(bt) {
 		want = append(want, st.ID)
 	}
-	var got []string
-	for _, m := range columnRE.FindAllStringSubmatch(body, -1) {
-		got = append(got, m[1])
-	}
+	got := testIDAttrs(body, "board-column", "data-status")
 	if strings.Join(got, ",") != strings.Join(want, ",") || len(got) < 3 {
 		t.Fatalf("columns %v, want the pipeline %v", got, want)
 	}
@@ -224,20 +220,20 @@ func TestBoardListsColumnsInPipelineOrderWithCounts(t *testing.T) {
 	if total == 0 {
 		t.Fatal("the synced copy has no leads on the default board")
 	}
-	cards := cardRE.FindAllStringSubmatch(body, -1)
+	cards := cardUUIDs(body)
 	if len(cards) == 0 || len(cards) > boardPage*len(want) {
 		t.Fatalf("%d cards on the board", len(cards))
 	}
-	for _, m := range cards[:min(len(cards), 20)] {
-		l := rig.localLead(m[1])
+	for _, uuid := range cards[:min(len(cards), 20)] {
+		l := rig.localLead(uuid)
 		if l.Mobile != "" && strings.Contains(body, l.Mobile) || l.Email != "" && strings.Contains(body, l.Email) {
 			t.Fatalf("card %s shows a mobile or an email", l.UUID)
 		}
-		if l.Owner != "" && !strings.Contains(body, r.Member("zh-CN", l.Owner)) {
+		if l.Owner != "" && !hasTestIDText(body, "card-owner", r.Member("zh-CN", l.Owner)) {
 			t.Errorf("card %s lacks its owner's name", l.UUID)
 		}
 	}
-	if !strings.Contains(body, `data-testid="move-menu"`) || !strings.Contains(body, `draggable="true"`) {
+	if !hasTestID(body, "move-menu") || !hasAttrOn(body, "board-card", `draggable="true"`) {
 		t.Error("a marketer's board has no move controls")
 	}
 
@@ -251,8 +247,8 @@ func TestBoardListsColumnsInPipelineOrderWithCounts(t *testing.T) {
 		other = bts[0].ID
 	}
 	body = c.get("/leads/board?business_type=" + url.QueryEscape(other)).Body.String()
-	if m := columnRE.FindStringSubmatch(body); m == nil || m[1] != r.Statuses(other)[0].ID {
-		t.Fatalf("business type %s: first column %v, want %s", other, m, r.Statuses(other)[0].ID)
+	if cols := testIDAttrs(body, "board-column", "data-status"); len(cols) == 0 || cols[0] != r.Statuses(other)[0].ID {
+		t.Fatalf("business type %s: columns %v, want %s first", other, cols, r.Statuses(other)[0].ID)
 	}
 
 	// A search narrows every column, and the counts follow the store's.
@@ -272,13 +268,14 @@ func TestBoardListsColumnsInPipelineOrderWithCounts(t *testing.T) {
 			t.Errorf("searched column %s counts %d, the store %d", st, shown[st], narrowed[st])
 		}
 	}
-	if !strings.Contains(body, `data-uuid="`+l.UUID+`"`) {
+	if !hasAttrOn(body, "board-card", `data-uuid="`+l.UUID+`"`) {
 		t.Error("the searched-for lead is not on the board")
 	}
 }
 
 // Scrolling a column to its end loads its next page.
 func TestBoardColumnLoadsMore(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -306,10 +303,7 @@ func TestBoardColumnLoadsMore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, m := range cardRE.FindAllStringSubmatch(body, -1) {
-		got = append(got, m[1])
-	}
+	got := cardUUIDs(body)
 	var want []string
 	for _, l := range next {
 		want = append(want, l.UUID)
@@ -320,11 +314,11 @@ func TestBoardColumnLoadsMore(t *testing.T) {
 	if strings.Contains(board, `data-uuid="`+want[0]+`"`) {
 		t.Fatal("the second page repeats a card of the first")
 	}
-	hasMore := strings.Contains(body, `data-testid="load-more"`)
+	hasMore := hasTestID(body, "load-more")
 	if hasMore != (stored[status] > 2*boardPage) {
 		t.Fatalf("sentinel after the second page: %v, with %d leads", hasMore, stored[status])
 	}
-	if strings.Contains(body, `data-testid="move-menu"`) {
+	if hasTestID(body, "move-menu") {
 		t.Fatal("a viewer's cards have a move menu")
 	}
 	if rec := c.get("/leads/board/column?status=nope&offset=0"); rec.Code != http.StatusNotFound {
@@ -335,6 +329,7 @@ func TestBoardColumnLoadsMore(t *testing.T) {
 // A move is sent to the platform; the answer lands the card in its new
 // column and updates the counts.
 func TestBoardMoveChangesThePlatform(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	from, to := pipe[0].ID, pipe[1].ID
 	l := rig.leadIn(bt, from)
@@ -381,6 +376,7 @@ func TestBoardMoveChangesThePlatform(t *testing.T) {
 // back in its column with the platform's message in the user's language,
 // nothing changed anywhere.
 func TestBoardMoveRefusedByThePlatform(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	r := rig.resolver()
 	from := pipe[0].ID
@@ -399,10 +395,10 @@ func TestBoardMoveRefusedByThePlatform(t *testing.T) {
 	rec := c.post(leadsview.MovePath(l.UUID), moveForm(bt, foreign, l.UpdatedAt, ""), htmx())
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	body := rec.Body.String()
-	if !strings.Contains(body, `hx-swap-oob="afterbegin:#cards-`+from+`"`) || !strings.Contains(body, `data-testid="card-error"`) {
+	if !strings.Contains(body, `hx-swap-oob="afterbegin:#cards-`+from+`"`) || !hasTestID(body, "card-error") {
 		t.Fatalf("the card does not come back to %s with an error:\n%s", from, body)
 	}
-	if !strings.Contains(body, "平台返回") || !strings.Contains(body, "不是该线索业务类型的线索状态") {
+	if !hasTestIDText(body, "card-error", "平台返回") || !hasTestIDText(body, "card-error", "不是该线索业务类型的线索状态") {
 		t.Fatalf("the platform's message is not shown in Chinese:\n%s", body)
 	}
 	if strings.Contains(body, "jing leads.") || strings.Contains(body, "status_update:") {
@@ -431,6 +427,7 @@ func containsStatus(items []refdata.Item, id string) bool {
 // Someone changed the lead on the platform after the copy was made: 409,
 // the card as it now is, and the move not written.
 func TestBoardMoveOfALeadChangedUpstream(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	if err := rig.platform().UpdateLeadStatus(context.Background(), l.UUID, pipe[2].ID); err != nil {
@@ -439,10 +436,10 @@ func TestBoardMoveOfALeadChangedUpstream(t *testing.T) {
 	rec := c.post(leadsview.MovePath(l.UUID), moveForm(bt, pipe[1].ID, l.UpdatedAt, ""), htmx())
 	wantStatus(t, rec, http.StatusConflict)
 	body := rec.Body.String()
-	if !strings.Contains(body, `hx-swap-oob="afterbegin:#cards-`+pipe[2].ID+`"`) || !strings.Contains(body, `data-testid="card-notice"`) {
+	if !strings.Contains(body, `hx-swap-oob="afterbegin:#cards-`+pipe[2].ID+`"`) || !hasTestID(body, "card-notice") {
 		t.Fatalf("the card is not shown in its current column with a notice:\n%s", body)
 	}
-	if !strings.Contains(body, "平台上已有更改：现在处于“"+pipe[2].Name+"”") {
+	if !hasTestIDText(body, "card-notice", "平台上已有更改：现在处于“"+pipe[2].Name+"”") {
 		t.Fatalf("the notice does not name the current status %s:\n%s", pipe[2].Name, body)
 	}
 	if got := rig.platformLead(l.UUID).LeadStatus; got != pipe[2].ID {
@@ -456,6 +453,7 @@ func TestBoardMoveOfALeadChangedUpstream(t *testing.T) {
 // A closing status needs a note: without one, 422 asking for it; with
 // one, the note becomes the lead's latest remark on the platform.
 func TestBoardMoveToAClosingStatusNeedsANote(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	board := c.get("/leads/board").Body.String()
 	invalid := rig.statusNamed(bt, "无效")
@@ -470,7 +468,7 @@ func TestBoardMoveToAClosingStatusNeedsANote(t *testing.T) {
 	rec := c.post(leadsview.MovePath(l.UUID), moveForm(bt, invalid, l.UpdatedAt, "  "), htmx())
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	body := rec.Body.String()
-	if !strings.Contains(body, `data-testid="note-form"`) || !strings.Contains(body, "“无效”会关闭线索：请先填写备注") {
+	if !hasTestID(body, "note-form") || !hasTestIDText(body, "card-error", "“无效”会关闭线索：请先填写备注") {
 		t.Fatalf("no request for a note:\n%s", body)
 	}
 	if !strings.Contains(body, `hx-swap-oob="afterbegin:#cards-`+pipe[0].ID+`"`) {
@@ -491,11 +489,12 @@ func TestBoardMoveToAClosingStatusNeedsANote(t *testing.T) {
 
 // Viewers see the board without any move control, and cannot post a move.
 func TestBoardViewerCannotMove(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
 	body := c.get("/leads/board").Body.String()
-	if !strings.Contains(body, `data-testid="board-card"`) {
+	if !hasTestID(body, "board-card") {
 		t.Fatal("a viewer sees no cards")
 	}
 	for _, bad := range []string{`data-testid="move-menu"`, `draggable="true"`, `data-testid="board-sync"`, `id="board-note-dialog"`} {
@@ -515,9 +514,10 @@ func TestBoardViewerCannotMove(t *testing.T) {
 
 // "Sync now" asks the leads service for a sync and comes back to the board.
 func TestBoardSyncNow(t *testing.T) {
+	t.Parallel()
 	h, _, c, bt, _ := boardAsMarketer(t)
 	body := c.get("/leads/board").Body.String()
-	if !strings.Contains(body, `data-testid="board-sync"`) || !strings.Contains(body, "本地副本更新于") {
+	if !hasTestID(body, "board-sync") || !hasTestIDText(body, "board-asof", "本地副本更新于") {
 		t.Fatal("no freshness or sync button for a marketer")
 	}
 	next := leadsview.BoardURL(leadsview.Filter{BusinessType: bt})

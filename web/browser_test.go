@@ -19,7 +19,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -46,23 +45,6 @@ const browserTestTimeout = 2 * time.Minute
 // a page that never gets where a test waits fails fast and says where.
 const stepTimeout = 15 * time.Second
 
-// chromiumPath finds the browser, or skips (fails under JINGDESK_REQUIRE_BROWSER=1).
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const msg = "no Chromium on PATH (looked for chromium, chromium-browser, google-chrome); " +
-		"install it (Debian: apt-get install chromium) to run the browser tests"
-	if os.Getenv("JINGDESK_REQUIRE_BROWSER") == "1" {
-		t.Fatal(msg + "; JINGDESK_REQUIRE_BROWSER=1 makes this a failure")
-	}
-	t.Skip(msg)
-	return ""
-}
-
 // browser is one headless Chromium with one tab on the harness's server. It
 // records, in the order the browser reports them, every page problem
 // (uncaught exceptions, console errors, CSP violations) and every request
@@ -80,43 +62,25 @@ type browser struct {
 
 func newBrowser(t *testing.T, h *harness) *browser {
 	t.Helper()
-	path := chromiumPath(t)
+	root := sharedChromium(t)
 	ts := httptest.NewServer(h.srv) // 127.0.0.1 on a free port
 	t.Cleanup(ts.Close)
-	profile := t.TempDir()
 
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), browserTestTimeout)
-	// DefaultExecAllocatorOptions has --headless, --no-first-run,
-	// --disable-background-networking and --disable-sync already.
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(profile),
-		// A desktop window: below 900 px the sidebar folds to icons only.
-		chromedp.WindowSize(1366, 768),
-		// No name resolves: the only server this browser can reach is ours.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-		// Loopback test servers with httptest's certificate (a stand-in
-		// for a remote image host) are reached like any https site, so a
-		// test counts the requests they receive, not failed handshakes.
-		chromedp.Flag("ignore-certificate-errors", true),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
-	// Cleanups run last-registered first: the browser has exited (cancelAlloc
-	// waits for it) before its profile directory and the server go away.
+	// Each test has a browser context of its own in the one Chromium
+	// (cookies, storage and cache apart, like a separate profile) and one
+	// tab in it; a second tab a test opens shares that context.
+	ctx, cancelTimeout := context.WithTimeout(root, browserTestTimeout)
+	tabCtx, cancelTab := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	// Cleanups run last-registered first: the tab and its context are
+	// closed before the server goes away.
 	t.Cleanup(func() {
 		cancelTab()
-		cancelAlloc()
 		cancelTimeout()
 	})
 
 	b := &browser{t: t, base: ts.URL, ctx: tabCtx}
 	if err := chromedp.Listen(tabCtx, b.record); err != nil {
-		t.Fatalf("start Chromium (%s): %v", path, err)
+		t.Fatalf("open a tab in Chromium: %v", err)
 	}
 	// The browser starts in English, whatever the machine's locale.
 	if _, err := chromedp.Call(tabCtx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
@@ -368,6 +332,7 @@ func (b *browser) wantNav(lang string) {
 
 // a) First run: setup, sign out, sign in, switch language, sign out.
 func TestBrowserFirstRunSignInAndLanguage(t *testing.T) {
+	t.Parallel()
 	const token = "first-run-token-0123456789"
 	h := newHarness(t, withSetupToken(token))
 	b := newBrowser(t, h)
@@ -496,6 +461,7 @@ func signedInChinese(t *testing.T, opts ...harnessOption) *browser {
 
 // b) The layout renders at the two desktop sizes people use.
 func TestBrowserLayoutAtDesktopSizes(t *testing.T) {
+	t.Parallel()
 	b := signedInChinese(t)
 	dir := screenshotDir(t)
 	for _, size := range [][2]int{{1366, 768}, {1920, 1080}} {
@@ -508,6 +474,7 @@ func TestBrowserLayoutAtDesktopSizes(t *testing.T) {
 
 // The README's picture: the signed-in Leads page, 1366×768, in Chinese.
 func TestBrowserReadmeScreenshot(t *testing.T) {
+	t.Parallel()
 	// The README shows the daily view: the pipeline board, in Chinese,
 	// on the sandbox, as a marketer sees it.
 	h, _, b := boardBrowser(t)
@@ -530,6 +497,7 @@ var htmxVersion = regexp.MustCompile(`htmx\.org (\S+)`)
 // c) No CSP violations or script errors on any page; htmx is loaded and
 // app.js puts the CSRF token on its requests.
 func TestBrowserNoCSPViolationsAndHtmxSendsCSRF(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := h.addUser("mia", db.RoleMarketer)
 	b := newBrowser(t, h)
@@ -630,6 +598,7 @@ func header(h network.Headers, name string) string {
 // d) A session that ended in another tab: the next htmx request gets 401
 // and app.js takes the browser to the sign-in page, which leads back.
 func TestBrowserExpiredSessionSendsHtmxToLogin(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	b := newBrowser(t, h)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestSessionSerializerRoundTrip(t *testing.T) {
+	t.Parallel()
 	in := map[any]any{
 		keySession: "session-token",
 		keyCSRF:    "tok", keyLang: "en", flashesKey: []any{ui.Flash{Kind: ui.FlashInfo, Text: "你好"}},

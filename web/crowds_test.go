@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/html"
+
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/jing"
@@ -19,18 +21,17 @@ import (
 	"github.com/jingdesk/jingdesk/internal/leads"
 )
 
-var crowdRowRe = regexp.MustCompile(`data-testid="crowd-row" data-id="(\d+)"`)
-
-// crowdIDs are the ids of the crowd rows a page shows, in order.
+// crowdIDs are the group ids of the crowd rows of a page or fragment, in order.
 func crowdIDs(body string) []string {
 	var out []string
-	for _, m := range crowdRowRe.FindAllStringSubmatch(body, -1) {
-		out = append(out, m[1])
+	for _, r := range parseHTML(body).all("crowd-row") {
+		out = append(out, attrOf(r, "data-id"))
 	}
 	return out
 }
 
 func TestCrowdListShowsTheDemoCrowdsWithCountsAndSearches(t *testing.T) {
+	t.Parallel()
 	h, _ := newCrowdsHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -46,20 +47,22 @@ func TestCrowdListShowsTheDemoCrowdsWithCountsAndSearches(t *testing.T) {
 	if got := len(crowdIDs(body)); got != total {
 		t.Fatalf("%d rows, want %d", got, total)
 	}
+	rows := map[string]*html.Node{}
+	for _, r := range parseHTML(body).all("crowd-row") {
+		rows[attrOf(r, "data-id")] = r
+	}
 	for _, cr := range local {
-		row := fmt.Sprintf(`data-id="%d"`, cr.GroupID)
-		at := strings.Index(body, row)
-		if at < 0 {
+		r := rows[strconv.FormatInt(cr.GroupID, 10)]
+		if r == nil {
 			t.Fatalf("crowd %q not listed", cr.Name)
 		}
-		rest := body[at:]
-		rest = rest[:strings.Index(rest, "</tr>")]
-		if !strings.Contains(rest, ">"+cr.Name+"<") || !strings.Contains(rest, fmt.Sprintf(`data-count="%d"`, cr.UserCount)) ||
-			!strings.Contains(rest, fmt.Sprintf(`href="/crowds/%d"`, cr.GroupID)) {
-			t.Fatalf("row of %q lacks its name, link or count %d:\n%s", cr.Name, cr.UserCount, rest)
+		name, members := within(r, "crowd-name"), within(r, "crowd-members")
+		if len(name) != 1 || nodeText(name[0]) != cr.Name || attrOf(name[0], "href") != fmt.Sprintf("/crowds/%d", cr.GroupID) ||
+			len(members) != 1 || attrOf(members[0], "data-count") != strconv.FormatInt(cr.UserCount, 10) {
+			t.Fatalf("row of %q lacks its name, link or count %d", cr.Name, cr.UserCount)
 		}
 	}
-	if !strings.Contains(body, `data-testid="crowds-asof"`) || strings.Contains(body, `data-testid="crowds-syncing"`) {
+	if !hasTestID(body, "crowds-asof") || hasTestID(body, "crowds-syncing") {
 		t.Fatal("a fresh list shows no as-of line, or says it is refreshing")
 	}
 	// The viewer sees no controls that change anything.
@@ -71,12 +74,12 @@ func TestCrowdListShowsTheDemoCrowdsWithCountsAndSearches(t *testing.T) {
 
 	// The search narrows (name or description), as a page and as the table.
 	rec = c.get("/crowds?q=" + url.QueryEscape("经销商"))
-	if ids := crowdIDs(rec.Body.String()); len(ids) != 1 || !strings.Contains(rec.Body.String(), "华东区经销商联系人") {
+	if ids := crowdIDs(rec.Body.String()); len(ids) != 1 || !hasTestIDText(rec.Body.String(), "crowd-name", "华东区经销商联系人") {
 		t.Fatalf("search by name: %v", ids)
 	}
 	rec = c.get("/crowds/table?q="+url.QueryEscape("白皮书"), htmx())
 	frag := rec.Body.String()
-	if strings.Contains(frag, "<html") || len(crowdIDs(frag)) != 1 || !strings.Contains(frag, "白皮书下载用户") {
+	if strings.Contains(frag, "<html") || len(crowdIDs(frag)) != 1 || !hasTestIDText(frag, "crowd-name", "白皮书下载用户") {
 		t.Fatalf("table fragment for a search: %s", frag)
 	}
 	if got := rec.Header().Get("HX-Push-Url"); got != "/crowds?q="+url.QueryEscape("白皮书") {
@@ -86,12 +89,13 @@ func TestCrowdListShowsTheDemoCrowdsWithCountsAndSearches(t *testing.T) {
 		t.Fatal("polling changes the address bar")
 	}
 	rec = c.get("/crowds?q=" + url.QueryEscape("没有这个人群"))
-	if !strings.Contains(rec.Body.String(), `data-testid="crowds-empty-search"`) || len(crowdIDs(rec.Body.String())) != 0 {
+	if !hasTestID(rec.Body.String(), "crowds-empty-search") || len(crowdIDs(rec.Body.String())) != 0 {
 		t.Fatal("a search matching nothing does not say so")
 	}
 }
 
 func TestCrowdListPagesAndShowsAnEmptyState(t *testing.T) {
+	t.Parallel()
 	h, _ := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -108,11 +112,11 @@ func TestCrowdListPagesAndShowsAnEmptyState(t *testing.T) {
 	if ids := crowdIDs(first); len(ids) != 50 || ids[0] != "90119" {
 		t.Fatalf("first page: %d rows from %v", len(ids), ids[:1])
 	}
-	if !strings.Contains(first, "1–50") || !strings.Contains(first, "120") || !strings.Contains(first, `href="/crowds?page=2"`) {
+	if !hasTestIDText(first, "crowds-total", "1–50") || !hasTestIDText(first, "crowds-total", "120") || !hasAttrOn(first, "page-next", `href="/crowds?page=2"`) {
 		t.Fatal("first page lacks its count or the next page link")
 	}
 	third := c.get("/crowds/table?page=3", htmx()).Body.String()
-	if ids := crowdIDs(third); len(ids) != 20 || ids[19] != "90000" || strings.Contains(third, `data-testid="page-next"`) {
+	if ids := crowdIDs(third); len(ids) != 20 || ids[19] != "90000" || hasTestID(third, "page-next") {
 		t.Fatalf("last page: %v", ids)
 	}
 	// Past the end: the last page.
@@ -124,13 +128,14 @@ func TestCrowdListPagesAndShowsAnEmptyState(t *testing.T) {
 		t.Fatal(err)
 	}
 	empty := c.get("/crowds").Body.String()
-	if !strings.Contains(empty, `data-testid="empty-state"`) || !strings.Contains(empty, `href="/imports/new"`) ||
-		!strings.Contains(empty, `data-testid="crowd-new-form"`) {
+	if !hasTestID(empty, "empty-state") || !strings.Contains(empty, `href="/imports/new"`) ||
+		!hasTestID(empty, "crowd-new-form") {
 		t.Fatal("no crowds: no empty state with the way to create or import one")
 	}
 }
 
 func TestCrowdViewerIsRefusedEveryWrite(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -171,6 +176,7 @@ func firstCrowd(t *testing.T, h *harness) db.Crowd {
 var locationCrowd = regexp.MustCompile(`^/crowds/(\d+)$`)
 
 func TestCrowdCreateRenameAndDelete(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -191,11 +197,11 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 		t.Fatalf("local copy: %+v %v", local, err)
 	}
 	page := c.get(rec.Header().Get("Location")).Body.String()
-	if !strings.Contains(page, "双十一预热") || !strings.Contains(page, `data-testid="crowd-edit-form"`) ||
-		!strings.Contains(page, `hx-get="/crowds/`+m[1]+`/members"`) || !strings.Contains(page, `class="flash flash-success"`) {
+	if !hasTestIDText(page, "crowd-title", "双十一预热") || !hasTestID(page, "crowd-edit-form") ||
+		!hasAttrOn(page, "crowd-members", `hx-get="/crowds/`+m[1]+`/members"`) || !hasAttrOn(page, "flash", `class="flash flash-success"`) {
 		t.Fatal("the new crowd's page lacks its name, its edit form, the members fragment or the flash")
 	}
-	if !strings.Contains(c.get("/crowds").Body.String(), `data-id="`+m[1]+`"`) {
+	if !hasAttrOn(c.get("/crowds").Body.String(), "crowd-row", `data-id="`+m[1]+`"`) {
 		t.Fatal("the new crowd is not in the list")
 	}
 	if n := h.countAudit("crowd.create", db.OutcomeOK); n != 1 {
@@ -205,9 +211,9 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 	// A name already used: the form again, with what was typed and the platform's words.
 	rec = c.post("/crowds", url.Values{"name": {"白皮书下载用户"}, "description": {"我的描述 <b>"}})
 	body := rec.Body.String()
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, `data-testid="crowd-new-error"`) ||
-		!strings.Contains(body, "人群名称已存在") || !strings.Contains(body, "40004") ||
-		!strings.Contains(body, `value="白皮书下载用户"`) || !strings.Contains(body, `value="我的描述 &lt;b&gt;"`) {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestID(body, "crowd-new-error") ||
+		!hasTestIDText(body, "crowd-new-error", "人群名称已存在") || !hasTestIDText(body, "crowd-new-error", "40004") ||
+		!hasAttrOn(body, "crowd-name-input", `value="白皮书下载用户"`) || !hasAttrOn(body, "crowd-description-input", `value="我的描述 &lt;b&gt;"`) {
 		t.Fatalf("duplicate name: %d\n%s", rec.Code, body)
 	}
 	if n := h.countAudit("crowd.create", db.OutcomeFailed); n != 1 {
@@ -215,7 +221,7 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 	}
 	// An empty name never reaches the platform.
 	if rec := c.post("/crowds", url.Values{"name": {"  "}}); rec.Code != http.StatusUnprocessableEntity ||
-		!strings.Contains(rec.Body.String(), `data-testid="crowd-new-error"`) {
+		!hasTestID(rec.Body.String(), "crowd-new-error") {
 		t.Fatalf("empty name: %d", rec.Code)
 	}
 
@@ -233,8 +239,8 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 	}
 	// Renaming to a name in use: refused, input kept.
 	rec = c.post(path, url.Values{"name": {"测试人群"}, "description": {"保留"}})
-	if body := rec.Body.String(); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "人群名称已存在") ||
-		!strings.Contains(body, `value="测试人群"`) || !strings.Contains(body, `value="保留"`) {
+	if body := rec.Body.String(); rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(body, "crowd-edit-error", "人群名称已存在") ||
+		!hasAttrOn(body, "crowd-name-input", `value="测试人群"`) || !hasAttrOn(body, "crowd-description-input", `value="保留"`) {
 		t.Fatalf("rename to a used name: %d", rec.Code)
 	}
 	if n := h.countAudit("crowd.update", ""); n != 2 {
@@ -247,13 +253,13 @@ func TestCrowdCreateRenameAndDelete(t *testing.T) {
 	}
 	rec = c.post(path+"/delete", nil, htmx())
 	body = rec.Body.String()
-	if rec.Code != http.StatusOK || strings.Contains(body, "<html") || !strings.Contains(body, "双十一预热（改）") ||
-		!strings.Contains(body, "7") || !strings.Contains(body, `name="confirm"`) {
+	if rec.Code != http.StatusOK || strings.Contains(body, "<html") || !hasTestIDText(body, "crowd-delete-confirm", "双十一预热（改）") ||
+		!hasTestIDText(body, "crowd-delete-confirm-submit", "7") || !hasAttrOn(body, "crowd-delete-count", `name="confirm"`) {
 		t.Fatalf("confirmation: %d\n%s", rec.Code, body)
 	}
 	for _, wrong := range []string{"", "6", "all"} {
 		rec = c.post(path+"/delete", url.Values{"confirm": {wrong}})
-		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `data-testid="crowd-delete-error"`) {
+		if rec.Code != http.StatusUnprocessableEntity || !hasTestID(rec.Body.String(), "crowd-delete-error") {
 			t.Fatalf("confirm %q: %d", wrong, rec.Code)
 		}
 	}
@@ -288,6 +294,7 @@ func uuids(ps []sandbox.SamplePerson) []string {
 }
 
 func TestCrowdUnknownIDIsNotFound(t *testing.T) {
+	t.Parallel()
 	h, _ := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -302,6 +309,7 @@ func TestCrowdUnknownIDIsNotFound(t *testing.T) {
 }
 
 func TestCrowdMembersPageThroughWithImportedIdentities(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	mia := h.addUser("mia", db.RoleMarketer)
 	h.addUser("vic", db.RoleViewer)
@@ -318,30 +326,30 @@ func TestCrowdMembersPageThroughWithImportedIdentities(t *testing.T) {
 
 	c := h.login("mia")
 	page := c.get(path).Body.String()
-	if !strings.Contains(page, `data-testid="crowd-import"`) || !strings.Contains(page, "名单.csv") || !strings.Contains(page, `href="/imports/`+strconv.FormatInt(imID, 10)+`"`) {
+	if !hasTestID(page, "crowd-import") || !hasTestIDText(page, "crowd-import", "名单.csv") || !strings.Contains(page, `href="/imports/`+strconv.FormatInt(imID, 10)+`"`) {
 		t.Fatal("the crowd page does not list the import that fed it")
 	}
 
 	first := c.get(path+"/members", htmx()).Body.String()
-	if strings.Contains(first, "<html") || strings.Count(first, `data-testid="member-row"`) != 50 ||
-		!strings.Contains(first, `data-pages="2"`) || !strings.Contains(first, `data-total="60"`) ||
-		!strings.Contains(first, `hx-get="`+path+`/members?page=2"`) {
+	if strings.Contains(first, "<html") || countTestID(first, "member-row") != 50 ||
+		!hasAttrOn(first, "members-fragment", `data-pages="2"`) || !hasAttrOn(first, "members-fragment", `data-total="60"`) ||
+		!hasAttrOn(first, "members-next", `hx-get="`+path+`/members?page=2"`) {
 		t.Fatalf("first page of members:\n%.2000s", first)
 	}
 	second := c.get(path+"/members?page=2", htmx()).Body.String()
-	if strings.Count(second, `data-testid="member-row"`) != 10 || !strings.Contains(second, `data-testid="members-prev"`) ||
-		strings.Contains(second, `data-testid="members-next"`) {
+	if countTestID(second, "member-row") != 10 || !hasTestID(second, "members-prev") ||
+		hasTestID(second, "members-next") {
 		t.Fatal("second page of members")
 	}
 	// Members are named by the identity the import resolved; viewers see it masked.
 	all := first + second
 	p := people[0]
-	if !strings.Contains(all, p.Mobile) || !strings.Contains(all, p.Name) {
+	if !hasTestIDText(all, "member-identity", p.Mobile) || !hasTestIDText(all, "member-name", p.Name) {
 		t.Fatalf("member %s shown without the imported mobile %s", p.OmniUserUUID, p.Mobile)
 	}
 	v := h.login("vic")
 	masked := v.get(path+"/members", htmx()).Body.String() + v.get(path+"/members?page=2", htmx()).Body.String()
-	if strings.Contains(masked, p.Mobile) || !strings.Contains(masked, leads.Mask(p.Mobile)) {
+	if strings.Contains(masked, p.Mobile) || !hasTestIDText(masked, "member-identity", leads.Mask(p.Mobile)) {
 		t.Fatal("viewer sees an unmasked mobile")
 	}
 
@@ -351,13 +359,14 @@ func TestCrowdMembersPageThroughWithImportedIdentities(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := c.get(path+"/members", htmx())
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-testid="members-error"`) ||
-		!strings.Contains(rec.Body.String(), `data-testid="members-retry"`) || !strings.Contains(rec.Body.String(), "40004") {
+	if rec.Code != http.StatusOK || !hasTestID(rec.Body.String(), "members-error") ||
+		!hasTestID(rec.Body.String(), "members-retry") || !hasTestIDText(rec.Body.String(), "members-error", "40004") {
 		t.Fatalf("members with the platform failing: %d\n%s", rec.Code, rec.Body.String())
 	}
 }
 
 func TestCrowdStaleListRefreshesInTheBackground(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -379,14 +388,14 @@ func TestCrowdStaleListRefreshesInTheBackground(t *testing.T) {
 		if st, _ := h.store.CrowdSyncState(ctx); st.SyncedAt == before.SyncedAt {
 			t.Fatal("a stale list asked for no refresh")
 		}
-	} else if !strings.Contains(body, `hx-trigger="every 2s"`) || !strings.Contains(body, `data-testid="crowds-syncing"`) {
+	} else if !strings.Contains(body, `hx-trigger="every 2s"`) || !hasTestID(body, "crowds-syncing") {
 		t.Fatal("the table does not poll while the refresh runs")
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		frag := c.get("/crowds/table?poll=1", htmx()).Body.String()
 		if !strings.Contains(frag, `data-syncing="true"`) {
-			if !strings.Contains(frag, fmt.Sprintf(`data-id="%d"`, id)) || strings.Contains(frag, "every 2s") {
+			if !hasAttrOn(frag, "crowd-row", fmt.Sprintf(`data-id="%d"`, id)) || strings.Contains(frag, "every 2s") {
 				t.Fatalf("after the refresh the table lacks the new crowd or still polls")
 			}
 			break
@@ -402,6 +411,7 @@ func TestCrowdStaleListRefreshesInTheBackground(t *testing.T) {
 // delete it, or confirming, goes back to the list, which no longer has it,
 // saying so by name.
 func TestCrowdGoneFromThePlatformIsSaidByName(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -437,6 +447,7 @@ func TestCrowdGoneFromThePlatformIsSaidByName(t *testing.T) {
 // The crowds and imports pages need the crowds service: a server without
 // it is refused at start, naming it, rather than failing on a page.
 func TestTheServerNeedsTheCrowdsService(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	d := h.srv.Deps
 	d.Crowds = nil

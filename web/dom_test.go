@@ -1,12 +1,14 @@
 package web
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // page is a rendered page parsed, to assert through the DOM (data-testid).
@@ -186,3 +188,108 @@ func options(sel *html.Node) []*html.Node {
 
 // within returns the elements under n with data-testid id.
 func within(n *html.Node, id string) []*html.Node { return page{doc: n}.all(id) }
+
+// parseHTML parses a rendered page, or an htmx fragment, for the DOM
+// queries below, which need no test to fail (the parser accepts any input).
+// A fragment is parsed as a <template>'s content, where a lone <tr> or
+// <option> is kept as it is (in a page's body the parser would drop it).
+func parseHTML(body string) page {
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(body)), "<!doctype") {
+		doc, _ := html.Parse(strings.NewReader(body))
+		return page{doc: doc}
+	}
+	root := &html.Node{Type: html.DocumentNode}
+	nodes, _ := html.ParseFragment(strings.NewReader(body), &html.Node{Type: html.ElementNode, Data: "template", DataAtom: atom.Template})
+	for _, n := range nodes {
+		root.AppendChild(n)
+	}
+	return page{doc: root}
+}
+
+// hasTestID reports whether the page or fragment body has an element with
+// data-testid id: an element, not the words in some text or attribute.
+func hasTestID(body, id string) bool { return parseHTML(body).has(id) }
+
+// countTestID is how many elements of body have data-testid id.
+func countTestID(body, id string) int { return len(parseHTML(body).all(id)) }
+
+// testIDText is the text of body's first element with data-testid id ("" if none).
+func testIDText(body, id string) string { return parseHTML(body).text(id) }
+
+// The queries find what a page and a fragment hold, rows and options too.
+func TestParseHTMLFindsElementsOfPagesAndFragments(t *testing.T) {
+	t.Parallel()
+	rows := `<tr data-testid="row"><td data-testid="cell">a</td></tr><tr data-testid="row"><td>b</td></tr>`
+	if n := countTestID(rows, "row"); n != 2 {
+		t.Errorf("a fragment of two rows: %d rows found", n)
+	}
+	if got := testIDText(rows, "cell"); got != "a" {
+		t.Errorf("cell text %q, want a", got)
+	}
+	if !hasTestID(`<option data-testid="o" value="1">x</option>`, "o") {
+		t.Error("a lone option not found")
+	}
+	full := `<!DOCTYPE html><html><body><table><tr data-testid="row"></tr></table><p>data-testid="fake"</p></body></html>`
+	if countTestID(full, "row") != 1 || hasTestID(full, "fake") {
+		t.Error("a page: want its one row, and no element for text that looks like an attribute")
+	}
+}
+
+// hasTestIDText reports whether an element of body with data-testid id
+// shows want in its text (white space folded as a reader sees it).
+func hasTestIDText(body, id, want string) bool {
+	for _, n := range parseHTML(body).all(id) {
+		if strings.Contains(nodeText(n), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasTestIDWholeText reports whether an element of body with data-testid
+// id shows exactly want (white space folded).
+func hasTestIDWholeText(body, id, want string) bool {
+	for _, n := range parseHTML(body).all(id) {
+		if nodeText(n) == strings.Join(strings.Fields(want), " ") {
+			return true
+		}
+	}
+	return false
+}
+
+var attrPair = regexp.MustCompile(`^([a-zA-Z:-]+)="([^"]*)"$`)
+
+// hasAttrOn reports whether an element of body with data-testid id has the
+// attribute pair, written as in HTML (`data-count="7"`, value escaped).
+func hasAttrOn(body, id, pair string) bool {
+	m := attrPair.FindStringSubmatch(pair)
+	if m == nil {
+		return false
+	}
+	for _, n := range parseHTML(body).all(id) {
+		if attrOf(n, m[1]) == html.UnescapeString(m[2]) {
+			return true
+		}
+	}
+	return false
+}
+
+// testIDAttrs is the attribute key of every element of body with
+// data-testid id, in document order.
+func testIDAttrs(body, id, key string) []string {
+	var out []string
+	for _, n := range parseHTML(body).all(id) {
+		out = append(out, attrOf(n, key))
+	}
+	return out
+}
+
+// testIDTexts is the text of every element of body with data-testid id, in
+// document order.
+func testIDTexts(body, id string) []string {
+	var out []string
+	for _, n := range parseHTML(body).all(id) {
+		out = append(out, nodeText(n))
+	}
+	return out
+}

@@ -19,6 +19,7 @@ import (
 // shows it in the sandboxed frame and its script never runs; scheduled,
 // confirmed through the shared step, then deleted: gone on the platform.
 func TestBrowserEmailUploadPreviewScheduleAndDelete(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	mb, _ := mailboxes(t, rig)

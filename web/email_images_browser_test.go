@@ -20,6 +20,7 @@ import (
 // Chromium makes none; after "Load remote images", in that view only,
 // it does.
 func TestBrowserEmailPreviewBlocksRemoteImagesUntilAsked(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	// Requests, not connections, are counted: a connection may be opened

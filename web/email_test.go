@@ -84,6 +84,7 @@ func emailForm(name, subject, mailbox string, crowd int64) url.Values {
 const markedEmail = `<html><body><h1 id="email-marker-7f3a">双十一预热</h1><p>{name}您好</p></body></html>`
 
 func TestEmailDraftWithPastedHTMLAndWithAnUploadedFile(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -141,25 +142,26 @@ func TestEmailDraftWithPastedHTMLAndWithAnUploadedFile(t *testing.T) {
 
 	// One that does not declare it is refused, clearly, and keeps the form.
 	rec := c.postEmail("/email", emailForm("无声明", "无声明的 GBK", mb.MailboxID, crowd.GroupID), "plain.html", gbk(t, "<p>尊敬的车主</p>"))
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "UTF-8") ||
-		!strings.Contains(rec.Body.String(), `value="无声明的 GBK"`) {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "email-form-error", "UTF-8") ||
+		!hasAttrOn(rec.Body.String(), "email-subject-input", `value="无声明的 GBK"`) {
 		t.Fatalf("undeclared GBK: %d\n%s", rec.Code, rec.Body.String())
 	}
 
 	// The list shows them, newest first, with a funnel each.
 	list := c.get("/email").Body.String()
-	if n := strings.Count(list, `data-testid="email-row"`); n != 3 {
+	if n := countTestID(list, "email-row"); n != 3 {
 		t.Errorf("the list shows %d sends, want 3", n)
 	}
 	if strings.Index(list, "GBK 文件") > strings.Index(list, "双十一 | 星辰汽车限时礼遇") {
 		t.Error("the list is not newest first")
 	}
-	if !strings.Contains(list, `data-testid="email-funnel"`) || !strings.Contains(list, mb.Address) {
+	if !hasTestID(list, "email-funnel") || !hasTestIDText(list, "email-mailbox", mb.Address) {
 		t.Error("the list lacks the funnels or the mailboxes")
 	}
 }
 
 func TestEmailRefusalsKeepWhatWasTypedAndOnlyVerifiedMailboxesSend(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -173,7 +175,7 @@ func TestEmailRefusalsKeepWhatWasTypedAndOnlyVerifiedMailboxesSend(t *testing.T)
 	form.Set("html", `<p class="x">保留我</p>`)
 	rec := c.postEmail("/email", form, "", nil)
 	body := rec.Body.String()
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, `data-testid="email-form-error"`) {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestID(body, "email-form-error") {
 		t.Fatalf("no subject: %d\n%s", rec.Code, body)
 	}
 	for _, want := range []string{`value="十月月刊"`, `&lt;p class=&#34;x&#34;&gt;保留我&lt;/p&gt;`,
@@ -186,7 +188,7 @@ func TestEmailRefusalsKeepWhatWasTypedAndOnlyVerifiedMailboxesSend(t *testing.T)
 	// An uploaded file's content is kept in the box after a refusal elsewhere.
 	rec = c.postEmail("/email", emailForm("", "主题", mb.MailboxID, crowd.GroupID), "keep.html", []byte(`<p>文件内容</p>`))
 	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "&lt;p&gt;文件内容&lt;/p&gt;") ||
-		!strings.Contains(rec.Body.String(), `data-testid="email-file-note"`) {
+		!hasTestID(rec.Body.String(), "email-file-note") {
 		t.Fatalf("no name, with a file: %d\n%s", rec.Code, rec.Body.String())
 	}
 
@@ -198,7 +200,7 @@ func TestEmailRefusalsKeepWhatWasTypedAndOnlyVerifiedMailboxesSend(t *testing.T)
 		"unverified": {"name": {"a"}, "subject": {"b"}, "mailbox_id": {unverified.MailboxID}, "html": {"<p>x</p>"}, "group_id": {strconv.FormatInt(crowd.GroupID, 10)}},
 	} {
 		rec := c.postEmail("/email", f, "", nil)
-		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `data-testid="email-form-error"`) {
+		if rec.Code != http.StatusUnprocessableEntity || !hasTestID(rec.Body.String(), "email-form-error") {
 			t.Errorf("%s: %d", name, rec.Code)
 		}
 	}
@@ -214,6 +216,7 @@ func TestEmailRefusalsKeepWhatWasTypedAndOnlyVerifiedMailboxesSend(t *testing.T)
 }
 
 func TestEmailPreviewHasItsOwnStrictHeaders(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("vic", db.RoleViewer)
@@ -259,6 +262,7 @@ func zoneTime(h *harness, at time.Time) string {
 }
 
 func TestEmailScheduledIsConfirmedChangedOnThePlatformThenDeleted(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -322,7 +326,7 @@ func TestEmailScheduledIsConfirmedChangedOnThePlatformThenDeleted(t *testing.T) 
 	// A time in the past is refused, and the form keeps what was typed.
 	rec = c.postEmail(emailview.SendPath(id), url.Values{"subject": {"过去的主题"}, "mailbox_id": {mb.MailboxID},
 		"html": {"<p>x</p>"}, "when": {"at"}, "send_at": {"2020-01-01T09:00"}}, "", nil)
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `value="过去的主题"`) {
+	if rec.Code != http.StatusUnprocessableEntity || !hasAttrOn(rec.Body.String(), "email-subject-input", `value="过去的主题"`) {
 		t.Fatalf("past time: %d", rec.Code)
 	}
 
@@ -344,7 +348,7 @@ func TestEmailScheduledIsConfirmedChangedOnThePlatformThenDeleted(t *testing.T) 
 	// It can no longer change.
 	rec = c.postEmail(emailview.SendPath(id), url.Values{"subject": {"再改"}, "mailbox_id": {mb.MailboxID},
 		"html": {"<p>x</p>"}, "when": {"at"}, "send_at": {zoneTime(h, later)}}, "", nil)
-	if rec.Code != http.StatusConflict || strings.Contains(rec.Body.String(), `data-testid="email-form"`) {
+	if rec.Code != http.StatusConflict || hasTestID(rec.Body.String(), "email-form") {
 		t.Fatalf("update after cancel: %d", rec.Code)
 	}
 	if h.countAudit("send.update", db.OutcomeDenied) != 1 {
@@ -362,6 +366,7 @@ func userNamed(t *testing.T, h *harness, name string) *db.User {
 }
 
 func TestEmailFunnelGeometry(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in   []int64
 		want []float64
@@ -380,6 +385,7 @@ func TestEmailFunnelGeometry(t *testing.T) {
 }
 
 func TestEmailFunnelIsDrawnFromTheCounts(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	vic := h.addUser("vic", db.RoleViewer)
 	mb, _ := mailboxes(t, rig)
@@ -405,12 +411,13 @@ func TestEmailFunnelIsDrawnFromTheCounts(t *testing.T) {
 			t.Errorf("the funnel lacks %s", want)
 		}
 	}
-	if strings.Contains(body, `data-testid="email-new"`) {
+	if hasTestID(body, "email-new") {
 		t.Error("a viewer is offered New email")
 	}
 }
 
 func TestEmailViewerCannotCreateOrChange(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("vic", db.RoleViewer)
@@ -430,7 +437,7 @@ func TestEmailViewerCannotCreateOrChange(t *testing.T) {
 		t.Errorf("viewer new form: %d, want 403", rec.Code)
 	}
 	page := vic.get(emailview.SendPath(id))
-	if page.Code != http.StatusOK || strings.Contains(page.Body.String(), `data-testid="email-form"`) {
+	if page.Code != http.StatusOK || hasTestID(page.Body.String(), "email-form") {
 		t.Errorf("viewer's send page: %d, with a form", page.Code)
 	}
 	if after := snapshot(t, h); after != before {

@@ -19,6 +19,7 @@ import (
 // its own (at its kind's status), a platform error its own (a bad
 // gateway), anything else a reason of ours, never Go's text.
 func TestClassifySaysWhatAnErrorCarries(t *testing.T) {
+	t.Parallel()
 	refusal := msg.Refuse(msg.Conflict, "jobs.error.state", msg.Nested("State", msg.New("jobs.state.done")))
 	platform := &jing.Error{Endpoint: "members.list", Kind: jing.KindTransient, RequestID: "r-1"}
 	cases := []struct {
@@ -48,6 +49,7 @@ func TestClassifySaysWhatAnErrorCarries(t *testing.T) {
 // their language, at its kind's status: an import that never started has
 // no job to pause.
 func TestARefusalReachesTheUserInTheirLanguage(t *testing.T) {
+	t.Parallel()
 	h, _ := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")

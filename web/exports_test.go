@@ -57,6 +57,7 @@ func guardedIn(t *testing.T, recs [][]string, contains func(cell, hostile string
 }
 
 func TestScoresExportsKeepFormulasAsText(t *testing.T) {
+	t.Parallel()
 	h := newLeadScoresHarness(t)
 	ctx := context.Background()
 	ls, _, err := h.store.ListLeads(ctx, db.LeadFilter{Limit: len(hostileCells)})
@@ -113,6 +114,7 @@ func TestScoresExportsKeepFormulasAsText(t *testing.T) {
 }
 
 func TestSendRecordsExportKeepsFormulasAsText(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	id, _ := mobilesDraft(t, c, rig, 2)
@@ -129,6 +131,7 @@ func TestSendRecordsExportKeepsFormulasAsText(t *testing.T) {
 }
 
 func TestImportReportKeepsFormulasAsText(t *testing.T) {
+	t.Parallel()
 	h, _ := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")

@@ -14,6 +14,7 @@ import (
 // fetched from the sandbox, gets the control its type calls for, with its
 // choices; fields the platform will not take render no input.
 func TestFieldInputsFromReferenceData(t *testing.T) {
+	t.Parallel()
 	var rig refRig
 	h := newHarness(t, withReference(t, &rig, false))
 	rig.refresh("")
@@ -77,6 +78,7 @@ func renderField(t *testing.T, h *harness, f forms.FieldInput) string {
 
 // The cascading picker's tree comes from the reference data by default.
 func TestOptionPickerUsesReferenceTrees(t *testing.T) {
+	t.Parallel()
 	var rig refRig
 	h := newHarness(t, withReference(t, &rig, false))
 	rig.refresh("")

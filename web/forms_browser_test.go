@@ -125,6 +125,7 @@ const (
 // changing the province clears the city. Focus stays on the select the user
 // changed, and nothing breaks the CSP.
 func TestBrowserOptionSetPicker(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withOptionTrees())
 	mountFormsTestPage(h)
 	u := h.addUser("lina", db.RoleMarketer)
@@ -219,6 +220,7 @@ func TestBrowserOptionSetPicker(t *testing.T) {
 // Without script the picker is one list of every leaf with its path, and
 // the form posts the leaf chosen there.
 func TestBrowserOptionSetPickerWithoutScript(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withOptionTrees())
 	mountFormsTestPage(h)
 	h.addUser("mia", db.RoleMarketer)

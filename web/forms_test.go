@@ -59,6 +59,7 @@ func pick(t *testing.T, c *client, path ...string) (status int, body string) {
 }
 
 func TestOptionPickerFollowsTheChosenNode(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withOptionTrees())
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -123,6 +124,7 @@ func TestOptionPickerFollowsTheChosenNode(t *testing.T) {
 }
 
 func TestOptionPickerKeepsNameAndRequired(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withOptionTrees())
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -142,6 +144,7 @@ func TestOptionPickerKeepsNameAndRequired(t *testing.T) {
 // A node the reference data no longer holds (refreshed since the page was
 // drawn) is dropped, and the picker says so.
 func TestOptionPickerUnknownNode(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withOptionTrees())
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -158,6 +161,7 @@ func TestOptionPickerUnknownNode(t *testing.T) {
 }
 
 func TestOptionPickerNotFoundAndBadRequests(t *testing.T) {
+	t.Parallel()
 	// No reference data wired: the endpoint does not exist.
 	h := newHarness(t)
 	h.addUser("vic", db.RoleViewer)

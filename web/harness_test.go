@@ -6,7 +6,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -23,6 +22,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/scores"
 	"github.com/jingdesk/jingdesk/internal/sends"
 	"github.com/jingdesk/jingdesk/internal/testkit"
+	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 	"github.com/jingdesk/jingdesk/internal/webhooks"
 )
 
@@ -54,11 +54,7 @@ func withSetupToken(tok string) harnessOption { return func(d *Deps) { d.SetupTo
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
 	auth.SetCostForTests()
-	store, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "jingdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := fixture.Store(t)
 	clock := &testClock{now: time.Unix(1_790_000_000, 0)}
 	store.SetClock(clock.Now)
 	zone, _ := time.LoadLocation("Asia/Shanghai")

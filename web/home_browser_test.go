@@ -12,6 +12,7 @@ import (
 // laid out without overflow, and saving a view from the list's bar lands
 // on the view's URL with the view marked current.
 func TestBrowserHomeAndSavedViews(t *testing.T) {
+	t.Parallel()
 	_, _, b := boardBrowser(t)
 	b.run("open Home",
 		chromedp.Navigate(b.base+"/"),

@@ -49,6 +49,7 @@ func runJob(t *testing.T, h *harness, kind, title string, owner int64, fail stri
 }
 
 func TestHomeBlocksForEachRole(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	ann := h.addUser("ann", db.RoleMarketer)

@@ -35,6 +35,7 @@ func messyExport(mobiles []string) string {
 }
 
 func TestImportWizardAccountsForEveryRowOfAMessyExport(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -113,6 +114,7 @@ func TestImportWizardAccountsForEveryRowOfAMessyExport(t *testing.T) {
 // the page shows its progress (and a way to stop it) and moves on to the
 // summary once it is done; a validation stopped says so.
 func TestALargeImportIsValidatedInTheBackground(t *testing.T) {
+	t.Parallel()
 	var rig crowdsRig
 	h := newHarness(t, withCrowdsRunner(t, &rig, false, func(c *crowds.Config) { c.ValidateInRequest = 1 }))
 	rig.h = h
@@ -166,6 +168,7 @@ func TestALargeImportIsValidatedInTheBackground(t *testing.T) {
 // made there a moment ago can be chosen; it estimates each phase for the
 // target chosen; a new crowd's name has the platform's 50 characters.
 func TestTheTargetStepOffersEveryPlatformCrowd(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")

@@ -17,6 +17,7 @@ import (
 // wizard in Chromium: the preview shows the names, the mobile column maps
 // itself from 手机号, the import runs to 100% and the report downloads.
 func TestBrowserImportWizardWithAGBKFile(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	b := newBrowser(t, h)
@@ -129,6 +130,7 @@ func (b *browser) shootImports(name string) {
 // row of the file ends accounted for (imported, or rejected with its row
 // and reason).
 func TestBrowserImportWithATitleRowAndAStrayQuote(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	b := newBrowser(t, h)

@@ -91,20 +91,16 @@ func newSmallUploadHarness(t *testing.T, limit int64) *harness {
 	return newHarness(t, withCrowds(t, &rig), withUploadLimit(t, limit))
 }
 
-func testID(id string) *regexp.Regexp {
-	return regexp.MustCompile(`data-testid="` + regexp.QuoteMeta(id) + `"[^>]*>([^<]*)<`)
-}
-
 // countIn reads the number shown in the element with data-testid id.
 func countIn(t *testing.T, body, id string) int64 {
 	t.Helper()
-	m := testID(id).FindStringSubmatch(body)
-	if m == nil {
+	shown := testIDTexts(body, id)
+	if len(shown) == 0 {
 		t.Fatalf("no %s in the page", id)
 	}
-	n, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(m[1]), ",", ""), 10, 64)
+	n, err := strconv.ParseInt(strings.ReplaceAll(shown[0], ",", ""), 10, 64)
 	if err != nil {
-		t.Fatalf("%s shows %q", id, m[1])
+		t.Fatalf("%s shows %q", id, shown[0])
 	}
 	return n
 }
@@ -112,6 +108,7 @@ func countIn(t *testing.T, body, id string) int64 {
 // The preview shows the rows as decoded: a GBK file is detected and reads
 // correctly; read as UTF-8 it shows the replacement characters.
 func TestImportPreviewShowsRowsAsDecoded(t *testing.T) {
+	t.Parallel()
 	h, _ := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -126,7 +123,7 @@ func TestImportPreviewShowsRowsAsDecoded(t *testing.T) {
 
 	id = uploadOK(t, c, "展会名单.csv", gbk(t, "姓名,手机号\n张三,13800000001\n李四,13800000002\n"))
 	page = c.get(fmt.Sprintf("/imports/%d", id)).Body.String()
-	if !strings.Contains(page, "张三") || !strings.Contains(page, "李四") {
+	if !hasTestIDText(page, "header_row-select", "张三") || !hasTestIDText(page, "header_row-select", "李四") {
 		t.Fatalf("GBK preview does not show the names decoded:\n%s", page)
 	}
 	if !regexp.MustCompile(`<option value="gb18030" selected>[^<]*自动识别`).MatchString(page) {
@@ -141,7 +138,7 @@ func TestImportPreviewShowsRowsAsDecoded(t *testing.T) {
 		t.Fatalf("reading as utf-8: %d", rec.Code)
 	}
 	body := rec.Body.String()
-	if !strings.Contains(body, "\uFFFD") || strings.Contains(body, "张三") {
+	if !hasTestIDText(body, "header_row-select", "\uFFFD") || strings.Contains(body, "张三") {
 		t.Error("read as UTF-8, the preview must show the mojibake (U+FFFD), not the names")
 	}
 	if strings.Contains(body, "<html") {
@@ -149,7 +146,7 @@ func TestImportPreviewShowsRowsAsDecoded(t *testing.T) {
 	}
 	// Back to the right encoding: the names are back.
 	rec = c.post(fmt.Sprintf("/imports/%d/reading", id), url.Values{"encoding": {"gb18030"}}, htmx())
-	if !strings.Contains(rec.Body.String(), "张三") {
+	if !hasTestIDText(rec.Body.String(), "header_row-select", "张三") {
 		t.Error("back on gb18030 the names do not show")
 	}
 
@@ -185,6 +182,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // Files that cannot be imported are refused on the upload page with what
 // is wrong; an oversized body is refused before it is read.
 func TestImportUploadRefusals(t *testing.T) {
+	t.Parallel()
 	h := newSmallUploadHarness(t, 1024)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -197,8 +195,8 @@ func TestImportUploadRefusals(t *testing.T) {
 	req.ContentLength = int64(body.Len())
 	req.Header.Set("Content-Type", ct)
 	rec := c.do(req)
-	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "文件太大") ||
-		!strings.Contains(rec.Body.String(), "1 KB") {
+	if rec.Code != http.StatusRequestEntityTooLarge || !hasTestIDText(rec.Body.String(), "upload-error", "文件太大") ||
+		!hasTestIDText(rec.Body.String(), "upload-error", "1 KB") {
 		t.Fatalf("oversized upload: %d\n%s", rec.Code, rec.Body.String())
 	}
 	if counted.n > 32<<10 {
@@ -207,7 +205,7 @@ func TestImportUploadRefusals(t *testing.T) {
 
 	// Just over the limit (within the slack): the stream stops at the limit.
 	rec = c.upload("over.csv", bytes.Repeat([]byte("x"), 2000))
-	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "文件太大") {
+	if rec.Code != http.StatusRequestEntityTooLarge || !hasTestIDText(rec.Body.String(), "upload-error", "文件太大") {
 		t.Fatalf("upload over the limit: %d", rec.Code)
 	}
 
@@ -221,7 +219,7 @@ func TestImportUploadRefusals(t *testing.T) {
 		{"list.pdf", []byte("%PDF-1.4"), "不支持这种文件类型"},
 	} {
 		rec := c.upload(tc.name, tc.data)
-		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.want) {
+		if rec.Code != http.StatusBadRequest || !hasTestIDText(rec.Body.String(), "upload-error", tc.want) {
 			t.Errorf("%s: %d, want 400 with %q\n%s", tc.name, rec.Code, tc.want, rec.Body.String())
 		}
 	}
@@ -268,6 +266,7 @@ func validate(t *testing.T, c *client, id int64, form url.Values) {
 }
 
 func TestImportValidationSummaryAndRejectedReport(t *testing.T) {
+	t.Parallel()
 	h, _ := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -275,7 +274,7 @@ func TestImportValidationSummaryAndRejectedReport(t *testing.T) {
 
 	// Nothing mapped to an identity: a clear message, the step kept.
 	rec := c.post(fmt.Sprintf("/imports/%d/validate", id), url.Values{"col_0": {""}, "col_1": {"name"}}, htmx())
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请指定用于识别用户的列") {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "map-form", "请指定用于识别用户的列") {
 		t.Fatalf("validate without an identity: %d", rec.Code)
 	}
 
@@ -320,7 +319,7 @@ func TestImportValidationSummaryAndRejectedReport(t *testing.T) {
 
 	// Back to mapping keeps the mapping chosen.
 	rec = c.post(fmt.Sprintf("/imports/%d/reading", id), url.Values{"back": {"1"}}, htmx())
-	if !strings.Contains(rec.Body.String(), `data-testid="map-form"`) || !strings.Contains(rec.Body.String(), `value="name" selected`) {
+	if !hasTestID(rec.Body.String(), "map-form") || !strings.Contains(rec.Body.String(), `value="name" selected`) {
 		t.Error("back to mapping does not show the mapping step with the chosen roles")
 	}
 }
@@ -337,6 +336,7 @@ func personsCSV(mobiles []string) []byte {
 }
 
 func TestImportRunsIntoANewCrowd(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -353,7 +353,7 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 
 	// No target: asked for one, the choices kept.
 	rec := c.post(fmt.Sprintf("/imports/%d/start", id), url.Values{"crowd": {"new"}, "new_description": {"来自展会"}}, htmx())
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请选择一个人群") ||
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "target-error", "请选择一个人群") ||
 		!strings.Contains(rec.Body.String(), `value="来自展会"`) {
 		t.Fatalf("start without a target: %d", rec.Code)
 	}
@@ -372,7 +372,7 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 	rig.waitJob(im.JobID)
 
 	// Finished and not looked at: the badge counts it on any page.
-	if page := c.get("/jobs").Body.String(); !regexp.MustCompile(`data-testid="imports-badge"[^>]*>1</span>`).MatchString(page) {
+	if page := c.get("/jobs").Body.String(); testIDText(page, "imports-badge") != "1" {
 		t.Error("the nav badge does not count the finished import")
 	}
 	if frag := c.get("/imports/badge", htmx()).Body.String(); !strings.Contains(frag, ">1</span>") || strings.Contains(frag, "hx-trigger") {
@@ -380,7 +380,7 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 	}
 
 	page := c.get(fmt.Sprintf("/imports/%d", id)).Body.String()
-	if !strings.Contains(page, `data-testid="import-result"`) || !strings.Contains(page, `data-testid="import-percent">100%<`) {
+	if !hasTestID(page, "import-result") || !strings.Contains(page, `data-testid="import-percent">100%<`) {
 		t.Fatalf("finished import page lacks the result:\n%s", page)
 	}
 	for testid, want := range map[string]int64{"result-imported": 6, "result-not_found": 2, "result-failed": 0} {
@@ -389,14 +389,14 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 			t.Errorf("%s shows %v, want %d", testid, m, want)
 		}
 	}
-	if !strings.Contains(page, `data-testid="fact-crowd"`) || !strings.Contains(page, "春季展会客户") {
+	if !hasTestID(page, "fact-crowd") || !hasTestIDText(page, "fact-crowd", "春季展会客户") {
 		t.Error("the facts do not name the crowd")
 	}
-	if regexp.MustCompile(`data-testid="imports-badge"[^>]*>1</span>`).MatchString(c.get("/jobs").Body.String()) {
+	if testIDText(c.get("/jobs").Body.String(), "imports-badge") == "1" {
 		t.Error("the badge still counts the import after it was viewed")
 	}
 	frag := c.get(fmt.Sprintf("/imports/%d/progress", id), htmx()).Body.String()
-	if strings.Contains(frag, "hx-trigger") || !strings.Contains(frag, `data-live="false"`) {
+	if strings.Contains(frag, "hx-trigger") || !hasAttrOn(frag, "import-progress", `data-live="false"`) {
 		t.Error("a finished import's panel must not poll")
 	}
 
@@ -420,23 +420,23 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 	}
 	// The history lists it with its counts.
 	list := c.get("/imports").Body.String()
-	if !strings.Contains(list, "春季展会.csv") || !strings.Contains(list, "已完成") {
+	if !hasTestIDText(list, "import-row", "春季展会.csv") || !hasTestIDText(list, "import-status", "已完成") {
 		t.Error("the history does not list the finished import")
 	}
 
 	// The same file again: recognised, and only imported when confirmed.
 	again := uploadOK(t, c, "春季展会-副本.csv", file)
 	page = c.get(fmt.Sprintf("/imports/%d", again)).Body.String()
-	if !strings.Contains(page, `data-testid="previous-imports"`) {
+	if !hasTestID(page, "previous-imports") {
 		t.Error("the same file uploaded again is not recognised")
 	}
 	validate(t, c, again, url.Values{"col_0": {"name"}, "col_1": {"mobile"}, "identity": {"mobile"}})
 	target := url.Values{"crowd": {strconv.FormatInt(im.CrowdID, 10)}}
-	if !strings.Contains(c.get(fmt.Sprintf("/imports/%d", again)).Body.String(), `data-testid="again"`) {
+	if !hasTestID(c.get(fmt.Sprintf("/imports/%d", again)).Body.String(), "again") {
 		t.Error("no confirmation asked for a file imported before")
 	}
 	rec = c.post(fmt.Sprintf("/imports/%d/start", again), target, htmx())
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "这个文件以前导入过") {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "target-error", "这个文件以前导入过") {
 		t.Fatalf("start of a file imported before without confirming: %d", rec.Code)
 	}
 	target.Set("again", "1")
@@ -454,6 +454,7 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 // Viewers look but cannot upload, start or download; another marketer
 // cannot take over someone's import.
 func TestImportAccess(t *testing.T) {
+	t.Parallel()
 	h, _ := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("max", db.RoleMarketer)
@@ -473,11 +474,11 @@ func TestImportAccess(t *testing.T) {
 		t.Errorf("viewer start: %d", rec.Code)
 	}
 	page := vic.get(fmt.Sprintf("/imports/%d", id))
-	if page.Code != http.StatusOK || strings.Contains(page.Body.String(), `data-testid="target-form"`) ||
-		strings.Contains(page.Body.String(), `data-testid="download-rejected"`) {
+	if page.Code != http.StatusOK || hasTestID(page.Body.String(), "target-form") ||
+		hasTestID(page.Body.String(), "download-rejected") {
 		t.Errorf("viewer sees the import with actions: %d", page.Code)
 	}
-	if list := vic.get("/imports").Body.String(); strings.Contains(list, `data-testid="new-import"`) {
+	if list := vic.get("/imports").Body.String(); hasTestID(list, "new-import") {
 		t.Error("viewer is offered a new import")
 	}
 	max := h.login("max")

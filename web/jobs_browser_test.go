@@ -70,6 +70,7 @@ func evalUntil(b *browser, what, js, want string) {
 // The Jobs page follows a running job without a reload, pauses and resumes
 // it from its row, and stops polling once nothing can move.
 func TestBrowserJobsPageFollowsAJobLive(t *testing.T) {
+	t.Parallel()
 	gate := make(chan struct{})
 	h := newHarness(t, withStartedRunner(t, gate))
 	mia := h.addUser("mia", db.RoleMarketer)

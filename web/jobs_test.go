@@ -105,6 +105,7 @@ func mustNotContain(t *testing.T, body string, unwanted ...string) {
 }
 
 func TestJobsPageListsActiveJobsFirstWithLiveProgress(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	finished := h.addJob(users["bob"], "Import spring fair", db.JobDone)
 	running := h.addJob(users["mia"], "Sync leads", db.JobRunning)
@@ -132,19 +133,21 @@ func TestJobsPageListsActiveJobsFirstWithLiveProgress(t *testing.T) {
 }
 
 func TestJobsPageWithoutJobsSaysWhatWillAppear(t *testing.T) {
+	t.Parallel()
 	h, _ := jobHarness(t)
 	body := h.login("mia").get("/jobs").Body.String()
 	mustContain(t, body, `data-testid="empty-state"`, "No background jobs yet", "Syncing leads from the platform")
 }
 
 func TestJobsTablePollsOnlyWhileAJobIsQueuedOrRunning(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	c := h.login("mia")
 	polls := func() bool {
 		t.Helper()
 		rec := c.get("/jobs/table", htmx())
 		body := rec.Body.String()
-		if rec.Code != http.StatusOK || strings.Contains(body, "<html") || !strings.Contains(body, `id="jobs-table"`) {
+		if rec.Code != http.StatusOK || strings.Contains(body, "<html") || !hasAttrOn(body, "jobs-table", `id="jobs-table"`) {
 			t.Fatalf("table fragment: %d\n%s", rec.Code, body)
 		}
 		// Even when idle it listens for actions taken on the page.
@@ -174,6 +177,7 @@ func TestJobsTablePollsOnlyWhileAJobIsQueuedOrRunning(t *testing.T) {
 }
 
 func TestMarketerPausesResumesAndCancelsOwnJobs(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	c := h.login("mia")
 	queued := h.addJob(users["mia"], "Send SMS", db.JobQueued)
@@ -221,6 +225,7 @@ func TestMarketerPausesResumesAndCancelsOwnJobs(t *testing.T) {
 }
 
 func TestMarketerCannotActOnSomeoneElsesJob(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	theirs := h.addJob(users["bob"], "Bob's import", db.JobQueued)
 	mine := h.addJob(users["mia"], "Mia's import", db.JobQueued)
@@ -252,6 +257,7 @@ func snapshotJobs(t *testing.T, h *harness) string {
 }
 
 func TestAdminActsOnAnyJobAndPlainFormsComeBackWithAMessage(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	paused := h.addJob(users["mia"], "Weekly sync", db.JobPaused)
 	running := h.addJob(users["bob"], "Email blast", db.JobRunning)
@@ -278,6 +284,7 @@ func TestAdminActsOnAnyJobAndPlainFormsComeBackWithAMessage(t *testing.T) {
 }
 
 func TestViewerSeesJobsButMayNotAct(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	j := h.addJob(users["mia"], "Sync leads", db.JobQueued)
 	c := h.login("vic")
@@ -295,6 +302,7 @@ func TestViewerSeesJobsButMayNotAct(t *testing.T) {
 }
 
 func TestActionOnAFinishedJobIsRefusedOnItsRow(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	j := h.addJob(users["mia"], "Old import", db.JobDone)
 	rec := h.login("mia").post(jobPath(j, "pause"), nil, htmx())
@@ -314,6 +322,7 @@ func TestActionOnAFinishedJobIsRefusedOnItsRow(t *testing.T) {
 }
 
 func TestJobPageShowsItsItemErrorsAndPollsWhileLive(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	running := h.addJob(users["mia"], "Send SMS", db.JobRunning)
 	h.progress(running, db.JobProgress{Total: 10, Done: 3, Failed: 2, Errors: []db.JobError{
@@ -324,7 +333,7 @@ func TestJobPageShowsItsItemErrorsAndPollsWhileLive(t *testing.T) {
 	body := c.get(fmt.Sprintf("/jobs/%d", running.ID)).Body.String()
 	mustContain(t, body, "+86 138 0000 0001", "number is on the blocklist", "carrier rejected the message",
 		"2 failed", `<progress value="5" max="10"`, `hx-trigger="every 2s"`, `data-testid="job-pause"`)
-	if frag := c.get(fmt.Sprintf("/jobs/%d", running.ID), htmx()).Body.String(); strings.Contains(frag, "<html") || !strings.Contains(frag, `id="job-detail"`) {
+	if frag := c.get(fmt.Sprintf("/jobs/%d", running.ID), htmx()).Body.String(); strings.Contains(frag, "<html") || !hasAttrOn(frag, "job-detail", `id="job-detail"`) {
 		t.Fatalf("polled detail is not the fragment:\n%s", frag)
 	}
 
@@ -352,6 +361,7 @@ func (brokenRunner) Act(context.Context, jobs.Actor, jobs.Action, int64) (db.Job
 // A failure that is not a refusal is an error page, without its Go text,
 // and not recorded as a refusal the user met.
 func TestARunnerFailureIsAnErrorNotARefusal(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(d *Deps) { d.Jobs = brokenRunner{} })
 	h.addUser("root", db.RoleAdmin)
 	rec := h.login("root").post("/jobs/1/pause", nil)

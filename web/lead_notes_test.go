@@ -33,17 +33,18 @@ func noteForm(note string, seen int64) url.Values {
 // A note reaches the platform and the copy, with the card answered for
 // htmx and a flash for a plain post; the page shows it.
 func TestLeadNoteAdded(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	page := c.get(leadsview.LeadPath(l.UUID)).Body.String()
-	if !strings.Contains(page, `data-testid="notes-form"`) {
+	if !hasTestID(page, "notes-form") {
 		t.Fatal("a marketer has no note form")
 	}
 
 	rec := c.post(leadsview.NotesPath(l.UUID), noteForm("  客户要求下周回电  ", l.UpdatedAt), htmx())
 	wantStatus(t, rec, http.StatusOK)
 	body := rec.Body.String()
-	if strings.Contains(body, "<html") || !strings.Contains(body, `data-testid="notes-success"`) ||
+	if strings.Contains(body, "<html") || !hasTestID(body, "notes-success") ||
 		!strings.Contains(body, `data-testid="notes-latest">客户要求下周回电</blockquote>`) {
 		t.Fatalf("htmx answer:\n%s", body)
 	}
@@ -73,6 +74,7 @@ func TestLeadNoteAdded(t *testing.T) {
 
 // An empty or too long note is 422 with the text kept; nothing is written.
 func TestLeadNoteValidation(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	before := rig.platformLead(l.UUID).LatestRemark
@@ -87,7 +89,7 @@ func TestLeadNoteValidation(t *testing.T) {
 		}
 		wantStatus(t, rec, http.StatusUnprocessableEntity)
 		body := rec.Body.String()
-		if !strings.Contains(body, `data-testid="notes-error"`) || !strings.Contains(body, html.EscapeString(tc.note)+"</textarea>") {
+		if !hasTestID(body, "notes-error") || !strings.Contains(body, html.EscapeString(tc.note)+"</textarea>") {
 			t.Fatalf("%d characters, htmx %v: no error or the text was lost:\n%s", len([]rune(tc.note)), tc.hx, body)
 		}
 		if tc.hx == strings.Contains(body, "<html") {
@@ -105,6 +107,7 @@ func TestLeadNoteValidation(t *testing.T) {
 // A lead that changed on the platform: 409 with its current note, the
 // text kept, and nothing written.
 func TestLeadNoteChangedUpstream(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	before := rig.platformLead(l.UUID).LatestRemark
@@ -115,7 +118,7 @@ func TestLeadNoteChangedUpstream(t *testing.T) {
 	rec := c.post(leadsview.NotesPath(l.UUID), noteForm("过期的备注", l.UpdatedAt-1), htmx())
 	wantStatus(t, rec, http.StatusConflict)
 	body := rec.Body.String()
-	if !strings.Contains(body, `data-testid="notes-notice"`) || !strings.Contains(body, "过期的备注</textarea>") {
+	if !hasTestID(body, "notes-notice") || !strings.Contains(body, "过期的备注</textarea>") {
 		t.Fatalf("409 answer:\n%s", body)
 	}
 	if before != "" && !strings.Contains(body, html.EscapeString(before)) {
@@ -140,6 +143,7 @@ func TestLeadNoteChangedUpstream(t *testing.T) {
 
 // Viewers see the note but no form; their post is 403.
 func TestLeadNoteViewer(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	ls, _, err := h.store.ListLeads(context.Background(), db.LeadFilter{Limit: 50})
 	if err != nil {
@@ -161,7 +165,7 @@ func TestLeadNoteViewer(t *testing.T) {
 	if !strings.Contains(body, `data-testid="notes-latest">`+html.EscapeString(localRemark(t, l))) {
 		t.Fatalf("a viewer does not see the note:\n%s", body)
 	}
-	if strings.Contains(body, `data-testid="notes-form"`) {
+	if hasTestID(body, "notes-form") {
 		t.Fatal("a viewer has the note form")
 	}
 	wantStatus(t, c.post(leadsview.NotesPath(l.UUID), noteForm("x", l.UpdatedAt)), http.StatusForbidden)
@@ -172,6 +176,7 @@ func TestLeadNoteViewer(t *testing.T) {
 
 // A failing platform: 422 with the translated error and the text kept.
 func TestLeadNotePlatformRefusal(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	rig.ref.sandbox().SetFaults(sandbox.Faults{ErrorRate: 1})
@@ -179,7 +184,7 @@ func TestLeadNotePlatformRefusal(t *testing.T) {
 	rig.ref.sandbox().SetFaults(sandbox.Faults{})
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	body := rec.Body.String()
-	if !strings.Contains(body, `data-testid="notes-error"`) || !strings.Contains(body, "平台故障时的备注</textarea>") || strings.Contains(body, "jing") {
+	if !hasTestID(body, "notes-error") || !strings.Contains(body, "平台故障时的备注</textarea>") || strings.Contains(body, "jing") {
 		t.Fatalf("refusal:\n%s", body)
 	}
 	if got := rig.platformLead(l.UUID).LatestRemark; got == "平台故障时的备注" {

@@ -23,17 +23,19 @@ import (
 // fieldValue is the text of a field's value on the lead page.
 func fieldValue(t *testing.T, body, code string) (string, bool) {
 	t.Helper()
-	m := regexp.MustCompile(`data-field="` + regexp.QuoteMeta(code) + `" data-testid="lead-field">([\s\S]*?)</dd>`).FindStringSubmatch(body)
-	if m == nil {
-		return "", false
+	for _, f := range parseHTML(body).all("lead-field") {
+		if attrOf(f, "data-field") == code {
+			return nodeText(f), true
+		}
 	}
-	return html.UnescapeString(strings.TrimSpace(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(m[1], ""))), true
+	return "", false
 }
 
 // The page lists every field of the lead's business type with names, not
 // ids: select options, members, the status with its pipeline position;
 // the card on the board links to it.
 func TestLeadPageShowsResolvedNames(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	r := rig.resolver()
 	checked, paths := 0, 0
@@ -49,7 +51,7 @@ func TestLeadPageShowsResolvedNames(t *testing.T) {
 			if !strings.Contains(body, `data-testid="lead-name">`+html.EscapeString(l.Name)) {
 				t.Fatalf("no name %q", l.Name)
 			}
-			if !strings.Contains(body, html.EscapeString(st.Name)) {
+			if !hasTestIDText(body, "lead-field", html.EscapeString(st.Name)) {
 				t.Fatalf("no status name %q", st.Name)
 			}
 			for _, f := range r.Fields("lead", bt) {
@@ -95,11 +97,12 @@ func TestLeadPageShowsResolvedNames(t *testing.T) {
 
 // A move through the board shows in the page's history; an unknown lead is 404.
 func TestLeadPageHistoryAndNotFound(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	wantStatus(t, c.post(leadsview.MovePath(l.UUID), moveForm(bt, pipe[1].ID, l.UpdatedAt, ""), htmx()), http.StatusOK)
 	body := c.get(leadsview.LeadPath(l.UUID)).Body.String()
-	if !strings.Contains(body, html.EscapeString(pipe[0].Name+" → "+pipe[1].Name)) || !strings.Contains(body, "mia") {
+	if !hasTestIDText(body, "lead-history-entry", html.EscapeString(pipe[0].Name+" → "+pipe[1].Name)) || !hasTestIDText(body, "lead-history-entry", "mia") {
 		t.Fatalf("history lacks the move:\n%s", body)
 	}
 	wantStatus(t, c.get("/leads/no-such-lead"), http.StatusNotFound)
@@ -108,6 +111,7 @@ func TestLeadPageHistoryAndNotFound(t *testing.T) {
 
 // Viewers see mobile and email masked, and no forms; their posts are 403.
 func TestLeadPageMasksContactsForViewers(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -132,7 +136,7 @@ func TestLeadPageMasksContactsForViewers(t *testing.T) {
 	if got, _ := fieldValue(t, body, "mobile"); got != leads.Mask(l.Mobile) {
 		t.Fatalf("mobile shown as %q, want %q", got, leads.Mask(l.Mobile))
 	}
-	if strings.Contains(body, `data-testid="owner-form"`) {
+	if hasTestID(body, "owner-form") {
 		t.Fatal("a viewer has the owner form")
 	}
 	rec := c.post(leadsview.LeadPath(l.UUID)+"/owner", url.Values{"owner": {"x"}, "seen": {strconv.FormatInt(l.UpdatedAt, 10)}})
@@ -144,6 +148,7 @@ func TestLeadPageMasksContactsForViewers(t *testing.T) {
 // platform does not know has no consent on record; a failing platform is
 // a translated message.
 func TestLeadPagePrivacyAndScores(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	ls, _, err := h.store.ListLeads(context.Background(), db.LeadFilter{Limit: 60})
 	if err != nil {
@@ -157,7 +162,7 @@ func TestLeadPagePrivacyAndScores(t *testing.T) {
 		if strings.Contains(body, "privacy-error") || strings.Contains(body, "<html") {
 			t.Fatalf("privacy fragment:\n%s", body)
 		}
-		if strings.Contains(body, `data-authorized="true"`) {
+		if hasAttrOn(body, "privacy-version", `data-authorized="true"`) {
 			policies = true
 			break
 		}
@@ -180,7 +185,7 @@ func TestLeadPagePrivacyAndScores(t *testing.T) {
 		t.Fatal(err)
 	}
 	rig.fullSync()
-	if body := c.get(leadsview.LeadPath(uuid)+"/privacy", htmx()).Body.String(); !strings.Contains(body, `data-testid="privacy-none"`) {
+	if body := c.get(leadsview.LeadPath(uuid)+"/privacy", htmx()).Body.String(); !hasTestID(body, "privacy-none") {
 		t.Fatalf("no 'no consent' state:\n%s", body)
 	}
 
@@ -196,10 +201,11 @@ func TestLeadPagePrivacyAndScores(t *testing.T) {
 
 // "View on the platform" answers the sandbox's link.
 func TestLeadPageLink(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	body := c.get(leadsview.LeadPath(l.UUID)+"/link", htmx()).Body.String()
-	if !strings.Contains(body, `href="/sandbox/leads/`+l.UUID+`"`) {
+	if !hasAttrOn(body, "lead-link-anchor", `href="/sandbox/leads/`+l.UUID+`"`) {
 		t.Fatalf("link:\n%s", body)
 	}
 	// The console serves the sandbox's path: back to the lead, saying why.
@@ -212,6 +218,7 @@ func TestLeadPageLink(t *testing.T) {
 // The owner changes on the platform and in the copy, audited; a lead that
 // changed upstream is shown as it is now and nothing is written.
 func TestLeadPageOwnerAndCollaborators(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	var other, collab string
@@ -257,7 +264,7 @@ func TestLeadPageOwnerAndCollaborators(t *testing.T) {
 	rec = c.post(leadsview.LeadPath(l.UUID)+"/owner", url.Values{"owner": {l.Owner}, "seen": {strconv.FormatInt(cur.UpdatedAt-1, 10)}})
 	// (The sandbox stamps whole seconds: the form is one drawn before the change.)
 	wantStatus(t, rec, http.StatusConflict)
-	if !strings.Contains(rec.Body.String(), `data-testid="lead-notice"`) {
+	if !hasTestID(rec.Body.String(), "lead-notice") {
 		t.Fatalf("no notice:\n%s", rec.Body.String())
 	}
 	if got := string(rig.platformLead(l.UUID).Owner); got != other {
@@ -286,6 +293,7 @@ func editForm(l db.Lead, r *refdata.Resolver, change map[string]string) url.Valu
 // the platform; a field the platform cannot write is never sent; a good
 // edit reaches the platform and the copy.
 func TestLeadEditForm(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	r := rig.resolver()
 	l := rig.leadIn(bt, pipe[0].ID)
@@ -294,7 +302,7 @@ func TestLeadEditForm(t *testing.T) {
 	rec := c.post(leadsview.EditPath(l.UUID), editForm(l, r, map[string]string{"email": "not-an-address", "title": "新的职务"}))
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	body := rec.Body.String()
-	if !strings.Contains(body, `id="f-email-error"`) || !strings.Contains(body, "平台拒绝了此值：不是有效的邮箱") {
+	if !strings.Contains(body, `id="f-email-error"`) || !hasTestIDText(body, "lead-form", "平台拒绝了此值：不是有效的邮箱") {
 		t.Fatalf("the refusal is not on the email field:\n%s", body)
 	}
 	for _, kept := range []string{`value="not-an-address"`, `value="新的职务"`} {
@@ -302,7 +310,7 @@ func TestLeadEditForm(t *testing.T) {
 			t.Fatalf("typed value lost: %s", kept)
 		}
 	}
-	if !strings.Contains(body, `data-testid="lead-form-error"`) {
+	if !hasTestID(body, "lead-form-error") {
 		t.Fatal("no message above the form")
 	}
 	if got := rig.platformLead(l.UUID).Title; got == "新的职务" {
@@ -387,6 +395,7 @@ func TestLeadEditForm(t *testing.T) {
 // The create form makes the lead on the platform and in the copy; a name
 // is required before the platform is asked.
 func TestLeadCreateForm(t *testing.T) {
+	t.Parallel()
 	_, rig, c, bt, pipe := boardAsMarketer(t)
 	wantStatus(t, c.get(leadsview.NewLeadURL(bt)), http.StatusOK)
 	form := url.Values{"name": {""}, "mobile": {"13966667777"}, "lead_status": {pipe[0].ID}, "company_id": {"新建测试有限公司"}}

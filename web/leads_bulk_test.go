@@ -16,11 +16,7 @@ import (
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 )
 
-var (
-	bulkNameRE = regexp.MustCompile(`<li data-testid="bulk-name">([^<]*)</li>`)
-	bulkLeadRE = regexp.MustCompile(`<input type="hidden" name="lead" value="([^"]*)"`)
-	bulkJobRE  = regexp.MustCompile(`^/jobs/(\d+)$`)
-)
+var bulkJobRE = regexp.MustCompile(`^/jobs/(\d+)$`)
 
 // waitJob waits for a job to end.
 func waitJob(t *testing.T, h *harness, id int64) db.Job { return fixture.WaitJob(t, h.store, id) }
@@ -30,6 +26,7 @@ func waitJob(t *testing.T, h *harness, id int64) db.Job { return fixture.WaitJob
 // platform (read back through the client) and in the copy, recording a
 // lead the platform no longer has as the job's item error.
 func TestLeadListBulkChangesTheOwner(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("vic", db.RoleViewer)
@@ -46,10 +43,10 @@ func TestLeadListBulkChangesTheOwner(t *testing.T) {
 	}
 
 	page := getList(t, mia, url.Values{"sort": {"name"}})
-	if !strings.Contains(page.body, `data-testid="bulk-bar"`) || !strings.Contains(page.body, `data-testid="lead-check"`) {
+	if !hasTestID(page.body, "bulk-bar") || !hasTestID(page.body, "lead-check") {
 		t.Fatal("the marketer's list has no bulk bar or checkboxes")
 	}
-	if p := getList(t, vic, nil); strings.Contains(p.body, `data-testid="bulk-bar"`) || strings.Contains(p.body, `data-testid="lead-check"`) {
+	if p := getList(t, vic, nil); hasTestID(p.body, "bulk-bar") || hasTestID(p.body, "lead-check") {
 		t.Error("the viewer's list has a bulk bar or checkboxes")
 	}
 	members := r.Members(true)
@@ -74,10 +71,7 @@ func TestLeadListBulkChangesTheOwner(t *testing.T) {
 	rec := mia.post(leadsview.BulkPreviewPath, form)
 	wantStatus(t, rec, http.StatusOK)
 	body := rec.Body.String()
-	var names, wantNames []string
-	for _, m := range bulkNameRE.FindAllStringSubmatch(body, -1) {
-		names = append(names, html.UnescapeString(m[1]))
-	}
+	names, wantNames := testIDTexts(body, "bulk-name"), []string(nil)
 	for _, u := range chosen {
 		wantNames = append(wantNames, rig.localLead(u).Name)
 	}
@@ -87,14 +81,11 @@ func TestLeadListBulkChangesTheOwner(t *testing.T) {
 	if cls := parsePage(t, body).attr("bulk-preview-page", "class"); !strings.Contains(cls, "card-body") {
 		t.Errorf("the preview card has no padding: class %q", cls)
 	}
-	var leadsSent []string
-	for _, m := range bulkLeadRE.FindAllStringSubmatch(body, -1) {
-		leadsSent = append(leadsSent, m[1])
-	}
+	leadsSent := testIDAttrs(body, "bulk-lead", "value")
 	if !slices.Equal(leadsSent, chosen) {
 		t.Errorf("the confirm form sends %v, want %v", leadsSent, chosen)
 	}
-	if !strings.Contains(body, `data-count="4"`) || !strings.Contains(body, html.EscapeString(r.Member("zh-Hans", to))) {
+	if !hasAttrOn(body, "bulk-count", `data-count="4"`) || !hasTestIDText(body, "bulk-change", html.EscapeString(r.Member("zh-Hans", to))) {
 		t.Error("the preview does not say how many leads and who the new owner is")
 	}
 	for _, u := range chosen[:3] {
@@ -151,7 +142,7 @@ func TestLeadListBulkChangesTheOwner(t *testing.T) {
 	if len(errs) != 1 || errs[0].Item != ghost.UUID || errs[0].Message == "" {
 		t.Errorf("job errors %+v, want one for %s", errs, ghost.UUID)
 	}
-	if rec := mia.get(m[0]); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), ghost.UUID) {
+	if rec := mia.get(m[0]); rec.Code != http.StatusOK || !hasTestIDText(rec.Body.String(), "job-error-row", ghost.UUID) {
 		t.Errorf("the job's page (%d) does not list the failed lead", rec.Code)
 	}
 	if h.countAudit("leads.bulk", "") != 1 {

@@ -91,6 +91,7 @@ func column(rows [][]string, name string) []string {
 }
 
 func TestLeadListExport(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t, func(rig *boardRig) harnessOption {
 		return func(d *Deps) { withLeadExports(t, rig.ref.runner, 40)(d) }
 	})

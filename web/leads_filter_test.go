@@ -21,6 +21,7 @@ import (
 // filter, per status as many as the board's columns and the live answer
 // count, and as many as the list finds.
 func TestLeadFilterIsOneForTheBoardTheListAndLiveUpdates(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")

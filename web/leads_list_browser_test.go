@@ -17,6 +17,7 @@ import (
 // and the address bar keeps the search (bookmarkable); "select all on this
 // page" checks every row of the new table.
 func TestBrowserLeadListSearchUpdatesTheTable(t *testing.T) {
+	t.Parallel()
 	h, _ := newBoardHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	all, total, err := h.store.ListLeads(context.Background(), db.LeadFilter{Limit: db.MaxLeadLimit})

@@ -5,7 +5,6 @@ import (
 	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,13 +15,6 @@ import (
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/leads"
 	leadsview "github.com/jingdesk/jingdesk/templates/leads"
-)
-
-var (
-	listRowRE    = regexp.MustCompile(`data-testid="lead-row" data-uuid="([^"]*)"`)
-	listTotalRE  = regexp.MustCompile(`data-testid="leads-table" data-total="(\d+)"`)
-	listMobileRE = regexp.MustCompile(`data-testid="lead-mobile">([^<]*)<`)
-	listEmailRE  = regexp.MustCompile(`data-testid="lead-email">([^<]*)<`)
 )
 
 // listPage is one page of the list as the client sees it.
@@ -41,14 +33,12 @@ func getList(t *testing.T, c *client, q url.Values, opts ...reqOption) listPage 
 	rec := c.get(path, opts...)
 	wantStatus(t, rec, http.StatusOK)
 	p := listPage{body: rec.Body.String()}
-	m := listTotalRE.FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("%s: no table in the answer", path)
+	total := testIDAttrs(p.body, "leads-table", "data-total")
+	if len(total) != 1 {
+		t.Fatalf("%s: %d tables in the answer, want 1", path, len(total))
 	}
-	p.total, _ = strconv.Atoi(m[1])
-	for _, r := range listRowRE.FindAllStringSubmatch(p.body, -1) {
-		p.uuids = append(p.uuids, r[1])
-	}
+	p.total, _ = strconv.Atoi(total[0])
+	p.uuids = testIDAttrs(p.body, "lead-row", "data-uuid")
 	return p
 }
 
@@ -103,6 +93,7 @@ func walkList(t *testing.T, c *client, q url.Values) []string {
 }
 
 func TestLeadList(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("vic", db.RoleViewer)
@@ -147,12 +138,12 @@ func TestLeadList(t *testing.T) {
 		}
 		// Owners resolve to names, not ids.
 		for _, uuid := range p.uuids {
-			if o := byUUID[uuid].Owner; o != "" && !strings.Contains(p.body, html.EscapeString(r.Member("zh-Hans", o))) {
+			if o := byUUID[uuid].Owner; o != "" && !hasTestIDText(p.body, "lead-owner", html.EscapeString(r.Member("zh-Hans", o))) {
 				t.Errorf("owner %s of %s not shown by name", o, uuid)
 			}
 		}
 		board := mia.get("/leads/board").Body.String()
-		if !strings.Contains(board, `data-testid="view-list"`) || !strings.Contains(board, `data-testid="view-board" aria-current="page"`) {
+		if !hasTestID(board, "view-list") || !strings.Contains(board, `data-testid="view-board" aria-current="page"`) {
 			t.Error("the board has no Board/List toggle")
 		}
 	})
@@ -187,7 +178,7 @@ func TestLeadList(t *testing.T) {
 				t.Errorf("lead %s (%s) does not match %q", u, byUUID[u].Company, sub)
 			}
 		}
-		if !strings.Contains(p.body, `value="`+sub+`"`) {
+		if !hasAttrOn(p.body, "list-q", `value="`+sub+`"`) {
 			t.Error("the search box does not keep the query")
 		}
 	})
@@ -227,7 +218,7 @@ func TestLeadList(t *testing.T) {
 			if p.total != want {
 				t.Errorf("%s (%v): %d leads, want %d", tc.name, tc.q, p.total, want)
 			}
-			if want == 0 && !strings.Contains(p.body, `data-testid="list-empty"`) {
+			if want == 0 && !hasTestID(p.body, "list-empty") {
 				t.Errorf("%s: no empty state", tc.name)
 			}
 			for _, u := range p.uuids {
@@ -237,8 +228,8 @@ func TestLeadList(t *testing.T) {
 			}
 		}
 		p := getList(t, mia, url.Values{"q": {"不可能匹配的搜索词"}})
-		if p.total != 0 || !strings.Contains(p.body, `data-testid="list-empty"`) {
-			t.Errorf("no match: total %d, empty state shown %v", p.total, strings.Contains(p.body, `data-testid="list-empty"`))
+		if p.total != 0 || !hasTestID(p.body, "list-empty") {
+			t.Errorf("no match: total %d, empty state shown %v", p.total, hasTestID(p.body, "list-empty"))
 		}
 	})
 
@@ -278,7 +269,7 @@ func TestLeadList(t *testing.T) {
 			t.Fatalf("walked %d leads, want %d", len(seen), len(all))
 		}
 		p := getList(t, mia, url.Values{"page": {"2"}})
-		if !strings.Contains(p.body, `data-testid="page-current">2<`) || !strings.Contains(p.body, `data-testid="page-prev"`) {
+		if !strings.Contains(p.body, `data-testid="page-current">2<`) || !hasTestID(p.body, "page-prev") {
 			t.Error("page 2 does not show itself as current with a link back")
 		}
 		// Past the end: the last page.
@@ -294,19 +285,19 @@ func TestLeadList(t *testing.T) {
 		if !slices.Equal(full.uuids, masked.uuids) {
 			t.Fatal("viewer and marketer see different leads")
 		}
-		fm, mm := listMobileRE.FindAllStringSubmatch(full.body, -1), listMobileRE.FindAllStringSubmatch(masked.body, -1)
-		fe, me := listEmailRE.FindAllStringSubmatch(full.body, -1), listEmailRE.FindAllStringSubmatch(masked.body, -1)
+		fm, mm := testIDTexts(full.body, "lead-mobile"), testIDTexts(masked.body, "lead-mobile")
+		fe, me := testIDTexts(full.body, "lead-email"), testIDTexts(masked.body, "lead-email")
 		if len(fm) != len(full.uuids) || len(mm) != len(full.uuids) || len(fe) != len(full.uuids) || len(me) != len(full.uuids) {
 			t.Fatal("a row lacks its mobile or email cell")
 		}
 		checked := 0
 		for i, u := range full.uuids {
 			l := byUUID[u]
-			if fm[i][1] != html.EscapeString(l.Mobile) || fe[i][1] != html.EscapeString(l.Email) {
-				t.Errorf("marketer sees %q %q for %s, want %q %q", fm[i][1], fe[i][1], u, l.Mobile, l.Email)
+			if fm[i] != l.Mobile || fe[i] != l.Email {
+				t.Errorf("marketer sees %q %q for %s, want %q %q", fm[i], fe[i], u, l.Mobile, l.Email)
 			}
-			if mm[i][1] != html.EscapeString(leads.Mask(l.Mobile)) || me[i][1] != html.EscapeString(leads.Mask(l.Email)) {
-				t.Errorf("viewer sees %q %q for %s", mm[i][1], me[i][1], u)
+			if mm[i] != leads.Mask(l.Mobile) || me[i] != leads.Mask(l.Email) {
+				t.Errorf("viewer sees %q %q for %s", mm[i], me[i], u)
 			}
 			if l.Mobile != "" {
 				checked++
@@ -321,7 +312,7 @@ func TestLeadList(t *testing.T) {
 		if checked == 0 {
 			t.Fatal("no lead on the page has a mobile number")
 		}
-		if !strings.Contains(masked.body, "****") {
+		if !hasTestIDText(masked.body, "lead-mobile", "****") {
 			t.Error("no masked value on the viewer's page")
 		}
 	})
@@ -344,8 +335,8 @@ func TestLeadList(t *testing.T) {
 			}
 		}
 		full := getList(t, vic, url.Values{"business_type": {bt}})
-		if !strings.Contains(full.body, "<html") || !strings.Contains(full.body, `id="list-filters"`) ||
-			!strings.Contains(full.body, `hx-get="/leads/list"`) || !strings.Contains(full.body, `hx-push-url="true"`) {
+		if !strings.Contains(full.body, "<html") || !hasAttrOn(full.body, "list-filters", `id="list-filters"`) ||
+			!hasAttrOn(full.body, "list-filters", `hx-get="/leads/list"`) || !strings.Contains(full.body, `hx-push-url="true"`) {
 			t.Error("the full page lacks the htmx filter form")
 		}
 	})

@@ -15,6 +15,7 @@ import (
 // Settings → Platform shows administrators the full receiving URL, with
 // the secret, and the counts; nobody else sees the secret anywhere.
 func TestLiveWebhookCardShowsTheURLToAdminsOnly(t *testing.T) {
+	t.Parallel()
 	h, rig := newLiveHarness(t)
 	sec := rig.secret()
 	rig.deliver("wrong", []byte(`{}`))
@@ -23,7 +24,7 @@ func TestLiveWebhookCardShowsTheURLToAdminsOnly(t *testing.T) {
 	h.addUser("mia", db.RoleMarketer)
 	admin := h.login("ada")
 	body := admin.get("/settings/platform").Body.String()
-	if !strings.Contains(body, `value="http://example.com/webhooks/jing/`+sec+`"`) {
+	if !hasAttrOn(body, "webhook-url", `value="http://example.com/webhooks/jing/`+sec+`"`) {
 		t.Fatalf("the card does not show the URL with the secret:\n%s", excerpt(body, "webhook-card"))
 	}
 	for _, want := range []string{`data-testid="webhook-rejected">1<`, `<dd data-state="failed"><a href="/settings/webhooks?state=failed">1</a>`,
@@ -46,6 +47,7 @@ func TestLiveWebhookCardShowsTheURLToAdminsOnly(t *testing.T) {
 // Rotating makes a new secret at once: the old URL is a 404, the new one
 // takes events; the audit log records the rotation without the value.
 func TestLiveRotateWebhookSecret(t *testing.T) {
+	t.Parallel()
 	h, rig := newLiveHarness(t)
 	old := rig.secret()
 	h.addUser("ada", db.RoleAdmin)
@@ -90,6 +92,7 @@ func TestLiveRotateWebhookSecret(t *testing.T) {
 // The events page lists newest first, filters by state, and shows one
 // event's body as text (it is untrusted).
 func TestLiveWebhookEventsPage(t *testing.T) {
+	t.Parallel()
 	h, rig := newLiveHarness(t)
 	bt := rig.resolver().DefaultBusinessType("lead")
 	pipe := rig.resolver().Statuses(bt)
@@ -102,19 +105,19 @@ func TestLiveWebhookEventsPage(t *testing.T) {
 	admin := h.login("ada")
 
 	body := admin.get("/settings/webhooks").Body.String()
-	rows := webhookRowRE.FindAllStringSubmatch(body, -1)
-	if len(rows) != 3 || rows[0][2] != db.EventUnknown || rows[1][2] != db.EventApplied || rows[2][2] != db.EventFailed {
-		t.Fatalf("rows newest first: %v", rows)
+	states := testIDAttrs(body, "webhook-row", "data-state")
+	if len(states) != 3 || states[0] != db.EventUnknown || states[1] != db.EventApplied || states[2] != db.EventFailed {
+		t.Fatalf("rows newest first: %v", states)
 	}
-	if !strings.Contains(body, "unknown event type object_frobnicate") || !strings.Contains(body, "object_update_status") {
+	if !hasTestIDText(body, "webhook-row", "unknown event type object_frobnicate") || !hasTestIDText(body, "webhook-row", "object_update_status") {
 		t.Fatal("the table lacks the type or the reason")
 	}
 	body = admin.get("/settings/webhooks?state=failed").Body.String()
-	rows = webhookRowRE.FindAllStringSubmatch(body, -1)
-	if len(rows) != 1 || rows[0][2] != db.EventFailed {
-		t.Fatalf("filtered by failed: %v", rows)
+	states, ids := testIDAttrs(body, "webhook-row", "data-state"), testIDAttrs(body, "webhook-row", "data-id")
+	if len(states) != 1 || states[0] != db.EventFailed {
+		t.Fatalf("filtered by failed: %v", states)
 	}
-	one := admin.get("/settings/webhooks/" + rows[0][1])
+	one := admin.get("/settings/webhooks/" + ids[0])
 	if one.Code != http.StatusOK {
 		t.Fatalf("event page: %d", one.Code)
 	}
@@ -122,7 +125,7 @@ func TestLiveWebhookEventsPage(t *testing.T) {
 	if strings.Contains(page, "<script>alert(1)") || !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Fatalf("the body is not escaped:\n%s", excerpt(page, "webhook-body"))
 	}
-	if !strings.Contains(page, `data-testid="webhook-event-reason"`) {
+	if !hasTestID(page, "webhook-event-reason") {
 		t.Fatal("the event page lacks the reason")
 	}
 	if admin.get("/settings/webhooks/999999").Code != http.StatusNotFound || admin.get("/settings/webhooks/x").Code != http.StatusNotFound {
@@ -133,15 +136,15 @@ func TestLiveWebhookEventsPage(t *testing.T) {
 		rig.deliver(rig.secret(), []byte(`{"event_type":"add_omni_user_success","create_time":`+itoa64(int64(100+i))+`,"extra_data":{}}`))
 	}
 	first := admin.get("/settings/webhooks").Body.String()
-	if n := len(webhookRowRE.FindAllString(first, -1)); n != webhookPage {
+	if n := countTestID(first, "webhook-row"); n != webhookPage {
 		t.Fatalf("first page %d rows", n)
 	}
-	older := olderRE.FindStringSubmatch(first)
-	if older == nil {
+	older := testIDAttrs(first, "webhook-older", "href")
+	if len(older) != 1 {
 		t.Fatal("no link to older events")
 	}
-	second := admin.get(strings.ReplaceAll(older[1], "&amp;", "&")).Body.String()
-	if n := len(webhookRowRE.FindAllString(second, -1)); n != 63-webhookPage {
+	second := admin.get(older[0]).Body.String()
+	if n := countTestID(second, "webhook-row"); n != 63-webhookPage {
 		t.Fatalf("second page %d rows", n)
 	}
 	h.addUser("mia", db.RoleMarketer)
@@ -152,6 +155,7 @@ func TestLiveWebhookEventsPage(t *testing.T) {
 
 // "Apply again" puts a failed or unknown event back in the queue, audited.
 func TestLiveRequeueWebhookEvents(t *testing.T) {
+	t.Parallel()
 	h, rig := newLiveHarness(t)
 	rig.deliver(rig.secret(), []byte(`{broken`))
 	rig.deliver(rig.secret(), []byte(`{"event_type":"object_frobnicate","create_time":7,"extra_data":{"object_name":"lead","entity_id":"u1"}}`))
@@ -162,7 +166,7 @@ func TestLiveRequeueWebhookEvents(t *testing.T) {
 	}
 	h.addUser("ada", db.RoleAdmin)
 	admin := h.login("ada")
-	if !strings.Contains(admin.get("/settings/webhooks").Body.String(), `data-testid="requeue-all"`) {
+	if !hasTestID(admin.get("/settings/webhooks").Body.String(), "requeue-all") {
 		t.Fatal("no Apply again for all")
 	}
 	rec := admin.post("/settings/webhooks/requeue", url.Values{"id": {itoa64(failed[0].ID)}, "next": {"/settings/webhooks?state=failed"}})
@@ -197,6 +201,7 @@ func TestLiveRequeueWebhookEvents(t *testing.T) {
 // /leads/changes: a starting point, then the leads written after it; for
 // the board, the card and every column's count under its filter.
 func TestLiveLeadChangesForTheBoard(t *testing.T) {
+	t.Parallel()
 	h, rig := newLiveHarness(t)
 	bt := rig.resolver().DefaultBusinessType("lead")
 	pipe := rig.resolver().Statuses(bt)
@@ -225,7 +230,7 @@ func TestLiveLeadChangesForTheBoard(t *testing.T) {
 		t.Fatalf("changes: %+v", ans)
 	}
 	card := ans.Leads[0].Card
-	if !strings.Contains(card, `id="`+leadsview.CardID(l.UUID)+`"`) || !strings.Contains(card, `data-status="`+pipe[1].ID+`"`) ||
+	if !hasAttrOn(card, "board-card", `id="`+leadsview.CardID(l.UUID)+`"`) || !hasAttrOn(card, "board-card", `data-status="`+pipe[1].ID+`"`) ||
 		strings.Contains(card, `data-movable`) {
 		t.Fatalf("card for a viewer: %s", card)
 	}
@@ -241,7 +246,7 @@ func TestLiveLeadChangesForTheBoard(t *testing.T) {
 	// The lead page starts from the seq and its revision; after the change
 	// the revision differs.
 	page := c.get(leadsview.LeadPath(l.UUID)).Body.String()
-	if !strings.Contains(page, `data-live-lead="`+l.UUID+`"`) || !liveSeqRE.MatchString(page) || !strings.Contains(page, `data-live-rev="`+ans.Leads[0].Rev+`"`) {
+	if !hasAttrOn(page, "lead-live-notice", `data-live-lead="`+l.UUID+`"`) || !liveSeqRE.MatchString(page) || !hasAttrOn(page, "lead-live-notice", `data-live-rev="`+ans.Leads[0].Rev+`"`) {
 		t.Fatalf("lead page lacks its live notice:\n%s", excerpt(page, "lead-live-notice"))
 	}
 	if anon := h.anon().get("/leads/changes?after=0"); anon.Code == http.StatusOK {
@@ -250,9 +255,7 @@ func TestLiveLeadChangesForTheBoard(t *testing.T) {
 }
 
 var (
-	webhookRowRE = regexp.MustCompile(`data-testid="webhook-row" data-id="(\d+)" data-state="([a-z]+)"`)
-	olderRE      = regexp.MustCompile(`href="([^"]*)" data-testid="webhook-older"`)
-	liveSeqRE    = regexp.MustCompile(`data-live-seq="(\d+)"`)
+	liveSeqRE = regexp.MustCompile(`data-live-seq="(\d+)"`)
 )
 
 // excerpt is the part of a page around a marker, for failure messages.

@@ -74,6 +74,7 @@ func parseExposition(t *testing.T, body string) map[string]float64 {
 }
 
 func TestMetricsCountRequestsByRoutePattern(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	for _, id := range []string{"1", "2", "3"} {
 		admin.get("/jobs/" + id) // three ids, one route
@@ -118,6 +119,7 @@ func TestMetricsCountRequestsByRoutePattern(t *testing.T) {
 }
 
 func TestMetricsShowPlatformCallsJobsAndWebhooks(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	before := parseExposition(t, admin.get("/metrics").Body.String())
 	ctx := context.Background()
@@ -158,6 +160,7 @@ func TestMetricsShowPlatformCallsJobsAndWebhooks(t *testing.T) {
 }
 
 func TestMetricsAreForAdministratorsOnly(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t)
 	h.addUser("vic", db.RoleViewer)
 	h.addUser("mia", db.RoleMarketer)
@@ -177,6 +180,7 @@ func TestMetricsAreForAdministratorsOnly(t *testing.T) {
 // MetricsHandler (the --metrics-addr listener's) needs no session, and
 // serves the same exposition.
 func TestMetricsHandlerServesWithoutSignIn(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	admin.get("/settings/account")
 	srv := httptest.NewServer(h.srv.MetricsHandler())
@@ -198,6 +202,7 @@ func TestMetricsHandlerServesWithoutSignIn(t *testing.T) {
 }
 
 func TestMetricsLabelValuesAreEscaped(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	w := &expo{w: bufio.NewWriter(&b)}
 	w.family("x", "gauge", "test")

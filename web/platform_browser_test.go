@@ -15,6 +15,7 @@ import (
 // htmx swaps (no reload, no CSP problem), and saving credentials takes the
 // Sandbox banner away.
 func TestBrowserPlatformPage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withPlatform(t, nil))
 	h.addUser("root", db.RoleAdmin)
 	b := newBrowser(t, h)
@@ -58,6 +59,7 @@ func TestBrowserPlatformPage(t *testing.T) {
 // confirmation posts (boosted) and lands on the report, and the
 // administrators' banner comes with a failure and goes with a clean run.
 func TestBrowserVerifyAnswers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withPlatform(t, nil))
 	h.addUser("root", db.RoleAdmin)
 	sb := h.srv.Platform.SandboxServer()

@@ -75,6 +75,7 @@ func saveCredentials(t *testing.T, c *client, base, appID, appSecret string) {
 }
 
 func TestPlatformSettingsAreForAdministrators(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	h.addUser("mia", db.RoleMarketer)
 	mia := h.login("mia")
@@ -86,20 +87,21 @@ func TestPlatformSettingsAreForAdministrators(t *testing.T) {
 	}
 	rec := admin.get("/settings/platform")
 	body := rec.Body.String()
-	if rec.Code != http.StatusOK || !strings.Contains(body, `data-testid="platform-mode"`) || !strings.Contains(body, "沙箱") {
+	if rec.Code != http.StatusOK || !hasTestID(body, "platform-mode") || !hasTestIDText(body, "platform-mode", "沙箱") {
 		t.Fatalf("admin: %d\n%s", rec.Code, body)
 	}
-	if !strings.Contains(body, `href="/settings/platform"`) || !strings.Contains(body, "/srv/jingdesk-data/catalog.json") {
+	if !strings.Contains(body, `href="/settings/platform"`) || !hasTestIDText(body, "endpoint-check-card", "/srv/jingdesk-data/catalog.json") {
 		t.Fatal("no Platform tab, or the catalog file is not named")
 	}
 }
 
 func TestTheSecretIsSealedAndNeverRenderedBack(t *testing.T) {
+	t.Parallel()
 	var box *secret.Box
 	h, admin := platformAdmin(t, withPlatform(t, &box))
 	const secretValue = "s3cr3t-Value-7Qx"
 	pf := otherPlatform(t, "app-9", secretValue)
-	if body := admin.get("/settings/platform").Body.String(); !strings.Contains(body, "未设置") {
+	if body := admin.get("/settings/platform").Body.String(); !hasTestIDText(body, "secret-state", "未设置") {
 		t.Fatal("the secret is not shown as not set")
 	}
 	saveCredentials(t, admin, pf.URL, "app-9", secretValue)
@@ -107,7 +109,7 @@ func TestTheSecretIsSealedAndNeverRenderedBack(t *testing.T) {
 	if strings.Contains(page, secretValue) {
 		t.Fatal("the page renders the secret")
 	}
-	if !strings.Contains(page, `data-testid="secret-state"`) || !strings.Contains(page, "已设置") || !strings.Contains(page, "app-9") {
+	if !hasTestID(page, "secret-state") || !hasTestIDText(page, "secret-state", "已设置") || !hasTestIDText(page, "platform-connection", "app-9") {
 		t.Fatal("the page does not say the secret is set")
 	}
 	// A form refused for another field does not echo the typed secret either.
@@ -138,9 +140,10 @@ func TestTheSecretIsSealedAndNeverRenderedBack(t *testing.T) {
 }
 
 func TestTestConnectionSucceedsAndFailsInTheUsersLanguage(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	rec := admin.post("/settings/platform/test", nil, htmx())
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-ok="true"`) || !strings.Contains(rec.Body.String(), "30 名成员") {
+	if rec.Code != http.StatusOK || !hasAttrOn(rec.Body.String(), "platform-test-result", `data-ok="true"`) || !hasTestIDText(rec.Body.String(), "platform-test-result", "30 名成员") {
 		t.Fatalf("test against the embedded sandbox: %d\n%s", rec.Code, rec.Body.String())
 	}
 	pf := otherPlatform(t, "app-t", "right-secret")
@@ -148,7 +151,7 @@ func TestTestConnectionSucceedsAndFailsInTheUsersLanguage(t *testing.T) {
 	admin.post("/lang", url.Values{"lang": {"en"}, "next": {"/settings/platform"}})
 	rec = admin.post("/settings/platform/test", nil, htmx())
 	body := rec.Body.String()
-	if !strings.Contains(body, `data-ok="false"`) || !strings.Contains(body, "The platform refused this console&#39;s credentials") {
+	if !hasAttrOn(body, "platform-test-result", `data-ok="false"`) || !strings.Contains(body, "The platform refused this console&#39;s credentials") {
 		t.Fatalf("wrong secret: %s", body)
 	}
 	for _, goText := range []string{"jing oauth", "auth (code", "request_id=", "dial tcp", "%!"} {
@@ -157,7 +160,7 @@ func TestTestConnectionSucceedsAndFailsInTheUsersLanguage(t *testing.T) {
 		}
 	}
 	// Without script the page comes back with the result in it.
-	if page := admin.post("/settings/platform/test", nil).Body.String(); !strings.Contains(page, `data-testid="platform-test-result"`) ||
+	if page := admin.post("/settings/platform/test", nil).Body.String(); !hasTestID(page, "platform-test-result") ||
 		!strings.Contains(page, "<!doctype html>") {
 		t.Fatal("the no-script test does not render the page with its result")
 	}
@@ -167,6 +170,7 @@ func TestTestConnectionSucceedsAndFailsInTheUsersLanguage(t *testing.T) {
 }
 
 func TestCheckEndpointsListsEveryEntryAndAWrongPath(t *testing.T) {
+	t.Parallel()
 	wrong := "/v1/member/query"
 	cat, err := jing.DefaultCatalog().ApplyOverrides(map[string]jing.Override{"members.list": {Path: &wrong}})
 	if err != nil {
@@ -183,14 +187,14 @@ func TestCheckEndpointsListsEveryEntryAndAWrongPath(t *testing.T) {
 		t.Fatalf("check: %d (want the table alone)", rec.Code)
 	}
 	for _, e := range cat.All() {
-		if !strings.Contains(body, `data-endpoint="`+e.Key+`"`) {
+		if !hasAttrOn(body, "check-row", `data-endpoint="`+e.Key+`"`) {
 			t.Errorf("no row for %s", e.Key)
 		}
 	}
-	if strings.Count(body, `data-testid="check-row"`) != len(cat.All()) {
-		t.Fatalf("%d rows for %d entries", strings.Count(body, `data-testid="check-row"`), len(cat.All()))
+	if countTestID(body, "check-row") != len(cat.All()) {
+		t.Fatalf("%d rows for %d entries", countTestID(body, "check-row"), len(cat.All()))
 	}
-	if !strings.Contains(body, `data-endpoint="members.list" data-status="path_not_found"`) || !strings.Contains(body, "平台上不存在此路径") {
+	if !strings.Contains(body, `data-endpoint="members.list" data-status="path_not_found"`) || !hasTestIDText(body, "check-row", "平台上不存在此路径") {
 		t.Fatal("members.list is not reported as path not found")
 	}
 	for _, key := range []string{"oauth.token", "oauth.refresh"} {
@@ -198,12 +202,13 @@ func TestCheckEndpointsListsEveryEntryAndAWrongPath(t *testing.T) {
 			t.Errorf("%s is not reachable", key)
 		}
 	}
-	if !strings.Contains(body, `data-testid="overridden"`) || !strings.Contains(body, "暂定") || !strings.Contains(body, "有文档") {
+	if !hasTestID(body, "overridden") || !hasTestIDText(body, "check-row", "暂定") || !hasTestIDText(body, "check-row", "有文档") {
 		t.Fatal("the overridden or documented/provisional badges are missing")
 	}
 }
 
 func TestTheSandboxBannerFollowsTheConnection(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	const banner = `class="sandbox-banner"`
 	if !strings.Contains(admin.get("/leads/board").Body.String(), banner) {
@@ -214,7 +219,7 @@ func TestTheSandboxBannerFollowsTheConnection(t *testing.T) {
 	if strings.Contains(admin.get("/leads/board").Body.String(), banner) {
 		t.Fatal("the banner stays after switching to credentials")
 	}
-	if rec := admin.post("/settings/platform/test", nil, htmx()); !strings.Contains(rec.Body.String(), `data-ok="true"`) || pf.Issued() != 1 {
+	if rec := admin.post("/settings/platform/test", nil, htmx()); !hasAttrOn(rec.Body.String(), "platform-test-result", `data-ok="true"`) || pf.Issued() != 1 {
 		t.Fatalf("the switched client does not reach the configured platform: %s (issued %d)", rec.Body.String(), pf.Issued())
 	}
 	rec := admin.post("/settings/platform/secret/clear", nil)
@@ -230,6 +235,7 @@ func TestTheSandboxBannerFollowsTheConnection(t *testing.T) {
 }
 
 func TestLockedSettingsAreReadOnly(t *testing.T) {
+	t.Parallel()
 	pf := otherPlatform(t, "env-app", "env-secret")
 	_, admin := platformAdmin(t, withPlatform(t, nil, func(c *platform.Config) {
 		c.Overrides = platform.Overrides{BaseURL: pf.URL, AppID: "env-app", AppSecret: "env-secret"}
@@ -249,6 +255,7 @@ func TestLockedSettingsAreReadOnly(t *testing.T) {
 }
 
 func TestUsagePageShowsEveryEndpointWithItsQuota(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	for range 2 {
 		if err := h.srv.Platform.Client().Call(context.Background(), "members.list", jing.PageRequest{Page: 1, PerPage: 1}, nil); err != nil {
@@ -258,17 +265,17 @@ func TestUsagePageShowsEveryEndpointWithItsQuota(t *testing.T) {
 	h.srv.Platform.Client().Call(context.Background(), "leads.create", map[string]string{}, nil) // refused: an error to show
 	rec := admin.get("/settings/platform/usage")
 	body := rec.Body.String()
-	if rec.Code != http.StatusOK || strings.Count(body, `data-testid="usage-row"`) != len(jing.DefaultCatalog().All()) {
-		t.Fatalf("usage: %d, %d rows", rec.Code, strings.Count(body, `data-testid="usage-row"`))
+	if rec.Code != http.StatusOK || countTestID(body, "usage-row") != len(jing.DefaultCatalog().All()) {
+		t.Fatalf("usage: %d, %d rows", rec.Code, countTestID(body, "usage-row"))
 	}
 	row := body[strings.Index(body, `data-endpoint="members.list"`):]
 	row = row[:strings.Index(row, "</tr>")]
-	if !strings.Contains(row, `<progress value="2" max="10000"`) || !strings.Contains(row, "2 / 10,000") {
+	if !strings.Contains(row, `<progress value="2" max="10000"`) || !hasTestIDText(row, "calls-today", "2 / 10,000") {
 		t.Fatalf("members.list row: %s", row)
 	}
 	lead := body[strings.Index(body, `data-endpoint="leads.create"`):]
 	lead = lead[:strings.Index(lead, "</tr>")]
-	if !strings.Contains(lead, `data-testid="last-error"`) {
+	if !hasTestID(lead, "last-error") {
 		t.Fatalf("leads.create shows no last error: %s", lead)
 	}
 	if !strings.Contains(body, `data-testid="token-renewals">1<`) {
@@ -280,6 +287,7 @@ func TestUsagePageShowsEveryEndpointWithItsQuota(t *testing.T) {
 // what Deps lacks (a page that could not work is not left to a 404 or a
 // nil pointer on first use).
 func TestNewRefusesDepsWithoutTheRequiredServices(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	d := h.srv.Deps
 	d.Platform, d.Webhooks = nil, nil
@@ -294,6 +302,7 @@ func TestNewRefusesDepsWithoutTheRequiredServices(t *testing.T) {
 }
 
 func TestPlatformPagesHaveNoInlineScriptOrStyle(t *testing.T) {
+	t.Parallel()
 	_, admin := platformAdmin(t, withPlatform(t, nil))
 	pages := map[string]string{
 		"connection": admin.get("/settings/platform").Body.String(),
@@ -311,12 +320,13 @@ func TestPlatformPagesHaveNoInlineScriptOrStyle(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(pages["check"], `data-testid="check-table"`) {
+	if !hasTestID(pages["check"], "check-table") {
 		t.Fatal("the no-script check does not show its table")
 	}
 }
 
 func TestInvalidSettingsAreRefusedWithTranslatedMessages(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	admin.get("/settings/platform") // the form's page (its webhook card makes the webhook's secret on first view)
 	before := snapshot(t, h)
@@ -330,7 +340,7 @@ func TestInvalidSettingsAreRefusedWithTranslatedMessages(t *testing.T) {
 			t.Errorf("no message %s", id)
 		}
 	}
-	if !strings.Contains(body, "app_id 不能包含空格") || snapshot(t, h) != before || !h.srv.Platform.Sandbox() {
+	if !hasTestIDText(body, "platform-form", "app_id 不能包含空格") || snapshot(t, h) != before || !h.srv.Platform.Sandbox() {
 		t.Fatal("refused settings were stored or switched the connection")
 	}
 }

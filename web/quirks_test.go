@@ -88,6 +88,7 @@ func everyQuirk(first string) []quirkCase {
 // --- lead edit ---
 
 func TestQuirksLeadEdit(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, _ := boardAsMarketer(t)
 	sb := rig.ref.sandbox()
 	cases := append(everyQuirk("leads.query"),
@@ -157,6 +158,7 @@ func TestQuirksLeadEdit(t *testing.T) {
 // A full sync under each quirk, into an empty copy: done with every lead,
 // or failed with the reason; never done with part of them.
 func TestQuirksLeadSync(t *testing.T) {
+	t.Parallel()
 	cases := append(everyQuirk("leads.list"),
 		quirkCase{quirks: []string{"items-renamed"}, fails: "leads.list"},
 		quirkCase{quirks: []string{"json-404=leads.list"}, fails: "leads.list", notFound: true},
@@ -219,6 +221,7 @@ func TestQuirksLeadSync(t *testing.T) {
 // --- crowd list ---
 
 func TestQuirksCrowdList(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -269,6 +272,7 @@ func TestQuirksCrowdList(t *testing.T) {
 
 // A list never fetched whole is "not loaded", never "no crowds".
 func TestQuirksCrowdListNeverLoaded(t *testing.T) {
+	t.Parallel()
 	var rig crowdsRig
 	h := newHarness(t, withCrowds(t, &rig))
 	rig.h = h
@@ -292,6 +296,7 @@ func TestQuirksCrowdListNeverLoaded(t *testing.T) {
 // --- import with create-missing ---
 
 func TestQuirksImportCreatingMissingPersons(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -372,6 +377,7 @@ func crowdMembers(t *testing.T, rig *crowdsRig, crowd int64) []string {
 // --- SMS send ---
 
 func TestQuirksSMSSend(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	ctx := context.Background()
@@ -441,6 +447,7 @@ func TestQuirksSMSSend(t *testing.T) {
 // The embedded sandbox delivers over HTTP to the console's receiver,
 // bodies written as the public examples; the change reaches the copy.
 func TestQuirksWebhookBodiesLikeThePublicExamplesApply(t *testing.T) {
+	t.Parallel()
 	h, rig := newLiveHarness(t)
 	receiver := httptest.NewServer(h.srv)
 	t.Cleanup(receiver.Close)
@@ -470,6 +477,7 @@ func TestQuirksWebhookBodiesLikeThePublicExamplesApply(t *testing.T) {
 // An answer not understood is shown where the administrator acted, and
 // kept on Settings → Platform → Usage with its endpoint, status and excerpt.
 func TestQuirksAnswerNotUnderstoodIsOnTheUsagePage(t *testing.T) {
+	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
 	m := h.srv.Platform
 	if p := parsePage(t, admin.get("/settings/platform/usage").Body.String()); p.attr("usage-unrecognised", "data-count") != "0" {

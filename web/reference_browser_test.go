@@ -17,6 +17,7 @@ import (
 // age and "as of" without a page reload, and "Refresh all" shows its
 // progress while it runs and stops polling when it ends. No CSP problem.
 func TestBrowserReferenceRefreshNowUpdatesWithoutReload(t *testing.T) {
+	t.Parallel()
 	var rig refRig
 	h := newHarness(t, withReference(t, &rig, false))
 	h.addUser("mia", db.RoleMarketer)

@@ -173,12 +173,13 @@ func refMarketer(t *testing.T, hold bool) (*harness, *refRig, *client) {
 // "Refresh all" every set is listed, grouped by object, with its count,
 // its age and "as of".
 func TestReferencePageListsEverySetWithCounts(t *testing.T) {
+	t.Parallel()
 	h, rig, c := refMarketer(t, false)
 	rec := c.get("/settings/reference")
 	wantStatus(t, rec, http.StatusOK)
 	body := rec.Body.String()
 	row := refRow(t, body, "lead.business_types")
-	if !strings.Contains(row, `data-loaded="false"`) || !strings.Contains(row, "尚未加载") || !strings.Contains(row, "刷新后即可使用") {
+	if !strings.Contains(row, `data-loaded="false"`) || !hasTestIDText(row, "refset-not-loaded", "尚未加载") || !hasTestIDText(row, "refset-not-loaded", "刷新后即可使用") {
 		t.Fatalf("a never-loaded set does not say so:\n%s", row)
 	}
 	if !strings.Contains(body, `href="/settings/reference" aria-current="page"`) {
@@ -187,7 +188,7 @@ func TestReferencePageListsEverySetWithCounts(t *testing.T) {
 
 	rec = c.post("/settings/reference/refresh", nil, htmx())
 	wantStatus(t, rec, http.StatusOK)
-	if frag := rec.Body.String(); strings.Contains(frag, "<html") || !strings.Contains(frag, `id="refdata-sets"`) {
+	if frag := rec.Body.String(); strings.Contains(frag, "<html") || !hasAttrOn(frag, "refdata-sets", `id="refdata-sets"`) {
 		t.Fatalf("htmx refresh did not answer with the sets fragment:\n%s", frag)
 	}
 	rig.waitIdle()
@@ -230,13 +231,14 @@ func TestReferencePageListsEverySetWithCounts(t *testing.T) {
 	// Three hours later the page says so, by the request's clock.
 	h.clock.Advance(3 * time.Hour)
 	row = refRow(t, c.get("/settings/reference").Body.String(), "members")
-	if !strings.Contains(row, "3 小时前") {
+	if !hasTestIDText(row, "refset-age", "3 小时前") {
 		t.Fatalf("age after 3 hours:\n%s", row)
 	}
 }
 
 // Viewers look but have no buttons, and a refresh from them is refused.
 func TestReferenceViewersSeeNoRefreshButtons(t *testing.T) {
+	t.Parallel()
 	var rig refRig
 	h := newHarness(t, withReference(t, &rig, false))
 	h.addUser("vic", db.RoleViewer)
@@ -252,7 +254,7 @@ func TestReferenceViewersSeeNoRefreshButtons(t *testing.T) {
 			t.Errorf("viewer's page contains %s", bad)
 		}
 	}
-	if !strings.Contains(refRow(t, body, "members"), "营销人员或管理员可以刷新") {
+	if !hasTestIDText(refRow(t, body, "members"), "refset-not-loaded", "营销人员或管理员可以刷新") {
 		t.Error("a never-loaded set does not tell a viewer who can load it")
 	}
 	rec = vic.post("/settings/reference/refresh", url.Values{"key": {"members"}}, htmx())
@@ -262,7 +264,7 @@ func TestReferenceViewersSeeNoRefreshButtons(t *testing.T) {
 	}
 	rig.refresh("")
 	set := rig.firstSet(refdata.KindFields, "lead")
-	if strings.Contains(vic.get("/settings/reference/set?key="+url.QueryEscape(set.Key)).Body.String(), `data-testid="refresh-set"`) {
+	if hasTestID(vic.get("/settings/reference/set?key="+url.QueryEscape(set.Key)).Body.String(), "refresh-set") {
 		t.Error("viewer sees a refresh button on a set's page")
 	}
 }
@@ -270,9 +272,10 @@ func TestReferenceViewersSeeNoRefreshButtons(t *testing.T) {
 // Two requests while one refresh is queued make one job; the table polls
 // while it is pending and stops once it ended.
 func TestReferenceRefreshCoalescesAndPollsOnlyWhileActive(t *testing.T) {
+	t.Parallel()
 	h, rig, c := refMarketer(t, true)
 	frag := c.get("/settings/reference/sets", htmx()).Body.String()
-	if !strings.Contains(frag, `data-live="false"`) || strings.Contains(frag, "hx-trigger") || strings.Contains(frag, "hx-get") {
+	if !hasAttrOn(frag, "refdata-sets", `data-live="false"`) || strings.Contains(frag, "hx-trigger") || strings.Contains(frag, "hx-get") {
 		t.Fatalf("idle table polls:\n%s", frag)
 	}
 
@@ -321,7 +324,7 @@ func TestReferenceRefreshCoalescesAndPollsOnlyWhileActive(t *testing.T) {
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/settings/reference" {
 		t.Fatalf("plain post: %d %s", rec.Code, rec.Header().Get("Location"))
 	}
-	if body := c.get("/settings/reference").Body.String(); !strings.Contains(body, "已有刷新在进行") {
+	if body := c.get("/settings/reference").Body.String(); !hasTestIDText(body, "flash", "已有刷新在进行") {
 		t.Error("no message that the request joined the running refresh")
 	}
 	// From a set's own page, the post comes back to that page.
@@ -334,8 +337,8 @@ func TestReferenceRefreshCoalescesAndPollsOnlyWhileActive(t *testing.T) {
 	rig.start()
 	rig.waitIdle()
 	frag = c.get("/settings/reference/sets", htmx()).Body.String()
-	if !strings.Contains(frag, `data-live="false"`) || strings.Contains(frag, "hx-trigger") ||
-		strings.Contains(frag, `data-testid="refdata-progress"`) || strings.Contains(frag, `" disabled`) {
+	if !hasAttrOn(frag, "refdata-sets", `data-live="false"`) || strings.Contains(frag, "hx-trigger") ||
+		hasTestID(frag, "refdata-progress") || strings.Contains(frag, `" disabled`) {
 		t.Fatalf("finished refresh: the table still polls or shows progress:\n%s", frag)
 	}
 	if len(jobsOfKind()) != 1 {
@@ -352,6 +355,7 @@ func TestReferenceRefreshCoalescesAndPollsOnlyWhileActive(t *testing.T) {
 // When the platform fails, every set keeps its copy and says "as of", and
 // the failure is the platform error's own translated sentence, never Go text.
 func TestReferencePlatformFailureKeepsTheCopyAndIsTranslated(t *testing.T) {
+	t.Parallel()
 	h, rig, _ := refMarketer(t, false)
 	rig.refresh("")
 	before := rig.set("members")
@@ -370,7 +374,7 @@ func TestReferencePlatformFailureKeepsTheCopyAndIsTranslated(t *testing.T) {
 		c := h.login("mia")
 		body := c.get("/settings/reference").Body.String()
 		loc := h.srv.Catalog.Localizer(lang)
-		if !strings.Contains(body, `data-testid="refdata-failing"`) {
+		if !hasTestID(body, "refdata-failing") {
 			t.Errorf("%s: no notice that refreshes failed", lang)
 		}
 		for _, s := range rig.sets() {
@@ -382,13 +386,13 @@ func TestReferencePlatformFailureKeepsTheCopyAndIsTranslated(t *testing.T) {
 			if !ok {
 				t.Fatalf("set %s: the failure is not a platform error: %v", s.Key, s.LastErr)
 			}
-			if want := html.EscapeString(loc.Message(e.Message())); !strings.Contains(row, want) {
+			if want := html.EscapeString(loc.Message(e.Message())); !hasTestIDText(row, "refset-error", want) {
 				t.Errorf("%s: set %s does not show %q:\n%s", lang, s.Key, want, row)
 			}
 			if strings.Contains(row, html.EscapeString(s.LastError)) || strings.Contains(row, "jing ") {
 				t.Errorf("%s: set %s shows Go error text:\n%s", lang, s.Key, row)
 			}
-			if !strings.Contains(row, `data-loaded="true"`) || !strings.Contains(row, loc.DateTime(s.FetchedAt.Unix())) {
+			if !strings.Contains(row, `data-loaded="true"`) || !hasTestIDText(row, "refset-asof", loc.DateTime(s.FetchedAt.Unix())) {
 				t.Errorf("%s: set %s lost its copy or its \"as of\":\n%s", lang, s.Key, row)
 			}
 		}
@@ -400,6 +404,7 @@ func TestReferencePlatformFailureKeepsTheCopyAndIsTranslated(t *testing.T) {
 
 // The option-set browser nests country → province → city, with counts.
 func TestReferenceTreeBrowser(t *testing.T) {
+	t.Parallel()
 	_, rig, c := refMarketer(t, false)
 	rig.refresh("")
 	const key = "lead.tree.country_region"
@@ -420,7 +425,7 @@ func TestReferenceTreeBrowser(t *testing.T) {
 	rec := c.get("/settings/reference/set?key=" + url.QueryEscape(key))
 	wantStatus(t, rec, http.StatusOK)
 	body := rec.Body.String()
-	if !strings.Contains(body, `data-kind="option_tree"`) || !strings.Contains(body, "选项集 · 国家/地区") {
+	if !hasAttrOn(body, "refset-detail", `data-kind="option_tree"`) || !hasTestIDText(body, "refset-detail", "选项集 · 国家/地区") {
 		t.Fatal("not the tree's page")
 	}
 	at := 0
@@ -438,7 +443,7 @@ func TestReferenceTreeBrowser(t *testing.T) {
 			t.Fatalf("node %s does not show its name", n.node.ID)
 		}
 	}
-	if !strings.Contains(body, "下级 "+itoa(len(china.Children))+" 项") {
+	if !hasTestIDText(body, "tree-node", "下级 "+itoa(len(china.Children))+" 项") {
 		t.Error("中国 does not say how many provinces it holds")
 	}
 	if strings.Count(body, "<details") < 1+len(china.Children) {
@@ -449,6 +454,7 @@ func TestReferenceTreeBrowser(t *testing.T) {
 // The fields table lists code, name, type, preset or custom, required and
 // writable, and marks the custom types the API cannot write.
 func TestReferenceFieldsTableMarksUnwritableTypes(t *testing.T) {
+	t.Parallel()
 	_, rig, c := refMarketer(t, false)
 	rig.refresh("")
 	set := rig.firstSet(refdata.KindFields, "lead")
@@ -466,7 +472,7 @@ func TestReferenceFieldsTableMarksUnwritableTypes(t *testing.T) {
 	for _, f := range items {
 		row := codeRow(t, body, f.ID)
 		unwritable := !f.Preset && (f.Type == "department" || f.Type == "multi_department" || f.Type == "image" || f.Type == "look_up")
-		if got := strings.Contains(row, "无法通过接口写入"); got != unwritable {
+		if got := hasTestIDText(row, "field-unwritable", "无法通过接口写入"); got != unwritable {
 			t.Errorf("field %s (%s, preset %v): marked unwritable %v, want %v", f.ID, f.Type, f.Preset, got, unwritable)
 		}
 		if unwritable {
@@ -490,6 +496,7 @@ func TestReferenceFieldsTableMarksUnwritableTypes(t *testing.T) {
 // A refresh that changed a set says what changed: a summary, and the
 // names before and after.
 func TestReferenceShowsTheLastChange(t *testing.T) {
+	t.Parallel()
 	_, rig, c := refMarketer(t, false)
 	rig.refresh("")
 	statuses := rig.firstSet(refdata.KindStatuses, "lead")
@@ -518,14 +525,14 @@ func TestReferenceShowsTheLastChange(t *testing.T) {
 		}
 	}
 	row = refRow(t, body, "lead.options.source_type")
-	if !strings.Contains(row, "1 项变化：删除 1 项") || !strings.Contains(row, "<del>"+options[0].Name+"</del>") {
+	if !hasTestIDText(row, "refset-change", "1 项变化：删除 1 项") || !strings.Contains(row, "<del>"+options[0].Name+"</del>") {
 		t.Errorf("options row does not show the removal:\n%s", row)
 	}
 	if row := refRow(t, body, "members"); !strings.Contains(row, "未发现变化") {
 		t.Errorf("an unchanged set shows a change:\n%s", row)
 	}
 	page := c.get("/settings/reference/set?key=" + url.QueryEscape(statuses.Key)).Body.String()
-	if !strings.Contains(page, "深度沟通") || !strings.Contains(page, "改名 1 项") {
+	if !hasTestIDText(page, "refset-change", "深度沟通") || !hasTestIDText(page, "refset-change", "改名 1 项") {
 		t.Error("the set's page lacks the renamed status or the change")
 	}
 }

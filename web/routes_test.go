@@ -32,6 +32,7 @@ func isUnsafe(method string) bool {
 // The route table is walked, so a route added later is covered without
 // anyone remembering to add it here.
 func TestEveryProtectedRouteSendsAnonymousToLogin(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, r := range h.srv.Routes() {
 		if r.Access == Public {
@@ -53,6 +54,7 @@ func TestEveryProtectedRouteSendsAnonymousToLogin(t *testing.T) {
 }
 
 func TestRolesAreEnforcedOnEveryRoute(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	h.addUser("mia", db.RoleMarketer)
@@ -71,7 +73,7 @@ func TestRolesAreEnforcedOnEveryRoute(t *testing.T) {
 				if rec.Code != http.StatusForbidden {
 					t.Fatalf("%s got %d, want 403", role, rec.Code)
 				}
-				if !isUnsafe(r.Method) && !strings.Contains(rec.Body.String(), `data-testid="error-page"`) {
+				if !isUnsafe(r.Method) && !hasTestID(rec.Body.String(), "error-page") {
 					t.Fatal("no 403 page rendered")
 				}
 				if after := snapshot(t, h); after != before {
@@ -86,6 +88,7 @@ func TestRolesAreEnforcedOnEveryRoute(t *testing.T) {
 }
 
 func TestStateChangesWithoutTheRightCSRFTokenAreRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	admin := h.login("root")
@@ -171,6 +174,7 @@ func snapshot(t *testing.T, h *harness) string {
 }
 
 func TestHealthNeedsNoSession(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	rec := h.anon().get("/healthz")
 	if rec.Code != http.StatusOK || strings.TrimSpace(rec.Body.String()) != `{"status":"ok"}` {
@@ -179,6 +183,7 @@ func TestHealthNeedsNoSession(t *testing.T) {
 }
 
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	c := h.login("root")
@@ -203,6 +208,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 }
 
 func TestPagesHaveNoInlineScriptOrStyle(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	c := h.login("root")
@@ -220,6 +226,7 @@ func TestPagesHaveNoInlineScriptOrStyle(t *testing.T) {
 }
 
 func TestRenderFragmentForHtmxAndFullPageOtherwise(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	c := h.login("root")
@@ -229,7 +236,7 @@ func TestRenderFragmentForHtmxAndFullPageOtherwise(t *testing.T) {
 	if !strings.Contains(full.Body.String(), "<!doctype html>") || !strings.Contains(boosted.Body.String(), "<!doctype html>") {
 		t.Fatal("full page or boosted navigation lacks the layout")
 	}
-	if strings.Contains(frag.Body.String(), "<html") || !strings.Contains(frag.Body.String(), `data-testid="empty-state"`) {
+	if strings.Contains(frag.Body.String(), "<html") || !hasTestID(frag.Body.String(), "empty-state") {
 		t.Fatal("htmx fragment is not the body alone")
 	}
 	if !strings.Contains(frag.Header().Get("Vary"), "HX-Request") {
@@ -238,11 +245,12 @@ func TestRenderFragmentForHtmxAndFullPageOtherwise(t *testing.T) {
 }
 
 func TestErrorsShowAPageOrAToastWithoutGoErrorText(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	c := h.login("root")
 	rec := c.get("/no/such/page")
-	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), `data-testid="error-page"`) {
+	if rec.Code != http.StatusNotFound || !hasTestID(rec.Body.String(), "error-page") {
 		t.Fatalf("404 page: %d", rec.Code)
 	}
 	rec = c.get("/no/such/page", htmx())

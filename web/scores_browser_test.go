@@ -17,6 +17,7 @@ import (
 // it), saves the selection as a crowd and follows the import to its end;
 // the new crowd holds that many members on the platform.
 func TestBrowserScoresSelectionToCrowd(t *testing.T) {
+	t.Parallel()
 	h, rig := newScoresHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	cr := scoredCrowd(t, h, rig)

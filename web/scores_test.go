@@ -78,6 +78,7 @@ func crowdScoresURL(id int64, kind string) string {
 // the scored count, the heatmap's cells to the matrix; switching the kind
 // changes the chart; the tables link to the persons.
 func TestScoresPageForACrowd(t *testing.T) {
+	t.Parallel()
 	h, rig := newScoresHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -151,6 +152,7 @@ func TestScoresPageForACrowd(t *testing.T) {
 
 // A crowd never fetched: no members listed, nothing scored, said so.
 func TestScoresPageEmptyPopulation(t *testing.T) {
+	t.Parallel()
 	h, _ := newScoresHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -184,6 +186,7 @@ func TestScoresPageEmptyPopulation(t *testing.T) {
 // crowd, the import puts exactly the selected persons in it; the exports
 // hold every row.
 func TestScoresSelectionSaveAndExport(t *testing.T) {
+	t.Parallel()
 	h, rig := newScoresHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -282,6 +285,7 @@ func TestScoresSelectionSaveAndExport(t *testing.T) {
 // with what they typed kept, and nothing is done: no import for a save,
 // no job for a refresh.
 func TestScoresRefusalsSayWhyAndDoNothing(t *testing.T) {
+	t.Parallel()
 	h, rig := newScoresHarness(t)
 	mia := h.addUser("mia", db.RoleMarketer)
 	ctx := context.Background()
@@ -342,6 +346,7 @@ func TestScoresRefusalsSayWhyAndDoNothing(t *testing.T) {
 // Clearing activity: marketers are refused, a wrong count is refused, the
 // right count runs the job and the selection's activity is gone.
 func TestScoresClearActivity(t *testing.T) {
+	t.Parallel()
 	h, rig := newScoresHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("ada", db.RoleAdmin)
@@ -398,6 +403,7 @@ func TestScoresClearActivity(t *testing.T) {
 // The person page: the crowds the person is listed in and the scores card
 // with its values.
 func TestPersonPage(t *testing.T) {
+	t.Parallel()
 	h, rig := newScoresHarness(t)
 	h.addUser("vic", db.RoleViewer)
 	cr := scoredCrowd(t, h, rig)
@@ -439,6 +445,7 @@ func newLeadScoresHarness(t *testing.T) *harness {
 // The lead page's card goes through the score cache: after fetches on
 // different days the history has its points, a trend line from two.
 func TestLeadScoresCardTrend(t *testing.T) {
+	t.Parallel()
 	h := newLeadScoresHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -479,6 +486,7 @@ func TestLeadScoresCardTrend(t *testing.T) {
 // --- geometry ---
 
 func TestHistogramGeometry(t *testing.T) {
+	t.Parallel()
 	if h := scoresview.HistogramGeometry([]int64{0, 0, 0}, nil, 300, 10, 110); h.Total != 0 || len(h.Buckets) != 3 || h.Buckets[1].H != 0 {
 		t.Fatalf("empty: %+v", h)
 	}
@@ -506,6 +514,7 @@ func TestHistogramGeometry(t *testing.T) {
 }
 
 func TestBandAndHeatmapGeometry(t *testing.T) {
+	t.Parallel()
 	keys := []scoresview.BandKey{{Value: "A"}, {Value: "B"}, {Value: "C"}}
 	ch := scoresview.BandGeometry(keys, map[string]int64{"A": 10, "B": 5}, 200)
 	if ch.Bars[0].W != 200 || ch.Bars[1].W != 100 || ch.Bars[2].W != 0 || ch.Bars[2].Count != 0 || ch.Height != 3*scoresview.BandRowH {
@@ -529,6 +538,7 @@ func TestBandAndHeatmapGeometry(t *testing.T) {
 }
 
 func TestSparkGeometry(t *testing.T) {
+	t.Parallel()
 	if sp := scoresview.SparkGeometry(nil, 100, 20); sp.N != 0 || sp.Points != "" {
 		t.Fatalf("empty: %+v", sp)
 	}

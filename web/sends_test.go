@@ -69,12 +69,13 @@ func sendState(t *testing.T, h *harness, id int64) db.Send {
 }
 
 func TestSendConfirmRequiresTypedCount(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.Settings{ConfirmTypeAbove: 2})
 	id, _ := mobilesDraft(t, c, rig, 3)
 	rec := c.get("/sends/"+strconv.FormatInt(id, 10)+"/confirm", htmx())
 	body := rec.Body.String()
-	if rec.Code != http.StatusOK || !strings.Contains(body, `data-testid="confirm-typed"`) || !strings.Contains(body, `data-count="3"`) {
+	if rec.Code != http.StatusOK || !hasTestID(body, "confirm-typed") || !hasAttrOn(body, "confirm-count", `data-count="3"`) {
 		t.Fatalf("confirmation: %d\n%s", rec.Code, body)
 	}
 	if !strings.Contains(body, `hx-disabled-elt`) {
@@ -82,8 +83,8 @@ func TestSendConfirmRequiresTypedCount(t *testing.T) {
 	}
 	path := "/sends/" + strconv.FormatInt(id, 10) + "/confirm"
 	rec = c.post(path, url.Values{"typed": {"30"}}, htmx())
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `data-testid="confirm-error"`) ||
-		!strings.Contains(rec.Body.String(), `value="30"`) {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestID(rec.Body.String(), "confirm-error") ||
+		!hasAttrOn(rec.Body.String(), "confirm-typed", `value="30"`) {
 		t.Fatalf("wrong count: %d\n%s", rec.Code, rec.Body.String())
 	}
 	if n := rig.sandbox().CallsToday("sms.send"); n != 0 || sendState(t, h, id).State != db.SendDraft {
@@ -102,12 +103,13 @@ func TestSendConfirmRequiresTypedCount(t *testing.T) {
 		t.Fatalf("second confirm: %d, %d calls", rec.Code, rig.sandbox().CallsToday("sms.send"))
 	}
 	page := c.get("/sms/sends/" + strconv.FormatInt(id, 10)).Body.String()
-	if !strings.Contains(page, `data-testid="send-delivery"`) || !strings.Contains(page, `data-polling="true"`) {
+	if !hasTestID(page, "send-delivery") || !hasAttrOn(page, "send-delivery", `data-polling="true"`) {
 		t.Fatalf("the page does not show the delivery\n%s", page)
 	}
 }
 
 func TestSendConcurrentConfirmCallsOnce(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	id, _ := mobilesDraft(t, c, rig, 2)
@@ -136,6 +138,7 @@ func TestSendConcurrentConfirmCallsOnce(t *testing.T) {
 }
 
 func TestSendApprovalBySomeoneElse(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.Settings{ConfirmTypeAbove: 1000, ApprovalAbove: 1})
 	h.addUser("ned", db.RoleMarketer)
@@ -149,7 +152,7 @@ func TestSendApprovalBySomeoneElse(t *testing.T) {
 		}
 	}
 	rec := c.get("/sends/"+sid+"/confirm", htmx())
-	if !strings.Contains(rec.Body.String(), `data-testid="confirm-needs-approval"`) {
+	if !hasTestID(rec.Body.String(), "confirm-needs-approval") {
 		t.Fatalf("no approval notice\n%s", rec.Body.String())
 	}
 	c.post("/sends/"+sid+"/confirm", url.Values{})
@@ -157,18 +160,18 @@ func TestSendApprovalBySomeoneElse(t *testing.T) {
 		t.Fatalf("state %s", sd.State)
 	}
 	page := c.get("/sms/sends/" + sid).Body.String()
-	if !strings.Contains(page, `data-testid="send-own"`) || strings.Contains(page, `data-testid="send-approve"`) {
+	if !hasTestID(page, "send-own") || hasTestID(page, "send-approve") {
 		t.Fatal("the author is offered the approval")
 	}
 	rec = c.post("/sends/"+sid+"/approve", url.Values{})
 	if rec.Code != http.StatusForbidden || rig.sandbox().CallsToday("sms.send") != 0 || sendState(t, h, id).State != db.SendAwaitingApproval {
 		t.Fatalf("own approval: %d, %d calls", rec.Code, rig.sandbox().CallsToday("sms.send"))
 	}
-	if !strings.Contains(c.get("/sms/sends/"+sid).Body.String(), "不能审批自己") {
+	if !hasTestIDText(c.get("/sms/sends/"+sid).Body.String(), "send-timeline", "不能审批自己") {
 		t.Error("the refusal is not explained")
 	}
 	other := h.login("ned")
-	if !strings.Contains(other.get("/sms/sends/"+sid).Body.String(), `data-testid="send-approve"`) {
+	if !hasTestID(other.get("/sms/sends/"+sid).Body.String(), "send-approve") {
 		t.Fatal("another marketer is not offered the approval")
 	}
 	if rec := other.post("/sends/"+sid+"/approve", url.Values{}); rec.Code != http.StatusSeeOther {
@@ -180,6 +183,7 @@ func TestSendApprovalBySomeoneElse(t *testing.T) {
 }
 
 func TestSendUnknownOutcomeDecision(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	id, _ := mobilesDraft(t, c, rig, 2)
@@ -231,6 +235,7 @@ func TestSendUnknownOutcomeDecision(t *testing.T) {
 }
 
 func TestSendStatusPollsUntilDoneAndRecords(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	h.addUser("vic", db.RoleViewer)
@@ -238,7 +243,7 @@ func TestSendStatusPollsUntilDoneAndRecords(t *testing.T) {
 	sid := strconv.FormatInt(id, 10)
 	c.post("/sends/"+sid+"/confirm", url.Values{})
 	rec := c.get("/sends/"+sid+"/status", htmx())
-	if !strings.Contains(rec.Body.String(), `data-polling="true"`) || !strings.Contains(rec.Body.String(), `hx-trigger="every 5s"`) {
+	if !hasAttrOn(rec.Body.String(), "send-delivery", `data-polling="true"`) || !hasAttrOn(rec.Body.String(), "send-delivery", `hx-trigger="every 5s"`) {
 		t.Fatalf("status while sending:\n%s", rec.Body.String())
 	}
 	deadline := time.Now().Add(90 * time.Second)
@@ -256,20 +261,20 @@ func TestSendStatusPollsUntilDoneAndRecords(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	body := c.get("/sends/"+sid+"/status", htmx()).Body.String()
-	if !strings.Contains(body, `data-polling="false"`) || strings.Contains(body, "hx-trigger") {
+	if !hasAttrOn(body, "send-delivery", `data-polling="false"`) || strings.Contains(body, "hx-trigger") {
 		t.Fatalf("status when done still polls:\n%s", body)
 	}
-	if rec := c.post("/sends/"+sid+"/records/sync", url.Values{}, htmx()); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-total="3"`) {
+	if rec := c.post("/sends/"+sid+"/records/sync", url.Values{}, htmx()); rec.Code != http.StatusOK || !hasAttrOn(rec.Body.String(), "send-records", `data-total="3"`) {
 		t.Fatalf("sync: %d\n%s", rec.Code, rec.Body.String())
 	}
 	q := mobiles[1][3:9]
 	body = c.get("/sends/"+sid+"/records?q="+q, htmx()).Body.String()
-	if !strings.Contains(body, mobiles[1]) || strings.Contains(body, mobiles[0]) && !strings.Contains(mobiles[0], q) {
+	if !hasTestIDText(body, "record-recipient", mobiles[1]) || strings.Contains(body, mobiles[0]) && !strings.Contains(mobiles[0], q) {
 		t.Fatalf("search %q:\n%s", q, body)
 	}
 	viewer := h.login("vic")
 	body = viewer.get("/sends/"+sid+"/records", htmx()).Body.String()
-	if strings.Contains(body, mobiles[0]) || !strings.Contains(body, `data-testid="record-row"`) {
+	if strings.Contains(body, mobiles[0]) || !hasTestID(body, "record-row") {
 		t.Fatal("records not masked for a viewer")
 	}
 	if rec := viewer.get("/sends/" + sid + "/records.csv"); rec.Code != http.StatusForbidden {
@@ -285,19 +290,20 @@ func TestSendStatusPollsUntilDoneAndRecords(t *testing.T) {
 }
 
 func TestSendTestSendNeedsRecipients(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	id, _ := mobilesDraft(t, c, rig, 2)
 	sid := strconv.FormatInt(id, 10)
 	rec := c.post("/sends/"+sid+"/test", url.Values{}, htmx())
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "设置 → 发送") {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "send-error", "设置 → 发送") {
 		t.Fatalf("no test recipients: %d\n%s", rec.Code, rec.Body.String())
 	}
 	if _, err := rig.sends.SaveSettings(context.Background(), sends.Settings{TestMobiles: sampleMobiles(rig, 1), ConfirmTypeAbove: 1000}); err != nil {
 		t.Fatal(err)
 	}
 	rec = c.post("/sends/"+sid+"/test", url.Values{}, htmx())
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-testid="send-notice-link"`) {
+	if rec.Code != http.StatusOK || !hasTestID(rec.Body.String(), "send-notice-link") {
 		t.Fatalf("test send: %d\n%s", rec.Code, rec.Body.String())
 	}
 	if n := rig.sandbox().CallsToday("sms.send"); n != 1 || sendState(t, h, id).State != db.SendDraft {
@@ -306,6 +312,7 @@ func TestSendTestSendNeedsRecipients(t *testing.T) {
 }
 
 func TestSendSettingsAdminOnly(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("ada", db.RoleAdmin)
@@ -313,11 +320,11 @@ func TestSendSettingsAdminOnly(t *testing.T) {
 		t.Fatalf("marketer: %d", rec.Code)
 	}
 	a := h.login("ada")
-	if rec := a.get("/settings/sends"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `value="1000"`) {
+	if rec := a.get("/settings/sends"); rec.Code != http.StatusOK || !hasAttrOn(rec.Body.String(), "settings-type-above", `value="1000"`) {
 		t.Fatalf("admin: %d", rec.Code)
 	}
 	rec := a.post("/settings/sends", url.Values{"test_mobiles": {"12345"}, "confirm_type_above": {"1000"}, "approval_above": {"0"}})
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "12345") {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "settings-test-mobiles", "12345") {
 		t.Fatalf("bad mobile: %d", rec.Code)
 	}
 	m := sampleMobiles(rig, 1)[0]
@@ -334,6 +341,7 @@ func TestSendSettingsAdminOnly(t *testing.T) {
 // A refusal lands on the field it is about, for both channels and the
 // settings: the form says it, marks the field, and keeps what was typed.
 func TestSendRefusalsArePlacedOnTheirField(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	h.addUser("ada", db.RoleAdmin)
@@ -411,6 +419,7 @@ func (f *failingRecords) SendRecords(ctx context.Context, id int64, filter db.Se
 // An export that fails halfway says so in the file: a short file never
 // passes for a whole one.
 func TestSendRecordsExportSaysWhereItStopped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	mia := h.addUser("mia", db.RoleMarketer)
 	ctx := context.Background()

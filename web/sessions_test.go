@@ -22,6 +22,7 @@ func copyBrowser(c *client) *client {
 // Audit finding 2: a cookie copied before signing out kept working (and
 // each replay extended it). Signing out now ends the session server-side.
 func TestACookieReplayedAfterSignOutIsRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	c := h.login("alice")
@@ -43,6 +44,7 @@ func TestACookieReplayedAfterSignOutIsRefused(t *testing.T) {
 // Replaying a cookie cannot push the absolute timeout back: it counts from
 // the sign-in kept server-side.
 func TestReplaysDoNotOutliveTheAbsoluteTimeout(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	stolen := copyBrowser(h.login("alice"))
@@ -57,6 +59,7 @@ func TestReplaysDoNotOutliveTheAbsoluteTimeout(t *testing.T) {
 }
 
 func TestTheAccountPageListsSessionsAndEndsOne(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	h.addUser("bob", db.RoleViewer)
@@ -111,6 +114,7 @@ func TestTheAccountPageListsSessionsAndEndsOne(t *testing.T) {
 }
 
 func TestSignOutEverywhereElseKeepsThisBrowser(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	a, b, c := h.login("alice"), h.login("alice"), h.login("alice")
@@ -124,6 +128,7 @@ func TestSignOutEverywhereElseKeepsThisBrowser(t *testing.T) {
 }
 
 func TestAnAdministratorSignsAUserOutEverywhere(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	mia := h.addUser("mia", db.RoleMarketer)
@@ -151,6 +156,7 @@ func TestAnAdministratorSignsAUserOutEverywhere(t *testing.T) {
 // Disabling and a password reset end every session server-side, so even
 // a copied cookie is refused.
 func TestDisableAndPasswordResetEndCopiedSessions(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	mia := h.addUser("mia", db.RoleMarketer)
@@ -174,6 +180,7 @@ func TestDisableAndPasswordResetEndCopiedSessions(t *testing.T) {
 // Served over TLS, every answer asks browsers to keep to https; over
 // plain HTTP (127.0.0.1 by default) none does (audit finding 8).
 func TestHSTSOnlyUnderTLS(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.anon()
 	if got := c.get("/login").Header().Get("Strict-Transport-Security"); got != "" {
@@ -188,6 +195,7 @@ func TestHSTSOnlyUnderTLS(t *testing.T) {
 // The browser's User-Agent is the visitor's to choose: the sessions list
 // shows it as text.
 func TestTheSessionsListEscapesTheUserAgent(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	c := h.anon()

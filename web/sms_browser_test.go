@@ -16,6 +16,7 @@ import (
 // An SMS send to a crowd in Chromium: the draft, a test send, the
 // confirmation with the typed count, and the delivery counts rising.
 func TestBrowserSMSSendToACrowd(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	if _, err := rig.sends.SaveSettings(context.Background(), sends.Settings{TestMobiles: sampleMobiles(rig, 1), ConfirmTypeAbove: 1}); err != nil {

@@ -14,6 +14,7 @@ import (
 )
 
 func TestSMSParts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		n, parts int
 	}{{0, 0}, {1, 1}, {70, 1}, {71, 2}, {134, 2}, {135, 3}, {201, 3}, {202, 4}} {
@@ -29,11 +30,12 @@ func TestSMSParts(t *testing.T) {
 }
 
 func TestSMSDraftCreateAndEdit(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	h.addUser("vic", db.RoleViewer)
 	list := c.get("/sms").Body.String()
-	if !strings.Contains(list, `data-testid="sms-message"`) || !strings.Contains(list, `class="sms-var"`) || !strings.Contains(list, `data-testid="sms-sends-empty"`) {
+	if !hasTestID(list, "sms-message") || !strings.Contains(list, `class="sms-var"`) || !hasTestID(list, "sms-sends-empty") {
 		t.Fatal("the SMS page lacks the messages or the empty sends")
 	}
 	if rec := h.login("vic").get("/sms/new"); rec.Code != http.StatusForbidden {
@@ -44,15 +46,15 @@ func TestSMSDraftCreateAndEdit(t *testing.T) {
 	// No name, and invalid mobiles: refused, everything kept.
 	rec := c.post("/sms", url.Values{"sms_id": {msg}, "audience": {"mobiles"}, "mobiles": {good[0] + "\n12x45"}})
 	body := rec.Body.String()
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "12x45") || !strings.Contains(body, `data-invalid="1"`) || !strings.Contains(body, `data-valid="1"`) {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(body, "sms-mobiles", "12x45") || !hasAttrOn(body, "sms-mobiles-check", `data-invalid="1"`) || !hasAttrOn(body, "sms-mobiles-check", `data-valid="1"`) {
 		t.Fatalf("invalid mobiles: %d\n%s", rec.Code, body)
 	}
 	rec = c.post("/sms", url.Values{"sms_id": {msg}, "audience": {"mobiles"}, "mobiles": {strings.Join(good, "\n")}})
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请填写发送名称") || !strings.Contains(rec.Body.String(), good[1]) {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "sms-form-error", "请填写发送名称") || !hasTestIDText(rec.Body.String(), "sms-mobiles", good[1]) {
 		t.Fatalf("no name: %d", rec.Code)
 	}
 	rec = c.post("/sms", url.Values{"name": {"试驾"}, "sms_id": {msg}, "audience": {"crowds"}})
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "请至少选择一个人群") {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "sms-form-error", "请至少选择一个人群") {
 		t.Fatalf("no audience: %d", rec.Code)
 	}
 	crowds, _, _ := h.store.ListCrowds(context.Background(), db.CrowdFilter{})
@@ -66,7 +68,7 @@ func TestSMSDraftCreateAndEdit(t *testing.T) {
 	id := smsDraft(t, c, rig, url.Values{"name": {"试驾"}, "audience": {"crowds"}, "group_id": {strconv.FormatInt(crowd.GroupID, 10)}})
 	sid := strconv.FormatInt(id, 10)
 	page := c.get("/sms/sends/" + sid).Body.String()
-	if !strings.Contains(page, `data-size="`+strconv.FormatInt(crowd.UserCount, 10)+`"`) || !strings.Contains(page, `data-testid="sms-consent-crowds"`) {
+	if !hasAttrOn(page, "sms-size", `data-size="`+strconv.FormatInt(crowd.UserCount, 10)+`"`) || !hasTestID(page, "sms-consent-crowds") {
 		t.Fatalf("draft page lacks the size or the consent note\n%s", page)
 	}
 	rec = c.post("/sms/sends/"+sid, url.Values{"name": {"试驾二"}, "sms_id": {msg}, "audience": {"mobiles"}, "mobiles": {strings.Join(good, ",")}})
@@ -77,7 +79,7 @@ func TestSMSDraftCreateAndEdit(t *testing.T) {
 		t.Fatalf("updated %+v", sd)
 	}
 	rec = c.post("/sms/sends/"+sid, url.Values{"name": {""}, "sms_id": {msg}, "audience": {"mobiles"}, "mobiles": {good[0]}})
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `data-testid="sms-form-error"`) {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestID(rec.Body.String(), "sms-form-error") {
 		t.Fatalf("update without a name: %d", rec.Code)
 	}
 	c.post("/sends/"+sid+"/confirm", url.Values{})
@@ -85,7 +87,7 @@ func TestSMSDraftCreateAndEdit(t *testing.T) {
 	if rec.Code != http.StatusSeeOther || sendState(t, h, id).Name != "试驾二" {
 		t.Fatalf("update after confirm: %d", rec.Code)
 	}
-	if !strings.Contains(c.get("/sms").Body.String(), `data-testid="sms-send-row"`) {
+	if !hasTestID(c.get("/sms").Body.String(), "sms-send-row") {
 		t.Error("the send is not listed")
 	}
 }

@@ -15,6 +15,7 @@ import (
 // counted after. Every password check is held until all 50 requests have
 // either reached one or been answered, so the requests truly overlap.
 func TestParallelWrongPasswordsSpendOnlyTheFreeBudget(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	const parallel = 50
@@ -80,6 +81,7 @@ func TestParallelWrongPasswordsSpendOnlyTheFreeBudget(t *testing.T) {
 // A successful sign-in from an address takes back its own attempt there,
 // but does not wipe the failures other accounts' guesses left.
 func TestASuccessDoesNotResetTheAddressForOtherAccounts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("alice", db.RoleViewer)
 	c := h.anon()

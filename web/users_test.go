@@ -52,8 +52,6 @@ func userURL(u db.User, action string) string {
 	return fmt.Sprintf("/settings/users/%d/%s", u.ID, action)
 }
 
-var revealedPassword = regexp.MustCompile(`data-testid="revealed-password">([^<]+)<`)
-
 // expectRedirect fails unless rec is a 303 to want.
 func expectRedirect(t *testing.T, rec *httptest.ResponseRecorder, want string) {
 	t.Helper()
@@ -63,16 +61,17 @@ func expectRedirect(t *testing.T, rec *httptest.ResponseRecorder, want string) {
 }
 
 func TestAdminCreatesAUserWhoCanSignInWithTheTypedPassword(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	rec := admin.post("/settings/users", url.Values{"username": {"alice"}, "display_name": {"Alice Wang"},
 		"role": {"marketer"}, "password": {"alice's chosen passphrase"}})
 	expectRedirect(t, rec, "/settings/users")
 	page := admin.get("/settings/users").Body.String()
-	if !strings.Contains(page, "Account alice created.") || !strings.Contains(page, "Alice Wang") {
+	if !hasTestIDText(page, "flash", "Account alice created.") || !hasTestIDText(page, "user-row", "Alice Wang") {
 		t.Fatal("no confirmation or new row on the users page")
 	}
-	if strings.Contains(page, `data-testid="password-reveal"`) {
+	if hasTestID(page, "password-reveal") {
 		t.Fatal("a typed password must not be revealed")
 	}
 	if u := h.user("alice"); u.Role != db.RoleMarketer || u.DisplayName != "Alice Wang" {
@@ -85,20 +84,22 @@ func TestAdminCreatesAUserWhoCanSignInWithTheTypedPassword(t *testing.T) {
 }
 
 func TestGeneratedPasswordIsShownOnceAndWorks(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	expectRedirect(t, admin.post("/settings/users", url.Values{"username": {"bob"}, "role": {"viewer"}}), "/settings/users")
-	m := revealedPassword.FindStringSubmatch(admin.get("/settings/users").Body.String())
-	if m == nil || len(m[1]) < 16 {
-		t.Fatalf("generated password not shown: %v", m)
+	shown := testIDTexts(admin.get("/settings/users").Body.String(), "revealed-password")
+	if len(shown) != 1 || len(shown[0]) < 16 {
+		t.Fatalf("generated password not shown: %v", shown)
 	}
-	if again := admin.get("/settings/users").Body.String(); strings.Contains(again, m[1]) {
+	if again := admin.get("/settings/users").Body.String(); strings.Contains(again, shown[0]) {
 		t.Fatal("the generated password was shown a second time")
 	}
-	h.expectSignIn("bob", m[1], http.StatusSeeOther, "generated password does not work")
+	h.expectSignIn("bob", shown[0], http.StatusSeeOther, "generated password does not work")
 }
 
 func TestInviteFormErrorsAre422AndKeepWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	h.addUser("alice", db.RoleViewer)
@@ -120,7 +121,7 @@ func TestInviteFormErrorsAre422AndKeepWhatWasTyped(t *testing.T) {
 			if rec.Code != http.StatusUnprocessableEntity {
 				t.Fatalf("got %d, want 422", rec.Code)
 			}
-			if !strings.Contains(body, tc.wantMessage) {
+			if !hasTestIDText(body, "invite-form", tc.wantMessage) {
 				t.Fatalf("message %q not shown", tc.wantMessage)
 			}
 			for _, kept := range []string{`value="` + tc.username + `"`, `value="Typed Name"`} {
@@ -139,6 +140,7 @@ func TestInviteFormErrorsAre422AndKeepWhatWasTyped(t *testing.T) {
 }
 
 func TestRoleChangeTakesEffectOnTheUsersNextRequest(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	mia := h.addUser("mia", db.RoleMarketer)
@@ -157,7 +159,7 @@ func TestRoleChangeTakesEffectOnTheUsersNextRequest(t *testing.T) {
 	}
 	// A plain form post redirects back with a flash.
 	expectRedirect(t, admin.post(userURL(mia, "role"), url.Values{"role": {"viewer"}}), "/settings/users")
-	if !strings.Contains(admin.get("/settings/users").Body.String(), "mia is now: Viewer.") {
+	if !hasTestIDText(admin.get("/settings/users").Body.String(), "flash", "mia is now: Viewer.") {
 		t.Fatal("no flash after the role change")
 	}
 	if rec := miaBrowser.get("/settings/audit"); rec.Code != http.StatusForbidden {
@@ -172,12 +174,13 @@ func TestRoleChangeTakesEffectOnTheUsersNextRequest(t *testing.T) {
 }
 
 func TestDisablingEndsTheUsersLiveSessionAtOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	alice := h.addUser("alice", db.RoleMarketer)
 	aliceBrowser := h.login("alice")
 	rec := admin.post(userURL(alice, "disable"), nil, htmx())
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Disabled") || !strings.Contains(rec.Body.String(), "Re-enable") {
+	if rec.Code != http.StatusOK || !hasTestIDText(rec.Body.String(), "user-row", "Disabled") || !hasTestIDText(rec.Body.String(), "user-row", "Re-enable") {
 		t.Fatalf("htmx disable: %d\n%s", rec.Code, rec.Body.String())
 	}
 	rec = aliceBrowser.get("/leads/board")
@@ -186,7 +189,7 @@ func TestDisablingEndsTheUsersLiveSessionAtOnce(t *testing.T) {
 	}
 	h.expectSignIn("alice", password("alice"), http.StatusUnauthorized, "disabled user signed in")
 	expectRedirect(t, admin.post(userURL(alice, "enable"), nil), "/settings/users")
-	if !strings.Contains(admin.get("/settings/users").Body.String(), "alice is enabled again") {
+	if !hasTestIDText(admin.get("/settings/users").Body.String(), "flash", "alice is enabled again") {
 		t.Fatal("no flash after re-enabling")
 	}
 	h.expectSignIn("alice", password("alice"), http.StatusSeeOther, "re-enabled user cannot sign in")
@@ -196,6 +199,7 @@ func TestDisablingEndsTheUsersLiveSessionAtOnce(t *testing.T) {
 }
 
 func TestPasswordResetEndsTheUsersSessionsAndTheNewPasswordWorks(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	alice := h.addUser("alice", db.RoleViewer)
@@ -214,11 +218,12 @@ func TestPasswordResetEndsTheUsersSessionsAndTheNewPasswordWorks(t *testing.T) {
 }
 
 func TestPasswordResetCanGenerateOneAndRefusesAWeakOne(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	alice := h.addUser("alice", db.RoleViewer)
 	rec := admin.post(userURL(alice, "password"), url.Values{"password": {"tiny-pw"}})
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "at least 10 characters") {
+	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "user-row", "at least 10 characters") {
 		t.Fatalf("weak reset password: %d", rec.Code)
 	}
 	if strings.Contains(rec.Body.String(), "tiny-pw") {
@@ -226,14 +231,15 @@ func TestPasswordResetCanGenerateOneAndRefusesAWeakOne(t *testing.T) {
 	}
 	h.expectSignIn("alice", password("alice"), http.StatusSeeOther, "a refused reset changed the password")
 	expectRedirect(t, admin.post(userURL(alice, "password"), url.Values{"password": {""}}), "/settings/users")
-	m := revealedPassword.FindStringSubmatch(admin.get("/settings/users").Body.String())
-	if m == nil {
+	shown := testIDTexts(admin.get("/settings/users").Body.String(), "revealed-password")
+	if len(shown) != 1 {
 		t.Fatal("generated password not shown")
 	}
-	h.expectSignIn("alice", m[1], http.StatusSeeOther, "generated password refused")
+	h.expectSignIn("alice", shown[0], http.StatusSeeOther, "generated password refused")
 }
 
 func TestAdminResettingTheirOwnPasswordStaysSignedIn(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, root := h.addEnglishAdmin("root")
 	other := h.login("root")
@@ -247,17 +253,18 @@ func TestAdminResettingTheirOwnPasswordStaysSignedIn(t *testing.T) {
 }
 
 func TestTheLastAdminCannotDemoteOrDisableThemself(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, root := h.addEnglishAdmin("root")
 	before := snapshotUsers(t, h)
 	const msg = "Nothing was changed: root is the last active administrator."
 	rec := admin.post(userURL(root, "role"), url.Values{"role": {"viewer"}}, htmx())
-	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), msg) || !strings.Contains(rec.Body.String(), `data-testid="user-row"`) {
+	if rec.Code != http.StatusConflict || !hasTestIDText(rec.Body.String(), "row-error", msg) || !hasTestID(rec.Body.String(), "user-row") {
 		t.Fatalf("htmx demotion: %d\n%s", rec.Code, rec.Body.String())
 	}
 	expectRedirect(t, admin.post(userURL(root, "disable"), nil), "/settings/users")
 	page := admin.get("/settings/users")
-	if page.Code != http.StatusOK || !strings.Contains(page.Body.String(), msg) {
+	if page.Code != http.StatusOK || !hasTestIDText(page.Body.String(), "flash", msg) {
 		t.Fatalf("refusal not shown after a plain post: %d", page.Code)
 	}
 	if after := snapshotUsers(t, h); after != before {
@@ -283,6 +290,7 @@ func snapshotUsers(t *testing.T, h *harness) string {
 }
 
 func TestAnAdminWhoDemotesThemselfLandsOnTheirOwnAccount(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, root := h.addEnglishAdmin("root")
 	h.addUser("ada", db.RoleAdmin)
@@ -290,12 +298,13 @@ func TestAnAdminWhoDemotesThemselfLandsOnTheirOwnAccount(t *testing.T) {
 	if rec.Code != http.StatusNoContent || rec.Header().Get("HX-Redirect") != "/settings/account" {
 		t.Fatalf("self-demotion over htmx: %d %q", rec.Code, rec.Header().Get("HX-Redirect"))
 	}
-	if rec := admin.get("/settings/account"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "root is now: Marketer.") {
+	if rec := admin.get("/settings/account"); rec.Code != http.StatusOK || !hasTestIDText(rec.Body.String(), "flash", "root is now: Marketer.") {
 		t.Fatalf("account page after self-demotion: %d", rec.Code)
 	}
 }
 
 func TestUserActionsOnAnUnknownAccountAre404(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	for _, path := range []string{"/settings/users/999/role", "/settings/users/999/disable", "/settings/users/abc/enable", "/settings/users/0/password"} {
@@ -306,6 +315,7 @@ func TestUserActionsOnAnUnknownAccountAre404(t *testing.T) {
 }
 
 func TestUsersPageEscapesWhatAdminsTyped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, _ := h.addEnglishAdmin("root")
 	expectRedirect(t, admin.post("/settings/users", url.Values{"username": {"<b>eve"}, "display_name": {"<script>alert(1)</script>"},
@@ -324,6 +334,7 @@ var untranslated = regexp.MustCompile(`>\s*(users|audit|role)\.[a-z_.]+\s*<|&lt;
 // Message ids built at run time (roles, outcomes, groups) escape the
 // catalog's literal-id check; rendering both languages catches a gap.
 func TestAdminPagesShowNoUntranslatedIDs(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, lang := range []string{"en", "zh-CN"} {
 		u := h.addUser("root-"+lang, db.RoleAdmin)

@@ -34,6 +34,7 @@ func callsOf(sb *sandbox.Running) map[string]int {
 }
 
 func TestVerifyAnswersShowsWhatItWillSpendFirstThenTheReport(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	h.addUser("mia", db.RoleMarketer)
@@ -120,6 +121,7 @@ func TestVerifyAnswersShowsWhatItWillSpendFirstThenTheReport(t *testing.T) {
 }
 
 func TestTheVerifyBannerIsForAdminsAndGoesAfterACleanVerification(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	h.addUser("mia", db.RoleMarketer)
@@ -176,6 +178,7 @@ func TestTheVerifyBannerIsForAdminsAndGoesAfterACleanVerification(t *testing.T) 
 }
 
 func TestTheLeadPagesSayWhenTheirEndpointsFailedVerification(t *testing.T) {
+	t.Parallel()
 	h, rig, mia, bt, _ := boardAsMarketer(t)
 	h.addUser("root", db.RoleAdmin)
 	admin := h.login("root")

@@ -40,6 +40,7 @@ func saveView(t *testing.T, c *client, page, name, query string, shared, def boo
 }
 
 func TestSavedViews(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("vic", db.RoleViewer)

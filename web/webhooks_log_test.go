@@ -43,6 +43,7 @@ func withLogTo(w *lockedBuffer) harnessOption {
 // Audit finding 6: every delivery logged its path, and so the webhook
 // secret. Logs and metrics now show the route pattern.
 func TestTheLogsHaveNoWebhookSecretAfterDeliveries(t *testing.T) {
+	t.Parallel()
 	var logs lockedBuffer
 	rig := &liveRig{boardRig: &boardRig{}}
 	h := newHarness(t, withLogTo(&logs), withBoard(t, rig.boardRig), withWebhooks(t, &rig.hooks))
@@ -78,6 +79,7 @@ func TestTheLogsHaveNoWebhookSecretAfterDeliveries(t *testing.T) {
 }
 
 func TestAnAdministratorSetsTheWebhookRetention(t *testing.T) {
+	t.Parallel()
 	h, rig := newLiveHarness(t)
 	h.addUser("root", db.RoleAdmin)
 	c := h.login("root")

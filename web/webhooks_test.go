@@ -119,6 +119,7 @@ func (r *liveRig) lastSeq() int64 {
 
 // A wrong secret is a 404, counted, and nothing is stored.
 func TestWebhookWrongSecretIs404AndCounted(t *testing.T) {
+	t.Parallel()
 	_, rig := newLiveHarness(t)
 	good := rig.secret()
 	body := []byte(`{"event_type":"object_update","create_time":1,"extra_data":{"object_name":"lead","entity_id":"x"}}`)
@@ -137,6 +138,7 @@ func TestWebhookWrongSecretIs404AndCounted(t *testing.T) {
 
 // A body over 1 MB is a 413 and nothing is stored.
 func TestWebhookOversizedBodyIs413(t *testing.T) {
+	t.Parallel()
 	_, rig := newLiveHarness(t)
 	big := `{"event_type":"object_update","pad":"` + strings.Repeat("a", webhooks.MaxBody) + `"}`
 	rec := rig.deliver(rig.secret(), []byte(big))
@@ -150,6 +152,7 @@ func TestWebhookOversizedBodyIs413(t *testing.T) {
 
 // Malformed JSON is a 400, kept as failed for inspection, and changes no lead.
 func TestWebhookMalformedJSONIsKeptAsFailed(t *testing.T) {
+	t.Parallel()
 	_, rig := newLiveHarness(t)
 	before := rig.lastSeq()
 	for _, body := range []string{`{"event_type": "object_update", `, `not json at all`, `{"extra_data":{}}`, `[]`, ``} {

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/jingdesk/jingdesk/internal/i18n/msg"
@@ -47,28 +49,44 @@ func (c *Catalog) OnMissing(f func(lang, id string)) { c.onMissing = f }
 
 // NewCatalog loads the embedded catalogs. zone is where times are shown.
 func NewCatalog(zone *time.Location) (*Catalog, error) {
-	b := goi18n.NewBundle(language.SimplifiedChinese)
-	b.RegisterUnmarshalFunc("json", json.Unmarshal)
-	c := &Catalog{bundle: b, matcher: language.NewMatcher(tags), zone: zone, ids: map[string][]string{}}
-	files, err := fs.Glob(localeFiles, "locales/*.json")
+	parsed, err := embeddedBundle()
 	if err != nil {
 		return nil, err
+	}
+	return &Catalog{bundle: parsed.bundle, matcher: language.NewMatcher(tags), zone: zone, ids: parsed.ids}, nil
+}
+
+// embeddedBundle parses the embedded locale files once per process: they
+// cannot change, and a bundle is only read once loaded, so every catalog
+// (one in the server; one per test in the web tests) shares it.
+var embeddedBundle = sync.OnceValues(func() (parsedLocales, error) {
+	b := goi18n.NewBundle(language.SimplifiedChinese)
+	b.RegisterUnmarshalFunc("json", json.Unmarshal)
+	ids := map[string][]string{}
+	files, err := fs.Glob(localeFiles, "locales/*.json")
+	if err != nil {
+		return parsedLocales{}, err
 	}
 	for _, f := range files {
 		mf, err := b.LoadMessageFileFS(localeFiles, f)
 		if err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", f, err)
+			return parsedLocales{}, fmt.Errorf("i18n: %s: %w", f, err)
 		}
 		for _, m := range mf.Messages {
-			c.ids[mf.Tag.String()] = append(c.ids[mf.Tag.String()], m.ID)
+			ids[mf.Tag.String()] = append(ids[mf.Tag.String()], m.ID)
 		}
 	}
-	return c, nil
+	return parsedLocales{bundle: b, ids: ids}, nil
+})
+
+type parsedLocales struct {
+	bundle *goi18n.Bundle
+	ids    map[string][]string // language → message ids
 }
 
 // MessageIDs returns the ids defined for lang ("zh-Hans"/"zh-CN" or "en").
 func (c *Catalog) MessageIDs(lang string) []string {
-	return c.ids[normalizeTag(lang).String()]
+	return slices.Clone(c.ids[normalizeTag(lang).String()])
 }
 
 // Match picks the supported language that best fits an Accept-Language header.
