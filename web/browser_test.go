@@ -485,8 +485,11 @@ func TestBrowserReadmeScreenshot(t *testing.T) {
 		t.Fatal("fonts not ready")
 	}
 	shot := get(b, "screenshot", chromedp.CaptureScreenshot())
-	if len(shot) > 200<<10 {
-		t.Errorf("README screenshot is %d KB, keep it under 200 KB", len(shot)>>10)
+	// The page grew a search box, saved views and more sections (issue
+	// 20): about 205 KB as PNG; the cap keeps an accident (a huge page,
+	// a photo) out of the README.
+	if len(shot) > 256<<10 {
+		t.Errorf("README screenshot is %d KB, keep it under 256 KB", len(shot)>>10)
 	}
 	saveScreenshot(t, screenshotDir(t), "screenshot.png", shot)
 	b.assertNoProblems()

@@ -565,6 +565,7 @@ var codeLike = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 // and format names, the platform's names a user meets on the platform or
 // types in its settings (app_id, the identity types), units.
 var englishAllowed = map[string]bool{
+	"ctrl":     true, // a key the user presses (Ctrl+K)
 	"jingdesk": true, "jing": true, "jingdigital": true, "sms": true, "edm": true, "html": true, "csv": true, "tsv": true,
 	"txt": true, "xlsx": true, "excel": true, "wps": true, "windows": true, "utf": true, "be": true, "le": true, "gbk": true,
 	"bom": true, "http": true, "https": true, "json": true, "api": true, "id": true, "ip": true, "url": true, "uuid": true,
@@ -743,6 +744,8 @@ func derived(route string, u *url.URL) []string {
 		return []string{"/sends/" + id + "/records.csv", "/sends/" + id + "/status"}
 	case "/email/sends/:id":
 		return []string{"/sends/" + id + "/records.csv", "/sends/" + id + "/status", "/email/sends/" + id + "/preview"}
+	case "/leads/:uuid":
+		return []string{"/leads/" + path.Base(u.Path) + "/timeline"} // the timeline's next page (shown past 30 entries)
 	case "/scores/selection":
 		return []string{"/scores/export.csv?" + u.RawQuery, "/scores/export.xlsx?" + u.RawQuery}
 	}

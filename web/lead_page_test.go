@@ -102,7 +102,7 @@ func TestLeadPageHistoryAndNotFound(t *testing.T) {
 	l := rig.leadIn(bt, pipe[0].ID)
 	wantStatus(t, c.post(leadsview.MovePath(l.UUID), moveForm(bt, pipe[1].ID, l.UpdatedAt, ""), htmx()), http.StatusOK)
 	body := c.get(leadsview.LeadPath(l.UUID)).Body.String()
-	if !hasTestIDText(body, "lead-history-entry", html.EscapeString(pipe[0].Name+" → "+pipe[1].Name)) || !hasTestIDText(body, "lead-history-entry", "mia") {
+	if !hasTestIDText(body, "timeline-title", pipe[0].Name+" → "+pipe[1].Name) || !hasTestIDText(body, "timeline-by", "mia") {
 		t.Fatalf("history lacks the move:\n%s", body)
 	}
 	wantStatus(t, c.get("/leads/no-such-lead"), http.StatusNotFound)

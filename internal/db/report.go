@@ -25,11 +25,11 @@ type PipelineData struct {
 // reportLeads are the leads of a business type (?1, not voided) that
 // entered a status from ?2 to ?3 (Unix seconds, ?3 exclusive): created
 // then, or with a recorded change then.
-// Both arms start from the range (leads_created, and Home's lead_status_history_recent):
+// Both arms start from the range (leads_by_created, and Home's lead_status_history_recent):
 // a range is a small part of a business type's leads.
 const reportLeads = `WITH ids(uuid) AS MATERIALIZED (
-		SELECT l.uuid FROM leads l INDEXED BY leads_created
-		WHERE l.created_at >= ?2 AND l.created_at < ?3 AND l.business_type = ?1 AND l.voided = 0
+		SELECT l.uuid FROM leads l INDEXED BY leads_by_created
+		WHERE l.voided = 0 AND l.created_at >= ?2 AND l.created_at < ?3 AND l.business_type = ?1
 		UNION SELECT l.uuid FROM lead_status_history h INDEXED BY lead_status_history_recent JOIN leads l ON l.uuid = h.lead_uuid
 		WHERE h.at >= ?2 AND h.at < ?3 AND l.business_type = ?1 AND l.voided = 0) `
 
