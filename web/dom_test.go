@@ -246,17 +246,6 @@ func hasTestIDText(body, id, want string) bool {
 	return false
 }
 
-// hasTestIDWholeText reports whether an element of body with data-testid
-// id shows exactly want (white space folded).
-func hasTestIDWholeText(body, id, want string) bool {
-	for _, n := range parseHTML(body).all(id) {
-		if nodeText(n) == strings.Join(strings.Fields(want), " ") {
-			return true
-		}
-	}
-	return false
-}
-
 var attrPair = regexp.MustCompile(`^([a-zA-Z:-]+)="([^"]*)"$`)
 
 // hasAttrOn reports whether an element of body with data-testid id has the

@@ -559,8 +559,6 @@ func sweepData(t *testing.T, rig *sweepRig) []string {
 	return out
 }
 
-var codeLike = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-
 // englishAllowed are the English words a Chinese page may show: product
 // and format names, the platform's names a user meets on the platform or
 // types in its settings (app_id, the identity types), units.
@@ -789,9 +787,7 @@ func TestEveryPageSpeaksOneLanguage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, l := range leaks(who.lang, visibleText(doc, who.lang == i18n.English), mask, dataWords, dataBlob) {
-				found[p] = append(found[p], l)
-			}
+			found[p] = append(found[p], leaks(who.lang, visibleText(doc, who.lang == i18n.English), mask, dataWords, dataBlob)...)
 		}
 		for _, p := range routePatterns(h.srv) {
 			if route := strings.Join(p, "/"); reached[route] == 0 {
