@@ -26,11 +26,13 @@ type PipelineData struct {
 // entered a status from ?2 to ?3 (Unix seconds, ?3 exclusive): created
 // then, or with a recorded change then.
 // Both arms start from the range (leads_by_created, and Home's lead_status_history_recent):
-// a range is a small part of a business type's leads.
+// a range is a small part of a business type's leads. CROSS JOIN keeps
+// that order: with statistics the planner put the business type's leads
+// outside and walked the range once per lead (9.7 s at 100,000 leads).
 const reportLeads = `WITH ids(uuid) AS MATERIALIZED (
 		SELECT l.uuid FROM leads l INDEXED BY leads_by_created
 		WHERE l.voided = 0 AND l.created_at >= ?2 AND l.created_at < ?3 AND l.business_type = ?1
-		UNION SELECT l.uuid FROM lead_status_history h INDEXED BY lead_status_history_recent JOIN leads l ON l.uuid = h.lead_uuid
+		UNION SELECT l.uuid FROM lead_status_history h INDEXED BY lead_status_history_recent CROSS JOIN leads l ON l.uuid = h.lead_uuid
 		WHERE h.at >= ?2 AND h.at < ?3 AND l.business_type = ?1 AND l.voided = 0) `
 
 // PipelineHistory reads what the pipeline report of businessType from
@@ -39,7 +41,7 @@ const reportLeads = `WITH ids(uuid) AS MATERIALIZED (
 func (s *Store) PipelineHistory(ctx context.Context, businessType string, from, to int64) (PipelineData, error) {
 	d := PipelineData{Changes: map[string][]LeadStatusChange{}}
 	rows, err := s.read.QueryContext(ctx, reportLeads+`SELECT l.uuid, l.name, l.owner, l.source, l.status, l.created_at
-		FROM ids JOIN leads l ON l.uuid = ids.uuid ORDER BY l.id`, businessType, from, to)
+		FROM ids CROSS JOIN leads l ON l.uuid = ids.uuid ORDER BY l.id`, businessType, from, to)
 	if err != nil {
 		return d, fmt.Errorf("db: pipeline leads: %w", err)
 	}
@@ -56,7 +58,7 @@ func (s *Store) PipelineHistory(ctx context.Context, businessType string, from, 
 		return d, err
 	}
 	rows, err = s.read.QueryContext(ctx, reportLeads+`SELECT h.lead_uuid, h.at, h.from_status, h.to_status, h.actor, h.origin
-		FROM ids JOIN lead_status_history h ON h.lead_uuid = ids.uuid ORDER BY h.lead_uuid, h.at, h.id`, businessType, from, to)
+		FROM ids CROSS JOIN lead_status_history h ON h.lead_uuid = ids.uuid ORDER BY h.lead_uuid, h.at, h.id`, businessType, from, to)
 	if err != nil {
 		return d, fmt.Errorf("db: pipeline history: %w", err)
 	}

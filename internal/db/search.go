@@ -47,7 +47,11 @@ func (s *Store) SearchLeads(ctx context.Context, q string, limit int) ([]Lead, b
 	} else {
 		cond, args = leadLike(q)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads l WHERE l.voided = 0 AND `+cond+
+	// +l.voided: not an index term. With statistics the planner otherwise
+	// walked a voided-first index and sorted every match by id (255 ms for
+	// one character at 100,000 leads); by the rowid, newest first, it stops
+	// after limit matches.
+	rows, err := s.read.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads l WHERE +l.voided = 0 AND `+cond+
 		` ORDER BY l.id DESC LIMIT ?`, append(args, limit+1)...)
 	if err != nil {
 		return nil, false, fmt.Errorf("db: search leads: %w", err)
