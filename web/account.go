@@ -1,8 +1,8 @@
 package web
 
 import (
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -33,7 +33,7 @@ func (a *authArea) changeOwnPassword(c echo.Context) error {
 	u := currentUser(c)
 	if !auth.VerifyPassword(u.PasswordHash, c.FormValue("current_password")) {
 		a.audit(c, db.AuditEntry{Action: "user.password", Object: "user:" + u.Username,
-			Summary: "own password change refused: wrong current password", Outcome: db.OutcomeFailed})
+			Summary: summary("password_wrong_current").Encode(), Outcome: db.OutcomeFailed})
 		return a.renderAccount(c, http.StatusUnprocessableEntity, map[string]string{"current_password": t(c, "account.error.current_wrong")})
 	}
 	password := c.FormValue("password")
@@ -46,7 +46,7 @@ func (a *authArea) changeOwnPassword(c echo.Context) error {
 	if err := a.signIns.begin(c, state(c), *u); err != nil {
 		return err
 	}
-	a.audit(c, db.AuditEntry{Action: "user.password", Object: "user:" + u.Username, Summary: "changed own password; other sessions ended"})
+	a.audit(c, db.AuditEntry{Action: "user.password", Object: "user:" + u.Username, Summary: summary("password_changed_own").Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "account.password_changed"), "/settings/account")
 }
 
@@ -96,7 +96,7 @@ func (a *authArea) endOwnSession(c echo.Context) error {
 	if err := a.users.EndUserSession(c.Request().Context(), st.user.ID, id); err != nil {
 		return err
 	}
-	a.audit(c, db.AuditEntry{Action: "auth.session_end", Object: "user:" + st.user.Username, Summary: "signed out another session of their own"})
+	a.audit(c, db.AuditEntry{Action: "auth.session_end", Object: "user:" + st.user.Username, Summary: summary("session_end_own").Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "account.session_ended"), "/settings/account")
 }
 
@@ -108,6 +108,6 @@ func (a *authArea) endOtherOwnSessions(c echo.Context) error {
 		return err
 	}
 	a.audit(c, db.AuditEntry{Action: "auth.session_end", Object: "user:" + st.user.Username,
-		Summary: "signed out their other sessions (" + strconv.FormatInt(n, 10) + ")"})
+		Summary: summary("sessions_end_others", msg.Int("Count", n)).Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "account.sessions_ended", "Count", n), "/settings/account")
 }

@@ -63,3 +63,19 @@ func fieldNames(r *refdata.Resolver, lang, businessType string, codes []string) 
 	}
 	return names
 }
+
+// roleName is a role as its catalog name.
+func roleName(role string) msg.Message { return msg.New("role." + role) }
+
+// passwordOrigin says whether a password was generated or typed.
+func passwordOrigin(generated bool) msg.Message {
+	if generated {
+		return summary("password_generated")
+	}
+	return summary("password_typed")
+}
+
+// counted is "name n": a status's catalog name and how many had it.
+func counted(name msg.Message, n int) msg.Message {
+	return summary("counted", msg.Nested("Name", name), msg.Int("Count", int64(n)))
+}

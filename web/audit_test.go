@@ -38,7 +38,7 @@ func TestAuditLogShowsSignInsAndAccountChangesNewestFirst(t *testing.T) {
 	if len(codes) != 2 || codes[0] != "user.role" || codes[1] != "auth.login" {
 		t.Fatalf("listed %v, want the role change, then the sign-in", codes)
 	}
-	for _, want := range []string{"Role changed", "Sign-in", "user:alice", "role viewer → marketer", "192.0.2.10",
+	for _, want := range []string{"Role changed", "Sign-in", "user:alice", "Role Viewer → Marketer", "192.0.2.10",
 		`<span class="badge badge-success">OK</span>`, "root"} {
 		if !strings.Contains(body, html.EscapeString(want)) && !strings.Contains(body, want) {
 			t.Errorf("audit page lacks %q", want)

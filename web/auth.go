@@ -78,7 +78,7 @@ func (a *authArea) login(c echo.Context) error {
 	if wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
 		a.audit(c, db.AuditEntry{Action: "auth.login", Object: "user:" + username, Username: username,
-			Summary: "sign-in refused: too many attempts", Outcome: db.OutcomeDenied})
+			Summary: summary("signin_throttled").Encode(), Outcome: db.OutcomeDenied})
 		c.Response().Header().Set("Retry-After", itoa(secs))
 		form.Error = t(c, "login.throttled", "Seconds", secs)
 		return a.renderLogin(c, http.StatusTooManyRequests, form)
@@ -90,7 +90,7 @@ func (a *authArea) login(c echo.Context) error {
 	}
 	if !a.verifyPassword(u.PasswordHash, c.FormValue("password")) || u.Disabled {
 		a.audit(c, db.AuditEntry{Action: "auth.login", Object: "user:" + username, Username: username,
-			Summary: "wrong username or password, or account disabled", Outcome: db.OutcomeFailed})
+			Summary: summary("signin_failed").Encode(), Outcome: db.OutcomeFailed})
 		form.Error = t(c, "login.failed")
 		return a.renderLogin(c, http.StatusUnauthorized, form)
 	}
@@ -121,7 +121,7 @@ func (a *authArea) adoptSessionLang(ctx context.Context, st *requestState, u db.
 }
 
 func (a *authArea) logout(c echo.Context) error {
-	a.audit(c, db.AuditEntry{Action: "auth.logout", Object: "user:" + currentUser(c).Username, Summary: "signed out"})
+	a.audit(c, db.AuditEntry{Action: "auth.logout", Object: "user:" + currentUser(c).Username, Summary: summary("signed_out").Encode()})
 	a.signIns.end(c, state(c))
 	return redirectWithFlash(c, ui.FlashInfo, t(c, "login.signed_out"), "/login")
 }
@@ -171,7 +171,7 @@ func (a *authArea) setup(c echo.Context) error {
 		DisplayName: strings.TrimSpace(c.FormValue("display_name")),
 	}
 	if !a.setupTokenValid(f.Token) {
-		a.audit(c, db.AuditEntry{Action: "setup.admin", Summary: "setup with a wrong or used token", Outcome: db.OutcomeDenied})
+		a.audit(c, db.AuditEntry{Action: "setup.admin", Summary: summary("setup_bad_token").Encode(), Outcome: db.OutcomeDenied})
 		return a.render(c, http.StatusNotFound, View{Title: t(c, "setup.unavailable_title"), Body: authview.SetupUnavailable(), Bare: true})
 	}
 	password := c.FormValue("password")
@@ -196,7 +196,7 @@ func (a *authArea) setup(c echo.Context) error {
 	if err := a.signIns.begin(c, state(c), u); err != nil {
 		return err
 	}
-	a.audit(c, db.AuditEntry{Action: "setup.admin", Object: "user:" + u.Username, Summary: "first administrator created"})
+	a.audit(c, db.AuditEntry{Action: "setup.admin", Object: "user:" + u.Username, Summary: summary("setup_admin").Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "setup.done", "Name", u.Username), "/")
 }
 

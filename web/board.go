@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -377,6 +376,6 @@ func (a *leadsArea) syncLeads(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a.audit(c, db.AuditEntry{Action: "leads.sync", Object: "leads", Summary: fmt.Sprintf("sync requested: job %d", id)})
+	a.audit(c, db.AuditEntry{Action: "leads.sync", Object: "leads", Summary: summary("leads_sync", msg.Int("Job", id)).Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "leads.sync.started"), safeNext(c.FormValue("next")))
 }

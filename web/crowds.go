@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -119,7 +118,7 @@ func (a *crowdsArea) syncCrowds(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a.audit(c, db.AuditEntry{Action: "crowds.sync", Object: "crowds", Summary: fmt.Sprintf("refresh requested: job %d", id)})
+	a.audit(c, db.AuditEntry{Action: "crowds.sync", Object: "crowds", Summary: summary("crowds_sync", msg.Int("Job", id)).Encode()})
 	q := crowdsQuery(c.FormValue)
 	if isHTMX(c) && c.Request().Header.Get("HX-Boosted") != "true" {
 		v, err := a.crowdsList(c, q, false)

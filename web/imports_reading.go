@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -255,7 +254,7 @@ func (a *importsArea) cancelImportValidation(c echo.Context) error {
 	}
 	if stopped {
 		a.audit(c, db.AuditEntry{Action: "import.validate", Object: importObject(im.ID),
-			Summary: fmt.Sprintf("stopped validating %q", im.FileName)})
+			Summary: summary("import_validate_stopped", msg.Str("File", im.FileName)).Encode()})
 	}
 	return answerImport(c, im.ID)
 }

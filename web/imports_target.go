@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -176,6 +175,6 @@ func (a *importsArea) discardImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a.audit(c, db.AuditEntry{Action: "import.discard", Object: importObject(im.ID), Summary: fmt.Sprintf("discarded %q", im.FileName)})
+	a.audit(c, db.AuditEntry{Action: "import.discard", Object: importObject(im.ID), Summary: summary("import_discard", msg.Str("File", im.FileName)).Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "imports.discarded", "File", im.FileName), "/imports")
 }

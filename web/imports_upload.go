@@ -73,9 +73,10 @@ func (a *importsArea) refuseUpload(c echo.Context, what string, err error) error
 	if !ok {
 		return err
 	}
-	entry := db.AuditEntry{Action: "import.upload", Outcome: db.OutcomeFailed, Summary: fmt.Sprintf("refused %s: %v", what, err)}
+	entry := db.AuditEntry{Action: "import.upload", Outcome: db.OutcomeFailed,
+		Summary: summary("import_upload_refused", msg.Str("What", what), msg.Nested("Error", msg.FromError(err))).Encode()}
 	if errors.Is(err, crowds.ErrTooLarge) {
-		entry.Summary = fmt.Sprintf("refused %s: over the %d byte limit", what, a.imports.MaxUpload())
+		entry.Summary = summary("import_upload_too_large", msg.Str("What", what), msg.Int("Limit", a.imports.MaxUpload())).Encode()
 		a.audit(c, entry)
 		c.Response().Header().Set("Connection", "close")
 		return a.renderUpload(c, http.StatusRequestEntityTooLarge, text)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"io"
 	"net/http"
 	"strconv"
@@ -44,10 +45,10 @@ func (a *leadsArea) exportLeads(c echo.Context) error {
 		return err
 	}
 	entry := db.AuditEntry{Action: "leads.export", Object: "leads", Outcome: db.OutcomeOK,
-		Summary: fmt.Sprintf("exported %d leads of %s as %s%s", plan.Rows, req.Query, req.Format, maskedNote(plan.Masked))}
+		Summary: exportSummary("leads_export", plan.Rows, req.Query, string(req.Format), plan.Masked)}
 	if plan.JobID != 0 {
 		entry.Object = "job:" + strconv.FormatInt(plan.JobID, 10)
-		entry.Summary = fmt.Sprintf("asked to export %d leads of %s as %s (a job)%s", plan.Rows, req.Query, req.Format, maskedNote(plan.Masked))
+		entry.Summary = exportSummary("leads_export_job", plan.Rows, req.Query, string(req.Format), plan.Masked)
 		a.audit(c, entry)
 		addFlash(c, "success", t(c, "leadexport.flash.job", "Count", plan.Rows))
 		return c.Redirect(http.StatusSeeOther, "/jobs/"+strconv.FormatInt(plan.JobID, 10))
@@ -56,11 +57,13 @@ func (a *leadsArea) exportLeads(c echo.Context) error {
 	return a.streamExport(c, plan.Request)
 }
 
-func maskedNote(masked bool) string {
+// exportSummary is an export's audit summary (id, or id_masked when the
+// file's contact data is masked).
+func exportSummary(id string, rows int, query, format string, masked bool) string {
 	if masked {
-		return ", contact data masked"
+		id += "_masked"
 	}
-	return ""
+	return summary(id, msg.Int("Count", int64(rows)), msg.Str("Filter", query), msg.Str("Format", format)).Encode()
 }
 
 // streamExport writes a small export as the answer: CSV as it is read, a

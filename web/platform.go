@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"net/http"
 	"net/url"
 	"strings"
@@ -42,7 +43,7 @@ type platformArea struct {
 // (internal/platform).
 type platformSettings interface {
 	Status(ctx context.Context) (platform.Status, error)
-	Save(ctx context.Context, in platform.SettingsInput) ([]string, error)
+	Save(ctx context.Context, in platform.SettingsInput) ([]msg.Message, error)
 	ClearSecret(ctx context.Context) (bool, error)
 	Sandbox() bool
 	Client() *jing.Client
@@ -119,16 +120,16 @@ func (a *platformArea) savePlatform(c echo.Context) error {
 		return redirectWithFlash(c, ui.FlashInfo, t(c, "platform.saved_nothing"), platformPath)
 	}
 	a.audit(c, db.AuditEntry{Action: "platform.settings", Object: "platform",
-		Summary: strings.Join(changes, "; ") + "; " + a.platformTarget()})
+		Summary: summary("platform_settings", msg.Nested("Changes", msg.Join(changes)), msg.Nested("Target", a.platformTarget())).Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, a.connectedMessage(c), platformPath)
 }
 
 // platformTarget says where the console now calls, for the audit log.
-func (a *platformArea) platformTarget() string {
+func (a *platformArea) platformTarget() msg.Message {
 	if a.platform.Sandbox() {
-		return "now using the embedded sandbox"
+		return summary("target_sandbox")
 	}
-	return "now using the platform at " + a.platform.Client().BaseURL()
+	return summary("target_platform", msg.Str("URL", a.platform.Client().BaseURL()))
 }
 
 func (a *platformArea) connectedMessage(c echo.Context) string {
@@ -183,7 +184,7 @@ func (a *platformArea) clearPlatformSecret(c echo.Context) error {
 		return redirectWithFlash(c, ui.FlashInfo, t(c, "platform.saved_nothing"), platformPath)
 	}
 	a.audit(c, db.AuditEntry{Action: "platform.secret_clear", Object: "platform",
-		Summary: "stored app_secret removed; " + a.platformTarget()})
+		Summary: summary("secret_clear", msg.Nested("Target", a.platformTarget())).Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "platform.secret.cleared")+" "+a.connectedMessage(c), platformPath)
 }
 
@@ -194,10 +195,11 @@ func (a *platformArea) testPlatform(c echo.Context) error {
 	defer cancel()
 	res, err := a.platform.TestConnection(ctx)
 	result := settings.ConnectionResult{OK: err == nil}
-	entry := db.AuditEntry{Action: "platform.test", Object: "platform", Summary: "connection test: " + a.platformTarget()}
+	entry := db.AuditEntry{Action: "platform.test", Object: "platform", Summary: summary("platform_test", msg.Nested("Target", a.platformTarget())).Encode()}
 	if err != nil {
 		result.Message = platformErrorText(c, err)
-		entry.Outcome, entry.Summary = db.OutcomeFailed, entry.Summary+"; failed: "+errorKind(err)
+		entry.Outcome = db.OutcomeFailed
+		entry.Summary = summary("platform_test_failed", msg.Nested("Target", a.platformTarget()), msg.Nested("Error", msg.FromError(err))).Encode()
 		a.log(c).Warn("platform connection test failed", "error", err)
 	} else {
 		result.Message = connectionOK(c, res)
@@ -234,30 +236,19 @@ func unrecognisedAnswer(c echo.Context, e *jing.Error, at time.Time) settings.Un
 		Excerpt: e.Excerpt, Message: platformErrorText(c, e)}
 }
 
-// errorKind names a failure for the audit log without transport details.
-func errorKind(err error) string {
-	if e, ok := jing.AsError(err); ok {
-		if e.Code != 0 {
-			return fmt.Sprintf("%s (code %d)", e.Kind, e.Code)
-		}
-		return e.Kind.String()
-	}
-	return "no answer"
-}
-
 // checkEndpoints probes every catalog entry and shows the table.
 func (a *platformArea) checkEndpoints(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), platformCheckTimeout)
 	defer cancel()
 	check := a.endpointCheck(c, a.platform.CheckEndpoints(ctx))
-	var counts []string
+	var counts []msg.Message
 	for _, st := range settings.ProbeStatuses {
 		if n := check.Counts[st]; n > 0 {
-			counts = append(counts, fmt.Sprintf("%d %s", n, st))
+			counts = append(counts, counted(msg.New("platform.probe."+st), n))
 		}
 	}
 	a.audit(c, db.AuditEntry{Action: "platform.check", Object: "platform",
-		Summary: "endpoint check: " + strings.Join(counts, ", ") + "; " + a.platformTarget()})
+		Summary: summary("platform_check", msg.Nested("Counts", msg.Join(counts)), msg.Nested("Target", a.platformTarget())).Encode()})
 	if wantsFragment(c) {
 		return a.renderFragment(c, http.StatusOK, settings.CheckTable(check))
 	}

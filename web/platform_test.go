@@ -134,7 +134,7 @@ func TestTheSecretIsSealedAndNeverRenderedBack(t *testing.T) {
 	}
 	entries, _ := h.store.ListAudit(context.Background(), db.AuditFilter{Action: "platform.settings"})
 	if len(entries) != 1 || entries[0].Username != "root" || strings.Contains(entries[0].Summary, secretValue) ||
-		!strings.Contains(entries[0].Summary, "app_secret replaced") {
+		!strings.Contains(entries[0].Summary, "audit.summary.secret_replaced") {
 		t.Fatalf("audit entries %+v", entries)
 	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"net/http"
 	"sort"
 	"strconv"
@@ -312,7 +313,7 @@ func (a *scoresArea) fetchScores(c echo.Context) error {
 		return err
 	}
 	q := scoresview.Query(v)
-	a.audit(c, db.AuditEntry{Action: "scores.fetch", Object: fmt.Sprintf("job:%d", id), Summary: "refresh of " + q.URL(),
+	a.audit(c, db.AuditEntry{Action: "scores.fetch", Object: fmt.Sprintf("job:%d", id), Summary: summary("scores_fetch", msg.Str("View", q.URL())).Encode(),
 		Outcome: db.OutcomeOK})
 	if wantsFragment(c) {
 		j, err := a.fetchJob(c, q, id)

@@ -150,7 +150,8 @@ func (a *scoresArea) saveScoresAsCrowd(c echo.Context) error {
 		})
 	}
 	a.audit(c, db.AuditEntry{Action: "scores.crowd", Object: fmt.Sprintf("import:%d", id),
-		Summary: fmt.Sprintf("saved a %s selection as the new crowd %q", v.Kind, name), Outcome: db.OutcomeOK})
+		Summary: summary("scores_crowd", msg.Nested("Kind", msg.New("scores.kind."+string(v.Kind))), msg.Str("Name", name)).Encode(),
+		Outcome: db.OutcomeOK})
 	to := fmt.Sprintf("/imports/%d", id)
 	if wantsFragment(c) {
 		c.Response().Header().Set("HX-Redirect", to)
@@ -174,13 +175,14 @@ func (a *scoresArea) clearActivityScores(c echo.Context) error {
 		if !ok {
 			return err
 		}
-		a.audit(c, db.AuditEntry{Action: "scores.clear", Object: "scores", Summary: "refused: " + err.Error(), Outcome: db.OutcomeDenied})
+		a.audit(c, db.AuditEntry{Action: "scores.clear", Object: "scores", Summary: summary("scores_clear_refused", msg.Nested("Error", msg.FromError(err))).Encode(),
+			Outcome: db.OutcomeDenied})
 		return a.showSelection(c, inPlaceStatus(err), v, sel, func(p *scoresview.SelectionPanel) {
 			p.Typed, p.ClearError = clip(typed, typedCountShown), why
 		})
 	}
 	a.audit(c, db.AuditEntry{Action: "scores.clear", Object: fmt.Sprintf("job:%d", id),
-		Summary: "asked to clear the activity scores of the persons of " + scoresview.SelectionURL(scoresview.Query(v), scoresview.Selection(sel)),
+		Summary: summary("scores_clear", msg.Str("Selection", scoresview.SelectionURL(scoresview.Query(v), scoresview.Selection(sel)))).Encode(),
 		Outcome: db.OutcomeOK})
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/jobs/%d", id))
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"net/http"
 	"strconv"
 	"strings"
@@ -51,7 +52,7 @@ func (a *sendsArea) saveSendSettings(c echo.Context) error {
 		return a.renderSendSettings(c, http.StatusUnprocessableEntity, f)
 	}
 	a.audit(c, db.AuditEntry{Action: "sends.settings", Object: "settings:sends",
-		Summary: "test mobiles " + strconv.Itoa(len(saved.TestMobiles)) + ", test emails " + strconv.Itoa(len(saved.TestEmails)) +
-			", type the count above " + strconv.FormatInt(saved.ConfirmTypeAbove, 10) + ", second approver above " + strconv.FormatInt(saved.ApprovalAbove, 10)})
+		Summary: summary("sends_settings", msg.Int("Mobiles", int64(len(saved.TestMobiles))), msg.Int("Emails", int64(len(saved.TestEmails))),
+			msg.Int("Confirm", saved.ConfirmTypeAbove), msg.Int("Approval", saved.ApprovalAbove)).Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "sends.settings.saved"), sendSettingsPath)
 }

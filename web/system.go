@@ -2,7 +2,7 @@ package web
 
 import (
 	"context"
-	"fmt"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -204,7 +204,7 @@ func (a *systemArea) saveRetention(c echo.Context) error {
 		return err
 	}
 	a.audit(c, db.AuditEntry{Action: "retention.save", Object: "settings:retention",
-		Summary: fmt.Sprintf("history kept: score history %d days, import rows %d days (0: forever, -1: no imports)", scores, imports)})
+		Summary: summary("retention_saved", msg.Int("Scores", int64(scores)), msg.Int("Imports", int64(imports))).Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "system.retention.saved"), systemPath+"#retention")
 }
 
@@ -269,6 +269,6 @@ func (a *systemArea) saveBackupSchedule(c echo.Context) error {
 		return err
 	}
 	a.audit(c, db.AuditEntry{Action: "backup.schedule", Object: "settings:backup",
-		Summary: fmt.Sprintf("scheduled backups every %d h, %d kept", every, keep)})
+		Summary: summary("backup_schedule", msg.Int("Hours", int64(every)), msg.Int("Keep", int64(keep))).Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "system.backup.schedule_saved"), "/settings/system")
 }

@@ -3,8 +3,8 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"net/http"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -109,7 +109,7 @@ func (a *usersArea) createUser(c echo.Context) error {
 		return err
 	}
 	a.audit(c, db.AuditEntry{Action: "user.create", Object: "user:" + u.Username,
-		Summary: "account created with role " + u.Role + passwordNote(generated)})
+		Summary: summary("user_created", msg.Nested("Role", roleName(u.Role)), msg.Nested("Password", passwordOrigin(generated))).Encode()})
 	if generated {
 		revealOnce(c, u.Username, password)
 	}
@@ -143,13 +143,6 @@ func passwordOrGenerated(typed string) (password string, generated bool) {
 		return typed, false
 	}
 	return secret.Token(12), true
-}
-
-func passwordNote(generated bool) string {
-	if generated {
-		return "; password generated"
-	}
-	return "; password typed by the administrator"
 }
 
 func revealOnce(c echo.Context, username, password string) {
@@ -201,7 +194,7 @@ func (a *usersArea) changeUserRole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a.audit(c, db.AuditEntry{Action: "user.role", Object: "user:" + u.Username, Summary: "role " + u.Role + " → " + role})
+	a.audit(c, db.AuditEntry{Action: "user.role", Object: "user:" + u.Username, Summary: summary("user_role", msg.Nested("From", roleName(u.Role)), msg.Nested("To", roleName(role))).Encode()})
 	u.Role = role
 	return a.answerRowChange(c, u, t(c, "users.role_changed", "Name", u.Username, "Role", t(c, "role."+role)))
 }
@@ -245,7 +238,7 @@ func (a *usersArea) endUserSessions(c echo.Context) error {
 		return err
 	}
 	a.audit(c, db.AuditEntry{Action: "user.sessions_end", Object: "user:" + u.Username,
-		Summary: "signed out everywhere by an administrator (" + strconv.FormatInt(n, 10) + " sessions)"})
+		Summary: summary("sessions_end_admin", msg.Int("Count", n)).Encode()})
 	msg := t(c, "users.sessions_ended", "Name", u.Username, "Count", n)
 	if u.ID == currentUser(c).ID {
 		a.signIns.forget(state(c))
@@ -327,7 +320,7 @@ func (a *usersArea) resetUserPassword(c echo.Context) error {
 		}
 	}
 	a.audit(c, db.AuditEntry{Action: "user.password_reset", Object: "user:" + u.Username,
-		Summary: "password reset by an administrator; sessions ended" + passwordNote(generated)})
+		Summary: summary("password_reset", msg.Nested("Password", passwordOrigin(generated))).Encode()})
 	if generated {
 		revealOnce(c, u.Username, password)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"net/http"
 	"strings"
 	"time"
@@ -42,7 +43,7 @@ func (a *platformArea) verifyAnswers(c echo.Context) error {
 		return err
 	}
 	entry := db.AuditEntry{Action: "platform.verify", Object: "platform",
-		Summary: "answers verified: " + rep.Summary() + "; " + a.platformTarget()}
+		Summary: summary("verify", msg.Nested("Counts", rep.SummaryMessage()), msg.Nested("Target", a.platformTarget())).Encode()}
 	if len(rep.Problems()) > 0 {
 		entry.Outcome = db.OutcomeFailed
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"io"
 	"net/http"
 	"slices"
@@ -128,7 +129,7 @@ func (a *webhooksArea) rotateWebhookSecret(c echo.Context) error {
 		return err
 	}
 	a.audit(c, db.AuditEntry{Action: "webhook.rotate", Object: "webhook",
-		Summary: "webhook URL secret rotated; the previous URL no longer accepts events"})
+		Summary: summary("webhook_rotate").Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "live.webhook.rotated"), platformPath+"#webhook")
 }
 
@@ -148,7 +149,7 @@ func (a *webhooksArea) saveWebhookRetention(c echo.Context) error {
 		return err
 	}
 	a.audit(c, db.AuditEntry{Action: "webhook.retention", Object: "webhook",
-		Summary: fmt.Sprintf("webhook events kept: applied %d days, failed %d days (0: forever)", applied, failed)})
+		Summary: summary("webhook_retention", msg.Int("Applied", int64(applied)), msg.Int("Failed", int64(failed))).Encode()})
 	return redirectWithFlash(c, ui.FlashSuccess, t(c, "live.retention.saved"), platformPath+"#webhook")
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"io"
 	"strings"
 	"time"
@@ -241,7 +242,7 @@ func resultMark(r platform.VerifyResult) string {
 // auditOfCheck records the verification, made from the command line.
 func auditOfCheck(rep platform.VerifyReport, pm *platform.Manager) db.AuditEntry {
 	e := db.AuditEntry{Action: "platform.verify", Object: "platform", Username: "cli",
-		Summary: "answers verified from the command line: " + rep.Summary() + "; " + pm.Connection()}
+		Summary: msg.New("audit.summary.verify_cli", msg.Nested("Counts", rep.SummaryMessage()), msg.Str("Connection", pm.Connection())).Encode()}
 	if len(rep.Problems()) > 0 {
 		e.Outcome = db.OutcomeFailed
 	}

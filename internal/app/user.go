@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -77,7 +78,7 @@ func userAdd(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	d.store.Audit(ctx, db.AuditEntry{Action: "user.create", Object: "user:" + u.Username, Username: "cli",
-		Summary: "created from the command line with role " + u.Role})
+		Summary: msg.New("audit.summary.user_created_cli", msg.Nested("Role", msg.New("role."+u.Role))).Encode()})
 	fmt.Fprintf(io.Stdout, "created %s (%s)\n", u.Username, u.Role)
 	return nil
 }
@@ -114,7 +115,7 @@ func userPasswd(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	d.store.Audit(ctx, db.AuditEntry{Action: "user.password", Object: "user:" + u.Username, Username: "cli",
-		Summary: "password set from the command line; sessions ended"})
+		Summary: msg.New("audit.summary.password_set_cli").Encode()})
 	fmt.Fprintf(io.Stdout, "password of %s changed; its sessions have ended\n", u.Username)
 	return nil
 }

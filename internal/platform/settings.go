@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"strings"
 )
 
@@ -58,20 +59,20 @@ func (m *Manager) Status(ctx context.Context) (Status, error) {
 }
 
 // Save stores the settings and switches the live client at once. It
-// returns what changed, in words for the audit log (never the secret).
-func (m *Manager) Save(ctx context.Context, in SettingsInput) ([]string, error) {
+// returns what changed, as messages for the audit log (never the secret).
+func (m *Manager) Save(ctx context.Context, in SettingsInput) ([]msg.Message, error) {
 	r, err := m.resolve(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var changes []string
+	var changes []msg.Message
 	in.BaseURL = strings.TrimRight(strings.TrimSpace(in.BaseURL), "/")
 	in.AppID = strings.TrimSpace(in.AppID)
 	if !r.locked.BaseURL && in.BaseURL != r.stored.BaseURL {
 		if err := m.put(ctx, keyBaseURL, in.BaseURL); err != nil {
 			return nil, err
 		}
-		changes = append(changes, describe("base URL", in.BaseURL))
+		changes = append(changes, describe("base_url", in.BaseURL))
 	}
 	if !r.locked.AppID && in.AppID != r.stored.AppID {
 		if err := m.put(ctx, keyAppID, in.AppID); err != nil {
@@ -87,7 +88,7 @@ func (m *Manager) Save(ctx context.Context, in SettingsInput) ([]string, error) 
 		if err := m.put(ctx, keyAppSecret, sealed); err != nil {
 			return nil, err
 		}
-		changes = append(changes, "app_secret replaced")
+		changes = append(changes, msg.New("audit.summary.secret_replaced"))
 	}
 	return changes, m.Reload(ctx)
 }
@@ -113,9 +114,9 @@ func (m *Manager) put(ctx context.Context, key, value string) error {
 	return m.cfg.Store.SetSetting(ctx, key, value)
 }
 
-func describe(field, value string) string {
+func describe(field, value string) msg.Message {
 	if value == "" {
-		return field + " cleared"
+		return msg.New("audit.summary.setting_cleared", msg.Str("Field", field))
 	}
-	return field + " set to " + value
+	return msg.New("audit.summary.setting_set", msg.Str("Field", field), msg.Str("Value", value))
 }

@@ -403,8 +403,24 @@ func mustMessage(err error) msg.Message {
 	return msg.New("platform.verify.reason.no_answer")
 }
 
+// SummaryMessage lists the reads per status in summary order, as a
+// message of the catalogs for the audit log ("understood 27, skipped 1").
+func (r VerifyReport) SummaryMessage() msg.Message {
+	counts := r.Counts()
+	var parts []msg.Message
+	if r.Token.Status.Problem() {
+		parts = append(parts, msg.New("audit.summary.token_status", msg.Nested("Status", msg.New("platform.verify.status."+string(r.Token.Status)))))
+	}
+	for _, st := range VerifyStatuses {
+		if n := counts[st]; n > 0 {
+			parts = append(parts, msg.New("audit.summary.counted", msg.Nested("Name", msg.New("platform.verify.status."+string(st))), msg.Int("Count", int64(n))))
+		}
+	}
+	return msg.Join(parts)
+}
+
 // Summary lists the reads per status in summary order, in words for the
-// audit log ("understood 27, skipped 1").
+// command line's output ("understood 27, skipped 1").
 func (r VerifyReport) Summary() string {
 	counts := r.Counts()
 	var parts []string

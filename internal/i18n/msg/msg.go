@@ -195,3 +195,15 @@ func AsError(err error) (*Error, bool) {
 	ok := errors.As(err, &e)
 	return e, ok
 }
+
+// Join is the messages as one list ("a, b, c" in the reader's language:
+// list.join, list.none when there are none).
+func Join(items []Message) Message {
+	switch len(items) {
+	case 0:
+		return New("list.none")
+	case 1:
+		return items[0]
+	}
+	return New("list.join", Nested("First", items[0]), Nested("Rest", Join(items[1:])))
+}
