@@ -79,3 +79,27 @@ func passwordOrigin(generated bool) msg.Message {
 func counted(name msg.Message, n int) msg.Message {
 	return summary("counted", msg.Nested("Name", name), msg.Int("Count", int64(n)))
 }
+
+// actionName is an action a user takes on a job, an import or an account
+// (pause, resume, cancel, disable, demote, …), as its catalog name.
+func actionName(action string) msg.Message { return summary("action." + action) }
+
+// requestedAction is the action that asks a job for a state.
+func requestedAction(state string) string {
+	switch state {
+	case db.JobPaused:
+		return "pause"
+	case db.JobCancelled:
+		return "cancel"
+	}
+	return "resume"
+}
+
+// storedArg is a stored text as a parameter: a message of the catalogs
+// when it is one (read in the reader's language), else the text itself.
+func storedArg(name, text string) msg.Arg {
+	if m, ok := msg.Decode(text); ok {
+		return msg.Nested(name, m)
+	}
+	return msg.Str(name, text)
+}

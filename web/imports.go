@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"io"
 	"net/http"
 
@@ -133,7 +134,7 @@ func (a *importsArea) editableImport(c echo.Context, action string) (db.Import, 
 	}
 	if !crowds.MayChange(jobActor(c), im) {
 		a.audit(c, db.AuditEntry{Action: "import." + action, Object: importObject(im.ID), Outcome: db.OutcomeDenied,
-			Summary: action + " refused: the import belongs to someone else"})
+			Summary: summary("import_action_not_owner", msg.Nested("Action", actionName(action))).Encode()})
 		return im, echo.NewHTTPError(http.StatusForbidden, errForbidden)
 	}
 	return im, nil

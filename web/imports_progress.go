@@ -1,7 +1,7 @@
 package web
 
 import (
-	"fmt"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -124,7 +124,7 @@ func (a *importsArea) actOnImport(action jobs.Action) echo.HandlerFunc {
 		if notice != "" {
 			status = http.StatusConflict
 		} else {
-			entry.Summary = fmt.Sprintf("%s the import of %q (job %d)", action, im.FileName, j.ID)
+			entry.Summary = summary("import_action", msg.Nested("Action", actionName(string(action))), msg.Str("File", im.FileName), msg.Int("Job", j.ID)).Encode()
 			a.audit(c, entry)
 		}
 		if !wantsFragment(c) {

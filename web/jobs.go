@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -169,7 +170,8 @@ func (a *jobsArea) actOnJob(action jobs.Action) echo.HandlerFunc {
 		if refusal != "" {
 			return a.refuseJobAction(c, j, refusal)
 		}
-		entry.Summary = fmt.Sprintf("%s %q (%s): now %s", action, state(c).loc.Stored(jobs.StoredTitle(j.Title)), j.Kind, stateWithRequest(j))
+		entry.Summary = summary("job_action", msg.Nested("Action", actionName(string(action))), storedArg("Title", jobs.StoredTitle(j.Title)),
+			msg.Nested("State", jobStateMessage(j))).Encode()
 		a.audit(c, entry)
 		return a.answerJobChange(c, j, jobFlash(c, action, j))
 	}
@@ -215,11 +217,14 @@ func jobFlash(c echo.Context, a jobs.Action, j db.Job) string {
 	return t(c, id, "Title", title)
 }
 
-func stateWithRequest(j db.Job) string {
+// jobStateMessage is a job's state, and the state asked of it if any, as
+// a message for the audit log.
+func jobStateMessage(j db.Job) msg.Message {
+	st := msg.New("jobs.state." + j.State)
 	if j.RequestedState != "" {
-		return j.State + ", " + j.RequestedState + " requested"
+		return summary("job_state_requested", msg.Nested("State", st), msg.Nested("Requested", actionName(requestedAction(j.RequestedState))))
 	}
-	return j.State
+	return st
 }
 
 // answerJobChange ends a successful action: the row for htmx, otherwise

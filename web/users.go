@@ -189,7 +189,7 @@ func (a *usersArea) changeUserRole(c echo.Context) error {
 	}
 	err = a.users.SetUserRole(c.Request().Context(), u.ID, role)
 	if errors.Is(err, db.ErrLastAdmin) {
-		return a.refuseLastAdmin(c, u, "user.role", "role change to "+role)
+		return a.refuseLastAdmin(c, u, "user.role", "role_change")
 	}
 	if err != nil {
 		return err
@@ -210,9 +210,9 @@ func (a *usersArea) setUserDisabled(c echo.Context, disabled bool) error {
 	if err != nil {
 		return err
 	}
-	action, summary, done := "user.enable", "account re-enabled", "users.enabled"
+	action, said, done := "user.enable", summary("user_enabled"), "users.enabled"
 	if disabled {
-		action, summary, done = "user.disable", "account disabled; its sessions ended", "users.disabled"
+		action, said, done = "user.disable", summary("user_disabled"), "users.disabled"
 	}
 	err = a.users.SetUserDisabled(c.Request().Context(), u.ID, disabled)
 	if errors.Is(err, db.ErrLastAdmin) {
@@ -221,7 +221,7 @@ func (a *usersArea) setUserDisabled(c echo.Context, disabled bool) error {
 	if err != nil {
 		return err
 	}
-	a.audit(c, db.AuditEntry{Action: action, Object: "user:" + u.Username, Summary: summary})
+	a.audit(c, db.AuditEntry{Action: action, Object: "user:" + u.Username, Summary: said.Encode()})
 	u.Disabled = disabled
 	return a.answerRowChange(c, u, t(c, done, "Name", u.Username))
 }
@@ -251,7 +251,7 @@ func (a *usersArea) endUserSessions(c echo.Context) error {
 // flash otherwise, and records the refusal.
 func (a *usersArea) refuseLastAdmin(c echo.Context, u db.User, action, attempt string) error {
 	a.audit(c, db.AuditEntry{Action: action, Object: "user:" + u.Username, Outcome: db.OutcomeDenied,
-		Summary: attempt + " refused: last active administrator"})
+		Summary: summary("last_admin_refused", msg.Nested("Action", actionName(attempt))).Encode()})
 	msg := t(c, "users.error.last_admin", "Name", u.Username)
 	if wantsFragment(c) {
 		row := userEntry(u, currentUser(c).ID)

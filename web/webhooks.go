@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"github.com/jingdesk/jingdesk/internal/i18n/msg"
 	"io"
 	"net/http"
@@ -264,17 +263,17 @@ func (a *webhooksArea) requeueWebhookEvents(c echo.Context) error {
 		return err
 	}
 	a.hooks.Kick()
-	summary := fmt.Sprintf("%d webhook events queued to apply again", n)
+	said := summary("webhook_requeue", msg.Int("Count", int64(n)))
 	if all {
-		summary += " (all unknown and failed)"
+		said = summary("webhook_requeue_all", msg.Int("Count", int64(n)))
 	} else if len(ids) <= 20 {
 		parts := make([]string, len(ids))
 		for i, id := range ids {
 			parts[i] = strconv.FormatInt(id, 10)
 		}
-		summary += " (ids " + strings.Join(parts, ", ") + ")"
+		said = summary("webhook_requeue_ids", msg.Int("Count", int64(n)), msg.Str("IDs", strings.Join(parts, ", ")))
 	}
-	a.audit(c, db.AuditEntry{Action: "webhook.requeue", Object: "webhook", Summary: summary})
+	a.audit(c, db.AuditEntry{Action: "webhook.requeue", Object: "webhook", Summary: said.Encode()})
 	if n == 0 {
 		return redirectWithFlash(c, ui.FlashInfo, t(c, "live.requeue.nothing"), back)
 	}
