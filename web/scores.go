@@ -83,7 +83,8 @@ func (a *scoresArea) showScores(c echo.Context) error {
 // reader is the signed-in user as a view's reader: their role, and the
 // lead statuses in their language (for a leads view).
 func (a *scoresArea) reader(c echo.Context, v scores.View) scores.Reader {
-	r := scores.Reader{Statuses: map[string]string{}}
+	loc := state(c).loc
+	r := scores.Reader{Statuses: map[string]string{}, Level: func(code string) string { return loc.TOr("scores.level."+code, code) }}
 	if u := currentUser(c); u != nil {
 		r.Role = u.Role
 	}

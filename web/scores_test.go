@@ -226,6 +226,12 @@ func TestScoresSelectionSaveAndExport(t *testing.T) {
 	if lines := strings.Count(strings.TrimSpace(string(csvBody)), "\n") + 1; int64(lines) != want+1 {
 		t.Fatalf("CSV has %d lines, want %d rows + header", lines, want)
 	}
+	// The level (the last column) reads in the reader's language, not as its code.
+	for _, line := range strings.Split(strings.TrimSpace(string(csvBody)), "\n")[1:] {
+		if last := strings.TrimSpace(line[strings.LastIndex(line, ",")+1:]); level != "" && last == level {
+			t.Fatalf("the export says the level as its code %q: %q", level, line)
+		}
+	}
 	// xlsx opens and holds the rows.
 	rec = c.get(strings.Replace(scoresview.SelectionURL(q, sel), scoresview.SelectionPath, scoresview.XLSXPath, 1))
 	wantStatus(t, rec, http.StatusOK)

@@ -40,7 +40,7 @@ func (s *Service) Export(ctx context.Context, v View, sel Selection, r Reader, w
 		}
 		batch = batch[:0]
 		for _, it := range items {
-			if err := w.Write(exportRow(it)...); err != nil {
+			if err := w.Write(exportRow(it, r)...); err != nil {
 				return err
 			}
 		}
@@ -59,9 +59,10 @@ func (s *Service) Export(ctx context.Context, v View, sel Selection, r Reader, w
 	return flush()
 }
 
-// exportRow is an item's cells, in the order of ExportColumns.
-func exportRow(it Item) []any {
-	return []any{it.ID, it.Name, it.Status, math.Round(it.Score*100) / 100, it.Band, it.Grade, it.Level}
+// exportRow is an item's cells, in the order of ExportColumns, its level
+// named for the reader (a Chinese sheet says 高活跃, not hot).
+func exportRow(it Item, r Reader) []any {
+	return []any{it.ID, it.Name, it.Status, math.Round(it.Score*100) / 100, it.Band, it.Grade, r.level(it.Level)}
 }
 
 // ExportName is the file name of the view's export now, with extension ext.

@@ -221,6 +221,17 @@ func (s Selection) query() (db.ScoreSelection, error) {
 type Reader struct {
 	Role     string
 	Statuses map[string]string
+	// Level names a level code (hot, warm, …, high, …) in the reader's
+	// language for an export; nil leaves codes as they are.
+	Level func(code string) string
+}
+
+// level is code named for the reader.
+func (r Reader) level(code string) string {
+	if r.Level == nil || code == "" {
+		return code
+	}
+	return r.Level(code)
 }
 
 func (r Reader) masked() bool { return !roles.Works(r.Role) }
