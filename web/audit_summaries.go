@@ -94,12 +94,3 @@ func requestedAction(state string) string {
 	}
 	return "resume"
 }
-
-// storedArg is a stored text as a parameter: a message of the catalogs
-// when it is one (read in the reader's language), else the text itself.
-func storedArg(name, text string) msg.Arg {
-	if m, ok := msg.Decode(text); ok {
-		return msg.Nested(name, m)
-	}
-	return msg.Str(name, text)
-}

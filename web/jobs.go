@@ -170,7 +170,7 @@ func (a *jobsArea) actOnJob(action jobs.Action) echo.HandlerFunc {
 		if refusal != "" {
 			return a.refuseJobAction(c, j, refusal)
 		}
-		entry.Summary = summary("job_action", msg.Nested("Action", actionName(string(action))), storedArg("Title", jobs.StoredTitle(j.Title)),
+		entry.Summary = summary("job_action", msg.Nested("Action", actionName(string(action))), msg.Stored("Title", jobs.StoredTitle(j.Title)),
 			msg.Nested("State", jobStateMessage(j))).Encode()
 		a.audit(c, entry)
 		return a.answerJobChange(c, j, jobFlash(c, action, j))

@@ -7,6 +7,7 @@ package home
 import (
 	"context"
 	"errors"
+	"github.com/jingdesk/jingdesk/internal/sends"
 	"log/slog"
 	"slices"
 	"time"
@@ -156,7 +157,7 @@ func (s *Service) sends(ctx context.Context, u *db.User, h *Home) error {
 	}
 	for _, sd := range open {
 		switch {
-		case sd.State == db.SendAwaitingApproval && MayApprove(u, sd):
+		case sends.MayApprove(u, sd):
 			h.ForApproval = append(h.ForApproval, sd)
 		case sd.State == db.SendAwaitingApproval && sd.CreatedBy == u.ID:
 			h.Waiting = append(h.Waiting, sd)
@@ -170,13 +171,6 @@ func (s *Service) sends(ctx context.Context, u *db.User, h *Home) error {
 	h.ForApproval, h.Drafts, h.Waiting, h.InFlight = first(h.ForApproval), first(h.Drafts), first(h.Waiting), first(h.InFlight)
 	h.Recent, err = s.cfg.Store.ListSends(ctx, db.SendFilter{States: []string{db.SendDone, db.SendFailed, db.SendUnknown}, Limit: listed})
 	return err
-}
-
-// MayApprove is the ledger's rule of a second person: a marketer or an
-// administrator who neither wrote nor confirmed the send.
-// TODO(i19c): internal/sends.MayApprove owns this rule once it lands; call it.
-func MayApprove(u *db.User, sd db.Send) bool {
-	return u != nil && roles.Works(u.Role) && sd.CreatedBy != u.ID && sd.ConfirmedBy != u.ID
 }
 
 func (s *Service) jobs(ctx context.Context, u *db.User, h *Home) error {

@@ -138,14 +138,14 @@ func (s *Service) Decide(ctx context.Context, id int64, user *db.User, decision 
 	switch decision {
 	case DecideSent:
 		err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendUnknown}, To: db.SendDone,
-			Set: map[string]any{"evidence": msg.New("sends.evidence.marked_sent", stored("Before", sd.Evidence),
+			Set: map[string]any{"evidence": msg.New("sends.evidence.marked_sent", msg.Stored("Before", sd.Evidence),
 				msg.Str("User", user.Username)).Encode()}})
 	case DecideAgain:
 		// A new attempt has its own name on the platform, so a late
 		// appearance of the first one can still be told apart.
 		err = s.cfg.Store.TransitionSend(ctx, id, db.SendTransition{From: []string{db.SendUnknown}, To: db.SendApproved,
 			Set: map[string]any{"attempt": sd.Attempt + 1, "platform_id": "", "platform_status": "",
-				"evidence": msg.New("sends.evidence.sent_again", stored("Before", sd.Evidence), msg.Str("User", user.Username)).Encode()}})
+				"evidence": msg.New("sends.evidence.sent_again", msg.Stored("Before", sd.Evidence), msg.Str("User", user.Username)).Encode()}})
 	default:
 		return sd, fmt.Errorf("sends: unknown decision %q", decision)
 	}
@@ -155,7 +155,7 @@ func (s *Service) Decide(ctx context.Context, id int64, user *db.User, decision 
 	if err != nil {
 		return sd, err
 	}
-	s.audit(ctx, user, sd, "decide", msg.New("sends.audit.decided", msg.Nested("Decision", msg.New("sends.unknown."+decision)), stored("Evidence", sd.Evidence)).Encode(), "", "")
+	s.audit(ctx, user, sd, "decide", msg.New("sends.audit.decided", msg.Nested("Decision", msg.New("sends.unknown."+decision)), msg.Stored("Evidence", sd.Evidence)).Encode(), "", "")
 	if decision == DecideAgain {
 		return s.Submit(ctx, id, user)
 	}

@@ -86,15 +86,6 @@ func NewKey() string { return "jd-" + strings.ToLower(secret.Token(6)) }
 // stateArg is a send's state as a parameter, in the reader's words.
 func stateArg(state string) msg.Arg { return msg.Nested("State", msg.New("sends.state."+state)) }
 
-// stored is a stored text (an encoded message, or older plain text) as a
-// parameter: a message is translated with the sentence it is put in.
-func stored(name, text string) msg.Arg {
-	if m, ok := msg.Decode(text); ok {
-		return msg.Nested(name, m)
-	}
-	return msg.Str(name, text)
-}
-
 // audit records a ledger step; summary is an encoded message (msg), so
 // the timeline and the audit log read it in their reader's language.
 func (s *Service) audit(ctx context.Context, actor *db.User, sd db.Send, action, summary, requestID string, outcome string) {

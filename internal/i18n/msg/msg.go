@@ -207,3 +207,13 @@ func Join(items []Message) Message {
 	}
 	return New("list.join", Nested("First", items[0]), Nested("Rest", Join(items[1:])))
 }
+
+// Stored is a stored text as a parameter: the message it encodes when it
+// is one (read in the reader's language), else the text itself (a value
+// written before it was a message).
+func Stored(name, text string) Arg {
+	if m, ok := Decode(text); ok {
+		return Nested(name, m)
+	}
+	return Str(name, text)
+}
