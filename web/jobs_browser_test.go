@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,15 +57,36 @@ func evalUntil(b *browser, what, js, want string) {
 	b.t.Helper()
 	deadline := time.Now().Add(stepTimeout)
 	for {
-		got := eval[string](b, js)
-		if got == want {
+		got, err := evalDuringNavigation(b, js)
+		if err == nil && got == want {
 			return
 		}
 		if time.Now().After(deadline) {
-			b.t.Fatalf("timed out waiting for %s: %q, want %q", what, got, want)
+			b.t.Fatalf("timed out waiting for %s: %q (%v), want %q", what, got, err, want)
 		}
 		<-time.After(50 * time.Millisecond)
 	}
+}
+
+// evalDuringNavigation evaluates js in a page that may be navigating (a
+// form submitted without htmx, a redirect): the browser then answers that
+// the page it was asked about went away, which only means "ask again".
+// Any other error fails the test.
+func evalDuringNavigation(b *browser, js string) (string, error) {
+	b.t.Helper()
+	ctx, cancel := b.step()
+	defer cancel()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+	if err == nil {
+		return got, nil
+	}
+	for _, passing := range []string{"navigated or closed", "context was destroyed", "Cannot find context"} {
+		if strings.Contains(err.Error(), passing) {
+			return "", err
+		}
+	}
+	b.t.Fatalf("evaluate %s: %v", js, err)
+	return "", err
 }
 
 // The Jobs page follows a running job without a reload, pauses and resumes
