@@ -1,8 +1,8 @@
 package sandbox
 
 import (
+	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -70,12 +70,13 @@ func (st *stateStore) loadOrSeed(cfg Config) *tenant {
 }
 
 func (st *stateStore) load() (*tenant, error) {
-	b, err := os.ReadFile(st.path)
+	f, err := os.Open(st.path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
 	t := &tenant{}
-	if err := json.Unmarshal(b, t); err != nil {
+	if err := decodeStream(bufio.NewReaderSize(f, 64<<10), t); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
 	if t.MID == "" {
@@ -148,7 +149,8 @@ func (s *Server) saveLoop(ctx context.Context) {
 }
 
 // saveState writes the tenant when it changed since the last save. The
-// tenant is encoded under s.mu (a consistent snapshot) and written after.
+// tenant is encoded under s.mu (a consistent snapshot) straight into the
+// new file, a piece at a time (jsonstream.go), and made durable after.
 func (s *Server) saveState() error {
 	st := s.state
 	if st == nil || st.readOnly {
@@ -156,15 +158,22 @@ func (s *Server) saveState() error {
 	}
 	st.saveMu.Lock()
 	defer st.saveMu.Unlock()
+	f, err := createAtomic(st.path)
+	if err != nil {
+		return fmt.Errorf("sandbox: save state: %w", err)
+	}
 	s.mu.Lock()
 	if !st.dirty.Swap(false) {
 		s.mu.Unlock()
+		f.abort()
 		return nil
 	}
-	b, err := json.Marshal(s.tenant)
+	err = encodeStream(f, s.tenant)
 	s.mu.Unlock()
 	if err == nil {
-		err = writeFileAtomic(st.path, b, 0o600)
+		err = f.commit(0o600)
+	} else {
+		f.abort()
 	}
 	if err != nil {
 		st.dirty.Store(true) // try again next time
@@ -176,25 +185,52 @@ func (s *Server) saveState() error {
 // writeFileAtomic replaces path with data: a reader sees the old file or
 // the new one, never half of one, even after a crash.
 func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	f, err := createAtomic(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.abort()
+		return err
+	}
+	return f.commit(perm)
+}
+
+// atomicFile is a file written beside path under a temporary name and
+// renamed over path once complete and synced (commit), or removed (abort).
+type atomicFile struct {
+	*bufio.Writer
+	f    *os.File
+	path string
+}
+
+func createAtomic(path string) (*atomicFile, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+		return nil, err
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	err = errors.Join(err, f.Chmod(perm), f.Sync(), f.Close())
+	return &atomicFile{Writer: bufio.NewWriterSize(f, 64<<10), f: f, path: path}, nil
+}
+
+func (a *atomicFile) abort() {
+	a.f.Close()
+	os.Remove(a.f.Name())
+}
+
+func (a *atomicFile) commit(perm fs.FileMode) error {
+	err := errors.Join(a.Flush(), a.f.Chmod(perm), a.f.Sync(), a.f.Close())
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = os.Rename(a.f.Name(), a.path)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		os.Remove(a.f.Name())
 		return err
 	}
-	if d, err := os.Open(dir); err == nil { // make the rename itself durable
+	if d, err := os.Open(filepath.Dir(a.path)); err == nil { // make the rename itself durable
 		d.Sync()
 		d.Close()
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -187,7 +188,12 @@ func BenchmarkStateSaveDefaultTenant(b *testing.B) {
 // BenchmarkStateLoadDefaultTenant measures loading it back (New's cost with a state file).
 func BenchmarkStateLoadDefaultTenant(b *testing.B) {
 	cfg := Config{Seed: 1, StatePath: filepath.Join(b.TempDir(), "sandbox.json")}
-	New(cfg).stopBackground()
+	s := New(cfg) // an unchanged tenant is not saved: mark it changed
+	s.markChanged()
+	if err := s.saveState(); err != nil {
+		b.Fatal(err)
+	}
+	s.stopBackground()
 	st := newStateStore(cfg.StatePath, false, slog.Default())
 	for b.Loop() {
 		if _, err := st.load(); err != nil {
@@ -252,5 +258,48 @@ func TestAReadOnlySandboxServesTheSavedStateAndWritesNothing(t *testing.T) {
 	}
 	if kept, _ := filepath.Glob(cfg.StatePath + "*.broken"); len(kept) != 0 {
 		t.Fatalf("kept aside: %v", kept)
+	}
+}
+
+// The state file is written and read a piece at a time (jsonstream.go):
+// it must say exactly what json.Marshal of the whole tenant says, and read
+// back exactly as json.Unmarshal reads it, empty and absent parts included.
+func TestStateStreamsAsMarshal(t *testing.T) {
+	t.Parallel()
+	s := New(Config{Seed: 3, Persons: 300, Leads: 80})
+	ten := s.tenant
+	ten.Leads.Voided = append(ten.Leads.Voided, ten.Leads.Leads[0]) // an omitempty list, filled
+	ten.People.Crowds[0].Members = []crowdMember{}                  // empty, not absent
+	ten.People.Crowds = append(ten.People.Crowds, nil)              // a null in a walked list
+	ten.People.Persons[0].Custom = map[string]any{"vip": true, "note": "<b>&"}
+	ten.Sends.ActivityCleared = map[string]int64{ten.People.Persons[1].UUID: 1700000000}
+	want, err := json.Marshal(ten)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var streamed bytes.Buffer
+	if err := encodeStream(&streamed, ten); err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, streamed.Bytes()); err != nil {
+		t.Fatalf("streamed state is not JSON: %v", err)
+	}
+	if !bytes.Equal(compact.Bytes(), want) {
+		t.Fatalf("streamed state differs from json.Marshal (%d bytes vs %d)", compact.Len(), len(want))
+	}
+
+	var unmarshalled, decoded tenant
+	if err := json.Unmarshal(want, &unmarshalled); err != nil {
+		t.Fatal(err)
+	}
+	if err := decodeStream(bytes.NewReader(streamed.Bytes()), &decoded); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(decoded, unmarshalled) {
+		t.Fatal("the state read a piece at a time differs from json.Unmarshal's")
+	}
+	if err := decodeStream(strings.NewReader(string(want)+`{}`), &decoded); err == nil {
+		t.Error("a second value after the state was accepted")
 	}
 }
