@@ -151,7 +151,7 @@ func TestMetricsShowPlatformCallsJobsAndWebhooks(t *testing.T) {
 	if m[`jingdesk_platform_sandbox`] != 1 {
 		t.Error("the sandbox connection is not reported")
 	}
-	if m[`go_goroutines`] < 1 || m[`go_memstats_heap_alloc_bytes`] <= 0 || m[`jingdesk_uptime_seconds`] < 0 {
+	if m[`go_goroutines`] < 1 || m[`go_memstats_heap_alloc_bytes`] <= 0 || m[`go_gc_heap_live_bytes`] <= 0 || m[`jingdesk_uptime_seconds`] < 0 {
 		t.Error("runtime gauges missing")
 	}
 	if m[`jingdesk_build_info{version="test",commit="",date="",goversion="`+runtime.Version()+`"}`] != 1 {

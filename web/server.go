@@ -18,6 +18,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/idletrim"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/leadexport"
 	"github.com/jingdesk/jingdesk/internal/leads"
@@ -85,6 +86,9 @@ type Deps struct {
 	StartedAt time.Time
 	// MetricsAddr is the separate listener serving /metrics without sign-in ("" when off).
 	MetricsAddr string
+	// MemoryTrim hears of every request, so the memory a busy spell used
+	// is handed back once requests stop (internal/idletrim); nil: never.
+	MemoryTrim *idletrim.Trimmer
 }
 
 // Server is the HTTP handler: the middleware, the route table, and the
@@ -175,12 +179,20 @@ func (s *Server) newEcho() *echo.Echo {
 	if s.BehindProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	e.Use(s.metrics.countRequests, s.requestIDAndLog, recoverPanics, securityHeaders, compressPages, s.signIns.load, s.checkCSRF)
+	e.Use(s.noteActivity, s.metrics.countRequests, s.requestIDAndLog, recoverPanics, securityHeaders, compressPages, s.signIns.load, s.checkCSRF)
 	for _, r := range s.Routes() {
 		e.Add(r.Method, r.Path, r.Handler, requireAccess(r.Access))
 		s.metrics.routes[r.Path] = true
 	}
 	return e
+}
+
+// noteActivity tells the memory trimmer a request came.
+func (s *Server) noteActivity(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s.MemoryTrim.Busy()
+		return next(c)
+	}
 }
 
 // JobService is what the web layer needs from the background job runner:

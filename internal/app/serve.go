@@ -14,6 +14,7 @@ import (
 	"github.com/jingdesk/jingdesk/internal/backup"
 	"github.com/jingdesk/jingdesk/internal/crowds"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	"github.com/jingdesk/jingdesk/internal/idletrim"
 	"github.com/jingdesk/jingdesk/internal/jobs"
 	"github.com/jingdesk/jingdesk/internal/leadexport"
 	"github.com/jingdesk/jingdesk/internal/leads"
@@ -80,6 +81,7 @@ type server struct {
 	scores      *scores.Service
 	webhooks    *webhooks.Service
 	web         *web.Server
+	memoryTrim  *idletrim.Trimmer // hands back what a busy spell used, once quiet
 	http        *httpServer
 	metrics     *httpServer
 	// failed hears from a part that cannot go on (a listener that died).
@@ -245,7 +247,9 @@ func (s *server) buildWeb(ctx context.Context) error {
 	if users == 0 {
 		setupToken = secret.Token(24)
 	}
+	s.memoryTrim = idletrim.New()
 	s.web, err = web.New(web.Deps{
+		MemoryTrim:      s.memoryTrim,
 		Store:           s.data.store,
 		Catalog:         catalog,
 		Logger:          s.log,
@@ -314,6 +318,7 @@ func (s *server) listen(ctx context.Context) error {
 	// the runtime would keep for a while; hand it back so an idle console
 	// stays small.
 	debug.FreeOSMemory()
+	s.memoryTrim.Busy() // and what its first jobs use, once they are done with it
 	s.http = newHTTPServer(s.web, s.cfg.certificate, s.log)
 	s.http.serve(ln, s.fail)
 	baseURL := s.cfg.PublicURL
