@@ -41,6 +41,9 @@ type Store struct {
 	// what the copy holds (a synced page, an event already applied) leaves
 	// it, so the board's cache is not emptied by syncs that change nothing.
 	leadsVersion atomic.Int64
+	// refVersion counts the writes of reference data (ReplaceRefSet,
+	// DeleteRefSets), for what is derived from it and from the copy.
+	refVersion atomic.Int64
 	// searchSizes remembers how many leads a search matches, for the
 	// version of the copy it was counted at (Store.searchSize).
 	searchSizes struct {
@@ -53,6 +56,10 @@ type Store struct {
 // LeadsVersion changes after every write to the lead copy. A reader takes
 // it before reading, so anything it builds is keyed no newer than the data.
 func (s *Store) LeadsVersion() int64 { return s.leadsVersion.Load() }
+
+// RefVersion changes after every write of reference data; read it before
+// reading, as LeadsVersion.
+func (s *Store) RefVersion() int64 { return s.refVersion.Load() }
 
 // leadsWritten bumps the version; deferred by every lead writer, so it
 // runs after the commit (and after a failed write too, which is harmless).

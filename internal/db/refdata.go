@@ -166,6 +166,7 @@ func (s *Store) AllRefItems(ctx context.Context, connection string) (map[string]
 // set's first load records no change (everything would be "added"). It
 // returns the change recorded, empty when none.
 func (s *Store) ReplaceRefSet(ctx context.Context, set RefSet, items []RefItem) (RefChange, error) {
+	defer s.refVersion.Add(1)
 	now := s.unixNow()
 	change := RefChange{SetKey: set.Key, At: now}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -302,6 +303,7 @@ func (s *Store) RecordRefFailure(ctx context.Context, set RefSet) error {
 // removed business type takes its statuses and fields along), recording
 // each loaded one's entries as removed.
 func (s *Store) DeleteRefSets(ctx context.Context, connection string, keys []string) error {
+	defer s.refVersion.Add(1)
 	now := s.unixNow()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, key := range keys {

@@ -92,7 +92,7 @@ func (s *Service) Move(ctx context.Context, actor string, uuid, toStatus, note s
 // noteMissing is the one rule of closing notes: a move to a closing
 // status needs one.
 func (s *Service) noteMissing(businessType, toStatus, note string) bool {
-	return note == "" && s.ClosingStatus(businessType, toStatus)
+	return note == "" && s.closingNow(businessType, toStatus)
 }
 
 // unchangedSince re-reads a lead before a write. When the platform's copy

@@ -82,6 +82,7 @@ type Service struct {
 	log   *slog.Logger
 
 	follower *platform.Follower // nil until Start
+	closing  closingMemo
 }
 
 // New builds the service and registers the sync job's kind on the runner
@@ -198,21 +199,6 @@ func (s *Service) request(ctx context.Context, full bool, why string) {
 		return
 	}
 	s.log.Debug("lead sync requested", "reason", why, "job", id)
-}
-
-// ClosingStatus reports whether a status closes the lead (its name is 无效
-// or 已转化 in the reference data, or the platform gives the leads in it
-// the lifecycle stage invalid or customer): the board asks for a note
-// first. Unknown statuses are not closing.
-func (s *Service) ClosingStatus(businessType, status string) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	closing, err := s.store.LeadStatusClosing(ctx, s.connection(), businessType, status)
-	if err != nil {
-		s.log.Warn("look up whether a lead status closes the lead", "status", status, "error", err)
-		return false
-	}
-	return closing
 }
 
 // fromPlatform is a lead as the copy keeps it.
