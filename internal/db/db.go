@@ -35,6 +35,7 @@ type Store struct {
 	// preparing them once saves the parse on each call.
 	sessionUser *sql.Stmt
 	userByID    *sql.Stmt
+	framed      framed // the other queries of every page (stmts.go)
 	// leadsVersion counts the writes that changed the lead copy (leads,
 	// their counts, status history, sync state), so readers can cache what
 	// they draw from it and know when it went stale; a write that repeats
@@ -144,6 +145,7 @@ func openPool(path string, conns int) (*sql.DB, error) {
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	s.closeFramed()
 	for _, st := range []*sql.Stmt{s.userByID, s.sessionUser} {
 		if st != nil {
 			st.Close()
