@@ -11,6 +11,7 @@
 //	go run ./cmd/jingdesk-load --leads 300000
 //	go run ./cmd/jingdesk-load --leads 1000000 --scale-from 100000
 //	go run ./cmd/jingdesk-load --binary ./jingdesk-old   # another build
+//	go run ./cmd/jingdesk-load --soak 10m   # the mixed load for 10 minutes, memory sampled every 10 s
 package main
 
 import (
@@ -36,6 +37,8 @@ func main() {
 	flag.IntVar(&o.Rounds, "rounds", 3, "times each page is asked (the median is reported)")
 	flag.IntVar(&o.Conns, "conns", 50, "connections of the mixed load")
 	flag.DurationVar(&o.LoadFor, "load-for", 10*time.Second, "duration of each load phase (pages, then the static file)")
+	flag.DurationVar(&o.Soak, "soak", 0, "instead of the pages and the load run, the mixed load for this long, the server's RSS and Go heap sampled as it runs (does it grow?)")
+	flag.DurationVar(&o.SoakEvery, "soak-every", 10*time.Second, "how often a soak samples the server's memory")
 	flag.StringVar(&o.SandboxAddr, "sandbox-addr", "127.0.0.1:47918", "where the sandbox listens (the cached copy belongs to this address)")
 	seed := flag.Uint64("seed", 1, "seed of the random filters")
 	verbose := flag.Bool("v", false, "log progress to standard error")

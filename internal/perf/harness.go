@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jingdesk/jingdesk/internal/idletrim"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 )
 
@@ -28,6 +29,9 @@ type Options struct {
 	Rounds    int           // each page is asked this many times (median reported)
 	Conns     int           // connections of the mixed load
 	LoadFor   time.Duration // each of the two load phases
+	// Soak, when set, replaces the pages and the load run by the mixed
+	// load for this long, the server's memory sampled every SoakEvery.
+	Soak, SoakEvery time.Duration
 	// SandboxAddr is where the sandbox listens: fixed, because the copy
 	// belongs to the connection named by its URL (a cached copy is kept
 	// per address).
@@ -71,6 +75,7 @@ type LoadFigures struct {
 // Memory is the server's resident memory at points of the run, MiB.
 type Memory struct {
 	Idle, AfterPages, AfterLoad, Peak float64
+	Quiet                             float64 // idletrim.Quiet and 5 s after the load
 }
 
 // Report is a run's result.
@@ -81,6 +86,7 @@ type Report struct {
 	Pages    []Measured
 	Load     Load
 	Memory   Memory
+	Soak     *Soak  // a soak run's, instead of Pages and Load
 	Warnings string // what the server logged at warn or above
 	// Load is the machine's load average (1 minute) as the pages were
 	// measured and after the load run: other work on the same cores
@@ -154,6 +160,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := con.WaitIdle(ctx, 10*time.Minute); err != nil {
 		return nil, err
 	}
+	// Idle means quiet: the console hands back what its start used once
+	// no request has come for idletrim.Quiet.
+	if !sleepCtx(ctx, idletrim.Quiet+5*time.Second) {
+		return nil, ctx.Err()
+	}
 	rep.Memory.Idle, _, _ = con.Memory()
 	o.Log.Info("idle", "after", time.Since(t0), "rss_mb", rep.Memory.Idle)
 	cl, err := con.SignIn(ctx, 1)
@@ -174,6 +185,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	cases := ch.Cases(static)
 	r := rand.New(rand.NewPCG(o.Seed, 18))
 	asked := map[string]bool{}
+	if o.Soak > 0 {
+		o.Log.Info("soak: the mixed load", "connections", o.Conns, "for", o.Soak)
+		rep.LoadAvg[0] = loadAverage()
+		rep.Soak, err = soak(ctx, con, newMixedPaths(cases, r, asked), o)
+		_, rep.Memory.Peak, _ = con.Memory()
+		rep.LoadAvg[1] = loadAverage()
+		return rep, err
+	}
 	o.Log.Info("measuring pages one at a time", "cases", len(cases), "rounds", o.Rounds)
 	rep.LoadAvg[0] = loadAverage()
 	for _, c := range cases {
@@ -195,6 +214,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.Memory.AfterLoad, rep.Memory.Peak, _ = con.Memory()
 	rep.LoadAvg[1] = loadAverage()
+	if !sleepCtx(ctx, idletrim.Quiet+5*time.Second) {
+		return nil, ctx.Err()
+	}
+	rep.Memory.Quiet, _, _ = con.Memory()
 	return rep, nil
 }
 
@@ -244,43 +267,63 @@ func measureOnce(ctx context.Context, cl *Client, c Case, r *rand.Rand, asked ma
 // as long, from the same process in the same run.
 func mixedLoad(ctx context.Context, con *Console, cases []Case, r *rand.Rand, asked map[string]bool, o Options) (Load, error) {
 	ld := Load{Conns: o.Conns, For: o.LoadFor, PagesByGroup: map[string]int{}}
-	var pageCases []Case
-	var static Case
-	for _, c := range cases {
-		switch {
-		case c.Group == "static":
-			static = c
-		case !c.Hit && (c.Group == "board" || c.Group == "list" || c.Group == "scores"):
-			pageCases = append(pageCases, c)
-		}
-	}
-	var mu sync.Mutex // r, asked and the counts
-	next := func() (string, string) {
-		mu.Lock()
-		defer mu.Unlock()
-		for {
-			c := pageCases[r.IntN(len(pageCases))]
-			path := c.Path(r)
-			if c.Group == "board" && asked[path] {
-				ld.Repeat++
-				continue
-			}
-			asked[path] = true
-			ld.PagesByGroup[c.Group]++
-			return c.Group, path
-		}
-	}
+	mix := newMixedPaths(cases, r, asked)
 	var err error
-	if ld.Pages, err = loadPhase(ctx, con, o, func() string { _, p := next(); return p }); err != nil {
+	if ld.Pages, err = loadPhase(ctx, con, o.Conns, o.LoadFor, mix.next, nil); err != nil {
 		return ld, err
 	}
-	path := static.Path(r)
-	ld.Static, err = loadPhase(ctx, con, o, func() string { return path })
+	ld.PagesByGroup, ld.Repeat = mix.byGroup, mix.repeat
+	path := mix.static.Path(r)
+	ld.Static, err = loadPhase(ctx, con, o.Conns, o.LoadFor, func() string { return path }, nil)
 	return ld, err
 }
 
-func loadPhase(ctx context.Context, con *Console, o Options, next func() string) (LoadFigures, error) {
-	cl, err := con.SignIn(ctx, o.Conns)
+// mixedPaths draws the mixed load's requests: a board, list or scores
+// page with random filters, a board's path never asked before (no cache
+// hit). Safe for concurrent use.
+type mixedPaths struct {
+	mu      sync.Mutex // r, asked and the counts
+	r       *rand.Rand
+	asked   map[string]bool
+	pages   []Case
+	static  Case
+	byGroup map[string]int
+	repeat  int
+}
+
+func newMixedPaths(cases []Case, r *rand.Rand, asked map[string]bool) *mixedPaths {
+	m := &mixedPaths{r: r, asked: asked, byGroup: map[string]int{}}
+	for _, c := range cases {
+		switch {
+		case c.Group == "static":
+			m.static = c
+		case !c.Hit && (c.Group == "board" || c.Group == "list" || c.Group == "scores"):
+			m.pages = append(m.pages, c)
+		}
+	}
+	return m
+}
+
+func (m *mixedPaths) next() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for {
+		c := m.pages[m.r.IntN(len(m.pages))]
+		path := c.Path(m.r)
+		if c.Group == "board" && m.asked[path] {
+			m.repeat++
+			continue
+		}
+		m.asked[path] = true
+		m.byGroup[c.Group]++
+		return path
+	}
+}
+
+// loadPhase asks for next() over conns connections for d; answered, when
+// not nil, counts the answers as they come.
+func loadPhase(ctx context.Context, con *Console, conns int, d time.Duration, next func() string, answered *atomic.Int64) (LoadFigures, error) {
+	cl, err := con.SignIn(ctx, conns)
 	if err != nil {
 		return LoadFigures{}, err
 	}
@@ -291,19 +334,22 @@ func loadPhase(ctx context.Context, con *Console, o Options, next func() string)
 		errors atomic.Int64
 	)
 	start := time.Now()
-	deadline := start.Add(o.LoadFor)
-	for range o.Conns {
+	deadline := start.Add(d)
+	for range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var mine []time.Duration
-			for time.Now().Before(deadline) {
+			for time.Now().Before(deadline) && ctx.Err() == nil {
 				t0 := time.Now()
 				if _, _, err := cl.Get(ctx, next()); err != nil {
 					errors.Add(1)
 					continue
 				}
 				mine = append(mine, time.Since(t0))
+				if answered != nil {
+					answered.Add(1)
+				}
 			}
 			mu.Lock()
 			times = append(times, mine...)
@@ -317,7 +363,7 @@ func loadPhase(ctx context.Context, con *Console, o Options, next func() string)
 		slices.Sort(times)
 		f.P50, f.P99 = times[len(times)/2], times[len(times)*99/100]
 	}
-	return f, nil
+	return f, ctx.Err()
 }
 
 func median(ts []time.Duration) time.Duration {

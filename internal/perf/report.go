@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/jingdesk/jingdesk/internal/idletrim"
 )
 
 func ms(d time.Duration) string {
@@ -23,6 +25,10 @@ func kb(n int) string { return fmt.Sprintf("%.1f", float64(n)/1024) }
 
 // Markdown writes the report as the tables of docs/performance.md.
 func (rep *Report) Markdown(w io.Writer, command string) {
+	if rep.Soak != nil {
+		rep.soakMarkdown(w, command)
+		return
+	}
 	fmt.Fprintf(w, "%d leads, `%s`; the console started in %s", rep.Leads, command, rep.Start.Round(time.Millisecond))
 	if rep.ScaleFrom > 0 && rep.ScaleFrom < rep.Leads {
 		fmt.Fprintf(w, " (the copy is the %d leads synced from the sandbox, with their scores, repeated under new uuids to %d: perf.ScaledCopy)",
@@ -80,6 +86,7 @@ func (rep *Report) Markdown(w io.Writer, command string) {
 		fmt.Fprintf(w, "\nPages at **%.2f** of the static file's rate (target ≥ 0.20: %s).\n", ratio, verdict)
 	}
 	mem := rep.Memory
-	fmt.Fprintf(w, "\nThe server's resident memory: %.0f MB idle after start, %.0f MB after the pages, %.0f MB after the load, peak %.0f MB "+
-		"(the sandbox runs in the harness's process, not the server's).\n", mem.Idle, mem.AfterPages, mem.AfterLoad, mem.Peak)
+	fmt.Fprintf(w, "\nThe server's resident memory (RSS): %.0f MB idle after start (quiet for %s), %.0f MB after the pages, %.0f MB right after the load, "+
+		"peak %.0f MB, %.0f MB once quiet again (the sandbox runs in the harness's process, not the server's).\n",
+		mem.Idle, idletrim.Quiet+5*time.Second, mem.AfterPages, mem.AfterLoad, mem.Peak, mem.Quiet)
 }

@@ -24,10 +24,13 @@ import (
 // Console is the real jingdesk binary serving a data directory on
 // loopback, connected to a sandbox, as a user meets it.
 type Console struct {
-	URL  string
-	cmd  *exec.Cmd
-	data string
-	logs bytes.Buffer
+	URL string
+	// MetricsURL is /metrics on the console's separate, sign-in-free
+	// listener (--metrics-addr): the Go heap, read from outside.
+	MetricsURL string
+	cmd        *exec.Cmd
+	data       string
+	logs       bytes.Buffer
 }
 
 // benchUser signs in to the console the harness measures.
@@ -51,9 +54,13 @@ func StartConsole(ctx context.Context, binary, data, sandboxURL string) (*Consol
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{URL: "http://" + addr, data: data}
+	metricsAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	c := &Console{URL: "http://" + addr, MetricsURL: "http://" + metricsAddr + "/metrics", data: data}
 	creds := Credentials(sandboxURL)
-	c.cmd = exec.Command(binary, "serve", "--data", data, "--addr", addr, "--log-level", "warn",
+	c.cmd = exec.Command(binary, "serve", "--data", data, "--addr", addr, "--metrics-addr", metricsAddr, "--log-level", "warn",
 		"--jing-base-url", creds.BaseURL, "--jing-app-id", creds.AppID,
 		"--lead-sync-every", "24h", "--score-refresh-every", "0", "--sandbox-changes-per-minute", "0")
 	c.cmd.Env = append(os.Environ(), "JINGDESK_JING_APP_SECRET="+creds.AppSecret)
