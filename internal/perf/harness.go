@@ -70,6 +70,17 @@ type LoadFigures struct {
 	Requests, Errors int
 	PerSecond        float64
 	P50, P99         time.Duration
+	// ServerCPU is the processor time the server used in the phase: per
+	// request, what a page costs whatever the machine's other load.
+	ServerCPU time.Duration
+}
+
+// CPUPerRequest is the server's processor time per answered request.
+func (f LoadFigures) CPUPerRequest() time.Duration {
+	if f.Requests == 0 {
+		return 0
+	}
+	return f.ServerCPU / time.Duration(f.Requests)
 }
 
 // Memory is the server's resident memory at points of the run, MiB.
@@ -333,6 +344,7 @@ func loadPhase(ctx context.Context, con *Console, conns int, d time.Duration, ne
 		times  []time.Duration
 		errors atomic.Int64
 	)
+	cpu0, _ := con.CPU()
 	start := time.Now()
 	deadline := start.Add(d)
 	for range conns {
@@ -358,7 +370,8 @@ func loadPhase(ctx context.Context, con *Console, conns int, d time.Duration, ne
 	}
 	wg.Wait()
 	took := time.Since(start)
-	f := LoadFigures{Requests: len(times), Errors: int(errors.Load()), PerSecond: float64(len(times)) / took.Seconds()}
+	cpu1, _ := con.CPU()
+	f := LoadFigures{Requests: len(times), Errors: int(errors.Load()), PerSecond: float64(len(times)) / took.Seconds(), ServerCPU: cpu1 - cpu0}
 	if len(times) > 0 {
 		slices.Sort(times)
 		f.P50, f.P99 = times[len(times)/2], times[len(times)*99/100]

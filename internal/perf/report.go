@@ -69,13 +69,13 @@ func (rep *Report) Markdown(w io.Writer, command string) {
 		"(%d board, %d list, %d scores requests; no board path asked twice, so **no cache hit**), then the stylesheet "+
 		"over %d connections for as long, from the same process in the same run:\n\n",
 		ld.Conns, ld.For, ld.PagesByGroup["board"], ld.PagesByGroup["list"], ld.PagesByGroup["scores"], ld.Conns)
-	fmt.Fprintln(w, "| Target | Requests/s | p50 ms | p99 ms | Errors |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- |")
+	fmt.Fprintln(w, "| Target | Requests/s | p50 ms | p99 ms | Errors | Server CPU ms per request |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
 	for _, row := range []struct {
 		name string
 		f    LoadFigures
 	}{{"Board, list and scores pages, uncached", ld.Pages}, {"Static file (app.css)", ld.Static}} {
-		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %d |\n", row.name, row.f.PerSecond, ms(row.f.P50), ms(row.f.P99), row.f.Errors)
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %d | %s |\n", row.name, row.f.PerSecond, ms(row.f.P50), ms(row.f.P99), row.f.Errors, ms(row.f.CPUPerRequest()))
 	}
 	if ld.Static.PerSecond > 0 {
 		ratio := ld.Pages.PerSecond / ld.Static.PerSecond
@@ -84,6 +84,13 @@ func (rep *Report) Markdown(w io.Writer, command string) {
 			verdict = "**not met**"
 		}
 		fmt.Fprintf(w, "\nPages at **%.2f** of the static file's rate (target ≥ 0.20: %s).\n", ratio, verdict)
+		if per := ld.Pages.CPUPerRequest(); per > 0 {
+			cores := runtime.NumCPU()
+			fmt.Fprintf(w, "The server spent %s ms of processor time per page: its %d cores, were it alone on them, could answer at most %.0f pages/s; "+
+				"0.20 of this run's static rate (%.0f/s) needs %.2f ms a page or less.\n",
+				ms(per), cores, float64(cores)*float64(time.Second)/float64(per), 0.2*ld.Static.PerSecond,
+				float64(cores)*1000/(0.2*ld.Static.PerSecond))
+		}
 	}
 	mem := rep.Memory
 	fmt.Fprintf(w, "\nThe server's resident memory (RSS): %.0f MB idle after start (quiet for %s), %.0f MB after the pages, %.0f MB right after the load, "+

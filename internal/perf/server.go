@@ -151,6 +151,23 @@ func (c *Console) Memory() (rss, peak float64, err error) {
 	return rss, peak, nil
 }
 
+// CPU is the processor time the server has used so far (user and
+// system, from /proc/PID/stat; clock ticks of 10 ms).
+func (c *Console) CPU() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.PID()))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command (in parentheses, which may hold spaces).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("perf: /proc/%d/stat: too few fields", c.PID())
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
 // WaitIdle waits until the console runs no job (the sync and reference
 // refresh it starts with), so they do not run under the measurements.
 func (c *Console) WaitIdle(ctx context.Context, within time.Duration) error {
