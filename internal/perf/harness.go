@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jingdesk/jingdesk/internal/idletrim"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
 )
 
@@ -86,7 +85,7 @@ func (f LoadFigures) CPUPerRequest() time.Duration {
 // Memory is the server's resident memory at points of the run, MiB.
 type Memory struct {
 	Idle, AfterPages, AfterLoad, Peak float64
-	Quiet                             float64 // idletrim.Quiet and 5 s after the load
+	Quiet                             float64 // quietWait after the load
 }
 
 // Report is a run's result.
@@ -173,7 +172,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	// Idle means quiet: the console hands back what its start used once
 	// no request has come for idletrim.Quiet.
-	if !sleepCtx(ctx, idletrim.Quiet+5*time.Second) {
+	if !waitQuiet(ctx) {
 		return nil, ctx.Err()
 	}
 	rep.Memory.Idle, _, _ = con.Memory()
@@ -225,7 +224,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.Memory.AfterLoad, rep.Memory.Peak, _ = con.Memory()
 	rep.LoadAvg[1] = loadAverage()
-	if !sleepCtx(ctx, idletrim.Quiet+5*time.Second) {
+	if !waitQuiet(ctx) {
 		return nil, ctx.Err()
 	}
 	rep.Memory.Quiet, _, _ = con.Memory()

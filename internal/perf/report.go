@@ -6,8 +6,6 @@ import (
 	"runtime"
 	"strings"
 	"time"
-
-	"github.com/jingdesk/jingdesk/internal/idletrim"
 )
 
 func ms(d time.Duration) string {
@@ -95,5 +93,5 @@ func (rep *Report) Markdown(w io.Writer, command string) {
 	mem := rep.Memory
 	fmt.Fprintf(w, "\nThe server's resident memory (RSS): %.0f MB idle after start (quiet for %s), %.0f MB after the pages, %.0f MB right after the load, "+
 		"peak %.0f MB, %.0f MB once quiet again (the sandbox runs in the harness's process, not the server's).\n",
-		mem.Idle, idletrim.Quiet+5*time.Second, mem.AfterPages, mem.AfterLoad, mem.Peak, mem.Quiet)
+		mem.Idle, quietWait, mem.AfterPages, mem.AfterLoad, mem.Peak, mem.Quiet)
 }

@@ -31,7 +31,7 @@ type Soak struct {
 	For     time.Duration
 	Load    LoadFigures
 	Samples []Sample
-	Quiet   Sample // idletrim.Quiet and 5 s after the load stopped
+	Quiet   Sample // quietWait after the load stopped
 }
 
 // soak runs the mixed load (mix) for o.Soak, sampling every o.SoakEvery.
@@ -57,7 +57,7 @@ func soak(ctx context.Context, con *Console, mix *mixedPaths, o Options) (*Soak,
 			if err != nil {
 				return s, err
 			}
-			if !sleepCtx(ctx, idletrim.Quiet+5*time.Second) {
+			if !waitQuiet(ctx) {
 				return s, ctx.Err()
 			}
 			s.Quiet = con.sample(ctx, start, &answered)
@@ -70,13 +70,17 @@ func soak(ctx context.Context, con *Console, mix *mixedPaths, o Options) (*Soak,
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
+// quietWait is how long the harness lets the console rest before it reads
+// its idle memory: past idletrim.Quiet, after which the console hands
+// back what it used.
+const quietWait = idletrim.Quiet + 5*time.Second
+
+// waitQuiet lets the console rest for quietWait; false when ctx ended.
+func waitQuiet(ctx context.Context) bool {
 	select {
 	case <-ctx.Done():
 		return false
-	case <-t.C:
+	case <-time.After(quietWait):
 		return true
 	}
 }
@@ -146,7 +150,7 @@ func (rep *Report) soakMarkdown(w io.Writer, command string) {
 	for _, x := range s.Samples {
 		row(x.At.Round(time.Second).String(), x)
 	}
-	row(fmt.Sprintf("%s after the load", (idletrim.Quiet+5*time.Second)), s.Quiet)
+	row(fmt.Sprintf("%s after the load", quietWait), s.Quiet)
 	if len(s.Samples) == 0 || s.Samples[len(s.Samples)-1].At < 3*time.Minute {
 		fmt.Fprintln(w, "\nToo short a soak to compare minutes (3 minutes at least).")
 		return
