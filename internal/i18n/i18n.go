@@ -42,6 +42,11 @@ type Catalog struct {
 	// onMissing, when set, hears of every id that has no translation
 	// (tests turn it into a failure; in production the id is shown).
 	onMissing func(lang, id string)
+	// plain keeps the translations asked without parameters, by language
+	// and id: the bundle never changes, and go-i18n matches the language
+	// and looks the message up on every call (issue 18: translating was
+	// 6 % of the server's CPU under load, a board asking hundreds).
+	plain *sync.Map
 }
 
 // OnMissing registers f to hear of untranslated ids. Call it before serving.
@@ -53,7 +58,7 @@ func NewCatalog(zone *time.Location) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Catalog{bundle: parsed.bundle, matcher: language.NewMatcher(tags), zone: zone, ids: parsed.ids}, nil
+	return &Catalog{bundle: parsed.bundle, matcher: language.NewMatcher(tags), zone: zone, ids: parsed.ids, plain: &sync.Map{}}, nil
 }
 
 // embeddedBundle parses the embedded locale files once per process: they
@@ -116,6 +121,7 @@ func normalizeTag(lang string) language.Tag {
 type Localizer struct {
 	Lang      string
 	onMissing func(lang, id string)
+	plain     *sync.Map // the catalog's
 	loc       *goi18n.Localizer
 	printer   *message.Printer
 	zone      *time.Location
@@ -130,6 +136,7 @@ func (c *Catalog) Localizer(lang string) *Localizer {
 	return &Localizer{
 		Lang:      lang,
 		onMissing: c.onMissing,
+		plain:     c.plain,
 		loc:       goi18n.NewLocalizer(c.bundle, tag.String()),
 		printer:   message.NewPrinter(tag),
 		zone:      c.zone,
@@ -139,6 +146,11 @@ func (c *Catalog) Localizer(lang string) *Localizer {
 // T translates id, filling {{.Name}}-style placeholders from data (pairs of
 // key, value). A missing id shows as the id itself, which tests catch.
 func (l *Localizer) T(id string, data ...any) string {
+	if len(data) == 0 {
+		if s, ok := l.plainT(id); ok {
+			return s
+		}
+	}
 	var tmpl map[string]any
 	if len(data) > 0 {
 		tmpl = make(map[string]any, len(data)/2)
@@ -153,7 +165,22 @@ func (l *Localizer) T(id string, data ...any) string {
 		}
 		return id
 	}
+	if len(data) == 0 && l.plain != nil {
+		l.plain.Store([2]string{l.Lang, id}, s)
+	}
 	return s
+}
+
+// plainT is the kept translation of id without parameters, if any.
+func (l *Localizer) plainT(id string) (string, bool) {
+	if l.plain == nil {
+		return "", false
+	}
+	s, ok := l.plain.Load([2]string{l.Lang, id})
+	if !ok {
+		return "", false
+	}
+	return s.(string), true
 }
 
 // TOr translates id when the catalogs have it, and is fallback when they

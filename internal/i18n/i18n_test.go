@@ -142,3 +142,29 @@ func TestMissingIDIsReported(t *testing.T) {
 		t.Errorf("missing ids reported: %v", missing)
 	}
 }
+
+// Translations without parameters are kept per language; a missing id is
+// never kept, so every page that shows it is still heard of.
+func TestPlainTranslationsKeptPerLanguage(t *testing.T) {
+	c, err := NewCatalog(time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := 0
+	c.OnMissing(func(string, string) { missing++ })
+	zh, en := c.Localizer(Chinese), c.Localizer(English)
+	for range 2 {
+		if got := zh.T("nav.leads"); got != "线索" {
+			t.Fatalf("zh nav.leads = %q", got)
+		}
+		if got := en.T("nav.leads"); got != "Leads" {
+			t.Fatalf("en nav.leads = %q", got)
+		}
+		if got := c.Localizer(English).T("no.such.message"); got != "no.such.message" {
+			t.Fatalf("a missing id shows as %q", got)
+		}
+	}
+	if missing != 2 {
+		t.Fatalf("a missing id was heard of %d times in 2 asks", missing)
+	}
+}
