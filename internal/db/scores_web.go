@@ -25,7 +25,7 @@ func (s *Store) ScoreFreshness(ctx context.Context, p ScorePopulation, kind stri
 		return ScoreFreshness{}, err
 	}
 	if where, wargs, ok := (ScoreQuery{Pop: p, Kind: kind}).counted(); ok {
-		return s.countedFreshness(ctx, where, wargs, col, staleBefore)
+		return s.countedFreshness(ctx, where, wargs, kind, staleBefore)
 	}
 	return s.liveFreshness(ctx, p, col, staleBefore)
 }
@@ -47,13 +47,15 @@ func (s *Store) liveFreshness(ctx context.Context, p ScorePopulation, col string
 }
 
 // countedFreshness is ScoreFreshness for the populations the counts
-// cover: the fetch times come from the cards' index, the population from
-// lead_counts.
-func (s *Store) countedFreshness(ctx context.Context, where string, args []any, col string, staleBefore int64) (ScoreFreshness, error) {
+// cover: the fetch moments from the kept counts (score_fetch_counts, a
+// row per fetch batch and status: migration 0020), the population from
+// lead_counts. Neither walks the population's cards.
+func (s *Store) countedFreshness(ctx context.Context, where string, args []any, kind string, staleBefore int64) (ScoreFreshness, error) {
 	var f ScoreFreshness
 	var population, fetched, staleFetched int64
-	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MIN(`+col+`), 0), COALESCE(MAX(`+col+`), 0), COUNT(*), COUNT(*) FILTER (WHERE `+col+` < ?)
-		FROM score_cards WHERE `+where+` AND `+col+` > 0`, append([]any{staleBefore}, args...)...).Scan(&f.Oldest, &f.Newest, &fetched, &staleFetched)
+	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MIN(at), 0), COALESCE(MAX(at), 0), COALESCE(SUM(n), 0),
+		COALESCE(SUM(n) FILTER (WHERE at < ?), 0) FROM score_fetch_counts WHERE kind = ? AND n > 0 AND `+where,
+		append([]any{staleBefore, kind}, args...)...).Scan(&f.Oldest, &f.Newest, &fetched, &staleFetched)
 	if err != nil {
 		return f, fmt.Errorf("db: score freshness: %w", err)
 	}
