@@ -16,7 +16,8 @@ var scoresFilled struct {
 }
 
 // benchScores is the 100,000-lead bench store with every lead scored
-// (identity grade, activity level, intention for four products) and a
+// (identity grade, activity level, intention for four products), fetched
+// in batches of 100 a few seconds apart as a refresh fetches them, and a
 // second, changed activity fetch for a third of them (history for the
 // movers).
 func benchScores(b *testing.B) *Store {
@@ -33,8 +34,8 @@ func fillScores(s *Store, n int) error {
 	grades, levels := []string{"A", "B", "C", "D"}, []string{"inactive", "cold", "warm", "hot"}
 	return s.inTx(context.Background(), func(tx *sql.Tx) error {
 		card, err := tx.Prepare(`INSERT INTO score_cards(subject, id, identity_model, identity_score, grade, active_model, active_score,
-			level, identity_at, active_at, business_type, status, voided)
-			SELECT 'lead', uuid, 'm', ?, ?, 'm', ?, ?, ?, ?, business_type, status, voided FROM leads WHERE uuid = ?`)
+			level, identity_at, active_at, intention_at, business_type, status, voided)
+			SELECT 'lead', uuid, 'm', ?1, ?2, 'm', ?3, ?4, ?5, ?5 + 3600, ?5 + 7200, business_type, status, voided FROM leads WHERE uuid = ?6`)
 		if err != nil {
 			return err
 		}
@@ -51,7 +52,8 @@ func fillScores(s *Store, n int) error {
 		for i := range n {
 			id := fmt.Sprintf("bench%08d", i)
 			idScore, act := rn.IntN(91)+10, rn.IntN(260)
-			if _, err := card.Exec(idScore, grades[3-min(idScore/25, 3)], act, levels[min(act/40, 3)], 1_800_000_000, 1_800_000_000, id); err != nil {
+			fetched := int64(1_800_000_000 - 3*((n-1-i)/100)) // a batch of 100 every 3 seconds, the last at 1,800,000,000
+			if _, err := card.Exec(idScore, grades[3-min(idScore/25, 3)], act, levels[min(act/40, 3)], fetched, id); err != nil {
 				return err
 			}
 			if i%3 == 0 {
@@ -119,7 +121,7 @@ func BenchmarkScoresSummaryLive(b *testing.B) {
 	var times []time.Duration
 	for b.Loop() {
 		start := time.Now()
-		if _, err := s.liveSummary(context.Background(), ScoreQuery{Kind: ScoreIdentity}); err != nil {
+		if _, _, err := s.liveView(context.Background(), ScoreQuery{Kind: ScoreIdentity}, 0); err != nil {
 			b.Fatal(err)
 		}
 		times = append(times, time.Since(start))
@@ -139,4 +141,60 @@ func BenchmarkScoresSummary(b *testing.B) {
 		times = append(times, time.Since(start))
 	}
 	reportMedian(b, times)
+}
+
+// BenchmarkScoresPopulations is the store's part of the scores page
+// (internal/scores' Overview) for each population the page offers, at
+// 100,000 leads, each kind in turn: the products, the summary, the
+// freshness line and the top and bottom 20.
+func BenchmarkScoresPopulations(b *testing.B) {
+	s := benchScores(b)
+	ctx := context.Background()
+	if err := s.ReplaceCrowdMembers(ctx, 7, crowdOf(5000)); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		pop  ScorePopulation
+	}{
+		{"all", ScorePopulation{}},
+		{"business_type", ScorePopulation{Leads: LeadFilter{BusinessType: benchBT(1)}}},
+		{"status", ScorePopulation{Leads: LeadFilter{BusinessType: benchBT(1), Status: benchStatus(1, 2)}}},
+		{"owner", ScorePopulation{Leads: LeadFilter{Owner: "18405"}}},
+		{"crowd", ScorePopulation{GroupID: 7}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var times []time.Duration
+			kinds := []string{ScoreIdentity, ScoreActive, ScoreIntention}
+			for i := 0; b.Loop(); i++ {
+				start := time.Now()
+				q := ScoreQuery{Pop: c.pop, Kind: kinds[i%3], Product: "p2"}
+				if _, err := s.ScoreProducts(ctx, c.pop.Subject()); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.ScoreSummary(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.ScoreFreshness(ctx, c.pop, q.Kind, 1_799_990_000); err != nil {
+					b.Fatal(err)
+				}
+				for _, lowest := range []bool{false, true} {
+					if top, err := s.TopScored(ctx, q, ScoreSelection{}, 20, lowest); err != nil || len(top) != 20 && c.pop.GroupID == 0 {
+						b.Fatal(len(top), err)
+					}
+				}
+				times = append(times, time.Since(start))
+			}
+			reportMedian(b, times)
+		})
+	}
+}
+
+// crowdOf is n members of a crowd.
+func crowdOf(n int) []CrowdMemberRow {
+	out := make([]CrowdMemberRow, n)
+	for i := range out {
+		out[i] = CrowdMemberRow{UUID: fmt.Sprintf("person%06d", i), Joined: 1_700_000_000}
+	}
+	return out
 }

@@ -20,30 +20,14 @@ type ScoreFreshness struct {
 
 // ScoreFreshness reads the population's fetch marks of kind in one pass.
 func (s *Store) ScoreFreshness(ctx context.Context, p ScorePopulation, kind string, staleBefore int64) (ScoreFreshness, error) {
-	col, err := kindColumn(kind)
-	if err != nil {
+	if _, err := kindColumn(kind); err != nil {
 		return ScoreFreshness{}, err
 	}
 	if where, wargs, ok := (ScoreQuery{Pop: p, Kind: kind}).counted(); ok {
 		return s.countedFreshness(ctx, where, wargs, kind, staleBefore)
 	}
-	return s.liveFreshness(ctx, p, col, staleBefore)
-}
-
-// liveFreshness is ScoreFreshness over the population's rows.
-func (s *Store) liveFreshness(ctx context.Context, p ScorePopulation, col string, staleBefore int64) (ScoreFreshness, error) {
-	cte, args := p.popCTE()
-	var f ScoreFreshness
-	err := s.read.QueryRowContext(ctx, `WITH `+cte+` SELECT
-		COALESCE(MIN(NULLIF(c.`+col+`, 0)), 0), COALESCE(MAX(c.`+col+`), 0),
-		COUNT(*) FILTER (WHERE COALESCE(c.`+col+`, 0) = 0),
-		COUNT(*) FILTER (WHERE COALESCE(c.`+col+`, 0) < ?)
-		FROM pop p LEFT JOIN score_cards c ON c.subject = ? AND c.id = p.id`,
-		append(args, staleBefore, p.Subject())...).Scan(&f.Oldest, &f.Newest, &f.Never, &f.Stale)
-	if err != nil {
-		return f, fmt.Errorf("db: score freshness: %w", err)
-	}
-	return f, nil
+	_, f, err := s.liveView(ctx, ScoreQuery{Pop: p, Kind: kind}, staleBefore)
+	return f, err
 }
 
 // countedFreshness is ScoreFreshness for the populations the counts
