@@ -145,8 +145,8 @@ func BenchmarkScoresSummary(b *testing.B) {
 
 // BenchmarkScoresPopulations is the store's part of the scores page
 // (internal/scores' Overview) for each population the page offers, at
-// 100,000 leads, each kind in turn: the products, the summary, the
-// freshness line and the top and bottom 20.
+// 100,000 leads, each kind in turn: the products, and the summary, the
+// freshness line and the top and bottom 20 (ScoreView).
 func BenchmarkScoresPopulations(b *testing.B) {
 	s := benchScores(b)
 	ctx := context.Background()
@@ -172,16 +172,8 @@ func BenchmarkScoresPopulations(b *testing.B) {
 				if _, err := s.ScoreProducts(ctx, c.pop.Subject()); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := s.ScoreSummary(ctx, q); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := s.ScoreFreshness(ctx, c.pop, q.Kind, 1_799_990_000); err != nil {
-					b.Fatal(err)
-				}
-				for _, lowest := range []bool{false, true} {
-					if top, err := s.TopScored(ctx, q, ScoreSelection{}, 20, lowest); err != nil || len(top) != 20 && c.pop.GroupID == 0 {
-						b.Fatal(len(top), err)
-					}
+				if v, err := s.ScoreView(ctx, q, 1_799_990_000, 20); err != nil || len(v.Top) != 20 && c.pop.GroupID == 0 {
+					b.Fatal(len(v.Top), err)
 				}
 				times = append(times, time.Since(start))
 			}

@@ -2,9 +2,7 @@ package db
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -20,21 +18,7 @@ import (
 func TestKeptFreshnessStaysExact(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var leads []Lead
-	var ids []string
-	for i := range 240 {
-		l := Lead{UUID: fmt.Sprintf("L%03d", i), BusinessType: fmt.Sprintf("bt%d", i%2), Status: fmt.Sprintf("st%d", i%3),
-			Name: fmt.Sprintf("客户%d", i), Fields: json.RawMessage(`{}`), UpdatedAt: 10}
-		leads, ids = append(leads, l), append(ids, l.UUID)
-	}
-	if err := s.UpsertLeads(ctx, leads); err != nil {
-		t.Fatal(err)
-	}
+	s, leads, ids := leadStore(t, 240, func(l *Lead, i int) { l.Status, l.UpdatedAt = fmt.Sprintf("st%d", i%3), 10 })
 	fetch := func(kind string, at int64, ids []string) {
 		t.Helper()
 		var got []FetchedScore

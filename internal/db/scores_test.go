@@ -14,21 +14,7 @@ import (
 func TestCountedAndLiveSummariesAgree(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var leads []Lead
-	var ids []string
-	for i := range 300 {
-		l := Lead{UUID: fmt.Sprintf("L%03d", i), BusinessType: fmt.Sprintf("bt%d", i%2), Status: fmt.Sprintf("st%d", i%4),
-			Name: fmt.Sprintf("客户%d", i), Fields: json.RawMessage(`{}`)}
-		leads, ids = append(leads, l), append(ids, l.UUID)
-	}
-	if err := s.UpsertLeads(ctx, leads); err != nil {
-		t.Fatal(err)
-	}
+	s, leads, ids := leadStore(t, 300, func(l *Lead, i int) { l.Status = fmt.Sprintf("st%d", i%4) })
 	var idScores, actScores, intent []FetchedScore
 	for i, id := range ids[:250] { // 50 leads stay unscored
 		idScores = append(idScores, FetchedScore{ID: id, Model: "m", Score: float64(i % 101), Band: string(rune('A' + i%4))})
@@ -87,21 +73,7 @@ func TestCountedAndLiveSummariesAgree(t *testing.T) {
 func TestScoreViewIsItsParts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var leads []Lead
-	var ids []string
-	for i := range 200 {
-		l := Lead{UUID: fmt.Sprintf("L%03d", i), BusinessType: fmt.Sprintf("bt%d", i%2), Status: fmt.Sprintf("st%d", i%4),
-			Owner: fmt.Sprint("o", i%3), Name: fmt.Sprintf("客户%d", i), Fields: json.RawMessage(`{}`)}
-		leads, ids = append(leads, l), append(ids, l.UUID)
-	}
-	if err := s.UpsertLeads(ctx, leads); err != nil {
-		t.Fatal(err)
-	}
+	s, _, ids := leadStore(t, 200, func(l *Lead, i int) { l.Status, l.Owner = fmt.Sprintf("st%d", i%4), fmt.Sprint("o", i%3) })
 	var got []FetchedScore
 	for i, id := range ids[:150] {
 		got = append(got, FetchedScore{ID: id, Model: "p1", Score: float64(i % 37), Band: []string{"A", "B"}[i%2]})
@@ -142,4 +114,27 @@ func TestScoreViewIsItsParts(t *testing.T) {
 			}
 		}
 	}
+}
+
+// leadStore opens a store holding n leads L000…, of business types bt0
+// and bt1 in turn, each shaped further by shape; it is closed by the
+// test's end.
+func leadStore(t *testing.T, n int, shape func(l *Lead, i int)) (*Store, []Lead, []string) {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	var leads []Lead
+	var ids []string
+	for i := range n {
+		l := Lead{UUID: fmt.Sprintf("L%03d", i), BusinessType: fmt.Sprintf("bt%d", i%2), Name: fmt.Sprintf("客户%d", i), Fields: json.RawMessage(`{}`)}
+		shape(&l, i)
+		leads, ids = append(leads, l), append(ids, l.UUID)
+	}
+	if err := s.UpsertLeads(context.Background(), leads); err != nil {
+		t.Fatal(err)
+	}
+	return s, leads, ids
 }
