@@ -92,3 +92,36 @@ END;
 -- gives them in the list's order (name, business type, status, id), and
 -- holds the business type and status its filters test.
 CREATE INDEX leads_owner_name ON leads(owner, voided, name, business_type, status);
+
+-- The list's count under an owner (with a business type and status or
+-- not), kept as lead_counts is: the owner's leads per business type,
+-- status and voided mark. The list counted the owner's index entries on
+-- every page (3,000 at 100,000 leads, 30,000 at 1,000,000); it reads a
+-- few cells. (A pool alone is counted from lead_pools, 0015.)
+CREATE TABLE lead_owner_counts (
+	owner         TEXT NOT NULL,
+	voided        INTEGER NOT NULL,
+	business_type TEXT NOT NULL,
+	status        TEXT NOT NULL,
+	n             INTEGER NOT NULL,
+	PRIMARY KEY (owner, voided, business_type, status)
+) WITHOUT ROWID;
+INSERT INTO lead_owner_counts(owner, voided, business_type, status, n)
+	SELECT owner, voided, business_type, status, count(*) FROM leads GROUP BY owner, voided, business_type, status;
+
+CREATE TRIGGER lead_owner_counts_insert AFTER INSERT ON leads BEGIN
+	INSERT INTO lead_owner_counts(owner, voided, business_type, status, n) VALUES (new.owner, new.voided, new.business_type, new.status, 1)
+	ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER lead_owner_counts_delete AFTER DELETE ON leads BEGIN
+	UPDATE lead_owner_counts SET n = n - 1
+	WHERE owner = old.owner AND voided = old.voided AND business_type = old.business_type AND status = old.status;
+END;
+CREATE TRIGGER lead_owner_counts_update AFTER UPDATE OF owner, voided, business_type, status ON leads
+WHEN old.owner IS NOT new.owner OR old.voided IS NOT new.voided OR old.business_type IS NOT new.business_type
+	OR old.status IS NOT new.status BEGIN
+	UPDATE lead_owner_counts SET n = n - 1
+	WHERE owner = old.owner AND voided = old.voided AND business_type = old.business_type AND status = old.status;
+	INSERT INTO lead_owner_counts(owner, voided, business_type, status, n) VALUES (new.owner, new.voided, new.business_type, new.status, 1)
+	ON CONFLICT DO UPDATE SET n = n + 1;
+END;
