@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -189,4 +190,37 @@ func crowdOf(n int) []CrowdMemberRow {
 		out[i] = CrowdMemberRow{UUID: fmt.Sprintf("person%06d", i), Joined: 1_700_000_000}
 	}
 	return out
+}
+
+// BenchmarkSaveScoresBatch is one batch of a refresh written: 100 leads'
+// activity scores fetched (every card moves to the new fetch moment, as
+// the kept counts follow it), on a copy of 2,000 scored leads.
+func BenchmarkSaveScoresBatch(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "s.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := fillLeads(s, 2000); err != nil {
+		b.Fatal(err)
+	}
+	if err := fillScores(s, 2000); err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]string, 100)
+	got := make([]FetchedScore, 100)
+	var times []time.Duration
+	for i := 0; b.Loop(); i++ {
+		for j := range ids {
+			ids[j] = fmt.Sprintf("bench%08d", (i*100+j)%2000)
+			got[j] = FetchedScore{ID: ids[j], Model: "m", Score: float64((i + j) % 250), Band: "warm"}
+		}
+		start := time.Now()
+		if _, err := s.SaveScores(ctx, SubjectLead, ScoreActive, ids, got, int64(1_800_000_100+i)); err != nil {
+			b.Fatal(err)
+		}
+		times = append(times, time.Since(start))
+	}
+	reportMedian(b, times)
 }
