@@ -43,35 +43,18 @@ func TestKeptListCountsStayExact(t *testing.T) {
 	}
 	check("after the first sync")
 	leads[1].Owner, leads[2].Status, leads[3].BusinessType, leads[5].LeadPool, leads[6].Voided = "o2", "st9", "bt0", "pool1", true
-	for i := range leads[:7] {
-		leads[i].UpdatedAt = 20
-	}
-	if err := s.UpsertLeads(ctx, leads[:7]); err != nil {
-		t.Fatal(err)
-	}
+	syncLeads(t, s, 20, leads[:7]...)
 	check("after a sync changed owners, a pool, a status, a business type and voided one")
-	leads[6].Voided, leads[6].UpdatedAt = false, 30
-	if err := s.UpsertLeads(ctx, leads[6:7]); err != nil {
-		t.Fatal(err)
-	}
+	leads[6].Voided = false
+	syncLeads(t, s, 30, leads[6])
 	if err := s.MarkLeadVoided(ctx, ids[9], 40); err != nil {
 		t.Fatal(err)
 	}
 	check("after a lead was listed again and another voided")
-	for i, ev := range []ObjectEvent{
-		{Object: "lead", UUID: ids[13], At: 50, Tie: "a", Set: map[string]any{"owner": "o1"}},
-		{Object: "lead", UUID: ids[17], At: 50, Tie: "b", Void: true},
-		{Object: "lead", UUID: "new-by-webhook", At: 50, Tie: "c", Create: true, BusinessType: "bt0", Set: map[string]any{"owner": "o1"}},
-	} {
-		id, _, err := s.StoreWebhookEvent(ctx, NewWebhookEvent{DedupKey: fmt.Sprint("ev", i), EventType: "object_update", ObjectName: "lead", State: EventPending})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ev.EventID = id
-		if _, err := s.ApplyObjectEvent(ctx, ev); err != nil {
-			t.Fatal(err)
-		}
-	}
+	applyLeadEvents(t, s,
+		ObjectEvent{Object: "lead", UUID: ids[13], At: 50, Tie: "a", Set: map[string]any{"owner": "o1"}},
+		ObjectEvent{Object: "lead", UUID: ids[17], At: 50, Tie: "b", Void: true},
+		ObjectEvent{Object: "lead", UUID: "new-by-webhook", At: 50, Tie: "c", Create: true, BusinessType: "bt0", Set: map[string]any{"owner": "o1"}})
 	check("after webhook events")
 	if _, err := s.ResetLeads(ctx, "another"); err != nil {
 		t.Fatal(err)
@@ -81,6 +64,33 @@ func TestKeptListCountsStayExact(t *testing.T) {
 	for _, f := range []LeadFilter{{Owner: "o1", Source: "web"}, {Owner: "o1", LeadPool: "pool0"}, {LeadPool: "pool0", BusinessType: "bt0"}, {}} {
 		if _, ok, _ := s.keptCount(ctx, f); ok {
 			t.Errorf("%+v was counted from a tally that does not hold it", f)
+		}
+	}
+}
+
+// syncLeads writes leads as a sync that found them updated at at.
+func syncLeads(t *testing.T, s *Store, at int64, leads ...Lead) {
+	t.Helper()
+	for i := range leads {
+		leads[i].UpdatedAt = at
+	}
+	if err := s.UpsertLeads(context.Background(), leads); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// applyLeadEvents stores and applies webhook events of leads.
+func applyLeadEvents(t *testing.T, s *Store, evs ...ObjectEvent) {
+	t.Helper()
+	for i, ev := range evs {
+		id, _, err := s.StoreWebhookEvent(context.Background(), NewWebhookEvent{DedupKey: fmt.Sprint(ev.UUID, ev.Tie, i),
+			EventType: "object_update", ObjectName: "lead", State: EventPending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.EventID = id
+		if _, err := s.ApplyObjectEvent(context.Background(), ev); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

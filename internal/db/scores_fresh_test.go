@@ -68,17 +68,10 @@ func TestKeptFreshnessStaysExact(t *testing.T) {
 	// A sync changes statuses, a business type, voids one and lists a
 	// voided one again.
 	leads[1].Status, leads[2].BusinessType, leads[3].Voided = "st9", "bt1", true
-	for i := range leads[:4] {
-		leads[i].UpdatedAt = 20
-	}
-	if err := s.UpsertLeads(ctx, leads[:4]); err != nil {
-		t.Fatal(err)
-	}
+	syncLeads(t, s, 20, leads[:4]...)
 	check("after a sync changed leads")
-	leads[3].Voided, leads[3].UpdatedAt = false, 30
-	if err := s.UpsertLeads(ctx, leads[3:4]); err != nil {
-		t.Fatal(err)
-	}
+	leads[3].Voided = false
+	syncLeads(t, s, 30, leads[3])
 	if err := s.MarkLeadVoided(ctx, ids[7], 40); err != nil {
 		t.Fatal(err)
 	}
@@ -86,20 +79,10 @@ func TestKeptFreshnessStaysExact(t *testing.T) {
 
 	// Webhook events: a status change, a void, a new lead (its card
 	// comes later).
-	for i, ev := range []ObjectEvent{
-		{Object: "lead", UUID: ids[8], At: 50, Tie: "a", Set: map[string]any{"lead_status": "st1"}},
-		{Object: "lead", UUID: ids[9], At: 50, Tie: "b", Void: true},
-		{Object: "lead", UUID: "new-by-webhook", At: 50, Tie: "c", Create: true, BusinessType: "bt0", Set: map[string]any{"lead_status": "st2"}},
-	} {
-		id, _, err := s.StoreWebhookEvent(ctx, NewWebhookEvent{DedupKey: fmt.Sprint("ev", i), EventType: "object_update", ObjectName: "lead", State: EventPending})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ev.EventID = id
-		if _, err := s.ApplyObjectEvent(ctx, ev); err != nil {
-			t.Fatal(err)
-		}
-	}
+	applyLeadEvents(t, s,
+		ObjectEvent{Object: "lead", UUID: ids[8], At: 50, Tie: "a", Set: map[string]any{"lead_status": "st1"}},
+		ObjectEvent{Object: "lead", UUID: ids[9], At: 50, Tie: "b", Void: true},
+		ObjectEvent{Object: "lead", UUID: "new-by-webhook", At: 50, Tie: "c", Create: true, BusinessType: "bt0", Set: map[string]any{"lead_status": "st2"}})
 	fetch(ScoreIdentity, 400, []string{"new-by-webhook", ids[8]})
 	check("after webhook events")
 
