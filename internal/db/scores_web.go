@@ -31,14 +31,20 @@ func (s *Store) ScoreFreshness(ctx context.Context, p ScorePopulation, kind stri
 }
 
 // countedFreshness is ScoreFreshness for the populations the counts
-// cover: the fetch moments from the kept counts (score_fetch_counts, a
-// row per fetch batch and status: migration 0020), the population from
-// lead_counts. Neither walks the population's cards.
+// cover: the fetch moments from the kept counts (migration 0020:
+// score_fetch_totals, a row per fetch moment, for all leads;
+// score_fetch_counts, a row per moment and status, for a business type or
+// a status), the population from lead_counts. Neither walks the
+// population's cards.
 func (s *Store) countedFreshness(ctx context.Context, where string, args []any, kind string, staleBefore int64) (ScoreFreshness, error) {
 	var f ScoreFreshness
 	var population, fetched, staleFetched int64
+	kept := "score_fetch_counts"
+	if len(args) == 0 {
+		kept = "score_fetch_totals" // all leads: a row per moment
+	}
 	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MIN(at), 0), COALESCE(MAX(at), 0), COALESCE(SUM(n), 0),
-		COALESCE(SUM(n) FILTER (WHERE at < ?), 0) FROM score_fetch_counts WHERE kind = ? AND n > 0 AND `+where,
+		COALESCE(SUM(n) FILTER (WHERE at < ?), 0) FROM `+kept+` WHERE kind = ? AND n > 0 AND `+where,
 		append([]any{staleBefore, kind}, args...)...).Scan(&f.Oldest, &f.Newest, &fetched, &staleFetched)
 	if err != nil {
 		return f, fmt.Errorf("db: score freshness: %w", err)
