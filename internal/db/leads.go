@@ -608,9 +608,9 @@ func (s *Store) ListLeads(ctx context.Context, f LeadFilter) ([]Lead, int, error
 }
 
 // countLeads counts the leads f selects: from the tally when the filter
-// is by business type and status alone; for a search alone, from the
-// trigram index (its matches less the voided ones); otherwise over the
-// filter's index.
+// is by business type and status alone, or by an owner or a pool alone
+// (keptCount); for a search alone, from the trigram index (its matches
+// less the voided ones); otherwise over the filter's index.
 func (s *Store) countLeads(ctx context.Context, f LeadFilter) (int, error) {
 	if f.countable() {
 		counts, err := s.CountLeadsByStatus(ctx, f)
@@ -624,6 +624,9 @@ func (s *Store) countLeads(ctx context.Context, f LeadFilter) (int, error) {
 			}
 		}
 		return total, nil
+	}
+	if n, ok, err := s.keptCount(ctx, f); ok || err != nil {
+		return n, err
 	}
 	p, err := s.plan(ctx, f, leadPlan{withStatus: true, counting: true})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,17 +31,34 @@ import (
 const planLeads = 8_000
 
 // fullScanOfLeads matches a plan step that walks all of leads: a SCAN of
-// the table or of an index, or a SEARCH of an index by voided alone (every
-// lead not voided) in a query without a LIMIT that stops the walk.
+// the table or of an index; wideWalkOfLeads one that walks every lead not
+// voided by an index on voided alone, or reads the row of every lead of a
+// business type (most of the copy: 60,000 of 100,000 in the synced
+// copy's largest; the board's counts walk its covering index, entries
+// without rows). A wide walk is bounded only by a LIMIT the rows reach in
+// the walk's order: not when the plan sorts them all (a temporary B-tree
+// for the whole ORDER BY), which is how search regressed (the rowid walk
+// lost to a voided-first index and a sort of every match: 255 ms), nor in
+// a query without a LIMIT, which is how the pipeline report regressed (a
+// business type's leads outside, the date range walked per lead: 9.7 s).
 var (
 	fullScanOfLeads = regexp.MustCompile(`^SCAN (l|leads)\b`)
-	walkOfAllLeads  = regexp.MustCompile(`^SEARCH (l|leads) USING (COVERING )?INDEX \w+ \(voided=\?\)$`)
+	wideWalkOfLeads = regexp.MustCompile(`^SEARCH (l|leads) USING (COVERING INDEX \w+ \(voided=\?\)|INDEX \w+ \((voided=\?|business_type=\?|business_type=\? AND voided=\?)\))$`)
 )
 
-func readsAllLeads(query, step string) bool {
-	// The walk of voided leads (a search's count) is of the few voided.
-	return fullScanOfLeads.MatchString(step) ||
-		walkOfAllLeads.MatchString(step) && !strings.Contains(strings.ToUpper(query), "LIMIT") && !strings.Contains(query, "l.voided = 1")
+// readsAllLeads reports a step of a query's plan (all its steps: plan)
+// that reads all of leads, or most of them.
+func readsAllLeads(query, step string, plan []string) bool {
+	limited := strings.Contains(strings.ToUpper(query), "LIMIT") && !slices.Contains(plan, "USE TEMP B-TREE FOR ORDER BY")
+	if fullScanOfLeads.MatchString(step) {
+		// A search of one character has no index: by design it reads the
+		// rows newest first (the rowid's order) and stops at its limit.
+		return !(step == "SCAN l" && limited && strings.Contains(query, " LIKE ") && strings.Contains(query, "ORDER BY l.id DESC"))
+	}
+	if !wideWalkOfLeads.MatchString(step) || strings.Contains(query, "l.voided = 1") { // a walk of the few voided (a search's count)
+		return false
+	}
+	return !limited
 }
 
 // explained records the plans of the queries run while it is recording.
@@ -155,6 +173,17 @@ func planStore(t *testing.T, leads int) *Store {
 		if err := s.ReplaceCrowdMembers(context.Background(), 7, []CrowdMemberRow{{UUID: "p1"}, {UUID: "p2"}}); err != nil {
 			t.Fatal(err)
 		}
+		// A few leads voided, as in a synced copy (the planner's
+		// statistics then see voided = 0 as a condition that selects).
+		if _, err := s.write.Exec(`UPDATE leads SET voided = 1 WHERE id % 50 = 0`); err != nil {
+			t.Fatal(err)
+		}
+		// A recorded status change for a third of the leads, at their
+		// last update (the pipeline report reads them by date).
+		if _, err := s.write.Exec(`INSERT INTO lead_status_history(lead_uuid, at, from_status, to_status, origin)
+			SELECT uuid, updated_at, '', status, 'sync' FROM leads WHERE id % 3 = 0`); err != nil {
+			t.Fatal(err)
+		}
 		// As db.Open does on a copy that grew since: statistics where missing.
 		if err := s.Optimize(context.Background()); err != nil {
 			t.Fatal(err)
@@ -223,7 +252,7 @@ func TestHotPathsUseIndexes(t *testing.T) {
 		}
 		for q, steps := range seen {
 			for _, step := range steps {
-				if readsAllLeads(q, step) {
+				if readsAllLeads(q, step, steps) {
 					t.Errorf("%s reads all of leads (%s):\n%s\nplan: %s", name, step, q, strings.Join(steps, " | "))
 				}
 			}
@@ -277,6 +306,19 @@ func TestHotPathsUseIndexes(t *testing.T) {
 			}
 		}
 	}
+	// An owner's list by name or by update walks an index in the list's
+	// order (leads_owner_name, leads_owner): no sort of the owner's leads.
+	for _, sort := range []string{"name", "updated"} {
+		plans.take()
+		if _, _, err := s.ListLeads(ctx, LeadFilter{Owner: v.owner, Sort: sort, Limit: 50, Offset: 100}); err != nil {
+			t.Fatal(err)
+		}
+		for q, steps := range plans.take() {
+			if strings.Contains(q, "ORDER BY") && slices.Contains(steps, "USE TEMP B-TREE FOR ORDER BY") {
+				t.Errorf("an owner's list sorted by %s sorts the owner's leads:\n%s\nplan: %s", sort, q, strings.Join(steps, " | "))
+			}
+		}
+	}
 	pops := map[string]ScorePopulation{
 		"all":           {},
 		"business type": {Leads: LeadFilter{BusinessType: v.bt}},
@@ -302,9 +344,24 @@ func TestHotPathsUseIndexes(t *testing.T) {
 						return err
 					}
 				}
-				return nil
+				_, err := s.ScoreView(ctx, q, 1_800_000_000, 20) // the page reads them at once
+				return err
 			})
 		}
+	}
+	// Search everything's leads: each length of query, many matches and few.
+	for _, q := range []string{v.big3, v.big2, v.small3, string([]rune(v.big2)[:1])} {
+		check("search everything, "+q, func() error {
+			_, _, err := s.SearchLeads(ctx, q, 5)
+			return err
+		})
+	}
+	// The pipeline report: the largest business type over a month and a year.
+	for _, days := range []int64{30, 365} {
+		check(fmt.Sprintf("pipeline report, %d days", days), func() error {
+			_, err := s.PipelineHistory(ctx, v.bt, v.from, v.from+days*86400)
+			return err
+		})
 	}
 	check("lead page", func() error {
 		l, err := s.Lead(ctx, v.uuid)
@@ -333,7 +390,7 @@ func TestAFullScanFailsThePlanTest(t *testing.T) {
 	seen := plans.take()
 	for q, steps := range seen {
 		for _, step := range steps {
-			found = found || readsAllLeads(q, step)
+			found = found || readsAllLeads(q, step, steps)
 		}
 	}
 	if !found {

@@ -36,13 +36,16 @@ func (p ScorePopulation) Subject() string {
 	return SubjectLead
 }
 
-// popCTE is the population as a common table expression pop(id, status, name).
+// popCTE is the population as a common table expression pop(id, status).
+// A lead population is read from the filter's index alone (an owner's
+// holds the uuid and status): no lead's row is read for it, and the names
+// of the few ids shown are looked up after (withNames).
 func (p ScorePopulation) popCTE() (string, []any) {
 	if p.GroupID != 0 {
-		return `pop AS (SELECT uuid AS id, '' AS status, '' AS name FROM crowd_members WHERE group_id = ?)`, []any{p.GroupID}
+		return `pop AS (SELECT uuid AS id, '' AS status FROM crowd_members WHERE group_id = ?)`, []any{p.GroupID}
 	}
 	where, args := leadWhere(p.Leads, leadPlan{withStatus: true, counting: true})
-	return `pop AS (SELECT l.uuid AS id, l.status AS status, l.name AS name FROM leads l` + where + `)`, args
+	return `pop AS (SELECT l.uuid AS id, l.status AS status FROM leads l` + where + `)`, args
 }
 
 // --- crowd members ---
@@ -368,7 +371,8 @@ func (s *Store) ScoreSummary(ctx context.Context, q ScoreQuery) (ScoreSummary, e
 	if where, args, ok := q.counted(); ok {
 		return s.countedSummary(ctx, q, where, args)
 	}
-	return s.liveSummary(ctx, q)
+	sum, _, err := s.liveView(ctx, q, 0)
+	return sum, err
 }
 
 // countedSummary reads the maintained counts.
@@ -416,38 +420,6 @@ func (s *Store) eachCell(ctx context.Context, query string, args []any, fn func(
 	return rows.Err()
 }
 
-// liveSummary groups the population's rows in one pass.
-func (s *Store) liveSummary(ctx context.Context, q ScoreQuery) (ScoreSummary, error) {
-	cte, args := q.Pop.popCTE()
-	score, band, join, jargs := q.scoreExpr()
-	bucket := bucketExpr(q.Kind, score)
-	rows, err := s.read.QueryContext(ctx, `WITH `+cte+` SELECT p.status, COALESCE(c.grade, ''), COALESCE(c.level, ''),
-		COALESCE(`+band+`, ''), `+score+` IS NOT NULL, COALESCE(`+bucket+`, -1), COUNT(*)
-		FROM pop p LEFT JOIN score_cards c ON c.subject = ? AND c.id = p.id`+join+`
-		GROUP BY 1, 2, 3, 4, 5, 6`, append(append(args, q.Pop.Subject()), jargs...)...)
-	if err != nil {
-		return ScoreSummary{}, fmt.Errorf("db: score summary: %w", err)
-	}
-	defer rows.Close()
-	sum := newSummary(q.Kind)
-	for rows.Next() {
-		var status, grade, level, b string
-		var scored bool
-		var bk, n int64
-		if err := rows.Scan(&status, &grade, &level, &b, &scored, &bk, &n); err != nil {
-			return ScoreSummary{}, err
-		}
-		sum.Population += n
-		if grade != "" && level != "" {
-			sum.Matrix[[2]string{grade, level}] += n
-		}
-		if scored {
-			sum.add(status, b, bk, n, q.Pop.Subject() == SubjectLead)
-		}
-	}
-	return sum, rows.Err()
-}
-
 // ScoredItem is one id of a view with its score.
 type ScoredItem struct {
 	ID, Name, Status string
@@ -492,31 +464,46 @@ func (sel ScoreSelection) where(score, band string) (string, []any) {
 	return " AND " + strings.Join(conds, " AND "), args
 }
 
-// scoredSQL is the SELECT of the view's scored ids in sel, as ScoredItem columns.
+// scoredSQL is the SELECT of the view's scored ids in sel, as ScoredItem
+// columns without the name (withNames adds it).
 func (q ScoreQuery) scoredSQL(sel ScoreSelection) (string, []any) {
 	cte, args := q.Pop.popCTE()
 	score, band, join, jargs := q.scoreExpr()
 	cond, cargs := sel.where(score, band)
 	args = append(append(append(args, q.Pop.Subject()), jargs...), cargs...)
-	return `WITH ` + cte + ` SELECT p.id, p.name, p.status, ` + score + `, COALESCE(` + band + `, ''), c.grade, c.level
+	return `WITH ` + cte + ` SELECT p.id AS id, '' AS name, p.status AS status, ` + score + ` AS score, COALESCE(` + band + `, '') AS band,
+		c.grade AS grade, c.level AS level
 		FROM pop p JOIN score_cards c ON c.subject = ? AND c.id = p.id` + join + `
 		WHERE ` + score + ` IS NOT NULL` + cond, args
+}
+
+// withNames is a scoredSQL query of leads (with its order and limit)
+// with the leads' names, looked up for the rows it keeps.
+func withNames(query string) string {
+	return `SELECT x.id, COALESCE(l.name, ''), x.status, x.score, x.band, x.grade, x.level FROM (` + query + `) x
+		LEFT JOIN leads l ON l.uuid = x.id`
 }
 
 // TopScored returns the n highest (or, with lowest, lowest) scored ids of
 // the selection. For populations the counts cover it walks the score's
 // index from its end, so it reads about n rows whatever the population.
 func (s *Store) TopScored(ctx context.Context, q ScoreQuery, sel ScoreSelection, n int, lowest bool) ([]ScoredItem, error) {
-	query, args := q.scoredSQL(sel)
-	if where, wargs, ok := q.counted(); ok {
-		query, args = q.indexedSQL(sel, where, wargs)
-	}
-	order := " ORDER BY 4 DESC, 1 DESC LIMIT ?" // the index's order, read backwards
+	order, kept := " ORDER BY 4 DESC, 1 DESC", " ORDER BY x.score DESC, x.id DESC" // the index's order, read backwards
 	if lowest {
-		order = " ORDER BY 4 ASC, 1 ASC LIMIT ?"
+		order, kept = " ORDER BY 4 ASC, 1 ASC", " ORDER BY x.score ASC, x.id ASC"
+	}
+	query, args := q.scoredSQL(sel)
+	switch where, wargs, counted := q.counted(); {
+	case counted:
+		query, args = q.indexedSQL(sel, where, wargs)
+		query += order + " LIMIT ?"
+	case q.Pop.Subject() == SubjectLead:
+		query = withNames(query+order+" LIMIT ?") + kept
+	default:
+		query += order + " LIMIT ?"
 	}
 	var out []ScoredItem
-	err := s.eachScored(ctx, query+order, append(args, n), func(it ScoredItem) error {
+	err := s.eachScored(ctx, query, append(args, n), func(it ScoredItem) error {
 		out = append(out, it)
 		return nil
 	})
@@ -548,6 +535,9 @@ func (q ScoreQuery) indexedSQL(sel ScoreSelection, where string, args []any) (st
 // EachScored streams the selection's scored ids, highest score first.
 func (s *Store) EachScored(ctx context.Context, q ScoreQuery, sel ScoreSelection, fn func(ScoredItem) error) error {
 	query, args := q.scoredSQL(sel)
+	if q.Pop.Subject() == SubjectLead {
+		return s.eachScored(ctx, withNames(query)+" ORDER BY x.score DESC, x.id", args, fn)
+	}
 	return s.eachScored(ctx, query+" ORDER BY 4 DESC, 1", args, fn)
 }
 
@@ -618,7 +608,7 @@ func (s *Store) ScoreMovers(ctx context.Context, q ScoreQuery, since int64, n in
 		args = append(append(append(pargs, q.Pop.Subject()), jargs...), wargs...)
 	} else {
 		cte, popArgs := q.Pop.popCTE()
-		from = `WITH ` + cte + `, ` + past + ` SELECT p.id AS id, p.name AS name, past.score, ` + score + ` FROM pop p
+		from = `WITH ` + cte + `, ` + past + ` SELECT p.id AS id, '' AS name, past.score, ` + score + ` FROM pop p
 			JOIN past ON past.id = p.id JOIN score_cards c ON c.subject = ? AND c.id = p.id` + join + ` WHERE 1 = 1`
 		args = append(append(append(popArgs, pargs...), q.Pop.Subject()), jargs...)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +17,8 @@ var scoresFilled struct {
 }
 
 // benchScores is the 100,000-lead bench store with every lead scored
-// (identity grade, activity level, intention for four products) and a
+// (identity grade, activity level, intention for four products), fetched
+// in batches of 100 a few seconds apart as a refresh fetches them, and a
 // second, changed activity fetch for a third of them (history for the
 // movers).
 func benchScores(b *testing.B) *Store {
@@ -33,8 +35,8 @@ func fillScores(s *Store, n int) error {
 	grades, levels := []string{"A", "B", "C", "D"}, []string{"inactive", "cold", "warm", "hot"}
 	return s.inTx(context.Background(), func(tx *sql.Tx) error {
 		card, err := tx.Prepare(`INSERT INTO score_cards(subject, id, identity_model, identity_score, grade, active_model, active_score,
-			level, identity_at, active_at, business_type, status, voided)
-			SELECT 'lead', uuid, 'm', ?, ?, 'm', ?, ?, ?, ?, business_type, status, voided FROM leads WHERE uuid = ?`)
+			level, identity_at, active_at, intention_at, business_type, status, voided)
+			SELECT 'lead', uuid, 'm', ?1, ?2, 'm', ?3, ?4, ?5, ?5 + 3600, ?5 + 7200, business_type, status, voided FROM leads WHERE uuid = ?6`)
 		if err != nil {
 			return err
 		}
@@ -51,7 +53,8 @@ func fillScores(s *Store, n int) error {
 		for i := range n {
 			id := fmt.Sprintf("bench%08d", i)
 			idScore, act := rn.IntN(91)+10, rn.IntN(260)
-			if _, err := card.Exec(idScore, grades[3-min(idScore/25, 3)], act, levels[min(act/40, 3)], 1_800_000_000, 1_800_000_000, id); err != nil {
+			fetched := int64(1_800_000_000 - 3*((n-1-i)/100)) // a batch of 100 every 3 seconds, the last at 1,800,000,000
+			if _, err := card.Exec(idScore, grades[3-min(idScore/25, 3)], act, levels[min(act/40, 3)], fetched, id); err != nil {
 				return err
 			}
 			if i%3 == 0 {
@@ -119,7 +122,7 @@ func BenchmarkScoresSummaryLive(b *testing.B) {
 	var times []time.Duration
 	for b.Loop() {
 		start := time.Now()
-		if _, err := s.liveSummary(context.Background(), ScoreQuery{Kind: ScoreIdentity}); err != nil {
+		if _, _, err := s.liveView(context.Background(), ScoreQuery{Kind: ScoreIdentity}, 0); err != nil {
 			b.Fatal(err)
 		}
 		times = append(times, time.Since(start))
@@ -134,6 +137,87 @@ func BenchmarkScoresSummary(b *testing.B) {
 	for b.Loop() {
 		start := time.Now()
 		if _, err := s.ScoreSummary(context.Background(), ScoreQuery{Kind: ScoreActive}); err != nil {
+			b.Fatal(err)
+		}
+		times = append(times, time.Since(start))
+	}
+	reportMedian(b, times)
+}
+
+// BenchmarkScoresPopulations is the store's part of the scores page
+// (internal/scores' Overview) for each population the page offers, at
+// 100,000 leads, each kind in turn: the products, and the summary, the
+// freshness line and the top and bottom 20 (ScoreView).
+func BenchmarkScoresPopulations(b *testing.B) {
+	s := benchScores(b)
+	ctx := context.Background()
+	if err := s.ReplaceCrowdMembers(ctx, 7, crowdOf(5000)); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		pop  ScorePopulation
+	}{
+		{"all", ScorePopulation{}},
+		{"business_type", ScorePopulation{Leads: LeadFilter{BusinessType: benchBT(1)}}},
+		{"status", ScorePopulation{Leads: LeadFilter{BusinessType: benchBT(1), Status: benchStatus(1, 2)}}},
+		{"owner", ScorePopulation{Leads: LeadFilter{Owner: "18405"}}},
+		{"crowd", ScorePopulation{GroupID: 7}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var times []time.Duration
+			kinds := []string{ScoreIdentity, ScoreActive, ScoreIntention}
+			for i := 0; b.Loop(); i++ {
+				start := time.Now()
+				q := ScoreQuery{Pop: c.pop, Kind: kinds[i%3], Product: "p2"}
+				if _, err := s.ScoreProducts(ctx, c.pop.Subject()); err != nil {
+					b.Fatal(err)
+				}
+				if v, err := s.ScoreView(ctx, q, 1_799_990_000, 20); err != nil || len(v.Top) != 20 && c.pop.GroupID == 0 {
+					b.Fatal(len(v.Top), err)
+				}
+				times = append(times, time.Since(start))
+			}
+			reportMedian(b, times)
+		})
+	}
+}
+
+// crowdOf is n members of a crowd.
+func crowdOf(n int) []CrowdMemberRow {
+	out := make([]CrowdMemberRow, n)
+	for i := range out {
+		out[i] = CrowdMemberRow{UUID: fmt.Sprintf("person%06d", i), Joined: 1_700_000_000}
+	}
+	return out
+}
+
+// BenchmarkSaveScoresBatch is one batch of a refresh written: 100 leads'
+// activity scores fetched (every card moves to the new fetch moment, as
+// the kept counts follow it), on a copy of 2,000 scored leads.
+func BenchmarkSaveScoresBatch(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "s.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := fillLeads(s, 2000); err != nil {
+		b.Fatal(err)
+	}
+	if err := fillScores(s, 2000); err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]string, 100)
+	got := make([]FetchedScore, 100)
+	var times []time.Duration
+	for i := 0; b.Loop(); i++ {
+		for j := range ids {
+			ids[j] = fmt.Sprintf("bench%08d", (i*100+j)%2000)
+			got[j] = FetchedScore{ID: ids[j], Model: "m", Score: float64((i + j) % 250), Band: "warm"}
+		}
+		start := time.Now()
+		if _, err := s.SaveScores(ctx, SubjectLead, ScoreActive, ids, got, int64(1_800_000_100+i)); err != nil {
 			b.Fatal(err)
 		}
 		times = append(times, time.Since(start))

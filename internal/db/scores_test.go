@@ -14,21 +14,7 @@ import (
 func TestCountedAndLiveSummariesAgree(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var leads []Lead
-	var ids []string
-	for i := range 300 {
-		l := Lead{UUID: fmt.Sprintf("L%03d", i), BusinessType: fmt.Sprintf("bt%d", i%2), Status: fmt.Sprintf("st%d", i%4),
-			Name: fmt.Sprintf("客户%d", i), Fields: json.RawMessage(`{}`)}
-		leads, ids = append(leads, l), append(ids, l.UUID)
-	}
-	if err := s.UpsertLeads(ctx, leads); err != nil {
-		t.Fatal(err)
-	}
+	s, leads, ids := leadStore(t, 300, func(l *Lead, i int) { l.Status = fmt.Sprintf("st%d", i%4) })
 	var idScores, actScores, intent []FetchedScore
 	for i, id := range ids[:250] { // 50 leads stay unscored
 		idScores = append(idScores, FetchedScore{ID: id, Model: "m", Score: float64(i % 101), Band: string(rune('A' + i%4))})
@@ -50,7 +36,7 @@ func TestCountedAndLiveSummariesAgree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			live, err := s.liveSummary(ctx, q)
+			live, _, err := s.liveView(ctx, q, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +52,7 @@ func TestCountedAndLiveSummariesAgree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			live, _ := s.liveFreshness(ctx, pop, "active_at", st)
+			_, live, _ := s.liveView(ctx, ScoreQuery{Pop: pop, Kind: ScoreActive}, st)
 			if counted != live {
 				t.Fatalf("freshness before %d, %+v: counted %+v, live %+v", st, pop.Leads, counted, live)
 			}
@@ -79,4 +65,76 @@ func TestCountedAndLiveSummariesAgree(t *testing.T) {
 	idScores[5].Score, idScores[5].Band = 99, "A"
 	save(ScoreIdentity, idScores)
 	compare("after leads and scores changed")
+}
+
+// A view's page read at once (ScoreView: for an owner's leads or a crowd,
+// two joins of the population instead of four) is what the summary, the
+// freshness and the two ends read apart give, for every population.
+func TestScoreViewIsItsParts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _, ids := leadStore(t, 200, func(l *Lead, i int) { l.Status, l.Owner = fmt.Sprintf("st%d", i%4), fmt.Sprint("o", i%3) })
+	var got []FetchedScore
+	for i, id := range ids[:150] {
+		got = append(got, FetchedScore{ID: id, Model: "p1", Score: float64(i % 37), Band: []string{"A", "B"}[i%2]})
+	}
+	for _, kind := range []string{ScoreIdentity, ScoreActive, ScoreIntention} {
+		if _, err := s.SaveScores(ctx, SubjectLead, kind, ids[:120], got, 100); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SaveScores(ctx, SubjectLead, kind, ids[120:170], got, 200); err != nil {
+			t.Fatal(err)
+		}
+	}
+	persons := []CrowdMemberRow{{UUID: "p1"}, {UUID: "p2"}, {UUID: "p3"}}
+	if err := s.ReplaceCrowdMembers(ctx, 7, persons); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SaveScores(ctx, SubjectUser, ScoreActive, []string{"p1", "p2"}, []FetchedScore{{ID: "p1", Score: 5, Band: "hot"}}, 150); err != nil {
+		t.Fatal(err)
+	}
+	for _, pop := range []ScorePopulation{{}, {Leads: LeadFilter{BusinessType: "bt1"}}, {Leads: LeadFilter{Owner: "o1"}},
+		{Leads: LeadFilter{Owner: "o2", Status: "st2"}}, {GroupID: 7}} {
+		for _, kind := range []string{ScoreIdentity, ScoreActive, ScoreIntention} {
+			q := ScoreQuery{Pop: pop, Kind: kind, Product: "p1"}
+			v, err := s.ScoreView(ctx, q, 150, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var parts ScoreView
+			parts.Summary, _ = s.ScoreSummary(ctx, q)
+			parts.Fresh, _ = s.ScoreFreshness(ctx, pop, kind, 150)
+			parts.Top, _ = s.TopScored(ctx, q, ScoreSelection{}, 7, false)
+			parts.Bottom, _ = s.TopScored(ctx, q, ScoreSelection{}, 7, true)
+			if !reflect.DeepEqual(v, parts) {
+				t.Fatalf("%s of %+v:\nat once %+v\napart   %+v", kind, pop, v, parts)
+			}
+			if pop.Leads.Owner == "o1" && (v.Fresh.Never == 0 || v.Fresh.Stale <= v.Fresh.Never || len(v.Top) != 7 || v.Top[0].Name == "") {
+				t.Fatalf("%s of %+v: the owner's view lacks what the test needs: %+v", kind, pop, v)
+			}
+		}
+	}
+}
+
+// leadStore opens a store holding n leads L000…, of business types bt0
+// and bt1 in turn, each shaped further by shape; it is closed by the
+// test's end.
+func leadStore(t *testing.T, n int, shape func(l *Lead, i int)) (*Store, []Lead, []string) {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	var leads []Lead
+	var ids []string
+	for i := range n {
+		l := Lead{UUID: fmt.Sprintf("L%03d", i), BusinessType: fmt.Sprintf("bt%d", i%2), Name: fmt.Sprintf("客户%d", i), Fields: json.RawMessage(`{}`)}
+		shape(&l, i)
+		leads, ids = append(leads, l), append(ids, l.UUID)
+	}
+	if err := s.UpsertLeads(context.Background(), leads); err != nil {
+		t.Fatal(err)
+	}
+	return s, leads, ids
 }

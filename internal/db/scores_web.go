@@ -20,40 +20,32 @@ type ScoreFreshness struct {
 
 // ScoreFreshness reads the population's fetch marks of kind in one pass.
 func (s *Store) ScoreFreshness(ctx context.Context, p ScorePopulation, kind string, staleBefore int64) (ScoreFreshness, error) {
-	col, err := kindColumn(kind)
-	if err != nil {
+	if _, err := kindColumn(kind); err != nil {
 		return ScoreFreshness{}, err
 	}
 	if where, wargs, ok := (ScoreQuery{Pop: p, Kind: kind}).counted(); ok {
-		return s.countedFreshness(ctx, where, wargs, col, staleBefore)
+		return s.countedFreshness(ctx, where, wargs, kind, staleBefore)
 	}
-	return s.liveFreshness(ctx, p, col, staleBefore)
-}
-
-// liveFreshness is ScoreFreshness over the population's rows.
-func (s *Store) liveFreshness(ctx context.Context, p ScorePopulation, col string, staleBefore int64) (ScoreFreshness, error) {
-	cte, args := p.popCTE()
-	var f ScoreFreshness
-	err := s.read.QueryRowContext(ctx, `WITH `+cte+` SELECT
-		COALESCE(MIN(NULLIF(c.`+col+`, 0)), 0), COALESCE(MAX(c.`+col+`), 0),
-		COUNT(*) FILTER (WHERE COALESCE(c.`+col+`, 0) = 0),
-		COUNT(*) FILTER (WHERE COALESCE(c.`+col+`, 0) < ?)
-		FROM pop p LEFT JOIN score_cards c ON c.subject = ? AND c.id = p.id`,
-		append(args, staleBefore, p.Subject())...).Scan(&f.Oldest, &f.Newest, &f.Never, &f.Stale)
-	if err != nil {
-		return f, fmt.Errorf("db: score freshness: %w", err)
-	}
-	return f, nil
+	_, f, err := s.liveView(ctx, ScoreQuery{Pop: p, Kind: kind}, staleBefore)
+	return f, err
 }
 
 // countedFreshness is ScoreFreshness for the populations the counts
-// cover: the fetch times come from the cards' index, the population from
-// lead_counts.
-func (s *Store) countedFreshness(ctx context.Context, where string, args []any, col string, staleBefore int64) (ScoreFreshness, error) {
+// cover: the fetch moments from the kept counts (migration 0020:
+// score_fetch_totals, a row per fetch moment, for all leads;
+// score_fetch_counts, a row per moment and status, for a business type or
+// a status), the population from lead_counts. Neither walks the
+// population's cards.
+func (s *Store) countedFreshness(ctx context.Context, where string, args []any, kind string, staleBefore int64) (ScoreFreshness, error) {
 	var f ScoreFreshness
 	var population, fetched, staleFetched int64
-	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MIN(`+col+`), 0), COALESCE(MAX(`+col+`), 0), COUNT(*), COUNT(*) FILTER (WHERE `+col+` < ?)
-		FROM score_cards WHERE `+where+` AND `+col+` > 0`, append([]any{staleBefore}, args...)...).Scan(&f.Oldest, &f.Newest, &fetched, &staleFetched)
+	kept := "score_fetch_counts"
+	if len(args) == 0 {
+		kept = "score_fetch_totals" // all leads: a row per moment
+	}
+	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MIN(at), 0), COALESCE(MAX(at), 0), COALESCE(SUM(n), 0),
+		COALESCE(SUM(n) FILTER (WHERE at < ?), 0) FROM `+kept+` WHERE kind = ? AND n > 0 AND `+where,
+		append([]any{staleBefore, kind}, args...)...).Scan(&f.Oldest, &f.Newest, &fetched, &staleFetched)
 	if err != nil {
 		return f, fmt.Errorf("db: score freshness: %w", err)
 	}

@@ -71,25 +71,16 @@ func (s *Service) Overview(ctx context.Context, v View, r Reader, zone *time.Loc
 		}
 		o.CrowdNeverListed = at == 0
 	}
-	if o.Summary, err = s.cfg.Store.ScoreSummary(ctx, q); err != nil {
-		return o, err
-	}
-	if o.Fresh, err = s.cfg.Store.ScoreFreshness(ctx, q.Pop, v.Kind, s.cfg.Now().Add(-DefaultMaxAge).Unix()); err != nil {
-		return o, err
-	}
-	top, err := s.cfg.Store.TopScored(ctx, q, db.ScoreSelection{}, Shown, false)
+	page, err := s.cfg.Store.ScoreView(ctx, q, s.cfg.Now().Add(-DefaultMaxAge).Unix(), Shown)
 	if err != nil {
 		return o, err
 	}
-	bottom, err := s.cfg.Store.TopScored(ctx, q, db.ScoreSelection{}, Shown, true)
+	o.Summary, o.Fresh = page.Summary, page.Fresh
+	items, err := s.named(ctx, v, r, append(page.Top, page.Bottom...)) // one identity lookup for both tables
 	if err != nil {
 		return o, err
 	}
-	items, err := s.named(ctx, v, r, append(top, bottom...)) // one identity lookup for both tables
-	if err != nil {
-		return o, err
-	}
-	o.Top, o.Bottom = items[:len(top)], items[len(top):]
+	o.Top, o.Bottom = items[:len(page.Top)], items[len(page.Top):]
 	if v.Sort == SortName {
 		byName(o.Top)
 		byName(o.Bottom)
