@@ -8,7 +8,7 @@ import (
 )
 
 // The freshness the scores page shows for all leads, a business type or
-// a status comes from kept counts (score_fetch_counts, migration 0020).
+// a status comes from kept counts (score_fetch_counts, migration 0019).
 // They stay exactly what counting the cards gives (COUNT(*) over
 // score_cards, the query the page ran before) through every way the
 // cards and their leads change: fetches of each kind in batches and one

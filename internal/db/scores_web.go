@@ -31,7 +31,7 @@ func (s *Store) ScoreFreshness(ctx context.Context, p ScorePopulation, kind stri
 }
 
 // countedFreshness is ScoreFreshness for the populations the counts
-// cover: the fetch moments from the kept counts (migration 0020:
+// cover: the fetch moments from the kept counts (migration 0019:
 // score_fetch_totals, a row per fetch moment, for all leads;
 // score_fetch_counts, a row per moment and status, for a business type or
 // a status), the population from lead_counts. Neither walks the
