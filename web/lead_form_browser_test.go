@@ -14,6 +14,7 @@ import (
 // ("138-0013-8009": no 11-character cut in the browser), and the lead is
 // saved with its 11 digits.
 func TestBrowserLeadFormTakesAMobileWithDashes(t *testing.T) {
+	t.Parallel()
 	_, rig, b := boardBrowser(t)
 	bt := rig.resolver().DefaultBusinessType("lead")
 	b.run("open the new lead form at 1366×768",

@@ -17,6 +17,7 @@ import (
 // whole page offers all the filter's leads across pages, which the
 // preview counts on the server.
 func TestBrowserLeadListDensityAndBulkBar(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	fillBoardLeads(t, h, rig, 120)
 	u := h.addUser("mia", db.RoleMarketer)

@@ -9,6 +9,7 @@ import (
 // A person's page at 1366×768 in Chinese: no text is squeezed to one
 // character per line (the crowd and import tables beside the identities).
 func TestBrowserPersonPageDoesNotWrapChinesePerCharacter(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	mia := h.addUser("mia", db.RoleMarketer)
 	people := rig.sandbox().SamplePersons(3)
