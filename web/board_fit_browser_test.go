@@ -122,7 +122,7 @@ func TestBrowserBoardWeight(t *testing.T) {
 	fillBoardLeads(t, h, rig, n) // before the browser starts: its time is bounded
 	h.addUser("mia", db.RoleMarketer)
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.run("a 1366×768 window", chromedp.EmulateViewport(1366, 768))
 	total, _ := h.store.CountLeadsByStatus(context.Background(), db.LeadFilter{})
 	n = 0

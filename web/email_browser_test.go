@@ -25,7 +25,7 @@ func TestBrowserEmailUploadPreviewScheduleAndDelete(t *testing.T) {
 	mb, _ := mailboxes(t, rig)
 	crowd := firstCrowd(t, h)
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 
 	// The email's script, were it to run, would tell the parent page and
 	// send its frame to a page the test watches for.

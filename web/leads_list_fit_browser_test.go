@@ -29,7 +29,7 @@ func TestBrowserLeadListDensityAndBulkBar(t *testing.T) {
 		t.Fatalf("%d leads (%v): the test needs more than a page", total, err)
 	}
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.run("open the list at 1366×768",
 		chromedp.EmulateViewport(1366, 768),
 		chromedp.Navigate(b.base+leadsview.ListPath),

@@ -16,7 +16,7 @@ func TestBrowserPersonPageDoesNotWrapChinesePerCharacter(t *testing.T) {
 	importPeople(t, rig, mia, people, "二〇二六年十二月上海车展到店客户名单（第二批）.csv", "上海车展到店高意向客户（十二月）")
 
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.open("/persons/" + people[0].OmniUserUUID)
 	b.wired(`[data-testid="person-identities"]`)
 	// Every text of three or more characters in the page's tables and

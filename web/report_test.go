@@ -98,7 +98,7 @@ func TestBrowserPipelineReportBar(t *testing.T) {
 	h, _, q, pipe := reportFixture(t)
 	h.addUser("mia", db.RoleMarketer)
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.open(reportview.Path + "?" + q.Encode())
 	bar := `[data-testid="report-bar"][data-status="` + pipe[1] + `"]`
 	b.wired(bar)

@@ -118,7 +118,7 @@ func TestBrowserSearchShortcut(t *testing.T) {
 	t.Parallel()
 	h, _ := searchFixture(t)
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.open("/jobs")
 	focused := `document.activeElement && document.activeElement.id`
 	b.run("press /", chromedp.KeyEvent("/"))

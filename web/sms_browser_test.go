@@ -38,7 +38,7 @@ func TestBrowserSMSSendToACrowd(t *testing.T) {
 	}
 	msg := rig.sandbox().SMSMessageIDs("approved")[0]
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 
 	b.open("/sms/new")
 	b.run("fill the draft",
