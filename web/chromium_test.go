@@ -115,11 +115,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// testsAtOnce is four tests per processor: a web test spends most of its
+// testsAtOnce is three tests per processor: a web test spends most of its
 // time waiting (on Chromium, on the sandbox over loopback, on a job or a
 // page that polls), so the default of one test per processor leaves the
-// processors idle half the time.
-func testsAtOnce() int { return 4 * runtime.GOMAXPROCS(0) }
+// processors idle half the time; more than three only adds contention.
+func testsAtOnce() int { return 3 * runtime.GOMAXPROCS(0) }
 
 // flagGiven reports whether the command line set the flag name.
 func flagGiven(name string) bool {
