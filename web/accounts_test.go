@@ -47,6 +47,7 @@ func accountsFixture(t *testing.T) (*harness, *boardRig, []db.Lead, string) {
 // the leads, and mask contact data for viewers; the lead page links to
 // its account.
 func TestAccountsListAndPages(t *testing.T) {
+	t.Parallel()
 	h, _, ls, owner := accountsFixture(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")

@@ -15,6 +15,7 @@ import (
 // nor of a viewer, and listed on /sends/approvals; once approved, the
 // badge and the list are empty again.
 func TestApprovalsBadgeAndListPerRole(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	mia := sendsSetup(t, h, rig, sends.Settings{ConfirmTypeAbove: 1000, ApprovalAbove: 1})
 	h.addUser("ned", db.RoleMarketer)

@@ -23,7 +23,7 @@ func boardBrowser(t *testing.T) (*harness, *boardRig, *browser) {
 		t.Fatal(err)
 	}
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.run("open the board at 1366×768",
 		chromedp.EmulateViewport(1366, 768),
 		chromedp.Navigate(b.base+leadsview.BoardPath),
@@ -182,7 +182,7 @@ func TestBrowserBoardLoadsMoreOnScroll(t *testing.T) {
 	}
 	h.addUser("vic", db.RoleViewer)
 	b := newBrowser(t, h)
-	b.signIn("vic", password("vic"))
+	b.enterAs("vic")
 	b.open(leadsview.BoardPath)
 	list := fmt.Sprintf(`document.getElementById(%s)`, jsString(leadsview.CardsID(status)))
 	cards := list + `.querySelectorAll('[data-testid="board-card"]').length`

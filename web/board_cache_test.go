@@ -196,6 +196,7 @@ func TestBoardCacheBoundsItsSize(t *testing.T) {
 // stays the one served (one entry, still valid), where before every
 // synced page emptied it.
 func TestBoardCacheOutlivesSyncsThatChangeNothing(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	first := c.get("/leads/board").Body.String()
@@ -217,6 +218,7 @@ func TestBoardCacheOutlivesSyncsThatChangeNothing(t *testing.T) {
 // (always keeping the newest), and once its bodies expired an idle
 // console holds none: the sweep empties it without another request.
 func TestBoardCacheBoundsItsBytesAndEmptiesWhenIdle(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		bc := newBoardCache(time.Now)
 		body := make([]byte, boardCacheBytes/4+1)

@@ -41,6 +41,7 @@ const fitCheck = `(() => {
 // The board fits a 1366×768 window: nothing scrolls but the board's own
 // scroller, and a card dragged to the last column lands there.
 func TestBrowserBoardFitsAndTakesTheLastColumn(t *testing.T) {
+	t.Parallel()
 	rig, b, bt, l, _ := boardBrowserMove(t)
 	for _, p := range eval[[]string](b, fitCheck) {
 		t.Errorf("fit: %s", p)
@@ -74,6 +75,7 @@ func TestBrowserBoardFitsAndTakesTheLastColumn(t *testing.T) {
 // a card dragged near its right edge scrolls it, so the last column can be
 // reached (the drop itself is the drag test's).
 func TestBrowserBoardScrollsWhileDraggingNearItsEdge(t *testing.T) {
+	t.Parallel()
 	_, _, b := boardBrowser(t)
 	b.run("a narrow window", chromedp.EmulateViewport(1024, 768))
 	evalUntil(b, "the board to overflow", `String(document.getElementById("board").scrollWidth > document.getElementById("board").clientWidth)`, "true")
@@ -111,6 +113,7 @@ const boardTiming = `(() => {
 //
 //	JINGDESK_BOARD_LEADS=100000 go test ./web -run TestBrowserBoardWeight -v
 func TestBrowserBoardWeight(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	n := 3000
 	if v, err := strconv.Atoi(os.Getenv("JINGDESK_BOARD_LEADS")); err == nil && v > 0 {
@@ -119,7 +122,7 @@ func TestBrowserBoardWeight(t *testing.T) {
 	fillBoardLeads(t, h, rig, n) // before the browser starts: its time is bounded
 	h.addUser("mia", db.RoleMarketer)
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.run("a 1366×768 window", chromedp.EmulateViewport(1366, 768))
 	total, _ := h.store.CountLeadsByStatus(context.Background(), db.LeadFilter{})
 	n = 0

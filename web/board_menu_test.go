@@ -15,6 +15,7 @@ import (
 // The board carries no "Move to…" list: each card's is asked for when
 // opened, and holds the other statuses of the lead's own pipeline.
 func TestBoardMoveMenuOnDemand(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("vic", db.RoleViewer)
@@ -70,6 +71,7 @@ func TestBoardMoveMenuOnDemand(t *testing.T) {
 // 102 days after its last update reads "at least 102 days", never the
 // minutes since the console's sync.
 func TestBoardTimeInStageFromThePlatform(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	u := h.addUser("mia", db.RoleMarketer)
 	if err := h.store.SetUserLang(context.Background(), u.ID, i18n.Chinese); err != nil {

@@ -5,8 +5,11 @@ package web
 
 import (
 	"context"
+	"flag"
 	"os"
 	"os/exec"
+	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -97,12 +100,30 @@ func startChromium(path string) error {
 	return nil
 }
 
-// TestMain stops the shared Chromium, if a test started it, after the last
-// test has run.
+// TestMain runs the parallel tests testsAtOnce at a time unless
+// -test.parallel (go test -parallel) says otherwise, and stops the shared
+// Chromium, if a test started it, after the last test has run.
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if !flagGiven("test.parallel") {
+		flag.Set("test.parallel", strconv.Itoa(testsAtOnce()))
+	}
 	code := m.Run()
 	if chromium.stop != nil {
 		chromium.stop()
 	}
 	os.Exit(code)
+}
+
+// testsAtOnce is three tests per processor: a web test spends most of its
+// time waiting (on Chromium, on the sandbox over loopback, on a job or a
+// page that polls), so the default of one test per processor leaves the
+// processors idle half the time; more than three only adds contention.
+func testsAtOnce() int { return 3 * runtime.GOMAXPROCS(0) }
+
+// flagGiven reports whether the command line set the flag name.
+func flagGiven(name string) bool {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }

@@ -23,6 +23,7 @@ func acceptGzip(r *http.Request) { r.Header.Set("Accept-Encoding", "gzip, deflat
 // The board goes gzipped to a browser that asks for it, with its security
 // headers, and reads the same once inflated.
 func TestPagesAreSentGzipped(t *testing.T) {
+	t.Parallel()
 	h, _ := newBoardHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	c := h.login("mia")
@@ -64,6 +65,7 @@ func TestPagesAreSentGzipped(t *testing.T) {
 
 // Static files, HEAD requests and downloads pass as they are.
 func TestOnlyHTMLIsCompressed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser("ana", db.RoleAdmin)
 	c := h.login("ana")
@@ -82,6 +84,7 @@ func TestOnlyHTMLIsCompressed(t *testing.T) {
 // over a real connection, the first event is read before the handler
 // is let go on.
 func TestStreamsAreNeitherCompressedNorHeldBack(t *testing.T) {
+	t.Parallel()
 	for _, ct := range []string{"text/event-stream", "text/html; charset=utf-8"} {
 		t.Run(ct, func(t *testing.T) {
 			e := echo.New()
@@ -135,6 +138,7 @@ func TestStreamsAreNeitherCompressedNorHeldBack(t *testing.T) {
 
 // The encoding header is read as browsers and tools send it.
 func TestAcceptsGzip(t *testing.T) {
+	t.Parallel()
 	for h, want := range map[string]bool{
 		"gzip": true, "gzip, deflate, br": true, "br;q=1.0, gzip;q=0.8": true, "GZIP": true,
 		"": false, "deflate": false, "gzip;q=0": false, "gzip; q=0": false, "identity": false,

@@ -17,6 +17,7 @@ import (
 // listed ("已识别 5 / N"), shows their name, mobile (masked for viewers)
 // and a link to their lead.
 func TestCrowdMembersNamedThroughTheLeadCopy(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	h.addUser("vic", db.RoleViewer)

@@ -32,8 +32,15 @@ func withCrowds(t testing.TB, rig *crowdsRig, opts ...func(*crowds.Config)) harn
 // withCrowdsRunner is withCrowds with the runner started or not (a test
 // that must see a job queued starts it itself: rig.startRunner).
 func withCrowdsRunner(t testing.TB, rig *crowdsRig, start bool, opts ...func(*crowds.Config)) harnessOption {
+	return withCrowdsOn(t, rig, start, nil, opts...)
+}
+
+// withCrowdsOn is withCrowdsRunner on a platform whose configuration
+// edits change further (a sandbox's send speed, say).
+func withCrowdsOn(t testing.TB, rig *crowdsRig, start bool, edits []func(*platform.Config), opts ...func(*crowds.Config)) harnessOption {
 	return func(d *Deps) {
-		withPlatform(t, nil, func(c *platform.Config) { c.Catalog = unpaced(t) })(d)
+		unpacedCatalog := func(c *platform.Config) { c.Catalog = unpaced(t) }
+		withPlatform(t, nil, append([]func(*platform.Config){unpacedCatalog}, edits...)...)(d)
 		runner := jobs.New(d.Store, jobs.Config{Logger: d.Logger, Heartbeat: 50 * time.Millisecond, Poll: 50 * time.Millisecond})
 		cfg := crowds.Config{Store: d.Store, Platform: d.Platform, Runner: runner, DataDir: t.TempDir(),
 			Logger: d.Logger, Now: d.Now, RetryDelay: time.Millisecond}

@@ -83,6 +83,7 @@ func (r stalledRunner) Act(ctx context.Context, _ jobs.Actor, _ jobs.Action, _ i
 // /metrics counts a 499, not a 500 a 5xx alert would fire on. Over a
 // real server on loopback, the client closing its connection mid-request.
 func TestAClientThatGoesAwayIsNotAServerError(t *testing.T) {
+	t.Parallel()
 	logs := &records{}
 	runner := stalledRunner{entered: make(chan struct{})}
 	h := newHarness(t, func(d *Deps) { d.Jobs = runner; d.Logger = slog.New(logs) })

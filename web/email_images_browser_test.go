@@ -45,7 +45,7 @@ func TestBrowserEmailPreviewBlocksRemoteImagesUntilAsked(t *testing.T) {
 	id := createdEmail(t, h.login("mia").postEmail("/email", form, "", nil))
 
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	// The frame's load event comes after its images were fetched or
 	// refused: once it fired, a request that was going to be made was made.
 	frameLoaded := func() {
@@ -71,10 +71,13 @@ func TestBrowserEmailPreviewBlocksRemoteImagesUntilAsked(t *testing.T) {
 	}
 
 	// Asked for, in this view: the image is fetched (so the server above
-	// was reachable, and the zero meant something).
+	// was reachable, and the zero meant something). frameLoaded loads the
+	// frame again, so the image is asked for once or twice: twice when the
+	// first load had fetched it before the second began (a slow machine).
 	b.load("load remote images", chromedp.Click(chromedp.CSS(`[data-testid="email-load-images"]`)))
 	frameLoaded()
-	b.waitFor("the remote image's request", func() bool { return pixels.Load() == 1 })
+	b.waitFor("the remote image's request", func() bool { return pixels.Load() >= 1 })
+	fetched := pixels.Load()
 	for _, r := range b.requests {
 		if strings.Contains(r.URL, "/base/") {
 			t.Errorf("the email's <base> was honoured: %s", r.URL)
@@ -83,7 +86,7 @@ func TestBrowserEmailPreviewBlocksRemoteImagesUntilAsked(t *testing.T) {
 	// Back on the send page without asking, images are blocked again.
 	b.open(emailview.SendPath(id))
 	frameLoaded()
-	if pixels.Load() != 1 {
-		t.Fatal("remote images were remembered beyond the view that asked for them")
+	if n := pixels.Load(); n != fetched {
+		t.Fatalf("remote images were remembered beyond the view that asked for them (%d requests after %d)", n, fetched)
 	}
 }

@@ -133,7 +133,7 @@ func TestBrowserOptionSetPicker(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := newBrowser(t, h)
-	b.signIn("lina", password("lina"))
+	b.enterAs("lina")
 	b.open("/test/forms")
 	b.run("wait for the picker", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(pickerLevel, 0))))
 
@@ -225,7 +225,7 @@ func TestBrowserOptionSetPickerWithoutScript(t *testing.T) {
 	mountFormsTestPage(h)
 	h.addUser("mia", db.RoleMarketer)
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	if _, err := chromedp.Call(b.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 		t.Fatal(err)
 	}

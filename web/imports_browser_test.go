@@ -21,7 +21,7 @@ func TestBrowserImportWizardWithAGBKFile(t *testing.T) {
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 
 	people := rig.sandbox().SamplePersons(5)
 	var csv strings.Builder
@@ -134,7 +134,7 @@ func TestBrowserImportWithATitleRowAndAStrayQuote(t *testing.T) {
 	h, rig := newCrowdsHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 
 	var mobiles []string
 	for _, p := range rig.sandbox().SamplePersons(20) {
@@ -157,6 +157,7 @@ func TestBrowserImportWithATitleRowAndAStrayQuote(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	b.open("/imports/new")
 	b.switchLang(i18n.Chinese) // the words asserted below are the Chinese ones
 	b.open("/imports/new")
 	eval[bool](b, `window.jingdeskMarker = true`)

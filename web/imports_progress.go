@@ -35,8 +35,12 @@ func (a *importsArea) showImportProgress(c echo.Context) error {
 		if val.Job.Active() {
 			return a.renderFragment(c, http.StatusOK, importsview.ValidatingPanel(a.validatingView(c, im, val)))
 		}
-		// The validation ended without validating (stopped, or the file
-		// could not be read): the step again, saying why.
+		// The validation ended: the import read again, since it may have
+		// ended after the first read (the summary when it validated), else
+		// the step again, saying why (stopped, or the file could not be read).
+		if im, err = a.targetImport(c); err != nil {
+			return err
+		}
 		return a.replaceImportBody(c, im)
 	case im.Stage == db.ImportValidated && isHTMX(c):
 		// Validated: the summary and target step take the page's place.

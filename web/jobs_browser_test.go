@@ -103,7 +103,7 @@ func TestBrowserJobsPageFollowsAJobLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.open("/jobs")
 	eval[bool](b, `window.jingdeskMarker = true`)
 	row := fmt.Sprintf("#job-%d", job.ID)

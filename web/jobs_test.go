@@ -377,6 +377,7 @@ func TestARunnerFailureIsAnErrorNotARefusal(t *testing.T) {
 // A job waiting for the platform's daily quota says so, in the reader's
 // language, with the time it resumes by itself and why; it is no failure.
 func TestAJobWaitingForTheQuotaSaysUntilWhen(t *testing.T) {
+	t.Parallel()
 	h, users := jobHarness(t)
 	j := h.addJob(users["mia"], "Lead sync", db.JobRunning)
 	until := time.Date(2026, 11, 22, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))

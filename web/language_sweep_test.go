@@ -752,6 +752,7 @@ func derived(route string, u *url.URL) []string {
 
 // The sweep itself: zh-CN then en over every GET route.
 func TestEveryPageSpeaksOneLanguage(t *testing.T) {
+	t.Parallel()
 	rig := newSweepRig(t)
 	h := rig.h
 	data := sweepData(t, rig)

@@ -14,6 +14,7 @@ import (
 // stage by the catalogs' name, the account (所属客户) by the account's
 // name, or 未知（id） for an account the console has not seen.
 func TestLeadPageNamesTheLifecycleStageAndTheAccount(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	ctx := context.Background()
 	conn, err := sql.Open("sqlite", "file:"+h.store.Path())

@@ -16,6 +16,7 @@ import (
 // comes in pages, newest first, each "more" answering the next page and
 // the last one without a "more".
 func TestLeadTimelineOnThePage(t *testing.T) {
+	t.Parallel()
 	h, rig, c, bt, pipe := boardAsMarketer(t)
 	l := rig.leadIn(bt, pipe[0].ID)
 	ctx := context.Background()

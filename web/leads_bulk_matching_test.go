@@ -30,6 +30,7 @@ func inputValues(n *html.Node, name string) []string {
 // counts them now (not the page's), and says when the count changed
 // since the user chose them; the rows checked on the page do not narrow it.
 func TestLeadListBulkAllMatching(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	mia := h.login("mia")

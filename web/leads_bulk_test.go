@@ -153,6 +153,7 @@ func TestLeadListBulkChangesTheOwner(t *testing.T) {
 // Reloading the preview's address (a GET of what was a POST) is not a
 // 404: the list comes back saying nothing was changed.
 func TestReloadingTheBulkPreviewGoesBackToTheList(t *testing.T) {
+	t.Parallel()
 	h, _ := newBoardHarness(t)
 	h.addUser("mia", db.RoleMarketer)
 	mia := h.login("mia")

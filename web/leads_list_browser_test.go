@@ -34,7 +34,7 @@ func TestBrowserLeadListSearchUpdatesTheTable(t *testing.T) {
 		t.Fatalf("%q matches every lead; the test needs a narrower one", query)
 	}
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.run("open the list",
 		chromedp.EmulateViewport(1366, 768),
 		chromedp.Navigate(b.base+leadsview.ListPath),

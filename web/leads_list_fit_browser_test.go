@@ -17,6 +17,7 @@ import (
 // whole page offers all the filter's leads across pages, which the
 // preview counts on the server.
 func TestBrowserLeadListDensityAndBulkBar(t *testing.T) {
+	t.Parallel()
 	h, rig := newBoardHarness(t)
 	fillBoardLeads(t, h, rig, 120)
 	u := h.addUser("mia", db.RoleMarketer)
@@ -28,7 +29,7 @@ func TestBrowserLeadListDensityAndBulkBar(t *testing.T) {
 		t.Fatalf("%d leads (%v): the test needs more than a page", total, err)
 	}
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.run("open the list at 1366×768",
 		chromedp.EmulateViewport(1366, 768),
 		chromedp.Navigate(b.base+leadsview.ListPath),

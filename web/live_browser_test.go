@@ -20,7 +20,7 @@ func TestBrowserLiveBoardFollowsThePlatform(t *testing.T) {
 	h, rig := newLiveHarness(t)
 	h.addUser("ada", db.RoleAdmin)
 	b := newBrowser(t, h)
-	b.signIn("ada", password("ada"))
+	b.enterAs("ada")
 	b.run("open the board at 1366×768",
 		chromedp.EmulateViewport(1366, 768),
 		chromedp.Navigate(b.base+leadsview.BoardPath),

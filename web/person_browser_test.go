@@ -9,13 +9,14 @@ import (
 // A person's page at 1366×768 in Chinese: no text is squeezed to one
 // character per line (the crowd and import tables beside the identities).
 func TestBrowserPersonPageDoesNotWrapChinesePerCharacter(t *testing.T) {
+	t.Parallel()
 	h, rig := newCrowdsHarness(t)
 	mia := h.addUser("mia", db.RoleMarketer)
 	people := rig.sandbox().SamplePersons(3)
 	importPeople(t, rig, mia, people, "二〇二六年十二月上海车展到店客户名单（第二批）.csv", "上海车展到店高意向客户（十二月）")
 
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.open("/persons/" + people[0].OmniUserUUID)
 	b.wired(`[data-testid="person-identities"]`)
 	// Every text of three or more characters in the page's tables and

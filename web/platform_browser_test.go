@@ -19,7 +19,7 @@ func TestBrowserPlatformPage(t *testing.T) {
 	h := newHarness(t, withPlatform(t, nil))
 	h.addUser("root", db.RoleAdmin)
 	b := newBrowser(t, h)
-	b.signIn("root", password("root"))
+	b.enterAs("root")
 	b.open("/settings/platform")
 	if n := eval[int](b, `document.querySelectorAll(".sandbox-banner").length`); n != 1 {
 		t.Fatalf("%d sandbox banners with the embedded default", n)
@@ -65,7 +65,7 @@ func TestBrowserVerifyAnswers(t *testing.T) {
 	sb := h.srv.Platform.SandboxServer()
 	setQuirks(t, sb, "no-code=edm.list")
 	b := newBrowser(t, h)
-	b.signIn("root", password("root"))
+	b.enterAs("root")
 	b.open("/settings/platform")
 	eval[bool](b, `window.jingdeskMarker = true`)
 	b.run("ask for the plan", chromedp.Click(chromedp.CSS(`[data-testid="verify-start"]`)))

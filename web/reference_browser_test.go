@@ -25,7 +25,7 @@ func TestBrowserReferenceRefreshNowUpdatesWithoutReload(t *testing.T) {
 	h.clock.Advance(3 * time.Hour)
 
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.open("/settings/reference")
 	const row = `[data-testid="refset"][data-key="members"]`
 	b.wantText(row+` [data-testid="refset-age"]`, "3 hours ago")

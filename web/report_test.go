@@ -59,6 +59,7 @@ func reportFixture(t *testing.T) (*harness, string, url.Values, []string) {
 
 // The figures of the hand-built history, on the page, in the export.
 func TestPipelineReportFigures(t *testing.T) {
+	t.Parallel()
 	h, _, q, pipe := reportFixture(t)
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
@@ -93,10 +94,11 @@ func TestPipelineReportFigures(t *testing.T) {
 
 // Clicking a bar lists the leads that entered its status.
 func TestBrowserPipelineReportBar(t *testing.T) {
+	t.Parallel()
 	h, _, q, pipe := reportFixture(t)
 	h.addUser("mia", db.RoleMarketer)
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.open(reportview.Path + "?" + q.Encode())
 	bar := `[data-testid="report-bar"][data-status="` + pipe[1] + `"]`
 	b.wired(bar)

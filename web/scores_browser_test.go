@@ -22,7 +22,7 @@ func TestBrowserScoresSelectionToCrowd(t *testing.T) {
 	h.addUser("mia", db.RoleMarketer)
 	cr := scoredCrowd(t, h, rig)
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.run("desktop size", chromedp.EmulateViewport(1366, 768))
 
 	b.open(crowdScoresURL(cr.GroupID, db.ScoreIdentity))

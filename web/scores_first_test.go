@@ -16,6 +16,7 @@ import (
 // the first fetch will start by itself (or to press Refresh); once it has
 // started it shows its progress; a viewer is told whom to ask.
 func TestScoresPageOnTheFirstDay(t *testing.T) {
+	t.Parallel()
 	var svc *scores.Service
 	var rig crowdsRig
 	h := newHarness(t, withCrowds(t, &rig), func(d *Deps) {

@@ -49,6 +49,7 @@ func groupsOf(p page) map[string][]string {
 // lead by two characters of its name; an account by name; a viewer sees
 // the leads' contact data masked; an overlong query is refused in place.
 func TestSearchEverything(t *testing.T) {
+	t.Parallel()
 	h, ls := searchFixture(t)
 	c := h.login("mia")
 
@@ -114,9 +115,10 @@ func TestSearchEverything(t *testing.T) {
 // In a browser, "/" and Ctrl+K put the cursor in the header's search box
 // (not while typing in a field); Enter shows the results.
 func TestBrowserSearchShortcut(t *testing.T) {
+	t.Parallel()
 	h, _ := searchFixture(t)
 	b := newBrowser(t, h)
-	b.signIn("mia", password("mia"))
+	b.enterAs("mia")
 	b.open("/jobs")
 	focused := `document.activeElement && document.activeElement.id`
 	b.run("press /", chromedp.KeyEvent("/"))

@@ -50,6 +50,7 @@ var anyLatin = regexp.MustCompile(`[A-Za-z]{3,}`)
 // failure is said in the page's language and the send can be edited as a
 // new draft (audited).
 func TestEmailFailsEarlyOrSaysWhyAndCopiesAsADraft(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	c := sendsSetup(t, h, rig, sends.Settings{ConfirmTypeAbove: 1000})
 	mb, _ := mailboxes(t, rig)
@@ -134,6 +135,7 @@ func TestEmailFailsEarlyOrSaysWhyAndCopiesAsADraft(t *testing.T) {
 // The delivery explains locked against sent: 180 locked, 122 sent to,
 // 58 skipped (no address, unsubscribed), and those refused.
 func TestEmailDeliveryExplainsLockedAgainstSent(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	vic := h.addUser("vic", db.RoleViewer)
 	mb, _ := mailboxes(t, rig)
@@ -173,6 +175,7 @@ func hasAttr(n *html.Node, key string) bool {
 // after the confirmation stops the approval, sends nothing, is audited,
 // and the send still waits (to be sent back to its author).
 func TestEmailApprovalChecksAgain(t *testing.T) {
+	t.Parallel()
 	h, rig := newSendsHarness(t)
 	mia := sendsSetup(t, h, rig, sends.Settings{ConfirmTypeAbove: 100000, ApprovalAbove: 1})
 	h.addUser("ned", db.RoleMarketer)

@@ -3,6 +3,7 @@ package web
 import (
 	"testing"
 
+	"github.com/jingdesk/jingdesk/internal/platform"
 	"github.com/jingdesk/jingdesk/internal/sends"
 )
 
@@ -14,10 +15,10 @@ type sendsRig struct {
 }
 
 // newSendsHarness is a server with the crowd list synced and the sends service.
-func newSendsHarness(t testing.TB) (*harness, *sendsRig) {
+func newSendsHarness(t testing.TB, edits ...func(*platform.Config)) (*harness, *sendsRig) {
 	t.Helper()
 	rig := &sendsRig{}
-	h := newHarness(t, withCrowds(t, &rig.crowdsRig), func(d *Deps) {
+	h := newHarness(t, withCrowdsOn(t, &rig.crowdsRig, true, edits), func(d *Deps) {
 		svc, err := sends.New(sends.Config{Store: d.Store, Platform: d.Platform, Runner: rig.runner, Logger: d.Logger, Now: d.Now})
 		if err != nil {
 			t.Fatal(err)

@@ -193,6 +193,7 @@ func spaceRow(p page, table string) *html.Node {
 // rows and score history is a setting an administrator changes there;
 // nonsense and other roles are refused.
 func TestTheSystemPageShowsTheSpaceAndTheRetention(t *testing.T) {
+	t.Parallel()
 	var rig crowdsRig
 	h, admin := platformAdmin(t, withCrowdsRunner(t, &rig, false), withSystem(t.TempDir()))
 	ctx := context.Background()

@@ -263,7 +263,7 @@ func (m *Manager) connect(r resolved) (*connection, error) {
 func (m *Manager) startSandbox() (*sandbox.Running, error) {
 	o := m.cfg.Sandbox
 	sb, err := sandbox.Start(sandbox.Config{Seed: o.Seed, Persons: o.Persons, Leads: o.Leads, StatePath: o.StatePath, ReadOnlyState: o.ReadOnly,
-		Catalog: m.cfg.Catalog, Logger: m.cfg.Logger, PlatformChangesPerMinute: o.ChangesPerMinute, WebhookURL: o.WebhookURL, Quirks: o.Quirks}, o.Addr)
+		Catalog: m.cfg.Catalog, Logger: m.cfg.Logger, PlatformChangesPerMinute: o.ChangesPerMinute, WebhookURL: o.WebhookURL, SendSpeed: o.SendSpeed, Quirks: o.Quirks}, o.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("platform: start the embedded sandbox: %w", err)
 	}

@@ -59,6 +59,9 @@ type SandboxOptions struct {
 	ChangesPerMinute float64
 	// WebhookURL, when set, is where the sandbox delivers its events.
 	WebhookURL string
+	// SendSpeed makes the sandbox's sends deliver that many times faster
+	// than the platform's (sandbox.Config.SendSpeed; 1 when 0).
+	SendSpeed float64
 	// Quirks make the sandbox answer like an undocumented platform (tests).
 	Quirks sandbox.Quirks
 }

@@ -362,7 +362,7 @@ func (st *sendState) edmFigures(e *edmSend, nowMS int64) edmStats {
 		status, _ := st.edmOutcome(e, i).at(nowMS - e.StartMS)
 		figures.count(status)
 	}
-	if nowMS >= e.StartMS+edmSettleMS {
+	if nowMS >= e.StartMS+st.span(edmSettleMS) {
 		e.settled = &figures
 	}
 	return figures
@@ -418,9 +418,9 @@ func (st *sendState) edmOutcome(e *edmSend, i int) edmOutcome {
 	u := r.Float64()
 	switch {
 	case e.FailReason != "" || u < 0.02:
-		return edmOutcome{result: "failed", doneMS: inRange(r, 300, 2000)}
+		return edmOutcome{result: "failed", doneMS: st.span(inRange(r, 300, 2000))}
 	case u < 0.04:
-		return edmOutcome{result: "bounced", doneMS: inRange(r, 1000, 5000)}
+		return edmOutcome{result: "bounced", doneMS: st.span(inRange(r, 1000, 5000))}
 	}
 	o := edmOutcome{result: "delivered", doneMS: inRange(r, 500, 6000)}
 	if r.Float64() < 0.26 {
@@ -429,6 +429,7 @@ func (st *sendState) edmOutcome(e *edmSend, i int) edmOutcome {
 			o.clickMS = o.openMS + inRange(r, 200, 1500)
 		}
 	}
+	o.doneMS, o.openMS, o.clickMS = st.span(o.doneMS), st.span(o.openMS), st.span(o.clickMS)
 	return o
 }
 

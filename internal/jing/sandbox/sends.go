@@ -22,6 +22,17 @@ type sendState struct {
 	// ActivityCleared maps an omni_user_uuid to when its activity score was
 	// cleared (unix seconds): from then on it reads 0 / inactive.
 	ActivityCleared map[string]int64 `json:"activity_cleared,omitempty"`
+
+	// speed is Config.SendSpeed (not stored: it is the server's, not the tenant's).
+	speed float64
+}
+
+// span is how long something that takes ms on the platform takes here (SendSpeed).
+func (st *sendState) span(ms int64) int64 {
+	if st.speed <= 1 {
+		return ms
+	}
+	return int64(float64(ms) / st.speed)
 }
 
 // sendsEpoch anchors the seeded history: seeding does not read the clock,

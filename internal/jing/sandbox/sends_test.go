@@ -243,3 +243,29 @@ func TestActivityScoresDriftDayByDay(t *testing.T) {
 		t.Fatalf("only %d of 200 moved in 30 days", moved)
 	}
 }
+
+// SendSpeed shortens a send's course, not its outcomes: at 10 an SMS task
+// and an email send are final a tenth of the way through the platform's
+// time, each recipient ending as at normal speed.
+func TestSendSpeedShortensTheCourseOnly(t *testing.T) {
+	t.Parallel()
+	normal, fast := seededSends(5), seededSends(5)
+	fast.speed = 10
+	task := &smsTask{TaskID: "TASK", Total: 500, StartMS: sendsEpoch.UnixMilli()}
+	if d := smsStates(&normal, task, 3*time.Second); d.Status != "sending" {
+		t.Fatalf("at normal speed, 3 s in: %s", d.Status)
+	}
+	slow, quick := smsStates(&normal, task, time.Minute), smsStates(&fast, task, 3*time.Second)
+	if quick.Status != "sent" || quick.Delivered != slow.Delivered || quick.Failed != slow.Failed {
+		t.Fatalf("at 10×, 3 s in: %s, %d delivered, %d failed; at normal speed after a minute %d and %d",
+			quick.Status, quick.Delivered, quick.Failed, slow.Delivered, slow.Failed)
+	}
+	// Two sends alike: a send remembers its figures once they are final.
+	send, same := &edmSend{EDMID: "EDM", Total: 500, StartMS: sendsEpoch.UnixMilli()}, &edmSend{EDMID: "EDM", Total: 500, StartMS: sendsEpoch.UnixMilli()}
+	if w := fast.edmView(same, same.StartMS+edmSettleMS/40); w.Status != "sending" {
+		t.Fatalf("email at 10×, 300 ms in: %s", w.Status)
+	}
+	if v, w := normal.edmView(send, send.StartMS+edmSettleMS), fast.edmView(same, same.StartMS+edmSettleMS/10); w.Status != "sent" || w.edmStats != v.edmStats {
+		t.Fatalf("email at 10×: %+v; at normal speed %+v", w, v)
+	}
+}

@@ -38,6 +38,11 @@ type Config struct {
 	DailyQuota int
 	// WebhookURL, when set, receives lead/account events as the platform sends them.
 	WebhookURL string
+	// SendSpeed makes SMS and email sends reach their recipients that many
+	// times faster than the platform's (1 when 0 or less): at 10 a send
+	// whose slowest receipt comes after ~28 s is final after ~3 s. For
+	// tests and demonstrations that follow a send to its end.
+	SendSpeed float64
 	// PlatformChangesPerMinute makes random "platform-side" lead changes (with webhooks).
 	PlatformChangesPerMinute float64
 	// StatePath, when set, keeps the tenant's state across restarts.
@@ -104,6 +109,7 @@ func New(cfg Config) *Server {
 	}
 	s.state = newStateStore(cfg.StatePath, cfg.ReadOnlyState, s.log)
 	s.tenant = s.state.loadOrSeed(cfg)
+	s.tenant.Sends.speed = cfg.SendSpeed
 	s.ledger = loadLedger(ledgerPath(cfg.StatePath), cfg.ReadOnlyState, s.log)
 	s.ledger.resumeCounters(s.tenant)
 	s.limits = newLimitState()

@@ -267,7 +267,7 @@ func (s *Server) smsSendDetail(c *call) (any, error) {
 func (st *sendState) smsProgress(t *smsTask, nowMS int64) smsSendDetail {
 	d := smsSendDetail{Status: "draft", Total: t.Total, Items: make([]smsRecipient, 0, t.Total)}
 	for i, mobile := range st.taskMobiles(t) {
-		r := smsRecipientAt(st.Salt, t, i, mobile, nowMS)
+		r := st.smsRecipientAt(t, i, mobile, nowMS)
 		switch r.Status {
 		case "delivered":
 			d.Delivered++
@@ -294,12 +294,13 @@ func (st *sendState) taskMobiles(t *smsTask) []string {
 }
 
 // smsRecipientAt is recipient i of a task as it stands at nowMS.
-func smsRecipientAt(salt uint64, t *smsTask, i int, mobile string, nowMS int64) smsRecipient {
+func (st *sendState) smsRecipientAt(t *smsTask, i int, mobile string, nowMS int64) smsRecipient {
 	r := smsRecipient{Mobile: mobile, Status: "pending"}
 	if t.StartMS == 0 {
 		return r
 	}
-	o := smsFate(salt, t.TaskID, i)
+	o := smsFate(st.Salt, t.TaskID, i)
+	o.sentMS, o.doneMS = st.span(o.sentMS), st.span(o.doneMS)
 	elapsed := nowMS - t.StartMS
 	switch {
 	case elapsed < o.sentMS:
