@@ -138,25 +138,37 @@ func statusCounts(rows *sql.Rows) (map[string]int, int, error) {
 }
 
 // columnPage reads the first page of a status's cards under f, and
-// whether more follow. extra is a condition added to f's (a search's
-// check, with its argument last in args order: see searchBoard).
+// whether more follow. extra, when set, is a search's check (with its
+// arguments) in place of f's search.
 func (s *Store) columnPage(ctx context.Context, f LeadFilter, status string, page int, extra string, extraArgs ...any) ([]Lead, bool, error) {
-	f.Status = status
+	rest := f
+	rest.BusinessType, rest.Status = "", ""
 	if extra != "" {
-		f.Query = ""
+		rest.Query = ""
 	}
-	p := leadPlan{withStatus: true}
-	if extra == "" {
-		var err error
-		if p, err = s.plan(ctx, f, p); err != nil {
-			return nil, false, err
-		}
+	where, args := leadWhere(rest, leadPlan{})
+	// An owner's, a source's or a pool's index (migration 0015) holds the
+	// business type, the status and the update time: walked in the board's
+	// order it finds the column's cards among the filter's leads alone, so
+	// those two are written as conditions, not index terms (the planner
+	// otherwise walked the column in leads_board, reading every lead of it
+	// to check its owner: an owner has one lead in thirty).
+	col := "l."
+	if f.Owner != "" || f.Source != "" || f.LeadPool != "" {
+		col = "+l."
 	}
-	where, args := leadWhere(f, p)
+	conds := []string{col + "status = ?"}
+	args = append(args, status)
+	if f.BusinessType != "" {
+		conds, args = append(conds, col+"business_type = ?"), append(args, f.BusinessType)
+	}
 	if extra != "" {
-		where += " AND " + extra
-		args = append(args, extraArgs...)
+		conds, args = append(conds, extra), append(args, extraArgs...)
 	}
+	if where == "" {
+		where = " WHERE 1"
+	}
+	where += " AND " + strings.Join(conds, " AND ")
 	cards, err := s.queryLeads(ctx, "board column", `SELECT `+leadColumns+` FROM leads l`+where+leadOrder("updated")+` LIMIT ?`,
 		append(args, page+1)...)
 	if err != nil {

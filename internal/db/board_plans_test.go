@@ -23,12 +23,9 @@ func TestBoardUsesIndexes(t *testing.T) {
 	s := planStore(t, planLeads)
 	ctx := context.Background()
 	v := readPlanValues(t, s)
-	var statuses []string
-	for _, st := range []int{1, 2, 3, 4, 5, 6} {
-		statuses = append(statuses, benchStatus(1, st))
-	}
-	if v.bt != benchBT(1) {
-		t.Fatalf("the largest business type is %s, not %s", v.bt, benchBT(1))
+	statuses, err := s.queryStrings(ctx, "statuses", `SELECT DISTINCT status FROM lead_counts WHERE business_type = ? ORDER BY 1`, v.bt)
+	if err != nil {
+		t.Fatal(err)
 	}
 	plans.record(true)
 	defer plans.record(false)
@@ -104,7 +101,10 @@ func TestBoardPlanGuardSeesAWalkOfTheBusinessType(t *testing.T) {
 }
 
 // sortsAColumn reports a column's page (leadColumns in the board's order)
-// sorted in a temporary b-tree instead of read in an index's order.
+// sorted in a temporary b-tree instead of read in an index's order (a
+// sort of the last term of the order only orders leads updated at the
+// same second, as the index is walked).
 func sortsAColumn(query, step string) bool {
-	return strings.Contains(query, leadOrder("updated")) && strings.HasPrefix(step, "USE TEMP B-TREE FOR")
+	return strings.Contains(query, leadOrder("updated")) && strings.HasPrefix(step, "USE TEMP B-TREE FOR ") &&
+		!strings.HasPrefix(step, "USE TEMP B-TREE FOR LAST TERM OF ORDER BY")
 }
