@@ -90,6 +90,15 @@ func (a *leadsArea) pipeline(bc *boardCtx, businessType string) []leadsview.Targ
 	return out
 }
 
+// pipelineStatuses are the statuses of a pipeline's targets, in order.
+func pipelineStatuses(pipe []leadsview.Target) []string {
+	out := make([]string, len(pipe))
+	for i, st := range pipe {
+		out[i] = st.Status
+	}
+	return out
+}
+
 // card shapes a lead for the board (its "Move to…" list is asked for
 // when opened: showMoveMenu).
 func (a *leadsArea) card(bc *boardCtx, l db.Lead) leadsview.Card {
@@ -194,11 +203,7 @@ func (a *leadsArea) boardView(ctx context.Context, bc *boardCtx, f leadsview.Fil
 		return v, err
 	}
 	pipe := a.pipeline(bc, f.BusinessType)
-	statuses := make([]string, len(pipe))
-	for i, st := range pipe {
-		statuses[i] = st.Status
-	}
-	cols, err := a.copy.Board(ctx, f.Select(bc.loc.Zone()), statuses, boardPage)
+	cols, err := a.copy.Board(ctx, f.Select(bc.loc.Zone()), pipelineStatuses(pipe), boardPage)
 	if err != nil {
 		return v, err
 	}
@@ -349,14 +354,18 @@ func (a *leadsArea) answerMove(c echo.Context, bc *boardCtx, f leadsview.Filter,
 		return redirectWithFlash(c, kind, msg, leadsview.BoardURL(f))
 	}
 	res := leadsview.MoveResult{Card: cd}
-	counts, err := a.copy.CountLeadsByStatus(c.Request().Context(), f.Select(bc.loc.Zone()))
+	// Counted as the board counts them (a broad filter's, lower bounds).
+	pipe := a.pipeline(bc, f.BusinessType)
+	cols, err := a.copy.Board(c.Request().Context(), f.Select(bc.loc.Zone()), pipelineStatuses(pipe), boardPage)
 	if err != nil {
 		return err
 	}
 	land := false
-	for _, st := range a.pipeline(bc, f.BusinessType) {
-		res.Counts = append(res.Counts, leadsview.Column{Status: st.Status, Count: counts[st.Status]})
-		res.Total += counts[st.Status]
+	for _, st := range pipe {
+		col := cols[st.Status]
+		res.Counts = append(res.Counts, leadsview.Column{Status: st.Status, Count: col.Count, AtLeast: col.AtLeast})
+		res.Total += col.Count
+		res.AtLeast = res.AtLeast || col.AtLeast
 		land = land || (st.Status == cd.Status && cd.BusinessType == f.BusinessType)
 	}
 	toast := ""

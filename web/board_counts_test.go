@@ -11,6 +11,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/db"
 	"github.com/jingdesk/jingdesk/internal/i18n"
+	leadsview "github.com/jingdesk/jingdesk/templates/leads"
 )
 
 // A filter too broad to count to the end (issue 18): the board shows each
@@ -80,8 +81,30 @@ func TestBoardShowsABoundedCountAsALowerBound(t *testing.T) {
 			t.Errorf("%s: no cards under the bounded counts", lang)
 		}
 	}
+	// A move under the filter answers with the counts as the board
+	// counts them: lower bounds, marked.
+	pipe := rig.resolver().Statuses(bt)
+	l := rig.leadIn(bt, pipe[0].ID)
+	form := moveForm(bt, pipe[1].ID, l.UpdatedAt, "")
+	form.Set("created_from", "2000-01-01")
+	rec := c.post(leadsview.MovePath(l.UUID), form, htmx())
+	wantStatus(t, rec, http.StatusOK)
+	moved := parsePage(t, rec.Body.String())
+	if total := moved.all("board-count-total"); len(total) != 1 || attrOf(total[0], "data-at-least") != "true" {
+		t.Error("the move's total is not marked as a lower bound")
+	}
+	marked := 0
+	for _, n := range moved.all("column-count") {
+		if attrOf(n, "data-at-least") == "true" {
+			marked++
+		}
+	}
+	if marked == 0 {
+		t.Error("no column count of the move's answer is marked as a lower bound")
+	}
+
 	// Without the filter the tally counts: exact, no lower bound.
-	rec := c.get(boardPath(url.Values{"business_type": {bt}}))
+	rec = c.get(boardPath(url.Values{"business_type": {bt}}))
 	p := parsePage(t, rec.Body.String())
 	for _, n := range p.all("column-count") {
 		if attrOf(n, "data-at-least") != "" {

@@ -158,8 +158,10 @@ func htmlID(s string) string {
 // belongs to, and every column's count.
 type MoveResult struct {
 	Card   Card
-	Counts []Column // Status and Count only
+	Counts []Column // Status, Count and AtLeast only
 	Total  int
+	// AtLeast: Total is a lower bound (some column's count is).
+	AtLeast bool
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
