@@ -81,6 +81,7 @@ func boardFilters(t *testing.T, s *Store) map[string]LeadFilter {
 		"search, an address":    {Query: "MAIL1"},
 		"search, every address": {Query: ".CN"},
 		"search, nothing":       {Query: "无此线索"},
+		"search, one character": {Query: "王"},
 		"owner":                 {Owner: owner},
 		"source":                {Source: "expo"},
 		"pool":                  {LeadPool: "pool1"},
