@@ -68,7 +68,7 @@ func (s *Store) Board(ctx context.Context, f LeadFilter, statuses []string, page
 			return s.searchBoard(ctx, f, statuses, page)
 		}
 	}
-	counts, atLeast, err := s.boardCounts(ctx, f)
+	counts, atLeast, err := s.boardCounts(ctx, f, s.boardLimits().count)
 	if err != nil {
 		return nil, err
 	}
@@ -101,16 +101,16 @@ func settle(col BoardColumn, page int) BoardColumn {
 }
 
 // boardCounts counts the leads f selects per status, from the tally when
-// it holds them; otherwise at most the board's limit of them (atLeast: the
-// counts are lower bounds).
-func (s *Store) boardCounts(ctx context.Context, f LeadFilter) (map[string]int, bool, error) {
+// it holds them; otherwise at most most of them (atLeast: the counts are
+// lower bounds).
+func (s *Store) boardCounts(ctx context.Context, f LeadFilter, most int) (map[string]int, bool, error) {
 	if f.countable() {
 		counts, err := s.CountLeadsByStatus(ctx, f)
 		return counts, false, err
 	}
 	where, args := leadWhere(f, leadPlan{counting: true})
 	rows, err := s.read.QueryContext(ctx, `SELECT status, count(*) FROM (SELECT l.status FROM leads l`+boardIndex(f, true)+where+` LIMIT ?) GROUP BY status`,
-		append(args, s.boardLimits().count+1)...)
+		append(args, most+1)...)
 	if err != nil {
 		return nil, false, fmt.Errorf("db: board counts: %w", err)
 	}
@@ -118,7 +118,7 @@ func (s *Store) boardCounts(ctx context.Context, f LeadFilter) (map[string]int, 
 	if err != nil {
 		return nil, false, fmt.Errorf("db: board counts: %w", err)
 	}
-	return counts, n > s.boardLimits().count, nil
+	return counts, n > most, nil
 }
 
 // statusCounts reads (status, count) rows, and their sum.
@@ -147,11 +147,11 @@ func (s *Store) columnPage(ctx context.Context, f LeadFilter, status string, pag
 		rest.Query = ""
 	}
 	where, args := leadWhere(rest, leadPlan{})
-	// Under an owner, a source or a pool, that filter's index (migration
-	// 0015; boardIndex) is walked, so the business type and the status
-	// are written as conditions, not index terms.
+	// Under an owner, the owner's index (migration 0015; boardIndex) is
+	// walked, so the business type and the status are written as
+	// conditions, not index terms.
 	col := "l."
-	if f.Owner != "" || f.Source != "" || f.LeadPool != "" {
+	if f.Owner != "" {
 		col = "+l."
 	}
 	conds := []string{col + "status = ?"}
@@ -182,22 +182,24 @@ func (s *Store) columnPage(ctx context.Context, f LeadFilter, status string, pag
 // the planner's choice varied with the copy's statistics, and a wrong one
 // read every lead of a column, or every lead updated since a date, to
 // check an owner (400 ms at 100,000 leads). The indexes of migration 0015
-// hold the business type, the status and both dates, so each filter's
-// own is walked and checked without reading a lead it does not select:
-// an owner's (the fewest leads), then a pool's, then a source's. A
-// column (counting false) is otherwise walked in the board's index, newest
-// first, until it has its page; counts are otherwise read from the dates'
-// indexes, or left to the planner.
+// hold the business type, the status and both dates. A count walks its
+// filter's own index without reading a lead: an owner's (the fewest
+// leads), a pool's, a source's, else the dates'. A column is walked newest
+// first until it has its page: in the owner's index under an owner (one
+// lead in thirty: the board's index would read thirty leads a card),
+// otherwise in the board's index, a pool or a source (a lead in eight, in
+// five) checked on the lead (walking their indexes for a column's status
+// cost four times as much at 100,000 leads).
 func boardIndex(f LeadFilter, counting bool) string {
 	switch {
 	case f.Owner != "":
 		return " INDEXED BY leads_owner"
+	case !counting:
+		return " INDEXED BY leads_board"
 	case f.LeadPool != "":
 		return " INDEXED BY leads_pool"
 	case f.Source != "":
 		return " INDEXED BY leads_source"
-	case !counting:
-		return " INDEXED BY leads_board"
 	case f.CreatedFrom != 0 || f.CreatedTo != 0:
 		return " INDEXED BY leads_by_created"
 	case f.UpdatedFrom != 0 || f.UpdatedTo != 0:
@@ -239,18 +241,25 @@ func (s *Store) queryLeads(ctx context.Context, what, q string, args ...any) ([]
 // walked.
 func (s *Store) searchBoard(ctx context.Context, f LeadFilter, statuses []string, page int) (map[string]BoardColumn, error) {
 	q := strings.TrimSpace(f.Query)
+	limit := s.boardLimits().search
+	rest := f
+	rest.Query = ""
+	restCounts, restAtLeast, err := s.boardCounts(ctx, rest, limit)
+	if err != nil {
+		return nil, err
+	}
+	if total := sumCounts(restCounts); !restAtLeast && total <= limit {
+		return s.checkedBoard(ctx, f, statuses, page)
+	}
 	expr, err := s.matchExpr(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	limit := s.boardLimits().search
 	var matched int
 	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ? LIMIT ?)`,
 		expr, limit+1).Scan(&matched); err != nil {
 		return nil, fmt.Errorf("db: board search: %w", err)
 	}
-	rest := f
-	rest.Query = ""
 	where, args := leadWhere(rest, leadPlan{})
 	if where == "" {
 		where = " WHERE 1"
@@ -268,7 +277,7 @@ func (s *Store) searchBoard(ctx context.Context, f LeadFilter, statuses []string
 		if err != nil {
 			return nil, fmt.Errorf("db: board search: %w", err)
 		}
-		return s.broadSearchBoard(ctx, f, statuses, page, counts, expr)
+		return s.broadSearchBoard(ctx, f, statuses, page, counts, expr, restCounts, restAtLeast)
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT id, status, n FROM (
 		SELECT l.id, l.status, count(*) OVER (PARTITION BY l.status) AS n,
@@ -306,17 +315,12 @@ func (s *Store) searchBoard(ctx context.Context, f LeadFilter, statuses []string
 }
 
 // broadSearchBoard is searchBoard's columns for a search that matches
-// more than the board reads: counts is each status's among the
-// matches read, a lower bound. The filter without the search, counted as
-// the board counts, says which columns it leaves empty: those are not
+// more than the board reads: counts is each status's among the matches
+// read, a lower bound. The filter without the search (restCounts, counted
+// up to the limit) says which columns it leaves empty: those are not
 // walked (their count is exactly none).
-func (s *Store) broadSearchBoard(ctx context.Context, f LeadFilter, statuses []string, page int, counts map[string]int, expr string) (map[string]BoardColumn, error) {
-	rest := f
-	rest.Query = ""
-	restCounts, restAtLeast, err := s.boardCounts(ctx, rest)
-	if err != nil {
-		return nil, err
-	}
+func (s *Store) broadSearchBoard(ctx context.Context, f LeadFilter, statuses []string, page int, counts map[string]int, expr string,
+	restCounts map[string]int, restAtLeast bool) (map[string]BoardColumn, error) {
 	check, cargs := textCheck(strings.TrimSpace(f.Query), expr)
 	out := make(map[string]BoardColumn, len(statuses))
 	for _, st := range statuses {
@@ -325,12 +329,64 @@ func (s *Store) broadSearchBoard(ctx context.Context, f LeadFilter, statuses []s
 			continue
 		}
 		col := BoardColumn{Count: counts[st], AtLeast: true}
+		var err error
 		if col.Cards, col.More, err = s.columnPage(ctx, f, st, page, check, cargs...); err != nil {
 			return nil, err
 		}
 		out[st] = settle(col, page)
 	}
 	return out, nil
+}
+
+// checkedBoard is searchBoard when the rest of the filter (an owner's
+// leads under a date range, say) selects no more leads than a search's
+// matches the board reads: those leads alone are checked for the search,
+// counted exactly and walked for each column's cards, whatever the search
+// matches in the whole copy.
+func (s *Store) checkedBoard(ctx context.Context, f LeadFilter, statuses []string, page int) (map[string]BoardColumn, error) {
+	q := strings.TrimSpace(f.Query)
+	expr := ""
+	if !likeExact(q) {
+		var err error
+		if expr, err = s.matchExpr(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	check, cargs := textCheck(q, expr)
+	rest := f
+	rest.Query = ""
+	where, args := leadWhere(rest, leadPlan{counting: true})
+	if where == "" {
+		where = " WHERE 1"
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT l.status, count(*) FROM leads l`+boardIndex(rest, true)+where+` AND `+check+
+		` GROUP BY l.status`, append(args, cargs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("db: board search: %w", err)
+	}
+	counts, _, err := statusCounts(rows)
+	if err != nil {
+		return nil, fmt.Errorf("db: board search: %w", err)
+	}
+	out := make(map[string]BoardColumn, len(statuses))
+	for _, st := range statuses {
+		col := BoardColumn{Count: counts[st]}
+		if col.Count > 0 {
+			if col.Cards, col.More, err = s.columnPage(ctx, f, st, page, check, cargs...); err != nil {
+				return nil, err
+			}
+		}
+		out[st] = col
+	}
+	return out, nil
+}
+
+func sumCounts(counts map[string]int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
 }
 
 // scanColumnFirsts reads searchBoard's rows: each status's count, and the
