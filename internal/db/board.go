@@ -248,9 +248,6 @@ func (s *Store) searchBoard(ctx context.Context, f LeadFilter, statuses []string
 	if err != nil {
 		return nil, err
 	}
-	if total := sumCounts(restCounts); !restAtLeast && total <= limit {
-		return s.checkedBoard(ctx, f, statuses, page)
-	}
 	expr, err := s.matchExpr(ctx, q)
 	if err != nil {
 		return nil, err
@@ -259,6 +256,9 @@ func (s *Store) searchBoard(ctx context.Context, f LeadFilter, statuses []string
 	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ? LIMIT ?)`,
 		expr, limit+1).Scan(&matched); err != nil {
 		return nil, fmt.Errorf("db: board search: %w", err)
+	}
+	if total := sumCounts(restCounts); !restAtLeast && total < matched {
+		return s.checkedBoard(ctx, f, statuses, page, expr)
 	}
 	where, args := leadWhere(rest, leadPlan{})
 	if where == "" {
@@ -339,20 +339,13 @@ func (s *Store) broadSearchBoard(ctx context.Context, f LeadFilter, statuses []s
 }
 
 // checkedBoard is searchBoard when the rest of the filter (an owner's
-// leads under a date range, say) selects no more leads than a search's
-// matches the board reads: those leads alone are checked for the search,
+// leads under a date range, say) selects fewer leads than the search
+// matches, within the matches the board reads: those leads alone are
+// checked for the search,
 // counted exactly and walked for each column's cards, whatever the search
 // matches in the whole copy.
-func (s *Store) checkedBoard(ctx context.Context, f LeadFilter, statuses []string, page int) (map[string]BoardColumn, error) {
-	q := strings.TrimSpace(f.Query)
-	expr := ""
-	if !likeExact(q) {
-		var err error
-		if expr, err = s.matchExpr(ctx, q); err != nil {
-			return nil, err
-		}
-	}
-	check, cargs := textCheck(q, expr)
+func (s *Store) checkedBoard(ctx context.Context, f LeadFilter, statuses []string, page int, expr string) (map[string]BoardColumn, error) {
+	check, cargs := textCheck(strings.TrimSpace(f.Query), expr)
 	rest := f
 	rest.Query = ""
 	where, args := leadWhere(rest, leadPlan{counting: true})
