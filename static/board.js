@@ -323,10 +323,14 @@
       if (!el) { return; }
       var n = ans.counts[status];
       el.setAttribute("data-count", String(n));
+      // Counted to the end now: no longer a lower bound.
+      el.removeAttribute("data-at-least");
+      el.removeAttribute("title");
+      el.removeAttribute("aria-label");
       el.textContent = fmt.format(n);
     });
     var total = document.getElementById("board-total");
-    if (total && ans.total_text) { total.textContent = ans.total_text; }
+    if (total && ans.total_text) { total.removeAttribute("data-at-least"); total.textContent = ans.total_text; }
   }
 
   function schedule(ms) {

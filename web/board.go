@@ -90,6 +90,15 @@ func (a *leadsArea) pipeline(bc *boardCtx, businessType string) []leadsview.Targ
 	return out
 }
 
+// pipelineStatuses are the statuses of a pipeline's targets, in order.
+func pipelineStatuses(pipe []leadsview.Target) []string {
+	out := make([]string, len(pipe))
+	for i, st := range pipe {
+		out[i] = st.Status
+	}
+	return out
+}
+
 // card shapes a lead for the board (its "Move to…" list is asked for
 // when opened: showMoveMenu).
 func (a *leadsArea) card(bc *boardCtx, l db.Lead) leadsview.Card {
@@ -183,7 +192,8 @@ func (a *leadsArea) drawBoard(ctx context.Context, bc *boardCtx, f leadsview.Fil
 }
 
 // boardView reads what the board shows: the filter's choices, the copy's
-// freshness and the first page of every column.
+// freshness and the first page of every column (db.Board: a broad
+// filter's counts are lower bounds, shown as such).
 func (a *leadsArea) boardView(ctx context.Context, bc *boardCtx, f leadsview.Filter) (leadsview.Board, error) {
 	r := bc.r
 	// Read before the data: a change racing the drawing is reported again.
@@ -192,47 +202,43 @@ func (a *leadsArea) boardView(ctx context.Context, bc *boardCtx, f leadsview.Fil
 	if v.FilterChoices, v.AsOf, err = a.filterChoices(ctx, r, bc.loc); err != nil {
 		return v, err
 	}
-	counts, err := a.copy.CountLeadsByStatus(ctx, f.Select(bc.loc.Zone()))
+	pipe := a.pipeline(bc, f.BusinessType)
+	cols, err := a.copy.Board(ctx, f.Select(bc.loc.Zone()), pipelineStatuses(pipe), boardPage)
 	if err != nil {
 		return v, err
 	}
-	for _, st := range a.pipeline(bc, f.BusinessType) {
-		col, err := a.column(ctx, bc, f, st, counts[st.Status], 0)
-		if err != nil {
-			return v, err
+	for _, st := range pipe {
+		c := cols[st.Status]
+		col := leadsview.Column{Status: st.Status, Name: st.Name, Closing: st.Closing, Count: c.Count, AtLeast: c.AtLeast, Filter: f}
+		for _, l := range c.Cards {
+			col.Cards = append(col.Cards, a.card(bc, l))
+		}
+		if c.More {
+			col.More = len(c.Cards)
 		}
 		v.Total += col.Count
+		v.AtLeast = v.AtLeast || col.AtLeast
 		v.Columns = append(v.Columns, col)
 	}
 	return v, nil
 }
 
-// column is a page of a status's cards from offset. count is the
-// column's, as the board counted it with the others (-1: not known, so
-// counted here).
-func (a *leadsArea) column(ctx context.Context, bc *boardCtx, f leadsview.Filter, st leadsview.Target, count, offset int) (leadsview.Column, error) {
-	col := leadsview.Column{Status: st.Status, Name: st.Name, Closing: st.Closing, Count: count, Filter: f}
-	if count == 0 && offset == 0 {
-		return col, nil
-	}
+// column is a page of a status's cards from offset (a column's "more"):
+// a page and one are read, so whether more follow is known without
+// counting the column.
+func (a *leadsArea) column(ctx context.Context, bc *boardCtx, f leadsview.Filter, st leadsview.Target, offset int) (leadsview.Column, error) {
+	col := leadsview.Column{Status: st.Status, Name: st.Name, Closing: st.Closing, Filter: f}
 	lf := f.Select(bc.loc.Zone())
-	lf.Status, lf.Sort, lf.Limit, lf.Offset = st.Status, "updated", boardPage, offset
-	var page []db.Lead
-	var err error
-	total := count
-	if count < 0 {
-		page, total, err = a.copy.ListLeads(ctx, lf)
-	} else {
-		page, err = a.copy.LeadsPage(ctx, lf)
-	}
+	lf.Status, lf.Sort, lf.Limit, lf.Offset = st.Status, "updated", boardPage+1, offset
+	page, err := a.copy.LeadsPage(ctx, lf)
 	if err != nil {
 		return col, err
 	}
+	if len(page) > boardPage {
+		page, col.More = page[:boardPage], offset+boardPage
+	}
 	for _, l := range page {
 		col.Cards = append(col.Cards, a.card(bc, l))
-	}
-	if next := offset + len(page); len(page) > 0 && next < total {
-		col.More = next
 	}
 	return col, nil
 }
@@ -253,7 +259,7 @@ func (a *leadsArea) showBoardColumn(c echo.Context) error {
 	status := c.QueryParam("status")
 	for _, st := range a.pipeline(bc, f.BusinessType) {
 		if st.Status == status {
-			col, err := a.column(c.Request().Context(), bc, f, st, -1, offset)
+			col, err := a.column(c.Request().Context(), bc, f, st, offset)
 			if err != nil {
 				return err
 			}
@@ -348,14 +354,18 @@ func (a *leadsArea) answerMove(c echo.Context, bc *boardCtx, f leadsview.Filter,
 		return redirectWithFlash(c, kind, msg, leadsview.BoardURL(f))
 	}
 	res := leadsview.MoveResult{Card: cd}
-	counts, err := a.copy.CountLeadsByStatus(c.Request().Context(), f.Select(bc.loc.Zone()))
+	// Counted as the board counts them (a broad filter's, lower bounds).
+	pipe := a.pipeline(bc, f.BusinessType)
+	cols, err := a.copy.Board(c.Request().Context(), f.Select(bc.loc.Zone()), pipelineStatuses(pipe), boardPage)
 	if err != nil {
 		return err
 	}
 	land := false
-	for _, st := range a.pipeline(bc, f.BusinessType) {
-		res.Counts = append(res.Counts, leadsview.Column{Status: st.Status, Count: counts[st.Status]})
-		res.Total += counts[st.Status]
+	for _, st := range pipe {
+		col := cols[st.Status]
+		res.Counts = append(res.Counts, leadsview.Column{Status: st.Status, Count: col.Count, AtLeast: col.AtLeast})
+		res.Total += col.Count
+		res.AtLeast = res.AtLeast || col.AtLeast
 		land = land || (st.Status == cd.Status && cd.BusinessType == f.BusinessType)
 	}
 	toast := ""

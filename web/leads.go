@@ -42,6 +42,7 @@ type leadCopy interface {
 	ListLeads(ctx context.Context, f db.LeadFilter) ([]db.Lead, int, error)
 	LeadsPage(ctx context.Context, f db.LeadFilter) ([]db.Lead, error)
 	CountLeadsByStatus(ctx context.Context, f db.LeadFilter) (map[string]int, error)
+	Board(ctx context.Context, f db.LeadFilter, statuses []string, page int) (map[string]db.BoardColumn, error)
 	LeadsVersion() int64
 	LeadSync(ctx context.Context) (db.LeadSyncState, error)
 	LeadPools(ctx context.Context) ([]string, error)

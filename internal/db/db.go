@@ -52,6 +52,7 @@ type Store struct {
 		version int64
 		n       map[string]int // -1: a search without the index
 	}
+	board boardLimits // how far the board counts (board.go)
 }
 
 // LeadsVersion changes after every write to the lead copy. A reader takes

@@ -39,8 +39,10 @@ type Board struct {
 	// CanMove: marketers and administrators move cards; viewers only look
 	// (no drag, no menu).
 	CanMove bool
-	// Total counts the leads on the board (every column).
-	Total int
+	// Total counts the leads on the board (every column); with AtLeast,
+	// a lower bound (some column's count is: db.Board).
+	Total   int
+	AtLeast bool
 	// AsOf is when the local copy was last brought up to date (0: never).
 	AsOf int64
 	// Seq is the change log's seq the board was drawn at: board.js asks
@@ -53,9 +55,12 @@ type Board struct {
 
 // Column is one status of the pipeline.
 type Column struct {
-	Status  string
-	Name    string
-	Count   int
+	Status string
+	Name   string
+	Count  int
+	// AtLeast: Count is a lower bound (a broad filter is not counted to
+	// the end: db.Board).
+	AtLeast bool
 	Closing bool
 	Cards   []Card
 	// More is the offset of the next page of cards; 0 when all are shown.
@@ -153,8 +158,10 @@ func htmlID(s string) string {
 // belongs to, and every column's count.
 type MoveResult struct {
 	Card   Card
-	Counts []Column // Status and Count only
+	Counts []Column // Status, Count and AtLeast only
 	Total  int
+	// AtLeast: Total is a lower bound (some column's count is).
+	AtLeast bool
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,110 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestBoardUsesIndexes is the query-plan guard of the board (issue 18):
+// db.Board under each of its filters, alone and combined, runs no query
+// that reads the whole of leads (readsAllLeads), and no column's page is
+// sorted after the fact (a temporary b-tree for its ORDER BY reads every
+// lead the filter selects before the first card: it must walk an index in
+// the board's order and stop after a page). Both sides of the limits are
+// checked: as shipped, and low enough that counting stops and a search's
+// cards are found by walking the columns.
+func TestBoardUsesIndexes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a copy of leads")
+	}
+	s := planStore(t, planLeads)
+	ctx := context.Background()
+	v := readPlanValues(t, s)
+	statuses, err := s.queryStrings(ctx, "statuses", `SELECT DISTINCT status FROM lead_counts WHERE business_type = ? ORDER BY 1`, v.bt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans.record(true)
+	defer plans.record(false)
+	filters := map[string]LeadFilter{
+		"none":                  {},
+		"search 3 (many)":       {Query: v.big3},
+		"search 2 (many)":       {Query: v.big2},
+		"search 3 (few)":        {Query: v.small3},
+		"search 2 (few)":        {Query: string([]rune(v.small3)[1:])},
+		"search, Latin":         {Query: ".CN"},
+		"owner":                 {Owner: v.owner},
+		"source":                {Source: v.source},
+		"pool":                  {LeadPool: v.pool},
+		"created between":       {CreatedFrom: v.from, CreatedTo: v.to},
+		"updated between":       {UpdatedFrom: v.from, UpdatedTo: v.to},
+		"owner + created":       {Owner: v.owner, CreatedFrom: v.from, CreatedTo: v.to},
+		"owner + source + pool": {Owner: v.owner, Source: v.source, LeadPool: v.pool},
+		"search + owner":        {Query: v.big2, Owner: v.owner},
+		"search (few) + owner":  {Query: v.small3, Owner: v.owner},
+		"every filter": {Query: v.big2, Owner: v.owner, Source: v.source, LeadPool: v.pool, CreatedFrom: v.from,
+			CreatedTo: v.to, UpdatedFrom: v.from, UpdatedTo: v.to + 365*86400},
+	}
+	for _, limits := range []boardLimits{defaultBoardLimits, {count: 50, search: 50}} {
+		s.SetBoardLimits(limits.count, limits.search)
+		for name, f := range filters {
+			f.BusinessType = v.bt
+			name := fmt.Sprintf("board (limits %d/%d), %s", limits.count, limits.search, name)
+			plans.take()
+			if _, err := s.Board(ctx, f, statuses, 12); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			seen := plans.take()
+			if len(seen) == 0 {
+				t.Fatalf("%s: no query explained", name)
+			}
+			for q, steps := range seen {
+				for _, step := range steps {
+					if readsAllLeads(q, step) || sortsAColumn(q, step) || walksABusinessType.MatchString(step) {
+						t.Errorf("%s (%s):\n%s\nplan: %s", name, step, q, strings.Join(steps, " | "))
+					}
+				}
+			}
+		}
+	}
+}
+
+// walksABusinessType matches a walk of every lead of a business type (the
+// board's index by its business type alone, any status): what counting a
+// broad search by probing its matches did (60,000 leads at 100,000).
+var walksABusinessType = regexp.MustCompile(`^SEARCH (l|leads) USING (COVERING )?INDEX leads_board \(business_type=\?\)$`)
+
+// The guard sees what it guards against: the board's counts of a broad
+// search as they were read before issue 18 walked the business type.
+func TestBoardPlanGuardSeesAWalkOfTheBusinessType(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a copy of leads")
+	}
+	s := planStore(t, planLeads)
+	v := readPlanValues(t, s)
+	plans.record(true)
+	defer plans.record(false)
+	if _, err := s.CountLeadsByStatus(context.Background(), LeadFilter{BusinessType: v.bt, Query: v.big2}); err != nil {
+		t.Fatal(err)
+	}
+	for _, steps := range plans.take() {
+		for _, step := range steps {
+			if walksABusinessType.MatchString(step) {
+				return
+			}
+		}
+	}
+	t.Fatal("the walk of a business type was not seen")
+}
+
+// sortsAColumn reports a column's page (leadColumns in the board's order)
+// sorted in a temporary b-tree instead of read in an index's order (a
+// sort of the last term of the order only orders leads updated at the
+// same second, as the index is walked).
+func sortsAColumn(query, step string) bool {
+	return strings.Contains(query, leadOrder("updated")) && strings.HasPrefix(step, "USE TEMP B-TREE FOR ") &&
+		!strings.HasPrefix(step, "USE TEMP B-TREE FOR LAST TERM OF ORDER BY")
+}
