@@ -63,7 +63,7 @@ func TestBoardUsesIndexes(t *testing.T) {
 			}
 			for q, steps := range seen {
 				for _, step := range steps {
-					if readsAllLeads(q, step) || sortsAColumn(q, step) || walksABusinessType.MatchString(step) {
+					if readsAllLeads(q, step, steps) || sortsAColumn(q, step) || walksABusinessType.MatchString(step) {
 						t.Errorf("%s (%s):\n%s\nplan: %s", name, step, q, strings.Join(steps, " | "))
 					}
 				}
