@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -190,9 +192,25 @@ func get[T any](b *browser, what string, a chromedp.Action[T]) T {
 	defer cancel()
 	v, err := chromedp.Run(ctx, a)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			logServerGoroutines(b.t)
+		}
 		b.t.Fatalf("%s: %v", what, err)
 	}
 	return v
+}
+
+// logServerGoroutines logs what the console's goroutines in this test
+// binary are doing: a step that ran out of time was waiting either on
+// Chromium or on the server, and a rare hang is diagnosed from one run.
+func logServerGoroutines(t testing.TB) {
+	var all strings.Builder
+	_ = pprof.Lookup("goroutine").WriteTo(&all, 1)
+	for _, g := range strings.Split(all.String(), "\n\n") {
+		if strings.Contains(g, "jingdesk/internal") || strings.Contains(g, "jingdesk/web.(") {
+			t.Log(g)
+		}
+	}
 }
 
 func (b *browser) run(what string, steps ...chromedp.Action[chromedp.Void]) {
