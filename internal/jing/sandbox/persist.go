@@ -158,6 +158,9 @@ func (s *Server) saveState() error {
 	}
 	st.saveMu.Lock()
 	defer st.saveMu.Unlock()
+	if !st.dirty.Load() {
+		return nil // unchanged: no temporary file made and removed each tick
+	}
 	f, err := createAtomic(st.path)
 	if err != nil {
 		return fmt.Errorf("sandbox: save state: %w", err)
