@@ -282,3 +282,183 @@ func testIDTexts(body, id string) []string {
 	}
 	return out
 }
+
+// isFullPage reports whether body is a whole document (a doctype or an
+// <html> element) rather than an htmx fragment.
+func isFullPage(body string) bool {
+	z := html.NewTokenizer(strings.NewReader(body))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return false
+		case html.DoctypeToken:
+			return true
+		case html.StartTagToken:
+			if name, _ := z.TagName(); string(name) == "html" {
+				return true
+			}
+		}
+	}
+}
+
+// appearsInBytes reports whether s occurs anywhere in a response's raw
+// bytes: text, attributes, scripts and comments alike. It is the check for
+// "this secret, token or phone number is never sent": stronger than any DOM
+// query, so those checks stay on the bytes, under this name.
+func appearsInBytes(body, s string) bool { return strings.Contains(body, s) }
+
+// where are the elements named tag ("" for any) that have every attribute
+// pair in kv (key, value, key, value...; a value of "*" only asks for the
+// attribute), in document order.
+func (p page) where(tag string, kv ...string) []*html.Node {
+	var out []*html.Node
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && (tag == "" || n.Data == tag) && hasAttrs(n, kv...) {
+			out = append(out, n)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(p.doc)
+	return out
+}
+
+// hasAttrs reports whether n has every attribute pair in kv (a value of "*"
+// only asks for the attribute).
+func hasAttrs(n *html.Node, kv ...string) bool {
+	for i := 0; i+1 < len(kv); i += 2 {
+		found := false
+		for _, a := range n.Attr {
+			if a.Key == kv[i] && (kv[i+1] == "*" || a.Val == kv[i+1]) {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// allWith are the elements with data-testid id that have every attribute
+// pair in kv.
+func (p page) allWith(id string, kv ...string) []*html.Node {
+	return p.where("", append([]string{"data-testid", id}, kv...)...)
+}
+
+// textWith is the text of the first element with data-testid id and the
+// attribute pairs kv ("" if none).
+func (p page) textWith(id string, kv ...string) string {
+	if n := p.allWith(id, kv...); len(n) > 0 {
+		return nodeText(n[0])
+	}
+	return ""
+}
+
+// tagsIn are the elements named tag under n.
+func tagsIn(n *html.Node, tag string) []*html.Node { return page{doc: n}.where(tag) }
+
+// linksTo reports whether the page has a link (<a>) to href.
+func (p page) linksTo(href string) bool { return len(p.where("a", "href", href)) > 0 }
+
+// inlineScriptOrStyle names what in body would need the CSP to allow inline
+// code: a <script> without src, a <style> element, a style attribute or an
+// on* handler.
+func inlineScriptOrStyle(body string) []string {
+	var bad []string
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			switch {
+			case n.Data == "script" && attrOf(n, "src") == "":
+				bad = append(bad, "<script> without src")
+			case n.Data == "style":
+				bad = append(bad, "<style>")
+			}
+			for _, a := range n.Attr {
+				if a.Key == "style" || strings.HasPrefix(a.Key, "on") {
+					bad = append(bad, "<"+n.Data+" "+a.Key+">")
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(parseHTML(body).doc)
+	return bad
+}
+
+// outerHTML is n written back as HTML, to query again as a fragment.
+func outerHTML(n *html.Node) string {
+	var b strings.Builder
+	if err := html.Render(&b, n); err != nil {
+		panic(err)
+	}
+	return b.String()
+}
+
+// currentTab reports whether the settings tab key is the current page and
+// links to href.
+func currentTab(body, key, href string) bool { return isCurrentLink(body, "settings-tab-"+key, href) }
+
+// currentNav reports whether the sidebar's item for section is the current
+// page and links to href.
+func currentNav(body, section, href string) bool { return isCurrentLink(body, "nav-"+section, href) }
+
+func isCurrentLink(body, id, href string) bool {
+	return len(parseHTML(body).allWith(id, "href", href, "aria-current", "page")) == 1
+}
+
+// pollsNothing reports whether no element of body asks htmx to poll or
+// fetch (an hx-trigger or hx-get attribute).
+func pollsNothing(body string) bool {
+	p := parseHTML(body)
+	return len(p.where("", "hx-trigger", "*")) == 0 && len(p.where("", "hx-get", "*")) == 0
+}
+
+// under is the part of a page below n, to query like a page.
+func under(n *html.Node) page { return page{doc: n} }
+
+// selectedIn are the selected values of every select with data-testid id,
+// in document order.
+func selectedIn(body, id string) []string {
+	var out []string
+	for _, sel := range parseHTML(body).all(id) {
+		out = append(out, selectedValue(sel))
+	}
+	return out
+}
+
+// optionText is the text of the option of value in the first select with
+// data-testid id, and whether it is selected ("" and false if none).
+func optionText(body, id, value string) (string, bool) {
+	for _, sel := range parseHTML(body).all(id) {
+		for _, o := range options(sel) {
+			if attrOf(o, "value") == value {
+				return nodeText(o), hasAttrs(o, "selected", "*")
+			}
+		}
+		break
+	}
+	return "", false
+}
+
+// spacedText is n's text as a reader sees it, a space between elements
+// (nodeText joins a cell and its label: "file12 KiB").
+func spacedText(n *html.Node) string {
+	var parts []string
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			parts = append(parts, n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return strings.Join(strings.Fields(strings.Join(parts, " ")), " ")
+}

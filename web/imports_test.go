@@ -115,10 +115,13 @@ func TestImportPreviewShowsRowsAsDecoded(t *testing.T) {
 
 	id := uploadOK(t, c, "客户.csv", []byte("姓名,手机号\n李四,13800000001\n王五,13800000002\n"))
 	page := c.get(fmt.Sprintf("/imports/%d", id)).Body.String()
-	for _, want := range []string{`data-testid="preview-table"`, "李四", "王五", "13800000002", `value="mobile" selected`} {
-		if !strings.Contains(page, want) {
+	for _, want := range []string{"李四", "王五", "13800000002"} {
+		if !hasTestIDText(page, "preview-table", want) {
 			t.Errorf("UTF-8 preview lacks %q", want)
 		}
+	}
+	if !slices.Contains(selectedIn(page, "role-select"), "mobile") {
+		t.Errorf("UTF-8 preview: no column mapped to mobile: %v", selectedIn(page, "role-select"))
 	}
 
 	id = uploadOK(t, c, "展会名单.csv", gbk(t, "姓名,手机号\n张三,13800000001\n李四,13800000002\n"))
@@ -126,10 +129,10 @@ func TestImportPreviewShowsRowsAsDecoded(t *testing.T) {
 	if !hasTestIDText(page, "header_row-select", "张三") || !hasTestIDText(page, "header_row-select", "李四") {
 		t.Fatalf("GBK preview does not show the names decoded:\n%s", page)
 	}
-	if !regexp.MustCompile(`<option value="gb18030" selected>[^<]*自动识别`).MatchString(page) {
+	if label, selected := optionText(page, "encoding-select", "gb18030"); !selected || !strings.Contains(label, "自动识别") {
 		t.Error("GBK file: gb18030 is not shown as detected and chosen")
 	}
-	if strings.Contains(page, "\uFFFD") {
+	if appearsInBytes(page, "\uFFFD") {
 		t.Error("GBK preview shows replacement characters")
 	}
 
@@ -138,10 +141,10 @@ func TestImportPreviewShowsRowsAsDecoded(t *testing.T) {
 		t.Fatalf("reading as utf-8: %d", rec.Code)
 	}
 	body := rec.Body.String()
-	if !hasTestIDText(body, "header_row-select", "\uFFFD") || strings.Contains(body, "张三") {
+	if !hasTestIDText(body, "header_row-select", "\uFFFD") || appearsInBytes(body, "张三") {
 		t.Error("read as UTF-8, the preview must show the mojibake (U+FFFD), not the names")
 	}
-	if strings.Contains(body, "<html") {
+	if isFullPage(body) {
 		t.Error("the htmx answer must be the step alone, not a page")
 	}
 	// Back to the right encoding: the names are back.
@@ -160,10 +163,13 @@ func TestImportPreviewShowsRowsAsDecoded(t *testing.T) {
 	}
 	id = uploadOK(t, c, "客户.xlsx", xb.Bytes())
 	page = c.get(fmt.Sprintf("/imports/%d", id)).Body.String()
-	for _, want := range []string{"赵六", "zhao@example.com", `data-testid="sheet-select"`, `value="email" selected`} {
-		if !strings.Contains(page, want) {
+	for _, want := range []string{"赵六", "zhao@example.com"} {
+		if !hasTestIDText(page, "preview-table", want) {
 			t.Errorf("xlsx preview lacks %q", want)
 		}
+	}
+	if !hasTestID(page, "sheet-select") || !slices.Contains(selectedIn(page, "role-select"), "email") {
+		t.Error("xlsx preview: no sheet choice, or no column mapped to email")
 	}
 }
 
@@ -285,10 +291,13 @@ func TestImportValidationSummaryAndRejectedReport(t *testing.T) {
 			t.Errorf("%s = %d, want %d", testid, got, want)
 		}
 	}
-	for _, want := range []string{"不是有效的中国大陆手机号", "身份字段为空", `data-testid="target-form"`, `data-testid="create-missing"`} {
-		if !strings.Contains(page, want) {
+	for _, want := range []string{"不是有效的中国大陆手机号", "身份字段为空"} {
+		if !hasTestIDText(page, "sum-reasons", want) {
 			t.Errorf("summary lacks %q", want)
 		}
+	}
+	if !hasTestID(page, "target-form") || !hasTestID(page, "create-missing") {
+		t.Error("no target form, or no choice to create the missing")
 	}
 
 	rec = c.get(fmt.Sprintf("/imports/%d/rows.csv?category=rejected", id))
@@ -319,7 +328,7 @@ func TestImportValidationSummaryAndRejectedReport(t *testing.T) {
 
 	// Back to mapping keeps the mapping chosen.
 	rec = c.post(fmt.Sprintf("/imports/%d/reading", id), url.Values{"back": {"1"}}, htmx())
-	if !hasTestID(rec.Body.String(), "map-form") || !strings.Contains(rec.Body.String(), `value="name" selected`) {
+	if !hasTestID(rec.Body.String(), "map-form") || !slices.Contains(selectedIn(rec.Body.String(), "role-select"), "name") {
 		t.Error("back to mapping does not show the mapping step with the chosen roles")
 	}
 }
@@ -354,7 +363,7 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 	// No target: asked for one, the choices kept.
 	rec := c.post(fmt.Sprintf("/imports/%d/start", id), url.Values{"crowd": {"new"}, "new_description": {"来自展会"}}, htmx())
 	if rec.Code != http.StatusUnprocessableEntity || !hasTestIDText(rec.Body.String(), "target-error", "请选择一个人群") ||
-		!strings.Contains(rec.Body.String(), `value="来自展会"`) {
+		parseHTML(rec.Body.String()).inputValue("new_description") != "来自展会" {
 		t.Fatalf("start without a target: %d", rec.Code)
 	}
 	rec = c.post(fmt.Sprintf("/imports/%d/start", id), url.Values{"crowd": {"new"}, "new_name": {"春季展会客户"}})
@@ -375,18 +384,17 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 	if page := c.get("/jobs").Body.String(); testIDText(page, "imports-badge") != "1" {
 		t.Error("the nav badge does not count the finished import")
 	}
-	if frag := c.get("/imports/badge", htmx()).Body.String(); !strings.Contains(frag, ">1</span>") || strings.Contains(frag, "hx-trigger") {
+	if frag := c.get("/imports/badge", htmx()).Body.String(); testIDText(frag, "imports-badge") != "1" || !pollsNothing(frag) {
 		t.Errorf("badge fragment: %s", frag)
 	}
 
 	page := c.get(fmt.Sprintf("/imports/%d", id)).Body.String()
-	if !hasTestID(page, "import-result") || !strings.Contains(page, `data-testid="import-percent">100%<`) {
+	if !hasTestID(page, "import-result") || testIDText(page, "import-percent") != "100%" {
 		t.Fatalf("finished import page lacks the result:\n%s", page)
 	}
 	for testid, want := range map[string]int64{"result-imported": 6, "result-not_found": 2, "result-failed": 0} {
-		m := regexp.MustCompile(`data-testid="` + testid + `".*?class="import-result-n">([0-9,]+)<`).FindStringSubmatch(page)
-		if m == nil || m[1] != strconv.FormatInt(want, 10) {
-			t.Errorf("%s shows %v, want %d", testid, m, want)
+		if got := parseHTML(page).textIn(testid, "import-result-n"); got != strconv.FormatInt(want, 10) {
+			t.Errorf("%s shows %q, want %d", testid, got, want)
 		}
 	}
 	if !hasTestID(page, "fact-crowd") || !hasTestIDText(page, "fact-crowd", "春季展会客户") {
@@ -396,7 +404,7 @@ func TestImportRunsIntoANewCrowd(t *testing.T) {
 		t.Error("the badge still counts the import after it was viewed")
 	}
 	frag := c.get(fmt.Sprintf("/imports/%d/progress", id), htmx()).Body.String()
-	if strings.Contains(frag, "hx-trigger") || !hasAttrOn(frag, "import-progress", `data-live="false"`) {
+	if !pollsNothing(frag) || !hasAttrOn(frag, "import-progress", `data-live="false"`) {
 		t.Error("a finished import's panel must not poll")
 	}
 

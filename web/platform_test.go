@@ -82,7 +82,7 @@ func TestPlatformSettingsAreForAdministrators(t *testing.T) {
 	if rec := mia.get("/settings/platform"); rec.Code != http.StatusForbidden {
 		t.Fatalf("marketer: %d", rec.Code)
 	}
-	if strings.Contains(mia.get("/settings/account").Body.String(), `href="/settings/platform"`) {
+	if parseHTML(mia.get("/settings/account").Body.String()).has("settings-tab-platform") {
 		t.Fatal("a marketer sees the Platform tab")
 	}
 	rec := admin.get("/settings/platform")
@@ -90,7 +90,7 @@ func TestPlatformSettingsAreForAdministrators(t *testing.T) {
 	if rec.Code != http.StatusOK || !hasTestID(body, "platform-mode") || !hasTestIDText(body, "platform-mode", "沙箱") {
 		t.Fatalf("admin: %d\n%s", rec.Code, body)
 	}
-	if !strings.Contains(body, `href="/settings/platform"`) || !hasTestIDText(body, "endpoint-check-card", "/srv/jingdesk-data/catalog.json") {
+	if parseHTML(body).attr("settings-tab-platform", "href") != "/settings/platform" || !hasTestIDText(body, "endpoint-check-card", "/srv/jingdesk-data/catalog.json") {
 		t.Fatal("no Platform tab, or the catalog file is not named")
 	}
 }
@@ -106,7 +106,7 @@ func TestTheSecretIsSealedAndNeverRenderedBack(t *testing.T) {
 	}
 	saveCredentials(t, admin, pf.URL, "app-9", secretValue)
 	page := admin.get("/settings/platform").Body.String()
-	if strings.Contains(page, secretValue) {
+	if appearsInBytes(page, secretValue) {
 		t.Fatal("the page renders the secret")
 	}
 	if !hasTestID(page, "secret-state") || !hasTestIDText(page, "secret-state", "已设置") || !hasTestIDText(page, "platform-connection", "app-9") {
@@ -114,8 +114,8 @@ func TestTheSecretIsSealedAndNeverRenderedBack(t *testing.T) {
 	}
 	// A form refused for another field does not echo the typed secret either.
 	rec := admin.post("/settings/platform", url.Values{"base_url": {"ftp://x"}, "app_id": {"app-9"}, "app_secret": {secretValue + "-new"}})
-	if rec.Code != http.StatusUnprocessableEntity || strings.Contains(rec.Body.String(), secretValue) {
-		t.Fatalf("refused form: %d, secret echoed: %v", rec.Code, strings.Contains(rec.Body.String(), secretValue))
+	if rec.Code != http.StatusUnprocessableEntity || appearsInBytes(rec.Body.String(), secretValue) {
+		t.Fatalf("refused form: %d, secret echoed: %v", rec.Code, appearsInBytes(rec.Body.String(), secretValue))
 	}
 	raw, err := sql.Open("sqlite", "file:"+h.store.Path()+"?mode=ro")
 	if err != nil {
@@ -151,17 +151,17 @@ func TestTestConnectionSucceedsAndFailsInTheUsersLanguage(t *testing.T) {
 	admin.post("/lang", url.Values{"lang": {"en"}, "next": {"/settings/platform"}})
 	rec = admin.post("/settings/platform/test", nil, htmx())
 	body := rec.Body.String()
-	if !hasAttrOn(body, "platform-test-result", `data-ok="false"`) || !strings.Contains(body, "The platform refused this console&#39;s credentials") {
+	if !hasAttrOn(body, "platform-test-result", `data-ok="false"`) || !hasTestIDText(body, "platform-test-result", "The platform refused this console's credentials") {
 		t.Fatalf("wrong secret: %s", body)
 	}
 	for _, goText := range []string{"jing oauth", "auth (code", "request_id=", "dial tcp", "%!"} {
-		if strings.Contains(body, goText) {
+		if appearsInBytes(body, goText) {
 			t.Fatalf("Go error text %q shown: %s", goText, body)
 		}
 	}
 	// Without script the page comes back with the result in it.
 	if page := admin.post("/settings/platform/test", nil).Body.String(); !hasTestID(page, "platform-test-result") ||
-		!strings.Contains(page, "<!doctype html>") {
+		!isFullPage(page) {
 		t.Fatal("the no-script test does not render the page with its result")
 	}
 	if h.countAudit("platform.test", db.OutcomeOK) != 1 || h.countAudit("platform.test", db.OutcomeFailed) != 2 {
@@ -183,7 +183,7 @@ func TestCheckEndpointsListsEveryEntryAndAWrongPath(t *testing.T) {
 	}))
 	rec := admin.post("/settings/platform/check", nil, htmx())
 	body := rec.Body.String()
-	if rec.Code != http.StatusOK || strings.Contains(body, "<html") {
+	if rec.Code != http.StatusOK || isFullPage(body) {
 		t.Fatalf("check: %d (want the table alone)", rec.Code)
 	}
 	for _, e := range cat.All() {
@@ -194,11 +194,11 @@ func TestCheckEndpointsListsEveryEntryAndAWrongPath(t *testing.T) {
 	if countTestID(body, "check-row") != len(cat.All()) {
 		t.Fatalf("%d rows for %d entries", countTestID(body, "check-row"), len(cat.All()))
 	}
-	if !strings.Contains(body, `data-endpoint="members.list" data-status="path_not_found"`) || !hasTestIDText(body, "check-row", "平台上不存在此路径") {
+	if !strings.Contains(parseHTML(body).textWith("check-row", "data-endpoint", "members.list", "data-status", "path_not_found"), "平台上不存在此路径") {
 		t.Fatal("members.list is not reported as path not found")
 	}
 	for _, key := range []string{"oauth.token", "oauth.refresh"} {
-		if !strings.Contains(body, `data-endpoint="`+key+`" data-status="reachable"`) {
+		if len(parseHTML(body).allWith("check-row", "data-endpoint", key, "data-status", "reachable")) != 1 {
 			t.Errorf("%s is not reachable", key)
 		}
 	}
@@ -210,13 +210,13 @@ func TestCheckEndpointsListsEveryEntryAndAWrongPath(t *testing.T) {
 func TestTheSandboxBannerFollowsTheConnection(t *testing.T) {
 	t.Parallel()
 	h, admin := platformAdmin(t, withPlatform(t, nil))
-	const banner = `class="sandbox-banner"`
-	if !strings.Contains(admin.get("/leads/board").Body.String(), banner) {
+	const banner = "sandbox-banner"
+	if !hasTestID(admin.get("/leads/board").Body.String(), banner) {
 		t.Fatal("no sandbox banner with the embedded default")
 	}
 	pf := otherPlatform(t, "live-app", "live-secret")
 	saveCredentials(t, admin, pf.URL, "live-app", "live-secret")
-	if strings.Contains(admin.get("/leads/board").Body.String(), banner) {
+	if hasTestID(admin.get("/leads/board").Body.String(), banner) {
 		t.Fatal("the banner stays after switching to credentials")
 	}
 	if rec := admin.post("/settings/platform/test", nil, htmx()); !hasAttrOn(rec.Body.String(), "platform-test-result", `data-ok="true"`) || pf.Issued() != 1 {
@@ -226,7 +226,7 @@ func TestTheSandboxBannerFollowsTheConnection(t *testing.T) {
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("clear: %d", rec.Code)
 	}
-	if !strings.Contains(admin.get("/leads/board").Body.String(), banner) {
+	if !hasTestID(admin.get("/leads/board").Body.String(), banner) {
 		t.Fatal("no banner after clearing the secret")
 	}
 	if h.countAudit("platform.settings", "") != 1 || h.countAudit("platform.secret_clear", "") != 1 {
@@ -241,15 +241,21 @@ func TestLockedSettingsAreReadOnly(t *testing.T) {
 		c.Overrides = platform.Overrides{BaseURL: pf.URL, AppID: "env-app", AppSecret: "env-secret"}
 	}))
 	page := admin.get("/settings/platform").Body.String()
-	for _, want := range []string{"--jing-base-url", "--jing-app-id", "JINGDESK_JING_APP_SECRET", "readonly"} {
-		if !strings.Contains(page, want) {
-			t.Errorf("the page does not mention %q", want)
+	p := parseHTML(page)
+	for _, want := range []string{"--jing-base-url", "--jing-app-id", "JINGDESK_JING_APP_SECRET"} {
+		if !strings.Contains(p.text("platform-form"), want) {
+			t.Errorf("the form does not mention %q", want)
 		}
 	}
-	if strings.Contains(page, `name="app_id"`) || strings.Contains(page, `name="app_secret"`) || strings.Contains(page, "env-secret") {
+	for _, id := range []string{"platform-base_url", "platform-app_id"} {
+		if len(p.where("input", "id", id, "readonly", "*")) != 1 {
+			t.Errorf("%s is not read-only", id)
+		}
+	}
+	if len(p.where("", "name", "app_id")) != 0 || len(p.where("", "name", "app_secret")) != 0 || appearsInBytes(page, "env-secret") {
 		t.Fatal("locked fields are editable, or the secret is shown")
 	}
-	if strings.Contains(admin.get("/leads/board").Body.String(), `class="sandbox-banner"`) {
+	if hasTestID(admin.get("/leads/board").Body.String(), "sandbox-banner") {
 		t.Fatal("sandbox banner with credentials from the environment")
 	}
 }
@@ -268,17 +274,15 @@ func TestUsagePageShowsEveryEndpointWithItsQuota(t *testing.T) {
 	if rec.Code != http.StatusOK || countTestID(body, "usage-row") != len(jing.DefaultCatalog().All()) {
 		t.Fatalf("usage: %d, %d rows", rec.Code, countTestID(body, "usage-row"))
 	}
-	row := body[strings.Index(body, `data-endpoint="members.list"`):]
-	row = row[:strings.Index(row, "</tr>")]
-	if !strings.Contains(row, `<progress value="2" max="10000"`) || !hasTestIDText(row, "calls-today", "2 / 10,000") {
-		t.Fatalf("members.list row: %s", row)
+	p := parseHTML(body)
+	row := p.allWith("usage-row", "data-endpoint", "members.list")
+	if len(row) != 1 || len(under(row[0]).where("progress", "value", "2", "max", "10000")) != 1 || !strings.Contains(under(row[0]).text("calls-today"), "2 / 10,000") {
+		t.Fatalf("members.list row: %v", testIDTexts(body, "calls-today"))
 	}
-	lead := body[strings.Index(body, `data-endpoint="leads.create"`):]
-	lead = lead[:strings.Index(lead, "</tr>")]
-	if !hasTestID(lead, "last-error") {
-		t.Fatalf("leads.create shows no last error: %s", lead)
+	if lead := p.allWith("usage-row", "data-endpoint", "leads.create"); len(lead) != 1 || !under(lead[0]).has("last-error") {
+		t.Fatalf("leads.create shows no last error: %q", p.textWith("usage-row", "data-endpoint", "leads.create"))
 	}
-	if !strings.Contains(body, `data-testid="token-renewals">1<`) {
+	if p.text("token-renewals") != "1" {
 		t.Fatal("the token renewals are not shown")
 	}
 }
@@ -311,13 +315,11 @@ func TestPlatformPagesHaveNoInlineScriptOrStyle(t *testing.T) {
 		"test":       admin.post("/settings/platform/test", nil).Body.String(),
 	}
 	for name, body := range pages {
-		if !strings.Contains(body, "<!doctype html>") {
+		if !isFullPage(body) {
 			t.Errorf("%s: not a full page", name)
 		}
-		for _, bad := range []string{"<script>", "style=\"", " onclick=", " onsubmit=", "<style"} {
-			if strings.Contains(body, bad) {
-				t.Errorf("%s contains %q", name, bad)
-			}
+		if bad := inlineScriptOrStyle(body); len(bad) > 0 {
+			t.Errorf("%s has inline code: %v", name, bad)
 		}
 	}
 	if !hasTestID(pages["check"], "check-table") {
@@ -336,7 +338,7 @@ func TestInvalidSettingsAreRefusedWithTranslatedMessages(t *testing.T) {
 		t.Fatalf("status %d", rec.Code)
 	}
 	for _, id := range []string{"platform-base_url-error", "platform-app_id-error", "platform-app_secret-error"} {
-		if !strings.Contains(body, `id="`+id+`"`) {
+		if len(parseHTML(body).where("", "id", id)) != 1 {
 			t.Errorf("no message %s", id)
 		}
 	}

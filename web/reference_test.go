@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,14 +145,14 @@ func refRow(t testing.TB, body, key string) string { return rowWith(t, body, "da
 // codeRow is the fields table's row for a field code.
 func codeRow(t testing.TB, body, code string) string { return rowWith(t, body, "data-code", code) }
 
-// rowWith is the table row whose attr is value, up to its end.
+// rowWith is the table row whose attr is value, as HTML to query.
 func rowWith(t testing.TB, body, attr, value string) string {
 	t.Helper()
-	i := strings.Index(body, attr+`="`+html.EscapeString(value)+`"`)
-	if i < 0 {
-		t.Fatalf("no row with %s=%q", attr, value)
+	rows := parseHTML(body).where("tr", attr, value)
+	if len(rows) != 1 {
+		t.Fatalf("%d rows with %s=%q, want 1", len(rows), attr, value)
 	}
-	return body[i : i+strings.Index(body[i:], "</tr>")]
+	return outerHTML(rows[0])
 }
 
 func wantStatus(t testing.TB, rec interface{ Result() *http.Response }, want int) {
@@ -179,16 +180,16 @@ func TestReferencePageListsEverySetWithCounts(t *testing.T) {
 	wantStatus(t, rec, http.StatusOK)
 	body := rec.Body.String()
 	row := refRow(t, body, "lead.business_types")
-	if !strings.Contains(row, `data-loaded="false"`) || !hasTestIDText(row, "refset-not-loaded", "尚未加载") || !hasTestIDText(row, "refset-not-loaded", "刷新后即可使用") {
+	if !hasAttrOn(row, "refset", `data-loaded="false"`) || !hasTestIDText(row, "refset-not-loaded", "尚未加载") || !hasTestIDText(row, "refset-not-loaded", "刷新后即可使用") {
 		t.Fatalf("a never-loaded set does not say so:\n%s", row)
 	}
-	if !strings.Contains(body, `href="/settings/reference" aria-current="page"`) {
+	if !currentTab(body, "reference", "/settings/reference") {
 		t.Fatal("the Reference data tab is not current")
 	}
 
 	rec = c.post("/settings/reference/refresh", nil, htmx())
 	wantStatus(t, rec, http.StatusOK)
-	if frag := rec.Body.String(); strings.Contains(frag, "<html") || !hasAttrOn(frag, "refdata-sets", `id="refdata-sets"`) {
+	if frag := rec.Body.String(); isFullPage(frag) || !hasAttrOn(frag, "refdata-sets", `id="refdata-sets"`) {
 		t.Fatalf("htmx refresh did not answer with the sets fragment:\n%s", frag)
 	}
 	rig.waitIdle()
@@ -205,19 +206,36 @@ func TestReferencePageListsEverySetWithCounts(t *testing.T) {
 			t.Errorf("set %s not loaded by a full refresh (error %q)", s.Key, s.LastError)
 			continue
 		}
-		count := `data-testid="refset-count">` + loc.Number(int64(s.Count)) + "</td>"
-		for _, want := range []string{count, `data-testid="refset-age">刚刚`, "截至 " + loc.DateTime(s.FetchedAt.Unix())} {
-			if !strings.Contains(row, want) {
-				t.Errorf("set %s: row lacks %q:\n%s", s.Key, want, row)
-			}
+		r := parseHTML(row)
+		if got, want := r.text("refset-count"), loc.Number(int64(s.Count)); got != want {
+			t.Errorf("set %s: count %q, want %q", s.Key, got, want)
+		}
+		if got := r.text("refset-age"); !strings.HasPrefix(got, "刚刚") {
+			t.Errorf("set %s: age %q, want 刚刚", s.Key, got)
+		}
+		if got, want := r.text("refset-asof"), "截至 "+loc.DateTime(s.FetchedAt.Unix()); !strings.Contains(got, want) {
+			t.Errorf("set %s: %q, want %q", s.Key, got, want)
 		}
 	}
-	if strings.Contains(body, `style="`) || strings.Contains(body, "<script>") {
-		t.Error("inline style or script on the page")
+	if bad := inlineScriptOrStyle(body); len(bad) > 0 {
+		t.Errorf("inline style or script on the page: %v", bad)
 	}
-	for _, want := range []string{">线索</th>", ">客户</th>", ">成员</th>", "选项集 · 国家/地区", "状态 · ", "字段 · ", "业务类型"} {
-		if !strings.Contains(body, want) {
-			t.Errorf("page lacks %q", want)
+	p := parsePage(t, body)
+	var groups []string
+	for _, th := range tagsIn(p.one("refdata-table"), "th") {
+		if attrOf(th, "scope") == "rowgroup" {
+			groups = append(groups, nodeText(th))
+		}
+	}
+	for _, want := range []string{"线索", "客户", "成员"} {
+		if !slices.Contains(groups, want) {
+			t.Errorf("no group %q in %v", want, groups)
+		}
+	}
+	names := strings.Join(testIDTexts(body, "refset-name"), "\n")
+	for _, want := range []string{"选项集 · 国家/地区", "状态 · ", "字段 · ", "业务类型"} {
+		if !strings.Contains(names, want) {
+			t.Errorf("no set named %q", want)
 		}
 	}
 	es, err := h.store.ListAudit(context.Background(), db.AuditFilter{Action: "refdata.refresh", Limit: 10})
@@ -243,16 +261,19 @@ func TestReferenceViewersSeeNoRefreshButtons(t *testing.T) {
 	h := newHarness(t, withReference(t, &rig, false))
 	h.addUser("vic", db.RoleViewer)
 	vic := h.login("vic")
-	if !strings.Contains(vic.get("/settings/account").Body.String(), `href="/settings/reference"`) {
+	if parseHTML(vic.get("/settings/account").Body.String()).attr("settings-tab-reference", "href") != "/settings/reference" {
 		t.Fatal("viewer has no Reference data tab")
 	}
 	rec := vic.get("/settings/reference")
 	wantStatus(t, rec, http.StatusOK)
 	body := rec.Body.String()
-	for _, bad := range []string{`data-testid="refresh-all"`, `data-testid="refresh-set"`, `action="/settings/reference/refresh"`} {
-		if strings.Contains(body, bad) {
-			t.Errorf("viewer's page contains %s", bad)
+	for _, bad := range []string{"refresh-all", "refresh-set"} {
+		if hasTestID(body, bad) {
+			t.Errorf("viewer's page has %s", bad)
 		}
+	}
+	if len(parseHTML(body).where("form", "action", "/settings/reference/refresh")) > 0 {
+		t.Error("viewer's page has a refresh form")
 	}
 	if !hasTestIDText(refRow(t, body, "members"), "refset-not-loaded", "营销人员或管理员可以刷新") {
 		t.Error("a never-loaded set does not tell a viewer who can load it")
@@ -275,7 +296,7 @@ func TestReferenceRefreshCoalescesAndPollsOnlyWhileActive(t *testing.T) {
 	t.Parallel()
 	h, rig, c := refMarketer(t, true)
 	frag := c.get("/settings/reference/sets", htmx()).Body.String()
-	if !hasAttrOn(frag, "refdata-sets", `data-live="false"`) || strings.Contains(frag, "hx-trigger") || strings.Contains(frag, "hx-get") {
+	if !hasAttrOn(frag, "refdata-sets", `data-live="false"`) || !pollsNothing(frag) {
 		t.Fatalf("idle table polls:\n%s", frag)
 	}
 
@@ -301,13 +322,14 @@ func TestReferenceRefreshCoalescesAndPollsOnlyWhileActive(t *testing.T) {
 		t.Fatalf("%d refresh jobs after two requests, want 1", len(js))
 	}
 	for _, rec := range []string{first.Body.String(), second.Body.String(), c.get("/settings/reference/sets").Body.String()} {
-		for _, want := range []string{`data-live="true"`, `hx-get="/settings/reference/sets"`, `hx-trigger="every 2s"`,
-			`data-testid="refdata-progress"`, `href="/jobs/` + itoa(int(js[0].ID)) + `"`, "刷新等待开始"} {
-			if !strings.Contains(rec, want) {
-				t.Errorf("pending refresh: fragment lacks %s", want)
-			}
+		p := parseHTML(rec)
+		if len(p.allWith("refdata-sets", "data-live", "true", "hx-get", "/settings/reference/sets", "hx-trigger", "every 2s")) != 1 {
+			t.Error("pending refresh: the table does not poll itself every 2 s")
 		}
-		if !strings.Contains(rec, `data-testid="refresh-all" disabled`) {
+		if p.attr("refdata-job", "href") != "/jobs/"+itoa(int(js[0].ID)) || !strings.Contains(p.text("refdata-progress"), "刷新等待开始") {
+			t.Errorf("pending refresh: no progress that links the job: %q", p.text("refdata-progress"))
+		}
+		if len(p.allWith("refresh-all", "disabled", "*")) != 1 {
 			t.Error("Refresh all is not disabled while a refresh is pending")
 		}
 	}
@@ -337,8 +359,8 @@ func TestReferenceRefreshCoalescesAndPollsOnlyWhileActive(t *testing.T) {
 	rig.start()
 	rig.waitIdle()
 	frag = c.get("/settings/reference/sets", htmx()).Body.String()
-	if !hasAttrOn(frag, "refdata-sets", `data-live="false"`) || strings.Contains(frag, "hx-trigger") ||
-		hasTestID(frag, "refdata-progress") || strings.Contains(frag, `" disabled`) {
+	if !hasAttrOn(frag, "refdata-sets", `data-live="false"`) || !pollsNothing(frag) ||
+		hasTestID(frag, "refdata-progress") || len(parseHTML(frag).where("", "disabled", "*")) > 0 {
 		t.Fatalf("finished refresh: the table still polls or shows progress:\n%s", frag)
 	}
 	if len(jobsOfKind()) != 1 {
@@ -389,10 +411,10 @@ func TestReferencePlatformFailureKeepsTheCopyAndIsTranslated(t *testing.T) {
 			if want := html.EscapeString(loc.Message(e.Message())); !hasTestIDText(row, "refset-error", want) {
 				t.Errorf("%s: set %s does not show %q:\n%s", lang, s.Key, want, row)
 			}
-			if strings.Contains(row, html.EscapeString(s.LastError)) || strings.Contains(row, "jing ") {
+			if appearsInBytes(row, html.EscapeString(s.LastError)) || appearsInBytes(row, "jing ") {
 				t.Errorf("%s: set %s shows Go error text:\n%s", lang, s.Key, row)
 			}
-			if !strings.Contains(row, `data-loaded="true"`) || !hasTestIDText(row, "refset-asof", loc.DateTime(s.FetchedAt.Unix())) {
+			if !hasAttrOn(row, "refset", `data-loaded="true"`) || !hasTestIDText(row, "refset-asof", loc.DateTime(s.FetchedAt.Unix())) {
 				t.Errorf("%s: set %s lost its copy or its \"as of\":\n%s", lang, s.Key, row)
 			}
 		}
@@ -428,25 +450,24 @@ func TestReferenceTreeBrowser(t *testing.T) {
 	if !hasAttrOn(body, "refset-detail", `data-kind="option_tree"`) || !hasTestIDText(body, "refset-detail", "选项集 · 国家/地区") {
 		t.Fatal("not the tree's page")
 	}
-	at := 0
+	parent := parsePage(t, body).one("refset-tree")
 	for _, n := range []struct {
 		node  *refdata.TreeNode
 		depth string
 	}{{china, "0"}, {province, "1"}, {city, "2"}} {
-		marker := `data-id="` + n.node.ID + `" data-depth="` + n.depth + `"`
-		i := strings.Index(body[at:], marker)
-		if i < 0 {
-			t.Fatalf("%s is not nested at depth %s after its parent", n.node.Name, n.depth)
+		nodes := under(parent).allWith("tree-node", "data-id", n.node.ID, "data-depth", n.depth)
+		if len(nodes) != 1 {
+			t.Fatalf("%s is not nested at depth %s in its parent", n.node.Name, n.depth)
 		}
-		at += i
-		if !strings.Contains(body[at:at+400], n.node.Name) {
-			t.Fatalf("node %s does not show its name", n.node.ID)
+		parent = nodes[0]
+		if got := under(parent).textIn("tree-node", "reftree-name"); got != n.node.Name {
+			t.Fatalf("node %s shows the name %q, want %q", n.node.ID, got, n.node.Name)
 		}
 	}
 	if !hasTestIDText(body, "tree-node", "下级 "+itoa(len(china.Children))+" 项") {
 		t.Error("中国 does not say how many provinces it holds")
 	}
-	if strings.Count(body, "<details") < 1+len(china.Children) {
+	if len(tagsIn(parsePage(t, body).one("refset-tree"), "details")) < 1+len(china.Children) {
 		t.Error("branches are not expandable")
 	}
 }
@@ -464,7 +485,7 @@ func TestReferenceFieldsTableMarksUnwritableTypes(t *testing.T) {
 	}
 	body := c.get("/settings/reference/set?key=" + url.QueryEscape(set.Key)).Body.String()
 	for _, want := range []string{"编码", "类型", "预设/自定义", "必填", "可写入", "字段 · "} {
-		if !strings.Contains(body, want) {
+		if !strings.Contains(testIDText(body, "refset-detail"), want) {
 			t.Errorf("fields page lacks %q", want)
 		}
 	}
@@ -482,7 +503,7 @@ func TestReferenceFieldsTableMarksUnwritableTypes(t *testing.T) {
 		if f.Preset {
 			origin = "预设"
 		}
-		if !strings.Contains(row, origin) || !strings.Contains(row, html.EscapeString(f.Name)) {
+		if text := testIDText(row, "refset-field"); !strings.Contains(text, origin) || !strings.Contains(text, f.Name) {
 			t.Errorf("field %s: row lacks its name or %s:\n%s", f.ID, origin, row)
 		}
 	}
@@ -519,20 +540,35 @@ func TestReferenceShowsTheLastChange(t *testing.T) {
 
 	body := c.get("/settings/reference").Body.String()
 	row := refRow(t, body, statuses.Key)
-	for _, want := range []string{"1 项变化：改名 1 项", "<del>" + stages[1].Name + "</del> → <ins>深度沟通</ins>"} {
-		if !strings.Contains(row, want) {
-			t.Errorf("statuses row lacks %q:\n%s", want, row)
-		}
+	if !hasTestIDText(row, "refset-change", "1 项变化：改名 1 项") || !changeListed(row, "change-renamed", stages[1].Name, "深度沟通") {
+		t.Errorf("statuses row lacks the rename of %q to 深度沟通:\n%s", stages[1].Name, row)
 	}
 	row = refRow(t, body, "lead.options.source_type")
-	if !hasTestIDText(row, "refset-change", "1 项变化：删除 1 项") || !strings.Contains(row, "<del>"+options[0].Name+"</del>") {
+	if !hasTestIDText(row, "refset-change", "1 项变化：删除 1 项") || !changeListed(row, "change-removed", options[0].Name, "") {
 		t.Errorf("options row does not show the removal:\n%s", row)
 	}
-	if row := refRow(t, body, "members"); !strings.Contains(row, "未发现变化") {
+	if row := refRow(t, body, "members"); !strings.Contains(testIDText(row, "refset"), "未发现变化") || hasTestID(row, "refset-change") {
 		t.Errorf("an unchanged set shows a change:\n%s", row)
 	}
 	page := c.get("/settings/reference/set?key=" + url.QueryEscape(statuses.Key)).Body.String()
 	if !hasTestIDText(page, "refset-change", "深度沟通") || !hasTestIDText(page, "refset-change", "改名 1 项") {
 		t.Error("the set's page lacks the renamed status or the change")
 	}
+}
+
+// changeListed reports whether a set's row lists a change of class kind
+// (change-renamed, change-removed) from before (struck out) to after ("" for
+// a removal).
+func changeListed(row, kind, before, after string) bool {
+	for _, li := range parseHTML(row).where("li", "class", kind) {
+		del, ins := tagsIn(li, "del"), tagsIn(li, "ins")
+		gotAfter := ""
+		if len(ins) == 1 {
+			gotAfter = nodeText(ins[0])
+		}
+		if len(del) == 1 && nodeText(del[0]) == before && gotAfter == after {
+			return true
+		}
+	}
+	return false
 }

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -27,10 +26,9 @@ func withSystem(dataDir string) harnessOption {
 	}
 }
 
-// text is a page's visible text, tags dropped and spaces collapsed.
-func text(html string) string {
-	return strings.Join(strings.Fields(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(html, " ")), " ")
-}
+// text is the System page's text (its data-testid="system-page"), as a
+// reader sees it.
+func text(t testing.TB, body string) string { return spacedText(parsePage(t, body).one("system-page")) }
 
 func TestSystemPageShowsBuildDataJobsAndBackups(t *testing.T) {
 	t.Parallel()
@@ -49,7 +47,7 @@ func TestSystemPageShowsBuildDataJobsAndBackups(t *testing.T) {
 		t.Fatalf("system page: %d", rec.Code)
 	}
 	page := rec.Body.String()
-	txt := text(page)
+	txt := text(t, page)
 	for _, want := range []string{"v1.4.0", "abc1234", "2031-02-03T04:05:06Z", "1 d 2 h 5 min", dataDir,
 		"Sandbox", "No backup yet.", "jingdesk backup FILE", "http://example.com/metrics", "http://127.0.0.1:9464/metrics"} {
 		if !strings.Contains(txt, want) {
@@ -65,10 +63,10 @@ func TestSystemPageShowsBuildDataJobsAndBackups(t *testing.T) {
 			t.Errorf("jobs %s: %q, want %s", state, jobCounts[state], n)
 		}
 	}
-	if !strings.Contains(page, `href="/settings/webhooks?state=failed"`) {
+	if !parseHTML(page).linksTo("/settings/webhooks?state=failed") {
 		t.Error("webhook counts do not link to the events")
 	}
-	if !strings.Contains(page, `href="/settings/system" aria-current="page"`) {
+	if !currentTab(page, "system", "/settings/system") {
 		t.Error("no active System tab")
 	}
 	file, wal := h.store.FileSizes()
@@ -98,7 +96,7 @@ func TestSystemPageShowsBuildDataJobsAndBackups(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	txt = text(admin.get("/settings/system").Body.String())
+	txt = text(t, admin.get("/settings/system").Body.String())
 	if !strings.Contains(txt, "pre-upgrade-20310102.tar.gz") || !strings.Contains(txt, "3.0 MiB") || strings.Contains(txt, "No backup yet") {
 		t.Errorf("the newest backup is not shown: %s", txt)
 	}
@@ -110,7 +108,7 @@ func TestSystemPageShowsBuildDataJobsAndBackups(t *testing.T) {
 	if err := h.store.SetUserLang(ctx, root.ID, i18n.Chinese); err != nil {
 		t.Fatal(err)
 	}
-	if txt := text(admin.get("/settings/system").Body.String()); !strings.Contains(txt, "最近一次备份") || !strings.Contains(txt, "1 天 2 小时 5 分钟") {
+	if txt := text(t, admin.get("/settings/system").Body.String()); !strings.Contains(txt, "最近一次备份") || !strings.Contains(txt, "1 天 2 小时 5 分钟") {
 		t.Errorf("Chinese page: %s", txt)
 	}
 }
@@ -140,11 +138,11 @@ func TestSystemPageIsForAdministrators(t *testing.T) {
 		if rec := c.get("/settings/system"); rec.Code != http.StatusForbidden {
 			t.Errorf("%s: %d, want 403", name, rec.Code)
 		}
-		if strings.Contains(c.get("/settings/account").Body.String(), `href="/settings/system"`) {
+		if hasTestID(c.get("/settings/account").Body.String(), "settings-tab-system") {
 			t.Errorf("%s sees the System tab", name)
 		}
 	}
-	if !strings.Contains(admin.get("/settings/account").Body.String(), `href="/settings/system"`) {
+	if testIDAttrs(admin.get("/settings/account").Body.String(), "settings-tab-system", "href")[0] != "/settings/system" {
 		t.Error("the administrator has no System tab")
 	}
 	if rec := admin.get("/settings/system"); rec.Code != http.StatusOK {
@@ -158,7 +156,7 @@ func TestTheBackupScheduleIsASetting(t *testing.T) {
 	t.Parallel()
 	h, admin := platformAdmin(t, withSystem(t.TempDir()))
 	ctx := context.Background()
-	if !strings.Contains(admin.get("/settings/system").Body.String(), `name="every_hours" min="0" max="720" value="24"`) {
+	if len(parseHTML(admin.get("/settings/system").Body.String()).where("input", "name", "every_hours", "min", "0", "max", "720", "value", "24")) != 1 {
 		t.Fatal("the default schedule (24 h) is not shown")
 	}
 	if rec := admin.post("/settings/system/backups", url.Values{"every_hours": {"12"}, "keep": {"3"}}); rec.Code != http.StatusSeeOther {
