@@ -462,3 +462,46 @@ func spacedText(n *html.Node) string {
 	walk(n)
 	return strings.Join(strings.Fields(strings.Join(parts, " ")), " ")
 }
+
+// fieldError is the text of the field error (components.FieldError) with
+// DOM id id, and whether there is one.
+func fieldError(body, id string) (string, bool) {
+	if n := parseHTML(body).where("", "id", id, "class", "error"); len(n) == 1 {
+		return nodeText(n[0]), true
+	}
+	return "", false
+}
+
+// hasFieldError reports whether body has the field error with DOM id id.
+func hasFieldError(body, id string) bool { _, ok := fieldError(body, id); return ok }
+
+// firstElement is n's first child element (nil if none).
+func firstElement(n *html.Node) *html.Node {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode {
+			return c
+		}
+	}
+	return nil
+}
+
+// enclosing is the nearest ancestor of n named tag (nil if none).
+func enclosing(n *html.Node, tag string) *html.Node {
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p.Type == html.ElementNode && p.Data == tag {
+			return p
+		}
+	}
+	return nil
+}
+
+// in is the part of p below n, to query like a page (failing p's test).
+func (p page) in(n *html.Node) page { return page{t: p.t, doc: n} }
+
+// parseFrag is parseHTML for a test: a page or an htmx fragment, whose
+// one() fails t.
+func parseFrag(t testing.TB, body string) page {
+	p := parseHTML(body)
+	p.t = t
+	return p
+}

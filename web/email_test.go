@@ -111,17 +111,19 @@ func TestEmailDraftWithPastedHTMLAndWithAnUploadedFile(t *testing.T) {
 	if page.Code != http.StatusOK {
 		t.Fatalf("send page: %d", page.Code)
 	}
-	for _, want := range []string{"双十一 | 星辰汽车限时礼遇", mb.Address, crowd.Name,
-		`<iframe class="email-preview" sandbox="" src="` + emailview.PreviewPath(id) + `"`} {
-		if !strings.Contains(body, want) {
-			t.Errorf("the send page lacks %q", want)
+	p := parsePage(t, body)
+	for id, want := range map[string]string{"email-fact-subject": "双十一 | 星辰汽车限时礼遇", "email-fact-sender": mb.Address, "email-fact-audience": crowd.Name} {
+		if !strings.Contains(p.text(id), want) {
+			t.Errorf("%s is %q, want %q", id, p.text(id), want)
 		}
 	}
-	if strings.Contains(body, `<h1 id="email-marker-7f3a">`) || !strings.Contains(body, `&lt;h1 id=&#34;email-marker-7f3a&#34;&gt;`) {
-		t.Error("the send page renders the email's HTML inline (it may only hold it, escaped, in the edit box)")
+	frame := p.one("email-preview")
+	if frame.Data != "iframe" || !hasAttrs(frame, "class", "email-preview", "sandbox", "", "src", emailview.PreviewPath(id)) {
+		t.Errorf("the preview is not a sandboxed frame of the preview: %v", frame.Attr)
 	}
-	if iframe := regexp.MustCompile(`<iframe[^>]*>`).FindString(body); strings.Contains(iframe, "allow-") {
-		t.Errorf("the preview frame relaxes its sandbox: %s", iframe)
+	if len(p.where("", "id", "email-marker-7f3a")) > 0 || appearsInBytes(body, `<h1 id="email-marker-7f3a">`) ||
+		!strings.Contains(p.inputValue("html"), `<h1 id="email-marker-7f3a">`) {
+		t.Error("the send page renders the email's HTML inline (it may only hold it, escaped, in the edit box)")
 	}
 
 	// Uploaded: the file wins over what is pasted.
@@ -178,16 +180,20 @@ func TestEmailRefusalsKeepWhatWasTypedAndOnlyVerifiedMailboxesSend(t *testing.T)
 	if rec.Code != http.StatusUnprocessableEntity || !hasTestID(body, "email-form-error") {
 		t.Fatalf("no subject: %d\n%s", rec.Code, body)
 	}
-	for _, want := range []string{`value="十月月刊"`, `&lt;p class=&#34;x&#34;&gt;保留我&lt;/p&gt;`,
-		`value="` + mb.MailboxID + `" selected`, `value="` + strconv.FormatInt(crowd.GroupID, 10) + `" checked`} {
-		if !strings.Contains(body, want) {
-			t.Errorf("the refused form lost %q", want)
-		}
+	kept := parseHTML(body)
+	if kept.inputValue("name") != "十月月刊" || kept.inputValue("html") != `<p class="x">保留我</p>` {
+		t.Errorf("the refused form lost the name or the HTML: %q, %q", kept.inputValue("name"), kept.inputValue("html"))
+	}
+	if got := selectedIn(body, "email-mailbox-select"); len(got) != 1 || got[0] != mb.MailboxID {
+		t.Errorf("the refused form lost the mailbox: %q", got)
+	}
+	if len(kept.allWith("email-crowd", "value", strconv.FormatInt(crowd.GroupID, 10), "checked", "*")) != 1 {
+		t.Error("the refused form lost the crowd")
 	}
 
 	// An uploaded file's content is kept in the box after a refusal elsewhere.
 	rec = c.postEmail("/email", emailForm("", "主题", mb.MailboxID, crowd.GroupID), "keep.html", []byte(`<p>文件内容</p>`))
-	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "&lt;p&gt;文件内容&lt;/p&gt;") ||
+	if rec.Code != http.StatusUnprocessableEntity || parseHTML(rec.Body.String()).inputValue("html") != "<p>文件内容</p>" ||
 		!hasTestID(rec.Body.String(), "email-file-note") {
 		t.Fatalf("no name, with a file: %d\n%s", rec.Code, rec.Body.String())
 	}
@@ -206,7 +212,7 @@ func TestEmailRefusalsKeepWhatWasTypedAndOnlyVerifiedMailboxesSend(t *testing.T)
 	}
 	// The unverified mailbox is offered, but not selectable.
 	page := c.get("/email/new").Body.String()
-	if !strings.Contains(page, `<option value="`+unverified.MailboxID+`" disabled>`) {
+	if sel := parseHTML(page).all("email-mailbox-select"); len(sel) != 1 || len(under(sel[0]).where("option", "value", unverified.MailboxID, "disabled", "*")) != 1 {
 		t.Error("the unverified mailbox is selectable in the form")
 	}
 	// Only the platform's call counter moves (the form fetches the mailboxes).
@@ -300,10 +306,8 @@ func TestEmailScheduledIsConfirmedChangedOnThePlatformThenDeleted(t *testing.T) 
 		t.Fatalf("after confirming: %s / %s / %q", sd.State, sd.PlatformStatus, sd.PlatformID)
 	}
 	page := c.get(emailview.SendPath(id)).Body.String()
-	for _, want := range []string{`data-state="scheduled"`, `data-testid="email-delete"`, `data-testid="email-scheduled-note"`} {
-		if !strings.Contains(page, want) {
-			t.Errorf("the scheduled send's page lacks %s", want)
-		}
+	if !hasAttrOn(page, "email-state", `data-state="scheduled"`) || !hasTestID(page, "email-delete") || !hasTestID(page, "email-scheduled-note") {
+		t.Error("the scheduled send's page does not show it scheduled, with its note and a delete button")
 	}
 
 	// Change it: the platform has the new subject and time.
@@ -399,17 +403,18 @@ func TestEmailFunnelIsDrawnFromTheCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := h.login("vic").get("/email").Body.String()
-	for _, want := range []string{
-		`data-key="sent" data-value="2000" data-width="160.0"`,
-		`data-key="delivered" data-value="1800" data-width="144.0"`,
-		`data-key="clicked" data-value="120" data-width="9.6"`,
-		`data-key="bounced" data-value="40" data-width="3.2"`,
-		"发送 2,000，送达 1,800，打开 600，点击 120，退信 40。", // the chart's title, in words
-		">2,000</text>",
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("the funnel lacks %s", want)
+	funnel := parsePage(t, body).in(parsePage(t, body).one("email-funnel"))
+	for _, bar := range [][3]string{{"sent", "2000", "160.0"}, {"delivered", "1800", "144.0"}, {"clicked", "120", "9.6"}, {"bounced", "40", "3.2"}} {
+		if len(funnel.where("g", "data-key", bar[0], "data-value", bar[1], "data-width", bar[2])) != 1 {
+			t.Errorf("the funnel has no %s bar of %s, %s wide", bar[0], bar[1], bar[2])
 		}
+	}
+	if title := funnel.where("title"); len(title) != 1 || nodeText(title[0]) != "发送 2,000，送达 1,800，打开 600，点击 120，退信 40。" { // the chart's title, in words
+		t.Errorf("the funnel's title: %v", title)
+	}
+	if sent := funnel.where("g", "data-key", "sent"); len(sent) != 1 || len(under(sent[0]).where("text", "class", "funnel-value")) != 1 ||
+		nodeText(under(sent[0]).where("text", "class", "funnel-value")[0]) != "2,000" {
+		t.Error("the sent bar does not write its number")
 	}
 	if hasTestID(body, "email-new") {
 		t.Error("a viewer is offered New email")

@@ -2,7 +2,7 @@ package web
 
 import (
 	"net/http"
-	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,10 +41,48 @@ func withOptionTrees() harnessOption {
 
 const pickerURL = "/forms/option-picker?object=lead&field=country_region&name=country_region"
 
-var (
-	hiddenValue = regexp.MustCompile(`<input type="hidden" name="country_region" value="([^"]*)"`)
-	levelSelect = regexp.MustCompile(`<select id="f-country_region-picker-\d+" name="_path"`)
-)
+// picker is what an option picker fragment shows: the values of its
+// hidden inputs named name, its level selects (the "_path" selects whose
+// id starts with idPrefix), and their options as "value|label", those
+// selected apart.
+type picker struct {
+	hidden                  []string
+	levels                  int
+	options, selected       []string
+	controlsPostingTheField int
+}
+
+func readPicker(body, name, idPrefix string) picker {
+	p := parseHTML(body)
+	var out picker
+	for _, in := range p.where("input", "type", "hidden", "name", name) {
+		out.hidden = append(out.hidden, attrOf(in, "value"))
+	}
+	out.controlsPostingTheField = len(p.where("", "name", name))
+	for _, sel := range p.where("select", "name", "_path") {
+		if !strings.HasPrefix(attrOf(sel, "id"), idPrefix) {
+			continue
+		}
+		out.levels++
+		for _, o := range options(sel) {
+			pair := attrOf(o, "value") + "|" + nodeText(o)
+			out.options = append(out.options, pair)
+			if hasAttrs(o, "selected", "*") {
+				out.selected = append(out.selected, pair)
+			}
+		}
+	}
+	return out
+}
+
+// labels are the options' labels.
+func (p picker) labels() []string {
+	var out []string
+	for _, o := range p.options {
+		out = append(out, o[strings.Index(o, "|")+1:])
+	}
+	return out
+}
 
 // pick asks for the picker as htmx does after a change, with the values of
 // its level selects. The harness's client sends no Accept-Language: Chinese.
@@ -64,31 +102,27 @@ func TestOptionPickerFollowsTheChosenNode(t *testing.T) {
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
 	cases := []struct {
-		name   string
-		path   []string
-		value  string   // the hidden input
-		levels int      // level selects shown
-		want   []string // in the fragment
-		absent []string
+		name     string
+		path     []string
+		value    string   // the hidden input
+		levels   int      // level selects shown
+		selected []string // "value|label" of the selected options, in level order
+		offers   []string // options offered ("value|label")
+		labels   []string // labels offered
+		absent   []string // labels not offered
 	}{
 		{"country: its provinces follow", []string{"cn"}, "cn", 2,
-			[]string{`<option value="cn" selected>中国</option>`, `<option value="">请选择</option>`, `山西省`, `河北省`},
-			[]string{`太原市`}},
+			[]string{"cn|中国"}, []string{"|请选择"}, []string{"山西省", "河北省"}, []string{"太原市"}},
 		{"province: its cities follow", []string{"cn-sx", "cn"}, "cn-sx", 3,
-			[]string{`<option value="cn-sx" selected>山西省</option>`, `太原市`, `晋中市`},
-			[]string{`石家庄市`}},
+			[]string{"cn|中国", "cn-sx|山西省"}, nil, []string{"太原市", "晋中市"}, []string{"石家庄市"}},
 		{"city: the leaf is the value, nothing follows", []string{"cn-sx-jz", "cn", "cn-sx"}, "cn-sx-jz", 3,
-			[]string{`<option value="cn-sx-jz" selected>晋中市</option>`},
-			nil},
+			[]string{"cn|中国", "cn-sx|山西省", "cn-sx-jz|晋中市"}, nil, nil, nil},
 		{"another province clears the city", []string{"cn-he", "cn", "cn-sx-jz"}, "cn-he", 3,
-			[]string{`<option value="cn-he" selected>河北省</option>`, `石家庄市`},
-			[]string{`晋中市`, `cn-sx-jz" selected`}},
+			[]string{"cn|中国", "cn-he|河北省"}, nil, []string{"石家庄市"}, []string{"晋中市"}},
 		{"another country clears province and city", []string{"sg", "cn-sx", "cn-sx-jz"}, "sg", 1,
-			[]string{`<option value="sg" selected>新加坡</option>`},
-			[]string{`山西省`}},
+			[]string{"sg|新加坡"}, nil, nil, []string{"山西省"}},
 		{"Choose… at the top empties the value", []string{""}, "", 1,
-			[]string{`<option value="">请选择</option>`},
-			[]string{`" selected>`}},
+			nil, []string{"|请选择"}, nil, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,27 +130,36 @@ func TestOptionPickerFollowsTheChosenNode(t *testing.T) {
 			if status != http.StatusOK {
 				t.Fatalf("status %d\n%s", status, body)
 			}
-			if strings.Contains(body, "<html") || !strings.HasPrefix(body, `<div id="f-country_region-picker" class="option-picker"`) {
+			if first := firstElement(parseHTML(body).doc); isFullPage(body) || first == nil ||
+				attrOf(first, "id") != "f-country_region-picker" || attrOf(first, "class") != "option-picker" {
 				t.Fatalf("not the picker alone:\n%s", body)
 			}
-			m := hiddenValue.FindAllStringSubmatch(body, -1)
-			if len(m) != 1 || m[0][1] != tc.value {
-				t.Errorf("hidden inputs %v, want one holding %q", m, tc.value)
+			got := readPicker(body, "country_region", "f-country_region-picker-")
+			if len(got.hidden) != 1 || got.hidden[0] != tc.value {
+				t.Errorf("hidden inputs %q, want one holding %q", got.hidden, tc.value)
 			}
-			if strings.Count(body, `name="country_region"`) != 1 {
+			if got.controlsPostingTheField != 1 {
 				t.Error("more than one control posts the field")
 			}
-			if got := len(levelSelect.FindAllString(body, -1)); got != tc.levels {
-				t.Errorf("%d level selects, want %d", got, tc.levels)
+			if got.levels != tc.levels {
+				t.Errorf("%d level selects, want %d", got.levels, tc.levels)
 			}
-			for _, w := range tc.want {
-				if !strings.Contains(body, w) {
-					t.Errorf("missing %q", w)
+			if !slices.Equal(got.selected, tc.selected) {
+				t.Errorf("selected %q, want %q", got.selected, tc.selected)
+			}
+			for _, o := range tc.offers {
+				if !slices.Contains(got.options, o) {
+					t.Errorf("%q not offered: %q", o, got.options)
 				}
 			}
-			for _, w := range tc.absent {
-				if strings.Contains(body, w) {
-					t.Errorf("unexpected %q", w)
+			for _, l := range tc.labels {
+				if !slices.Contains(got.labels(), l) {
+					t.Errorf("%q not offered: %q", l, got.labels())
+				}
+			}
+			for _, l := range tc.absent {
+				if slices.Contains(got.labels(), l) {
+					t.Errorf("unexpected %q", l)
 				}
 			}
 		})
@@ -130,13 +173,15 @@ func TestOptionPickerKeepsNameAndRequired(t *testing.T) {
 	c := h.login("vic")
 	rec := c.get("/forms/option-picker?object=lead&field=country_region&name=region&required=1&_path=cn", htmx())
 	body := rec.Body.String()
-	if rec.Code != http.StatusOK || !strings.Contains(body, `<input type="hidden" name="region" value="cn"`) {
+	if got := readPicker(body, "region", "f-region-picker-"); rec.Code != http.StatusOK || !slices.Equal(got.hidden, []string{"cn"}) {
 		t.Fatalf("%d\n%s", rec.Code, body)
 	}
-	if !strings.Contains(body, `hx-get="/forms/option-picker?field=country_region&amp;name=region&amp;object=lead&amp;required=1"`) {
+	p := parseHTML(body)
+	levels := p.where("select", "name", "_path")
+	if len(levels) == 0 || len(p.where("select", "name", "_path", "hx-get", "/forms/option-picker?field=country_region&name=region&object=lead&required=1")) != len(levels) {
 		t.Error("the next request would lose the form field name or the required flag")
 	}
-	if !strings.Contains(body, `data-level="0" aria-labelledby="f-region-label f-region-picker-0-name"`) || !strings.Contains(body, ` required>`) {
+	if len(p.where("select", "data-level", "0", "aria-labelledby", "f-region-label f-region-picker-0-name", "required", "*")) != 1 {
 		t.Errorf("first level not labelled by the field's legend, or not required:\n%s", body)
 	}
 }
@@ -152,11 +197,11 @@ func TestOptionPickerUnknownNode(t *testing.T) {
 	if status != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d, want 422", status)
 	}
-	if !strings.Contains(body, `role="alert" data-testid="picker-message">所选项已不在参考数据中`) {
+	if msg := parseHTML(body).allWith("picker-message", "role", "alert"); len(msg) != 1 || !strings.HasPrefix(nodeText(msg[0]), "所选项已不在参考数据中") {
 		t.Errorf("no message:\n%s", body)
 	}
-	if m := hiddenValue.FindStringSubmatch(body); m == nil || m[1] != "cn" {
-		t.Errorf("hidden value %v, want what is still known: cn", m)
+	if m := readPicker(body, "country_region", "f-country_region-picker-").hidden; len(m) != 1 || m[0] != "cn" {
+		t.Errorf("hidden value %q, want what is still known: cn", m)
 	}
 }
 
@@ -184,7 +229,7 @@ func TestOptionPickerNotFoundAndBadRequests(t *testing.T) {
 		}
 	}
 	// Without a name the value posts under the field code.
-	if rec := c.get("/forms/option-picker?object=lead&field=country_region&_path=sg"); !hiddenValue.MatchString(rec.Body.String()) {
+	if rec := c.get("/forms/option-picker?object=lead&field=country_region&_path=sg"); len(readPicker(rec.Body.String(), "country_region", "f-country_region-picker-").hidden) != 1 {
 		t.Errorf("no hidden input named after the field:\n%s", rec.Body.String())
 	}
 }

@@ -2,10 +2,8 @@ package web
 
 import (
 	"context"
-	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,10 +46,10 @@ func TestLeadPageShowsResolvedNames(t *testing.T) {
 			rec := c.get(leadsview.LeadPath(l.UUID))
 			wantStatus(t, rec, http.StatusOK)
 			body := rec.Body.String()
-			if !strings.Contains(body, `data-testid="lead-name">`+html.EscapeString(l.Name)) {
+			if testIDText(body, "lead-name") != strings.Join(strings.Fields(l.Name), " ") {
 				t.Fatalf("no name %q", l.Name)
 			}
-			if !hasTestIDText(body, "lead-field", html.EscapeString(st.Name)) {
+			if !hasTestIDText(body, "lead-field", st.Name) {
 				t.Fatalf("no status name %q", st.Name)
 			}
 			for _, f := range r.Fields("lead", bt) {
@@ -90,7 +88,7 @@ func TestLeadPageShowsResolvedNames(t *testing.T) {
 		t.Fatalf("%d fields with options and %d option-set paths checked", checked, paths)
 	}
 	board := c.get("/leads/board?business_type=" + url.QueryEscape(bt)).Body.String()
-	if !regexp.MustCompile(`data-testid="card-name"><a href="/leads/[^"]+"`).MatchString(board) {
+	if cards := parseHTML(board).all("card-name"); len(cards) == 0 || len(tagsIn(cards[0], "a")) != 1 || !strings.HasPrefix(attrOf(tagsIn(cards[0], "a")[0], "href"), "/leads/") {
 		t.Fatal("board cards do not link to the lead page")
 	}
 }
@@ -130,7 +128,7 @@ func TestLeadPageMasksContactsForViewers(t *testing.T) {
 		t.Fatal("no lead with a mobile")
 	}
 	body := c.get(leadsview.LeadPath(l.UUID)).Body.String()
-	if strings.Contains(body, l.Mobile) {
+	if appearsInBytes(body, l.Mobile) {
 		t.Fatal("a viewer sees the mobile")
 	}
 	if got, _ := fieldValue(t, body, "mobile"); got != leads.Mask(l.Mobile) {
@@ -159,7 +157,7 @@ func TestLeadPagePrivacyAndScores(t *testing.T) {
 		rec := c.get(leadsview.LeadPath(l.UUID)+"/privacy", htmx())
 		wantStatus(t, rec, http.StatusOK)
 		body := rec.Body.String()
-		if strings.Contains(body, "privacy-error") || strings.Contains(body, "<html") {
+		if hasTestID(body, "privacy-error") || isFullPage(body) {
 			t.Fatalf("privacy fragment:\n%s", body)
 		}
 		if hasAttrOn(body, "privacy-version", `data-authorized="true"`) {
@@ -172,10 +170,16 @@ func TestLeadPagePrivacyAndScores(t *testing.T) {
 	}
 	l := ls[0]
 	body := c.get(leadsview.LeadPath(l.UUID)+"/scores", htmx()).Body.String()
-	for _, want := range []string{`data-testid="score-identity"><span class="badge badge-info">`, "分", `<ul class="lead-intent"><li>`} {
-		if !strings.Contains(body, want) {
-			t.Fatalf("scores lack %s:\n%s", want, body)
-		}
+	p := parsePage(t, body)
+	identity := p.one("score-identity")
+	if first := firstElement(identity); first == nil || first.Data != "span" || attrOf(first, "class") != "badge badge-info" {
+		t.Fatalf("the identity score is not shown as a grade badge:\n%s", body)
+	}
+	if !strings.Contains(p.text("scores-card"), "分") {
+		t.Fatalf("scores show no points:\n%s", body)
+	}
+	if intent := under(p.one("score-intention")).where("ul", "class", "lead-intent"); len(intent) != 1 || len(tagsIn(intent[0], "li")) == 0 {
+		t.Fatalf("no intention scores listed:\n%s", body)
 	}
 
 	// A new lead with a mobile no person has.
@@ -193,7 +197,7 @@ func TestLeadPagePrivacyAndScores(t *testing.T) {
 	defer rig.ref.sandbox().SetFaults(sandbox.Faults{})
 	for _, frag := range []string{"/privacy", "/scores", "/link"} {
 		body := c.get(leadsview.LeadPath(l.UUID)+frag, htmx()).Body.String()
-		if !strings.Contains(body, `role="alert"`) || strings.Contains(body, "jing") {
+		if len(parseHTML(body).where("", "role", "alert")) == 0 || appearsInBytes(body, "jing") {
 			t.Fatalf("%s on a failing platform:\n%s", frag, body)
 		}
 	}
@@ -302,12 +306,12 @@ func TestLeadEditForm(t *testing.T) {
 	rec := c.post(leadsview.EditPath(l.UUID), editForm(l, r, map[string]string{"email": "not-an-address", "title": "新的职务"}))
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	body := rec.Body.String()
-	if !strings.Contains(body, `id="f-email-error"`) || !hasTestIDText(body, "lead-form", "平台拒绝了此值：不是有效的邮箱") {
+	if !hasFieldError(body, "f-email-error") || !hasTestIDText(body, "lead-form", "平台拒绝了此值：不是有效的邮箱") {
 		t.Fatalf("the refusal is not on the email field:\n%s", body)
 	}
-	for _, kept := range []string{`value="not-an-address"`, `value="新的职务"`} {
-		if !strings.Contains(body, kept) {
-			t.Fatalf("typed value lost: %s", kept)
+	for name, kept := range map[string]string{"email": "not-an-address", "title": "新的职务"} {
+		if got := parseHTML(body).inputValue(name); got != kept {
+			t.Fatalf("typed %s lost: %q, want %q", name, got, kept)
 		}
 	}
 	if !hasTestID(body, "lead-form-error") {
@@ -333,7 +337,7 @@ func TestLeadEditForm(t *testing.T) {
 	// Neither mobile nor email: refused before the platform.
 	rec = c.post(leadsview.EditPath(l.UUID), editForm(l, r, map[string]string{"mobile": "", "email": "", "title": "无联系方式"}))
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
-	if body := rec.Body.String(); !strings.Contains(body, `id="f-mobile-error"`) || !strings.Contains(body, `id="f-email-error"`) {
+	if body := rec.Body.String(); !hasFieldError(body, "f-mobile-error") || !hasFieldError(body, "f-email-error") {
 		t.Fatalf("the rule is not on the contact fields:\n%s", body)
 	}
 	if rig.platformLead(l.UUID).Title == "无联系方式" {
@@ -401,7 +405,7 @@ func TestLeadCreateForm(t *testing.T) {
 	form := url.Values{"name": {""}, "mobile": {"13966667777"}, "lead_status": {pipe[0].ID}, "company_id": {"新建测试有限公司"}}
 	rec := c.post(leadsview.NewLeadURL(bt), form)
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
-	if body := rec.Body.String(); !strings.Contains(body, `id="f-name-error"`) || !strings.Contains(body, `value="新建测试有限公司"`) {
+	if body := rec.Body.String(); !hasFieldError(body, "f-name-error") || parseHTML(body).inputValue("company_id") != "新建测试有限公司" {
 		t.Fatalf("no required error or the input was lost:\n%s", body)
 	}
 	form.Set("name", "新建线索")

@@ -408,7 +408,7 @@ func TestReferencePlatformFailureKeepsTheCopyAndIsTranslated(t *testing.T) {
 			if !ok {
 				t.Fatalf("set %s: the failure is not a platform error: %v", s.Key, s.LastErr)
 			}
-			if want := html.EscapeString(loc.Message(e.Message())); !hasTestIDText(row, "refset-error", want) {
+			if want := loc.Message(e.Message()); !hasTestIDText(row, "refset-error", want) {
 				t.Errorf("%s: set %s does not show %q:\n%s", lang, s.Key, want, row)
 			}
 			if appearsInBytes(row, html.EscapeString(s.LastError)) || appearsInBytes(row, "jing ") {
