@@ -22,7 +22,7 @@ func TestLoginSucceedsAndIsAudited(t *testing.T) {
 		t.Fatalf("login: %d → %q", rec.Code, rec.Header().Get("Location"))
 	}
 	rec = c.get("/crowds")
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-testid="user-name">alice<`) {
+	if rec.Code != http.StatusOK || testIDText(rec.Body.String(), "user-name") != "alice" {
 		t.Fatalf("after login: %d", rec.Code)
 	}
 	if h.countAudit("auth.login", db.OutcomeOK) != 1 {
@@ -243,10 +243,10 @@ func TestLanguageFollowsAcceptLanguageThenChoiceIsRememberedPerUser(t *testing.T
 	h.addUser("alice", db.RoleViewer)
 	c := h.anon()
 	rec := c.get("/login", func(r *http.Request) { r.Header.Set("Accept-Language", "en-US,en;q=0.9") })
-	if !strings.Contains(rec.Body.String(), `<html lang="en"`) || !strings.Contains(rec.Body.String(), "Sign in") {
+	if pageLang(rec.Body.String()) != "en" || !strings.Contains(pageText(rec.Body.String()), "Sign in") {
 		t.Fatal("English Accept-Language did not give English")
 	}
-	if rec := h.anon().get("/login"); !strings.Contains(rec.Body.String(), "登录") {
+	if rec := h.anon().get("/login"); pageLang(rec.Body.String()) != "zh-CN" || !strings.Contains(pageText(rec.Body.String()), "登录") {
 		t.Fatal("default language is not Chinese")
 	}
 	c = h.login("alice")
@@ -256,7 +256,7 @@ func TestLanguageFollowsAcceptLanguageThenChoiceIsRememberedPerUser(t *testing.T
 	// A new browser, Chinese by its header, still gets the user's choice after sign-in.
 	c2 := h.login("alice")
 	rec = c2.get("/leads/board", func(r *http.Request) { r.Header.Set("Accept-Language", "zh-CN") })
-	if !strings.Contains(rec.Body.String(), ">Leads<") {
+	if pageLang(rec.Body.String()) != "en" || !strings.Contains(testIDText(rec.Body.String(), "nav-leads"), "Leads") {
 		t.Fatal("language choice not remembered for the user")
 	}
 	if rec := c.post("/lang", url.Values{"lang": {"fr"}}); rec.Code != http.StatusBadRequest {

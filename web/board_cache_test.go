@@ -3,8 +3,6 @@ package web
 import (
 	"context"
 	"net/url"
-	"regexp"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -16,27 +14,19 @@ import (
 // The board's body is cached; these tests check it is never stale or
 // another user's.
 
-var csrfInputRE = regexp.MustCompile(`name="_csrf" value="([^"]*)"`)
-
 // cardAge is the "time in stage" text of a card on a board page.
 func cardAge(t *testing.T, body, uuid string) string {
 	t.Helper()
-	i := strings.Index(body, `data-uuid="`+uuid+`"`)
-	if i < 0 {
-		t.Fatalf("card %s not on the board", uuid)
+	p := parsePage(t, body)
+	cards := p.allWith("board-card", "data-uuid", uuid)
+	if len(cards) != 1 {
+		t.Fatalf("card %s on the board %d times", uuid, len(cards))
 	}
-	rest := body[i:]
-	j := strings.Index(rest, `data-testid="card-age"`)
-	if j < 0 {
-		t.Fatalf("card %s has no age", uuid)
-	}
-	rest = rest[j:]
-	start := strings.Index(rest, ">") + 1
-	return rest[start : start+strings.Index(rest[start:], "<")]
+	return p.in(cards[0]).text("card-age")
 }
 
 func onBoardIn(body, uuid, status string) bool {
-	return strings.Contains(body, `data-uuid="`+uuid+`" data-status="`+status+`"`)
+	return len(parseHTML(body).allWith("board-card", "data-uuid", uuid, "data-status", status)) == 1
 }
 
 // A move through the handler shows on the next board at once, and once
@@ -114,16 +104,16 @@ func TestBoardCacheCarriesEachSessionsToken(t *testing.T) {
 	for _, name := range []string{"mia", "max", "mia"} {
 		c := h.login(name)
 		body := c.get("/leads/board").Body.String()
-		if strings.Contains(body, h.srv.areas.leads.board.placeholder) {
+		if appearsInBytes(body, h.srv.areas.leads.board.placeholder) {
 			t.Fatal("the CSRF placeholder reached the page")
 		}
-		inputs := csrfInputRE.FindAllStringSubmatch(body, -1)
+		inputs := parseHTML(body).where("input", "name", "_csrf")
 		if len(inputs) < 2 || c.csrf == "" {
 			t.Fatalf("%s: %d CSRF inputs, meta token %q", name, len(inputs), c.csrf)
 		}
-		for _, m := range inputs {
-			if m[1] != c.csrf {
-				t.Fatalf("%s: a form carries %q, the session's token is %q", name, m[1], c.csrf)
+		for _, in := range inputs {
+			if attrOf(in, "value") != c.csrf {
+				t.Fatalf("%s: a form carries %q, the session's token is %q", name, attrOf(in, "value"), c.csrf)
 			}
 		}
 		if seen[c.csrf] {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -133,33 +132,35 @@ func TestBoardFiltersNarrowTheColumns(t *testing.T) {
 				continue
 			}
 			if k == "lead_pool" {
-				if v == pool && !regexp.MustCompile(`<option value="`+regexp.QuoteMeta(v)+`" selected`).MatchString(body) {
+				if sel := parseHTML(body).where("select", "name", "lead_pool"); v == pool && (len(sel) != 1 || selectedValue(sel[0]) != v) {
 					t.Errorf("%s: the lead pool is not selected in the form", tc.name)
 				}
-			} else if !strings.Contains(body, `name="`+k+`" value="`+v+`"`) {
+			} else if !hasControl(body, "", k, v) {
 				t.Errorf("%s: the form does not keep %s=%s", tc.name, k, v)
 			}
 			// Moves carry the filter for the counts they answer with.
-			if !strings.Contains(body, `<input type="hidden" name="`+k+`" value="`+v+`"`) {
+			if !hasControl(body, "hidden", k, v) {
 				t.Errorf("%s: the board's context does not carry %s", tc.name, k)
 			}
 		}
-		if tc.name == "a bad date is ignored" && strings.Contains(body, `value="2024-13-45"`) {
+		if tc.name == "a bad date is ignored" && len(parseHTML(body).where("", "value", "2024-13-45")) > 0 {
 			t.Error("a bad date is shown back")
 		}
 	}
 
 	body := c.get(boardPath(url.Values{"business_type": {bt}})).Body.String()
-	for _, want := range []string{`name="lead_pool"`, `data-testid="list-created-from"`, `data-testid="list-created-to"`,
-		`data-testid="list-updated-from"`, `data-testid="list-updated-to"`, `type="date"`} {
-		if !strings.Contains(body, want) {
-			t.Errorf("the board's filter form has no %s", want)
+	for _, want := range []string{"list-created-from", "list-created-to", "list-updated-from", "list-updated-to"} {
+		if len(parseHTML(body).allWith(want, "type", "date")) != 1 {
+			t.Errorf("the board's filter form has no date input %s", want)
 		}
+	}
+	if len(parseHTML(body).where("select", "name", "lead_pool")) != 1 {
+		t.Error("the board's filter form has no lead pool")
 	}
 	list := c.get(leadsview.ListPath).Body.String()
 	for _, label := range []string{"leads.list.lead_pool", "leads.list.created", "leads.list.updated"} {
 		l := h.srv.Catalog.Localizer("zh-Hans").T(label)
-		if !strings.Contains(body, ">"+l+"<") || !strings.Contains(list, ">"+l+"<") {
+		if !hasElementText(body, l) || !hasElementText(list, l) {
 			t.Errorf("label %q (%s) not on both the board and the list", l, label)
 		}
 	}
@@ -199,7 +200,7 @@ func TestBoardLoadMoreKeepsTheFilter(t *testing.T) {
 			t.Fatalf("the column URL %s has no %s", more, p)
 		}
 	}
-	if !strings.Contains(board, `hx-get="`+strings.ReplaceAll(more, "&", "&amp;")+`"`) {
+	if !loadsMore(board, more) {
 		t.Fatalf("no load-more sentinel carrying the filter (%s)", more)
 	}
 	rec := c.get(more, htmx())
@@ -237,23 +238,19 @@ func TestBoardListToggleKeepsTheFilter(t *testing.T) {
 	}
 	f := leadsview.Filter{BusinessType: bt, LeadPool: pool, CreatedFrom: day, CreatedTo: day, UpdatedFrom: uday, UpdatedTo: uday}
 	esc := func(s string) string { return strings.ReplaceAll(s, "&", "&amp;") }
-	hrefRE := func(testid string) *regexp.Regexp {
-		return regexp.MustCompile(`href="([^"]*)"\s+data-testid="` + testid + `"`)
-	}
 
 	// Board → list: every board filter.
 	board := c.get(leadsview.BoardURL(f)).Body.String()
 	toList := leadsview.ListURL(leadsview.ListFilter{Filter: f})
 	if !hasAttrOn(board, "view-list", `href="`+esc(toList)+`"`) {
-		m := hrefRE("view-list").FindStringSubmatch(board)
-		t.Fatalf("the board's list link is %v, want %s", m, toList)
+		t.Fatalf("the board's list link is %s, want %s", parseHTML(board).attr("view-list", "href"), toList)
 	}
 	p := getList(t, c, leadsview.ListFilter{Filter: f}.Values())
 	for k, v := range f.Values() {
 		if k == "business_type" || k == "lead_pool" {
 			continue
 		}
-		if !strings.Contains(p.body, `name="`+k+`" value="`+v[0]+`"`) {
+		if !hasControl(p.body, "", k, v[0]) {
 			t.Errorf("the list opened from the board does not keep %s=%s", k, v[0])
 		}
 	}
@@ -271,8 +268,7 @@ func TestBoardListToggleKeepsTheFilter(t *testing.T) {
 	list := getList(t, c, lfl.Values()).body
 	toBoard := leadsview.BoardURL(f)
 	if !hasAttrOn(list, "view-board", `href="`+esc(toBoard)+`"`) {
-		m := hrefRE("view-board").FindStringSubmatch(list)
-		t.Fatalf("the list's board link is %v, want %s", m, toBoard)
+		t.Fatalf("the list's board link is %s, want %s", parseHTML(list).attr("view-board", "href"), toBoard)
 	}
 	for _, p := range []string{"lead_pool=", "created_from=", "created_to=", "updated_from=", "updated_to="} {
 		if !strings.Contains(toBoard, p) {

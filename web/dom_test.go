@@ -505,3 +505,74 @@ func parseFrag(t testing.TB, body string) page {
 	p.t = t
 	return p
 }
+
+// isNumber reports whether s is a whole number (an attribute's digits).
+func isNumber(s string) bool { _, err := strconv.ParseInt(s, 10, 64); return err == nil }
+
+// textareaText is the text of the textarea named name, exactly as the
+// browser would hold it (not folded; nil if there is none).
+func (p page) textareaText(name string) *string {
+	for _, n := range p.where("textarea", "name", name) {
+		var b strings.Builder
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			b.WriteString(c.Data)
+		}
+		s := b.String()
+		return &s
+	}
+	return nil
+}
+
+// keepsText reports whether body's textarea named name holds text exactly.
+func keepsText(body, name, text string) bool {
+	got := parseHTML(body).textareaText(name)
+	return got != nil && *got == text
+}
+
+// hasElementText reports whether an element of body shows exactly text
+// (white space folded), its whole text and not part of it.
+func hasElementText(body, text string) bool {
+	return len(parseHTML(body).whereText(text)) > 0
+}
+
+// whereText are the elements whose whole text is text.
+func (p page) whereText(text string) []*html.Node {
+	var out []*html.Node
+	for _, n := range p.where("") {
+		if nodeText(n) == text {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// hasControl reports whether body has an input named name holding value
+// (typ, when not "", its type: "hidden", "date"...).
+func hasControl(body, typ, name, value string) bool {
+	kv := []string{"name", name, "value", value}
+	if typ != "" {
+		kv = append(kv, "type", typ)
+	}
+	return len(parseHTML(body).where("input", kv...)) > 0
+}
+
+// texts are the nodes' texts.
+func texts(nodes []*html.Node) []string {
+	var out []string
+	for _, n := range nodes {
+		out = append(out, nodeText(n))
+	}
+	return out
+}
+
+// pageText is what a reader sees of a page or fragment: its text, a space
+// between elements.
+func pageText(body string) string { return spacedText(parseHTML(body).doc) }
+
+// pageLang is the lang of a page's <html> element ("" if none).
+func pageLang(body string) string {
+	if n := parseHTML(body).where("html"); len(n) == 1 {
+		return attrOf(n[0], "lang")
+	}
+	return ""
+}

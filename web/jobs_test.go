@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,22 +87,25 @@ func (h *harness) job(id int64) db.Job {
 
 func jobPath(j db.Job, action string) string { return fmt.Sprintf("/jobs/%d/%s", j.ID, action) }
 
-func mustContain(t *testing.T, body string, wants ...string) {
+// mustShow fails t unless text (what a reader sees of a page, or of one of
+// its parts) shows every want.
+func mustShow(t *testing.T, text string, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
-		if !strings.Contains(body, w) {
-			t.Errorf("missing %q in:\n%s", w, body)
+		if !strings.Contains(text, w) {
+			t.Errorf("missing %q in:\n%s", w, text)
 		}
 	}
 }
 
-func mustNotContain(t *testing.T, body string, unwanted ...string) {
-	t.Helper()
-	for _, u := range unwanted {
-		if strings.Contains(body, u) {
-			t.Errorf("unexpected %q in:\n%s", u, body)
+// polls reports whether an element of body asks htmx to reload it every 2 s.
+func polls(body string) bool {
+	for _, n := range parseHTML(body).where("", "hx-trigger", "*") {
+		if strings.Contains(attrOf(n, "hx-trigger"), "every 2s") {
+			return true
 		}
 	}
+	return false
 }
 
 func TestJobsPageListsActiveJobsFirstWithLiveProgress(t *testing.T) {
@@ -114,29 +118,39 @@ func TestJobsPageListsActiveJobsFirstWithLiveProgress(t *testing.T) {
 	paused := h.addJob(users["mia"], "Score fetch", db.JobPaused)
 
 	body := h.login("vic").get("/jobs").Body.String()
-	mustContain(t, body,
-		`<progress value="52" max="2000"`,
+	p := parsePage(t, body)
+	table := spacedText(p.one("jobs-table"))
+	mustShow(t, table,
 		"50 of 2,000 done", "2 failed",
 		"52 items/min",
 		"about 38 min left", // 1,948 items at 52 a minute: 37.5 min, rounded up
 		"Running", "Paused", "Done", "Sync leads", "Score fetch", "Import spring fair", "mia", "bob",
-		`hx-get="/jobs/table"`, `hx-trigger="every 2s`,
 	)
-	order := []string{running.Title, paused.Title, finished.Title}
-	for i := 1; i < len(order); i++ {
-		if strings.Index(body, order[i-1]) > strings.Index(body, order[i]) {
-			t.Errorf("%q is listed after %q", order[i-1], order[i])
-		}
+	if row := p.allWith("job-row", "id", fmt.Sprintf("job-%d", running.ID)); len(row) != 1 || len(under(row[0]).where("progress", "value", "52", "max", "2000")) != 1 {
+		t.Error("the running job shows no progress bar of 52 out of 2,000")
+	}
+	if !hasAttrOn(body, "jobs-table", `hx-get="/jobs/table"`) || !strings.HasPrefix(p.attr("jobs-table", "hx-trigger"), "every 2s") {
+		t.Errorf("the table does not poll itself: %q", p.attr("jobs-table", "hx-trigger"))
+	}
+	var listed []string
+	for _, row := range p.all("job-row") {
+		listed = append(listed, attrOf(row, "id"))
+	}
+	order := []string{fmt.Sprintf("job-%d", running.ID), fmt.Sprintf("job-%d", paused.ID), fmt.Sprintf("job-%d", finished.ID)}
+	if !slices.Equal(listed, order) {
+		t.Errorf("rows listed %v, want %v", listed, order)
 	}
 	// A viewer watches but is offered no action.
-	mustNotContain(t, body, "hx-post", `data-testid="job-pause"`, `data-testid="job-cancel"`)
+	if len(p.where("", "hx-post", "*")) > 0 || p.has("job-pause") || p.has("job-cancel") {
+		t.Error("a viewer is offered an action")
+	}
 }
 
 func TestJobsPageWithoutJobsSaysWhatWillAppear(t *testing.T) {
 	t.Parallel()
 	h, _ := jobHarness(t)
 	body := h.login("mia").get("/jobs").Body.String()
-	mustContain(t, body, `data-testid="empty-state"`, "No background jobs yet", "Syncing leads from the platform")
+	mustShow(t, testIDText(body, "empty-state"), "No background jobs yet", "Syncing leads from the platform")
 }
 
 func TestJobsTablePollsOnlyWhileAJobIsQueuedOrRunning(t *testing.T) {
@@ -147,12 +161,14 @@ func TestJobsTablePollsOnlyWhileAJobIsQueuedOrRunning(t *testing.T) {
 		t.Helper()
 		rec := c.get("/jobs/table", htmx())
 		body := rec.Body.String()
-		if rec.Code != http.StatusOK || strings.Contains(body, "<html") || !hasAttrOn(body, "jobs-table", `id="jobs-table"`) {
+		if rec.Code != http.StatusOK || isFullPage(body) || !hasAttrOn(body, "jobs-table", `id="jobs-table"`) {
 			t.Fatalf("table fragment: %d\n%s", rec.Code, body)
 		}
 		// Even when idle it listens for actions taken on the page.
-		mustContain(t, body, "jobs-changed from:body")
-		return strings.Contains(body, "every 2s")
+		if trigger := parseHTML(body).attr("jobs-table", "hx-trigger"); !strings.Contains(trigger, "jobs-changed from:body") {
+			t.Errorf("the table does not listen for actions: %q", trigger)
+		}
+		return polls(body)
 	}
 	if polls() {
 		t.Error("polls with no job at all")
@@ -187,10 +203,12 @@ func TestMarketerPausesResumesAndCancelsOwnJobs(t *testing.T) {
 		t.Fatalf("pause: %d, HX-Trigger %q", rec.Code, rec.Header().Get("HX-Trigger"))
 	}
 	body := rec.Body.String()
-	if !strings.HasPrefix(body, fmt.Sprintf(`<tr id="job-%d"`, queued.ID)) {
+	if first := firstElement(parseHTML(body).doc); first == nil || first.Data != "tr" || attrOf(first, "id") != fmt.Sprintf("job-%d", queued.ID) {
 		t.Fatalf("pause answers the row alone:\n%s", body)
 	}
-	mustContain(t, body, "Paused", `data-testid="job-resume"`)
+	if testIDText(body, "job-state") != "Paused" || !hasTestID(body, "job-resume") {
+		t.Fatalf("the paused row: %q, resume offered %v", testIDText(body, "job-state"), hasTestID(body, "job-resume"))
+	}
 	if j := h.job(queued.ID); j.State != db.JobPaused {
 		t.Fatalf("after pause: %s", j.State)
 	}
@@ -201,11 +219,11 @@ func TestMarketerPausesResumesAndCancelsOwnJobs(t *testing.T) {
 
 	// A running job is asked, and stops at its next step.
 	running := h.addJob(users["mia"], "Sync leads", db.JobRunning)
-	mustContain(t, c.post(jobPath(running, "pause"), nil, htmx()).Body.String(), "Pausing…")
+	mustShow(t, testIDText(c.post(jobPath(running, "pause"), nil, htmx()).Body.String(), "job-state"), "Pausing…")
 	if j := h.job(running.ID); j.State != db.JobRunning || j.RequestedState != db.JobPaused {
 		t.Fatalf("running job after pause: %+v", j)
 	}
-	mustContain(t, c.post(jobPath(running, "cancel"), nil, htmx()).Body.String(), "Cancelling…")
+	mustShow(t, testIDText(c.post(jobPath(running, "cancel"), nil, htmx()).Body.String(), "job-state"), "Cancelling…")
 	if j := h.job(running.ID); j.RequestedState != db.JobCancelled {
 		t.Fatalf("running job after cancel: %+v", j)
 	}
@@ -244,8 +262,13 @@ func TestMarketerCannotActOnSomeoneElsesJob(t *testing.T) {
 	}
 	// The list offers actions on her own job only.
 	body := c.get("/jobs").Body.String()
-	mustContain(t, body, `hx-post="`+jobPath(mine, "pause")+`"`)
-	mustNotContain(t, body, jobPath(theirs, "pause"))
+	p := parseHTML(body)
+	if len(p.where("", "hx-post", jobPath(mine, "pause"))) == 0 {
+		t.Error("no pause offered on her own job")
+	}
+	if len(p.where("", "hx-post", jobPath(theirs, "pause"))) > 0 || len(p.where("form", "action", jobPath(theirs, "pause"))) > 0 {
+		t.Error("a pause offered on someone else's job")
+	}
 }
 
 func snapshotJobs(t *testing.T, h *harness) string {
@@ -267,7 +290,7 @@ func TestAdminActsOnAnyJobAndPlainFormsComeBackWithAMessage(t *testing.T) {
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/jobs" {
 		t.Fatalf("plain cancel: %d → %q", rec.Code, rec.Header().Get("Location"))
 	}
-	mustContain(t, c.get("/jobs").Body.String(), "“Weekly sync” is cancelled.")
+	mustShow(t, testIDText(c.get("/jobs").Body.String(), "flash"), "“Weekly sync” is cancelled.")
 	if j := h.job(paused.ID); j.State != db.JobCancelled || j.FinishedAt == 0 {
 		t.Fatalf("after cancel: %+v", j)
 	}
@@ -277,7 +300,7 @@ func TestAdminActsOnAnyJobAndPlainFormsComeBackWithAMessage(t *testing.T) {
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != next {
 		t.Fatalf("plain pause: %d → %q", rec.Code, rec.Header().Get("Location"))
 	}
-	mustContain(t, c.get(next).Body.String(), "“Email blast” pauses after its current step")
+	mustShow(t, testIDText(c.get(next).Body.String(), "flash"), "“Email blast” pauses after its current step")
 	if got := h.countAudit("job.", db.OutcomeOK); got != 2 {
 		t.Errorf("%d actions audited, want 2", got)
 	}
@@ -288,7 +311,7 @@ func TestViewerSeesJobsButMayNotAct(t *testing.T) {
 	h, users := jobHarness(t)
 	j := h.addJob(users["mia"], "Sync leads", db.JobQueued)
 	c := h.login("vic")
-	if rec := c.get(fmt.Sprintf("/jobs/%d", j.ID)); rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), "job-pause") {
+	if rec := c.get(fmt.Sprintf("/jobs/%d", j.ID)); rec.Code != http.StatusOK || hasTestID(rec.Body.String(), "job-pause") {
 		t.Fatalf("viewer on the job page: %d", rec.Code)
 	}
 	for _, action := range []string{"pause", "resume", "cancel"} {
@@ -309,7 +332,10 @@ func TestActionOnAFinishedJobIsRefusedOnItsRow(t *testing.T) {
 	if rec.Code != http.StatusConflict {
 		t.Fatalf("pause of a done job: %d, want 409", rec.Code)
 	}
-	mustContain(t, rec.Body.String(), fmt.Sprintf(`<tr id="job-%d"`, j.ID), `data-testid="row-error"`, "Nothing was changed", "“Done”")
+	if len(parseHTML(rec.Body.String()).allWith("job-row", "id", fmt.Sprintf("job-%d", j.ID))) != 1 {
+		t.Fatal("the refusal is not on the job's row")
+	}
+	mustShow(t, testIDText(rec.Body.String(), "row-error"), "Nothing was changed", "“Done”")
 	if got := h.job(j.ID); got.State != db.JobDone {
 		t.Fatalf("state changed to %s", got.State)
 	}
@@ -331,16 +357,23 @@ func TestJobPageShowsItsItemErrorsAndPollsWhileLive(t *testing.T) {
 	}})
 	c := h.login("mia")
 	body := c.get(fmt.Sprintf("/jobs/%d", running.ID)).Body.String()
-	mustContain(t, body, "+86 138 0000 0001", "number is on the blocklist", "carrier rejected the message",
-		"2 failed", `<progress value="5" max="10"`, `hx-trigger="every 2s"`, `data-testid="job-pause"`)
-	if frag := c.get(fmt.Sprintf("/jobs/%d", running.ID), htmx()).Body.String(); strings.Contains(frag, "<html") || !hasAttrOn(frag, "job-detail", `id="job-detail"`) {
+	mustShow(t, testIDText(body, "job-errors"), "+86 138 0000 0001", "number is on the blocklist", "carrier rejected the message")
+	mustShow(t, testIDText(body, "job-summary"), "2 failed")
+	if detail := parsePage(t, body).in(parsePage(t, body).one("job-detail")); len(detail.where("progress", "value", "5", "max", "10")) != 1 ||
+		!hasAttrOn(body, "job-detail", `hx-trigger="every 2s"`) || !detail.has("job-pause") {
+		t.Error("the live job's page lacks its progress of 5 out of 10, its polling or its pause button")
+	}
+	if frag := c.get(fmt.Sprintf("/jobs/%d", running.ID), htmx()).Body.String(); isFullPage(frag) || !hasAttrOn(frag, "job-detail", `id="job-detail"`) {
 		t.Fatalf("polled detail is not the fragment:\n%s", frag)
 	}
 
 	failed := h.addJob(users["mia"], "Score fetch", db.JobFailed)
 	body = c.get(fmt.Sprintf("/jobs/%d", failed.ID)).Body.String()
-	mustContain(t, body, "platform said: quota exceeded", "Every item so far went through.")
-	mustNotContain(t, body, "every 2s")
+	mustShow(t, testIDText(body, "job-summary"), "platform said: quota exceeded")
+	mustShow(t, pageText(body), "Every item so far went through.")
+	if polls(body) {
+		t.Error("a failed job's page still polls")
+	}
 
 	for _, p := range []string{"/jobs/999", "/jobs/abc"} {
 		if rec := c.get(p); rec.Code != http.StatusNotFound {
@@ -366,7 +399,7 @@ func TestARunnerFailureIsAnErrorNotARefusal(t *testing.T) {
 	h.addUser("root", db.RoleAdmin)
 	rec := h.login("root").post("/jobs/1/pause", nil)
 	p := parsePage(t, rec.Body.String())
-	if rec.Code != http.StatusInternalServerError || !p.has("error-page") || strings.Contains(rec.Body.String(), "disk I/O") {
+	if rec.Code != http.StatusInternalServerError || !p.has("error-page") || appearsInBytes(rec.Body.String(), "disk I/O") {
 		t.Fatalf("%d %q", rec.Code, p.text("error-message"))
 	}
 	if n := h.countAudit("job.pause", ""); n != 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -27,18 +26,21 @@ func TestLiveWebhookCardShowsTheURLToAdminsOnly(t *testing.T) {
 	if !hasAttrOn(body, "webhook-url", `value="http://example.com/webhooks/jing/`+sec+`"`) {
 		t.Fatalf("the card does not show the URL with the secret:\n%s", excerpt(body, "webhook-card"))
 	}
-	for _, want := range []string{`data-testid="webhook-rejected">1<`, `<dd data-state="failed"><a href="/settings/webhooks?state=failed">1</a>`,
-		`data-copy-target="webhook-url"`, `action="/settings/platform/webhook/rotate"`, `href="/settings/webhooks"`} {
-		if !strings.Contains(body, want) {
-			t.Fatalf("the card lacks %s:\n%s", want, excerpt(body, "webhook-card"))
-		}
+	p := parsePage(t, body)
+	card := p.in(p.one("webhook-card"))
+	failed := card.where("dd", "data-state", "failed")
+	if card.text("webhook-rejected") != "1" || len(failed) != 1 || len(under(failed[0]).where("a", "href", "/settings/webhooks?state=failed")) != 1 || nodeText(failed[0]) != "1" {
+		t.Fatalf("the card does not count the rejected and failed deliveries:\n%s", excerpt(body, "webhook-card"))
+	}
+	if card.attr("webhook-copy", "data-copy-target") != "webhook-url" || len(card.where("form", "action", "/settings/platform/webhook/rotate")) != 1 || !card.linksTo("/settings/webhooks") {
+		t.Fatalf("the card lacks its copy button, its rotate form or its link to the events:\n%s", excerpt(body, "webhook-card"))
 	}
 	mia := h.login("mia")
-	if rec := mia.get("/settings/platform"); rec.Code != http.StatusForbidden || strings.Contains(rec.Body.String(), sec) {
+	if rec := mia.get("/settings/platform"); rec.Code != http.StatusForbidden || appearsInBytes(rec.Body.String(), sec) {
 		t.Fatalf("a marketer on Settings → Platform: %d", rec.Code)
 	}
 	for _, p := range []string{"/leads/board", "/settings/webhooks", "/leads/changes?after=0"} {
-		if strings.Contains(mia.get(p).Body.String(), sec) || strings.Contains(admin.get(p).Body.String(), sec) {
+		if appearsInBytes(mia.get(p).Body.String(), sec) || appearsInBytes(admin.get(p).Body.String(), sec) {
 			t.Fatalf("the secret shows on %s", p)
 		}
 	}
@@ -68,7 +70,7 @@ func TestLiveRotateWebhookSecret(t *testing.T) {
 		t.Fatalf("new secret: %d", rec.Code)
 	}
 	page := admin.get("/settings/platform").Body.String()
-	if !strings.Contains(page, "/webhooks/jing/"+fresh) || strings.Contains(page, old) {
+	if !strings.HasSuffix(parseHTML(page).attr("webhook-url", "value"), "/webhooks/jing/"+fresh) || appearsInBytes(page, old) {
 		t.Fatal("the card does not show the new URL only")
 	}
 	if n := h.countAudit("webhook.rotate", db.OutcomeOK); n != 1 {
@@ -122,7 +124,7 @@ func TestLiveWebhookEventsPage(t *testing.T) {
 		t.Fatalf("event page: %d", one.Code)
 	}
 	page := one.Body.String()
-	if strings.Contains(page, "<script>alert(1)") || !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+	if appearsInBytes(page, "<script>alert(1)") || !strings.Contains(testIDText(page, "webhook-body"), "<script>alert(1)</script>") {
 		t.Fatalf("the body is not escaped:\n%s", excerpt(page, "webhook-body"))
 	}
 	if !hasTestID(page, "webhook-event-reason") {
@@ -209,10 +211,11 @@ func TestLiveLeadChangesForTheBoard(t *testing.T) {
 	h.addUser("vic", db.RoleViewer)
 	c := h.login("vic")
 	board := c.get("/leads/board").Body.String()
-	m := liveSeqRE.FindStringSubmatch(board)
-	if m == nil {
-		t.Fatal("the board has no data-live-seq")
+	seq := parseHTML(board).attr("board", "data-live-seq")
+	if !isNumber(seq) {
+		t.Fatalf("the board has no data-live-seq: %q", seq)
 	}
+	m := []string{"", seq}
 	base := changesJSON(t, c, "/leads/changes")
 	if itoa64(base.Last) != m[1] || len(base.Leads) != 0 {
 		t.Fatalf("baseline %+v, board at %s", base, m[1])
@@ -231,7 +234,7 @@ func TestLiveLeadChangesForTheBoard(t *testing.T) {
 	}
 	card := ans.Leads[0].Card
 	if !hasAttrOn(card, "board-card", `id="`+leadsview.CardID(l.UUID)+`"`) || !hasAttrOn(card, "board-card", `data-status="`+pipe[1].ID+`"`) ||
-		strings.Contains(card, `data-movable`) {
+		len(parseHTML(card).allWith("board-card", "data-movable", "*")) > 0 {
 		t.Fatalf("card for a viewer: %s", card)
 	}
 	stored, _ := h.store.CountLeadsByStatus(context.Background(), db.LeadFilter{BusinessType: bt})
@@ -246,7 +249,7 @@ func TestLiveLeadChangesForTheBoard(t *testing.T) {
 	// The lead page starts from the seq and its revision; after the change
 	// the revision differs.
 	page := c.get(leadsview.LeadPath(l.UUID)).Body.String()
-	if !hasAttrOn(page, "lead-live-notice", `data-live-lead="`+l.UUID+`"`) || !liveSeqRE.MatchString(page) || !hasAttrOn(page, "lead-live-notice", `data-live-rev="`+ans.Leads[0].Rev+`"`) {
+	if !hasAttrOn(page, "lead-live-notice", `data-live-lead="`+l.UUID+`"`) || !isNumber(parseHTML(page).attr("lead-live-notice", "data-live-seq")) || !hasAttrOn(page, "lead-live-notice", `data-live-rev="`+ans.Leads[0].Rev+`"`) {
 		t.Fatalf("lead page lacks its live notice:\n%s", excerpt(page, "lead-live-notice"))
 	}
 	if anon := h.anon().get("/leads/changes?after=0"); anon.Code == http.StatusOK {
@@ -254,15 +257,10 @@ func TestLiveLeadChangesForTheBoard(t *testing.T) {
 	}
 }
 
-var (
-	liveSeqRE = regexp.MustCompile(`data-live-seq="(\d+)"`)
-)
-
-// excerpt is the part of a page around a marker, for failure messages.
-func excerpt(body, marker string) string {
-	i := strings.Index(body, marker)
-	if i < 0 {
-		return "(no " + marker + ")"
+// excerpt is the element of a page with data-testid id, for failure messages.
+func excerpt(body, id string) string {
+	if n := parseHTML(body).all(id); len(n) > 0 {
+		return outerHTML(n[0])
 	}
-	return body[max(0, i-200):min(len(body), i+1500)]
+	return "(no " + id + ")"
 }
