@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -154,7 +155,7 @@ func TestEmailDraftWithPastedHTMLAndWithAnUploadedFile(t *testing.T) {
 	if n := countTestID(list, "email-row"); n != 3 {
 		t.Errorf("the list shows %d sends, want 3", n)
 	}
-	if strings.Index(list, "GBK 文件") > strings.Index(list, "双十一 | 星辰汽车限时礼遇") {
+	if subjects := testIDTexts(list, "email-subject"); slices.Index(subjects, "GBK 文件") < 0 || slices.Index(subjects, "GBK 文件") > slices.Index(subjects, "双十一 | 星辰汽车限时礼遇") {
 		t.Error("the list is not newest first")
 	}
 	if !hasTestID(list, "email-funnel") || !hasTestIDText(list, "email-mailbox", mb.Address) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -62,7 +61,7 @@ func TestARefusalReachesTheUserInTheirLanguage(t *testing.T) {
 	c.post("/lang", url.Values{"lang": {"en"}})
 	rec = c.post(fmt.Sprintf("/imports/%d/pause", id), nil, htmx())
 	if rec.Code != http.StatusConflict || rec.Header().Get("HX-Retarget") != "#toasts" ||
-		!strings.Contains(rec.Body.String(), "Nothing was changed: this import has not started") {
+		!hasTestIDText(rec.Body.String(), "toast", "Nothing was changed: this import has not started") {
 		t.Fatalf("htmx: %d %s", rec.Code, rec.Body.String())
 	}
 }

@@ -67,7 +67,7 @@ func TestLeadTimelineOnThePage(t *testing.T) {
 	if n := len(next.all("timeline-entry")); n < 41-leads.TimelinePage {
 		t.Fatalf("%d entries on the second page", n)
 	}
-	if strings.Contains(rec.Body.String(), "<html") {
+	if isFullPage(rec.Body.String()) {
 		t.Fatal("the htmx page is a whole page")
 	}
 	for more = next.attr("timeline-more", "hx-get"); more != ""; more = next.attr("timeline-more", "hx-get") {

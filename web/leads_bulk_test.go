@@ -97,7 +97,7 @@ func TestLeadListBulkChangesTheOwner(t *testing.T) {
 	all := url.Values{"all_on_page": {"1"}, "page_lead": page.uuids, "action": {"owner"}, "owner": {to}}
 	rec = mia.post(leadsview.BulkPreviewPath, all)
 	wantStatus(t, rec, http.StatusOK)
-	if want := `data-count="` + strconv.Itoa(len(page.uuids)) + `"`; !strings.Contains(rec.Body.String(), want) {
+	if want := `data-count="` + strconv.Itoa(len(page.uuids)) + `"`; !hasAttrOn(rec.Body.String(), "bulk-count", want) {
 		t.Errorf("select all on the page: want %s", want)
 	}
 

@@ -35,7 +35,7 @@ func TestSMSDraftCreateAndEdit(t *testing.T) {
 	c := sendsSetup(t, h, rig, sends.DefaultSettings)
 	h.addUser("vic", db.RoleViewer)
 	list := c.get("/sms").Body.String()
-	if !hasTestID(list, "sms-message") || !strings.Contains(list, `class="sms-var"`) || !hasTestID(list, "sms-sends-empty") {
+	if !hasTestID(list, "sms-message") || len(parseHTML(list).where("mark", "class", "sms-var")) == 0 || !hasTestID(list, "sms-sends-empty") {
 		t.Fatal("the SMS page lacks the messages or the empty sends")
 	}
 	if rec := h.login("vic").get("/sms/new"); rec.Code != http.StatusForbidden {
