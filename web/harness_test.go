@@ -23,7 +23,6 @@ import (
 	"github.com/jingdesk/jingdesk/internal/testkit"
 	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 	"github.com/jingdesk/jingdesk/internal/webhooks"
-	"golang.org/x/net/html"
 )
 
 // harness is a real server on a temporary SQLite file, driven through
@@ -235,41 +234,10 @@ func (c *client) do(req *http.Request, opts ...reqOption) *httptest.ResponseReco
 	rec := httptest.NewRecorder()
 	c.h.srv.ServeHTTP(rec, req)
 	c.jar.SetCookies(baseURL, rec.Result().Cookies())
-	if tok, ok := csrfMeta(rec.Body.String()); ok {
+	if tok, ok := testkit.CSRFToken(rec.Body.String()); ok {
 		c.csrf = tok
 	}
 	return rec
-}
-
-// csrfMeta is the token of a page's <meta name="csrf-token">, read with the
-// tokenizer up to the body (every response goes through here: no full parse).
-func csrfMeta(body string) (string, bool) {
-	z := html.NewTokenizer(strings.NewReader(body))
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return "", false
-		case html.StartTagToken, html.SelfClosingTagToken:
-			tok := z.Token()
-			if tok.Data == "body" {
-				return "", false
-			}
-			if tok.Data == "meta" {
-				var name, content string
-				for _, a := range tok.Attr {
-					switch a.Key {
-					case "name":
-						name = a.Val
-					case "content":
-						content = a.Val
-					}
-				}
-				if name == "csrf-token" {
-					return content, true
-				}
-			}
-		}
-	}
 }
 
 func (c *client) get(path string, opts ...reqOption) *httptest.ResponseRecorder {

@@ -9,11 +9,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/jingdesk/jingdesk/internal/backup"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 )
 
 // `jingdesk backup` copies a running server's data directory; `restore`
@@ -54,8 +54,6 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 	startServe(t, "--data", dst) // starts on the restored directory
 }
 
-var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]*)"`)
-
 // signIn signs in over HTTP and returns the browser's cookie jar.
 func signIn(t *testing.T, base, user, password string) http.CookieJar {
 	t.Helper()
@@ -67,11 +65,11 @@ func signIn(t *testing.T, base, user, password string) http.CookieJar {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	m := csrfMeta.FindSubmatch(body)
-	if m == nil {
+	token, ok := testkit.CSRFToken(string(body))
+	if !ok {
 		t.Fatal("no CSRF token on the sign-in page")
 	}
-	resp, err = c.PostForm(base+"/login", url.Values{"_csrf": {string(m[1])}, "username": {user}, "password": {password}})
+	resp, err = c.PostForm(base+"/login", url.Values{"_csrf": {token}, "username": {user}, "password": {password}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jingdesk/jingdesk/internal/jing"
 	"github.com/jingdesk/jingdesk/internal/jing/sandbox"
+	"github.com/jingdesk/jingdesk/internal/testkit"
 	"github.com/jingdesk/jingdesk/internal/testkit/fixture"
 )
 
@@ -29,14 +30,18 @@ func getBody(t *testing.T, url string) string {
 	return string(b)
 }
 
-// The sign-in page's foot says "沙箱平台" (Sandbox platform) in sandbox mode.
-const sandboxMark = "沙箱平台"
+// sandboxMarked reports whether the sign-in page's foot says "沙箱平台"
+// (Sandbox platform), as it does in sandbox mode.
+func sandboxMarked(page string) bool {
+	text, ok := testkit.TestIDText(page, "bare-sandbox")
+	return ok && text == "沙箱平台"
+}
 
 func TestServeWithoutCredentialsRunsTheEmbeddedSandbox(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	base, stderr, stop := startServe(t, "--data", dir)
-	if !strings.Contains(getBody(t, base+"/login"), sandboxMark) {
+	if !sandboxMarked(getBody(t, base+"/login")) {
 		t.Fatal("the sign-in page is not marked as sandbox")
 	}
 	m := regexp.MustCompile(`using the embedded sandbox"[^\n]* url=(http://127\.0\.0\.1:\d+)`).FindStringSubmatch(stderr.String())
@@ -61,7 +66,7 @@ func TestServeWithCredentialsConnectsToThePlatform(t *testing.T) {
 	pf := fixture.Sandbox(t, sandbox.Config{AppID: "flag-app", AppSecret: "env-secret", Persons: 100, Leads: 20})
 	base, stderr, stop := startServeEnv(t, envMap("JINGDESK_JING_APP_SECRET", "env-secret"),
 		"--data", t.TempDir(), "--jing-base-url", pf.URL, "--jing-app-id", "flag-app")
-	if strings.Contains(getBody(t, base+"/login"), sandboxMark) {
+	if sandboxMarked(getBody(t, base+"/login")) {
 		t.Fatal("the sign-in page says sandbox although credentials were given")
 	}
 	stop()
