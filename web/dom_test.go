@@ -435,13 +435,14 @@ func selectedIn(body, id string) []string {
 // optionText is the text of the option of value in the first select with
 // data-testid id, and whether it is selected ("" and false if none).
 func optionText(body, id, value string) (string, bool) {
-	for _, sel := range parseHTML(body).all(id) {
-		for _, o := range options(sel) {
-			if attrOf(o, "value") == value {
-				return nodeText(o), hasAttrs(o, "selected", "*")
-			}
+	sels := parseHTML(body).all(id)
+	if len(sels) == 0 {
+		return "", false
+	}
+	for _, o := range options(sels[0]) {
+		if attrOf(o, "value") == value {
+			return nodeText(o), hasAttrs(o, "selected", "*")
 		}
-		break
 	}
 	return "", false
 }
@@ -512,15 +513,16 @@ func isNumber(s string) bool { _, err := strconv.ParseInt(s, 10, 64); return err
 // textareaText is the text of the textarea named name, exactly as the
 // browser would hold it (not folded; nil if there is none).
 func (p page) textareaText(name string) *string {
-	for _, n := range p.where("textarea", "name", name) {
-		var b strings.Builder
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			b.WriteString(c.Data)
-		}
-		s := b.String()
-		return &s
+	areas := p.where("textarea", "name", name)
+	if len(areas) == 0 {
+		return nil
 	}
-	return nil
+	var b strings.Builder
+	for c := areas[0].FirstChild; c != nil; c = c.NextSibling {
+		b.WriteString(c.Data)
+	}
+	s := b.String()
+	return &s
 }
 
 // keepsText reports whether body's textarea named name holds text exactly.
