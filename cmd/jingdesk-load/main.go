@@ -11,6 +11,7 @@
 //	go run ./cmd/jingdesk-load --leads 300000
 //	go run ./cmd/jingdesk-load --leads 1000000 --scale-from 100000
 //	go run ./cmd/jingdesk-load --binary ./jingdesk-old   # another build
+//	go run ./cmd/jingdesk-load --only 'search \+ owner' --rounds 20 --load-for 0   # one page
 //	go run ./cmd/jingdesk-load --soak 10m   # the mixed load for 10 minutes, memory sampled every 10 s
 package main
 
@@ -23,6 +24,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -35,8 +37,9 @@ func main() {
 	flag.IntVar(&o.ScaleFrom, "scale-from", 0, "make the copy by repeating the synced copy of this many leads (minutes) instead of syncing --leads (an hour at 1,000,000)")
 	flag.StringVar(&o.Binary, "binary", "", "the jingdesk binary to measure (default: built now from this checkout)")
 	flag.IntVar(&o.Rounds, "rounds", 3, "times each page is asked (the median is reported)")
+	only := flag.String("only", "", "measure only the pages whose name matches this regular expression (profiling one page)")
 	flag.IntVar(&o.Conns, "conns", 50, "connections of the mixed load")
-	flag.DurationVar(&o.LoadFor, "load-for", 10*time.Second, "duration of each load phase (pages, then the static file)")
+	flag.DurationVar(&o.LoadFor, "load-for", 10*time.Second, "duration of each load phase (pages, then the static file); 0: no load run")
 	flag.DurationVar(&o.Soak, "soak", 0, "instead of the pages and the load run, the mixed load for this long, the server's RSS and Go heap sampled as it runs (does it grow?)")
 	flag.DurationVar(&o.SoakEvery, "soak-every", 10*time.Second, "how often a soak samples the server's memory")
 	flag.StringVar(&o.SandboxAddr, "sandbox-addr", "127.0.0.1:47918", "where the sandbox listens (the cached copy belongs to this address)")
@@ -44,6 +47,13 @@ func main() {
 	verbose := flag.Bool("v", false, "log progress to standard error")
 	flag.Parse()
 	o.Seed = *seed
+	if *only != "" {
+		re, err := regexp.Compile(*only)
+		if err != nil {
+			fail(fmt.Errorf("--only: %w", err))
+		}
+		o.Only = re
+	}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelInfo

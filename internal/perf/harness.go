@@ -24,10 +24,13 @@ type Options struct {
 	// ScaleFrom, when set below Leads, makes the copy by repeating the
 	// synced copy of that many leads (ScaledCopy) instead of syncing Leads.
 	ScaleFrom int
-	Binary    string        // the jingdesk binary measured
-	Rounds    int           // each page is asked this many times (median reported)
-	Conns     int           // connections of the mixed load
-	LoadFor   time.Duration // each of the two load phases
+	Binary    string // the jingdesk binary measured
+	Rounds    int    // each page is asked this many times (median reported)
+	// Only, when set, keeps the pages whose name it matches (profiling
+	// one page; the table is then not docs/performance.md's).
+	Only    *regexp.Regexp
+	Conns   int           // connections of the mixed load
+	LoadFor time.Duration // each of the two load phases; 0: no load run
 	// Soak, when set, replaces the pages and the load run by the mixed
 	// load for this long, the server's memory sampled every SoakEvery.
 	Soak, SoakEvery time.Duration
@@ -193,6 +196,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	cases := ch.Cases(static)
+	measured := cases
+	if o.Only != nil {
+		measured = slices.DeleteFunc(slices.Clone(cases), func(c Case) bool { return !o.Only.MatchString(c.Name) })
+		if len(measured) == 0 {
+			return nil, fmt.Errorf("perf: no page's name matches %s", o.Only)
+		}
+	}
 	r := rand.New(rand.NewPCG(o.Seed, 18))
 	asked := map[string]bool{}
 	if o.Soak > 0 {
@@ -203,9 +213,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.LoadAvg[1] = loadAverage()
 		return rep, err
 	}
-	o.Log.Info("measuring pages one at a time", "cases", len(cases), "rounds", o.Rounds)
+	o.Log.Info("measuring pages one at a time", "cases", len(measured), "rounds", o.Rounds)
 	rep.LoadAvg[0] = loadAverage()
-	for _, c := range cases {
+	for _, c := range measured {
 		m := Measured{Case: c}
 		for range o.Rounds {
 			d, body, wire, err := measureOnce(ctx, cl, c, r, asked)
@@ -218,6 +228,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Pages = append(rep.Pages, m)
 	}
 	rep.Memory.AfterPages, _, _ = con.Memory()
+	if o.LoadFor <= 0 {
+		rep.LoadAvg[1] = loadAverage()
+		return rep, nil
+	}
 	o.Log.Info("mixed load", "connections", o.Conns, "for", o.LoadFor)
 	if rep.Load, err = mixedLoad(ctx, con, cases, r, asked, o); err != nil {
 		return nil, err

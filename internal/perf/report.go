@@ -62,6 +62,9 @@ func (rep *Report) Markdown(w io.Writer, command string) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s (%s) | %s | %s |\n", m.Name, cache, ms(m.Median()), ms(m.Slowest()),
 			kb(m.Bytes), kb(m.Wire), target, verdict)
 	}
+	if rep.LoadFor <= 0 {
+		return
+	}
 	ld := rep.Load
 	fmt.Fprintf(w, "\nMixed load: %d connections for %s of board, list and scores pages with random filters "+
 		"(%d board, %d list, %d scores requests; no board path asked twice, so **no cache hit**), then the stylesheet "+
