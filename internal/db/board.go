@@ -1,10 +1,12 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -100,12 +102,15 @@ func settle(col BoardColumn, page int) BoardColumn {
 	return col
 }
 
-// boardCounts counts the leads f selects per status, from the tally when
-// it holds them; otherwise at most most of them (atLeast: the counts are
-// lower bounds).
+// boardCounts counts the leads f selects per status, from the tallies
+// when they hold them (a business type; an owner); otherwise at most most
+// of them (atLeast: the counts are lower bounds).
 func (s *Store) boardCounts(ctx context.Context, f LeadFilter, most int) (map[string]int, bool, error) {
 	if f.countable() {
 		counts, err := s.CountLeadsByStatus(ctx, f)
+		return counts, false, err
+	}
+	if counts, ok, err := s.ownerCounts(ctx, f); ok || err != nil {
 		return counts, false, err
 	}
 	where, args := leadWhere(f, leadPlan{counting: true})
@@ -248,6 +253,14 @@ func (s *Store) searchBoard(ctx context.Context, f LeadFilter, statuses []string
 	if err != nil {
 		return nil, err
 	}
+	few := !restAtLeast && sumCounts(restCounts) <= limit
+	// The owner's index holds the searched text (migration 0020): a few
+	// leads of an owner are checked there, without reading their rows or
+	// asking the trigram index what the search matches in the whole copy.
+	if few && rest.Owner != "" && likeExact(q) {
+		check, cargs := leadLike(q)
+		return s.checkedBoard(ctx, f, statuses, page, check, cargs)
+	}
 	expr, err := s.matchExpr(ctx, q)
 	if err != nil {
 		return nil, err
@@ -257,8 +270,9 @@ func (s *Store) searchBoard(ctx context.Context, f LeadFilter, statuses []string
 		expr, limit+1).Scan(&matched); err != nil {
 		return nil, fmt.Errorf("db: board search: %w", err)
 	}
-	if total := sumCounts(restCounts); !restAtLeast && total < matched {
-		return s.checkedBoard(ctx, f, statuses, page, expr)
+	if few && sumCounts(restCounts) < matched {
+		check, cargs := textCheck(q, expr)
+		return s.checkedBoard(ctx, f, statuses, page, check, cargs)
 	}
 	where, args := leadWhere(rest, leadPlan{})
 	if where == "" {
@@ -290,6 +304,12 @@ func (s *Store) searchBoard(ctx context.Context, f LeadFilter, statuses []string
 	if err != nil {
 		return nil, fmt.Errorf("db: board search: %w", err)
 	}
+	return s.boardOf(ctx, statuses, page, counts, firsts)
+}
+
+// boardOf is the board of exact counts and each column's first ids in
+// order (a page and one: the one says more follow), its cards read whole.
+func (s *Store) boardOf(ctx context.Context, statuses []string, page int, counts map[string]int, firsts map[string][]int64) (map[string]BoardColumn, error) {
 	out := make(map[string]BoardColumn, len(statuses))
 	var shown []int64
 	for _, st := range statuses {
@@ -339,39 +359,60 @@ func (s *Store) broadSearchBoard(ctx context.Context, f LeadFilter, statuses []s
 }
 
 // checkedBoard is searchBoard when the rest of the filter (an owner's
-// leads under a date range, say) selects fewer leads than the search
-// matches, within the matches the board reads: those leads alone are
-// checked for the search,
-// counted exactly and walked for each column's cards, whatever the search
-// matches in the whole copy.
-func (s *Store) checkedBoard(ctx context.Context, f LeadFilter, statuses []string, page int, expr string) (map[string]BoardColumn, error) {
-	check, cargs := textCheck(strings.TrimSpace(f.Query), expr)
+// leads under a date range, say) selects no more leads than the board
+// reads for a search: those leads alone are checked for the search (check
+// and its arguments: textCheck, or leadLike where the rest's index holds
+// the text), whatever the search matches in the whole copy, in one walk
+// of the rest's index that answers each match's id, status and dates. The
+// columns are counted and ordered from those (at most the board's search
+// limit) and only the cards shown are read whole.
+func (s *Store) checkedBoard(ctx context.Context, f LeadFilter, statuses []string, page int, check string, cargs []any) (map[string]BoardColumn, error) {
 	rest := f
 	rest.Query = ""
 	where, args := leadWhere(rest, leadPlan{counting: true})
 	if where == "" {
 		where = " WHERE 1"
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT l.status, count(*) FROM leads l`+boardIndex(rest, true)+where+` AND `+check+
-		` GROUP BY l.status`, append(args, cargs...)...)
+	rows, err := s.read.QueryContext(ctx, `SELECT l.id, l.status, l.updated_at, l.created_at FROM leads l`+boardIndex(rest, true)+where+` AND `+check,
+		append(args, cargs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("db: board search: %w", err)
 	}
-	counts, _, err := statusCounts(rows)
+	matches, err := scanMatches(rows)
 	if err != nil {
 		return nil, fmt.Errorf("db: board search: %w", err)
 	}
-	out := make(map[string]BoardColumn, len(statuses))
-	for _, st := range statuses {
-		col := BoardColumn{Count: counts[st]}
-		if col.Count > 0 {
-			if col.Cards, col.More, err = s.columnPage(ctx, f, st, page, check, cargs...); err != nil {
-				return nil, err
-			}
+	counts, firsts := map[string]int{}, map[string][]int64{}
+	for st, ms := range matches {
+		// The board's order within a column (leadOrder "updated": the
+		// business type and status are the column's own).
+		slices.SortFunc(ms, func(a, b boardMatch) int {
+			return cmp.Or(cmp.Compare(b.updated, a.updated), cmp.Compare(b.created, a.created), cmp.Compare(b.id, a.id))
+		})
+		counts[st] = len(ms)
+		for _, m := range ms[:min(page+1, len(ms))] {
+			firsts[st] = append(firsts[st], m.id)
 		}
-		out[st] = col
 	}
-	return out, nil
+	return s.boardOf(ctx, statuses, page, counts, firsts)
+}
+
+// boardMatch is a lead checkedBoard found: what orders it in its column.
+type boardMatch struct{ id, updated, created int64 }
+
+// scanMatches reads checkedBoard's rows, per status.
+func scanMatches(rows *sql.Rows) (map[string][]boardMatch, error) {
+	defer rows.Close()
+	out := map[string][]boardMatch{}
+	for rows.Next() {
+		var m boardMatch
+		var st string
+		if err := rows.Scan(&m.id, &st, &m.updated, &m.created); err != nil {
+			return nil, err
+		}
+		out[st] = append(out[st], m)
+	}
+	return out, rows.Err()
 }
 
 func sumCounts(counts map[string]int) int {

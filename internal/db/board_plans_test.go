@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -91,4 +92,45 @@ func TestBoardPlanGuardSeesAWalkOfTheBusinessType(t *testing.T) {
 func sortsAColumn(query, step string) bool {
 	return strings.Contains(query, leadOrder("updated")) && strings.HasPrefix(step, "USE TEMP B-TREE FOR ") &&
 		!strings.HasPrefix(step, "USE TEMP B-TREE FOR LAST TERM OF ORDER BY")
+}
+
+// A search among an owner's few leads is checked in the owner's index
+// alone (migration 0020 put the searched text in it): the check reads no
+// lead's row, only the cards shown are read whole, and the trigram index
+// is not asked what the search matches in the whole copy. Without the
+// text in the index, every lead of the owner was read for its text.
+func TestBoardSearchesAnOwnersLeadsInTheOwnersIndex(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a copy of leads")
+	}
+	s := planStore(t, planLeads)
+	ctx := context.Background()
+	v := readPlanValues(t, s)
+	statuses, err := s.queryStrings(ctx, "statuses", `SELECT DISTINCT status FROM lead_counts WHERE business_type = ? ORDER BY 1`, v.bt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans.record(true)
+	defer plans.record(false)
+	for _, q := range []string{v.big2, v.big3, v.small3} {
+		plans.take()
+		if _, err := s.Board(ctx, LeadFilter{BusinessType: v.bt, Owner: v.owner, Query: q}, statuses, 12); err != nil {
+			t.Fatal(err)
+		}
+		checked := false
+		for query, steps := range plans.take() {
+			if strings.Contains(query, "leads_fts") {
+				t.Errorf("%s: the trigram index was asked:\n%s", q, query)
+			}
+			if strings.Contains(query, " LIKE ") {
+				checked = true
+				if want := "SEARCH l USING COVERING INDEX leads_owner (owner=? AND voided=?)"; !slices.Contains(steps, want) {
+					t.Errorf("%s: the owner's leads are not checked in the owner's index alone:\n%s\nplan: %s", q, query, strings.Join(steps, " | "))
+				}
+			}
+		}
+		if !checked {
+			t.Errorf("%s: no query checked the owner's leads for the search", q)
+		}
+	}
 }
