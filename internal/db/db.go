@@ -31,11 +31,9 @@ type Store struct {
 	read  *sql.DB
 	path  string
 	now   func() time.Time
-	// sessionUser runs on every signed-in request, userByID often;
-	// preparing them once saves the parse on each call.
-	sessionUser *sql.Stmt
-	userByID    *sql.Stmt
-	framed      framed // the other queries of every page (stmts.go)
+	// readStmts counts the statements the read pool's connections keep
+	// prepared (stmts.go).
+	readStmts *stmtCounts
 	// leadsVersion counts the writes that changed the lead copy (leads,
 	// their counts, status history, sync state), so readers can cache what
 	// they draw from it and know when it went stale; a write that repeats
@@ -70,16 +68,16 @@ func (s *Store) leadsWritten() { s.leadsVersion.Add(1) }
 // Open opens (creating if needed) the database at path and applies pending
 // migrations. It refuses a database written by a newer jingdesk.
 func Open(ctx context.Context, path string) (*Store, error) {
-	write, err := openPool(path, 1)
+	write, _, err := openPool(path, 1, 0)
 	if err != nil {
 		return nil, err
 	}
-	read, err := openPool(path, max(readers, runtime.NumCPU()))
+	read, readStmts, err := openPool(path, max(readers, runtime.NumCPU()), keptPerConn)
 	if err != nil {
 		write.Close()
 		return nil, err
 	}
-	s := &Store{write: write, read: read, path: path, now: time.Now}
+	s := &Store{write: write, read: read, readStmts: readStmts, path: path, now: time.Now}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -91,14 +89,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := s.Optimize(ctx); err != nil {
 		s.Close()
 		return nil, err
-	}
-	if s.userByID, err = read.PrepareContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("db: prepare: %w", err)
-	}
-	if s.sessionUser, err = read.PrepareContext(ctx, sessionUserQuery); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("db: prepare: %w", err)
 	}
 	return s, nil
 }
@@ -120,7 +110,10 @@ const (
 	readers         = 4 // the read pool's connections: concurrent readers under WAL
 )
 
-func openPool(path string, conns int) (*sql.DB, error) {
+// openPool opens a pool of conns connections to path; with keep above
+// zero, each connection keeps that many prepared statements (stmts.go),
+// counted in the returned stmtCounts.
+func openPool(path string, conns, keep int) (*sql.DB, *stmtCounts, error) {
 	q := url.Values{}
 	// busy_timeout first so the other pragmas already wait instead of failing.
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -134,24 +127,27 @@ func openPool(path string, conns int) (*sql.DB, error) {
 	// deep, sorted list pages left 40 MB of it behind without a bound.
 	q.Add("_pragma", fmt.Sprintf("soft_heap_limit(%d)", sqliteHeapLimit))
 	q.Set("_txlock", "immediate")
-	pool, err := sql.Open(driverName, "file:"+path+"?"+q.Encode())
+	dsn := "file:" + path + "?" + q.Encode()
+	pool, err := sql.Open(driverName, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("db: open %s: %w", path, err)
+		return nil, nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	var counts *stmtCounts
+	if keep > 0 {
+		// The named driver opens each connection; the connector wraps it.
+		drv := pool.Driver()
+		pool.Close()
+		counts = &stmtCounts{}
+		pool = sql.OpenDB(&keptStmtsConnector{drv: drv, dsn: dsn, keep: keep, counts: counts})
 	}
 	pool.SetMaxOpenConns(conns)
 	pool.SetMaxIdleConns(conns)
 	pool.SetConnMaxIdleTime(0)
-	return pool, nil
+	return pool, counts, nil
 }
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	s.closeFramed()
-	for _, st := range []*sql.Stmt{s.userByID, s.sessionUser} {
-		if st != nil {
-			st.Close()
-		}
-	}
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 

@@ -650,13 +650,9 @@ func (s *Store) MarkImportSeen(ctx context.Context, id int64) error {
 // looked, and those still running: the navigation's badge, read on every
 // page, in one query.
 func (s *Store) ImportsBadge(ctx context.Context, userID int64) (unseenFinished, running int, err error) {
-	st, err := s.framedStmt(ctx, `SELECT COUNT(*) FILTER (WHERE i.seen_at = 0 AND j.finished_at IS NOT NULL),
+	err = s.read.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE i.seen_at = 0 AND j.finished_at IS NOT NULL),
 		COUNT(*) FILTER (WHERE j.finished_at IS NULL)
-		FROM imports i JOIN jobs j ON j.id = i.job_id WHERE i.user_id = ?`)
-	if err != nil {
-		return 0, 0, err
-	}
-	err = st.QueryRowContext(ctx, userID).Scan(&unseenFinished, &running)
+		FROM imports i JOIN jobs j ON j.id = i.job_id WHERE i.user_id = ?`, userID).Scan(&unseenFinished, &running)
 	return unseenFinished, running, err
 }
 

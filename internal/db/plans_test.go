@@ -90,45 +90,69 @@ func init() {
 
 type explainDriver struct{}
 
-// fullConn is what modernc's connections offer and database/sql uses.
-type fullConn interface {
-	driver.Conn
-	driver.QueryerContext
-	driver.ExecerContext
-	driver.ConnBeginTx
-	driver.ConnPrepareContext
-	driver.SessionResetter
-	driver.Validator
-}
-
 func (explainDriver) Open(name string) (driver.Conn, error) {
 	c, err := (&sqlite.Driver{}).Open(name)
 	if err != nil {
 		return nil, err
 	}
-	return explainConn{c.(fullConn)}, nil
+	return explainConn{c.(sqliteConn)}, nil
 }
 
-type explainConn struct{ fullConn }
+// explainConn explains the queries run on it, directly or on a statement
+// it prepared (the read pool's kept statements: stmts.go).
+type explainConn struct{ sqliteConn }
 
 func (c explainConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	if err := c.record(ctx, q, args); err != nil {
+		return nil, err
+	}
+	return c.sqliteConn.QueryContext(ctx, q, args)
+}
+
+func (c explainConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	st, err := c.sqliteConn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return explainStmt{Stmt: st, conn: c, q: q}, nil
+}
+
+// record explains q, when recording and a query.
+func (c explainConn) record(ctx context.Context, q string, args []driver.NamedValue) error {
 	plans.mu.Lock()
 	on := plans.on
 	plans.mu.Unlock()
 	if on && strings.HasPrefix(strings.TrimSpace(strings.ToUpper(q)), "SELECT") || on && strings.HasPrefix(strings.TrimSpace(strings.ToUpper(q)), "WITH") {
 		steps, err := c.explain(ctx, q, args)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		plans.mu.Lock()
 		plans.plans[q] = steps
 		plans.mu.Unlock()
 	}
-	return c.fullConn.QueryContext(ctx, q, args)
+	return nil
+}
+
+type explainStmt struct {
+	driver.Stmt
+	conn explainConn
+	q    string
+}
+
+func (s explainStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	if err := s.conn.record(ctx, s.q, args); err != nil {
+		return nil, err
+	}
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+}
+
+func (s explainStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 func (c explainConn) explain(ctx context.Context, q string, args []driver.NamedValue) ([]string, error) {
-	rows, err := c.fullConn.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args)
+	rows, err := c.sqliteConn.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args)
 	if err != nil {
 		return nil, fmt.Errorf("explain %s: %w", q, err)
 	}

@@ -198,15 +198,9 @@ func (s *Store) ListSends(ctx context.Context, f SendFilter) ([]Send, error) {
 		` ORDER BY s.id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, max(f.Offset, 0))...)
 }
 
-// querySends runs q (SELECT sendColumns …) and scans its sends. Its
-// texts are a small fixed set (ListSends' filters, the search) and the
-// approvals badge runs one on every page: it is kept prepared.
+// querySends runs q (SELECT sendColumns …) and scans its sends.
 func (s *Store) querySends(ctx context.Context, what, q string, args ...any) ([]Send, error) {
-	st, err := s.framedStmt(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("db: %s: %w", what, err)
-	}
-	rows, err := st.QueryContext(ctx, args...)
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: %s: %w", what, err)
 	}

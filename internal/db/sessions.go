@@ -71,7 +71,7 @@ const sessionUserQuery = `SELECT s.id, s.user_id, s.created_at, s.last_seen_at, 
 // ErrNotFound.
 func (s *Store) SessionUser(ctx context.Context, token string, lim SessionLimits) (Session, User, error) {
 	var sess Session
-	row := s.sessionUser.QueryRowContext(ctx, hashSessionToken(token))
+	row := s.read.QueryRowContext(ctx, sessionUserQuery, hashSessionToken(token))
 	var u User
 	err := row.Scan(&sess.ID, &sess.UserID, &sess.CreatedAt, &sess.LastSeenAt, &sess.UserAgent, &sess.RemoteAddr,
 		&u.ID, &u.Username, &u.DisplayName, &u.PasswordHash, &u.Role, &u.Disabled, &u.Lang,

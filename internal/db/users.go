@@ -100,7 +100,7 @@ func (s *Store) CreateFirstAdmin(ctx context.Context, n NewUser) (User, error) {
 
 // User loads an account by id.
 func (s *Store) User(ctx context.Context, id int64) (User, error) {
-	u, err := scanUser(s.userByID.QueryRowContext(ctx, id))
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	if err != nil {
 		return User{}, notFound(err, fmt.Sprintf("user %d", id))
 	}

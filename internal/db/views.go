@@ -34,15 +34,11 @@ func scanSavedView(row interface{ Scan(...any) error }) (SavedView, error) {
 // shared with the team, theirs first, then by name. Default marks user's
 // default.
 func (s *Store) SavedViews(ctx context.Context, userID int64, page string) ([]SavedView, error) {
-	st, err := s.framedStmt(ctx, `SELECT `+savedViewColumns+` FROM saved_views v
+	rows, err := s.read.QueryContext(ctx, `SELECT `+savedViewColumns+` FROM saved_views v
 		JOIN users u ON u.id = v.owner_id
 		LEFT JOIN saved_view_defaults d ON d.view_id = v.id AND d.user_id = ?
 		WHERE v.page = ? AND (v.owner_id = ? OR v.shared = 1)
-		ORDER BY v.owner_id != ?, v.name, v.id`)
-	if err != nil {
-		return nil, fmt.Errorf("db: saved views: %w", err)
-	}
-	rows, err := st.QueryContext(ctx, userID, page, userID, userID)
+		ORDER BY v.owner_id != ?, v.name, v.id`, userID, page, userID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("db: saved views: %w", err)
 	}
