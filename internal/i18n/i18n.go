@@ -47,6 +47,8 @@ type Catalog struct {
 	// and looks the message up on every call (issue 18: translating was
 	// 6 % of the server's CPU under load, a board asking hundreds).
 	plain *sync.Map
+	// fill writes the messages asked with parameters (fill.go).
+	fill *fillers
 }
 
 // OnMissing registers f to hear of untranslated ids. Call it before serving.
@@ -58,7 +60,8 @@ func NewCatalog(zone *time.Location) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Catalog{bundle: parsed.bundle, matcher: language.NewMatcher(tags), zone: zone, ids: parsed.ids, plain: &sync.Map{}}, nil
+	return &Catalog{bundle: parsed.bundle, matcher: language.NewMatcher(tags), zone: zone, ids: parsed.ids, plain: &sync.Map{},
+		fill: &fillers{texts: parsed.texts}}, nil
 }
 
 // embeddedBundle parses the embedded locale files once per process: they
@@ -68,6 +71,7 @@ var embeddedBundle = sync.OnceValues(func() (parsedLocales, error) {
 	b := goi18n.NewBundle(language.SimplifiedChinese)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	ids := map[string][]string{}
+	texts := map[string]map[string]string{}
 	files, err := fs.Glob(localeFiles, "locales/*.json")
 	if err != nil {
 		return parsedLocales{}, err
@@ -77,16 +81,22 @@ var embeddedBundle = sync.OnceValues(func() (parsedLocales, error) {
 		if err != nil {
 			return parsedLocales{}, fmt.Errorf("i18n: %s: %w", f, err)
 		}
+		tag := mf.Tag.String()
+		if texts[tag] == nil {
+			texts[tag] = map[string]string{}
+		}
 		for _, m := range mf.Messages {
-			ids[mf.Tag.String()] = append(ids[mf.Tag.String()], m.ID)
+			ids[tag] = append(ids[tag], m.ID)
+			texts[tag][m.ID] = m.Other // as the bundle keeps it: the last file's
 		}
 	}
-	return parsedLocales{bundle: b, ids: ids}, nil
+	return parsedLocales{bundle: b, ids: ids, texts: texts}, nil
 })
 
 type parsedLocales struct {
 	bundle *goi18n.Bundle
 	ids    map[string][]string // language → message ids
+	texts  map[string]map[string]string
 }
 
 // MessageIDs returns the ids defined for lang ("zh-Hans"/"zh-CN" or "en").
@@ -122,6 +132,8 @@ type Localizer struct {
 	Lang      string
 	onMissing func(lang, id string)
 	plain     *sync.Map // the catalog's
+	fill      *fillers  // the catalog's
+	tag       string    // the catalog's language tag (go-i18n's)
 	loc       *goi18n.Localizer
 	printer   *message.Printer
 	zone      *time.Location
@@ -137,6 +149,8 @@ func (c *Catalog) Localizer(lang string) *Localizer {
 		Lang:      lang,
 		onMissing: c.onMissing,
 		plain:     c.plain,
+		fill:      c.fill,
+		tag:       tag.String(),
 		loc:       goi18n.NewLocalizer(c.bundle, tag.String()),
 		printer:   message.NewPrinter(tag),
 		zone:      c.zone,
@@ -150,6 +164,8 @@ func (l *Localizer) T(id string, data ...any) string {
 		if s, ok := l.plainT(id); ok {
 			return s
 		}
+	} else if s, ok := l.fill.filled(l.tag, id, data); ok {
+		return s
 	}
 	var tmpl map[string]any
 	if len(data) > 0 {
@@ -235,7 +251,12 @@ func (l *Localizer) Zone() *time.Location {
 }
 
 // Number formats n with the language's thousands separators.
-func (l *Localizer) Number(n int64) string { return l.printer.Sprintf("%d", n) }
+func (l *Localizer) Number(n int64) string {
+	if s, ok := smallNumber(n); ok {
+		return s
+	}
+	return l.printer.Sprintf("%d", n)
+}
 
 // DateTime formats a Unix-seconds time in the configured zone; 0 shows as "—".
 func (l *Localizer) DateTime(unix int64) string {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 )
 
 func newTestCatalog(t *testing.T) *Catalog {
@@ -166,5 +168,83 @@ func TestPlainTranslationsKeptPerLanguage(t *testing.T) {
 	}
 	if missing != 2 {
 		t.Fatalf("a missing id was heard of %d times in 2 asks", missing)
+	}
+}
+
+// Every message of both catalogs, filled in without go-i18n (fill.go),
+// reads exactly as go-i18n writes it: with every parameter it names given
+// as a string (markup and template delimiters included) or an integer,
+// and with one missing (go-i18n then writes it, "<no value>").
+func TestFilledMessagesMatchGoI18n(t *testing.T) {
+	c, err := NewCatalog(time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`\{\{[^}]*?\.([A-Za-z_][A-Za-z0-9_]*)`)
+	filled := 0
+	for _, lang := range Languages {
+		l := c.Localizer(lang)
+		goI18n := func(id string, data []any) string {
+			tmpl := map[string]any{}
+			for i := 0; i+1 < len(data); i += 2 {
+				tmpl[data[i].(string)] = data[i+1]
+			}
+			s, err := l.loc.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: tmpl})
+			if err != nil || s == "" {
+				return id
+			}
+			return s
+		}
+		for _, id := range c.MessageIDs(lang) {
+			text := c.fill.texts[l.tag][id]
+			var keys []string
+			for _, m := range names.FindAllStringSubmatch(text, -1) {
+				keys = append(keys, m[1])
+			}
+			if len(keys) == 0 {
+				keys = []string{"Unused"}
+			}
+			for _, values := range [][]any{{`<b>"a" & {{.X}}</b>`, 3}, {"", int64(1234567)}, {"名字", -2}} {
+				var data []any
+				for i, k := range keys {
+					data = append(data, k, values[i%2])
+				}
+				if got, want := l.T(id, data...), goI18n(id, data); got != want {
+					t.Errorf("%s %s %v: filled %q, go-i18n %q", lang, id, data, got, want)
+				}
+				if _, ok := c.fill.filled(l.tag, id, data); ok {
+					filled++
+				}
+			}
+			if len(keys) > 1 || keys[0] != "Unused" {
+				missing := []any{"Other", "x"}
+				if got, want := l.T(id, missing...), goI18n(id, missing); got != want {
+					t.Errorf("%s %s without its parameters: %q, go-i18n %q", lang, id, got, want)
+				}
+			}
+		}
+	}
+	if filled == 0 {
+		t.Fatal("no message was filled in without go-i18n")
+	}
+	// Numbers below a thousand skip the number printer: the same digits.
+	for _, lang := range Languages {
+		l := c.Localizer(lang)
+		for n := int64(-20); n < 1200; n++ {
+			if got, want := l.Number(n), l.printer.Sprintf("%d", n); got != want {
+				t.Fatalf("%s Number(%d) = %q, the printer %q", lang, n, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkTranslateWithParameters(b *testing.B) {
+	c, err := NewCatalog(time.UTC)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := c.Localizer(Chinese)
+	for b.Loop() {
+		l.T("time.ago.days", "Count", l.Number(12))
 	}
 }
