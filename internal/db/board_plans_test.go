@@ -18,18 +18,9 @@ import (
 // checked: as shipped, and low enough that counting stops and a search's
 // cards are found by walking the columns.
 func TestBoardUsesIndexes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a copy of leads")
-	}
-	s := planStore(t, planLeads)
+	s, v := planCopy(t)
 	ctx := context.Background()
-	v := readPlanValues(t, s)
-	statuses, err := s.queryStrings(ctx, "statuses", `SELECT DISTINCT status FROM lead_counts WHERE business_type = ? ORDER BY 1`, v.bt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plans.record(true)
-	defer plans.record(false)
+	statuses := v.statuses
 	filters := filterShapes(v)
 	filters["search 2 (few)"] = LeadFilter{Query: string([]rune(v.small3)[1:])}
 	filters["search, Latin"] = LeadFilter{Query: ".CN"}
@@ -65,13 +56,7 @@ var walksABusinessType = regexp.MustCompile(`^SEARCH (l|leads) USING (COVERING )
 // The guard sees what it guards against: the board's counts of a broad
 // search as they were read before issue 18 walked the business type.
 func TestBoardPlanGuardSeesAWalkOfTheBusinessType(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a copy of leads")
-	}
-	s := planStore(t, planLeads)
-	v := readPlanValues(t, s)
-	plans.record(true)
-	defer plans.record(false)
+	s, v := planCopy(t)
 	if _, err := s.CountLeadsByStatus(context.Background(), LeadFilter{BusinessType: v.bt, Query: v.big2}); err != nil {
 		t.Fatal(err)
 	}
@@ -100,18 +85,9 @@ func sortsAColumn(query, step string) bool {
 // is not asked what the search matches in the whole copy. Without the
 // text in the index, every lead of the owner was read for its text.
 func TestBoardSearchesAnOwnersLeadsInTheOwnersIndex(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a copy of leads")
-	}
-	s := planStore(t, planLeads)
+	s, v := planCopy(t)
 	ctx := context.Background()
-	v := readPlanValues(t, s)
-	statuses, err := s.queryStrings(ctx, "statuses", `SELECT DISTINCT status FROM lead_counts WHERE business_type = ? ORDER BY 1`, v.bt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plans.record(true)
-	defer plans.record(false)
+	statuses := v.statuses
 	for _, q := range []string{v.big2, v.big3, v.small3} {
 		plans.take()
 		if _, err := s.Board(ctx, LeadFilter{BusinessType: v.bt, Owner: v.owner, Query: q}, statuses, 12); err != nil {

@@ -225,6 +225,22 @@ type planValues struct {
 	big3, big2, small3              string // searches matching many leads, and few
 	from, to                        int64
 	uuid                            string
+	statuses                        []string // bt's statuses, in order
+}
+
+// planCopy is the copy of planLeads leads the plan tests read, the values
+// their filters use, and the recorder of query plans turned on for the
+// test (skipped in -short: building the copy takes seconds).
+func planCopy(t *testing.T) (*Store, planValues) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds a copy of leads")
+	}
+	s := planStore(t, planLeads)
+	v := readPlanValues(t, s)
+	plans.record(true)
+	t.Cleanup(func() { plans.record(false) })
+	return s, v
 }
 
 func readPlanValues(t *testing.T, s *Store) planValues {
@@ -249,6 +265,11 @@ func readPlanValues(t *testing.T, s *Store) planValues {
 	v.big3, v.big2 = string(r[len(r)-3:]), string(r[len(r)-2:]) // 公司: in most companies
 	one(&name, `SELECT name FROM leads WHERE length(name) >= 3 ORDER BY id DESC LIMIT 1`)
 	v.small3 = string([]rune(name)[:3])
+	var err error
+	v.statuses, err = s.queryStrings(context.Background(), "statuses", `SELECT DISTINCT status FROM lead_counts WHERE business_type = ? ORDER BY 1`, v.bt)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return v
 }
 
@@ -256,14 +277,8 @@ func readPlanValues(t *testing.T, s *Store) planValues {
 // filter, sort and population the pages offer and fails on a full scan of
 // leads in any of their plans.
 func TestHotPathsUseIndexes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a copy of leads")
-	}
-	s := planStore(t, planLeads)
+	s, v := planCopy(t)
 	ctx := context.Background()
-	v := readPlanValues(t, s)
-	plans.record(true)
-	defer plans.record(false)
 	check := func(name string, run func() error) {
 		t.Helper()
 		plans.take()

@@ -14,14 +14,8 @@ import (
 // shown (25-47 ms at 100,000 leads); with the planner's own choice a
 // business type's intention scores were all read and sorted (320 ms).
 func TestTopScoresWalkAScoreIndex(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a copy of leads")
-	}
-	s := planStore(t, planLeads)
+	s, v := planCopy(t)
 	ctx := context.Background()
-	v := readPlanValues(t, s)
-	plans.record(true)
-	defer plans.record(false)
 	for _, c := range []struct {
 		pop   LeadFilter
 		index map[string]string // kind → the index walked and its terms
