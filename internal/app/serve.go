@@ -247,7 +247,14 @@ func (s *server) buildWeb(ctx context.Context) error {
 	if users == 0 {
 		setupToken = secret.Token(24)
 	}
-	s.memoryTrim = idletrim.New()
+	store := s.data.store
+	s.memoryTrim = idletrim.NewReleasing(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := store.ReleaseKeptStatements(ctx); err != nil {
+			s.log.Warn("releasing the kept statements", "err", err)
+		}
+	})
 	s.web, err = web.New(web.Deps{
 		MemoryTrim:      s.memoryTrim,
 		Store:           s.data.store,

@@ -295,3 +295,40 @@ func TestKeptStatementsUnderConcurrentQueries(t *testing.T) {
 		t.Errorf("%d statements kept open", open)
 	}
 }
+
+// A quiet console hands back its kept statements: ReleaseKeptStatements
+// closes every statement of every read connection, and the next query
+// prepares its statement again and answers as before.
+func TestReleaseKeptStatements(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 4 { // more than one connection keeps statements
+		wg.Go(func() {
+			for i := range 20 {
+				var n int
+				if err := s.read.QueryRowContext(ctx, fmt.Sprintf("SELECT %d + ?", i), g).Scan(&n); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if s.stmtSnapshot().open == 0 {
+		t.Fatal("no statement kept")
+	}
+	if err := s.ReleaseKeptStatements(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := s.stmtSnapshot()
+	if before.open != 0 {
+		t.Fatalf("%d statements kept after the release", before.open)
+	}
+	var n int
+	if err := s.read.QueryRowContext(ctx, "SELECT 3 + ?", 4).Scan(&n); err != nil || n != 7 {
+		t.Fatalf("SELECT 3 + 4 = %d, %v", n, err)
+	}
+	if got := s.stmtSnapshot(); got.prepared != before.prepared+1 || got.open != 1 {
+		t.Fatalf("after the release the query was not prepared and kept again: %+v then %+v", before, got)
+	}
+}

@@ -29,6 +29,16 @@ type Trimmer struct {
 // New is a Trimmer that hands memory back with debug.FreeOSMemory.
 func New() *Trimmer { return &Trimmer{quiet: Quiet, free: debug.FreeOSMemory} }
 
+// NewReleasing is a Trimmer that first runs release (what the process
+// keeps beyond Go's heap: SQLite's kept statements), then hands memory
+// back as New's does.
+func NewReleasing(release func()) *Trimmer {
+	return &Trimmer{quiet: Quiet, free: func() {
+		release()
+		debug.FreeOSMemory()
+	}}
+}
+
 // Busy notes activity now: the memory is handed back once Quiet passes
 // without another. It costs an atomic store on the busy path.
 func (t *Trimmer) Busy() {

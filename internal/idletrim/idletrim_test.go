@@ -48,3 +48,23 @@ func TestNilTrimmerIsQuiet(t *testing.T) {
 	var tr *Trimmer
 	tr.Busy() // the console's tests run web without one
 }
+
+// NewReleasing runs its release with each hand-back, Quiet after the
+// last activity, never while busy.
+func TestReleasingRunsItsReleaseWhenQuiet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var released atomic.Int32
+		tr := NewReleasing(func() { released.Add(1) })
+		tr.Busy()
+		time.Sleep(Quiet / 2)
+		synctest.Wait()
+		if n := released.Load(); n != 0 {
+			t.Fatalf("released %d times while busy", n)
+		}
+		time.Sleep(Quiet)
+		synctest.Wait()
+		if n := released.Load(); n != 1 {
+			t.Fatalf("released %d times after a quiet spell, want 1", n)
+		}
+	})
+}
