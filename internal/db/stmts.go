@@ -146,20 +146,8 @@ func (c *keptStmtsConn) take(ctx context.Context, q string) (*keptStmt, error) {
 	k := &keptStmt{text: q, st: st, busy: true}
 	c.mu.Lock()
 	c.byText[q] = c.order.PushFront(k)
-	var out []*keptStmt
-	for e := c.order.Back(); e != nil && c.order.Len() > c.keep; {
-		prev := e.Prev()
-		if old := e.Value.(*keptStmt); !old.busy {
-			c.order.Remove(e)
-			delete(c.byText, old.text)
-			out = append(out, old)
-		}
-		e = prev
-	}
 	c.mu.Unlock()
-	for _, old := range out {
-		c.closeStmt(old)
-	}
+	c.closeIdle(c.keep)
 	return k, nil
 }
 
@@ -179,24 +167,17 @@ func (c *keptStmtsConn) closeStmt(k *keptStmt) {
 	c.counts.open.Add(-1)
 }
 
-// Close closes the kept statements, then the connection.
+// Close closes the kept statements, then the connection; one still busy
+// is closed when its rows are.
 func (c *keptStmtsConn) Close() error {
+	c.dropKept()
 	c.mu.Lock()
-	var out []*keptStmt
 	for e := c.order.Front(); e != nil; e = e.Next() {
-		k := e.Value.(*keptStmt)
-		if k.busy {
-			k.dropped = true // closed when its rows are
-		} else {
-			out = append(out, k)
-		}
+		e.Value.(*keptStmt).dropped = true
 	}
 	c.order.Init()
 	c.byText = map[string]*list.Element{}
 	c.mu.Unlock()
-	for _, k := range out {
-		c.closeStmt(k)
-	}
 	return c.sqliteConn.Close()
 }
 
@@ -216,26 +197,30 @@ func (r *keptRows) Close() error {
 	return err
 }
 
-// dropKept closes the statements the connection keeps and not in use.
-// Only its holder may call it (sql.Conn.Raw): the driver's connection is
-// not safe for two goroutines.
-func (c *keptStmtsConn) dropKept() {
+// closeIdle closes the least recently used statements not in use until
+// the connection keeps at most n.
+func (c *keptStmtsConn) closeIdle(n int) {
 	c.mu.Lock()
 	var out []*keptStmt
-	for e := c.order.Front(); e != nil; {
-		next := e.Next()
+	for e := c.order.Back(); e != nil && c.order.Len() > n; {
+		prev := e.Prev()
 		if k := e.Value.(*keptStmt); !k.busy {
 			c.order.Remove(e)
 			delete(c.byText, k.text)
 			out = append(out, k)
 		}
-		e = next
+		e = prev
 	}
 	c.mu.Unlock()
 	for _, k := range out {
 		c.closeStmt(k)
 	}
 }
+
+// dropKept closes the statements the connection keeps and not in use.
+// Only its holder may call it (sql.Conn.Raw): the driver's connection is
+// not safe for two goroutines.
+func (c *keptStmtsConn) dropKept() { c.closeIdle(0) }
 
 // ReleaseKeptStatements closes the statements the read pool's connections
 // keep, for a console gone quiet: each holds its compiled program in
