@@ -36,7 +36,7 @@ func main() {
 	flag.IntVar(&o.Leads, "leads", 100_000, "leads in the sandbox and the console's copy")
 	flag.IntVar(&o.ScaleFrom, "scale-from", 0, "make the copy by repeating the synced copy of this many leads (minutes) instead of syncing --leads (an hour at 1,000,000)")
 	flag.StringVar(&o.Binary, "binary", "", "the jingdesk binary to measure (default: built now from this checkout)")
-	flag.IntVar(&o.Rounds, "rounds", 3, "times each page is asked (the median is reported)")
+	flag.IntVar(&o.Rounds, "rounds", 25, "times each page is asked, each time with filters drawn anew (the median is reported: a search's cost depends on its word, and three draws gave medians from 5 to 17 ms)")
 	only := flag.String("only", "", "measure only the pages whose name matches this regular expression (profiling one page)")
 	flag.IntVar(&o.Conns, "conns", 50, "connections of the mixed load")
 	flag.DurationVar(&o.LoadFor, "load-for", 10*time.Second, "duration of each load phase (pages, then the static file); 0: no load run")

@@ -59,7 +59,11 @@ func (rep *Report) Markdown(w io.Writer, command string) {
 				verdict = "**over**"
 			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s (%s) | %s | %s |\n", m.Name, cache, ms(m.Median()), ms(m.Slowest()),
+		name := m.Name
+		if len(m.Times) < rep.Rounds {
+			name += fmt.Sprintf(" (asked %d times: every path it draws)", len(m.Times))
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s (%s) | %s | %s |\n", name, cache, ms(m.Median()), ms(m.Slowest()),
 			kb(m.Bytes), kb(m.Wire), target, verdict)
 	}
 	if rep.LoadFor <= 0 {
