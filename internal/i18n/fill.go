@@ -8,12 +8,12 @@ import (
 )
 
 // Filling in a message's parameters without go-i18n (issue 18). A message
-// asked with parameters went through go-i18n on every call: the language
+// went through go-i18n on every call: the language
 // matched again, the message looked up, its text/template run. A list
 // page asks 100 ("3 days ago" for each row's two dates): 5 % of the page's
 // processor time. Almost every message only prints its parameters as
-// they are ({{.Count}}); such a message is cut once into its literal
-// pieces and parameters, and filled in by concatenation. Anything else
+// they are ({{.Count}}) or has none; such a message is cut once into its
+// literal pieces and parameters, and filled in by concatenation. Anything else
 // (an {{if}}, a parameter missing or of another type than a string or an
 // integer) goes through go-i18n as before, so the text is the same either
 // way (TestFilledMessagesMatchGoI18n compares every message).

@@ -42,12 +42,10 @@ type Catalog struct {
 	// onMissing, when set, hears of every id that has no translation
 	// (tests turn it into a failure; in production the id is shown).
 	onMissing func(lang, id string)
-	// plain keeps the translations asked without parameters, by language
-	// and id: the bundle never changes, and go-i18n matches the language
-	// and looks the message up on every call (issue 18: translating was
-	// 6 % of the server's CPU under load, a board asking hundreds).
-	plain *sync.Map
-	// fill writes the messages asked with parameters (fill.go).
+	// fill writes the messages that only print their parameters (or have
+	// none) without go-i18n, which matches the language, looks the message
+	// up and runs its template on every call (issue 18: translating was
+	// 6 % of the server's CPU under load, a board asking hundreds; fill.go).
 	fill *fillers
 }
 
@@ -60,7 +58,7 @@ func NewCatalog(zone *time.Location) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Catalog{bundle: parsed.bundle, matcher: language.NewMatcher(tags), zone: zone, ids: parsed.ids, plain: &sync.Map{},
+	return &Catalog{bundle: parsed.bundle, matcher: language.NewMatcher(tags), zone: zone, ids: parsed.ids,
 		fill: &fillers{texts: parsed.texts}}, nil
 }
 
@@ -131,9 +129,8 @@ func normalizeTag(lang string) language.Tag {
 type Localizer struct {
 	Lang      string
 	onMissing func(lang, id string)
-	plain     *sync.Map // the catalog's
-	fill      *fillers  // the catalog's
-	tag       string    // the catalog's language tag (go-i18n's)
+	fill      *fillers // the catalog's
+	tag       string   // the catalog's language tag (go-i18n's)
 	loc       *goi18n.Localizer
 	printer   *message.Printer
 	zone      *time.Location
@@ -148,7 +145,6 @@ func (c *Catalog) Localizer(lang string) *Localizer {
 	return &Localizer{
 		Lang:      lang,
 		onMissing: c.onMissing,
-		plain:     c.plain,
 		fill:      c.fill,
 		tag:       tag.String(),
 		loc:       goi18n.NewLocalizer(c.bundle, tag.String()),
@@ -160,11 +156,7 @@ func (c *Catalog) Localizer(lang string) *Localizer {
 // T translates id, filling {{.Name}}-style placeholders from data (pairs of
 // key, value). A missing id shows as the id itself, which tests catch.
 func (l *Localizer) T(id string, data ...any) string {
-	if len(data) == 0 {
-		if s, ok := l.plainT(id); ok {
-			return s
-		}
-	} else if s, ok := l.fill.filled(l.tag, id, data); ok {
+	if s, ok := l.fill.filled(l.tag, id, data); ok {
 		return s
 	}
 	var tmpl map[string]any
@@ -181,22 +173,7 @@ func (l *Localizer) T(id string, data ...any) string {
 		}
 		return id
 	}
-	if len(data) == 0 && l.plain != nil {
-		l.plain.Store([2]string{l.Lang, id}, s)
-	}
 	return s
-}
-
-// plainT is the kept translation of id without parameters, if any.
-func (l *Localizer) plainT(id string) (string, bool) {
-	if l.plain == nil {
-		return "", false
-	}
-	s, ok := l.plain.Load([2]string{l.Lang, id})
-	if !ok {
-		return "", false
-	}
-	return s.(string), true
 }
 
 // TOr translates id when the catalogs have it, and is fallback when they

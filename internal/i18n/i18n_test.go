@@ -202,6 +202,9 @@ func TestFilledMessagesMatchGoI18n(t *testing.T) {
 				keys = append(keys, m[1])
 			}
 			if len(keys) == 0 {
+				if got, want := l.T(id), goI18n(id, nil); got != want {
+					t.Errorf("%s %s without parameters: %q, go-i18n %q", lang, id, got, want)
+				}
 				keys = []string{"Unused"}
 			}
 			for _, values := range [][]any{{`<b>"a" & {{.X}}</b>`, 3}, {"", int64(1234567)}, {"名字", -2}} {
