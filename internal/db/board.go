@@ -106,11 +106,8 @@ func settle(col BoardColumn, page int) BoardColumn {
 // when they hold them (a business type; an owner); otherwise at most most
 // of them (atLeast: the counts are lower bounds).
 func (s *Store) boardCounts(ctx context.Context, f LeadFilter, most int) (map[string]int, bool, error) {
-	if f.countable() {
+	if f.countable() || f.ownerTallied() {
 		counts, err := s.CountLeadsByStatus(ctx, f)
-		return counts, false, err
-	}
-	if counts, ok, err := s.ownerCounts(ctx, f); ok || err != nil {
 		return counts, false, err
 	}
 	where, args := leadWhere(f, leadPlan{counting: true})

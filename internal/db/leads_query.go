@@ -355,12 +355,21 @@ func reverseOrder(order string) string {
 
 // CountLeadsByStatus counts the leads f selects per status, ignoring
 // f.Status: the board's column counts. Statuses without leads are absent.
-// Filtered by business type alone, the counts come from the tally the
-// triggers keep (lead_counts) instead of counting tens of thousands of leads.
+// Filtered by business type alone, or by an owner with a business type or
+// not, the counts come from the tallies the triggers keep (lead_counts,
+// lead_owner_counts) instead of counting tens of thousands of leads: the
+// board's columns and the counts live updates send with a change.
 func (s *Store) CountLeadsByStatus(ctx context.Context, f LeadFilter) (map[string]int, error) {
-	q, args := `SELECT status, sum(n) FROM lead_counts WHERE (? OR voided = 0) AND (? = '' OR business_type = ?) GROUP BY status`,
-		[]any{f.IncludeVoided, f.BusinessType, f.BusinessType}
-	if !f.countable() {
+	var q string
+	var args []any
+	switch {
+	case f.countable():
+		q, args = `SELECT status, sum(n) FROM lead_counts WHERE (? OR voided = 0) AND (? = '' OR business_type = ?) GROUP BY status`,
+			[]any{f.IncludeVoided, f.BusinessType, f.BusinessType}
+	case f.ownerTallied():
+		q, args = `SELECT status, sum(n) FROM lead_owner_counts WHERE owner = ? AND (? OR voided = 0) AND (? = '' OR business_type = ?) GROUP BY status`,
+			[]any{f.Owner, f.IncludeVoided, f.BusinessType, f.BusinessType}
+	default:
 		p, err := s.plan(ctx, f, leadPlan{counting: true})
 		if err != nil {
 			return nil, err
@@ -388,6 +397,14 @@ func (s *Store) CountLeadsByStatus(ctx context.Context, f LeadFilter) (map[strin
 		return nil, fmt.Errorf("db: count leads by status: %w", err)
 	}
 	return out, nil
+}
+
+// ownerTallied reports a filter whose counts lead_owner_counts holds: an
+// owner, with a business type and a status or not, and nothing else.
+func (f LeadFilter) ownerTallied() bool {
+	other := f
+	other.Owner = ""
+	return f.Owner != "" && other.countable()
 }
 
 // countable reports a filter whose counts the tally (lead_counts) holds:
