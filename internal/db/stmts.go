@@ -170,7 +170,7 @@ func (c *keptStmtsConn) closeStmt(k *keptStmt) {
 // Close closes the kept statements, then the connection; one still busy
 // is closed when its rows are.
 func (c *keptStmtsConn) Close() error {
-	c.dropKept()
+	c.closeIdle(0)
 	c.mu.Lock()
 	for e := c.order.Front(); e != nil; e = e.Next() {
 		e.Value.(*keptStmt).dropped = true
@@ -198,7 +198,8 @@ func (r *keptRows) Close() error {
 }
 
 // closeIdle closes the least recently used statements not in use until
-// the connection keeps at most n.
+// the connection keeps at most n (0: every one not in use). Only the
+// connection's holder may call it.
 func (c *keptStmtsConn) closeIdle(n int) {
 	c.mu.Lock()
 	var out []*keptStmt
@@ -216,11 +217,6 @@ func (c *keptStmtsConn) closeIdle(n int) {
 		c.closeStmt(k)
 	}
 }
-
-// dropKept closes the statements the connection keeps and not in use.
-// Only its holder may call it (sql.Conn.Raw): the driver's connection is
-// not safe for two goroutines.
-func (c *keptStmtsConn) dropKept() { c.closeIdle(0) }
 
 // ReleaseKeptStatements closes the statements the read pool's connections
 // keep, for a console gone quiet: each holds its compiled program in
@@ -244,7 +240,7 @@ func (s *Store) ReleaseKeptStatements(ctx context.Context) error {
 		conns = append(conns, c) // held: the next Conn is another connection
 		if err := c.Raw(func(dc any) error {
 			if k, ok := dc.(*keptStmtsConn); ok {
-				k.dropKept()
+				k.closeIdle(0) // as the connection's holder (Raw): the driver's connection is not safe for two goroutines
 			}
 			return nil
 		}); err != nil {

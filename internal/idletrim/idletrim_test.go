@@ -12,6 +12,16 @@ func counting() (*Trimmer, *atomic.Int32) {
 	return &Trimmer{quiet: Quiet, free: func() { n.Add(1) }}, &n
 }
 
+// after lets d pass in the bubble, then fails t unless n is want.
+func after(t *testing.T, d time.Duration, n *atomic.Int32, want int32, when string) {
+	t.Helper()
+	time.Sleep(d)
+	synctest.Wait()
+	if got := n.Load(); got != want {
+		t.Fatalf("%d times %s, want %d", got, when, want)
+	}
+}
+
 // Memory is handed back once, Quiet after the last activity, and never
 // while activity keeps coming.
 func TestFreesOnceAfterQuiet(t *testing.T) {
@@ -19,28 +29,12 @@ func TestFreesOnceAfterQuiet(t *testing.T) {
 		tr, freed := counting()
 		for range 10 { // busy for 10 × 20 s: never quiet for 30 s
 			tr.Busy()
-			time.Sleep(20 * time.Second)
-			synctest.Wait()
-			if n := freed.Load(); n != 0 {
-				t.Fatalf("freed %d times while busy", n)
-			}
+			after(t, 20*time.Second, freed, 0, "freed while busy")
 		}
-		time.Sleep(Quiet)
-		synctest.Wait()
-		if n := freed.Load(); n != 1 {
-			t.Fatalf("freed %d times after a quiet spell, want 1", n)
-		}
-		time.Sleep(10 * Quiet)
-		synctest.Wait()
-		if n := freed.Load(); n != 1 {
-			t.Fatalf("freed %d times while nothing happened, want still 1", n)
-		}
+		after(t, Quiet, freed, 1, "freed after a quiet spell")
+		after(t, 10*Quiet, freed, 1, "freed while nothing happened")
 		tr.Busy() // the next busy spell ends in a trim of its own
-		time.Sleep(Quiet + time.Second)
-		synctest.Wait()
-		if n := freed.Load(); n != 2 {
-			t.Fatalf("freed %d times after a second spell, want 2", n)
-		}
+		after(t, Quiet+time.Second, freed, 2, "freed after a second spell")
 	})
 }
 
@@ -56,15 +50,7 @@ func TestReleasingRunsItsReleaseWhenQuiet(t *testing.T) {
 		var released atomic.Int32
 		tr := NewReleasing(func() { released.Add(1) })
 		tr.Busy()
-		time.Sleep(Quiet / 2)
-		synctest.Wait()
-		if n := released.Load(); n != 0 {
-			t.Fatalf("released %d times while busy", n)
-		}
-		time.Sleep(Quiet)
-		synctest.Wait()
-		if n := released.Load(); n != 1 {
-			t.Fatalf("released %d times after a quiet spell, want 1", n)
-		}
+		after(t, Quiet/2, &released, 0, "released while busy")
+		after(t, Quiet, &released, 1, "released after a quiet spell")
 	})
 }
